@@ -1,0 +1,115 @@
+// Package analyze turns raw message bytes into a Report: it splits the
+// message (RFC 5322 §2.2, header fields kept raw with their line numbers),
+// rebuilds the envelope and the Received chain, runs the rules and computes
+// the verdict.
+//
+// The header path never decodes MIME, so a broken body cannot stop header
+// analysis; the body is summarised through enmime only when asked. Findings
+// are values: an error from this package means a message could not be read
+// at all, never that it looks forged.
+package analyze
+
+import (
+	"context"
+	"time"
+
+	"github.com/mailtrace/mailtrace/dns"
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Options configure an Analyzer. The zero value analyses offline, with the
+// real clock and the default clock-skew tolerance.
+type Options struct {
+	HeaderOnly bool         // skip MIME decoding of the body
+	Resolver   dns.Resolver // nil: offline, DNS checks report "not checked"
+	DNSMode    string       // "offline", "zone" or "network", for the report
+	Now        func() time.Time
+	ClockSkew  time.Duration // tolerance for hops stamped out of order; 0 means 5 minutes
+	Trusted    []string      // CIDRs, hosts or domains of the receiving side (--trusted)
+}
+
+// Input is one message to analyse.
+type Input struct {
+	File  string
+	Index int
+	Raw   []byte
+	// Envelope is the true SMTP envelope when mailtrace captured the message
+	// itself; nil means read it from trace fields.
+	Envelope *Envelope
+	Session  any // recorded in the report as-is
+}
+
+// Analyzer runs the analysis. It is safe for concurrent use.
+type Analyzer struct {
+	opts Options
+}
+
+// New returns an Analyzer with defaults filled in.
+func New(opts Options) *Analyzer {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ClockSkew == 0 {
+		opts.ClockSkew = 5 * time.Minute
+	}
+	if opts.DNSMode == "" {
+		opts.DNSMode = "offline"
+		if opts.Resolver != nil {
+			opts.DNSMode = "network"
+		}
+	}
+	return &Analyzer{opts: opts}
+}
+
+// Analyze analyses one message. It never fails: a message that cannot be
+// split becomes a report with Error set and verdict "error".
+func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
+	rep := &MessageReport{File: in.File, Index: in.Index, Verdict: VerdictClean, Findings: []Finding{}, Session: in.Session}
+	msg, err := Split(in.Raw)
+	rep.Defects = msg.Defects
+	if err != nil {
+		rep.Error = err.Error()
+		rep.Verdict = VerdictError
+		return rep
+	}
+	rep.Fields = msg.Fields
+	rep.Header = summarize(msg)
+	chain := received.BuildChain(receivedFields(msg))
+	rep.Hops = chain.Hops
+	if in.Envelope != nil {
+		rep.Envelope = *in.Envelope
+	} else {
+		rep.Envelope = envelopeFromTrace(msg, rep.Hops)
+	}
+	if !a.opts.HeaderOnly {
+		rep.Body = summarizeBody(in.Raw)
+	}
+	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts}
+	rep.Findings = runRules(c)
+	rep.Verdict, rep.Score = verdictOf(rep.Findings)
+	return rep
+}
+
+// receivedFields lists the Received fields in header order (newest first).
+func receivedFields(m *Message) []received.Field {
+	var out []received.Field
+	for _, f := range m.Fields {
+		if len(f.Name) == 8 && equalFoldASCII(f.Name, "Received") {
+			out = append(out, received.Field{Value: f.Value, Line: f.Line})
+		}
+	}
+	return out
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i]|0x20, b[i]|0x20
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,138 @@
+package analyze
+
+import (
+	"time"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Schema names the JSON contract documented in docs/json.md. Later versions
+// add fields; they never rename or remove one.
+const Schema = "mailtrace/v1"
+
+// Verdict is the overall judgement on a message's trace.
+type Verdict string
+
+const (
+	VerdictClean      Verdict = "clean"
+	VerdictSuspicious Verdict = "suspicious"
+	VerdictForged     Verdict = "forged"
+	VerdictError      Verdict = "error" // the message could not be read at all
+)
+
+// Severity grades a finding.
+type Severity string
+
+const (
+	SeverityInfo   Severity = "info"
+	SeverityLow    Severity = "low"
+	SeverityMedium Severity = "medium"
+	SeverityHigh   Severity = "high"
+)
+
+// Finding is one forgery sign or observation. It is a value, never an error.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Hops     []int    `json:"hops"`     // hop indexes (1 = oldest) the finding concerns
+	Message  string   `json:"message"`  // one sentence for people
+	Evidence string   `json:"evidence"` // the exact raw text or DNS answer it rests on
+	Line     int      `json:"line,omitempty"`
+}
+
+// Report is the result of a run: every message, in input order.
+type Report struct {
+	Schema   string           `json:"schema"`
+	Messages []*MessageReport `json:"messages"`
+}
+
+// MessageReport is the analysis of one message.
+type MessageReport struct {
+	File     string         `json:"file"`
+	Index    int            `json:"index"` // position in an mbox (1-based); 0 for a single message
+	Error    string         `json:"error,omitempty"`
+	Verdict  Verdict        `json:"verdict"`
+	Score    int            `json:"score"`
+	Findings []Finding      `json:"findings"`
+	Envelope Envelope       `json:"envelope"`
+	Header   HeaderSummary  `json:"header"`
+	Body     *BodySummary   `json:"body"` // nil on the header-only path
+	Hops     []received.Hop `json:"hops"` // oldest first
+	Defects  []string       `json:"defects,omitempty"`
+	DNS      *DNSSummary    `json:"dns,omitempty"`
+	Auth     any            `json:"auth,omitempty"`
+	Session  any            `json:"session,omitempty"`
+
+	// Fields are the raw header fields, for renderers that show the header
+	// (HTML, SARIF); kept out of JSON where header already summarises them.
+	Fields []Field `json:"-"`
+}
+
+// DNSSummary says whether DNS was consulted and whether it answered.
+type DNSSummary struct {
+	Mode        string `json:"mode"` // "offline", "zone", "network"
+	Lookups     int    `json:"lookups"`
+	Unavailable bool   `json:"unavailable"` // lookups failed for lack of DNS
+	Note        string `json:"note,omitempty"`
+}
+
+// Address is one mailbox from an address header.
+type Address struct {
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address"`
+}
+
+// HeaderSummary is the decoded view of the fields people look at first.
+type HeaderSummary struct {
+	From       []Address    `json:"from"`
+	Sender     *Address     `json:"sender,omitempty"`
+	ReplyTo    []Address    `json:"reply_to,omitempty"`
+	To         []Address    `json:"to"`
+	Cc         []Address    `json:"cc"`
+	Subject    string       `json:"subject"`
+	Date       *time.Time   `json:"date"`
+	DateText   string       `json:"date_text,omitempty"`
+	MessageID  string       `json:"message_id"`
+	ReturnPath string       `json:"return_path"`
+	Fields     []FieldEntry `json:"fields,omitempty"`
+}
+
+// FieldEntry is one header field as JSON shows it.
+type FieldEntry struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	Line  int    `json:"line"`
+}
+
+// Envelope is the SMTP envelope (RFC 5321 §2.3.1): from trace fields, or
+// from the SMTP session itself when mailtrace captured the message.
+type Envelope struct {
+	MailFrom string           `json:"mail_from"`
+	RcptTo   []string         `json:"rcpt_to"`
+	Source   string           `json:"source"` // "trace" (read from fields) or "smtp" (seen live)
+	Evidence []EnvelopeSource `json:"evidence,omitempty"`
+}
+
+// EnvelopeSource names the field an envelope address was read from.
+type EnvelopeSource struct {
+	Field   string `json:"field"`
+	Address string `json:"address"`
+	Line    int    `json:"line,omitempty"`
+}
+
+// BodySummary describes the MIME body as enmime decoded it.
+type BodySummary struct {
+	Size        int          `json:"size"`
+	TextSize    int          `json:"text_size"`
+	HTMLSize    int          `json:"html_size"`
+	Attachments []Attachment `json:"attachments"`
+	Inlines     int          `json:"inlines"`
+	Errors      []string     `json:"errors,omitempty"`
+}
+
+// Attachment is one attached file.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+}

@@ -1,0 +1,65 @@
+package analyze
+
+import (
+	"context"
+	"sort"
+)
+
+// Rule is one check with a stable ID. Findings it produces carry the rule's
+// ID; the severity is the rule's unless the check sets its own.
+type Rule struct {
+	ID       string
+	Severity Severity
+	Title    string // short name for catalogues
+	Explain  string // one paragraph: what it means and why it matters
+	Example  string // a minimal example that triggers it
+	Check    func(c *Context) []Finding
+}
+
+// Context is what a rule sees of one message.
+type Context struct {
+	Ctx    context.Context
+	Msg    *Message
+	Report *MessageReport
+	Opts   *Options
+}
+
+var registry []*Rule
+
+// register adds a rule to the catalogue; rules register from init functions
+// in the file that implements them.
+func register(r *Rule) { registry = append(registry, r) }
+
+// Rules returns the catalogue, sorted by ID.
+func Rules() []Rule {
+	out := make([]Rule, len(registry))
+	for i, r := range registry {
+		out[i] = *r
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// runRules runs every rule and fills in IDs and default severities.
+func runRules(c *Context) []Finding {
+	out := []Finding{}
+	for _, r := range registry {
+		for _, f := range r.Check(c) {
+			f.Rule = r.ID
+			if f.Severity == "" {
+				f.Severity = r.Severity
+			}
+			if f.Hops == nil {
+				f.Hops = []int{}
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// verdictOf combines findings into a verdict. Until the forgery rules exist,
+// parse findings are informational and every readable message is clean.
+func verdictOf(findings []Finding) (Verdict, int) {
+	return VerdictClean, 0
+}

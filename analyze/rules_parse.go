@@ -1,0 +1,78 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Parse findings: what the parsers could not understand. They are
+// observations, never forgery signs on their own.
+func init() {
+	register(&Rule{
+		ID: "received-unparsed", Severity: SeverityInfo,
+		Title:   "Received line not understood",
+		Explain: "The Received field matches no known MTA format. mailtrace keeps its raw text but cannot use it for continuity or timing checks; an unusual shape alone is not forgery.",
+		Example: "Received: hello world",
+		Check:   checkUnparsed,
+	})
+	register(&Rule{
+		ID: "received-no-date", Severity: SeverityInfo,
+		Title:   "Received line without a usable date",
+		Explain: "RFC 5321 §4.4 requires every Received field to end with the date of receipt. Without one the hop's delay cannot be computed.",
+		Example: "Received: from a by b with SMTP",
+		Check:   checkNoDate,
+	})
+	register(&Rule{
+		ID: "header-malformed", Severity: SeverityInfo,
+		Title:   "Malformed header block",
+		Explain: "The header block breaks RFC 5322 §2.2: a line that is neither a field nor a continuation, no blank line before the body, or an oversized field. Mail software disagrees on how to read such headers, which forgers exploit.",
+		Example: "From: a@example.com\nthis line is not a field",
+		Check:   checkHeaderDefects,
+	})
+	register(&Rule{
+		ID: "mime-error", Severity: SeverityInfo,
+		Title:   "MIME structure errors",
+		Explain: "The body's MIME structure has errors (missing boundaries, bad encodings, unknown charsets). Header analysis is unaffected.",
+		Example: "Content-Type: multipart/mixed (no boundary)",
+		Check:   checkMIME,
+	})
+}
+
+func checkUnparsed(c *Context) []Finding {
+	var out []Finding
+	for _, h := range c.Report.Hops {
+		if h.Parsed == received.ParsedNone {
+			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
+				Message: fmt.Sprintf("hop %d: Received line not understood", h.Index), Evidence: strings.TrimSpace(h.Raw)})
+		}
+	}
+	return out
+}
+
+func checkNoDate(c *Context) []Finding {
+	var out []Finding
+	for _, h := range c.Report.Hops {
+		if h.Time == nil && h.Parsed != received.ParsedNone {
+			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
+				Message: fmt.Sprintf("hop %d: no usable date", h.Index), Evidence: strings.TrimSpace(h.Raw)})
+		}
+	}
+	return out
+}
+
+func checkHeaderDefects(c *Context) []Finding {
+	var out []Finding
+	for _, d := range c.Msg.Defects {
+		out = append(out, Finding{Message: d, Evidence: d})
+	}
+	return out
+}
+
+func checkMIME(c *Context) []Finding {
+	if c.Report.Body == nil || len(c.Report.Body.Errors) == 0 {
+		return nil
+	}
+	return []Finding{{Message: fmt.Sprintf("%d MIME error(s)", len(c.Report.Body.Errors)), Evidence: strings.Join(c.Report.Body.Errors, "; ")}}
+}

@@ -1,0 +1,103 @@
+// Command mailtrace tells whether an email's trace is genuine: it parses a
+// message's Received chain, checks it for forgery and reports for people
+// and for CI. This file is the adapter from the process to run.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, listed in --help and README.md.
+const (
+	exitOK      = 0 // analysis done, nothing met --fail-on
+	exitRuntime = 1 // could not run: unreadable input, port taken, ...
+	exitUsage   = 2 // bad flags or arguments
+	exitGate    = 3 // a message met --fail-on (forged, or suspicious)
+)
+
+const exitCodesHelp = `EXIT STATUS:
+   0  done; no message met --fail-on
+   1  runtime error (unreadable input, DNS setup, port in use, ...)
+   2  usage error (unknown flag, bad value)
+   3  at least one message met --fail-on (default: forged)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// streams are the process's standard streams, injected so tests can use buffers.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// errUsage marks errors that are the caller's fault (exit 2).
+var errUsage = errors.New("usage")
+
+// errGate is returned when a message meets --fail-on (exit 3).
+var errGate = errors.New("a message met --fail-on")
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
+
+// run is the whole program; it returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := streams{in: stdin, out: stdout, err: stderr}
+	app := &cli.App{
+		Name:                 "mailtrace",
+		Usage:                "tell whether an email's trace is genuine",
+		Description:          "Parses the Received: hop chain of raw messages (files, directories, mbox, Maildir, stdin),\nchecks it for forgery and reports for people (text) and for CI (JSON, exit codes).",
+		Reader:               stdin,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		ExitErrHandler:       func(*cli.Context, error) {}, // run maps errors to codes below
+		EnableBashCompletion: false,
+		Commands: []*cli.Command{
+			analyzeCommand(s),
+			receivedCommand(s),
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		},
+	}
+	cli.AppHelpTemplate = cli.AppHelpTemplate + "\n" + exitCodesHelp
+	err := app.RunContext(ctx, args)
+	return exitCode(err, stderr)
+}
+
+// exitCode maps an error to the exit status, printing it once.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errGate):
+		return exitGate
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		return exitUsage
+	}
+	var exit cli.ExitCoder
+	if errors.As(err, &exit) {
+		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		return exit.ExitCode()
+	}
+	if isFlagError(err) {
+		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+	return exitRuntime
+}

@@ -1,0 +1,164 @@
+// Package zonedb holds records read from RFC 1035 master files and answers
+// questions about them the way an authoritative server would (RFC 1034
+// §4.3.2, without delegations or wildcards).
+//
+// It is shared by the dns package's Zone resolver and by the dnstest
+// server, so that offline analysis and wire tests see the same world.
+package zonedb
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+)
+
+// MaxChain bounds how many CNAMEs one answer follows. Loops are cut as soon
+// as a name repeats; the bound only stops very long honest chains.
+const MaxChain = 16
+
+// DB is a set of records indexed by owner name. The zero value is not
+// usable: call New. A DB is safe for concurrent reads once loading is done.
+type DB struct {
+	nodes  map[string]map[uint16][]mdns.RR // lower-case FQDN -> type -> RRset
+	exists map[string]bool                 // owner names and their ancestors (empty non-terminals)
+	soas   map[string]*mdns.SOA            // zone apex -> SOA
+}
+
+// New returns an empty DB.
+func New() *DB {
+	return &DB{
+		nodes:  make(map[string]map[uint16][]mdns.RR),
+		exists: make(map[string]bool),
+		soas:   make(map[string]*mdns.SOA),
+	}
+}
+
+// Load parses a master file and adds its records. origin may be empty
+// (then "." is used, so relative names need a $ORIGIN). Errors carry
+// filename:line:column.
+func (db *DB) Load(r io.Reader, origin, filename string) error {
+	if origin == "" {
+		origin = "."
+	}
+	zp := mdns.NewZoneParser(r, mdns.Fqdn(origin), filename)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		db.Add(rr)
+	}
+	if err := zp.Err(); err != nil {
+		return positioned(err, filename)
+	}
+	return nil
+}
+
+// miekg's ParseError has no accessors; its text ends in
+// `"token" at line: L:C`. We rewrite it as the usual file:line:col prefix.
+var parseErrRE = regexp.MustCompile(`^(?:.*?: )?dns: (.*) at line: (\d+):(\d+)$`)
+
+func positioned(err error, filename string) error {
+	var pe *mdns.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", filename, err)
+	}
+	m := parseErrRE.FindStringSubmatch(pe.Error())
+	if m == nil {
+		return err
+	}
+	if filename == "" {
+		filename = "zone"
+	}
+	return fmt.Errorf("%s:%s:%s: %s", filename, m[2], m[3], m[1])
+}
+
+// Add inserts one record; exact duplicates are dropped (an RRset is a set,
+// RFC 2181 §5).
+func (db *DB) Add(rr mdns.RR) {
+	h := rr.Header()
+	if h.Class != mdns.ClassINET {
+		return
+	}
+	name := strings.ToLower(mdns.Fqdn(h.Name))
+	node := db.nodes[name]
+	if node == nil {
+		node = make(map[uint16][]mdns.RR)
+		db.nodes[name] = node
+	}
+	for _, old := range node[h.Rrtype] {
+		if mdns.IsDuplicate(old, rr) {
+			return
+		}
+	}
+	node[h.Rrtype] = append(node[h.Rrtype], rr)
+	if soa, ok := rr.(*mdns.SOA); ok {
+		db.soas[name] = soa
+	}
+	// mdns.Split knows about escaped dots inside labels.
+	for _, off := range mdns.Split(name) {
+		db.exists[name[off:]] = true
+	}
+}
+
+// Answer answers one question: the response code, the answer section (the
+// CNAME chain followed within the data, then the records of the type) and,
+// for a negative answer, the authority section with the enclosing SOA whose
+// TTL is min(SOA TTL, MINIMUM) as RFC 2308 §3 asks. A CNAME loop yields the
+// looping chain and NOERROR; telling it apart is the client's job.
+func (db *DB) Answer(qname string, qtype uint16) (rcode int, answer, authority []mdns.RR) {
+	name := strings.ToLower(mdns.Fqdn(qname))
+	seen := map[string]bool{name: true}
+	for range MaxChain {
+		node := db.nodes[name]
+		if rrs := node[qtype]; len(rrs) > 0 {
+			return mdns.RcodeSuccess, append(answer, rrs...), nil
+		}
+		cnames := node[mdns.TypeCNAME]
+		if qtype == mdns.TypeCNAME || len(cnames) == 0 {
+			break
+		}
+		answer = append(answer, cnames[0])
+		name = strings.ToLower(mdns.Fqdn(cnames[0].(*mdns.CNAME).Target))
+		if seen[name] {
+			return mdns.RcodeSuccess, answer, nil
+		}
+		seen[name] = true
+	}
+	rcode = mdns.RcodeSuccess
+	if !db.exists[name] {
+		rcode = mdns.RcodeNameError // RFC 6604: the code is about the last name of the chain
+	}
+	if soa := db.enclosingSOA(name); soa != nil {
+		authority = []mdns.RR{soa}
+	}
+	return rcode, answer, authority
+}
+
+func (db *DB) enclosingSOA(name string) mdns.RR {
+	for _, off := range mdns.Split(name) {
+		soa := db.soas[name[off:]]
+		if soa == nil {
+			continue
+		}
+		neg := mdns.Copy(soa).(*mdns.SOA)
+		neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+		return neg
+	}
+	return nil
+}
+
+// Authoritative reports whether a SOA in the data encloses name, that is
+// whether "no data here" is the final word about it.
+func (db *DB) Authoritative(name string) bool {
+	name = strings.ToLower(mdns.Fqdn(name))
+	for _, off := range mdns.Split(name) {
+		if db.soas[name[off:]] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Len returns the number of owner names.
+func (db *DB) Len() int { return len(db.nodes) }

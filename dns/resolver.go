@@ -1,0 +1,77 @@
+// Package dns is mailtrace's resolver: the only package that speaks DNS
+// (RFC 1034/1035) and the only one that imports github.com/miekg/dns.
+//
+// It hands back net/netip types and its own results so callers never see
+// miekg types. Implementations: a network client (servers from
+// /etc/resolv.conf or given), answers from RFC 1035 master files (offline,
+// reproducible), and a cache shared by every message of a run.
+package dns
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+)
+
+// Sentinel errors callers branch on with errors.Is.
+var (
+	ErrNotFound  = errors.New("dns: name not found") // NXDOMAIN (RFC 1035 RCODE 3)
+	ErrNoData    = errors.New("dns: no records")     // name exists, no record of that type (RFC 2308 NODATA)
+	ErrTemporary = errors.New("dns: temporary failure")
+	ErrPermanent = errors.New("dns: permanent failure")
+	ErrOffline   = errors.New("dns: offline, not checked")
+
+	// ErrUnreachable is wrapped together with ErrTemporary when no server
+	// answered at all (every try timed out or hit a network error): the
+	// sign that DNS was unavailable rather than one name being broken.
+	ErrUnreachable = errors.New("dns: no server answered")
+)
+
+// MX is one mail exchanger record.
+type MX struct {
+	Preference uint16 `json:"preference"`
+	Host       string `json:"host"` // without the final dot, lower case
+}
+
+// Resolver is the small interface every lookup in mailtrace goes through.
+// Names are given and returned without the final dot. Errors wrap the
+// sentinels above: ErrNotFound and ErrNoData mean DNS answered "nothing";
+// ErrTemporary (timeouts, SERVFAIL) means DNS could not decide.
+type Resolver interface {
+	LookupPTR(ctx context.Context, ip netip.Addr) ([]string, error)
+	LookupIP(ctx context.Context, host string) ([]netip.Addr, error) // A and AAAA together
+	LookupMX(ctx context.Context, domain string) ([]MX, error)
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+	// LookupCNAME returns the target of one CNAME step, or ErrNoData when
+	// the name has no CNAME.
+	LookupCNAME(ctx context.Context, name string) (string, error)
+}
+
+// Status is the outcome of a DNS-based check, as RFC 7208 §2.6 names them.
+type Status string
+
+const (
+	StatusPass       Status = "pass"
+	StatusFail       Status = "fail"
+	StatusNone       Status = "none"
+	StatusTempError  Status = "temperror"
+	StatusPermError  Status = "permerror"
+	StatusNotChecked Status = "not-checked"
+)
+
+// StatusOf maps a lookup error to the status a check reports when it cannot
+// go on: not found is "none", DNS failures are "temperror".
+func StatusOf(err error) Status {
+	switch {
+	case err == nil:
+		return StatusPass
+	case errors.Is(err, ErrOffline):
+		return StatusNotChecked
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoData):
+		return StatusNone
+	case errors.Is(err, ErrPermanent):
+		return StatusPermError
+	default:
+		return StatusTempError
+	}
+}

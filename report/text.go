@@ -1,0 +1,305 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// TextOptions tune the text renderer.
+type TextOptions struct {
+	Color bool // ANSI colour for verdicts and severities (terminals only)
+}
+
+// Text writes the report for people: per message a summary, the hop table
+// and the findings.
+func Text(w io.Writer, r *analyze.Report, opts TextOptions) error {
+	for i, m := range r.Messages {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := TextMessage(w, m, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TextMessage writes one message's report.
+func TextMessage(w io.Writer, m *analyze.MessageReport, opts TextOptions) error {
+	p := &printer{w: w, color: opts.Color}
+	p.title(m)
+	if m.Error != "" {
+		p.linef("  error: %s\n", Safe(m.Error))
+		return p.err
+	}
+	p.summary(m)
+	if len(m.Hops) == 0 {
+		p.linef("\nNo Received headers.\n")
+	} else {
+		p.linef("\nHops (oldest first):\n")
+		if err := HopTable(w, m.Hops); err != nil {
+			return err
+		}
+	}
+	p.findings(m)
+	return p.err
+}
+
+type printer struct {
+	w     io.Writer
+	color bool
+	err   error
+}
+
+func (p *printer) linef(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) title(m *analyze.MessageReport) {
+	name := Safe(m.File)
+	if m.Index > 0 {
+		name = fmt.Sprintf("%s #%d", name, m.Index)
+	}
+	p.linef("== %s ==\n", name)
+	if m.Error == "" {
+		p.linef("Verdict: %s (score %d)\n", p.paint(string(m.Verdict), verdictColor(m.Verdict)), m.Score)
+	}
+}
+
+func (p *printer) summary(m *analyze.MessageReport) {
+	h := m.Header
+	p.field("From", addresses(h.From))
+	p.field("To", addresses(h.To))
+	if len(h.Cc) > 0 {
+		p.field("Cc", addresses(h.Cc))
+	}
+	p.field("Subject", h.Subject)
+	p.field("Date", h.DateText)
+	p.field("Message-ID", h.MessageID)
+	env := "MAIL FROM:<" + m.Envelope.MailFrom + ">"
+	if len(m.Envelope.RcptTo) > 0 {
+		env += "  RCPT TO:<" + strings.Join(m.Envelope.RcptTo, ">, <") + ">"
+	}
+	p.field("Envelope", env+"  ("+m.Envelope.Source+")")
+	if m.DNS != nil {
+		dnsLine := m.DNS.Mode
+		if m.DNS.Unavailable {
+			dnsLine += ": DNS was unavailable, DNS checks are unknown"
+		} else if m.DNS.Note != "" {
+			dnsLine += ": " + m.DNS.Note
+		}
+		p.field("DNS", dnsLine)
+	}
+}
+
+func (p *printer) field(name, value string) {
+	p.linef("%-11s %s\n", name+":", Safe(value))
+}
+
+func (p *printer) findings(m *analyze.MessageReport) {
+	if len(m.Findings) == 0 {
+		p.linef("\nFindings: none\n")
+		return
+	}
+	p.linef("\nFindings:\n")
+	for _, f := range m.Findings {
+		where := "message"
+		if len(f.Hops) > 0 {
+			where = "hop " + joinInts(f.Hops)
+		}
+		sev := p.paint(fmt.Sprintf("%-6s", f.Severity), severityColor(f.Severity))
+		p.linef("  %s %-24s %-9s %s\n", sev, f.Rule, where, Safe(f.Message))
+		if f.Evidence != "" && f.Evidence != f.Message {
+			p.linef("         evidence: %s\n", Safe(truncate(f.Evidence, 300)))
+		}
+	}
+}
+
+// HopTable writes the hop table: # | time | delay | from | by | with, TLS.
+func HopTable(w io.Writer, hops []received.Hop) error {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Header("#", "Time", "Delay", "From (HELO / rDNS [IP])", "By", "With, TLS")
+	for _, h := range hops {
+		row := []string{
+			hopIndex(h),
+			hopTime(h.Time),
+			FormatDelay(h.DelaySeconds),
+			fromCell(h.From),
+			byCell(h.By),
+			withCell(h),
+		}
+		if err := t.Append(row); err != nil {
+			return fmt.Errorf("hop table: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("hop table: %w", err)
+	}
+	return nil
+}
+
+func hopIndex(h received.Hop) string {
+	s := fmt.Sprint(h.Index)
+	if h.Trusted {
+		s += "*"
+	}
+	if h.Parsed == received.ParsedNone {
+		s += "?"
+	}
+	return s
+}
+
+func hopTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format("2006-01-02 15:04:05 -0700")
+}
+
+// FormatDelay renders a signed delay: "+2s", "-4m05s", "+1h02m". A clock
+// that stepped backwards keeps its minus sign.
+func FormatDelay(sec *float64) string {
+	if sec == nil {
+		return "-"
+	}
+	s := *sec
+	sign := "+"
+	if s < 0 {
+		sign, s = "-", -s
+	}
+	d := time.Duration(math.Round(s)) * time.Second
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%s%ds", sign, int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%s%dm%02ds", sign, int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%s%dh%02dm", sign, int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%s%dd%02dh", sign, int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+func fromCell(f received.From) string {
+	var parts []string
+	if f.HELO != "" {
+		parts = append(parts, truncate(f.HELO, 60))
+	}
+	second := truncate(f.RDNS, 60)
+	if f.IP != "" {
+		second = strings.TrimSpace(second + " [" + f.IP + "]")
+	}
+	if second != "" {
+		parts = append(parts, second)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return Safe(strings.Join(parts, " / "))
+}
+
+func byCell(b received.By) string {
+	s := truncate(b.Host, 60)
+	if b.IP != "" {
+		s = strings.TrimSpace(s + " [" + b.IP + "]")
+	}
+	if s == "" {
+		return "-"
+	}
+	return Safe(s)
+}
+
+func withCell(h received.Hop) string {
+	parts := []string{}
+	if h.With != "" {
+		parts = append(parts, truncate(h.With, 30))
+	}
+	if h.TLS != "" {
+		parts = append(parts, truncate(h.TLS, 40))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return Safe(strings.Join(parts, ", "))
+}
+
+func addresses(list []analyze.Address) string {
+	out := make([]string, len(list))
+	for i, a := range list {
+		if a.Name != "" {
+			out[i] = fmt.Sprintf("%q <%s>", a.Name, a.Address)
+		} else {
+			out[i] = a.Address
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func joinInts(n []int) string {
+	s := make([]string, len(n))
+	for i, v := range n {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ",")
+}
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31;1m"
+	ansiYellow = "\x1b[33m"
+	ansiGreen  = "\x1b[32m"
+	ansiDim    = "\x1b[2m"
+)
+
+func (p *printer) paint(s, color string) string {
+	if !p.color || color == "" {
+		return s
+	}
+	return color + s + ansiReset
+}
+
+func verdictColor(v analyze.Verdict) string {
+	switch v {
+	case analyze.VerdictForged, analyze.VerdictError:
+		return ansiRed
+	case analyze.VerdictSuspicious:
+		return ansiYellow
+	}
+	return ansiGreen
+}
+
+func severityColor(s analyze.Severity) string {
+	switch s {
+	case analyze.SeverityHigh:
+		return ansiRed
+	case analyze.SeverityMedium:
+		return ansiYellow
+	case analyze.SeverityInfo:
+		return ansiDim
+	}
+	return ""
+}

@@ -11,6 +11,7 @@ package analyze
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns"
@@ -95,7 +96,10 @@ func receivedFields(m *Message) []received.Field {
 	var out []received.Field
 	for _, f := range m.Fields {
 		if len(f.Name) == 8 && equalFoldASCII(f.Name, "Received") {
-			out = append(out, received.Field{Value: f.Value, Line: f.Line})
+			// The value loses the space after the colon and its final line
+			// end; folding inside it is kept as written.
+			v := strings.TrimRight(strings.TrimLeft(f.Value, " \t"), "\r\n")
+			out = append(out, received.Field{Value: v, Line: f.Line})
 		}
 	}
 	return out

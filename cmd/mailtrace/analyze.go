@@ -86,4 +86,3 @@ func checkFormat(format string, allowed ...string) error {
 	}
 	return usageErrorf("unknown --format %q (want one of %v)", format, allowed)
 }
-

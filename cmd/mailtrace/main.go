@@ -89,14 +89,14 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
 		return exitUsage
 	}
+	if isFlagError(err) {
+		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		return exitUsage
+	}
 	var exit cli.ExitCoder
 	if errors.As(err, &exit) {
 		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
 		return exit.ExitCode()
-	}
-	if isFlagError(err) {
-		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
-		return exitUsage
 	}
 	fmt.Fprintf(stderr, "mailtrace: %v\n", err)
 	return exitRuntime

@@ -49,7 +49,7 @@ func runReceived(values []string, format string, s streams) error {
 	for i, v := range values {
 		v = strings.TrimSpace(v)
 		if len(v) >= 9 && strings.EqualFold(v[:9], "received:") {
-			v = v[9:]
+			v = strings.TrimSpace(v[9:])
 		}
 		hops[i] = received.Parse(v)
 		hops[i].Index = i + 1

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+
+// runCLI runs the program as a user would, with buffers for streams.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), append([]string{"mailtrace"}, args...), strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"help", []string{"--help"}, exitOK},
+		{"unknown flag", []string{"analyze", "--nope"}, exitUsage},
+		{"bad format", []string{"analyze", "--format", "yaml", "../../testdata/examples/genuine-postfix.eml"}, exitUsage},
+		{"unknown command", []string{"frobnicate"}, exitUsage},
+		{"missing file is an error entry, not a crash", []string{"analyze", "no-such-file.eml"}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "", tt.args...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tt.want, stderr)
+			}
+		})
+	}
+}
+
+func TestHelpListsExitCodes(t *testing.T) {
+	_, out, _ := runCLI(t, "", "--help")
+	if !strings.Contains(out, "EXIT STATUS") || !strings.Contains(out, "--fail-on") {
+		t.Fatalf("help lacks exit codes:\n%s", out)
+	}
+}
+
+func TestAnalyzeStdinAndJSONL(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/examples/genuine-postfix.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, string(raw)+"\n", "analyze", "--format", "jsonl", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one JSON line, got %d", len(lines))
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
+		t.Fatalf("bad JSON line: %v", err)
+	}
+	for _, key := range []string{"file", "index", "verdict", "findings", "envelope", "header", "body", "hops"} {
+		if _, ok := m[key]; !ok {
+			t.Errorf("message object lacks %q", key)
+		}
+	}
+}
+
+func TestTextOutputIsEscaped(t *testing.T) {
+	msg := "From: \x1b[2Jevil <a@b.example>\nSubject: \x1b]0;pwned\x07 hi \u202egnp.exe\n\nbody\n"
+	_, out, _ := runCLI(t, msg, "analyze")
+	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\u202e") {
+		t.Fatalf("control characters reached the terminal: %q", out)
+	}
+	if !strings.Contains(out, `\x1b`) {
+		t.Errorf("escape not shown visibly: %q", out)
+	}
+}
+
+func TestReceivedCommand(t *testing.T) {
+	code, out, _ := runCLI(t, "Received: from a.example (a.example [192.0.2.1]) by b.example; Tue, 1 Jan 2019 10:00:00 +0000\n", "received", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var hops []map[string]any
+	if err := json.Unmarshal([]byte(out), &hops); err != nil || len(hops) != 1 {
+		t.Fatalf("want a JSON array of one hop: %v %q", err, out)
+	}
+	if hops[0]["raw"] != "from a.example (a.example [192.0.2.1]) by b.example; Tue, 1 Jan 2019 10:00:00 +0000" {
+		t.Errorf("raw = %v", hops[0]["raw"])
+	}
+}
+
+// TestGolden runs `analyze --format json` over the bundled samples and
+// compares with testdata/golden (regenerate with -update).
+func TestGolden(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"examples", "mta"} {
+		m, _ := filepath.Glob(filepath.Join("../../testdata", dir, "*.eml"))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no samples")
+	}
+	for _, f := range files {
+		name := filepath.Base(filepath.Dir(f)) + "-" + strings.TrimSuffix(filepath.Base(f), ".eml")
+		t.Run(name, func(t *testing.T) {
+			rel := strings.TrimPrefix(f, "../../")
+			code, out, stderr := runCLIIn(t, "../..", "analyze", "--format", "json", "--offline", "--fail-on", "never", rel)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden := filepath.Join("../../testdata/golden", name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if string(want) != out {
+				t.Errorf("output differs from %s (run go test ./cmd/mailtrace -run Golden -update and review the diff)", golden)
+			}
+		})
+	}
+}
+
+// runCLIIn runs the program from another working directory so paths in
+// the output are the same as a user at the repository root would see.
+func runCLIIn(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	return runCLI(t, "", args...)
+}

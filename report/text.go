@@ -94,6 +94,9 @@ func (p *printer) summary(m *analyze.MessageReport) {
 	p.field("Envelope", env+"  ("+m.Envelope.Source+")")
 	if m.DNS != nil {
 		dnsLine := m.DNS.Mode
+		if m.DNS.Lookups > 0 {
+			dnsLine += fmt.Sprintf(", %d lookups", m.DNS.Lookups)
+		}
 		if m.DNS.Unavailable {
 			dnsLine += ": DNS was unavailable, DNS checks are unknown"
 		} else if m.DNS.Note != "" {

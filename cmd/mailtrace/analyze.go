@@ -25,10 +25,10 @@ func analyzeCommand(s streams) *cli.Command {
 		ArgsUsage: "[FILE|DIR|MBOX|-]...",
 		Description: "Reads .eml files, directories (recursively; Maildir cur/ and new/), mbox files and standard\n" +
 			"input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, json, jsonl"},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body (faster; header analysis is the same)"},
-		},
+		}, dnsFlags()...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			opts := analyzeOptions{paths: c.Args().Slice(), format: c.String("format"), headerOnly: c.Bool("header-only")}
@@ -41,11 +41,15 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	if err := checkFormat(opts.format, "text", "json", "jsonl"); err != nil {
 		return err
 	}
-	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly})
+	resolver, mode, err := resolverFromFlags(c)
+	if err != nil {
+		return err
+	}
+	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode})
 	out := bufio.NewWriter(s.out)
 	defer out.Flush()
 	rep := &analyze.Report{Schema: analyze.Schema, Messages: []*analyze.MessageReport{}}
-	err := analyze.ReadSources(opts.paths, s.in, func(src analyze.Source) error {
+	err = analyze.ReadSources(opts.paths, s.in, func(src analyze.Source) error {
 		m := analyzeSource(c, a, src)
 		if opts.format == "jsonl" {
 			return report.JSONLine(out, m) // streamed: memory stays flat on big mboxes

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mailtrace/mailtrace/dns"
+)
+
+// dnsFlags are the DNS flags shared by analyze, route and serve.
+func dnsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "offline", Usage: "no DNS at all: DNS checks report \"not checked\""},
+		&cli.StringSliceFlag{Name: "dns", Usage: "DNS server `ADDR[:PORT]` to ask (repeatable; default: /etc/resolv.conf)"},
+		&cli.StringSliceFlag{Name: "dns-zone", Usage: "answer from RFC 1035 master `FILE` (repeatable); alone, names not in the files are NXDOMAIN: reproducible offline"},
+		&cli.DurationFlag{Name: "dns-timeout", Value: 2 * time.Second, Usage: "timeout of one DNS query"},
+	}
+}
+
+// resolverFromFlags builds the run's resolver (cached, shared by every
+// message) and names its mode for reports. Offline returns a nil resolver:
+// analysis then skips DNS checks and says so.
+func resolverFromFlags(c *cli.Context) (dns.Resolver, string, error) {
+	cfg := dns.Config{
+		Offline:   c.Bool("offline"),
+		Servers:   c.StringSlice("dns"),
+		ZoneFiles: c.StringSlice("dns-zone"),
+		Timeout:   c.Duration("dns-timeout"),
+	}
+	if cfg.Offline {
+		if len(cfg.Servers) > 0 || len(cfg.ZoneFiles) > 0 {
+			return nil, "", usageErrorf("--offline cannot be combined with --dns or --dns-zone")
+		}
+		return nil, "offline", nil
+	}
+	r, err := dns.New(cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("dns: %w", err)
+	}
+	mode := "network"
+	if len(cfg.ZoneFiles) > 0 && len(cfg.Servers) == 0 {
+		mode = "zone"
+	}
+	return r, mode, nil
+}

@@ -1,0 +1,86 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/dns"
+)
+
+// RouteText draws mail routing for a domain as a tree: the domain, its
+// CNAME chain, its MX hosts by preference, and each host's addresses.
+func RouteText(w io.Writer, r dns.RouteResult) error {
+	p := &printer{w: w}
+	p.linef("%s  (%s)\n", Safe(r.Domain), r.Status.Describe())
+	var items []string
+	for _, c := range r.CNAMEs {
+		items = append(items, "CNAME -> "+Safe(c))
+	}
+	switch {
+	case r.NullMX:
+		items = append(items, "MX 0 .  (null MX, RFC 7505: accepts no mail)")
+	case r.Implicit:
+		items = append(items, "no MX: implicit MX, the domain's own address")
+	case len(r.MX) > 0:
+		items = append(items, "MX of "+Safe(r.Canonical))
+	}
+	if r.Error != "" {
+		items = append(items, "error: "+Safe(r.Error))
+	}
+	for i, it := range items {
+		last := i == len(items)-1
+		p.linef("%s%s\n", branch(last), it)
+	}
+	for i, h := range r.Hosts {
+		last := i == len(r.Hosts)-1
+		p.linef("%s%s\n", "   "+branch(last), hostLine(h))
+	}
+	if r.Truncated {
+		p.linef("   (more MX hosts than mailtrace resolves; the rest were not looked up)\n")
+	}
+	return p.err
+}
+
+func branch(last bool) string {
+	if last {
+		return "└─ "
+	}
+	return "├─ "
+}
+
+func hostLine(h dns.RouteHost) string {
+	var b strings.Builder
+	if !h.Implicit {
+		fmt.Fprintf(&b, "%d ", h.Preference)
+	}
+	b.WriteString(Safe(h.Host))
+	for _, c := range h.CNAMEs {
+		b.WriteString(" -> CNAME " + Safe(c))
+	}
+	b.WriteString(" => ")
+	if len(h.Addrs) > 0 {
+		addrs := make([]string, len(h.Addrs))
+		for i, a := range h.Addrs {
+			addrs[i] = a.String()
+		}
+		b.WriteString(strings.Join(addrs, ", "))
+	} else {
+		b.WriteString(string(h.Outcome))
+	}
+	if h.Error != "" {
+		b.WriteString("  (" + Safe(h.Error) + ")")
+	}
+	return b.String()
+}
+
+// RouteJSON writes the routing result as JSON.
+func RouteJSON(w io.Writer, r dns.RouteResult) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}

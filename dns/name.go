@@ -15,21 +15,27 @@ import (
 // labels such as _dmarc) and '/' (RFC 2317 classless reverse zones) are
 // accepted: anything else cannot be a host name and is not sent.
 func canonName(name string) (string, error) {
+	if len(name) > 1024 { // not worth looking at, nor quoting in an error
+		return "", fmt.Errorf("invalid name: %d bytes long: %w", len(name), ErrPermanent)
+	}
 	name = strings.TrimSuffix(name, ".")
 	if name == "" {
 		return "", fmt.Errorf("empty name: %w", ErrPermanent)
 	}
+	if isCanon(name) {
+		return name, nil
+	}
 	labels := strings.Split(name, ".")
 	for i, l := range labels {
-		if l == "" || len(l) > 63 {
-			return "", fmt.Errorf("invalid name %q: bad label length: %w", name, ErrPermanent)
-		}
 		if !isASCII(l) {
 			a, err := idna.Lookup.ToASCII(l)
 			if err != nil {
 				return "", fmt.Errorf("invalid name %q: %w: %w", name, ErrPermanent, err)
 			}
 			l = a
+		}
+		if l == "" || len(l) > 63 { // RFC 1035 §2.3.4
+			return "", fmt.Errorf("invalid name %q: bad label length: %w", name, ErrPermanent)
 		}
 		l = strings.ToLower(l)
 		for j := 0; j < len(l); j++ {
@@ -44,6 +50,32 @@ func canonName(name string) (string, error) {
 		return "", fmt.Errorf("invalid name: longer than 253 characters: %w", ErrPermanent)
 	}
 	return name, nil
+}
+
+// isCanon is the allocation-free answer for names already in canonical
+// form, which is most of them once they went through here.
+func isCanon(name string) bool {
+	if len(name) > 253 {
+		return false
+	}
+	label := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		case hostByte(c):
+			if label++; label > 63 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return label > 0
 }
 
 func hostByte(c byte) bool {

@@ -4,7 +4,27 @@
 // It hands back net/netip types and its own results so callers never see
 // miekg types. Implementations: a network client (servers from
 // /etc/resolv.conf or given), answers from RFC 1035 master files (offline,
-// reproducible), and a cache shared by every message of a run.
+// reproducible), and a cache shared by every message of a run. New builds
+// the one a run uses from a Config.
+//
+// On top of any Resolver: Route follows RFC 5321 §5.1 (CNAMEs, MX by
+// preference, implicit MX, RFC 7505 null MX) and records every step;
+// CheckIPRev is RFC 8601 §3 iprev; CheckHostIP says whether a name
+// resolves to an address. Checks return a Status, never an error.
+//
+// Where it departs from the RFCs, on purpose:
+//   - MX records of equal preference keep their answer order instead of
+//     being shuffled (RFC 5321 §5.1), so that reports are reproducible.
+//   - iprev without any PTR record is "none", where RFC 8601 §2.7.3 says
+//     permerror.
+//   - Names are fully qualified: the resolv.conf search list and ndots
+//     are ignored. Names that cannot be host names (anything but letters,
+//     digits, '-', '_' and '/') are refused before any query; U-labels are
+//     sent as A-labels (RFC 5891).
+//   - No DNSSEC validation: the AD bit is not asked for nor trusted.
+//   - LookupIP, like net.LookupIP, returns the addresses of one family
+//     even when the other family's lookup failed; the checks ask the
+//     family of the address they test, so they are not misled by that.
 package dns
 
 import (

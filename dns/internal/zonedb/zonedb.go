@@ -20,6 +20,9 @@ import (
 // as a name repeats; the bound only stops very long honest chains.
 const MaxChain = 16
 
+// DefaultTTL is the TTL of records that give none when no $TTL came before.
+const DefaultTTL = 3600
+
 // DB is a set of records indexed by owner name. The zero value is not
 // usable: call New. A DB is safe for concurrent reads once loading is done.
 type DB struct {
@@ -38,13 +41,14 @@ func New() *DB {
 }
 
 // Load parses a master file and adds its records. origin may be empty
-// (then "." is used, so relative names need a $ORIGIN). Errors carry
-// filename:line:column.
+// (then "." is used, so relative names need a $ORIGIN). $INCLUDE is
+// refused. Errors carry filename:line:column.
 func (db *DB) Load(r io.Reader, origin, filename string) error {
 	if origin == "" {
 		origin = "."
 	}
 	zp := mdns.NewZoneParser(r, mdns.Fqdn(origin), filename)
+	zp.SetDefaultTTL(DefaultTTL) // RFC 1035 lets the TTL be left out; $TTL overrides
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		db.Add(rr)
 	}
@@ -159,6 +163,3 @@ func (db *DB) Authoritative(name string) bool {
 	}
 	return false
 }
-
-// Len returns the number of owner names.
-func (db *DB) Len() int { return len(db.nodes) }

@@ -1,0 +1,70 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Config is what the command line says about DNS.
+type Config struct {
+	Offline   bool          // no DNS at all: every check is not-checked
+	Servers   []string      // recursive servers; empty: /etc/resolv.conf
+	ZoneFiles []string      // RFC 1035 master files answering first
+	Timeout   time.Duration // per try; 0: the Network default
+}
+
+// New builds the resolver of a run, always wrapped in a Cache (so StatsOf
+// works on it):
+//   - Offline: Offline.
+//   - zone files and no servers: the files alone; names not in them are
+//     NXDOMAIN, so the run is reproducible without network.
+//   - zone files and servers: the files first, the network for the names
+//     the files know nothing about (not in them, no SOA of theirs above).
+//   - otherwise: the network.
+func New(cfg Config) (Resolver, error) {
+	if cfg.Offline {
+		return NewCache(Offline{}, CacheOptions{}), nil
+	}
+	var zone *Zone
+	if len(cfg.ZoneFiles) > 0 {
+		z, err := LoadZones(cfg.ZoneFiles...)
+		if err != nil {
+			return nil, err
+		}
+		if len(cfg.Servers) == 0 {
+			return NewCache(z, CacheOptions{}), nil
+		}
+		zone = z
+	}
+	n, err := NewNetwork(Options{Servers: cfg.Servers, Timeout: cfg.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	if zone == nil {
+		return NewCache(n, CacheOptions{}), nil
+	}
+	return NewCache(newOverlay(zone, n), CacheOptions{}), nil
+}
+
+// overlay answers from a Zone and falls back to another resolver for names
+// the zone is not authoritative for.
+type overlay struct {
+	front
+	zone *Zone
+	next looker
+}
+
+func newOverlay(z *Zone, next looker) *overlay {
+	o := &overlay{zone: z, next: next}
+	o.front = front{o}
+	return o
+}
+
+func (o *overlay) lookup(ctx context.Context, q question) (answer, error) {
+	a, err := o.zone.lookup(ctx, q)
+	if errors.Is(err, ErrNotFound) && !o.zone.authoritative(q.name) {
+		return o.next.lookup(ctx, q)
+	}
+	return a, err
+}

@@ -1,0 +1,294 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Options configures a Network resolver. The zero value reads the servers
+// from /etc/resolv.conf and uses the defaults named below. The search list,
+// ndots and the timeout options of resolv.conf are ignored: mailtrace only
+// asks about fully qualified names and keeps its own short timeouts.
+type Options struct {
+	// Servers are "host", "host:port" or "[v6]:port" (port 53 by default).
+	// Empty: the nameservers of ResolvConf.
+	Servers    []string
+	ResolvConf string // default "/etc/resolv.conf"
+	// Timeout bounds one try at one server (default 2s).
+	Timeout time.Duration
+	// Attempts is how many rounds are made over the servers (default 2).
+	Attempts int
+	// Budget bounds a whole lookup, every try included (default
+	// Attempts × servers × Timeout, at most 10s).
+	Budget time.Duration
+	// UDPSize is the EDNS0 payload size advertised (RFC 6891 §6.2.5,
+	// default 4096).
+	UDPSize uint16
+}
+
+const (
+	defaultTimeout    = 2 * time.Second
+	defaultAttempts   = 2
+	defaultMaxBudget  = 10 * time.Second
+	defaultUDPSize    = 4096
+	defaultResolvConf = "/etc/resolv.conf"
+)
+
+// Network resolves by asking recursive servers over UDP with EDNS0,
+// falling back to TCP when an answer is truncated. It is safe for
+// concurrent use.
+type Network struct {
+	front
+	servers   []string
+	timeout   time.Duration
+	budget    time.Duration
+	attempts  int
+	udpSize   uint16
+	preferred atomic.Int32 // the server that answered last is asked first
+}
+
+// NewNetwork returns a Network resolver; it fails when no server is given
+// or found in resolv.conf, or when a server address is malformed.
+func NewNetwork(opts Options) (*Network, error) {
+	servers, err := serverList(opts)
+	if err != nil {
+		return nil, err
+	}
+	n := &Network{
+		servers:  servers,
+		timeout:  cmp(opts.Timeout, defaultTimeout),
+		attempts: opts.Attempts,
+		udpSize:  opts.UDPSize,
+	}
+	if n.attempts <= 0 {
+		n.attempts = defaultAttempts
+	}
+	if n.udpSize < mdns.MinMsgSize {
+		n.udpSize = defaultUDPSize
+	}
+	n.budget = opts.Budget
+	if n.budget <= 0 {
+		n.budget = min(time.Duration(n.attempts*len(servers))*n.timeout, max(defaultMaxBudget, n.timeout))
+	}
+	n.front = front{n}
+	return n, nil
+}
+
+// cmp returns d, or def when d is not positive.
+func cmp(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Servers returns the server addresses in use, as host:port.
+func (n *Network) Servers() []string { return append([]string(nil), n.servers...) }
+
+func serverList(opts Options) ([]string, error) {
+	given := opts.Servers
+	port := "53"
+	if len(given) == 0 {
+		path := opts.ResolvConf
+		if path == "" {
+			path = defaultResolvConf
+		}
+		cc, err := mdns.ClientConfigFromFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("dns: reading resolver configuration: %w", err)
+		}
+		if len(cc.Servers) == 0 {
+			return nil, fmt.Errorf("dns: no nameserver in %s", path)
+		}
+		given, port = cc.Servers, cc.Port
+	}
+	out := make([]string, 0, len(given))
+	for _, s := range given {
+		addr, err := serverAddr(s, port)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, addr)
+	}
+	return out, nil
+}
+
+// serverAddr accepts "host", "host:port", "v6", "[v6]" and "[v6]:port".
+func serverAddr(s, port string) (string, error) {
+	s = strings.TrimSpace(s)
+	if host, p, err := net.SplitHostPort(s); err == nil {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || host == "" {
+			return "", fmt.Errorf("dns: bad server address %q", s)
+		}
+		return net.JoinHostPort(host, p), nil
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if host == "" || strings.ContainsAny(host, " []") {
+		return "", fmt.Errorf("dns: bad server address %q", s)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func (n *Network) lookup(ctx context.Context, q question) (answer, error) {
+	if err := ctx.Err(); err != nil {
+		return answer{}, fmt.Errorf("lookup %s: %w: %w", q, ErrTemporary, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.budget)
+	defer cancel()
+	m, err := n.resolve(ctx, q)
+	if err != nil {
+		return answer{}, fmt.Errorf("lookup %s: %w", q, err)
+	}
+	a, err := interpret(q, m.Rcode, m.Answer, m.Ns)
+	if err != nil {
+		return a, fmt.Errorf("lookup %s: %w", q, err)
+	}
+	return a, nil
+}
+
+// failure says how a try at one server went wrong.
+type failure int
+
+const (
+	failTransport failure = iota // timeout or network error: nobody answered
+	failServFail                 // the server answered SERVFAIL: ask another
+	failPermanent                // REFUSED, FORMERR, malformed: this server will not help
+)
+
+// resolve asks the servers in turn, Attempts rounds, until one gives a
+// usable answer (NOERROR or NXDOMAIN) or the budget is spent.
+func (n *Network) resolve(ctx context.Context, q question) (*mdns.Msg, error) {
+	var last error
+	answered, temporary := false, false
+	useless := make([]bool, len(n.servers))
+	start := int(n.preferred.Load())
+	for round := 0; round < n.attempts && ctx.Err() == nil; round++ {
+		for k := range n.servers {
+			i := (start + k) % len(n.servers)
+			if useless[i] || ctx.Err() != nil {
+				continue
+			}
+			m, kind, err := n.try(ctx, n.servers[i], q)
+			if err == nil {
+				n.preferred.Store(int32(i))
+				return m, nil
+			}
+			last = fmt.Errorf("%s: %w", n.servers[i], err)
+			switch kind {
+			case failTransport:
+				temporary = true
+			case failServFail:
+				answered, temporary = true, true
+			case failPermanent:
+				answered, useless[i] = true, true
+			}
+		}
+	}
+	switch {
+	case last == nil: // the budget was gone before the first try
+		return nil, fmt.Errorf("%w: %w: %w", ErrTemporary, ErrUnreachable, ctx.Err())
+	case !answered:
+		return nil, fmt.Errorf("%w: %w: %v", ErrTemporary, ErrUnreachable, last)
+	case temporary:
+		return nil, fmt.Errorf("%w: %v", ErrTemporary, last)
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrPermanent, last)
+	}
+}
+
+// try asks one server, and asks again without EDNS if the server rejects
+// it (RFC 6891 §7: FORMERR without an OPT record).
+func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg, failure, error) {
+	r, err := n.ask(ctx, server, q, true)
+	if err == nil && r.Rcode == mdns.RcodeFormatError && r.IsEdns0() == nil {
+		r, err = n.ask(ctx, server, q, false)
+	}
+	if err != nil {
+		if isTransport(err) {
+			return nil, failTransport, err
+		}
+		return nil, failPermanent, fmt.Errorf("malformed response: %w", err)
+	}
+	switch r.Rcode {
+	case mdns.RcodeSuccess, mdns.RcodeNameError:
+		return r, 0, nil
+	case mdns.RcodeServerFailure:
+		return nil, failServFail, errors.New("server answered SERVFAIL")
+	default:
+		return nil, failPermanent, fmt.Errorf("server answered %s", rcodeName(r.Rcode))
+	}
+}
+
+// ask sends the question over UDP, then over TCP when the answer comes back
+// truncated (RFC 7766 §5), and checks the reply matches the question.
+func (n *Network) ask(ctx context.Context, server string, q question, edns bool) (*mdns.Msg, error) {
+	req := new(mdns.Msg)
+	req.SetQuestion(mdns.Fqdn(q.name), q.qtype)
+	req.RecursionDesired = true
+	if edns {
+		req.SetEdns0(n.udpSize, false)
+	}
+	r, err := n.exchange(ctx, "udp", server, req)
+	if r != nil && r.Truncated {
+		r, err = n.exchange(ctx, "tcp", server, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, checkReply(req, r)
+}
+
+func rcodeName(rcode int) string {
+	if s, ok := mdns.RcodeToString[rcode]; ok {
+		return s
+	}
+	return "RCODE" + strconv.Itoa(rcode)
+}
+
+// checkReply rejects a reply that is not an answer to req: a bug or a
+// spoofing attempt, either way not something to believe.
+func checkReply(req, r *mdns.Msg) error {
+	if !r.Response || len(r.Question) != 1 {
+		return errors.New("reply is not a response to the question")
+	}
+	got, want := r.Question[0], req.Question[0]
+	if got.Qtype != want.Qtype || got.Qclass != want.Qclass || !strings.EqualFold(got.Name, want.Name) {
+		return fmt.Errorf("reply is about %s %s", mdns.TypeToString[got.Qtype], got.Name)
+	}
+	return nil
+}
+
+// exchange sends one query on a fresh connection. miekg/dns only honours
+// the context's deadline, so cancellation is turned into an expired
+// deadline on the connection.
+func (n *Network) exchange(ctx context.Context, network, server string, req *mdns.Msg) (*mdns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	c := &mdns.Client{Net: network, UDPSize: n.udpSize, Timeout: n.timeout}
+	conn, err := c.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	r, _, err := c.ExchangeWithConnContext(ctx, req, conn)
+	return r, err
+}
+
+// isTransport tells network trouble (nobody answered) from a reply that
+// could not be understood.
+func isTransport(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}

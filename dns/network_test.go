@@ -1,0 +1,327 @@
+package dns_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/mailtrace/mailtrace/dns"
+	"github.com/mailtrace/mailtrace/dns/dnstest"
+)
+
+func TestNetworkTruncatedAnswerRetriedOverTCP(t *testing.T) {
+	srv := dnstest.NewServer(t, dnstest.WithZoneFile(testZone), dnstest.WithTruncateUDP())
+	mx, err := network(t, srv).LookupMX(ctxT(t), "mt.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mx) != 3 {
+		t.Errorf("MX = %v, want the 3 records", mx)
+	}
+	if srv.Queries() != 2 || srv.TCPQueries() != 1 {
+		t.Errorf("queries = %d (TCP %d), want one over UDP then one over TCP", srv.Queries(), srv.TCPQueries())
+	}
+}
+
+// bigTXT is a zone with n TXT records of 200 bytes at big.mt.test.
+func bigTXT(n int) string {
+	var b strings.Builder
+	b.WriteString("$ORIGIN mt.test.\n")
+	for i := range n {
+		fmt.Fprintf(&b, "big TXT \"%03d%s\"\n", i, strings.Repeat("x", 197))
+	}
+	return b.String()
+}
+
+// TestNetworkEDNS checks the answer size: 10 records (~2.3 kB) need EDNS0
+// to come over UDP; 30 (~6.8 kB) exceed 4096 and must come over TCP.
+func TestNetworkEDNS(t *testing.T) {
+	for _, tt := range []struct {
+		records, wantTCP int
+	}{{10, 0}, {30, 1}} {
+		t.Run(fmt.Sprint(tt.records), func(t *testing.T) {
+			srv := dnstest.NewServer(t, dnstest.WithZone(bigTXT(tt.records)))
+			txt, err := network(t, srv).LookupTXT(ctxT(t), "big.mt.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(txt) != tt.records || len(txt[0]) != 200 {
+				t.Errorf("got %d records, want %d of 200 bytes", len(txt), tt.records)
+			}
+			if srv.TCPQueries() != tt.wantTCP {
+				t.Errorf("TCP queries = %d, want %d", srv.TCPQueries(), tt.wantTCP)
+			}
+		})
+	}
+}
+
+func TestNetworkServerNeverAnswers(t *testing.T) {
+	srv := dnstest.NewServer(t, dnstest.WithNoAnswer())
+	n, err := dns.NewNetwork(dns.Options{Servers: []string{srv.Addr()}, Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.LookupIP(ctxT(t), "www.mt.test")
+	if !errors.Is(err, dns.ErrTemporary) || !errors.Is(err, dns.ErrUnreachable) {
+		t.Fatalf("error = %v, want ErrTemporary and ErrUnreachable", err)
+	}
+	if got := srv.QueriesFor("www.mt.test"); got != 4 { // A and AAAA, two attempts each
+		t.Errorf("server saw %d queries, want 4", got)
+	}
+}
+
+// TestNetworkRcodes maps response codes (RFC 1035 §4.1.1) to errors.
+func TestNetworkRcodes(t *testing.T) {
+	tests := []struct {
+		rcode       dnstest.Rcode
+		want        error
+		unreachable bool
+		queries     int // queries for the name, with Attempts 2
+	}{
+		{dnstest.ServFail, dns.ErrTemporary, false, 2}, // tried again in the second round
+		{dnstest.Refused, dns.ErrPermanent, false, 1},  // not asked again
+		{dnstest.NotImp, dns.ErrPermanent, false, 1},   //
+		{dnstest.FormErr, dns.ErrPermanent, false, 2},  // asked again without EDNS (RFC 6891 §7)
+		{dnstest.NXDomain, dns.ErrNotFound, false, 1},  //
+		{dnstest.NoError, dns.ErrNoData, false, 1},     //
+	}
+	for _, tt := range tests {
+		t.Run(mdns.RcodeToString[int(tt.rcode)], func(t *testing.T) {
+			srv := dnstest.NewServer(t, dnstest.WithZoneFile(testZone), dnstest.WithRcode("mt.test", tt.rcode))
+			n, err := dns.NewNetwork(dns.Options{Servers: []string{srv.Addr()}, Timeout: time.Second, Attempts: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = n.LookupMX(ctxT(t), "mt.test")
+			if !errors.Is(err, tt.want) || errors.Is(err, dns.ErrUnreachable) != tt.unreachable {
+				t.Fatalf("error = %v, want %v (unreachable %v)", err, tt.want, tt.unreachable)
+			}
+			if !strings.HasPrefix(err.Error(), "lookup MX mt.test: ") {
+				t.Errorf("error %q lacks the lookup context", err)
+			}
+			if got := srv.QueriesFor("mt.test"); got != tt.queries {
+				t.Errorf("server saw %d queries, want %d", got, tt.queries)
+			}
+		})
+	}
+}
+
+// closedPort returns a loopback UDP address nobody listens on: queries to
+// it fail at once with "connection refused".
+func closedPort(t *testing.T) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
+}
+
+func TestNetworkFirstServerDead(t *testing.T) {
+	good := dnstest.NewServer(t, dnstest.WithZoneFile(testZone))
+	silent := dnstest.NewServer(t, dnstest.WithNoAnswer())
+	for _, tt := range []struct {
+		name string
+		dead string
+	}{
+		{"timeout", silent.Addr()},
+		{"connection refused", closedPort(t)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := networkAt(t, tt.dead, good.Addr())
+			before := silent.Queries()
+			for _, name := range []string{"mt.test", "maildom.mt.test"} {
+				if _, err := n.LookupMX(ctxT(t), name); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+			}
+			if tt.dead == silent.Addr() && silent.Queries()-before != 1 {
+				t.Errorf("dead server asked %d times, want once: the server that answered is preferred", silent.Queries()-before)
+			}
+		})
+	}
+}
+
+func TestNetworkAllServersFail(t *testing.T) {
+	servfail := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.ServFail))
+	refused := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.Refused))
+	refused2 := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.Refused))
+	silent := dnstest.NewServer(t, dnstest.WithNoAnswer())
+	tests := []struct {
+		name    string
+		servers []string
+		want    []error
+		not     []error
+	}{
+		{"servfail and refused", []string{refused.Addr(), servfail.Addr()}, []error{dns.ErrTemporary}, []error{dns.ErrUnreachable}},
+		{"refused twice", []string{refused.Addr(), refused2.Addr()}, []error{dns.ErrPermanent}, []error{dns.ErrTemporary}},
+		{"silent and refused", []string{silent.Addr(), refused.Addr()}, []error{dns.ErrTemporary}, []error{dns.ErrUnreachable}},
+		{"silent and closed", []string{silent.Addr(), closedPort(t)}, []error{dns.ErrTemporary, dns.ErrUnreachable}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := dns.NewNetwork(dns.Options{Servers: tt.servers, Timeout: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = n.LookupMX(ctxT(t), "mt.test")
+			for _, w := range tt.want {
+				if !errors.Is(err, w) {
+					t.Errorf("error = %v, want %v", err, w)
+				}
+			}
+			for _, w := range tt.not {
+				if errors.Is(err, w) {
+					t.Errorf("error = %v, must not be %v", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestNetworkCancelled(t *testing.T) {
+	srv := dnstest.NewServer(t, dnstest.WithNoAnswer())
+	n, err := dns.NewNetwork(dns.Options{Servers: []string{srv.Addr()}, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := n.LookupTXT(ctx, "mt.test"); !errors.Is(err, dns.ErrTemporary) || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before: error = %v", err)
+	}
+	// Cancelled while waiting for an answer that never comes: miekg/dns
+	// only watches deadlines, the resolver must notice the cancellation.
+	ctx, cancel = context.WithCancel(context.Background())
+	stop := time.AfterFunc(20*time.Millisecond, cancel)
+	defer stop.Stop()
+	if _, err := n.LookupTXT(ctx, "mt.test"); !errors.Is(err, dns.ErrTemporary) {
+		t.Errorf("cancelled during: error = %v", err)
+	}
+}
+
+// rawServer answers every UDP query with what reply makes of it.
+func rawServer(t *testing.T, reply func(query []byte) []byte) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, addr, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if out := reply(slices.Clone(buf[:n])); out != nil {
+				_, _ = pc.WriteTo(out, addr)
+			}
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+func TestNetworkBadReplies(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply func(q []byte) []byte
+	}{
+		{"cut after the header", func(q []byte) []byte {
+			q[2] |= 0x80 // QR
+			return q[:14]
+		}},
+		{"answer to another question", func(q []byte) []byte {
+			var m mdns.Msg
+			if m.Unpack(q) != nil {
+				return nil
+			}
+			r := new(mdns.Msg)
+			r.SetReply(&m)
+			r.Question[0].Name = "other.test."
+			out, _ := r.Pack()
+			return out
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := networkAt(t, rawServer(t, tt.reply))
+			_, err := n.LookupMX(ctxT(t), "mt.test")
+			if !errors.Is(err, dns.ErrPermanent) || !strings.Contains(err.Error(), "malformed") {
+				t.Errorf("error = %v, want a permanent malformed-response error", err)
+			}
+		})
+	}
+}
+
+func TestNewNetworkServers(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"127.0.0.1", "127.0.0.1:53", false},
+		{"127.0.0.1:5353", "127.0.0.1:5353", false},
+		{"::1", "[::1]:53", false},
+		{"[::1]", "[::1]:53", false},
+		{"[::1]:5353", "[::1]:5353", false},
+		{" ns.example ", "ns.example:53", false},
+		{"127.0.0.1:0", "", true},
+		{"127.0.0.1:dns", "", true},
+		{":53", "", true},
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		n, err := dns.NewNetwork(dns.Options{Servers: []string{tt.in}})
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("%q: no error, servers %v", tt.in, n.Servers())
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.in, err)
+			continue
+		}
+		if got := n.Servers(); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%q: servers %v, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNewNetworkResolvConf(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good", "# comment\nsearch example.com\nnameserver 127.0.0.1\nnameserver ::1\noptions ndots:2\n")
+	n, err := dns.NewNetwork(dns.Options{ResolvConf: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := n.Servers(), []string{"127.0.0.1:53", "[::1]:53"}; !slices.Equal(got, want) {
+		t.Errorf("servers = %v, want %v", got, want)
+	}
+	for name, path := range map[string]string{
+		"no nameserver": write("empty", "search example.com\n"),
+		"missing file":  filepath.Join(dir, "missing"),
+	} {
+		if _, err := dns.NewNetwork(dns.Options{ResolvConf: path}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

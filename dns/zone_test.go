@@ -1,0 +1,87 @@
+package dns_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/dns"
+)
+
+func TestParseZoneErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want string // part of the error
+	}{
+		{"bad address", "$ORIGIN z.test.\nok A 192.0.2.1\nbad A 300.1.1.1\n", "z.zone:3:"},
+		{"unknown type", "$ORIGIN z.test.\n\n\nx 300 IN BOGUS foo\n", "z.zone:4:"},
+		{"include refused", "$INCLUDE /etc/passwd\n", "z.zone:1:"},
+		{"unterminated string", "$ORIGIN z.test.\nx TXT \"open\n", "z.zone:"},
+		{"bad MX preference", "$ORIGIN z.test.\nx MX ten mail\n", "z.zone:2:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z, err := dns.ParseZone(strings.NewReader(tt.text), "", "z.zone")
+			if err == nil {
+				t.Fatalf("no error (zone %v)", z)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadZonesErrors(t *testing.T) {
+	_, err := dns.LoadZones(testZone, badZone)
+	if err == nil || !strings.Contains(err.Error(), "bad.zone:5:") {
+		t.Errorf("error = %v, want one at bad.zone:5", err)
+	}
+	if _, err := dns.LoadZones("../testdata/dns/missing.zone"); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+// TestParseZoneOrigin checks that the origin argument and $TTL apply, and
+// that a record without TTL and without $TTL still loads.
+func TestParseZoneOrigin(t *testing.T) {
+	text := "www A 192.0.2.1\n$TTL 60\nmail MX 10 www\n"
+	z, err := dns.ParseZone(strings.NewReader(text), "o.test", "o.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	ips, err := z.LookupIP(ctx, "www.o.test")
+	if fmt.Sprint(ips) != "[192.0.2.1]" || err != nil {
+		t.Errorf("LookupIP = %v, %v", ips, err)
+	}
+	mx, err := z.LookupMX(ctx, "mail.o.test")
+	if fmt.Sprint(mx) != "[{10 www.o.test}]" || err != nil {
+		t.Errorf("LookupMX = %v, %v", mx, err)
+	}
+	// Nothing outside the files exists.
+	if _, err := z.LookupIP(ctx, "example.com"); !errors.Is(err, dns.ErrNotFound) {
+		t.Errorf("name outside the zone: %v, want ErrNotFound", err)
+	}
+}
+
+// TestZonesMerge loads two files: records of one name add up, duplicates
+// collapse (an RRset is a set, RFC 2181 §5).
+func TestZonesMerge(t *testing.T) {
+	z1, err := dns.ParseZone(strings.NewReader("a.test. A 192.0.2.1\na.test. A 192.0.2.1\n"), "", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ips, _ := z1.LookupIP(ctxT(t), "a.test")
+	if len(ips) != 1 {
+		t.Errorf("duplicates kept: %v", ips)
+	}
+	z := loadZone(t, testZone, demoZone)
+	for _, name := range []string{"www.mt.test", "mx1.example.com"} {
+		if _, err := z.LookupIP(ctxT(t), name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

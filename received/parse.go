@@ -1,7 +1,302 @@
 package received
 
-// Parse parses one Received field value. It never fails: what it cannot
-// understand stays in Raw and lowers Parsed.
+import (
+	"strconv"
+	"strings"
+)
+
+// Parse parses one Received field value: the text after "Received:",
+// possibly folded. It never fails and never panics, and runs in time linear
+// in the length of value. What it cannot understand stays in Raw, lowers
+// Parsed and is described in Notes.
+//
+// The value is split into top-level tokens (comments, literals, paths and
+// words), the date is taken after the last top-level ";" (RFC 5321 §4.4,
+// RFC 5322 §3.6.7) or, failing that, wherever a date starts, and the tokens
+// before it are read as the clauses of RFC 5321 §4.4 ("from", "by", "via",
+// "with", "id", "for"), in any order, with each comment interpreted in the
+// clause it follows.
 func Parse(value string) Hop {
-	return Hop{Raw: value, Parsed: ParsedNone}
+	var buf [48]span
+	toks, unclosed := lex(value, buf[:0])
+	b := builder{s: value}
+	b.h.Raw = value
+	if unclosed {
+		b.problem("unclosed comment")
+	}
+	n := b.date(toks)
+	b.clauses(toks[:n])
+	b.dateComments(toks[n:])
+	b.finish()
+	return b.h
+}
+
+// clauseKind names the RFC 5321 §4.4 clause being read.
+type clauseKind uint8
+
+const (
+	cNone  clauseKind = iota // before any keyword
+	cFrom                    // "from" Extended-Domain
+	cBy                      // "by" Extended-Domain
+	cVia                     // "via" Link
+	cWith                    // "with" Protocol
+	cID                      // "id" String
+	cFor                     // "for" Path
+	cExtra                   // a keyword seen twice: text not understood
+)
+
+// keyword reports the clause a word opens, ASCII case ignored. It looks at
+// the first byte first: most words open nothing.
+func keyword(w string) clauseKind {
+	if len(w) < 2 || len(w) > 4 {
+		return cNone
+	}
+	switch lower(w[0]) {
+	case 'b':
+		if len(w) == 2 && lower(w[1]) == 'y' {
+			return cBy
+		}
+	case 'i':
+		if len(w) == 2 && lower(w[1]) == 'd' {
+			return cID
+		}
+	case 'v':
+		if eqFold(w, "via") {
+			return cVia
+		}
+	case 'f':
+		if eqFold(w, "for") {
+			return cFor
+		}
+		if eqFold(w, "from") {
+			return cFrom
+		}
+	case 'w':
+		if eqFold(w, "with") {
+			return cWith
+		}
+	}
+	return cNone
+}
+
+// maxNotes bounds the notes kept for one field, so junk input cannot make
+// the result grow with it.
+const maxNotes = 16
+
+// builder carries the state of one Parse call.
+type builder struct {
+	h        Hop // the result, filled in place
+	s        string
+	cur      clauseKind
+	seen     uint16 // one bit per clauseKind already opened
+	problems int    // text not understood
+	dropped  int    // notes beyond maxNotes
+	lead     bool   // a comment-only field was recognised (qmail, Sendmail)
+	marks    marks
+	swFromBy bool   // Software came from the by-clause (where Sendmail writes its version)
+	cmark    uint64 // commentNeedles found in the comment being read
+
+	from     fromState
+	byHost   bool // the by-clause has its host
+	byWords  words
+	with     words
+	tlsNext  bool // Exim's "tls" word: the cipher follows
+	via      words
+	forAddrs words
+	stray    words // text before the first clause
+}
+
+func (b *builder) note(msg string) {
+	if len(b.h.Notes) >= maxNotes {
+		b.dropped++
+		return
+	}
+	b.h.Notes = append(b.h.Notes, msg)
+}
+
+// problem notes text that was not understood; it makes Parsed partial.
+func (b *builder) problem(msg string) {
+	b.problems++
+	b.note(msg)
+}
+
+// noteText notes input text, clipped, and builds the note only when it
+// will be kept: junk input must not cost an allocation per token.
+func (b *builder) noteText(prefix, text string) {
+	if len(b.h.Notes) >= maxNotes {
+		b.dropped++
+		return
+	}
+	b.note(prefix + clip(text))
+}
+
+func (b *builder) problemText(prefix, text string) {
+	b.problems++
+	b.noteText(prefix, text)
+}
+
+// clip shortens input quoted in a note.
+func clip(s string) string {
+	const max = 64
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return collapse(s)
+}
+
+// clauses reads the tokens before the date.
+func (b *builder) clauses(toks []span) {
+	for i := 0; i < len(toks); i++ {
+		t := toks[i].token(b.s)
+		if t.kind == tSemi {
+			continue // OpenSMTPD writes "; by", "; for" between clauses
+		}
+		if t.kind == tWord {
+			if k := keyword(t.text); k != cNone {
+				if n, ok := b.startClause(k, toks, i); ok {
+					i += n
+					continue
+				}
+			}
+			if n := b.envelopeWord(toks, i); n > 0 {
+				i += n
+				continue
+			}
+			if hasPrefixFold(t.text, "auth=") || hasPrefixFold(t.text, "user=") && b.h.Auth != "" {
+				b.addAuth(t.text) // OpenSMTPD: "(TLSv1.3:...) auth=yes user=alice"
+				continue
+			}
+		}
+		b.feed(t)
+	}
+}
+
+// startClause opens clause k at toks[i]. It returns ok false when the
+// keyword is better read as a value, and how many more tokens it consumed.
+func (b *builder) startClause(k clauseKind, toks []span, i int) (int, bool) {
+	bit := uint16(1) << k
+	if b.seen&bit == 0 {
+		if b.emptyClause() && b.keywordLater(toks, i+1, k) {
+			return 0, false // "from by (...) by host": a client said HELO by
+		}
+		b.seen |= bit
+		b.cur = k
+		return 0, true
+	}
+	next := token{kind: tSemi}
+	if i+1 < len(toks) {
+		next = toks[i+1].token(b.s)
+	}
+	switch {
+	case k == cFrom && (next.kind == tAngle || next.kind == tWord && strings.IndexByte(next.text, '@') >= 0):
+		// IBM and XMail write "for <rcpt> from <sender>".
+		b.setEnvelope(stripAngle(next.text))
+		return 1, true
+	case k == cBy && next.kind == tWord && eqFold(next.text, "uid") && i+2 < len(toks):
+		// qmail-scanner: "from sender by host by uid N with qmail-scanner-x".
+		if b.h.From.Ident == "" {
+			b.h.From.Ident = "uid " + toks[i+2].token(b.s).text
+		}
+		b.marks |= mQmail
+		return 2, true
+	}
+	b.problemText("repeated keyword: ", toks[i].token(b.s).text)
+	b.cur = cExtra
+	return 0, true
+}
+
+// emptyClause reports a from- or by-clause still waiting for its name.
+func (b *builder) emptyClause() bool {
+	return b.cur == cFrom && !b.from.nameSet || b.cur == cBy && !b.byHost
+}
+
+// keywordLater reports whether keyword k occurs at top level after i.
+func (b *builder) keywordLater(toks []span, i int, k clauseKind) bool {
+	for ; i < len(toks); i++ {
+		if toks[i].kind == tWord && keyword(toks[i].token(b.s).text) == k {
+			return true
+		}
+	}
+	return false
+}
+
+// envelopeWord reads Haraka's top-level "envelope-from <addr>".
+func (b *builder) envelopeWord(toks []span, i int) int {
+	w := toks[i].token(b.s).text
+	if !eqFold(w, "envelope-from") && !eqFold(w, "envelope-sender") || i+1 >= len(toks) {
+		return 0
+	}
+	if next := toks[i+1].token(b.s); next.kind == tAngle || next.kind == tWord {
+		b.setEnvelope(stripAngle(next.text))
+		return 1
+	}
+	return 0
+}
+
+func (b *builder) setEnvelope(addr string) {
+	if addr == "" {
+		addr = "<>" // the null reverse-path (RFC 5321 §4.5.5)
+	}
+	if b.h.EnvelopeFrom == "" {
+		b.h.EnvelopeFrom = addr
+	}
+}
+
+// feed hands one token to the clause being read.
+func (b *builder) feed(t token) {
+	if t.kind == tComment {
+		b.comment(t.text)
+		return
+	}
+	switch b.cur {
+	case cFrom:
+		b.fromToken(t)
+	case cBy:
+		b.byToken(t)
+	case cWith:
+		b.withToken(t)
+	case cID:
+		b.idToken(t)
+	case cFor:
+		if t.text != "," {
+			b.forAddrs.add(stripAngle(t.text))
+		}
+	case cVia:
+		b.via.add(t.text)
+	case cNone:
+		b.stray.add(t.text)
+	default:
+		b.problemText("text not understood: ", t.text)
+	}
+}
+
+// finish completes the fields that depend on several clauses.
+func (b *builder) finish() {
+	if b.stray.n > 0 {
+		b.problemText("text before the first clause: ", b.stray.join(" "))
+	}
+	b.finishFrom()
+	b.finishBy()
+	b.finishWith()
+	b.h.For = b.forAddrs.join(", ")
+	b.h.Via = b.via.join(" ")
+	b.h.MTA = b.guessMTA()
+	if b.dropped > 0 {
+		b.h.Notes = append(b.h.Notes, strconv.Itoa(b.dropped)+" more notes dropped")
+	}
+	b.h.Parsed = b.status()
+}
+
+// status grades what was understood.
+func (b *builder) status() Parsed {
+	h := &b.h
+	got := h.From != (From{}) || h.By != (By{}) || h.With != "" || h.ID != "" ||
+		h.For != "" || h.Via != "" || h.EnvelopeFrom != "" || b.lead
+	switch {
+	case !got && h.Time == nil:
+		return ParsedNone
+	case got && h.Time != nil && b.problems == 0:
+		return ParsedFull
+	}
+	return ParsedPartial
 }

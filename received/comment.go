@@ -1,0 +1,191 @@
+package received
+
+import "strings"
+
+// comment interprets a comment in the clause it follows (RFC 5321 §4.4
+// allows comments after each clause; MTAs put TCP-info, software names,
+// TLS and authentication details there).
+func (b *builder) comment(c string) {
+	b.cmark = commentNeedles.match(c)
+	if b.cmark&nForged != 0 {
+		b.h.MayBeForged = true // Sendmail: the HELO name's forward DNS does not match
+		b.marks |= mSendmail
+	}
+	if b.genericComment(c) {
+		return
+	}
+	if hasPrefixFold(c, "crosscheck:") {
+		b.fromComment(c) // Amazon: the peer as verified, written after "with"
+		return
+	}
+	switch b.cur {
+	case cNone:
+		b.leadComment(c)
+	case cFrom:
+		b.fromComment(c)
+	case cBy:
+		b.byComment(c)
+	case cWith:
+		b.withComment(c)
+	default:
+		b.noteText("comment not understood: ", c)
+	}
+}
+
+// genericComment handles the comments whose meaning does not depend on the
+// clause: envelope sender, TLS, authentication, certificate remarks.
+func (b *builder) genericComment(c string) bool {
+	switch {
+	case hasPrefixFold(c, "envelope-from"), hasPrefixFold(c, "envelope-sender"), hasPrefixFold(c, "return-path"):
+		// Exim, Sendmail, Momentum, qmail-scanner; Exim at Cambridge writes "return-path".
+		b.envelopeComment(c)
+	case isTLSText(c, b.cmark):
+		b.addTLS(collapse(strings.TrimPrefix(c, "using "))) // Postfix: "(using TLSv1.3 with cipher ...)"
+	case isAuthText(c, b.cmark):
+		b.addAuth(collapse(c))
+	case hasPrefixFold(c, "no client certificate"), hasPrefixFold(c, "client cn"),
+		hasPrefixFold(c, "client did not present"), hasPrefixFold(c, "client certificate"),
+		eqFold(c, "single-drop"), eqFold(c, "multi-drop"):
+		// Postfix certificate remarks; fetchmail delivery mode.
+	default:
+		return false
+	}
+	return true
+}
+
+// commentNeedles are the phrases looked for anywhere in a comment; one
+// pass finds them all.
+var commentNeedles = newFoldSet("may be forged", "cipher=", "authenticated user", "authenticated as")
+
+const (
+	nForged uint64 = 1 << iota
+	nCipher
+	nAuthUser
+	nAuthAs
+)
+
+// isTLSText recognises the TLS details MTAs write in comments:
+// "version=TLS1_2 cipher=..." (Gmail, Exchange, Sendmail), "using TLSv1.3
+// with cipher ..." (Postfix), "TLS1.2:ECDHE-...:256" (Exim),
+// "TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO" (OpenSMTPD), "TLS1.2 TLS_..."
+// (mox), "cipher=..." (Haraka), "TLS" (Exchange), "Google Transport
+// Security".
+func isTLSText(c string, m uint64) bool {
+	return m&nCipher != 0 || hasPrefixFold(c, "using TLS") || hasPrefixFold(c, "using SSL") ||
+		hasPrefixFold(c, "version=") || tlsVersionPrefix(c) || eqFold(c, "Google Transport Security")
+}
+
+func tlsVersionPrefix(c string) bool {
+	if !hasPrefixFold(c, "TLS") && !hasPrefixFold(c, "SSL") {
+		return false
+	}
+	if len(c) == 3 {
+		return true
+	}
+	n := c[3]
+	return n == 'v' || n == 'V' || isDigit(n) || n == ':' || n == '_'
+}
+
+// isAuthText recognises authentication remarks: "Authenticated sender: x"
+// (Postfix), "authenticated bits=0" (Sendmail), "authenticated as x",
+// "SquirrelMail authenticated user x", "AUTH: LOGIN x" (Courier),
+// "Authid: x" (fairway).
+func isAuthText(c string, m uint64) bool {
+	return m&(nAuthUser|nAuthAs) != 0 || hasPrefixFold(c, "authenticated") ||
+		hasPrefixFold(c, "auth:") || hasPrefixFold(c, "authid:")
+}
+
+// byComment reads the comments after the by-host: its address, written
+// "(10.1.2.3)" by Exchange and "(name [ip])" by amavisd-new and GMX, and
+// the software: "(Postfix)", "(8.8.5/8.8.5)" (Sendmail), "(Haraka/2.8.25)".
+func (b *builder) byComment(c string) {
+	if strings.IndexAny(c, "0123456789:") < 0 {
+		b.setSoftware(c, true) // "(Postfix)", "(Dovecot)": no address to look for
+		return
+	}
+	if ip, ok := commentIP(c); ok {
+		if b.h.By.IP == "" {
+			b.setByIP(ip)
+		}
+		return
+	}
+	if ipShaped(c) {
+		b.problemText("by-address not understood: ", c)
+		return
+	}
+	sw, uid, hasUID := strings.Cut(c, ", from userid ")
+	if hasUID && b.h.From.Ident == "" {
+		b.h.From.Ident = "userid " + trimSpace(uid) // Postfix: "(Postfix, from userid 1000)"
+	}
+	b.setSoftware(sw, true)
+}
+
+// commentIP finds the address in a by-comment: a bracketed literal
+// anywhere, or a bare address as the first word.
+func commentIP(c string) (ipText, bool) {
+	w := wordIter{s: c}
+	for first := true; w.next(); first = false {
+		if ip, ok := wordIP(w.word, first); ok {
+			return ip, true
+		}
+	}
+	return ipText{}, false
+}
+
+// withComment reads the comments of the with-clause: software ("Exim
+// 4.96", "fetchmail-6.4.38", "Nemesis") and Microsoft's SMTPSVC version.
+func (b *builder) withComment(c string) {
+	if hasPrefixFold(b.with.first(), "qmail-scanner") {
+		b.qmailScannerIP(c)
+	}
+	if eqFold(b.with.last(), "SMTPSVC") && b.h.Software == "" {
+		b.h.Software = b.with.join(" ") + "(" + collapse(c) + ")" // "Microsoft SMTPSVC(6.0.3790.4675)"
+		return
+	}
+	b.setSoftware(c, false)
+}
+
+// setSoftware keeps the first software text seen.
+func (b *builder) setSoftware(c string, fromBy bool) {
+	c = collapse(c)
+	if c == "" {
+		return
+	}
+	if b.h.Software != "" {
+		b.noteText("comment: ", c)
+		return
+	}
+	b.h.Software = c
+	b.swFromBy = fromBy
+}
+
+// envelopeComment reads "envelope-from <a@b>", "envelope-from a@b",
+// "envelope-from <a@b>, uid 0" and the null path "envelope-from <>".
+func (b *builder) envelopeComment(c string) {
+	i := 0
+	for i < len(c) && !isSpace(c[i]) && c[i] != '<' && c[i] != '=' && c[i] != ':' {
+		i++
+	}
+	w := wordIter{s: strings.TrimLeft(c[i:], "=:")}
+	if w.next() {
+		b.setEnvelope(stripAngle(w.word))
+	}
+}
+
+// qmailScannerIP reads the client address qmail-scanner writes in its
+// verdict, "Clear:RC:0(192.0.2.1):", when the from-clause had none (it
+// names the envelope sender there instead).
+func (b *builder) qmailScannerIP(c string) {
+	i := strings.Index(c, "RC:")
+	if i < 0 || b.h.From.IP != "" {
+		return
+	}
+	rest := c[i+3:]
+	open, end := strings.IndexByte(rest, '('), strings.IndexByte(rest, ')')
+	if open < 0 || end < open {
+		return
+	}
+	if ip, ok := canonIP(rest[open+1 : end]); ok {
+		b.setFromIP(ip, false)
+	}
+}

@@ -85,7 +85,9 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
 	if !a.opts.HeaderOnly {
 		rep.Body = summarizeBody(in.Raw)
 	}
-	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts}
+	captured := in.Envelope != nil || in.Session != nil
+	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured}
+	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
 	rep.Findings = runRules(c)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 	return rep

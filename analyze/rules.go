@@ -22,6 +22,21 @@ type Context struct {
 	Msg    *Message
 	Report *MessageReport
 	Opts   *Options
+	// Trust is the inferred trust boundary; the hops it covers have
+	// Trusted set in Report.Hops.
+	Trust *Trust
+	// Captured is set when mailtrace received the message itself.
+	Captured bool
+
+	memo map[string]any // values several rules share, computed once (see remember)
+
+	// Values the chain rules share, computed once per message.
+	linkCache  []link
+	authCache  []AuthResults
+	rcptCache  map[string]bool
+	keyCache   []uint64
+	dupCache   []int
+	cacheReady uint8 // bits: which of the caches above are filled
 }
 
 var registry []*Rule
@@ -58,8 +73,10 @@ func runRules(c *Context) []Finding {
 	return out
 }
 
-// verdictOf combines findings into a verdict. Until the forgery rules exist,
-// parse findings are informational and every readable message is clean.
-func verdictOf(findings []Finding) (Verdict, int) {
-	return VerdictClean, 0
+// remember stores a value several rules share for the rest of the message.
+func (c *Context) remember(key string, v any) {
+	if c.memo == nil {
+		c.memo = map[string]any{}
+	}
+	c.memo[key] = v
 }

@@ -1,0 +1,85 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Address rules: addresses that cannot appear where a hop says they did.
+func init() {
+	register(&Rule{
+		ID: "private-address", Severity: SeverityMedium,
+		Title: "Private or reserved address on a public hop",
+		Explain: "A hop that claims to cross the public internet (between two organisations, or the hop the " +
+			"receiving side took from outside) records a connecting address that is not routable there: " +
+			"RFC 1918 private, loopback, link-local, carrier-grade NAT, documentation or benchmark ranges, " +
+			"unique local fc00::/7, v4-mapped (RFC 6890). Internal hops legitimately use such addresses; " +
+			"a public hop cannot. Low in general (organisations with several domains route between them " +
+			"privately); medium when the hop is a big provider's public server, which never hears a " +
+			"private address of another organisation. Documentation ranges (RFC 5737, RFC 3849) are info: " +
+			"only anonymised samples use them. Loopback is local plumbing and never reported.",
+		Example: "Received: from mail.sender.example (mail.sender.example [10.1.2.3]) by mx.receiver.example ...",
+		Check:   checkPrivate,
+	})
+}
+
+func checkPrivate(c *Context) []Finding {
+	var out []Finding
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
+		why := reservedWhy(h.From.IP)
+		if why == "" || strings.HasPrefix(why, "loopback") {
+			continue // loopback is plumbing inside one machine, never a network hop
+		}
+		crossing, how := c.crossesInternet(h)
+		if !crossing {
+			continue
+		}
+		sev := SeverityLow
+		switch p := providerFamily(h.By.Host); {
+		case isDocumentationIP(h.From.IP):
+			sev = SeverityInfo // only anonymised samples use them: a placeholder, not a sign
+		case p != "" && !h.Trusted:
+			// A big provider's public MX never hears a private address of
+			// another organisation.
+			sev = SeverityMedium
+		}
+		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,
+			Message:  fmt.Sprintf("hop %d: %s address %s on a hop %s", h.Index, why, h.From.IP, how),
+			Evidence: "from " + describeFrom(h.From) + " by " + h.By.Host})
+	}
+	return out
+}
+
+// crossesInternet reports whether a hop claims to join two organisations:
+// both ends have public names of different families, or it is the hop the
+// receiving side took from outside while the address is not even internal.
+func (c *Context) crossesInternet(h *received.Hop) (bool, string) {
+	if h.Parsed == received.ParsedNone || isAuthenticated(h) {
+		return false, ""
+	}
+	nn := c.hopNames()[h.Index-1]
+	if by := nn.by; by.fqdn {
+		other := ""
+		names, n := fromFacts(nn)
+		for _, nf := range names[:n] {
+			if !nf.fqdn {
+				continue
+			}
+			if nf.family == by.family {
+				other = ""
+				break
+			}
+			other = nf.clean
+		}
+		if other != "" {
+			return true, fmt.Sprintf("from %s to %s", other, by.clean)
+		}
+	}
+	if c.Trust != nil && h.Index == c.Trust.Boundary && !isInternalIP(h.From.IP) {
+		return true, "the receiving side took from outside"
+	}
+	return false, ""
+}

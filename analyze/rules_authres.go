@@ -1,0 +1,335 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Authentication-Results (RFC 8601). Only the receiving side's own
+// results mean anything: §5 asks receivers to remove fields carrying their
+// authserv-id that arrive from outside, and to ignore every other one. A
+// field below the trust boundary, or from an authserv-id that is not the
+// receiving side's, is somebody's claim.
+func init() {
+	register(&Rule{
+		ID: "authres-forged", Severity: SeverityHigh,
+		Title: "Authentication-Results forged under the receiver's name",
+		Explain: "An Authentication-Results field carries the receiving side's authserv-id but sits below " +
+			"the Received line of a hop the receiving side took from outside, so it was in the message " +
+			"before the receiver saw it. RFC 8601 §5 exists because senders write such fields to make " +
+			"their mail look verified.",
+		Example: "Received: from evil.example ([192.0.2.66]) by mx.google.com ...\n" +
+			"Received: from x by evil.example ...\n" +
+			"Authentication-Results: mx.google.com; dkim=pass header.d=paypal.com",
+		Check: checkAuthResForged,
+	})
+	register(&Rule{
+		ID: "authres-untrusted", Severity: SeverityInfo,
+		Title: "Authentication-Results from outside the receiving side",
+		Explain: "An Authentication-Results field written by another organisation (an earlier hop, a " +
+			"forwarder, or the sender itself). It may be honest, but nothing in the message proves it: " +
+			"mailtrace shows it and ignores its results.",
+		Example: "Authentication-Results: relay.elsewhere.example; spf=pass smtp.mailfrom=example.org",
+		Check:   checkAuthResUntrusted,
+	})
+	register(&Rule{
+		ID: "authres-trusted", Severity: SeverityInfo,
+		Title: "Receiving side's authentication results",
+		Explain: "The results the receiving side recorded for DKIM, SPF, DMARC and ARC (RFC 8601), shown " +
+			"so they can be compared with mailtrace's own checks.",
+		Example: "Authentication-Results: mx.example.net; dkim=pass header.d=example.org; spf=pass",
+		Check:   checkAuthResTrusted,
+	})
+}
+
+// AuthResults is one Authentication-Results field, parsed (RFC 8601 §2.2),
+// and whether the receiving side wrote it.
+type AuthResults struct {
+	AuthServID string       `json:"authserv_id"` // "" when omitted (Microsoft 365 writes none)
+	Results    []AuthResult `json:"results"`
+	Line       int          `json:"line"`
+	Raw        string       `json:"raw"`
+	Trusted    bool         `json:"trusted"`
+	Why        string       `json:"why"` // why it is trusted or not
+}
+
+// AuthResult is one method's result ("dkim=pass header.d=example.org").
+type AuthResult struct {
+	Method string            `json:"method"` // lower case: dkim, spf, dmarc, arc, iprev, auth, ...
+	Result string            `json:"result"` // lower case: pass, fail, softfail, none, ...
+	Reason string            `json:"reason,omitempty"`
+	Props  map[string]string `json:"props,omitempty"` // "header.d" -> "example.org", keys lower case
+}
+
+// Get returns the result of the first entry for a method, or "".
+func (a AuthResults) Get(method string) string {
+	for _, r := range a.Results {
+		if r.Method == method {
+			return r.Result
+		}
+	}
+	return ""
+}
+
+// ParseAuthResults parses one Authentication-Results value. It never
+// fails: what it cannot read is left out, Raw keeps everything.
+func ParseAuthResults(value string) AuthResults {
+	raw := unfold(value)
+	v := stripComments(raw)
+	out := AuthResults{Raw: raw}
+	parts := splitOutsideQuotes(v, ';')
+	if len(parts) == 0 {
+		return out
+	}
+	head := strings.Fields(parts[0])
+	if len(head) > 0 && !strings.Contains(head[0], "=") {
+		out.AuthServID = strings.ToLower(head[0])
+		parts = parts[1:]
+	}
+	for _, p := range parts {
+		if r, ok := parseResInfo(p); ok {
+			out.Results = append(out.Results, r)
+		}
+	}
+	return out
+}
+
+// parseResInfo reads "method[/version]=result reason=... ptype.prop=value".
+func parseResInfo(s string) (AuthResult, bool) {
+	toks := strings.Fields(s)
+	if len(toks) == 0 {
+		return AuthResult{}, false
+	}
+	k, v, ok := strings.Cut(toks[0], "=")
+	if !ok || k == "" {
+		return AuthResult{}, false
+	}
+	if i := strings.IndexByte(k, '/'); i >= 0 {
+		k = k[:i]
+	}
+	r := AuthResult{Method: strings.ToLower(strings.TrimSpace(k)), Result: strings.ToLower(strings.Trim(v, `"`))}
+	for _, t := range toks[1:] {
+		pk, pv, ok := strings.Cut(t, "=")
+		if !ok {
+			continue
+		}
+		pk = strings.ToLower(pk)
+		if pk == "reason" {
+			r.Reason = strings.Trim(pv, `"`)
+			continue
+		}
+		if r.Props == nil {
+			r.Props = map[string]string{}
+		}
+		r.Props[pk] = strings.Trim(pv, `"`)
+	}
+	return r, r.Method != "" && r.Result != ""
+}
+
+// stripComments removes RFC 5322 comments, nested, outside quotes.
+func stripComments(s string) string {
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '\\' && i+1 < len(s):
+			if depth == 0 {
+				b.WriteByte(ch)
+				b.WriteByte(s[i+1])
+			}
+			i++
+		case ch == '"' && depth == 0:
+			quoted = !quoted
+			b.WriteByte(ch)
+		case ch == '(' && !quoted:
+			depth++
+		case ch == ')' && !quoted && depth > 0:
+			depth--
+			if depth == 0 {
+				b.WriteByte(' ')
+			}
+		case depth == 0:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// AuthResultsOf returns every Authentication-Results field of an analysed
+// message, in header order, each marked Trusted when the receiving side
+// wrote it. It reads the report only (Fields and the hops' Trusted marks
+// set by Analyze), so other packages can compare the trusted results with
+// their own checks. trusted is the --trusted list.
+func AuthResultsOf(rep *MessageReport, trusted []string) []AuthResults {
+	t := trustFromReport(rep.Hops, trusted)
+	return classifyAuthResults(rep.Fields, rep.Hops, t)
+}
+
+// trustFromReport rebuilds what the authserv-id check needs from the
+// hops' Trusted marks.
+func trustFromReport(hops []received.Hop, trusted []string) *Trust {
+	t := &Trust{Families: map[string]bool{}, list: parseTrusted(trusted)}
+	for i := len(hops) - 1; i >= 0 && hops[i].Trusted; i-- {
+		t.addSide(hops[i].By.Host)
+		t.Boundary = hops[i].Index
+	}
+	return t
+}
+
+// Where an Authentication-Results field sits says who could have written
+// it. Receivers prepend their fields at the top (or, like Gmail, just
+// below their own Received line); milters that append put them after
+// every Received line, exactly where a sender's own fields are.
+type arZone int
+
+const (
+	zoneTop    arZone = iota // above the newest untrusted Received line: the receiving side's
+	zoneMiddle               // between untrusted Received lines: was in the message before
+	zoneBottom               // after every Received line: a milter's or the sender's
+)
+
+func zoneOf(line int, hops []received.Hop, t *Trust) arZone {
+	if t.Boundary <= 1 || len(hops) == 0 {
+		return zoneTop
+	}
+	newestUntrusted, oldest := hops[t.Boundary-2].Line, hops[0].Line
+	switch {
+	case newestUntrusted == 0 || line < newestUntrusted:
+		return zoneTop
+	case line < oldest:
+		return zoneMiddle
+	}
+	return zoneBottom
+}
+
+// topZoneEnd is the line of the newest untrusted Received field: fields
+// above it were written by the receiving side (or lie about it).
+func (c *Context) topZoneEnd() int {
+	hops := c.Report.Hops
+	if c.Trust == nil || c.Trust.Boundary <= 1 || hops[c.Trust.Boundary-2].Line == 0 {
+		return 1 << 30
+	}
+	return hops[c.Trust.Boundary-2].Line
+}
+
+// classifyAuthResults parses the fields and decides which ones the
+// receiving side wrote: its authserv-id (its organisation or provider
+// family, or --trusted) in the top zone, or in the bottom zone when the
+// receiving side wrote none at the top (it appends).
+func classifyAuthResults(fields []Field, hops []received.Hop, t *Trust) []AuthResults {
+	microsoftSide := t.Families["microsoft"]
+	var out []AuthResults
+	var zones []arZone
+	ownTop := false
+	for _, f := range fields {
+		if !equalFoldASCII(f.Name, "Authentication-Results") {
+			continue
+		}
+		ar := ParseAuthResults(f.Value)
+		ar.Line = f.Line
+		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide
+		z := zoneOf(f.Line, hops, t)
+		switch {
+		case len(hops) == 0:
+			ar.Why = "no Received line: nobody is known to have received the message"
+		case !own && ar.AuthServID == "":
+			ar.Why = "no authserv-id, and the receiving side is not Microsoft 365"
+		case !own:
+			ar.Why = fmt.Sprintf("authserv-id %s is not the receiving side", ar.AuthServID)
+		case z == zoneMiddle:
+			ar.Why = fmt.Sprintf("between the Received lines of hops taken from outside (below hop %d): it was in the message before", t.Boundary-1)
+		default:
+			ar.Trusted, ar.Why = true, "written by the receiving side"
+			ownTop = ownTop || z == zoneTop
+		}
+		out = append(out, ar)
+		zones = append(zones, z)
+	}
+	for i := range out {
+		if out[i].Trusted && zones[i] == zoneBottom && ownTop {
+			out[i].Trusted = false
+			out[i].Why = "after every Received line while the receiving side wrote its own results above: the sender's"
+		}
+	}
+	return out
+}
+
+// authResults computes the classification once per message.
+func (c *Context) authResults() []AuthResults {
+	if c.cacheReady&cachedAuth != 0 {
+		return c.authCache
+	}
+	t := c.Trust
+	if t == nil {
+		t = &Trust{Families: map[string]bool{}}
+	}
+	out := classifyAuthResults(c.Msg.Fields, c.Report.Hops, t)
+	c.authCache, c.cacheReady = out, c.cacheReady|cachedAuth
+	return out
+}
+
+// forgedClaim: the receiver's own authserv-id in a field the receiver did
+// not write.
+func forgedClaim(a AuthResults) bool {
+	return !a.Trusted && strings.HasPrefix(a.Why, "between the Received lines")
+}
+
+func checkAuthResForged(c *Context) []Finding {
+	var out []Finding
+	for _, a := range c.authResults() {
+		if forgedClaim(a) {
+			out = append(out, Finding{Line: a.Line, Message: "Authentication-Results of " + a.AuthServID + " " + a.Why,
+				Evidence: "Authentication-Results: " + a.Raw, Hops: []int{c.Trust.Boundary - 1}})
+		}
+	}
+	return out
+}
+
+func checkAuthResUntrusted(c *Context) []Finding {
+	var out []Finding
+	for _, a := range c.authResults() {
+		if !a.Trusted && !forgedClaim(a) {
+			out = append(out, Finding{Line: a.Line, Message: "ignored: " + a.Why,
+				Evidence: "Authentication-Results: " + a.Raw})
+		}
+	}
+	return out
+}
+
+func checkAuthResTrusted(c *Context) []Finding {
+	var out []Finding
+	for _, a := range c.authResults() {
+		if a.Trusted {
+			out = append(out, Finding{Line: a.Line, Message: a.AuthServID + ": " + summarizeAuth(a),
+				Evidence: "Authentication-Results: " + a.Raw})
+		}
+	}
+	return out
+}
+
+// summarizeAuth renders "dkim=pass (example.org) spf=pass dmarc=pass".
+func summarizeAuth(a AuthResults) string {
+	var parts []string
+	for _, r := range a.Results {
+		s := r.Method + "=" + r.Result
+		var keys []string
+		for k := range r.Props {
+			if k == "header.d" || k == "header.from" || k == "smtp.mailfrom" || k == "header.i" {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s += " " + k + "=" + r.Props[k]
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "no results"
+	}
+	return strings.Join(parts, "; ")
+}

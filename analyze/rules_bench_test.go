@@ -1,0 +1,75 @@
+package analyze
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// The rules must cost at most a third of the header-only path. These
+// benchmarks run one message at a time over the corpus (testdata when the
+// corpus is absent): BenchmarkHeaderOnly is split + chain + summary +
+// envelope, no rules; BenchmarkRules is trust inference, every rule and
+// the verdict on the result of that path.
+
+type prepared struct {
+	msg *Message
+	rep *MessageReport
+}
+
+// headerPath is the header-only path without rules.
+func headerPath(raw []byte) (prepared, bool) {
+	msg, err := Split(raw)
+	if err != nil {
+		return prepared{}, false
+	}
+	rep := &MessageReport{Findings: []Finding{}, Fields: msg.Fields}
+	rep.Header = summarize(msg)
+	rep.Hops = received.BuildChain(receivedFields(msg)).Hops
+	rep.Envelope = envelopeFromTrace(msg, rep.Hops)
+	return prepared{msg, rep}, true
+}
+
+func BenchmarkHeaderOnly(b *testing.B) {
+	raws := rulesBenchMessages(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		headerPath(raws[i%len(raws)])
+	}
+}
+
+func BenchmarkRules(b *testing.B) {
+	raws := rulesBenchMessages(b)
+	var msgs []prepared
+	for _, r := range raws {
+		if p, ok := headerPath(r); ok {
+			msgs = append(msgs, p)
+		}
+	}
+	run := func(b *testing.B, rules []*Rule) {
+		opts := &Options{Now: corpusNow, ClockSkew: 5 * time.Minute}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			p := msgs[i%len(msgs)]
+			c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}
+			c.Trust = inferTrust(c.Ctx, p.rep.Hops, opts, false)
+			var out []Finding
+			for _, r := range rules {
+				out = append(out, r.Check(c)...)
+			}
+			verdictOf(out)
+		}
+	}
+	b.Run("all", func(b *testing.B) { run(b, registry) })
+	b.Run("offline", func(b *testing.B) {
+		var mine []*Rule
+		for _, r := range registry {
+			if offlineRuleFiles[ruleFile(*r)] {
+				mine = append(mine, r)
+			}
+		}
+		run(b, mine)
+	})
+}

@@ -1,0 +1,553 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Chain rules: does each hop hand over to the next (RFC 5321 §4.4: the
+// by-clause names the receiving host, the from-clause the host it heard
+// from), and which lines below the genuine chain were written by hand.
+func init() {
+	register(&Rule{
+		ID: "hop-continuity", Severity: SeverityMedium,
+		Title: "Received chain broken between two hops",
+		Explain: "Each hop's from-clause names the host that handed the message over, which must be the host " +
+			"that wrote the hop below it (its by-clause). mailtrace compares them by IP, by name, by " +
+			"organisational domain (public suffix list), by provider naming family (Microsoft 365, Google, " +
+			"Yahoo, Proofpoint, Oracle, Amazon SES) and, when DNS is enabled, by resolving the by-host. An " +
+			"unexpected host between two hops means the lines below were not written by the hosts that " +
+			"carried the message: the classic sign of Received lines added by the sender.",
+		Example: "Received: from galangal.org ([104.128.23.115]) by mail.bieberdorf.edu ...\n" +
+			"Received: from lemongrass.org by turmeric.com (8.7.3) ...",
+		Check: checkContinuity,
+	})
+	register(&Rule{
+		ID: "received-appended", Severity: SeverityHigh,
+		Title: "Received line added by the sender",
+		Explain: "A line below the trust boundary carries the marks of a hand-written line: it sits below a " +
+			"continuity break, it names a client without the IP address every SMTP server records, it " +
+			"has a shape no MTA writes, an MTA version far older than its own date (or not yet released), " +
+			"an exact duplicate, or a missing or impossible date. Forgers append such lines to send " +
+			"investigators to an innocent network. High when the line is below a break and has another " +
+			"mark; medium when it has two marks without a break.",
+		Example: "Received: from graprao.com by lemongrass.org (8.6.12) id AA04521; Tue, 18 Mar 1997 ...",
+		Check:   checkAppended,
+	})
+	register(&Rule{
+		ID: "received-duplicate", Severity: SeverityMedium,
+		Title: "Duplicate Received line",
+		Explain: "Two Received fields are byte-for-byte the same once unfolded. An MTA stamps its own queue " +
+			"id and time on every pass, so a true loop produces different lines; an exact copy was " +
+			"pasted, usually to pad a forged chain.",
+		Example: "Received: from a.example (a.example [192.0.2.1]) by b.example id X; Mon, 1 Jan 2024 ...\n" +
+			"Received: from a.example (a.example [192.0.2.1]) by b.example id X; Mon, 1 Jan 2024 ...",
+		Check: checkDuplicates,
+	})
+}
+
+// linkStatus is what continuity says about one adjacent pair.
+type linkStatus int
+
+const (
+	linkUnknown linkStatus = iota // not enough on either side to compare
+	linkOK
+	linkBreak
+)
+
+// link is the continuity verdict between hops[i-1] (older) and hops[i].
+type link struct {
+	status linkStatus
+	how    string // how it matched, or why it broke
+}
+
+// links computes continuity for every adjacent pair once per message;
+// links()[i] compares hops[i-1] with hops[i] (links()[0] is unused).
+func (c *Context) links() []link {
+	if c.cacheReady&cachedLinks != 0 {
+		return c.linkCache
+	}
+	hops, names := c.Report.Hops, c.hopNames()
+	out := make([]link, len(hops))
+	for i := 1; i < len(hops); i++ {
+		out[i] = c.linkBetween(&hops[i-1], &hops[i], names[i-1].by, names[i])
+	}
+	c.linkCache, c.cacheReady = out, c.cacheReady|cachedLinks
+	return out
+}
+
+// Bits of Context.cacheReady.
+const (
+	cachedLinks = 1 << iota
+	cachedAuth
+	cachedRcpt
+	cachedKeys
+	cachedDups
+)
+
+// linkBetween compares the older hop's by-clause (by) with the newer
+// hop's from-clause (names are the newer hop's name facts).
+func (c *Context) linkBetween(older, newer *received.Hop, by nameFacts, nn hopNames) link {
+	if older.Parsed == received.ParsedNone || newer.Parsed == received.ParsedNone {
+		return link{status: linkUnknown, how: "unparsed line"}
+	}
+	f := newer.From
+	if by.clean == "" && older.By.IP == "" || f.IP == "" && f.RDNS == "" && f.HELO == "" {
+		return link{status: linkUnknown, how: "nothing to compare"}
+	}
+	if l, ok := matchByIP(older, newer); ok {
+		return l
+	}
+	if f.IP != "" && isInternalIP(f.IP) {
+		// An internal hand-off: the names are internal too and often differ
+		// from the public ones; an internal address cannot be checked.
+		return link{status: linkOK, how: "internal address " + f.IP}
+	}
+	names, n := fromFacts(nn)
+	for _, nf := range names[:n] {
+		if l, ok := matchName(by, nf); ok {
+			return l
+		}
+	}
+	if c.espBranded(by, names[:n]) {
+		return link{status: linkOK, how: "sending service " + by.clean + " relays under the sender's own names"}
+	}
+	if c.dnsConfirms(by.clean, f.IP) {
+		return link{status: linkOK, how: "DNS: " + by.clean + " has address " + f.IP}
+	}
+	if why := unknowable(older, newer, by, names[:n]); why != "" {
+		return link{status: linkUnknown, how: why}
+	}
+	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
+		older.Index, by.clean, newer.Index, describeFrom(f))}
+}
+
+// matchByIP matches the by-host's address with the connecting address.
+func matchByIP(older, newer *received.Hop) (link, bool) {
+	f := newer.From
+	byIP := older.By.IP
+	if a, ok := hostAddr(older.By.Host); ok && byIP == "" {
+		byIP = a.String()
+	}
+	if byIP != "" && f.IP != "" && sameIP(byIP, f.IP) {
+		return link{status: linkOK, how: "same IP " + f.IP}, true
+	}
+	if byIP != "" {
+		for _, n := range []string{f.HELO, f.RDNS} {
+			if a, ok := hostAddr(n); ok && sameIP(a.String(), byIP) {
+				return link{status: linkOK, how: "HELO literal matches " + byIP}, true
+			}
+		}
+	}
+	return link{}, false
+}
+
+func sameIP(a, b string) bool {
+	if a == b {
+		return a != ""
+	}
+	x, err1 := netip.ParseAddr(strings.Trim(a, "[]"))
+	y, err2 := netip.ParseAddr(strings.Trim(b, "[]"))
+	return err1 == nil && err2 == nil && x.Unmap().WithZone("") == y.Unmap().WithZone("")
+}
+
+// fromFacts lists the names of a from-clause: rDNS first (the receiver's
+// lookup), then the HELO (the client's claim); IP literals and "unknown"
+// left out.
+func fromFacts(nn hopNames) ([2]nameFacts, int) {
+	var out [2]nameFacts
+	n := 0
+	for _, f := range [2]nameFacts{nn.rdns, nn.helo} {
+		if f.clean == "" || f.clean == "unknown" {
+			continue
+		}
+		if _, isIP := hostAddr(f.clean); !isIP {
+			out[n] = f
+			n++
+		}
+	}
+	return out, n
+}
+
+// unknowable says why a pair whose names differ still proves nothing.
+func unknowable(older, newer *received.Hop, by nameFacts, names []nameFacts) string {
+	f := newer.From
+	w := strings.ToUpper(newer.With)
+	anyFQDN, anyPlaceholder := false, false
+	for _, n := range names {
+		anyFQDN = anyFQDN || n.fqdn
+		anyPlaceholder = anyPlaceholder || isPlaceholder(n.clean)
+	}
+	switch {
+	case !by.fqdn || !anyFQDN:
+		return "internal or missing names"
+	case isPlaceholder(by.clean) || anyPlaceholder || isDocumentationIP(f.IP):
+		// RFC 2606 names and RFC 5737 addresses are anonymised stand-ins.
+		return "placeholder names"
+	case older.From.IP == "" && older.From.RDNS == "" && older.From.HELO == "":
+		// An origin line ("by host id ...") names the machine as it calls
+		// itself, often an internal name unrelated to its public one.
+		return "origin line names the host as it calls itself"
+	case strings.Contains(w, "IMAP") || strings.Contains(w, "POP"):
+		// A retrieval (fetchmail) names the mailbox server as the user
+		// configured it, often an alias of the host that stored the message.
+		return "retrieval from a mailbox server"
+	case f.IP == "" && sameHost(f.HELO, newer.By.Host) || f.IP == "" && sameHost(f.RDNS, newer.By.Host):
+		// "from list.example by list.example with spool": a re-injection
+		// whose reception was recorded by another component.
+		return "local re-injection"
+	case !isFQDN(newer.By.Host) && f.HELO != "" &&
+		(sameHost(f.HELO, older.From.HELO) || sameHost(f.HELO, older.From.RDNS)):
+		// A transparent proxy in front of a back-end MTA passes the
+		// client's own greeting through.
+		return "back-end of a transparent proxy"
+	}
+	return ""
+}
+
+// isPlaceholder reports names reserved for examples: RFC 2606 ones and
+// the "example" label under any suffix (example.co.jp).
+func isPlaceholder(name string) bool {
+	if isExampleDomain(name) {
+		return true
+	}
+	label, _ := splitOrg(name)
+	return label == "example"
+}
+
+// matchName compares a by-host with one from-name: same name, same short
+// name when one side is unqualified, same organisation or provider family.
+func matchName(by, name nameFacts) (link, bool) {
+	switch {
+	case by.clean == name.clean:
+		return link{status: linkOK, how: "same name " + name.clean}, true
+	case (!by.fqdn || !name.fqdn) && firstLabel(by.clean) == firstLabel(name.clean):
+		return link{status: linkOK, how: "same host name " + firstLabel(name.clean)}, true
+	case by.fqdn && name.fqdn && by.family == name.family:
+		return link{status: linkOK, how: "same organisation " + name.family}, true
+	}
+	return link{}, false
+}
+
+// espFamilies are bulk-sending services whose outbound hosts carry their
+// customers' names (SendGrid's o1.ptr123.example.com): a hop from such a
+// name after the service's own hop is the service handing over.
+var espFamilies = map[string]bool{
+	"sendgrid.net": true, "mailgun": true, "mcsv.net": true, "rsgsv.net": true,
+	"mcdlv.net": true, "mandrillapp.com": true, "sparkpostmail.com": true, "mtasv.net": true,
+	"mailjet.com": true, "sendinblue.com": true, "amazon-ses": true, "exacttarget.com": true,
+	"messagegears.net": true, "sailthru.com": true, "mailchimpapp.net": true, "postmarkapp.com": true,
+}
+
+// espBranded reports a by-host of a sending service followed by a
+// from-name in the sender's own domain (From or Return-Path).
+func (c *Context) espBranded(by nameFacts, names []nameFacts) bool {
+	if !espFamilies[by.family] {
+		return false
+	}
+	own := map[string]bool{family(domainOf(c.Report.Envelope.MailFrom)): true}
+	for _, a := range c.Report.Header.From {
+		own[family(domainOf(a.Address))] = true
+	}
+	for _, n := range names {
+		if own[n.family] {
+			return true
+		}
+	}
+	return false
+}
+
+// dnsConfirms asks the resolver, when there is one, whether host has the
+// address ip. Any DNS failure means "not confirmed", never a break.
+func (c *Context) dnsConfirms(host, ip string) bool {
+	return c.Trust != nil && c.Trust.dnsConfirms(host, ip)
+}
+
+func checkContinuity(c *Context) []Finding {
+	var out []Finding
+	hops := c.Report.Hops
+	for i, l := range c.links() {
+		if l.status != linkBreak {
+			continue
+		}
+		older, newer := &hops[i-1], &hops[i]
+		out = append(out, Finding{
+			Hops: []int{older.Index, newer.Index}, Line: newer.Line,
+			Message:  "continuity break: " + l.how,
+			Evidence: "by " + older.By.Host + " | from " + describeFrom(newer.From),
+		})
+	}
+	return out
+}
+
+// belowBreak reports, for each hop, whether a continuity break sits at or
+// above it within the untrusted part of the chain (up to the boundary).
+func (c *Context) belowBreak() []bool {
+	hops := c.Report.Hops
+	out := make([]bool, len(hops))
+	links := c.links()
+	broken := false
+	top := len(hops) - 1
+	if c.Trust != nil && c.Trust.Boundary > 0 {
+		top = c.Trust.Boundary - 1
+	}
+	for i := top; i >= 0; i-- {
+		if i+1 < len(links) && i+1 <= top && links[i+1].status == linkBreak {
+			broken = true
+		}
+		out[i] = broken
+	}
+	return out
+}
+
+func checkAppended(c *Context) []Finding {
+	hops := c.Report.Hops
+	if c.Trust == nil || c.Trust.Boundary <= 1 {
+		return nil
+	}
+	below := c.belowBreak()
+	dups := c.duplicateHops()
+	var out []Finding
+	for i := 0; i < c.Trust.Boundary-1; i++ {
+		h := &hops[i]
+		marks := c.appendMarks(h, dups[i])
+		sev := SeverityHigh
+		switch {
+		case below[i] && len(marks) >= 1:
+		case !below[i] && len(marks) >= 2:
+			sev = SeverityMedium
+		default:
+			continue
+		}
+		if below[i] {
+			marks = append([]string{"below a continuity break"}, marks...)
+		}
+		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,
+			Message:  fmt.Sprintf("hop %d looks added by hand: %s", h.Index, strings.Join(marks, "; ")),
+			Evidence: strings.TrimSpace(unfold(h.Raw))})
+	}
+	return out
+}
+
+// appendMarks lists what makes one untrusted line look hand-written.
+func (c *Context) appendMarks(h *received.Hop, dup bool) []string {
+	var marks []string
+	if h.Parsed == received.ParsedNone {
+		marks = append(marks, "a shape no MTA writes")
+	}
+	if missingIP(h) {
+		marks = append(marks, "names a client without its IP address")
+	}
+	if m := versionMark(h); m != "" {
+		marks = append(marks, m)
+	}
+	if dup {
+		marks = append(marks, "exact duplicate of another Received line")
+	}
+	if m := c.dateMark(h); m != "" {
+		marks = append(marks, m)
+	}
+	return marks
+}
+
+// missingIP: an SMTP server always records the connecting address (RFC
+// 5321 §4.4 "TCP-info"); a line naming a client of another organisation
+// without one, over SMTP, was not written by a server.
+func missingIP(h *received.Hop) bool {
+	if h.Parsed == received.ParsedNone || h.From.IP != "" || h.By.IP != "" {
+		return false
+	}
+	name := h.From.RDNS
+	if !isFQDN(name) {
+		name = h.From.HELO
+	}
+	if !isFQDN(name) || !isFQDN(h.By.Host) || family(name) == family(h.By.Host) {
+		// Inside one organisation hand-offs without an address are common
+		// (daemons, queues, list expanders); a forged line crosses to another.
+		return false
+	}
+	w := strings.ToUpper(h.With)
+	for _, local := range []string{"LOCAL", "LMTP", "HTTP", "MAPI", "UUCP", "PIPE", "NNTP", "IMAP", "POP", "FILE", "DAV"} {
+		if strings.Contains(w, local) {
+			return false
+		}
+	}
+	return !strings.Contains(h.Raw, "[") && !strings.Contains(strings.ToLower(h.Raw), "unix socket")
+}
+
+// sendmailVersion matches Sendmail's by-clause version "(8.7.3/8.7.3)".
+var sendmailVersion = regexp.MustCompile(`\((?:Sendmail )?(8)\.(\d{1,2})\.\d{1,2}`)
+
+// sendmailReleased is the year each Sendmail 8.x minor version came out.
+var sendmailReleased = map[int]int{6: 1993, 7: 1995, 8: 1996, 9: 1998, 10: 2000, 11: 2000, 12: 2001,
+	13: 2004, 14: 2007, 15: 2014, 16: 2020, 17: 2021, 18: 2023}
+
+// versionMark compares a Sendmail version with the line's own date: a
+// version released after the date is impossible, one more than fifteen
+// years older than it is an ancient MTA few real chains still carry.
+func versionMark(h *received.Hop) string {
+	if h.Time == nil {
+		return ""
+	}
+	if !strings.Contains(h.Raw, "8.") {
+		return ""
+	}
+	m := sendmailVersion.FindStringSubmatch(h.Raw)
+	if m == nil {
+		return ""
+	}
+	minor, _ := strconv.Atoi(m[2])
+	year, ok := sendmailReleased[minor]
+	if !ok {
+		return ""
+	}
+	switch {
+	case h.Time.Year() < year:
+		return fmt.Sprintf("Sendmail 8.%d is stamped %d, before its release in %d", minor, h.Time.Year(), year)
+	case h.Time.Year()-year > 15:
+		return fmt.Sprintf("Sendmail 8.%d (%d) is ancient for a line dated %d", minor, year, h.Time.Year())
+	}
+	return ""
+}
+
+// dateMark: RFC 5321 §4.4 requires the date; one before SMTP existed
+// (RFC 821, 1982) or after the final receiver's own stamp is impossible.
+func (c *Context) dateMark(h *received.Hop) string {
+	if h.Parsed == received.ParsedNone {
+		return ""
+	}
+	if h.Time == nil {
+		return "no date"
+	}
+	if h.Time.Year() < 1982 {
+		return "dated before SMTP existed"
+	}
+	if last := newestTime(c.Report.Hops); last != nil && h.Time.Sub(*last) > c.skew() {
+		if sev, _ := clockError(h.Time.Sub(*last), c.skew()); sev != SeverityInfo {
+			return "dated after the final receiver's stamp"
+		}
+	}
+	return ""
+}
+
+func newestTime(hops []received.Hop) *time.Time {
+	for i := len(hops) - 1; i >= 0; i-- {
+		if hops[i].Time != nil {
+			return hops[i].Time
+		}
+	}
+	return nil
+}
+
+func (c *Context) skew() time.Duration {
+	if c.Opts == nil || c.Opts.ClockSkew <= 0 {
+		return 5 * time.Minute
+	}
+	return c.Opts.ClockSkew
+}
+
+// hopKeys are hashes of the hops' lines with white space normalised
+// (folding differs between copies of one line), computed once.
+func (c *Context) hopKeys() []uint64 {
+	if c.cacheReady&cachedKeys != 0 {
+		return c.keyCache
+	}
+	out := make([]uint64, len(c.Report.Hops))
+	for i, h := range c.Report.Hops {
+		out[i] = normHash(h.Raw)
+	}
+	c.keyCache, c.cacheReady = out, c.cacheReady|cachedKeys
+	return out
+}
+
+// normHash is FNV-1a over the words of s separated by single spaces.
+func normHash(s string) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	space := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' {
+			space = true
+			continue
+		}
+		if space {
+			h = (h ^ ' ') * prime
+			space = false
+		}
+		h = (h ^ uint64(ch)) * prime
+	}
+	return h
+}
+
+// sameParse compares what the parser read from two lines.
+func sameParse(a, b *received.Hop) bool {
+	return a.ID == b.ID && a.From == b.From && a.By == b.By && a.With == b.With && a.For == b.For &&
+		a.DateText == b.DateText && len(a.Raw) > 0 && len(b.Raw) > 0
+}
+
+// sameLine compares two lines with white space normalised.
+func sameLine(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+}
+
+// duplicatePairs returns, for each hop, the older hop it duplicates, or -1.
+func (c *Context) duplicatePairs() []int {
+	if c.cacheReady&cachedDups != 0 {
+		return c.dupCache
+	}
+	hops := c.Report.Hops
+	out := make([]int, len(hops))
+	var keys []uint64
+	for i := range out {
+		out[i] = -1
+		for j := 0; j < i; j++ {
+			// Copies of one line parse alike: compare the parse first, the
+			// text (hashed, then in full) only when it agrees.
+			if !sameParse(&hops[j], &hops[i]) {
+				continue
+			}
+			if keys == nil {
+				keys = c.hopKeys()
+			}
+			if keys[j] == keys[i] && sameLine(hops[j].Raw, hops[i].Raw) {
+				out[i] = j
+				break
+			}
+		}
+	}
+	c.dupCache, c.cacheReady = out, c.cacheReady|cachedDups
+	return out
+}
+
+// duplicateHops marks every hop whose unfolded line equals another's.
+func (c *Context) duplicateHops() []bool {
+	pairs := c.duplicatePairs()
+	out := make([]bool, len(pairs))
+	for i, j := range pairs {
+		if j >= 0 {
+			out[i], out[j] = true, true
+		}
+	}
+	return out
+}
+
+func checkDuplicates(c *Context) []Finding {
+	hops := c.Report.Hops
+	var out []Finding
+	for i, j := range c.duplicatePairs() {
+		if j < 0 || strings.TrimSpace(hops[i].Raw) == "" {
+			continue
+		}
+		out = append(out, Finding{Hops: []int{hops[j].Index, hops[i].Index}, Line: hops[i].Line,
+			Message:  fmt.Sprintf("hops %d and %d are the same line", hops[j].Index, hops[i].Index),
+			Evidence: strings.Join(strings.Fields(hops[i].Raw), " ")})
+	}
+	return out
+}

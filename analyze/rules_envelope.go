@@ -1,0 +1,140 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Envelope rules: the SMTP envelope (RFC 5321 §2.3.1, read from
+// Return-Path and delivery fields, or seen live) against the header the
+// reader sees (RFC 5322 §3.6.2, §3.6.3). They differ for honest reasons
+// (bulk senders, lists, Bcc), so they are context for the other rules.
+func init() {
+	register(&Rule{
+		ID: "envelope-from-mismatch", Severity: SeverityInfo,
+		Title: "Envelope sender domain differs from From",
+		Explain: "The envelope sender (Return-Path, RFC 5321 §4.4) is in another organisation than the From " +
+			"address. Bulk senders and mailing lists do this honestly (bounces go to them); DMARC " +
+			"alignment exists because spoofers do it too.",
+		Example: "Return-Path: <bounce-123@mailer.example.net>\nFrom: Bank <service@bank.example>",
+		Check:   checkEnvelopeFrom,
+	})
+	register(&Rule{
+		ID: "sender-mismatch", Severity: SeverityInfo,
+		Title: "Sender differs from From",
+		Explain: "The Sender field (RFC 5322 §3.6.2) names another organisation than From: someone sent on " +
+			"the author's behalf, as lists and assistants do. Outlook shows \"X on behalf of Y\".",
+		Example: "From: ceo@company.example\nSender: someone@elsewhere.example",
+		Check:   checkSender,
+	})
+	register(&Rule{
+		ID: "reply-to-mismatch", Severity: SeverityInfo,
+		Title: "Reply-To goes to another organisation",
+		Explain: "Replies go to an organisation other than the From address. Support desks and lists do " +
+			"this; so do fraudsters who spoof a From and collect answers elsewhere. Low when replies go " +
+			"to a free-mail box while the From is not one.",
+		Example: "From: CEO <ceo@company.example>\nReply-To: <ceo.private@gmail.com>",
+		Check:   checkReplyTo,
+	})
+	register(&Rule{
+		ID: "envelope-rcpt-hidden", Severity: SeverityInfo,
+		Title: "Envelope recipient not in To or Cc",
+		Explain: "A recipient from the envelope (Received \"for\", Delivered-To, X-Original-To) is in neither " +
+			"To nor Cc. That is what Bcc and mailing lists look like; in a targeted message it shows the " +
+			"visible recipients are decoys.",
+		Example: "Delivered-To: victim@example.net\nTo: undisclosed-recipients:;",
+		Check:   checkHiddenRcpt,
+	})
+}
+
+// fromAddress returns the first From address, or "".
+func (c *Context) fromAddress() string {
+	if len(c.Report.Header.From) == 0 {
+		return ""
+	}
+	return c.Report.Header.From[0].Address
+}
+
+// otherOrg reports whether two addresses are in different organisations.
+func otherOrg(a, b string) bool {
+	da, db := domainOf(a), domainOf(b)
+	return da != "" && db != "" && family(da) != family(db)
+}
+
+func checkEnvelopeFrom(c *Context) []Finding {
+	mf, from := c.Report.Envelope.MailFrom, c.fromAddress()
+	if !otherOrg(mf, from) {
+		return nil
+	}
+	return []Finding{{Message: fmt.Sprintf("envelope sender %s, From %s", mf, from),
+		Evidence: "MAIL FROM:<" + mf + "> | From: " + c.Msg.Get("From")}}
+}
+
+func checkSender(c *Context) []Finding {
+	s := c.Report.Header.Sender
+	if s == nil || !otherOrg(s.Address, c.fromAddress()) {
+		return nil
+	}
+	return []Finding{{Message: fmt.Sprintf("Sender %s, From %s", s.Address, c.fromAddress()),
+		Evidence: "Sender: " + c.Msg.Get("Sender") + " | From: " + c.Msg.Get("From")}}
+}
+
+// freemail are consumer mailbox providers anyone can open an account at.
+var freemail = map[string]bool{"google": true, "microsoft": true, "yahoo": true, "apple": true,
+	"gmx.net": true, "gmx.de": true, "web.de": true, "mail.ru": true, "yandex.ru": true, "protonmail.com": true,
+	"proton.me": true, "zoho.com": true, "qq.com": true, "163.com": true}
+
+func checkReplyTo(c *Context) []Finding {
+	from := c.fromAddress()
+	var out []Finding
+	for _, r := range c.Report.Header.ReplyTo {
+		if !otherOrg(r.Address, from) {
+			continue
+		}
+		sev := SeverityInfo
+		if freemail[family(domainOf(r.Address))] && !freemail[family(domainOf(from))] {
+			sev = SeverityLow
+		}
+		out = append(out, Finding{Severity: sev, Message: fmt.Sprintf("Reply-To %s, From %s", r.Address, from),
+			Evidence: "Reply-To: " + c.Msg.Get("Reply-To") + " | From: " + c.Msg.Get("From")})
+	}
+	return out
+}
+
+func checkHiddenRcpt(c *Context) []Finding {
+	var hidden []string
+	for _, r := range c.Report.Envelope.RcptTo {
+		if !listed(r, c.Report.Header.To) && !listed(r, c.Report.Header.Cc) {
+			hidden = append(hidden, r)
+		}
+	}
+	if len(hidden) == 0 {
+		return nil
+	}
+	return []Finding{{Message: fmt.Sprintf("envelope recipient %s is not in To/Cc: Bcc or a list",
+		strings.Join(hidden, ", ")), Evidence: envelopeEvidence(c.Report.Envelope, hidden)}}
+}
+
+// listed reports whether addr is in list, ignoring case.
+func listed(addr string, list []Address) bool {
+	for _, a := range list {
+		if strings.EqualFold(a.Address, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+func envelopeEvidence(env Envelope, addrs []string) string {
+	want := map[string]bool{}
+	for _, a := range addrs {
+		want[strings.ToLower(a)] = true
+	}
+	var parts []string
+	for _, e := range env.Evidence {
+		if want[strings.ToLower(e.Address)] {
+			parts = append(parts, e.Field+": "+e.Address)
+		}
+	}
+	return strings.Join(parts, " | ")
+}

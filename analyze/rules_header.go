@@ -1,0 +1,203 @@
+package analyze
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Header rules: the originator fields the reader trusts (RFC 5322 §3.6).
+func init() {
+	register(&Rule{
+		ID: "header-duplicate", Severity: SeverityMedium,
+		Title: "Single-instance header field repeated",
+		Explain: "RFC 5322 §3.6 allows From, Sender, Reply-To, To, Cc, Bcc, Message-ID, In-Reply-To, " +
+			"References, Subject and Date at most once. Mail programs disagree on which copy they show " +
+			"and which one DKIM and DMARC check, so a second From is a known spoofing trick (high). Other " +
+			"repeated fields with different values are medium; identical copies are low (a software glitch).",
+		Example: "From: ceo@company.example\nFrom: attacker@evil.example",
+		Check:   checkDuplicateFields,
+	})
+	register(&Rule{
+		ID: "header-missing", Severity: SeverityLow,
+		Title: "From or Date missing",
+		Explain: "RFC 5322 §3.6 requires a From and a Date field in every message. Their absence means the " +
+			"message was not written by an ordinary mail program.",
+		Example: "Subject: hi (no From, no Date)",
+		Check:   checkMissingFields,
+	})
+	register(&Rule{
+		ID: "msgid-domain", Severity: SeverityLow,
+		Title: "Message-ID domain matches neither From nor the chain",
+		Explain: "The Message-ID (RFC 5322 §3.6.4) is usually made by the author's mail program or first " +
+			"server, so its domain is the From domain or a host of the sending chain. One that matches " +
+			"neither shows where the message was really made.",
+		Example: "From: security@bank.example\nMessage-ID: <1234@bulk-mailer.example>",
+		Check:   checkMessageID,
+	})
+	register(&Rule{
+		ID: "display-name-spoof", Severity: SeverityMedium,
+		Title: "Display name shows another address or domain",
+		Explain: "The From display name contains an address or domain other than the real one, so a " +
+			"reader who sees only the name sees the wrong sender. Medium for another address, low for " +
+			"another domain; list rewrites (\"X via List\") are info.",
+		Example: "From: \"service@paypal.com\" <alerts@evil.example>",
+		Check:   checkDisplayName,
+	})
+}
+
+// singleFields are the fields RFC 5322 §3.6 allows at most once.
+var singleFields = [...]string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-ID", "In-Reply-To",
+	"References", "Subject", "Date"}
+
+// singleFieldIndex returns the index of name in singleFields, or -1.
+func singleFieldIndex(name string) int {
+	if len(name) < 2 || len(name) > 11 {
+		return -1
+	}
+	first := name[0] | 0x20
+	for i, s := range singleFields {
+		if len(s) == len(name) && s[0]|0x20 == first && strings.EqualFold(s, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func checkDuplicateFields(c *Context) []Finding {
+	var byName [len(singleFields)][]Field
+	for _, f := range c.Msg.Fields {
+		if i := singleFieldIndex(f.Name); i >= 0 {
+			byName[i] = append(byName[i], f)
+		}
+	}
+	var out []Finding
+	for i, name := range singleFields {
+		fields := byName[i]
+		if len(fields) < 2 {
+			continue
+		}
+		sev, same := SeverityMedium, true
+		var ev []string
+		for _, f := range fields {
+			ev = append(ev, fmt.Sprintf("line %d: %s: %s", f.Line, f.Name, f.Unfolded()))
+			same = same && f.Unfolded() == fields[0].Unfolded()
+		}
+		switch {
+		case same:
+			sev = SeverityLow
+		case name == "From" || name == "Sender":
+			sev = SeverityHigh
+		}
+		out = append(out, Finding{Severity: sev, Line: fields[1].Line,
+			Message:  fmt.Sprintf("%d %s fields", len(fields), name),
+			Evidence: strings.Join(ev, " | ")})
+	}
+	return out
+}
+
+func checkMissingFields(c *Context) []Finding {
+	var from, date bool
+	for _, f := range c.Msg.Fields {
+		from = from || len(f.Name) == 4 && strings.EqualFold(f.Name, "From")
+		date = date || len(f.Name) == 4 && strings.EqualFold(f.Name, "Date")
+	}
+	var out []Finding
+	for _, name := range []string{"From", "Date"} {
+		if name == "From" && !from || name == "Date" && !date {
+			out = append(out, Finding{Message: "no " + name + " field", Evidence: "(absent) " + name})
+		}
+	}
+	return out
+}
+
+// msgIDDomain returns the domain of a Message-ID "<left@right>".
+func msgIDDomain(id string) string {
+	id = strings.TrimSpace(id)
+	if i := strings.IndexByte(id, '>'); i >= 0 {
+		id = id[:i]
+	}
+	i := strings.LastIndexByte(id, '@')
+	if i < 0 {
+		return ""
+	}
+	return cleanHost(id[i+1:])
+}
+
+func checkMessageID(c *Context) []Finding {
+	d := msgIDDomain(c.Report.Header.MessageID)
+	from := domainOf(c.fromAddress())
+	if !isFQDN(d) || from == "" || family(d) == family(from) {
+		return nil
+	}
+	fam := family(d)
+	for _, h := range c.Report.Hops {
+		for _, n := range [3]string{h.By.Host, h.From.RDNS, h.From.HELO} {
+			if n != "" && isFQDN(n) && family(n) == fam {
+				return nil
+			}
+		}
+	}
+	first := 0
+	if len(c.Report.Hops) > 0 {
+		first = 1
+	}
+	f := Finding{Message: fmt.Sprintf("Message-ID domain %s is neither the From domain %s nor a host of the chain", d, from),
+		Evidence: "Message-ID: " + c.Report.Header.MessageID + " | From: " + c.Msg.Get("From")}
+	if first > 0 {
+		f.Hops = []int{first}
+	}
+	return []Finding{f}
+}
+
+var (
+	addrInName   = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)`)
+	domainInName = regexp.MustCompile(`(?i)\b((?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,})\b`)
+	viaList      = regexp.MustCompile(`(?i)\bvia\b|\bon behalf of\b`)
+)
+
+func checkDisplayName(c *Context) []Finding {
+	var out []Finding
+	for _, a := range c.Report.Header.From {
+		if f, ok := displayNameFinding(a); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// displayNameFinding compares the addresses and domains inside a display
+// name with the real address.
+func displayNameFinding(a Address) (Finding, bool) {
+	name, real := a.Name, strings.ToLower(a.Address)
+	if name == "" || !strings.ContainsAny(name, "@.") || domainOf(real) == "" {
+		return Finding{}, false
+	}
+	realFam := family(domainOf(real))
+	ev := fmt.Sprintf("From: %q <%s>", name, a.Address)
+	sev := SeverityMedium
+	if viaList.MatchString(name) {
+		sev = SeverityInfo
+	}
+	for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
+		if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
+			return Finding{Severity: sev, Evidence: ev,
+				Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
+		}
+	}
+	rest := addrInName.ReplaceAllString(name, " ")
+	for _, m := range domainInName.FindAllStringSubmatch(rest, -1) {
+		d := strings.ToLower(m[1])
+		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
+			continue
+		}
+		if sev == SeverityMedium {
+			sev = SeverityLow
+		}
+		return Finding{Severity: sev, Evidence: ev,
+			Message: fmt.Sprintf("display name shows domain %s, the address is %s", d, a.Address)}, true
+	}
+	return Finding{}, false
+}

@@ -1,0 +1,261 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// HELO rules: what one line says about its client. The HELO/EHLO name is
+// the client's own claim (RFC 5321 §4.1.1.1); the rDNS name and the IP are
+// what the receiver saw. Only the receiver's view is evidence, so these
+// rules read the claim against it.
+func init() {
+	register(&Rule{
+		ID: "helo-ip-literal", Severity: SeverityLow,
+		Title: "HELO address literal is not the connecting address",
+		Explain: "The client greeted with an address literal (RFC 5321 §4.1.3) that is a public address other " +
+			"than the one it connected from. Clients behind NAT greet with their private address, which " +
+			"is normal and not reported; a different public address is a borrowed identity.",
+		Example: "Received: from [203.0.113.9] (unknown [198.51.100.7]) by mx.example.net ...",
+		Check:   checkHELOLiteral,
+	})
+	register(&Rule{
+		ID: "helo-impersonation", Severity: SeverityMedium,
+		Title: "HELO claims a big provider or the recipient's domain",
+		Explain: "The client greeted with a name of Google, Microsoft, Yahoo or Amazon SES, or of the " +
+			"recipient's own domain, but its rDNS name and address belong elsewhere. Spammers greet with " +
+			"names that filters trust; a real provider's host has reverse DNS in the provider's own domain. " +
+			"Medium when the rDNS names another host; low when only the address contradicts the claim " +
+			"(not in the provider's published ranges) because the receiver recorded no rDNS.",
+		Example: "Received: from mail-wr1-f41.google.com (dsl-1-2-3-4.example-isp.net [192.0.2.4]) by mx.example.net ...",
+		Check:   checkHELOImpersonation,
+	})
+	register(&Rule{
+		ID: "helo-rdns-mismatch", Severity: SeverityInfo,
+		Title: "HELO and reverse DNS disagree at the boundary",
+		Explain: "On the hop the receiving side took from outside, the HELO name and the rDNS name belong to " +
+			"different organisations, or Sendmail marked the client name \"(may be forged)\". Many honest " +
+			"servers greet with a name that differs from their PTR, so this is context, not a sign.",
+		Example: "Received: from mail.example.org (host-1.example-isp.net [192.0.2.1]) by mx.example.net ...",
+		Check:   checkHELORDNS,
+	})
+}
+
+func checkHELOLiteral(c *Context) []Finding {
+	var out []Finding
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
+		lit, ok := hostAddr(h.From.HELO)
+		if !ok || h.From.IP == "" || isAuthenticated(h) || isInternalIP(lit.String()) || reservedWhy(lit.String()) != "" {
+			continue
+		}
+		if sameIP(lit.String(), h.From.IP) {
+			continue
+		}
+		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
+			Message:  fmt.Sprintf("hop %d: HELO [%s] from %s", h.Index, lit, h.From.IP),
+			Evidence: "from " + describeFrom(h.From)})
+	}
+	return out
+}
+
+// providerRanges are the published outbound ranges of the providers whose
+// names spammers borrow, so a claim can be checked when rDNS is missing.
+var providerRanges = map[string][]netip.Prefix{
+	"google": prefixes("209.85.128.0/17", "74.125.0.0/16", "64.233.160.0/19", "66.102.0.0/20",
+		"66.249.80.0/20", "72.14.192.0/18", "108.177.8.0/21", "172.217.0.0/19", "173.194.0.0/16",
+		"216.58.192.0/19", "35.190.247.0/24", "2001:4860::/32", "2607:f8b0::/32", "2a00:1450::/32", "2404:6800::/32", "2800:3f0::/32"),
+	"microsoft": prefixes("40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17",
+		"65.54.0.0/16", "65.55.0.0/16", "207.46.0.0/16", "157.55.0.0/16", "2a01:111::/32", "2603:1000::/24"),
+	"yahoo": prefixes("98.136.0.0/14", "66.163.160.0/19", "74.6.0.0/16", "67.195.0.0/16",
+		"68.142.192.0/18", "69.147.64.0/18", "206.190.32.0/19", "216.39.32.0/19", "212.82.96.0/19", "106.10.128.0/17"),
+	"proofpoint": prefixes("148.163.128.0/19", "67.231.144.0/20"),
+	"amazon-ses": prefixes("54.240.0.0/18", "69.169.224.0/20", "23.249.208.0/20", "23.251.224.0/19",
+		"76.223.176.0/20", "199.255.192.0/22", "199.127.232.0/22", "54.239.0.0/17"),
+}
+
+func prefixes(s ...string) []netip.Prefix {
+	out := make([]netip.Prefix, len(s))
+	for i, p := range s {
+		out[i] = netip.MustParsePrefix(p)
+	}
+	return out
+}
+
+func inProviderRange(provider, ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range providerRanges[provider] {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkHELOImpersonation(c *Context) []Finding {
+	rcpt := c.recipientFamilies()
+	var out []Finding
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
+		if h.From.HELO == "" {
+			continue
+		}
+		claim, what := heloClaim(h, rcpt)
+		if claim == "" || !overSMTP(h) || c.heloVerifiedElsewhere(h.From.HELO) {
+			continue
+		}
+		if h.From.RDNS != "" && family(h.From.RDNS) == claim || inProviderRange(claim, h.From.IP) {
+			continue
+		}
+		if what == "the recipient's domain" && !h.Trusted {
+			continue // only the receiving side knows which of its own hosts are real
+		}
+		sev := SeverityMedium
+		if h.From.RDNS == "" {
+			// Only the address to hold the claim against; receivers that
+			// do not record rDNS make this common.
+			sev = SeverityLow
+			if providerRanges[claim] == nil {
+				continue
+			}
+		}
+		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,
+			Message:  fmt.Sprintf("hop %d: HELO %s claims %s but the client is %s", h.Index, h.From.HELO, what, clientView(h.From)),
+			Evidence: "from " + describeFrom(h.From)})
+	}
+	return out
+}
+
+// overSMTP reports a hop where a client greeted over the network from an
+// address that can be judged: not MAPI, HTTP or a local pipe, not an
+// internal or placeholder address, not authenticated submission.
+func overSMTP(h *received.Hop) bool {
+	w := strings.ToUpper(h.With)
+	for _, local := range []string{"MAPI", "HTTP", "LOCAL", "LMTP"} {
+		if strings.Contains(w, local) {
+			return false
+		}
+	}
+	return h.From.IP != "" && !isInternalIP(h.From.IP) && reservedWhy(h.From.IP) == "" &&
+		!isAuthenticated(h) && !isPlaceholder(h.From.HELO)
+}
+
+// heloVerifiedElsewhere reports a HELO name that another hop records with
+// the claimed provider's own rDNS or address: the host is real, and a
+// later hop saw the same greeting through a proxy or filter.
+func (c *Context) heloVerifiedElsewhere(helo string) bool {
+	f := family(helo)
+	for _, h := range c.Report.Hops {
+		if !sameHost(h.From.HELO, helo) {
+			continue
+		}
+		if h.From.RDNS != "" && family(h.From.RDNS) == f || inProviderRange(f, h.From.IP) {
+			return true
+		}
+	}
+	return false
+}
+
+// heloClaim returns the family a HELO name claims when it is a big
+// provider's or the recipient's own.
+func heloClaim(h *received.Hop, rcpt map[string]bool) (string, string) {
+	if !isFQDN(h.From.HELO) {
+		return "", ""
+	}
+	f := family(h.From.HELO)
+	switch {
+	case providerRanges[f] != nil:
+		return f, f
+	case rcpt[f]:
+		return f, "the recipient's domain"
+	}
+	return "", ""
+}
+
+func clientView(f received.From) string {
+	if f.RDNS != "" {
+		return f.RDNS + " [" + f.IP + "]"
+	}
+	return "[" + f.IP + "] without reverse DNS"
+}
+
+// recipientFamilies are the families of the final recipients: the true
+// envelope when mailtrace captured the message, else the topmost delivery
+// field (Delivered-To, X-Original-To: written at final delivery) when the
+// receiving side wrote it (above the newest untrusted hop), and the
+// "for" clauses of trusted hops, else To. Older delivery fields and for
+// clauses name lists and forwarders on the way, not the recipient.
+func (c *Context) recipientFamilies() map[string]bool {
+	if c.cacheReady&cachedRcpt != 0 {
+		return c.rcptCache
+	}
+	out := map[string]bool{}
+	add := func(addr string) {
+		if d := domainOf(angleAddr(addr)); isFQDN(d) {
+			out[family(d)] = true
+		}
+	}
+	if c.Captured {
+		for _, r := range c.Report.Envelope.RcptTo {
+			add(r)
+		}
+	} else {
+		top := c.topZoneEnd()
+		for _, f := range c.Msg.Fields {
+			if isRecipientField(f.Name) && f.Line < top {
+				add(f.Unfolded())
+				break
+			}
+		}
+		for _, h := range c.Report.Hops {
+			if h.Trusted && h.For != "" {
+				add(h.For)
+			}
+		}
+	}
+	if len(out) == 0 {
+		for _, a := range c.Report.Header.To {
+			add(a.Address)
+		}
+	}
+	c.rcptCache, c.cacheReady = out, c.cacheReady|cachedRcpt
+	return out
+}
+
+func isRecipientField(name string) bool {
+	if len(name) < 11 || name[0]|0x20 != 'd' && name[0]|0x20 != 'x' && name[0]|0x20 != 'e' {
+		return false
+	}
+	for _, n := range recipientFields {
+		if len(n) == len(name) && strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkHELORDNS(c *Context) []Finding {
+	if c.Trust == nil || c.Trust.Boundary == 0 {
+		return nil
+	}
+	h := &c.Report.Hops[c.Trust.Boundary-1]
+	if h.MayBeForged {
+		return []Finding{{Hops: []int{h.Index}, Line: h.Line,
+			Message:  fmt.Sprintf("hop %d: the receiver marked the client name as possibly forged", h.Index),
+			Evidence: "from " + describeFrom(h.From)}}
+	}
+	helo, rdns := cleanHost(h.From.HELO), cleanHost(h.From.RDNS)
+	if !isFQDN(helo) || !isFQDN(rdns) || family(helo) == family(rdns) {
+		return nil
+	}
+	return []Finding{{Hops: []int{h.Index}, Line: h.Line,
+		Message:  fmt.Sprintf("hop %d: HELO %s but reverse DNS %s", h.Index, helo, rdns),
+		Evidence: "from " + describeFrom(h.From)}}
+}

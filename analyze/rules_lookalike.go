@@ -1,0 +1,267 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Lookalike rules: a From domain built to be read as another one.
+func init() {
+	register(&Rule{
+		ID: "lookalike-domain", Severity: SeverityMedium,
+		Title: "From domain imitates a well-known or the recipient's domain",
+		Explain: "The From domain is an internationalised name (RFC 5891 punycode) whose letters look like " +
+			"those of a well-known domain or of the recipient's own (Cyrillic \"а\" for Latin \"a\"), or an " +
+			"ASCII name that reads the same (paypa1, rn for m): high. A name one typing error away from " +
+			"such a domain (micros0ft, bieberdorff) is medium; a mixed-script label with no target is low.",
+		Example: "From: PayPal <service@xn--pypal-4ve.com>   (pаypal.com with a Cyrillic а)",
+		Check:   checkLookalike,
+	})
+}
+
+// wellKnown are domains spoofers imitate most; the recipient's own
+// domain is added per message.
+var wellKnown = []string{"paypal.com", "apple.com", "microsoft.com", "google.com", "gmail.com", "outlook.com",
+	"office.com", "office365.com", "live.com", "hotmail.com", "yahoo.com", "amazon.com", "facebook.com",
+	"instagram.com", "whatsapp.com", "netflix.com", "linkedin.com", "dropbox.com", "docusign.com",
+	"chase.com", "wellsfargo.com", "bankofamerica.com", "citibank.com", "hsbc.com", "barclays.co.uk",
+	"americanexpress.com", "mastercard.com", "visa.com", "dhl.com", "fedex.com", "usps.com", "adobe.com",
+	"icloud.com", "twitter.com", "ebay.com", "irs.gov", "github.com", "coinbase.com", "binance.com",
+	"booking.com", "airbnb.com", "intuit.com", "salesforce.com", "zoom.us", "slack.com", "wetransfer.com"}
+
+// confusables maps characters that render like ASCII letters (Unicode
+// TR39 confusables, the ones phishers use) to the letter they imitate.
+var confusables = map[rune]string{
+	'а': "a", 'е': "e", 'о': "o", 'р': "p", 'с': "c", 'у': "y", 'х': "x", 'і': "i", 'ј': "j", 'ѕ': "s",
+	'ԁ': "d", 'ɡ': "g", 'һ': "h", 'ӏ': "l", 'ԛ': "q", 'ԝ': "w", 'ո': "n", 'ս': "u", 'ց': "g",
+	'ο': "o", 'α': "a", 'ν': "v", 'ι': "i", 'κ': "k", 'τ': "t", 'ρ': "p", 'ε': "e", 'χ': "x", 'υ': "u",
+	'ı': "i", 'ł': "l", 'ø': "o", 'đ': "d", 'ħ': "h", 'ŀ': "l", 'ß': "ss", 'æ': "ae", 'œ': "oe",
+	'ⅼ': "l", 'ℓ': "l", '０': "0", '１': "1",
+}
+
+// skeleton reduces a name to the ASCII letters it looks like: accents
+// removed (NFD), confusable letters mapped, then the ASCII digit and
+// letter pairs that read alike (0/o, 1/l, rn/m, vv/w) folded.
+func skeleton(s string) string {
+	if isASCII(s) {
+		return digitFold.Replace(pairFold.Replace(strings.ToLower(s)))
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		if m, ok := confusables[r]; ok {
+			b.WriteString(m)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return digitFold.Replace(pairFold.Replace(b.String()))
+}
+
+var (
+	pairFold  = strings.NewReplacer("rn", "m", "vv", "w", "cl", "d")
+	digitFold = strings.NewReplacer("0", "o", "1", "l", "i", "l", "5", "s")
+)
+
+// target is a domain spoofers imitate, split once.
+type target struct {
+	domain, label, suffix, skel string
+}
+
+func newTarget(d string) target {
+	label, suffix := splitOrg(d)
+	return target{domain: d, label: label, suffix: suffix, skel: skeleton(label)}
+}
+
+// wellKnownTargets are wellKnown, prepared once.
+var wellKnownTargets = func() []target {
+	out := make([]target, len(wellKnown))
+	for i, d := range wellKnown {
+		out[i] = newTarget(d)
+	}
+	return out
+}()
+
+// splitOrg splits an organisational domain into its label and suffix:
+// "paypal.com" -> "paypal", "com".
+func splitOrg(d string) (string, string) {
+	org := orgDomain(d)
+	if i := strings.IndexByte(org, '.'); i > 0 {
+		return org[:i], org[i+1:]
+	}
+	return org, ""
+}
+
+func checkLookalike(c *Context) []Finding {
+	var own []target
+	for f := range c.recipientFamilies() {
+		if strings.Contains(f, ".") {
+			own = append(own, newTarget(f))
+		}
+	}
+	var out []Finding
+	seen := map[string]bool{}
+	for _, a := range c.Report.Header.From {
+		d := domainOf(a.Address)
+		if d == "" || seen[d] {
+			continue
+		}
+		seen[d] = true
+		if f, ok := lookalike(d, wellKnownTargets, own); ok {
+			f.Evidence = "From: " + c.Msg.Get("From")
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// lookalike judges one domain against the target lists.
+func lookalike(domain string, lists ...[]target) (Finding, bool) {
+	uni := domain
+	if strings.Contains(domain, "xn--") || !isASCII(domain) {
+		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
+			uni = u
+		}
+	}
+	label, suffix := splitOrg(uni)
+	if label == "" {
+		return Finding{}, false
+	}
+	for _, targets := range lists {
+		for _, t := range targets {
+			if t.label == label && t.suffix == suffix {
+				return Finding{}, false // it is the real one
+			}
+		}
+	}
+	shown := domain
+	if uni != domain {
+		shown = fmt.Sprintf("%s (%s)", domain, uni)
+	}
+	sk := skeleton(label)
+	for _, targets := range lists {
+		for _, t := range targets {
+			if f, ok := imitates(label, sk, shown, t); ok {
+				return f, true
+			}
+		}
+	}
+	if mixedScripts(label) {
+		return Finding{Severity: SeverityLow,
+			Message: fmt.Sprintf("From domain %s mixes Latin with another script in one label", shown)}, true
+	}
+	return Finding{}, false
+}
+
+// imitates compares one label (and its skeleton) with one target.
+func imitates(label, sk, shown string, t target) (Finding, bool) {
+	switch {
+	case t.label == label:
+		// The same name under another suffix is the brand's own, usually.
+	case sk == t.skel:
+		return Finding{Severity: SeverityHigh,
+			Message: fmt.Sprintf("From domain %s reads as %s", shown, t.domain)}, true
+	case len(t.label) >= 6 && len(label) >= 6 && abs(len(label)-len(t.label)) <= 1 &&
+		oneEdit(label, t.label) && !numberedSibling(label, t.label):
+		return Finding{Severity: SeverityMedium,
+			Message: fmt.Sprintf("From domain %s is one letter away from %s", shown, t.domain)}, true
+	}
+	return Finding{}, false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// numberedSibling reports names that differ only by trailing digits
+// (company, company2): how organisations name their own sibling domains,
+// not how a lookalike is made.
+func numberedSibling(a, b string) bool {
+	trim := func(s string) string { return strings.TrimRight(s, "0123456789") }
+	return trim(a) == trim(b)
+}
+
+// mixedScripts reports a label that mixes Latin letters with Cyrillic or
+// Greek ones, which no honest registrant needs (RFC 5893 bidi aside).
+func mixedScripts(label string) bool {
+	var latin, other bool
+	for _, r := range label {
+		switch {
+		case r < 128 && unicode.IsLetter(r):
+			latin = true
+		case unicode.In(r, unicode.Cyrillic, unicode.Greek, unicode.Armenian):
+			other = true
+		}
+	}
+	return latin && other
+}
+
+// oneEdit reports whether a and b (different strings) are one typing
+// error apart: a letter changed, added, dropped, or two neighbours
+// swapped. It is editDistance(a, b) == 1 without the table.
+func oneEdit(a, b string) bool {
+	if a == b {
+		return false
+	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case len(a) == len(b):
+		if a[i+1:] == b[i+1:] {
+			return true
+		}
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	case len(a) == len(b)+1:
+		return a[i+1:] == b[i:]
+	case len(b) == len(a)+1:
+		return b[i+1:] == a[i:]
+	}
+	return false
+}
+
+// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
+// as one edit, the typing error phishers imitate).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}

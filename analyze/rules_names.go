@@ -1,0 +1,298 @@
+package analyze
+
+import (
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Names and addresses as the rules compare them: host names reduced to
+// their organisational domain (public suffix list + one label), provider
+// naming families, and the IP ranges that never cross the public internet.
+
+// cleanHost lower-cases a host name as written in a trace field and drops
+// what MTAs wrap around it: brackets, a final dot, an "IPv6:" tag.
+func cleanHost(s string) string {
+	if isCleanHost(s) {
+		return s
+	}
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.Trim(s, "[]()<>")
+	s = strings.TrimPrefix(s, "ipv6:")
+	return strings.TrimSuffix(s, ".")
+}
+
+// isCleanHost reports a name cleanHost would return unchanged: lower case
+// letters, digits, '-', '.', '_' and ':' only, no final dot. Most names
+// are; the check saves an allocation on every comparison.
+func isCleanHost(s string) bool {
+	if s == "" || s[len(s)-1] == '.' {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == ':') {
+			return false
+		}
+	}
+	return !strings.HasPrefix(s, "ipv6:")
+}
+
+// hostAddr returns the address when a host field is an IP literal.
+func hostAddr(s string) (netip.Addr, bool) {
+	s = cleanHost(s)
+	if s == "" || !strings.Contains(s, ":") && !isDigit(s[len(s)-1]) {
+		return netip.Addr{}, false // a name: IPv4 ends in a digit, IPv6 has colons
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// isFQDN reports whether name is a DNS name under a real public suffix
+// (ICANN section of the list), the kind a public MTA is named with.
+// "localhost", bare host names and "corp.local" are not.
+func isFQDN(name string) bool { return facts(name).fqdn }
+
+// orgDomain returns the organisational domain of a host name: the public
+// suffix plus one label (mail.example.co.uk -> example.co.uk). Names that
+// have none (IP literals, "localhost", a bare suffix) come back cleaned.
+func orgDomain(name string) string { return facts(name).org }
+
+// nameFacts is what the rules need to know about one host name as
+// written, computed once per distinct name.
+type nameFacts struct {
+	clean  string // cleanHost
+	org    string // organisational domain, or the clean name itself
+	family string // provider family, or org
+	fqdn   bool   // under an ICANN public suffix, and not the suffix itself
+}
+
+// facts looks a name up in the cache, or works it out.
+func facts(name string) nameFacts {
+	if name == "" {
+		return nameFacts{}
+	}
+	if v, ok := nameCache.Load(name); ok {
+		return v.(nameFacts)
+	}
+	f := computeFacts(name)
+	if nameCacheSize.Add(1) <= maxNameCache {
+		nameCache.Store(name, f)
+	}
+	return f
+}
+
+func computeFacts(name string) nameFacts {
+	clean := cleanHost(name)
+	f := nameFacts{clean: clean, org: clean, family: clean}
+	if clean == "" {
+		return f
+	}
+	if a, isIP := hostAddr(clean); isIP {
+		// A bare IPv6 address as the by-host is how Google's internal hops
+		// are written ("by 2002:a05:6402:..."); a bracketed one is a literal.
+		if a.Is6() && !strings.HasPrefix(strings.TrimSpace(name), "[") {
+			f.family = "google"
+		}
+		return f
+	}
+	if e, err := publicsuffix.EffectiveTLDPlusOne(clean); err == nil {
+		f.org = e
+	}
+	suffix, icann := publicsuffix.PublicSuffix(clean)
+	f.fqdn = icann && suffix != clean && strings.Contains(clean, ".")
+	f.family = f.org
+	if fam, ok := providerFamilies[f.org]; ok {
+		f.family = fam
+	} else if strings.HasPrefix(f.org, "yahoo.") {
+		f.family = "yahoo"
+	}
+	return f
+}
+
+// nameCache remembers name facts across messages: the same few hundred
+// relay names recur in every mailbox. It stops growing at maxNameCache
+// entries so hostile input cannot fill memory.
+var (
+	nameCache     sync.Map
+	nameCacheSize atomic.Int64
+)
+
+const maxNameCache = 1 << 14
+
+// hopNames are the facts of one hop's names.
+type hopNames struct{ by, rdns, helo nameFacts }
+
+func namesOf(hops []received.Hop) []hopNames {
+	out := make([]hopNames, len(hops))
+	for i := range hops {
+		out[i] = hopNames{by: facts(hops[i].By.Host), rdns: facts(hops[i].From.RDNS), helo: facts(hops[i].From.HELO)}
+	}
+	return out
+}
+
+// hopNames returns the hops' name facts, from the trust walk when it ran.
+func (c *Context) hopNames() []hopNames {
+	if c.Trust != nil && len(c.Trust.names) == len(c.Report.Hops) {
+		return c.Trust.names
+	}
+	if c.Trust == nil {
+		c.Trust = &Trust{Families: map[string]bool{}}
+	}
+	c.Trust.names = namesOf(c.Report.Hops)
+	return c.Trust.names
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// providerFamilies maps organisational domains to the provider that runs
+// them. A provider names its hosts under several domains (Microsoft 365
+// relays under outlook.com, office365.com and exchangelabs.com in one
+// chain), so continuity and fingerprints compare families, not domains.
+var providerFamilies = map[string]string{
+	"google.com": "google", "gmail.com": "google", "googlemail.com": "google", "1e100.net": "google",
+	"googleusercontent.com": "google", "googlegroups.com": "google",
+	"outlook.com": "microsoft", "office365.com": "microsoft", "exchangelabs.com": "microsoft",
+	"hotmail.com": "microsoft", "live.com": "microsoft", "msn.com": "microsoft", "microsoft.com": "microsoft",
+	"outlook.fr": "microsoft", "hotmail.co.uk": "microsoft", "hotmail.fr": "microsoft", "live.co.uk": "microsoft",
+	"yahoo.com": "yahoo", "yahoo.net": "yahoo", "yahoodns.net": "yahoo", "ymail.com": "yahoo",
+	"aol.com": "yahoo", "aim.com": "yahoo", "yahoo.co.uk": "yahoo", "yahoo.fr": "yahoo", "yahoo.de": "yahoo",
+	"rocketmail.com": "yahoo",
+	"pphosted.com":   "proofpoint", "ppops.net": "proofpoint", "proofpoint.com": "proofpoint",
+	"ppe-hosted.com": "proofpoint",
+	"oracle.com":     "oracle", "oraclecloud.com": "oracle", "oracleemaildelivery.com": "oracle",
+	"amazonses.com": "amazon-ses", "amazonaws.com": "amazon-ses",
+	"mailgun.net": "mailgun", "mailgun.org": "mailgun", "mailgun.com": "mailgun", "postgun.com": "mailgun",
+	"mimecast.com": "mimecast", "mimecast-offshore.com": "mimecast",
+	"messagelabs.com": "messagelabs", "symantec.com": "messagelabs",
+	"icloud.com": "apple", "me.com": "apple", "mac.com": "apple", "apple.com": "apple",
+}
+
+// gatewayFamilies are filtering services that receive a domain's mail
+// before handing it to the domain's own servers: a hop from them into the
+// receiving organisation is the receiving side's own relay.
+var gatewayFamilies = map[string]bool{"proofpoint": true, "mimecast": true, "messagelabs": true}
+
+// family returns the provider family of a host name, or its
+// organisational domain when no family is known.
+func family(name string) string { return facts(name).family }
+
+// knownProviders are the families providerFamilies names.
+var knownProviders = func() map[string]bool {
+	out := map[string]bool{}
+	for _, v := range providerFamilies {
+		out[v] = true
+	}
+	return out
+}()
+
+// providerFamily returns the family when it is one of the known providers.
+func providerFamily(name string) string {
+	if f := family(name); knownProviders[f] {
+		return f
+	}
+	return ""
+}
+
+// reservedRanges are the ranges that never cross the public internet
+// (RFC 6890 special-purpose registries). The name says why in findings.
+var reservedRanges = []struct {
+	prefix netip.Prefix
+	why    string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\" (RFC 1122)"},
+	{netip.MustParsePrefix("10.0.0.0/8"), "private (RFC 1918)"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT (RFC 6598)"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback (RFC 1122)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (RFC 3927)"},
+	{netip.MustParsePrefix("172.16.0.0/12"), "private (RFC 1918)"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignments (RFC 6890)"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "documentation (RFC 5737)"},
+	{netip.MustParsePrefix("192.168.0.0/16"), "private (RFC 1918)"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking (RFC 2544)"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "documentation (RFC 5737)"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "documentation (RFC 5737)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast (RFC 5771)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved (RFC 1112)"},
+	{netip.MustParsePrefix("::/128"), "unspecified (RFC 4291)"},
+	{netip.MustParsePrefix("::1/128"), "loopback (RFC 4291)"},
+	{netip.MustParsePrefix("::ffff:0:0/96"), "IPv4-mapped (RFC 4291)"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "local-use NAT64 (RFC 8215)"},
+	{netip.MustParsePrefix("100::/64"), "discard-only (RFC 6666)"},
+	{netip.MustParsePrefix("2001:2::/48"), "benchmarking (RFC 5180)"},
+	{netip.MustParsePrefix("2001:db8::/32"), "documentation (RFC 3849)"},
+	{netip.MustParsePrefix("fc00::/7"), "unique local (RFC 4193)"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local (RFC 4291)"},
+	{netip.MustParsePrefix("ff00::/8"), "multicast (RFC 4291)"},
+}
+
+// reservedWhy says why an address cannot be on the public internet, or ""
+// for a public address. A v4-mapped address is judged as written, before
+// unmapping: a hop that crossed the internet records the plain IPv4.
+func reservedWhy(ip string) string {
+	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	if err != nil {
+		return ""
+	}
+	a = a.WithZone("")
+	for _, r := range reservedRanges {
+		if r.prefix.Contains(a) {
+			return r.why
+		}
+	}
+	return ""
+}
+
+// isInternalIP reports the addresses an organisation uses inside its own
+// network: loopback, RFC 1918, unique local, link-local, CGNAT.
+func isInternalIP(ip string) bool {
+	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() ||
+		netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+}
+
+// isDocumentationIP reports the ranges reserved for examples (RFC 5737,
+// RFC 3849): anonymised samples use them, real traffic never does.
+func isDocumentationIP(ip string) bool {
+	why := reservedWhy(ip)
+	return strings.HasPrefix(why, "documentation")
+}
+
+// isExampleDomain reports the names reserved for examples (RFC 2606,
+// RFC 6761): example.com/net/org and the .example, .test, .invalid TLDs.
+func isExampleDomain(name string) bool {
+	name = cleanHost(name)
+	for _, s := range []string{"example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"} {
+		if name == s || strings.HasSuffix(name, "."+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameHost compares two host names as written, ignoring case and a final dot.
+func sameHost(a, b string) bool {
+	a, b = cleanHost(a), cleanHost(b)
+	return a != "" && a == b
+}
+
+// firstLabel returns the leftmost label of a name ("mail" for mail.example.com).
+func firstLabel(name string) string {
+	name = cleanHost(name)
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}

@@ -1,0 +1,87 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Provider fingerprints: a big mailbox provider sends its users' mail
+// only through its own hosts, so a message that claims one in From or in
+// its Message-ID must have passed one of them.
+func init() {
+	register(&Rule{
+		ID: "provider-mismatch", Severity: SeverityMedium,
+		Title: "Claims Gmail, Outlook or Yahoo but never passed their hosts",
+		Explain: "The From address is a Gmail, Outlook.com/Hotmail or Yahoo/AOL mailbox, or the Message-ID " +
+			"is in the form that provider's servers write, yet no hop of the Received chain is one of " +
+			"that provider's hosts (by name, provider family or published address range). Mail from such " +
+			"a mailbox leaves only through the provider.",
+		Example: "From: someone@gmail.com\nReceived: from dsl-1-2-3-4.example-isp.net ([192.0.2.4]) by mx.example.net ...",
+		Check:   checkProvider,
+	})
+}
+
+// mailboxProviders are the consumer mailbox domains whose mail leaves
+// only through the provider's own servers, by provider family.
+var mailboxProviders = map[string]string{
+	"gmail.com": "google", "googlemail.com": "google",
+	"outlook.com": "microsoft", "hotmail.com": "microsoft", "live.com": "microsoft", "msn.com": "microsoft",
+	"hotmail.co.uk": "microsoft", "hotmail.fr": "microsoft", "outlook.fr": "microsoft", "live.co.uk": "microsoft",
+	"yahoo.com": "yahoo", "ymail.com": "yahoo", "rocketmail.com": "yahoo", "aol.com": "yahoo",
+	"yahoo.co.uk": "yahoo", "yahoo.fr": "yahoo", "yahoo.de": "yahoo",
+}
+
+// msgIDProvider recognises the Message-ID forms the providers' servers
+// write: "@mail.gmail.com", "@*.prod.outlook.com", "@*.mail.yahoo.com".
+func msgIDProvider(domain string) string {
+	switch {
+	case domain == "mail.gmail.com":
+		return "google"
+	case strings.HasSuffix(domain, ".prod.outlook.com"), strings.HasSuffix(domain, ".outlook.com") && strings.Contains(domain, "prd"):
+		return "microsoft"
+	case strings.HasSuffix(domain, ".mail.yahoo.com"), domain == "mail.yahoo.com":
+		return "yahoo"
+	}
+	return ""
+}
+
+func checkProvider(c *Context) []Finding {
+	if !c.chainNamed() {
+		return nil
+	}
+	var out []Finding
+	from := domainOf(c.fromAddress())
+	if p := mailboxProviders[from]; p != "" && !c.chainHas(p) {
+		out = append(out, Finding{Message: fmt.Sprintf("From is a %s mailbox but no hop is %s's", from, p),
+			Evidence: "From: " + c.Msg.Get("From")})
+	}
+	id := msgIDDomain(c.Report.Header.MessageID)
+	if p := msgIDProvider(id); p != "" && !c.chainHas(p) {
+		out = append(out, Finding{Message: fmt.Sprintf("Message-ID is in %s's form but no hop is %s's", p, p),
+			Evidence: "Message-ID: " + c.Report.Header.MessageID})
+	}
+	return out
+}
+
+// chainNamed reports whether at least one hop was parsed with a public
+// name: without one nothing can be said about who carried the message.
+func (c *Context) chainNamed() bool {
+	for _, h := range c.Report.Hops {
+		if isFQDN(h.By.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// chainHas reports whether any hop was written by or came from the
+// provider: by name, provider family or published address range.
+func (c *Context) chainHas(provider string) bool {
+	for _, h := range c.Report.Hops {
+		// The HELO is left out: it is the client's own word.
+		if family(h.By.Host) == provider || family(h.From.RDNS) == provider || inProviderRange(provider, h.From.IP) {
+			return true
+		}
+	}
+	return false
+}

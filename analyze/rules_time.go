@@ -1,0 +1,230 @@
+package analyze
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Time rules: hops are stamped by the host that received the message
+// (RFC 5321 §4.4), so stamps must rise along the chain, within the clock
+// skew tolerance (--clock-skew, default 5 minutes). Delays keep their
+// sign: a step backwards is reported as negative, never wrapped.
+func init() {
+	register(&Rule{
+		ID: "time-travel", Severity: SeverityMedium,
+		Title: "Hop stamped before the hop below it",
+		Explain: "A hop says it received the message earlier than the hop before it sent it, by more than the " +
+			"clock-skew tolerance. A forger who invents lines gets the order wrong; misset clocks do it " +
+			"too, so a whole number of hours (a wrong time zone) is info, up to an hour (drift) is low, " +
+			"and more is medium when a trusted hop is involved, low between two claimed hops.",
+		Example: "Received: ... by b.example; Mon, 1 Jan 2024 10:00:00 +0000\n" +
+			"Received: ... by a.example; Mon, 1 Jan 2024 11:30:00 +0000",
+		Check: checkTimeTravel,
+	})
+	register(&Rule{
+		ID: "date-header-skew", Severity: SeverityLow,
+		Title: "Date header far from the first hop",
+		Explain: "The Date field (RFC 5322 §3.6.1) is when the author submitted the message; the first hop " +
+			"is stamped soon after. A Date later than the first hop means the message was dated after it " +
+			"was sent (low); a Date days before the first hop is common for delayed or resent mail and is " +
+			"shown as info.",
+		Example: "Date: Mon, 1 Jan 2024 12:00:00 +0000\nReceived: ... ; Mon, 1 Jan 2024 10:00:00 +0000",
+		Check:   checkDateSkew,
+	})
+	register(&Rule{
+		ID: "date-future", Severity: SeverityMedium,
+		Title: "Date in the future",
+		Explain: "A hop is stamped later than now (the injectable clock): medium, no honest receiver " +
+			"does that. A Date field later than the final receiver's stamp or than now: low at most, since " +
+			"the Date is the author's clock (a whole number of hours is a wrong time zone: info). Nothing " +
+			"is written after it was delivered; a message's age alone is never a finding.",
+		Example: "Date: Fri, 1 Jan 2100 00:00:00 +0000",
+		Check:   checkFuture,
+	})
+	register(&Rule{
+		ID: "transit-time", Severity: SeverityLow,
+		Title: "Implausible transit time",
+		Explain: "The oldest and newest hops are more than seven days apart. MTAs give up on a message after " +
+			"about five days (Postfix maximal_queue_lifetime, Sendmail Timeout.queuereturn), so a longer " +
+			"transit means the stamps were invented or the message was re-injected.",
+		Example: "Received: ... ; Mon, 1 Jan 2024 ...\nReceived: ... ; Mon, 15 Jan 2024 ...",
+		Check:   checkTransit,
+	})
+}
+
+// formatDelay renders a signed duration: "-1h30m0s", "+4m5s", "+12d3h".
+func formatDelay(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	if d >= 48*time.Hour {
+		days := d / (24 * time.Hour)
+		return fmt.Sprintf("%s%dd%dh", sign, days, (d-days*24*time.Hour)/time.Hour)
+	}
+	return sign + d.Round(time.Second).String()
+}
+
+// capSeverity lowers s to at most max.
+func capSeverity(s, max Severity) Severity {
+	if SeverityWeight(s) > SeverityWeight(max) {
+		return max
+	}
+	return s
+}
+
+// clockError grades a clock difference d that should not exist. A whole
+// number of hours up to 15 is the mark of a wrong time-zone setting
+// (a misconfigured host, daylight saving), not of a forger: info. Up to an
+// hour is clock drift: low. More is medium.
+func clockError(d, skew time.Duration) (Severity, string) {
+	if d < 0 {
+		d = -d
+	}
+	off := d - d.Round(time.Hour)
+	if off < 0 {
+		off = -off
+	}
+	switch {
+	case d >= time.Hour-skew && d <= 15*time.Hour+skew && off <= skew:
+		return SeverityInfo, " (whole hours: a wrong time zone)"
+	case d <= time.Hour:
+		return SeverityLow, " (clock drift)"
+	}
+	return SeverityMedium, ""
+}
+
+func stamp(h *received.Hop) string {
+	if h.DateText != "" {
+		return h.DateText
+	}
+	if h.Time != nil {
+		return h.Time.Format(time.RFC1123Z)
+	}
+	return "-"
+}
+
+// checkTimeTravel compares each dated hop with the newest older hop that
+// has a date, so an undated line in between does not hide a step back.
+func checkTimeTravel(c *Context) []Finding {
+	hops := c.Report.Hops
+	var out []Finding
+	prev := -1
+	for i := range hops {
+		if hops[i].Time == nil {
+			continue
+		}
+		if prev >= 0 {
+			d := hops[i].Time.Sub(*hops[prev].Time)
+			if d < -c.skew() {
+				out = append(out, travelFinding(&hops[prev], &hops[i], d, c.skew()))
+			}
+		}
+		prev = i
+	}
+	return out
+}
+
+func travelFinding(older, newer *received.Hop, d, skew time.Duration) Finding {
+	sev, note := clockError(d, skew)
+	if sev == SeverityMedium && !older.Trusted && !newer.Trusted {
+		sev = SeverityLow // two claims disagreeing say little
+	}
+	return Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line, Severity: sev,
+		Message:  fmt.Sprintf("hop %d is stamped %s after hop %d%s", newer.Index, formatDelay(d), older.Index, note),
+		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))}
+}
+
+// firstDated returns the oldest hop with a date.
+func firstDated(hops []received.Hop) *received.Hop {
+	for i := range hops {
+		if hops[i].Time != nil {
+			return &hops[i]
+		}
+	}
+	return nil
+}
+
+func checkDateSkew(c *Context) []Finding {
+	date := c.Report.Header.Date
+	first := firstDated(c.Report.Hops)
+	if date == nil || first == nil {
+		return nil
+	}
+	d := first.Time.Sub(*date) // positive: the hop came after the Date, as it should
+	if d >= -c.skew() && d <= 3*24*time.Hour {
+		return nil
+	}
+	ev := fmt.Sprintf("Date: %s | hop %d: %s", c.Report.Header.DateText, first.Index, stamp(first))
+	switch {
+	case d < -c.skew():
+		if last := newestTime(c.Report.Hops); last != nil && date.Sub(*last) > c.skew() {
+			return nil // date-future reports it: the Date is after delivery too
+		}
+		sev, note := clockError(d, c.skew())
+		sev = capSeverity(sev, SeverityLow) // the Date is the author's word, not a trace
+		return []Finding{{Hops: []int{first.Index}, Line: first.Line, Severity: sev, Evidence: ev,
+			Message: fmt.Sprintf("Date is %s after the first hop received the message%s", formatDelay(-d), note)}}
+	case d > 3*24*time.Hour:
+		return []Finding{{Hops: []int{first.Index}, Line: first.Line, Severity: SeverityInfo, Evidence: ev,
+			Message: fmt.Sprintf("the first hop is %s after the Date", formatDelay(d))}}
+	}
+	return nil
+}
+
+func checkFuture(c *Context) []Finding {
+	var out []Finding
+	hops := c.Report.Hops
+	now := time.Now()
+	if c.Opts != nil && c.Opts.Now != nil {
+		now = c.Opts.Now()
+	}
+	for i := range hops {
+		if t := hops[i].Time; t != nil && t.Sub(now) > c.skew() {
+			out = append(out, Finding{Hops: []int{hops[i].Index}, Line: hops[i].Line,
+				Message:  fmt.Sprintf("hop %d is stamped %s after now", hops[i].Index, formatDelay(t.Sub(now))),
+				Evidence: stamp(&hops[i])})
+		}
+	}
+	date := c.Report.Header.Date
+	if date == nil {
+		return out
+	}
+	last := newestTime(hops)
+	switch {
+	case last != nil && date.Sub(*last) > c.skew():
+		sev, note := clockError(date.Sub(*last), c.skew())
+		sev = capSeverity(sev, SeverityLow) // a wrong clock on the author's machine does this
+		out = append(out, Finding{Hops: []int{hops[len(hops)-1].Index}, Severity: sev,
+			Message:  fmt.Sprintf("Date is %s after the final receiver's stamp%s", formatDelay(date.Sub(*last)), note),
+			Evidence: "Date: " + c.Report.Header.DateText + " | final hop: " + last.Format(time.RFC1123Z)})
+	case date.Sub(now) > c.skew():
+		out = append(out, Finding{Severity: SeverityLow, Message: fmt.Sprintf("Date is %s after now", formatDelay(date.Sub(now))),
+			Evidence: "Date: " + c.Report.Header.DateText})
+	}
+	return out
+}
+
+func checkTransit(c *Context) []Finding {
+	hops := c.Report.Hops
+	first, last := firstDated(hops), newestTime(hops)
+	if first == nil || last == nil {
+		return nil
+	}
+	d := last.Sub(*first.Time)
+	if d <= 7*24*time.Hour {
+		return nil
+	}
+	lastHop := &hops[len(hops)-1]
+	for i := len(hops) - 1; i >= 0; i-- {
+		if hops[i].Time != nil {
+			lastHop = &hops[i]
+			break
+		}
+	}
+	return []Finding{{Hops: []int{first.Index, lastHop.Index}, Line: lastHop.Line,
+		Message:  fmt.Sprintf("transit took %s from hop %d to hop %d", formatDelay(d), first.Index, lastHop.Index),
+		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", first.Index, stamp(first), lastHop.Index, stamp(lastHop))}}
+}

@@ -1,0 +1,406 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtrace/mailtrace/dns"
+)
+
+// fakeResolver answers LookupIP from a map; names it does not know fail
+// with err (ErrNotFound when nil). Other lookups report offline.
+type fakeResolver struct {
+	hosts map[string][]netip.Addr
+	err   error
+	calls int
+}
+
+func (f *fakeResolver) LookupIP(_ context.Context, host string) ([]netip.Addr, error) {
+	f.calls++
+	if a, ok := f.hosts[host]; ok {
+		return a, nil
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return nil, dns.ErrNotFound
+}
+func (f *fakeResolver) LookupPTR(context.Context, netip.Addr) ([]string, error) {
+	return nil, dns.ErrOffline
+}
+func (f *fakeResolver) LookupMX(context.Context, string) ([]dns.MX, error) {
+	return nil, dns.ErrOffline
+}
+func (f *fakeResolver) LookupTXT(context.Context, string) ([]string, error) {
+	return nil, dns.ErrOffline
+}
+func (f *fakeResolver) LookupCNAME(context.Context, string) (string, error) {
+	return "", dns.ErrOffline
+}
+
+func analyzeRaw(t *testing.T, raw string, opts Options, in Input) *MessageReport {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = rulesNow
+	}
+	in.Raw = []byte(strings.ReplaceAll(raw, "\n", "\r\n"))
+	return New(opts).Analyze(context.Background(), in)
+}
+
+// relayed is a message whose by-host and the next hop's names disagree,
+// but whose addresses match through DNS (relay.chervil.org has address
+// 185.12.64.9, which greets as gw7.juniper-net.net).
+const relayed = `Received: from gw7.juniper-net.net (gw7.juniper-net.net [185.12.64.9])
+	by mx1.sorrel.net (Postfix) with ESMTP id 3D9E1C0122
+	for <bob@sorrel.net>; Mon, 16 Nov 2026 10:15:03 +0100 (CET)
+Received: from mail.tarragon.org (mail.tarragon.org [93.184.215.25])
+	by relay.chervil.org (Postfix) with ESMTP id 77A1B0C001
+	for <bob@sorrel.net>; Mon, 16 Nov 2026 09:15:02 +0000 (UTC)
+From: Alice <alice@tarragon.org>
+To: bob@sorrel.net
+Date: Mon, 16 Nov 2026 09:14:58 +0000
+Subject: x
+
+body
+`
+
+// TestContinuityDNS: DNS can confirm a link the names cannot; a DNS
+// failure leaves the name-based verdict as it is, never adds evidence.
+func TestContinuityDNS(t *testing.T) {
+	requireParser(t)
+	confirm := &fakeResolver{hosts: map[string][]netip.Addr{"relay.chervil.org": {netip.MustParseAddr("185.12.64.9")}}}
+	cases := []struct {
+		name      string
+		resolver  dns.Resolver
+		wantBreak bool
+	}{
+		{"offline", nil, true},
+		{"dns confirms", confirm, false},
+		{"dns fails", &fakeResolver{err: dns.ErrTemporary}, true},
+		{"dns says other address", &fakeResolver{hosts: map[string][]netip.Addr{"relay.chervil.org": {netip.MustParseAddr("185.12.64.10")}}}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyzeRaw(t, relayed, Options{Resolver: tc.resolver}, Input{})
+			got := len(fired(m)["hop-continuity"]) > 0
+			if got != tc.wantBreak {
+				t.Errorf("break reported %v, want %v; findings %s", got, tc.wantBreak, ruleIDs(m))
+			}
+			if m.Verdict == VerdictForged {
+				t.Errorf("a continuity break alone made the message forged: %s", ruleIDs(m))
+			}
+		})
+	}
+	if confirm.calls == 0 {
+		t.Error("the resolver was never asked")
+	}
+}
+
+const threeHops = `Received: from mx1.sorrel.net (localhost [127.0.0.1])
+	by mail.sorrel.net (Postfix) with ESMTP id 4F1A2C0123; Mon, 16 Nov 2026 10:15:04 +0100
+Received: from gw.partner-relay.com (gw.partner-relay.com [185.12.64.9])
+	by mx1.sorrel.net (Postfix) with ESMTP id 3D9E1C0122; Mon, 16 Nov 2026 10:15:03 +0100
+Received: from smtp.tarragon.org (smtp.tarragon.org [93.184.215.25])
+	by gw.partner-relay.com (Postfix) with ESMTP id 77A1B0C001; Mon, 16 Nov 2026 09:15:02 +0000
+From: Alice <alice@tarragon.org>
+To: bob@sorrel.net
+Date: Mon, 16 Nov 2026 09:14:58 +0000
+
+body
+`
+
+// TestTrustBoundary: inferred from the chain, widened by --trusted, and
+// narrowed to the newest hop when mailtrace captured the message.
+func TestTrustBoundary(t *testing.T) {
+	requireParser(t)
+	cases := []struct {
+		name    string
+		trusted []string
+		in      Input
+		want    []bool // Trusted per hop, oldest first
+	}{
+		{"inferred: loopback hand-off, then outside", nil, Input{}, []bool{false, true, true}},
+		{"--trusted CIDR", []string{"185.12.64.0/24"}, Input{}, []bool{true, true, true}},
+		{"--trusted domain", []string{"partner-relay.com"}, Input{}, []bool{true, true, true}},
+		{"--trusted host", []string{"gw.partner-relay.com"}, Input{}, []bool{true, true, true}},
+		{"--trusted other", []string{"10.0.0.0/8", "elsewhere.org"}, Input{}, []bool{false, true, true}},
+		{"captured", nil, Input{Envelope: &Envelope{MailFrom: "a@b.org", Source: "smtp"}}, []bool{false, false, true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyzeRaw(t, threeHops, Options{Trusted: tc.trusted}, tc.in)
+			if len(m.Hops) != len(tc.want) {
+				t.Fatalf("%d hops, want %d", len(m.Hops), len(tc.want))
+			}
+			for i, h := range m.Hops {
+				if h.Trusted != tc.want[i] {
+					t.Errorf("hop %d trusted %v, want %v", h.Index, h.Trusted, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestValidTrusted(t *testing.T) {
+	for _, s := range []string{"192.0.2.0/24", "2001:db8::/32", "192.0.2.1", "mx.example.net", "example.net."} {
+		if err := ValidTrusted(s); err != nil {
+			t.Errorf("ValidTrusted(%q) = %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "192.0.2.0/33", "not a host!", "a/b"} {
+		if err := ValidTrusted(s); err == nil {
+			t.Errorf("ValidTrusted(%q) accepted", s)
+		}
+	}
+}
+
+func TestParseAuthResults(t *testing.T) {
+	cases := []struct {
+		in, id string
+		want   map[string]string // method -> result
+		prop   [3]string         // method, property, value
+	}{
+		{"mx.google.com;\r\n dkim=pass header.i=@example.org header.s=s1;\r\n spf=pass (google.com: domain of a@example.org designates 192.0.2.1 as permitted sender) smtp.mailfrom=a@example.org;\r\n dmarc=pass (p=NONE sp=NONE dis=NONE) header.from=example.org",
+			"mx.google.com", map[string]string{"dkim": "pass", "spf": "pass", "dmarc": "pass"}, [3]string{"dkim", "header.i", "@example.org"}},
+		{"spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=example.org; dkim=pass (signature was verified) header.d=example.org;dmarc=pass action=none header.from=example.org;compauth=pass reason=100",
+			"", map[string]string{"spf": "pass", "dkim": "pass", "dmarc": "pass", "compauth": "pass"}, [3]string{"dmarc", "header.from", "example.org"}},
+		{"mail.example.net 1; none", "mail.example.net", map[string]string{}, [3]string{}},
+		{"example.net; dkim/1=fail reason=\"bad; sig\" header.d=x.org", "example.net", map[string]string{"dkim": "fail"}, [3]string{"dkim", "header.d", "x.org"}},
+		{"", "", map[string]string{}, [3]string{}},
+		{"((((", "", map[string]string{}, [3]string{}},
+	}
+	for _, tc := range cases {
+		a := ParseAuthResults(tc.in)
+		if a.AuthServID != tc.id {
+			t.Errorf("%q: authserv-id %q, want %q", tc.in, a.AuthServID, tc.id)
+		}
+		for m, r := range tc.want {
+			if got := a.Get(m); got != r {
+				t.Errorf("%q: %s=%q, want %q", tc.in, m, got, r)
+			}
+		}
+		if len(a.Results) != len(tc.want) {
+			t.Errorf("%q: %d results, want %d: %+v", tc.in, len(a.Results), len(tc.want), a.Results)
+		}
+		if tc.prop[0] != "" {
+			for _, r := range a.Results {
+				if r.Method == tc.prop[0] && r.Props[tc.prop[1]] != tc.prop[2] {
+					t.Errorf("%q: %s %s=%q, want %q", tc.in, r.Method, tc.prop[1], r.Props[tc.prop[1]], tc.prop[2])
+				}
+			}
+		}
+	}
+}
+
+// TestAuthResultsOf: the exported view other packages read.
+func TestAuthResultsOf(t *testing.T) {
+	requireParser(t)
+	for _, tc := range []struct {
+		file    string
+		trusted []bool
+	}{
+		{"authres-forged-pos", []bool{false}},
+		{"authres-trusted-pos", []bool{true}},
+		{"authres-untrusted-pos", []bool{true, false}},
+	} {
+		m := analyzeFile(t, "../testdata/rules/"+tc.file+".eml", Options{})
+		got := AuthResultsOf(m, nil)
+		if len(got) != len(tc.trusted) {
+			t.Fatalf("%s: %d results, want %d", tc.file, len(got), len(tc.trusted))
+		}
+		for i, a := range got {
+			if a.Trusted != tc.trusted[i] {
+				t.Errorf("%s: field %d (%s) trusted %v, want %v: %s", tc.file, i, a.AuthServID, a.Trusted, tc.trusted[i], a.Why)
+			}
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	f := func(rule string, s Severity) Finding { return Finding{Rule: rule, Severity: s} }
+	cases := []struct {
+		name  string
+		in    []Finding
+		want  Verdict
+		score int
+	}{
+		{"nothing", nil, VerdictClean, 0},
+		{"info only", []Finding{f("a", SeverityInfo), f("b", SeverityInfo)}, VerdictClean, 0},
+		{"two lows", []Finding{f("a", SeverityLow), f("b", SeverityLow)}, VerdictClean, 2},
+		{"one medium", []Finding{f("a", SeverityMedium)}, VerdictSuspicious, 3},
+		{"one rule many mediums is capped", []Finding{f("a", SeverityMedium), f("a", SeverityMedium), f("a", SeverityMedium)}, VerdictSuspicious, 6},
+		{"three rules medium", []Finding{f("a", SeverityMedium), f("b", SeverityMedium), f("c", SeverityMedium)}, VerdictForged, 9},
+		{"one high", []Finding{f("a", SeverityHigh)}, VerdictForged, 8},
+		{"many lows of one rule", []Finding{f("a", SeverityLow), f("a", SeverityLow), f("a", SeverityLow), f("a", SeverityLow)}, VerdictClean, 2},
+	}
+	for _, tc := range cases {
+		v, s := verdictOf(tc.in)
+		if v != tc.want || s != tc.score {
+			t.Errorf("%s: %s/%d, want %s/%d", tc.name, v, s, tc.want, tc.score)
+		}
+	}
+	for _, tc := range []struct {
+		v     Verdict
+		level string
+		want  bool
+	}{
+		{VerdictForged, "forged", true}, {VerdictSuspicious, "forged", false}, {VerdictSuspicious, "suspicious", true},
+		{VerdictForged, "suspicious", true}, {VerdictClean, "suspicious", false}, {VerdictForged, "never", false},
+		{VerdictError, "suspicious", false},
+	} {
+		if got := Meets(tc.v, tc.level); got != tc.want {
+			t.Errorf("Meets(%s, %s) = %v", tc.v, tc.level, got)
+		}
+	}
+}
+
+// TestNoForgedFromParseOrDNSAlone: unparseable lines and failing DNS are
+// observations; they never make a message forged.
+func TestNoForgedFromParseOrDNSAlone(t *testing.T) {
+	raw := "Received: hello world\nReceived: ((((\nReceived: from\nReceived: by\nFrom: a@tarragon.org\nTo: b@sorrel.net\nDate: Mon, 16 Nov 2026 09:14:58 +0000\n\nx\n"
+	for _, r := range []dns.Resolver{nil, &fakeResolver{err: dns.ErrTemporary}, &fakeResolver{err: errors.New("boom")}} {
+		m := analyzeRaw(t, raw, Options{Resolver: r}, Input{})
+		if m.Verdict != VerdictClean {
+			t.Errorf("resolver %T: verdict %s, findings %s", r, m.Verdict, ruleIDs(m))
+		}
+	}
+}
+
+func TestLookalike(t *testing.T) {
+	own := []target{newTarget("bieberdorf.edu")}
+	cases := []struct {
+		domain string
+		want   Severity // "" = no finding
+	}{
+		{"paypal.com", ""},
+		{"paypal.de", ""},
+		{"xn--pypal-4ve.com", SeverityHigh}, // Cyrillic а
+		{"paypa1.com", SeverityHigh},
+		{"micros0ft.com", SeverityHigh},
+		{"rnicrosoft.com", SeverityHigh},
+		{"bieberdorff.edu", SeverityMedium},
+		{"linkedln.com", SeverityHigh},
+		{"amazom.com", SeverityMedium},
+		{"company2.com", ""},
+		{"tarragon.org", ""},
+		{"xn--80ak6aa92e.com", SeverityHigh}, // аррӏе.com, all Cyrillic
+		{"xn--e1afmkfd.com", ""},             // пример.com: Cyrillic, no target
+	}
+	for _, tc := range cases {
+		f, ok := lookalike(tc.domain, wellKnownTargets, own)
+		got := Severity("")
+		if ok {
+			got = f.Severity
+		}
+		if got != tc.want {
+			t.Errorf("%s: %q (%s), want %q", tc.domain, got, f.Message, tc.want)
+		}
+	}
+}
+
+func TestClockError(t *testing.T) {
+	skew := 5 * time.Minute
+	cases := []struct {
+		d    time.Duration
+		want Severity
+	}{
+		{-time.Hour, SeverityInfo},
+		{9*time.Hour + 2*time.Minute, SeverityInfo},
+		{-11 * time.Minute, SeverityLow},
+		{-(2*time.Hour + 17*time.Minute), SeverityMedium},
+		{-20 * time.Hour, SeverityMedium},
+	}
+	for _, tc := range cases {
+		if got, _ := clockError(tc.d, skew); got != tc.want {
+			t.Errorf("clockError(%s) = %s, want %s", tc.d, got, tc.want)
+		}
+	}
+	if got := formatDelay(-(4*time.Minute + 5*time.Second)); got != "-4m5s" {
+		t.Errorf("formatDelay kept no sign: %s", got)
+	}
+	if got := formatDelay(30 * 24 * time.Hour); got != "+30d0h" {
+		t.Errorf("formatDelay(30d) = %s", got)
+	}
+}
+
+func TestNames(t *testing.T) {
+	cases := []struct{ a, b string }{
+		{"BN9P220CA0018.outlook.office365.com", "DM6PR12MB4252.namprd12.prod.outlook.com"},
+		{"mx0a-00123.pphosted.com", "mx0b-00123.ppops.net"},
+		{"mail-wr1-f41.google.com", "2002:a05:6000:1a8d:b0:3a4:e0c2:ab1"},
+		{"smtp-out.amazonses.com", "e22-22.smtp-out.amazonses.com"},
+		{"mta1.mail.yahoo.co.uk", "mta7.am0.yahoodns.net"},
+	}
+	for _, tc := range cases {
+		if family(tc.a) != family(tc.b) {
+			t.Errorf("family(%s)=%s, family(%s)=%s", tc.a, family(tc.a), tc.b, family(tc.b))
+		}
+	}
+	for ip, want := range map[string]bool{"10.1.2.3": true, "100.64.0.1": true, "fd00::1": true, "fe80::1": true, "8.8.8.8": false, "2a00:1450::1": false} {
+		if isInternalIP(ip) != want {
+			t.Errorf("isInternalIP(%s) != %v", ip, want)
+		}
+	}
+	for ip, want := range map[string]string{"198.18.0.1": "benchmarking (RFC 2544)", "2001:db8::1": "documentation (RFC 3849)", "93.184.215.25": ""} {
+		if got := reservedWhy(ip); got != want {
+			t.Errorf("reservedWhy(%s) = %q, want %q", ip, got, want)
+		}
+	}
+}
+
+// TestTrustProviders: a receiving organisation's filtering gateway and a
+// provider's internal hops stay on the receiving side.
+func TestTrustProviders(t *testing.T) {
+	requireParser(t)
+	cases := []struct {
+		name, raw string
+		want      []bool
+	}{
+		{"proofpoint gateway feeding Exchange", `Received: from mx0b-001b2d01.pphosted.com (148.163.158.5) by
+ EXFE01.corp.sorrel.net (10.1.2.10) with Microsoft SMTP Server id 15.1.2507.6; Wed, 8 Mar 2017 11:46:29 -0500
+Received: from pps.filterd (m0098419.ppops.net [127.0.0.1])
+	by mx0b-001b2d01.pphosted.com (8.16.0.20/8.16.0.20) with SMTP id v28GdUiK046963; Wed, 8 Mar 2017 11:46:28 -0500
+Received: from mail.tarragon.org (mail.tarragon.org [93.184.215.25])
+	by mx0b-001b2d01.pphosted.com with ESMTP id 292hw54kbu-1; Wed, 8 Mar 2017 11:46:27 -0500
+Received: from [10.1.1.5] (unknown [81.2.69.142]) (Authenticated sender: liam)
+	by mail.tarragon.org (Postfix) with ESMTPSA id 9C8B7A6F5E; Wed,  8 Mar 2017 16:46:21 +0000
+From: a@tarragon.org
+
+x
+`, []bool{false, true, true, true}},
+		{"Microsoft 365 internal hops", `Received: from BN9P220CA0018.NAMP220.PROD.OUTLOOK.COM (2603:10b6:408:13e::23)
+ by DM6PR12MB4252.namprd12.prod.outlook.com (2603:10b6:5:1b0::20) with Microsoft SMTP Server id 15.20.6745.18; Mon, 16 Nov 2026 09:15:08 +0000
+Received: from BN7NAM10FT021.eop-nam10.prod.protection.outlook.com (2603:10b6:408:13e:cafe::8c) by
+ BN9P220CA0018.outlook.office365.com (2603:10b6:408:13e::23) with Microsoft SMTP Server id 15.20.6745.21; Mon, 16 Nov 2026 09:15:08 +0000
+Received: from smtp.tarragon.org (93.184.215.25) by BN7NAM10FT021.mail.protection.outlook.com (10.13.157.29)
+ with Microsoft SMTP Server id 15.20.6745.21; Mon, 16 Nov 2026 09:15:07 +0000
+From: a@tarragon.org
+
+x
+`, []bool{true, true, true}},
+		{"a HELO borrowing the receiver's name is not trusted", `Received: from mx2.sorrel.net (dsl-185-12-64-7.juniper-net.net [185.12.64.7])
+	by mx1.sorrel.net (Postfix) with ESMTP id 3D9E1C0122; Mon, 16 Nov 2026 10:15:03 +0100
+Received: from lovage.com by mx2.sorrel.net (8.14.7/8.14.7) id wAG9EI0a012345; Mon, 16 Nov 2026 09:14:30 +0000
+From: a@tarragon.org
+
+x
+`, []bool{false, true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyzeRaw(t, tc.raw, Options{}, Input{})
+			if len(m.Hops) != len(tc.want) {
+				t.Fatalf("%d hops, want %d", len(m.Hops), len(tc.want))
+			}
+			for i, h := range m.Hops {
+				if h.Trusted != tc.want[i] {
+					t.Errorf("hop %d trusted %v, want %v (%s)", h.Index, h.Trusted, tc.want[i], describeFrom(h.From))
+				}
+			}
+		})
+	}
+}

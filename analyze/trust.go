@@ -1,0 +1,290 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// The trust boundary. Every Received line is written by the host named in
+// its by-clause, but only the receiving side's hosts are known to be
+// honest. The newest hop was written by the final receiver; walking down
+// the chain, a hop stays trusted while the host that handed the message
+// over (the from-clause of the hop above it) is itself the receiving side:
+// an internal address, a name of the same organisation (public suffix list)
+// or provider family, a filtering gateway feeding the organisation, or
+// --trusted. The first hop taken from outside is the boundary: its
+// from-clause is the last thing the receiving side saw for itself, and
+// everything below it is what the sender claims.
+
+// Trust describes where the receiving side's own records end.
+type Trust struct {
+	// Boundary is the index (1 = oldest) of the newest hop whose from-clause
+	// is outside the receiving side; hops with Index >= Boundary are trusted.
+	// 0 when the message has no Received line.
+	Boundary int
+	// Reason says why the walk stopped at the boundary, for explanations.
+	Reason string
+	// Families are the organisational domains and provider families of the
+	// receiving side, read from the trusted hops' by-hosts.
+	Families map[string]bool
+	// Captured is set when mailtrace received the message itself: the newest
+	// hop is ground truth, written by mailtrace.
+	Captured bool
+	list     trustedList
+	// lookupIP resolves a name for the DNS confirmation; nil when offline.
+	lookupIP func(host string) ([]netip.Addr, error)
+	// names are the hops' name facts, looked up once for every rule.
+	names []hopNames
+}
+
+// dnsConfirms reports whether DNS says host has address ip. A DNS failure
+// is "not confirmed", never evidence.
+func (t *Trust) dnsConfirms(host, ip string) bool {
+	if t.lookupIP == nil || ip == "" || !isFQDN(host) {
+		return false
+	}
+	want, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addrs, err := t.lookupIP(cleanHost(host))
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if a.Unmap() == want.Unmap() {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedList is --trusted parsed: networks and names (a host, or a domain
+// and every name below it).
+type trustedList struct {
+	prefixes []netip.Prefix
+	names    []string
+}
+
+// ValidTrusted reports whether s is usable with --trusted: a CIDR, an IP
+// address, or a host or domain name.
+func ValidTrusted(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return fmt.Errorf("empty --trusted value")
+	}
+	if strings.Contains(s, "/") {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			return fmt.Errorf("--trusted %q: %w", s, err)
+		}
+		return nil
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return nil
+	}
+	for _, r := range strings.TrimSuffix(s, ".") {
+		if !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("--trusted %q: not a CIDR, address or host name", s)
+		}
+	}
+	return nil
+}
+
+func parseTrusted(list []string) trustedList {
+	var t trustedList
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			t.prefixes = append(t.prefixes, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			t.prefixes = append(t.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else if s != "" {
+			t.names = append(t.names, cleanHost(s))
+		}
+	}
+	return t
+}
+
+func (t trustedList) hasIP(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap().WithZone("")
+	for _, p := range t.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t trustedList) hasName(name string) bool {
+	name = cleanHost(name)
+	if name == "" {
+		return false
+	}
+	for _, n := range t.names {
+		if name == n || strings.HasSuffix(name, "."+n) {
+			return true
+		}
+	}
+	return false
+}
+
+// inferTrust walks the chain from the newest hop down and marks the
+// trusted hops in place.
+func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, captured bool) *Trust {
+	t := &Trust{Families: map[string]bool{}, Captured: captured, list: parseTrusted(opts.Trusted)}
+	if opts.Resolver != nil {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		t.lookupIP = func(host string) ([]netip.Addr, error) { return opts.Resolver.LookupIP(ctx, host) }
+	}
+	if len(hops) == 0 {
+		return t
+	}
+	t.names = namesOf(hops)
+	n := len(hops)
+	j := n - 1
+	for ; j >= 0; j-- {
+		hops[j].Trusted = true
+		t.addSideFacts(t.names[j].by)
+		why, inside := t.fromInside(&hops[j], t.names[j], j == n-1)
+		if !inside {
+			t.Reason = why
+			break
+		}
+	}
+	if j < 0 {
+		j = 0
+		t.Reason = "every hop is the receiving side's"
+	}
+	t.Boundary = j + 1
+	return t
+}
+
+// addSide records a receiving-side host name.
+func (t *Trust) addSide(host string) { t.addSideFacts(facts(host)) }
+
+func (t *Trust) addSideFacts(f nameFacts) {
+	if f.fqdn || strings.Contains(f.clean, ":") {
+		t.Families[f.family] = true
+	}
+}
+
+// isSide reports whether a name belongs to the receiving side.
+func (t *Trust) isSide(name string) bool { return t.isSideFacts(facts(name)) }
+
+func (t *Trust) isSideFacts(f nameFacts) bool {
+	if f.clean == "" {
+		return false
+	}
+	if len(t.list.names) > 0 && t.list.hasName(f.clean) {
+		return true
+	}
+	return f.fqdn && t.Families[f.family]
+}
+
+// fromInside decides whether the host in h's from-clause is the receiving
+// side, so that the hop below h is trusted too. It returns why not.
+func (t *Trust) fromInside(h *received.Hop, nf hopNames, newest bool) (string, bool) {
+	f := h.From
+	switch {
+	case t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
+		return "", true
+	case t.Captured && newest:
+		// mailtrace wrote this hop: its from-clause is the peer it saw.
+		return "mailtrace received the message from this peer", false
+	case h.Parsed == received.ParsedNone:
+		return "the line above it could not be parsed", false
+	case isAuthenticated(h):
+		return "authenticated submission: the client is the sender", false
+	case f.IP == "" && f.RDNS == "" && f.HELO == "":
+		// A hand-off inside one host (local pickup, content filter, Google's
+		// "by 2002:..." lines): nothing came from outside.
+		return "", true
+	case f.IP != "" && isInternalIP(f.IP) && !isDocumentationIP(f.IP):
+		return "", true
+	case f.IP == "" && f.RDNS == "" && (!nf.helo.fqdn || t.isSideFacts(nf.helo)):
+		// "from localhost by ...", a bare internal name, or another of the
+		// receiving side's hosts without an address: a local transport
+		// (LMTP over a socket, a pipe), not a public connection.
+		return "", true
+	case h.MayBeForged:
+		return "the receiver marked the client name as possibly forged", false
+	case isLMTP(h):
+		// RFC 2033 §1: LMTP is for delivery inside one site, never across
+		// the internet.
+		return "", true
+	}
+	verified := nf.rdns
+	if verified.clean == "" && isEximVerified(h) {
+		verified = nf.helo
+	}
+	switch {
+	case t.isSideFacts(verified):
+		return "", true
+	case gatewayFamilies[verified.family] && t.isSideFacts(nf.by):
+		return "", true
+	case gatewayFamilies[nf.helo.family] && inProviderRange(nf.helo.family, f.IP) && t.isSideFacts(nf.by):
+		// A filtering gateway, named by its greeting and its own address
+		// range, feeding the organisation's servers.
+		return "", true
+	case t.isSideFacts(nf.helo) && (inProviderRange(nf.helo.family, f.IP) || t.dnsConfirms(f.HELO, f.IP)):
+		// The greeting names a host of the receiving side and the address
+		// is that provider's, or DNS says so.
+		return "", true
+	}
+	return fmt.Sprintf("hop %d was taken from outside: %s", h.Index, describeFrom(f)), false
+}
+
+// isEximVerified reports an Exim line whose leading name is the verified
+// rDNS: Exim writes the looked-up name first, and the HELO as "helo=" only
+// when it differs (Exim spec, $sender_rcvhost), so a name without "helo="
+// is the receiver's own lookup.
+func isEximVerified(h *received.Hop) bool {
+	if !strings.EqualFold(h.MTA, "exim") || h.From.HELO == "" || h.From.RDNS != "" {
+		return false
+	}
+	if strings.Contains(h.Raw, "helo=") || strings.Contains(h.Raw, "HELO=") {
+		return false
+	}
+	_, isIP := hostAddr(h.From.HELO)
+	return !isIP
+}
+
+func isLMTP(h *received.Hop) bool {
+	return strings.HasPrefix(strings.ToUpper(h.With), "LMTP")
+}
+
+// isAuthenticated reports authenticated submission (RFC 3848 ESMTPA and
+// ESMTPSA, or an "Authenticated sender" remark).
+func isAuthenticated(h *received.Hop) bool {
+	if h.Auth != "" {
+		return true
+	}
+	w := strings.ToUpper(h.With)
+	return strings.HasSuffix(w, "SMTPA") || strings.HasSuffix(w, "SMTPSA") || w == "LMTPA" || w == "LMTPSA"
+}
+
+// describeFrom renders a from-clause as "helo (rdns [ip])".
+func describeFrom(f received.From) string {
+	s := f.HELO
+	inner := strings.TrimSpace(f.RDNS + " [" + f.IP + "]")
+	if f.IP == "" {
+		inner = f.RDNS
+	}
+	if inner != "" {
+		s = strings.TrimSpace(s + " (" + inner + ")")
+	}
+	if s == "" {
+		return "nothing recorded"
+	}
+	return s
+}

@@ -50,6 +50,9 @@ func TextMessage(w io.Writer, m *analyze.MessageReport, opts TextOptions) error 
 			return err
 		}
 	}
+	if p.err == nil && m.Auth != nil {
+		p.err = AuthTextOf(w, m)
+	}
 	p.findings(m)
 	return p.err
 }
@@ -233,7 +236,7 @@ func withCell(h received.Hop) string {
 		parts = append(parts, truncate(h.With, 30))
 	}
 	if h.TLS != "" {
-		parts = append(parts, truncate(h.TLS, 40))
+		parts = append(parts, truncate(h.TLS, 32))
 	}
 	if len(parts) == 0 {
 		return "-"

@@ -1,0 +1,460 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mailtrace/mailtrace/auth"
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Authentication findings: DKIM, SPF, DMARC and ARC checked now by package
+// auth, and the receiver's own claims beside them. Every DNS-based result
+// is judged against DNS as it is today, not at delivery: a key rotated
+// away or a changed SPF record says little about the message, so such
+// results are info or low, and only a cryptographic mismatch of the
+// message's own bytes is high. Offline, nothing is checked and nothing is
+// found.
+func init() {
+	for _, r := range []*Rule{
+		{ID: "dkim-fail", Severity: SeverityHigh, Title: "DKIM signature does not verify",
+			Explain: "A DKIM signature (RFC 6376) no longer matches the message: the body hash differs (the body was changed after signing) or the signature over the signed header fields fails (a signed field was changed, or the signature was never genuine). High when the signature is the From domain's and no other From-aligned signature passes; medium for a third party's signature; low when another aligned signature passes.",
+			Example: "DKIM-Signature: d=example.com; ... with the body edited after signing", Check: checkDKIMFail},
+		{ID: "dkim-key-missing", Severity: SeverityLow, Title: "DKIM key not published today",
+			Explain: "The key a DKIM signature names is not in DNS today, or is revoked (empty p=). Keys are rotated after delivery, so this alone says little; it is medium when the body hash does not match either.",
+			Example: "s=2019._domainkey.example.com: NXDOMAIN", Check: checkDKIMKeyMissing},
+		{ID: "dkim-temperror", Severity: SeverityInfo, Title: "DKIM key lookup failed",
+			Explain: "DNS did not answer for a DKIM key (timeout, SERVFAIL): the signature could not be checked.",
+			Example: "sel._domainkey.example.com: timeout", Check: checkDKIMTemp},
+		{ID: "dkim-invalid", Severity: SeverityLow, Title: "Unusable DKIM signature",
+			Explain: "A DKIM signature cannot be used at all: malformed tags, an unsupported or weak algorithm (rsa-sha1, RFC 8301), From not signed, an unusable key record, or past mailtrace's limits. Broken signers exist, but a signature that authenticates nothing authenticates nothing.",
+			Example: "DKIM-Signature: v=1; a=rsa-sha1; ...", Check: checkDKIMInvalid},
+		{ID: "dkim-expired", Severity: SeverityInfo, Title: "DKIM signature expired",
+			Explain: "The signature's x= time has passed (RFC 6376 §3.5). mailtrace checks it anyway and says whether it is otherwise valid; a message read long after delivery is expected to have expired signatures.",
+			Example: "DKIM-Signature: ...; x=1700000000", Check: checkDKIMExpired},
+		{ID: "dkim-body-length", Severity: SeverityMedium, Title: "DKIM signature covers part of the body",
+			Explain: "The signature carries l= (RFC 6376 §3.5): only the first l bytes of the body are signed, so anyone can append content that still verifies. Medium when content follows the signed part, info when l= covers the whole body.",
+			Example: "DKIM-Signature: ...; l=120 with text appended", Check: checkDKIMBodyLength},
+		{ID: "dkim-misaligned", Severity: SeverityLow, Title: "DKIM signed only by another domain",
+			Explain: "Signatures verify, but none is from the From domain's organisation (DMARC alignment, RFC 7489 §3.1.1): an email service signed for itself. Common for bulk senders; a spoofed From with a valid third-party signature looks the same.",
+			Example: "From: ceo@example.com with DKIM d=mailer.example.net only", Check: checkDKIMMisaligned},
+		{ID: "spf-fail", Severity: SeverityMedium, Title: "SPF fails for the entry hop",
+			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding.",
+			Example: "example.com: v=spf1 ip4:192.0.2.0/24 -all, client 203.0.113.5", Check: checkSPFFail},
+		{ID: "spf-softfail", Severity: SeverityLow, Title: "SPF softfail for the entry hop",
+			Explain: "The envelope sender's domain says the entry IP is probably not authorised (~all, RFC 7208 §8.5). Checked against today's record.",
+			Example: "v=spf1 ~all", Check: checkSPFSoftFail},
+		{ID: "spf-error", Severity: SeverityInfo, Title: "SPF could not be evaluated",
+			Explain: "SPF gave temperror (DNS failed) or permerror (a broken record, more than 10 lookups, RFC 7208 §4.6.4).",
+			Example: "v=spf1 include:a include:b ... (11 lookups)", Check: checkSPFError},
+		{ID: "dmarc-fail", Severity: SeverityMedium, Title: "DMARC fails",
+			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain vouches for earlier results, info when the failure rests on DNS answers missing today.",
+			Example: "From: x@example.com, _dmarc.example.com p=reject, no aligned pass", Check: checkDMARCFail},
+		{ID: "arc-broken", Severity: SeverityMedium, Title: "ARC chain broken",
+			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today.",
+			Example: "ARC-Seal: i=2; cv=pass ... over an edited ARC-Authentication-Results", Check: checkARCBroken},
+		{ID: "authres-disagrees", Severity: SeverityLow, Title: "Receiver's results disagree with mailtrace",
+			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked); info when the difference rests on DNS as it is today.",
+			Example: "Authentication-Results: mx.example.net; dkim=pass header.d=example.com, body edited since", Check: checkAuthResDisagrees},
+	} {
+		register(r)
+	}
+}
+
+// authBudget bounds the DNS of one message's authentication checks: keys,
+// SPF (up to 10 lookups in a row, RFC 7208 §4.6.4) and DMARC.
+const authBudget = 10 * time.Second
+
+// authResult runs package auth once per message and records the result in
+// the report.
+func (c *Context) authResult() *auth.Result {
+	if v, ok := c.memo["auth"]; ok {
+		return v.(*auth.Result)
+	}
+	in := authInput(c)
+	resolver := c.Opts.Resolver
+	if c.Opts.DNSMode == "offline" {
+		resolver = nil
+	}
+	ctx, cancel := context.WithTimeout(c.Ctx, authBudget)
+	defer cancel()
+	res := auth.New(auth.Options{Resolver: resolver, Now: c.Opts.Now}).Check(ctx, in)
+	if claims := authClaims(c); len(claims) > 0 {
+		auth.Compare(res, claims)
+	}
+	c.Report.Auth = res
+	c.remember("auth", res)
+	return res
+}
+
+// authInput picks what SPF is evaluated for: the hop where the message
+// entered the receiving side (the oldest trusted hop's from-clause), or,
+// without a trust boundary, the newest hop with a public client IP.
+func authInput(c *Context) auth.Input {
+	in := auth.Input{Message: c.Msg.Raw, MailFrom: c.Report.Envelope.MailFrom}
+	h := entryHop(c)
+	if h == nil {
+		return in
+	}
+	in.Hop, in.HELO = h.Index, h.From.HELO
+	if ip, err := netip.ParseAddr(strings.Trim(h.From.IP, "[]")); err == nil {
+		in.IP = ip.Unmap()
+	}
+	if h.EnvelopeFrom != "" && c.Report.Envelope.Source != "smtp" {
+		in.MailFrom = angleAddr(h.EnvelopeFrom)
+	}
+	if isAuthenticated(h) {
+		in.SkipSPF = fmt.Sprintf("hop %d is an authenticated submission: SPF does not apply", h.Index)
+	}
+	return in
+}
+
+// entryHop returns the hop whose client is the first one outside the
+// receiving side, or nil.
+func entryHop(c *Context) *received.Hop {
+	hops := c.Report.Hops
+	if c.Trust != nil && c.Trust.Boundary > 0 && c.Trust.Boundary <= len(hops) {
+		h := &hops[c.Trust.Boundary-1]
+		if spfClientIP(h.From.IP) || isAuthenticated(h) {
+			return h
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		if spfClientIP(hops[i].From.IP) {
+			return &hops[i]
+		}
+	}
+	return nil
+}
+
+// spfClientIP reports an address SPF can be evaluated for: not loopback,
+// private, shared (RFC 6598) or link-local. Documentation ranges are kept:
+// anonymised samples and test zones use them.
+func spfClientIP(s string) bool {
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	return err == nil && !a.IsUnspecified() && !isInternalIP(s)
+}
+
+// authClaims turns the receiving side's trusted Authentication-Results
+// (rules_authres.go) into claims to compare with.
+func authClaims(c *Context) []auth.Claim {
+	var out []auth.Claim
+	for _, a := range c.authResults() {
+		if !a.Trusted {
+			continue
+		}
+		for _, r := range a.Results {
+			cl := auth.Claim{AuthServID: a.AuthServID, Method: r.Method, Result: r.Result, Line: a.Line}
+			switch r.Method {
+			case "dkim":
+				cl.Domain, cl.Selector = r.Props["header.d"], r.Props["header.s"]
+				if cl.Domain == "" {
+					cl.Domain = domainOf(r.Props["header.i"])
+				}
+			case "spf":
+				cl.Domain = firstOf(r.Props["smtp.mailfrom"], r.Props["smtp.helo"])
+			case "dmarc":
+				cl.Domain = r.Props["header.from"]
+			case "arc":
+			default:
+				continue
+			}
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// authChecked returns the result when DNS was available; offline there is
+// nothing to judge.
+func authChecked(c *Context) *auth.Result {
+	res := c.authResult()
+	if !res.Checked {
+		return nil
+	}
+	return res
+}
+
+// alignedPass reports whether a From-aligned DKIM signature passes.
+func alignedPass(res *auth.Result) bool {
+	for _, d := range res.DKIM {
+		if d.Aligned && d.Result == auth.StatusPass {
+			return true
+		}
+	}
+	return false
+}
+
+// dkimFindings applies fn to every signature of a checked message.
+func dkimFindings(c *Context, fn func(res *auth.Result, d *auth.DKIM) *Finding) []Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	var out []Finding
+	for i := range res.DKIM {
+		if f := fn(res, &res.DKIM[i]); f != nil {
+			f.Line = res.DKIM[i].Line
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
+// sigEvidence names a signature compactly for evidence.
+func sigEvidence(d *auth.DKIM) string {
+	return fmt.Sprintf("DKIM-Signature d=%s s=%s a=%s (line %d): %s %s", d.Domain, d.Selector, d.Algorithm, d.Line, d.Result, d.Reason)
+}
+
+func checkDKIMFail(c *Context) []Finding {
+	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+		if !d.Problem.Cryptographic() {
+			return nil
+		}
+		sev, whose := SeverityHigh, "the From domain's"
+		what := "the body was changed after signing"
+		if d.Problem == auth.ProblemSignatureInvalid {
+			what = "signed header fields were changed, or the signature is not genuine"
+		}
+		switch {
+		case receiverSawPass(res, d):
+			// Changed after delivery (a filter, the store, an editor): the
+			// sender is not in question; authres-disagrees says so too.
+			sev, what = SeverityMedium, what+"; the receiver recorded a pass, so it changed after delivery"
+		case !d.Aligned:
+			sev, whose = SeverityMedium, "a third party's"
+		case alignedPass(res):
+			sev = SeverityLow // another aligned signature authenticates the message
+		}
+		return &Finding{Severity: sev, Message: fmt.Sprintf("DKIM signature %d of %s (s=%s, %s) does not verify: %s", d.Index, d.Domain, d.Selector, whose, what), Evidence: sigEvidence(d)}
+	})
+}
+
+// receiverSawPass reports a trusted claim of dkim=pass for the signature's
+// domain that mailtrace now contradicts cryptographically.
+func receiverSawPass(res *auth.Result, d *auth.DKIM) bool {
+	for _, m := range res.Compared {
+		if m.Claim.Method == "dkim" && m.Cryptographic && strings.EqualFold(strings.TrimSuffix(m.Claim.Domain, "."), d.Domain) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkDKIMKeyMissing(c *Context) []Finding {
+	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+		if d.Problem != auth.ProblemKeyNotFound && d.Problem != auth.ProblemKeyRevoked {
+			return nil
+		}
+		f := &Finding{Message: fmt.Sprintf("DKIM key %s._domainkey.%s is not published today (%s); it may have been rotated since delivery", d.Selector, d.Domain, d.Problem), Evidence: sigEvidence(d)}
+		if d.BodyHash == "mismatch" {
+			f.Severity = SeverityMedium
+			f.Message = fmt.Sprintf("DKIM key %s._domainkey.%s is not published today, and the signature's body hash does not match the body", d.Selector, d.Domain)
+		}
+		return f
+	})
+}
+
+func checkDKIMTemp(c *Context) []Finding {
+	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+		if d.Result != auth.StatusTempError {
+			return nil
+		}
+		return &Finding{Message: fmt.Sprintf("DKIM key %s._domainkey.%s could not be looked up; the signature is unchecked", d.Selector, d.Domain), Evidence: sigEvidence(d)}
+	})
+}
+
+func checkDKIMInvalid(c *Context) []Finding {
+	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+		switch d.Problem {
+		case auth.ProblemMalformed, auth.ProblemUnsupported, auth.ProblemFromNotSigned, auth.ProblemKeyInvalid, auth.ProblemLimit:
+			return &Finding{Message: fmt.Sprintf("DKIM signature %d (d=%s) cannot be used: %s", d.Index, orDash(d.Domain), d.Reason), Evidence: sigEvidence(d)}
+		}
+		return nil
+	})
+}
+
+func checkDKIMExpired(c *Context) []Finding {
+	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+		if d.Problem != auth.ProblemExpired {
+			return nil
+		}
+		return &Finding{Message: fmt.Sprintf("DKIM signature of %s: %s", d.Domain, d.Reason), Evidence: sigEvidence(d)}
+	})
+}
+
+func checkDKIMBodyLength(c *Context) []Finding {
+	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+		if d.BodyLength == nil {
+			return nil
+		}
+		f := &Finding{Message: fmt.Sprintf("DKIM signature of %s signs only the first %d body bytes; %d bytes follow unsigned", d.Domain, *d.BodyLength, d.UnsignedBytes), Evidence: sigEvidence(d)}
+		if d.UnsignedBytes == 0 {
+			f.Severity = SeverityInfo
+			f.Message = fmt.Sprintf("DKIM signature of %s carries l=%d (it covers the whole body as it is)", d.Domain, *d.BodyLength)
+		}
+		return f
+	})
+}
+
+func checkDKIMMisaligned(c *Context) []Finding {
+	res := authChecked(c)
+	if res == nil || res.From == "" || alignedPass(res) {
+		return nil
+	}
+	var signers []string
+	for _, d := range res.DKIM {
+		if d.Result == auth.StatusPass {
+			signers = append(signers, d.Domain)
+		}
+	}
+	if len(signers) == 0 {
+		return nil
+	}
+	return []Finding{{Message: fmt.Sprintf("DKIM signatures verify only for %s, not for the From domain %s", strings.Join(signers, ", "), res.From),
+		Evidence: "From domain " + res.From + "; passing d= " + strings.Join(signers, ", ")}}
+}
+
+// spfFinding builds the finding of an SPF result.
+func spfFinding(c *Context, want ...auth.Status) []Finding {
+	res := authChecked(c)
+	if res == nil || res.SPF == nil {
+		return nil
+	}
+	s := res.SPF
+	for _, w := range want {
+		if s.Result != w {
+			continue
+		}
+		f := Finding{Message: fmt.Sprintf("SPF %s for %s from %s (%s identity)", s.Result, s.Domain, s.IP, s.Scope),
+			Evidence: fmt.Sprintf("%s; record today: %s", s.Reason, orDash(s.Record))}
+		if s.Hop > 0 {
+			f.Hops = []int{s.Hop}
+		}
+		return []Finding{f}
+	}
+	return nil
+}
+
+func checkSPFFail(c *Context) []Finding {
+	out := spfFinding(c, auth.StatusFail)
+	if len(out) > 0 && forwardingExplains(c.authResult()) {
+		out[0].Severity = SeverityLow
+		out[0].Message += "; an aligned DKIM signature or an intact ARC chain points to forwarding"
+	}
+	return out
+}
+
+func checkSPFSoftFail(c *Context) []Finding {
+	out := spfFinding(c, auth.StatusSoftFail)
+	if len(out) > 0 && forwardingExplains(c.authResult()) {
+		out[0].Severity = SeverityInfo
+	}
+	return out
+}
+
+func checkSPFError(c *Context) []Finding {
+	return spfFinding(c, auth.StatusTempError, auth.StatusPermError)
+}
+
+// forwardingExplains reports authentication that survives forwarding
+// while SPF does not: an aligned DKIM pass or an intact ARC chain.
+func forwardingExplains(res *auth.Result) bool {
+	return alignedPass(res) || (res.ARC != nil && res.ARC.Result == auth.StatusPass)
+}
+
+func checkDMARCFail(c *Context) []Finding {
+	res := authChecked(c)
+	if res == nil || res.DMARC == nil || res.DMARC.Result != auth.StatusFail {
+		return nil
+	}
+	d := res.DMARC
+	f := Finding{Message: fmt.Sprintf("DMARC fails for %s (policy %s=%s, pct %d): %s", d.FromDomain, d.PolicyTag, d.Policy, d.Percent, d.Reason),
+		Evidence: fmt.Sprintf("%s: %s", d.RecordDomain, d.Record)}
+	switch {
+	case d.DNSDependent:
+		f.Severity = SeverityInfo
+		f.Message += "; a signature might have passed with the keys published at delivery"
+	case res.ARC != nil && res.ARC.Result == auth.StatusPass:
+		f.Severity = SeverityLow
+		f.Message += "; an intact ARC chain vouches for the results of earlier hops"
+	case d.Policy == "none":
+		f.Severity = SeverityLow
+	}
+	return []Finding{f}
+}
+
+func checkARCBroken(c *Context) []Finding {
+	res := authChecked(c)
+	if res == nil || res.ARC == nil {
+		return nil
+	}
+	a := res.ARC
+	switch a.Result {
+	case auth.StatusPass, auth.StatusNone, auth.StatusNotChecked:
+		return nil
+	}
+	f := Finding{Message: fmt.Sprintf("ARC chain of %d set(s) broken at instance %d: %s", a.Instances, a.BrokenAt, a.Reason), Evidence: arcEvidence(a)}
+	if a.BrokenAt == 0 {
+		f.Message = fmt.Sprintf("ARC chain of %d set(s) broken: %s", a.Instances, a.Reason)
+	}
+	if a.Result != auth.StatusFail {
+		f.Severity = SeverityInfo // a key could not be had today
+	}
+	return []Finding{f}
+}
+
+func arcEvidence(a *auth.ARC) string {
+	var parts []string
+	for _, s := range a.Sets {
+		seal := "-"
+		if s.Seal != nil {
+			seal = fmt.Sprintf("%s seal %s", s.Seal.Domain, s.Seal.Result)
+		}
+		ams := "-"
+		if s.Message != nil {
+			ams = string(s.Message.Result)
+		}
+		parts = append(parts, fmt.Sprintf("i=%d cv=%s %s, message signature %s", s.Instance, orDash(s.CV), seal, ams))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func checkAuthResDisagrees(c *Context) []Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	var out []Finding
+	for _, m := range res.Compared {
+		f := Finding{Message: m.Reason, Line: m.Claim.Line,
+			Evidence: fmt.Sprintf("%s: %s=%s %s", orDash(m.Claim.AuthServID), m.Claim.Method, m.Claim.Result, m.Claim.Domain)}
+		switch {
+		case m.Cryptographic:
+			f.Severity = SeverityMedium
+		case m.Dated:
+			f.Severity = SeverityInfo
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

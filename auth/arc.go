@@ -1,0 +1,404 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxARCInstance is the highest instance RFC 8617 §4.2.1 allows.
+const maxARCInstance = 50
+
+// ARC is the state of the message's ARC chain (RFC 8617).
+type ARC struct {
+	// Result is the chain validation status (RFC 8617 §4.4): "pass"
+	// (intact), "fail" (broken), "none" (no ARC fields), or temperror /
+	// permerror / not-checked when a key could not be had.
+	Result    Status `json:"result"`
+	Instances int    `json:"instances"`
+	// Structure is "ok" or what is wrong with the sets themselves
+	// (RFC 8617 §5.2 steps 2-3); it needs no DNS.
+	Structure string `json:"structure"`
+	BrokenAt  int    `json:"broken_at,omitempty"` // instance where validation failed
+	Reason    string `json:"reason,omitempty"`
+	// OldestPass is the lowest instance whose ARC-Message-Signature still
+	// verifies (RFC 8617 §5.2 step 5): the message is unchanged since
+	// that intermediary signed it. 0 when none does.
+	OldestPass int      `json:"oldest_pass,omitempty"`
+	Sets       []ARCSet `json:"sets"`
+}
+
+// ARCSet is one instance: an ARC-Authentication-Results,
+// ARC-Message-Signature and ARC-Seal with the same i= (RFC 8617 §4.1).
+type ARCSet struct {
+	Instance    int        `json:"instance"`
+	Complete    bool       `json:"complete"` // all three fields present, once each
+	CV          string     `json:"cv"`       // the seal's chain validation tag
+	AuthServID  string     `json:"authserv_id,omitempty"`
+	AuthResults string     `json:"auth_results,omitempty"` // what that intermediary found, as written
+	Message     *Signature `json:"message_signature,omitempty"`
+	Seal        *Signature `json:"seal,omitempty"`
+}
+
+// arcSet holds the fields of one instance.
+type arcSet struct {
+	n               int
+	aar, ams, seal  []int // field indexes; more than one is a structure error
+	sealTags        tagList
+	sealParseFailed error
+}
+
+var requiredAMSTags = []string{"i", "a", "b", "bh", "d", "h", "s"}
+var requiredSealTags = []string{"i", "a", "b", "cv", "d", "s"}
+
+// checkARC validates the chain as RFC 8617 §5.2 describes, verifying every
+// signature it can so the report shows where the chain breaks.
+func (v *Verifier) checkARC(l *lookups, m *message) *ARC {
+	sets, structErr := collectARC(m)
+	res := &ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
+	if len(sets) == 0 && structErr == "" {
+		return res
+	}
+	res.Instances = len(sets)
+	if structErr != "" {
+		res.Structure = structErr
+	}
+	for _, s := range sets {
+		res.Sets = append(res.Sets, describeSet(m, s))
+	}
+	if res.Structure == "ok" {
+		res.Structure = chainStructure(res.Sets)
+	}
+	if l.r == nil {
+		res.Result, res.Reason = StatusNotChecked, "signatures not checked: DNS is offline"
+		markSetsNotChecked(res.Sets)
+		return res
+	}
+	verifyARCSets(l, m, sets, res)
+	res.decide()
+	return res
+}
+
+// collectARC groups the ARC fields by instance. The error is a structure
+// problem found while reading (bad or duplicate instance numbers).
+func collectARC(m *message) ([]*arcSet, string) {
+	byN := map[int]*arcSet{}
+	var problems []string
+	get := func(n int) *arcSet {
+		if byN[n] == nil {
+			byN[n] = &arcSet{n: n}
+		}
+		return byN[n]
+	}
+	for i, f := range m.fields {
+		var list *[]int
+		var n int
+		var err error
+		switch {
+		case f.is("ARC-Authentication-Results"):
+			n, err = aarInstance(f.value())
+			if err == nil {
+				list = &get(n).aar
+			}
+		case f.is("ARC-Message-Signature"), f.is("ARC-Seal"):
+			n, err = tagInstance(f.value())
+			if err == nil && f.is("ARC-Seal") {
+				list = &get(n).seal
+			} else if err == nil {
+				list = &get(n).ams
+			}
+		default:
+			continue
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s at line %d: %v", f.Name, f.Line, err))
+			continue
+		}
+		*list = append(*list, i)
+	}
+	sets := make([]*arcSet, 0, len(byN))
+	for _, s := range byN {
+		sets = append(sets, s)
+	}
+	sort.Slice(sets, func(i, j int) bool { return sets[i].n < sets[j].n })
+	return sets, strings.Join(problems, "; ")
+}
+
+// tagInstance reads i= of an ARC-Message-Signature or ARC-Seal.
+func tagInstance(v string) (int, error) {
+	tags, err := parseTagList(v)
+	if err != nil {
+		return 0, err
+	}
+	iv, ok := tags.get("i")
+	if !ok {
+		return 0, fmt.Errorf("no i= tag")
+	}
+	return parseInstance(iv)
+}
+
+// aarInstance reads the "i=N;" that starts an ARC-Authentication-Results
+// value (RFC 8617 §4.1.1).
+func aarInstance(v string) (int, error) {
+	v = strings.TrimLeft(v, " \t\r\n")
+	if !strings.HasPrefix(v, "i") {
+		return 0, fmt.Errorf("does not start with i=")
+	}
+	v = strings.TrimLeft(v[1:], " \t\r\n")
+	if !strings.HasPrefix(v, "=") {
+		return 0, fmt.Errorf("does not start with i=")
+	}
+	num, _, _ := strings.Cut(v[1:], ";")
+	return parseInstance(num)
+}
+
+func parseInstance(s string) (int, error) {
+	s = stripFWS(s)
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxARCInstance || len(s) > 2 {
+		return 0, fmt.Errorf("instance %q is not 1 to %d", s, maxARCInstance)
+	}
+	return n, nil
+}
+
+// describeSet reports what a set says of itself.
+func describeSet(m *message, s *arcSet) ARCSet {
+	out := ARCSet{Instance: s.n, Complete: len(s.aar) == 1 && len(s.ams) == 1 && len(s.seal) == 1}
+	if len(s.aar) > 0 {
+		out.AuthServID, out.AuthResults = splitAAR(m.fields[s.aar[0]].value())
+	}
+	if len(s.ams) > 0 {
+		out.Message = sigOf(m.fields[s.ams[0]])
+	}
+	if len(s.seal) > 0 {
+		f := m.fields[s.seal[0]]
+		s.sealTags, s.sealParseFailed = parseTagList(f.value())
+		out.Seal = sigOf(f)
+		out.CV = strings.ToLower(stripFWS(s.sealTags.value("cv")))
+	}
+	return out
+}
+
+// sigOf fills the parts of a Signature a field states.
+func sigOf(f field) *Signature {
+	tags, _ := parseTagList(f.value())
+	return &Signature{
+		Domain:    normDomain(stripFWS(tags.value("d"))),
+		Selector:  strings.ToLower(stripFWS(tags.value("s"))),
+		Algorithm: strings.ToLower(stripFWS(tags.value("a"))),
+		Line:      f.Line,
+	}
+}
+
+// maxAARText bounds the intermediary's results kept in the report.
+const maxAARText = 4096
+
+// splitAAR returns the authserv-id and the results of an AAR value.
+func splitAAR(v string) (id, results string) {
+	_, rest, _ := strings.Cut(unfold(v), ";")
+	id, results, _ = strings.Cut(strings.TrimSpace(rest), ";")
+	results = strings.TrimSpace(results)
+	if len(results) > maxAARText {
+		results = strings.ToValidUTF8(results[:maxAARText], "") + "…"
+	}
+	return strings.TrimSpace(id), results
+}
+
+// chainStructure checks RFC 8617 §5.2 steps 2 and 3: instances 1..N
+// without gaps, each complete, cv=none at 1 and cv=pass above, and no
+// sealer having recorded a failure.
+func chainStructure(sets []ARCSet) string {
+	for i, s := range sets {
+		switch {
+		case s.Instance != i+1:
+			return fmt.Sprintf("instance %d is missing", i+1)
+		case !s.Complete:
+			return fmt.Sprintf("instance %d does not have exactly one of each ARC field", s.Instance)
+		case s.CV == "fail":
+			return fmt.Sprintf("the sealer of instance %d recorded cv=fail", s.Instance)
+		case s.Instance == 1 && s.CV != "none":
+			return fmt.Sprintf("instance 1 has cv=%s, not none", s.CV)
+		case s.Instance > 1 && s.CV != "pass":
+			return fmt.Sprintf("instance %d has cv=%s, not pass", s.Instance, s.CV)
+		}
+	}
+	return "ok"
+}
+
+func markSetsNotChecked(sets []ARCSet) {
+	for i := range sets {
+		for _, sig := range []*Signature{sets[i].Message, sets[i].Seal} {
+			if sig != nil {
+				sig.Result, sig.Problem = StatusNotChecked, ProblemNotChecked
+			}
+		}
+	}
+}
+
+// verifyARCSets verifies the message signature and seal of every
+// complete set.
+func verifyARCSets(l *lookups, m *message, sets []*arcSet, res *ARC) {
+	for i, s := range sets {
+		out := &res.Sets[i]
+		if out.Message != nil && len(s.ams) == 1 {
+			applyVerify(out.Message, l.verifyAMS(m, s.ams[0]))
+		}
+		if out.Seal != nil && len(s.seal) == 1 {
+			applyVerify(out.Seal, l.verifySeal(m, sets, i))
+		}
+	}
+	for _, s := range res.Sets {
+		if s.Message != nil && s.Message.Result == StatusPass {
+			res.OldestPass = s.Instance
+			break
+		}
+	}
+}
+
+func applyVerify(sig *Signature, r verifyResult) {
+	sig.Result, sig.Problem, sig.Reason, sig.KeyBits = r.status, r.problem, r.reason, r.keyBits
+}
+
+// verifyAMS verifies an ARC-Message-Signature like a DKIM signature
+// (RFC 8617 §4.1.2).
+func (l *lookups) verifyAMS(m *message, fi int) verifyResult {
+	s, serr := parseMsgSig(m.fields[fi], requiredAMSTags)
+	if serr != nil {
+		return verifyResult{status: StatusPermError, problem: serr.problem, reason: serr.reason}
+	}
+	return l.verifyMsgSig(s, m)
+}
+
+// verifySeal verifies the ARC-Seal of sets[k] over the ARC fields of
+// instances 1..k (RFC 8617 §5.1.1).
+func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
+	seal := m.fields[sets[k].seal[0]]
+	tags := sets[k].sealTags
+	fail := func(st Status, p Problem, reason string) verifyResult {
+		return verifyResult{status: st, problem: p, reason: reason}
+	}
+	if sets[k].sealParseFailed != nil {
+		return fail(StatusPermError, ProblemMalformed, sets[k].sealParseFailed.Error())
+	}
+	for _, name := range requiredSealTags {
+		if _, ok := tags.get(name); !ok {
+			return fail(StatusPermError, ProblemMalformed, "no "+name+"= tag")
+		}
+	}
+	if _, ok := tags.get("h"); ok {
+		return fail(StatusPermError, ProblemMalformed, "h= is not allowed in an ARC-Seal (RFC 8617 §4.1.3)")
+	}
+	ss := &msgSig{field: seal, tags: tags, bodyLimit: -1}
+	if err := ss.parseSeal(); err != nil {
+		return fail(StatusPermError, err.problem, err.reason)
+	}
+	digest, ok := sealDigest(m, sets, k, ss)
+	if !ok {
+		return fail(StatusFail, ProblemMalformed, "an earlier instance is incomplete")
+	}
+	key, kerr := l.fetchKey(ss.selector, ss.domain)
+	if kerr != nil {
+		return fail(keyStatus(kerr.problem), kerr.problem, kerr.reason)
+	}
+	r := verifyResult{keyBits: key.bits}
+	switch {
+	case key.alg != ss.keyAlg:
+		return failWith(r, StatusPermError, ProblemKeyInvalid, fmt.Sprintf("key is %s, seal says %s", key.alg, ss.algorithm))
+	case key.verify(digest, ss.sig) != nil:
+		return failWith(r, StatusFail, ProblemSignatureInvalid, "seal did not verify: ARC fields of this or an earlier instance changed")
+	}
+	r.status = StatusPass
+	return r
+}
+
+// parseSeal reads the algorithm, domain, selector and b= of a seal.
+func (s *msgSig) parseSeal() *sigError {
+	s.domain = normDomain(stripFWS(s.tags.value("d")))
+	s.selector = strings.ToLower(stripFWS(s.tags.value("s")))
+	s.algorithm = strings.ToLower(stripFWS(s.tags.value("a")))
+	var err error
+	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
+		return &sigError{ProblemUnsupported, err.Error()}
+	}
+	if s.sig, err = decodeB64(s.tags.value("b")); err != nil {
+		return &sigError{ProblemMalformed, "b= is not base64"}
+	}
+	return nil
+}
+
+// sealDigest hashes, for instances 1..k in order, the AAR, the AMS and the
+// seal, relaxed (RFC 8617 §5.1.1.1); the seal of k itself with b= blank
+// and no final CRLF.
+func sealDigest(m *message, sets []*arcSet, k int, ss *msgSig) ([]byte, bool) {
+	h := sha256.New()
+	for j := 0; j <= k; j++ {
+		s := sets[j]
+		if len(s.aar) != 1 || len(s.ams) != 1 || len(s.seal) != 1 {
+			return nil, false
+		}
+		h.Write([]byte(canonHeader(m.fields[s.aar[0]].Raw, canonRelaxed)))
+		h.Write([]byte(canonHeader(m.fields[s.ams[0]].Raw, canonRelaxed)))
+		if j < k {
+			h.Write([]byte(canonHeader(m.fields[s.seal[0]].Raw, canonRelaxed)))
+		}
+	}
+	self := canonHeader(blankTag(ss.field.Raw, ss.tagsInRaw(), "b"), canonRelaxed)
+	h.Write([]byte(strings.TrimSuffix(self, "\r\n")))
+	return h.Sum(nil), true
+}
+
+// decide sets the chain result (RFC 8617 §5.2): structure first, then the
+// newest message signature, then the seals. RFC 8617 stops at the first
+// failure from the newest seal down; for the reader the break is the
+// oldest failing seal, since a change to an instance's fields breaks its
+// own seal and every later one.
+func (a *ARC) decide() {
+	if a.Structure != "ok" {
+		a.Result, a.Reason = StatusFail, a.Structure
+		a.BrokenAt = structureBreak(a.Sets)
+		return
+	}
+	last := a.Sets[len(a.Sets)-1]
+	if a.judge(last.Instance, last.Message, "message signature") {
+		return
+	}
+	// A seal that does not verify outweighs one whose key is missing today.
+	for _, dnsOnly := range []bool{false, true} {
+		for _, s := range a.Sets {
+			if s.Seal != nil && s.Seal.Problem.DNSDependent() == dnsOnly && a.judge(s.Instance, s.Seal, "seal") {
+				return
+			}
+		}
+	}
+	a.Result = StatusPass
+}
+
+// judge records a failed signature as the chain's break; it reports
+// whether it did.
+func (a *ARC) judge(n int, sig *Signature, what string) bool {
+	if sig == nil || sig.Result == StatusPass {
+		return false
+	}
+	a.BrokenAt = n
+	a.Result = StatusFail
+	if sig.Problem.DNSDependent() {
+		a.Result = sig.Result // temperror, permerror, not-checked: DNS today
+	}
+	a.Reason = fmt.Sprintf("%s of instance %d: %s", what, n, sig.Reason)
+	return true
+}
+
+// structureBreak is the first instance the structure check faults.
+func structureBreak(sets []ARCSet) int {
+	for i, s := range sets {
+		if s.Instance != i+1 {
+			return i + 1
+		}
+		if !s.Complete || s.CV == "fail" || (s.Instance == 1 && s.CV != "none") || (s.Instance > 1 && s.CV != "pass") {
+			return s.Instance
+		}
+	}
+	return 0 // a field outside every set (bad i=)
+}

@@ -1,0 +1,267 @@
+package auth
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+)
+
+// DKIM is the result of one DKIM-Signature field (RFC 6376).
+type DKIM struct {
+	Signature
+	Index      int        `json:"index"`              // 1-based, in header order (top first)
+	Identity   string     `json:"identity,omitempty"` // i=
+	Canon      string     `json:"canonicalization"`   // c=, defaults filled in
+	Headers    []string   `json:"signed_headers"`     // h=
+	Signed     *time.Time `json:"signed,omitempty"`   // t=
+	Expires    *time.Time `json:"expires,omitempty"`  // x=
+	BodyLength *int64     `json:"body_length,omitempty"`
+	// BodyHash compares bh= with the body as it is now, whatever the key:
+	// "match", "mismatch" or "" when the signature could not be read.
+	BodyHash string `json:"body_hash,omitempty"`
+	// UnsignedBytes counts canonical body bytes past l= (content that
+	// could have been appended after signing).
+	UnsignedBytes int64 `json:"unsigned_bytes,omitempty"`
+	// Aligned: d= has the same organisational domain as the From domain
+	// (DMARC relaxed alignment, RFC 7489 §3.1.1); Alignment says
+	// "strict" (same domain), "relaxed" (same organisational domain) or
+	// "none".
+	Aligned   bool   `json:"aligned"`
+	Alignment string `json:"alignment"`
+}
+
+// MightHavePassed reports whether the signature failed only for want of
+// DNS today (key gone, revoked, lookup failed) while the body still
+// matches: at delivery it may well have passed.
+func (d *DKIM) MightHavePassed() bool {
+	return (d.Problem.DNSDependent() || d.Result == StatusTempError) && d.BodyHash != "mismatch"
+}
+
+// requiredDKIMTags are the tags RFC 6376 §3.5 requires.
+var requiredDKIMTags = []string{"v", "a", "b", "bh", "d", "h", "s"}
+
+// checkDKIM verifies every DKIM-Signature of m: go-msgauth gives the
+// verdict; the signature's own tags, the body hash and the policy
+// fallbacks come from this package.
+func (v *Verifier) checkDKIM(l *lookups, m *message, from string) []DKIM {
+	idx := m.all("DKIM-Signature")
+	out := make([]DKIM, len(idx))
+	sigs := make([]*msgSig, len(idx))
+	serrs := make([]*sigError, len(idx))
+	for i, fi := range idx {
+		out[i], sigs[i], serrs[i] = describeDKIM(m, fi, i+1, from)
+	}
+	if len(idx) == 0 {
+		return out
+	}
+	if l.r == nil {
+		for i := range out {
+			out[i].Result, out[i].Problem, out[i].Reason = StatusNotChecked, ProblemNotChecked, "not checked: DNS is offline"
+		}
+		return out
+	}
+	verifs := v.libraryVerify(l, m, len(idx), out)
+	for i := range out {
+		if i >= len(verifs) || verifs[i] == nil {
+			continue // a limit already recorded
+		}
+		l.judgeDKIM(&out[i], sigs[i], verifs[i].Err, m)
+		if serrs[i] != nil && out[i].Problem.DNSDependent() && serrs[i].problem != ProblemLimit {
+			// The signature is unusable whatever DNS says (rsa-sha1, bad
+			// tags): say that rather than what the key lookup found.
+			setResult(&out[i], StatusPermError, serrs[i].problem, serrs[i].reason+" (and "+out[i].Reason+")")
+		}
+	}
+	return out
+}
+
+// describeDKIM fills what the signature says of itself. The signature is
+// nil, with the reason, when this package cannot use it.
+func describeDKIM(m *message, fi, n int, from string) (DKIM, *msgSig, *sigError) {
+	f := m.fields[fi]
+	s, serr := parseMsgSig(f, requiredDKIMTags)
+	d := DKIM{Index: n, Headers: s.signed}
+	d.Domain, d.Selector, d.Algorithm, d.Line = s.domain, s.selector, s.algorithm, f.Line
+	d.Identity = stripFWS(s.tags.value("i"))
+	if d.Headers == nil {
+		d.Headers = colonList(s.tags.value("h"))
+	}
+	hc, bc, _ := parseCanon(s.tags.value("c"))
+	d.Canon = hc + "/" + bc
+	d.Signed = unixTag(s.tags, "t")
+	d.Expires = unixTag(s.tags, "x")
+	if s.bodyLimit >= 0 {
+		d.BodyLength = &s.bodyLimit
+	}
+	d.Alignment = alignment(d.Domain, from)
+	d.Aligned = d.Alignment != alignNone
+	if serr == nil {
+		c := s.checkBody(m)
+		d.BodyHash = map[bool]string{true: "match", false: "mismatch"}[c.match]
+		d.UnsignedBytes = c.unsigned
+		return d, s, nil
+	}
+	return d, nil, serr
+}
+
+func unixTag(tags tagList, name string) *time.Time {
+	v, ok := tags.get(name)
+	if !ok {
+		return nil
+	}
+	var sec int64
+	if _, err := fmt.Sscan(stripFWS(v), &sec); err != nil || sec < 0 || sec > 1<<40 {
+		return nil
+	}
+	t := time.Unix(sec, 0).UTC()
+	return &t
+}
+
+// libraryVerify runs go-msgauth over the message. Signatures past the
+// limits get a "limit" result in out and a nil verification.
+func (v *Verifier) libraryVerify(l *lookups, m *message, n int, out []DKIM) []*dkim.Verification {
+	if len(m.fields) > v.opts.MaxHeaderFields {
+		for i := range out {
+			setResult(&out[i], StatusPolicy, ProblemLimit, fmt.Sprintf("not verified: header has %d fields (limit %d)", len(m.fields), v.opts.MaxHeaderFields))
+		}
+		return nil
+	}
+	for _, d := range out {
+		if len(d.Headers) > maxSignedFields {
+			for i := range out {
+				setResult(&out[i], StatusPolicy, ProblemLimit, fmt.Sprintf("not verified: a signature lists %d header fields (limit %d)", len(d.Headers), maxSignedFields))
+			}
+			return nil
+		}
+	}
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(m.verifyInput), &dkim.VerifyOptions{
+		LookupTXT:        l.netTXT,
+		MaxVerifications: v.opts.MaxSignatures,
+	})
+	for i := range out {
+		switch {
+		case i < len(verifs):
+		case err != nil && err != dkim.ErrTooManySignatures:
+			setResult(&out[i], StatusPermError, ProblemMalformed, "not verified: "+err.Error())
+		default:
+			setResult(&out[i], StatusPolicy, ProblemLimit, fmt.Sprintf("not verified: more than %d signatures", v.opts.MaxSignatures))
+		}
+	}
+	return verifs
+}
+
+func setResult(d *DKIM, st Status, p Problem, reason string) {
+	d.Result, d.Problem, d.Reason = st, p, reason
+}
+
+// judgeDKIM turns go-msgauth's error into a result. Policy refusals
+// (expired, l=) are re-checked cryptographically so the reader learns
+// whether the signature was otherwise good.
+func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message) {
+	if err == nil {
+		setResult(d, StatusPass, ProblemNone, "")
+		l.noteKeyBits(d)
+		return
+	}
+	p, st := classifyDKIMError(err)
+	reason := strings.TrimPrefix(err.Error(), "dkim: ")
+	switch p {
+	case ProblemBodyHashMismatch:
+		reason = reasonBodyHash
+	case ProblemSignatureInvalid:
+		reason = reasonSignature + " (" + reason + ")"
+	}
+	if p.DNSDependent() {
+		// The library only says "no key" or "unavailable": the lookup's own
+		// error says which (NXDOMAIN, revoked, offline, timeout).
+		if _, kerr := l.fetchKey(d.Selector, d.Domain); kerr != nil {
+			p, st, reason = kerr.problem, keyStatus(kerr.problem), kerr.reason
+		}
+	}
+	setResult(d, st, p, reason)
+	if (p == ProblemExpired || p == ProblemBodyLength) && s != nil {
+		l.recheck(d, s, m)
+	}
+	if d.BodyHash == "mismatch" && d.Problem != ProblemBodyHashMismatch && d.Result != StatusPass {
+		d.Reason += "; the body hash does not match the body either"
+	}
+	if d.Problem.DNSDependent() || d.Problem.Cryptographic() {
+		l.noteKeyBits(d)
+	}
+}
+
+// recheck verifies a signature go-msgauth refused on policy grounds.
+func (l *lookups) recheck(d *DKIM, s *msgSig, m *message) {
+	r := l.verifyMsgSig(s, m)
+	d.KeyBits = r.keyBits
+	switch {
+	case r.status == StatusPass && d.Problem == ProblemExpired:
+		d.Reason = "signature expired; it is otherwise valid"
+		if d.Expires != nil {
+			d.Reason = fmt.Sprintf("signature expired at %s; it is otherwise valid", d.Expires.Format(time.RFC3339))
+		}
+	case r.status == StatusPass:
+		d.Reason = fmt.Sprintf("signature valid for the first %d body bytes only; %d bytes follow unsigned", s.bodyLimit, r.body.unsigned)
+	case r.problem.Cryptographic():
+		d.Result, d.Problem = StatusFail, r.problem
+		d.Reason = fmt.Sprintf("%s (and %s)", r.reason, d.Reason)
+	default:
+		d.Reason = fmt.Sprintf("%s; not otherwise verifiable: %s", d.Reason, r.reason)
+	}
+}
+
+// noteKeyBits records the key size when the key can be had (from the
+// lookup cache: no new question is asked for a key already fetched).
+func (l *lookups) noteKeyBits(d *DKIM) {
+	if d.KeyBits != 0 || d.Selector == "" || d.Domain == "" {
+		return
+	}
+	if k, kerr := l.fetchKey(d.Selector, d.Domain); kerr == nil {
+		d.KeyBits = k.bits
+	}
+}
+
+// dkimErrors maps go-msgauth's error texts (it has no error values for
+// them) to problems, most specific first.
+var dkimErrors = []struct {
+	text    string
+	problem Problem
+	status  Status
+}{
+	{"body hash did not verify", ProblemBodyHashMismatch, StatusFail},
+	{"signature did not verify", ProblemSignatureInvalid, StatusFail},
+	{"signature has expired", ProblemExpired, StatusPolicy},
+	{"insecure body length tag", ProblemBodyLength, StatusPolicy},
+	{"From field not signed", ProblemFromNotSigned, StatusPermError},
+	{"key revoked", ProblemKeyRevoked, StatusPermError},
+	{"key unavailable", ProblemKeyUnavailable, StatusTempError},
+	{"no key for signature", ProblemKeyNotFound, StatusPermError},
+	{"no valid key found", ProblemKeyNotFound, StatusPermError},
+	{"multiple TXT records", ProblemKeyInvalid, StatusPermError},
+	{"key syntax error", ProblemKeyInvalid, StatusPermError},
+	{"key record error", ProblemKeyInvalid, StatusPermError},
+	{"key is too short", ProblemKeyInvalid, StatusPermError},
+	{"public key version", ProblemKeyInvalid, StatusPermError},
+	{"Ed25519 public key size", ProblemKeyInvalid, StatusPermError},
+	{"unsupported key algorithm", ProblemKeyInvalid, StatusPermError},
+	{"inappropriate", ProblemKeyInvalid, StatusPermError},
+	{"hash algorithm too weak", ProblemUnsupported, StatusPermError},
+	{"unsupported", ProblemUnsupported, StatusPermError},
+	{"malformed algorithm", ProblemUnsupported, StatusPermError},
+}
+
+func classifyDKIMError(err error) (Problem, Status) {
+	msg := err.Error()
+	for _, e := range dkimErrors {
+		if strings.Contains(msg, e.text) {
+			return e.problem, e.status
+		}
+	}
+	if dkim.IsTempFail(err) {
+		return ProblemKeyUnavailable, StatusTempError
+	}
+	return ProblemMalformed, StatusPermError
+}

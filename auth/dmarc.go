@@ -1,0 +1,187 @@
+package auth
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-msgauth/dmarc"
+
+	"github.com/mailtrace/mailtrace/dns"
+)
+
+// DMARC is the From domain's policy and how the message fares under it
+// today (RFC 7489).
+type DMARC struct {
+	FromDomain   string `json:"from_domain"`
+	OrgDomain    string `json:"org_domain"`
+	RecordDomain string `json:"record_domain,omitempty"` // where the record was found, "_dmarc.<domain>"
+	Record       string `json:"record,omitempty"`
+	Result       Status `json:"result"`
+	Reason       string `json:"reason,omitempty"`
+	// Policy is what the domain asks for failing mail from this From
+	// domain: p=, or sp= when the record is the organisational domain's
+	// and the From domain is below it (RFC 7489 §6.3, §6.6.3).
+	Policy    string `json:"policy,omitempty"`
+	PolicyTag string `json:"policy_tag,omitempty"` // "p" or "sp"
+	Percent   int    `json:"pct"`                  // pct=, 100 by default
+	// Disposition is the policy this message would meet today: "none"
+	// when it passes, Policy when it fails (pct= not rolled).
+	Disposition  string `json:"disposition,omitempty"`
+	DKIMMode     string `json:"adkim,omitempty"` // "r" or "s"
+	SPFMode      string `json:"aspf,omitempty"`
+	DKIMAligned  bool   `json:"dkim_aligned"` // a passing DKIM signature aligns
+	DKIMDomain   string `json:"dkim_domain,omitempty"`
+	SPFAligned   bool   `json:"spf_aligned"`   // SPF passed and its domain aligns
+	DNSDependent bool   `json:"dns_dependent"` // a fail that rests on DNS answers missing today
+	Note         string `json:"note,omitempty"`
+}
+
+// checkDMARC discovers the policy and evaluates alignment.
+func checkDMARC(l *lookups, from string, sigs []DKIM, s *SPF) *DMARC {
+	res := &DMARC{FromDomain: from, OrgDomain: orgDomain(from), Percent: 100}
+	switch {
+	case from == "":
+		res.Result, res.Reason = StatusNone, "no From domain to evaluate"
+		return res
+	case l.r == nil:
+		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
+		return res
+	}
+	rec, st, reason := l.discoverPolicy(res)
+	if rec == nil {
+		res.Result, res.Reason = st, reason
+		return res
+	}
+	res.Note = noteToday
+	res.applyRecord(rec)
+	res.evaluate(sigs, s)
+	return res
+}
+
+// discoverPolicy finds the record (RFC 7489 §6.6.3): first at the From
+// domain, then at its organisational domain.
+func (l *lookups) discoverPolicy(res *DMARC) (*dmarc.Record, Status, string) {
+	domains := []string{res.FromDomain}
+	if res.OrgDomain != res.FromDomain {
+		domains = append(domains, res.OrgDomain)
+	}
+	for _, d := range domains {
+		rec, raw, st, reason := l.dmarcRecord(d)
+		if st == StatusNone && reason == "" {
+			continue // nothing here: ask the organisational domain
+		}
+		if rec != nil {
+			res.RecordDomain, res.Record = "_dmarc."+d, raw
+		}
+		return rec, st, reason
+	}
+	return nil, StatusNone, "no DMARC record for " + res.FromDomain
+}
+
+// dmarcRecord fetches and parses the record of one domain. StatusNone
+// without a reason means "look further"; with one, discovery stops.
+func (l *lookups) dmarcRecord(domain string) (*dmarc.Record, string, Status, string) {
+	name := "_dmarc." + domain
+	txts, err := l.lookupTXT(name)
+	if err != nil {
+		st := Status(dns.StatusOf(err))
+		if st == StatusNone {
+			return nil, "", StatusNone, ""
+		}
+		return nil, "", st, "DMARC lookup at " + name + " failed: " + err.Error()
+	}
+	var records []string
+	for _, t := range txts {
+		if tags, _ := parseTagList(t); len(tags) > 0 && tags[0].Name == "v" && tags[0].Value == "DMARC1" {
+			records = append(records, t)
+		}
+	}
+	switch len(records) {
+	case 0:
+		return nil, "", StatusNone, ""
+	case 1:
+	default:
+		// RFC 7489 §6.6.3 step 5: several records, no DMARC processing.
+		return nil, "", StatusNone, fmt.Sprintf("%d DMARC records at %s: none applies", len(records), name)
+	}
+	rec, err := dmarc.Parse(records[0])
+	if err != nil {
+		// RFC 7489 §6.6.3 step 6: a bad p= or sp= with a reporting address
+		// reads as p=none; otherwise no DMARC processing.
+		if tags, _ := parseTagList(records[0]); tags.value("rua") != "" {
+			return &dmarc.Record{Policy: dmarc.PolicyNone, DKIMAlignment: dmarc.AlignmentRelaxed, SPFAlignment: dmarc.AlignmentRelaxed}, records[0], StatusPass, ""
+		}
+		return nil, records[0], StatusPermError, fmt.Sprintf("DMARC record at %s is invalid: %v", name, err)
+	}
+	return rec, records[0], StatusPass, ""
+}
+
+// applyRecord picks the policy that applies to the From domain.
+func (res *DMARC) applyRecord(rec *dmarc.Record) {
+	res.Policy, res.PolicyTag = string(rec.Policy), "p"
+	if res.RecordDomain != "_dmarc."+res.FromDomain && rec.SubdomainPolicy != "" {
+		res.Policy, res.PolicyTag = string(rec.SubdomainPolicy), "sp"
+	}
+	if rec.Percent != nil {
+		res.Percent = *rec.Percent
+	}
+	res.DKIMMode, res.SPFMode = string(rec.DKIMAlignment), string(rec.SPFAlignment)
+}
+
+// evaluate decides pass or fail from aligned identifiers (RFC 7489 §4.2).
+func (res *DMARC) evaluate(sigs []DKIM, s *SPF) {
+	dnsMissing := false
+	for _, d := range sigs {
+		if !aligned(d.Alignment, res.DKIMMode) {
+			continue
+		}
+		if d.Result == StatusPass {
+			res.DKIMAligned, res.DKIMDomain = true, d.Domain
+			break
+		}
+		dnsMissing = dnsMissing || d.MightHavePassed()
+	}
+	if s != nil && s.Result == StatusPass && aligned(s.Alignment, res.SPFMode) {
+		res.SPFAligned = true
+	}
+	if s != nil && aligned(s.Alignment, res.SPFMode) && (s.Result == StatusTempError || s.Result == StatusNotChecked) {
+		dnsMissing = true
+	}
+	if res.DKIMAligned || res.SPFAligned {
+		res.Result, res.Disposition = StatusPass, "none"
+		return
+	}
+	res.Result, res.Disposition, res.DNSDependent = StatusFail, res.Policy, dnsMissing
+	res.Reason = res.failReason(sigs, s)
+}
+
+// failReason says in one line why nothing aligned.
+func (res *DMARC) failReason(sigs []DKIM, s *SPF) string {
+	var parts []string
+	nAligned := 0
+	for _, d := range sigs {
+		if aligned(d.Alignment, res.DKIMMode) {
+			nAligned++
+		}
+	}
+	switch {
+	case len(sigs) == 0:
+		parts = append(parts, "no DKIM signature")
+	case nAligned == 0:
+		parts = append(parts, "no DKIM signature aligned with "+res.FromDomain)
+	default:
+		parts = append(parts, "no aligned DKIM signature passed")
+	}
+	switch {
+	case s == nil || s.Result == StatusNotChecked:
+		parts = append(parts, "SPF not checked")
+	case s.Result != StatusPass:
+		parts = append(parts, "SPF "+string(s.Result))
+	default:
+		parts = append(parts, "SPF domain "+s.Domain+" not aligned")
+	}
+	if res.Percent < 100 {
+		parts = append(parts, fmt.Sprintf("policy applies to %d%% of failing mail", res.Percent))
+	}
+	return strings.Join(parts, "; ")
+}

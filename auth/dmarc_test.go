@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/dns"
+)
+
+// TestDMARC: policy discovery (RFC 7489 §6.6.3), alignment (§3.1) and the
+// policy that applies (§6.3 p=, sp=, pct=).
+func TestDMARC(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	rec := keyRecord(t, rk)
+	keys := txtRR("sel._domainkey.example.com", rec) + txtRR("sel._domainkey.mail.example.com", rec) +
+		txtRR("sel._domainkey.esp.example.net", rec) + txtRR("sel._domainkey.sub.example.com", rec)
+	spf := txtRR("example.com", "v=spf1 ip4:192.0.2.0/24 -all") + txtRR("bounce.esp.example.net", "v=spf1 ip4:192.0.2.0/24 -all") +
+		txtRR("sub.example.com", "v=spf1 ip4:192.0.2.0/24 -all")
+	from := func(addr string) string {
+		return strings.Replace(baseMessage, "alice@example.com", addr, 1)
+	}
+	signed := func(msg, domain string) string {
+		return sign(t, msg, signOpts{domain: domain, selector: "sel", signer: rk})
+	}
+	tests := []struct {
+		name     string
+		records  string
+		msg      string
+		in       Input
+		result   Status
+		policy   string
+		tag      string
+		pct      int
+		dkimAlig bool
+		spfAlig  bool
+	}{
+		{"aligned DKIM passes", "_dmarc.example.com|v=DMARC1; p=reject",
+			signed(baseMessage, "example.com"), Input{}, StatusPass, "reject", "p", 100, true, false},
+		{"p=reject, DKIM of another domain", "_dmarc.example.com|v=DMARC1; p=reject",
+			signed(baseMessage, "esp.example.net"), Input{}, StatusFail, "reject", "p", 100, false, false},
+		{"p=reject, misaligned DKIM and misaligned SPF pass", "_dmarc.example.com|v=DMARC1; p=reject",
+			signed(baseMessage, "esp.example.net"), Input{IP: testIP, MailFrom: "b@bounce.esp.example.net"}, StatusFail, "reject", "p", 100, false, false},
+		{"aligned SPF passes", "_dmarc.example.com|v=DMARC1; p=quarantine",
+			baseMessage, Input{IP: testIP, MailFrom: "b@example.com"}, StatusPass, "quarantine", "p", 100, false, true},
+		{"relaxed DKIM alignment (subdomain signer)", "_dmarc.example.com|v=DMARC1; p=reject",
+			signed(baseMessage, "mail.example.com"), Input{}, StatusPass, "reject", "p", 100, true, false},
+		{"strict DKIM alignment refuses subdomain signer", "_dmarc.example.com|v=DMARC1; p=reject; adkim=s",
+			signed(baseMessage, "mail.example.com"), Input{}, StatusFail, "reject", "p", 100, false, false},
+		{"strict SPF alignment", "_dmarc.example.com|v=DMARC1; p=reject; aspf=s",
+			baseMessage, Input{IP: testIP, MailFrom: "b@sub.example.com"}, StatusFail, "reject", "p", 100, false, false},
+		{"subdomain From gets sp=", "_dmarc.example.com|v=DMARC1; p=reject; sp=quarantine",
+			from("alice@sub.example.com"), Input{}, StatusFail, "quarantine", "sp", 100, false, false},
+		{"subdomain From without sp= gets p=", "_dmarc.example.com|v=DMARC1; p=reject",
+			from("alice@sub.example.com"), Input{}, StatusFail, "reject", "p", 100, false, false},
+		{"subdomain's own record wins", "_dmarc.example.com|v=DMARC1; p=reject; sp=reject\n_dmarc.sub.example.com|v=DMARC1; p=none",
+			from("alice@sub.example.com"), Input{}, StatusFail, "none", "p", 100, false, false},
+		{"pct reported", "_dmarc.example.com|v=DMARC1; p=quarantine; pct=25",
+			baseMessage, Input{}, StatusFail, "quarantine", "p", 25, false, false},
+		{"no record", "",
+			baseMessage, Input{}, StatusNone, "", "", 100, false, false},
+		{"two records: none applies", "_dmarc.example.com|v=DMARC1; p=reject\n_dmarc.example.com|v=DMARC1; p=none",
+			baseMessage, Input{}, StatusNone, "", "", 100, false, false},
+		{"unrelated TXT ignored", "_dmarc.example.com|google-site-verification=abc\n_dmarc.example.com|v=DMARC1; p=reject",
+			baseMessage, Input{}, StatusFail, "reject", "p", 100, false, false},
+		{"bad p= with rua reads as none", "_dmarc.example.com|v=DMARC1; p=bogus; rua=mailto:d@example.com",
+			baseMessage, Input{}, StatusFail, "none", "p", 100, false, false},
+		{"bad p= without rua is permerror", "_dmarc.example.com|v=DMARC1; p=bogus",
+			baseMessage, Input{}, StatusPermError, "", "", 100, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := keys + spf
+			for _, line := range strings.Split(tt.records, "\n") {
+				if name, value, ok := strings.Cut(line, "|"); ok {
+					text += txtRR(name, value)
+				}
+			}
+			d := check(t, zone(t, text), tt.msg, tt.in).DMARC
+			if d.Result != tt.result || d.Policy != tt.policy || d.PolicyTag != tt.tag || d.Percent != tt.pct {
+				t.Errorf("got %s policy %q (%s) pct %d (%s), want %s %q (%s) pct %d",
+					d.Result, d.Policy, d.PolicyTag, d.Percent, d.Reason, tt.result, tt.policy, tt.tag, tt.pct)
+			}
+			if d.DKIMAligned != tt.dkimAlig || d.SPFAligned != tt.spfAlig {
+				t.Errorf("dkim aligned %v spf aligned %v, want %v %v", d.DKIMAligned, d.SPFAligned, tt.dkimAlig, tt.spfAlig)
+			}
+			if d.Result == StatusFail && (d.Disposition != d.Policy || d.Reason == "") {
+				t.Errorf("fail with disposition %q reason %q", d.Disposition, d.Reason)
+			}
+		})
+	}
+}
+
+// TestDMARCDNSDependent: a failure that rests only on a key missing today
+// is flagged, so rules do not call it forgery.
+func TestDMARCDNSDependent(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	msg := sign(t, baseMessage, signOpts{domain: "example.com", selector: "rotated", signer: rk})
+	d := check(t, zone(t, txtRR("_dmarc.example.com", "v=DMARC1; p=reject")), msg, Input{}).DMARC
+	if d.Result != StatusFail || !d.DNSDependent {
+		t.Errorf("result %s dns-dependent %v, want fail and true", d.Result, d.DNSDependent)
+	}
+	tampered := strings.Replace(msg, "Hello Bob", "Hello Eve", 1)
+	d = check(t, zone(t, txtRR("_dmarc.example.com", "v=DMARC1; p=reject")), tampered, Input{}).DMARC
+	if d.DNSDependent {
+		t.Error("a body that no longer matches is not a DNS matter")
+	}
+}
+
+func TestDMARCDNSErrors(t *testing.T) {
+	temp := fmt.Errorf("x: %w", dns.ErrTemporary)
+	r := faultResolver{zone(t, ""), map[string]error{"_dmarc.example.com": temp}}
+	if d := check(t, r, baseMessage, Input{}).DMARC; d.Result != StatusTempError {
+		t.Errorf("temporary failure: %s", d.Result)
+	}
+	noFrom := strings.Replace(baseMessage, "From: Alice <alice@example.com>\r\n", "", 1)
+	if d := check(t, zone(t, ""), noFrom, Input{}).DMARC; d.Result != StatusNone || d.FromDomain != "" {
+		t.Errorf("no From: %s %q", d.Result, d.FromDomain)
+	}
+}
+
+// TestOrgDomain uses the public suffix list (RFC 7489 §3.2).
+func TestOrgDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com":           "example.com",
+		"a.b.example.com":       "example.com",
+		"mail.example.co.uk":    "example.co.uk",
+		"co.uk":                 "co.uk",
+		"EXAMPLE.COM.":          "example.com",
+		"foo.blogspot.com":      "foo.blogspot.com",
+		"":                      "",
+		"x.y.z.example.invalid": "example.invalid",
+	} {
+		if got := orgDomain(in); got != want {
+			t.Errorf("orgDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

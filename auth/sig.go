@@ -1,0 +1,233 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// maxSignedFields bounds h=: real signers list a few dozen names.
+const maxSignedFields = 256
+
+// msgSig is a parsed DKIM-Signature or ARC-Message-Signature: both sign
+// selected header fields and the body the same way (RFC 8617 §4.1.2 reuses
+// RFC 6376 §3.5 for the AMS).
+type msgSig struct {
+	field              field
+	tags               tagList
+	keyAlg             string
+	headerC, bodyC     string
+	signed             []string
+	bodyHash, sig      []byte
+	bodyLimit          int64 // l=, -1 when absent
+	domain, selector   string
+	algorithm, rawSpec string
+}
+
+// sigError is why a signature is unusable before any crypto is done.
+type sigError struct {
+	problem Problem
+	reason  string
+}
+
+// parseMsgSig reads the tags of f. required lists the tags the kind of
+// signature must carry.
+func parseMsgSig(f field, required []string) (*msgSig, *sigError) {
+	tags, err := parseTagList(f.value())
+	s := &msgSig{field: f, tags: tags, bodyLimit: -1}
+	s.domain = normDomain(stripFWS(tags.value("d")))
+	s.selector = strings.ToLower(stripFWS(tags.value("s")))
+	s.algorithm = strings.ToLower(stripFWS(tags.value("a")))
+	if err != nil {
+		return s, &sigError{ProblemMalformed, err.Error()}
+	}
+	for _, name := range required {
+		if _, ok := tags.get(name); !ok {
+			return s, &sigError{ProblemMalformed, "no " + name + "= tag"}
+		}
+	}
+	return s, s.parseValues()
+}
+
+func (s *msgSig) parseValues() *sigError {
+	var err error
+	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
+		return &sigError{ProblemUnsupported, err.Error()}
+	}
+	var ok bool
+	if s.headerC, s.bodyC, ok = parseCanon(s.tags.value("c")); !ok {
+		return &sigError{ProblemUnsupported, fmt.Sprintf("canonicalization %q", s.tags.value("c"))}
+	}
+	s.signed = colonList(s.tags.value("h"))
+	if len(s.signed) > maxSignedFields {
+		return &sigError{ProblemLimit, fmt.Sprintf("h= lists %d fields", len(s.signed))}
+	}
+	if s.bodyHash, err = decodeB64(s.tags.value("bh")); err != nil {
+		return &sigError{ProblemMalformed, "bh= is not base64"}
+	}
+	if s.sig, err = decodeB64(s.tags.value("b")); err != nil {
+		return &sigError{ProblemMalformed, "b= is not base64"}
+	}
+	if l, ok := s.tags.get("l"); ok {
+		n, err := strconv.ParseInt(stripFWS(l), 10, 64)
+		if err != nil || n < 0 {
+			return &sigError{ProblemMalformed, fmt.Sprintf("l=%q", l)}
+		}
+		s.bodyLimit = n
+	}
+	if q, ok := s.tags.get("q"); ok && !strings.Contains(strings.ToLower(stripFWS(q)), "dns/txt") {
+		return &sigError{ProblemUnsupported, fmt.Sprintf("query method q=%q", q)}
+	}
+	return nil
+}
+
+// bodyCheck is the outcome of comparing bh= with the body.
+type bodyCheck struct {
+	match     bool
+	canonLen  int64 // length of the whole canonical body
+	unsigned  int64 // canonical bytes past l=, 0 without l=
+	truncated bool  // l= is longer than the body (RFC 6376 §6.1.3: fail)
+}
+
+// bodyKey names one way of hashing a body: signatures that share it (most
+// of a message's signatures do) share the work.
+type bodyKey struct {
+	canon string
+	limit int64
+}
+
+type bodySum struct {
+	sum []byte
+	n   int64
+}
+
+// bodyHash returns the SHA-256 of the canonical body and its full
+// canonical length, computing it once per canonicalization and limit.
+func (m *message) bodyHash(canon string, limit int64) ([]byte, int64) {
+	k := bodyKey{canon, limit}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if b, ok := m.sums[k]; ok {
+		return b.sum, b.n
+	}
+	h := sha256.New()
+	n := canonBody(h, m.body, canon, limit)
+	if m.sums == nil {
+		m.sums = map[bodyKey]bodySum{}
+	}
+	m.sums[k] = bodySum{h.Sum(nil), n}
+	return m.sums[k].sum, n
+}
+
+// checkBody hashes the body as the signature says.
+func (s *msgSig) checkBody(m *message) bodyCheck {
+	sum, n := m.bodyHash(s.bodyC, s.bodyLimit)
+	c := bodyCheck{canonLen: n}
+	if s.bodyLimit >= 0 {
+		if s.bodyLimit > n {
+			c.truncated = true
+			return c
+		}
+		c.unsigned = n - s.bodyLimit
+	}
+	c.match = bytes.Equal(sum, s.bodyHash)
+	return c
+}
+
+// headerDigest is the SHA-256 of the signed header fields followed by the
+// signature field itself with its b= value blanked and no final CRLF
+// (RFC 6376 §3.7).
+func (s *msgSig) headerDigest(fields []field) []byte {
+	h := sha256.New()
+	p := newHeaderPicker(fields)
+	for _, name := range s.signed {
+		if i := p.pick(name); i >= 0 {
+			h.Write([]byte(canonHeader(fields[i].Raw, s.headerC)))
+		}
+	}
+	self := canonHeader(blankTag(s.field.Raw, s.tagsInRaw(), "b"), s.headerC)
+	h.Write([]byte(strings.TrimSuffix(self, "\r\n")))
+	return h.Sum(nil)
+}
+
+// tagsInRaw re-parses the tags with offsets relative to the raw field
+// (name and colon included), so b= can be blanked in the raw text.
+func (s *msgSig) tagsInRaw() tagList {
+	colon := strings.IndexByte(s.field.Raw, ':') + 1
+	out := make(tagList, len(s.tags))
+	for i, t := range s.tags {
+		t.Eq += colon
+		t.End += colon
+		out[i] = t
+	}
+	return out
+}
+
+// Reasons of the cryptographic failures, worded the same whichever
+// verifier found them.
+const (
+	reasonBodyHash  = "body hash did not verify: the body changed after signing"
+	reasonSignature = "signature did not verify: signed header fields changed, or the signature is not genuine"
+)
+
+// verifyResult is the outcome of a full check of a message signature.
+type verifyResult struct {
+	status  Status
+	problem Problem
+	reason  string
+	keyBits int
+	body    bodyCheck
+}
+
+// verifyMsgSig verifies s over the message with the key from DNS.
+func (l *lookups) verifyMsgSig(s *msgSig, m *message) verifyResult {
+	var r verifyResult
+	r.body = s.checkBody(m)
+	key, kerr := l.fetchKey(s.selector, s.domain)
+	if kerr != nil {
+		r.status, r.problem, r.reason = keyStatus(kerr.problem), kerr.problem, kerr.reason
+		return r
+	}
+	r.keyBits = key.bits
+	if key.alg != s.keyAlg {
+		return failWith(r, StatusPermError, ProblemKeyInvalid, fmt.Sprintf("key is %s, signature says %s", key.alg, s.algorithm))
+	}
+	if !key.allows() {
+		return failWith(r, StatusPermError, ProblemKeyInvalid, "key record's h= excludes sha256")
+	}
+	if r.body.truncated {
+		return failWith(r, StatusFail, ProblemBodyHashMismatch, fmt.Sprintf("l=%d is longer than the body (%d bytes)", s.bodyLimit, r.body.canonLen))
+	}
+	if !r.body.match {
+		return failWith(r, StatusFail, ProblemBodyHashMismatch, reasonBodyHash)
+	}
+	if err := key.verify(s.headerDigest(m.fields), s.sig); err != nil {
+		return failWith(r, StatusFail, ProblemSignatureInvalid, reasonSignature)
+	}
+	r.status = StatusPass
+	return r
+}
+
+func failWith(r verifyResult, st Status, p Problem, reason string) verifyResult {
+	r.status, r.problem, r.reason = st, p, reason
+	return r
+}
+
+// keyStatus is the result a key problem gives (RFC 8601 §2.7.1).
+func keyStatus(p Problem) Status {
+	switch p {
+	case ProblemNotChecked:
+		return StatusNotChecked
+	case ProblemKeyUnavailable:
+		return StatusTempError
+	}
+	return StatusPermError
+}
+
+// decodeB64 decodes a base64 tag value, folding white space removed.
+func decodeB64(s string) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(stripFWS(s))
+}

@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"net"
+	"strings"
+
+	"blitiri.com.ar/go/spf"
+)
+
+// SPF is the sender policy of the envelope domain evaluated for the client
+// IP of the hop that entered the receiving side (RFC 7208).
+type SPF struct {
+	Scope  string `json:"scope"` // "mailfrom", or "helo" for the null sender (RFC 7208 §2.4)
+	Domain string `json:"domain"`
+	Sender string `json:"sender"` // the identity checked, as <local>@<domain>
+	HELO   string `json:"helo,omitempty"`
+	IP     string `json:"ip,omitempty"`
+	Hop    int    `json:"hop,omitempty"`
+	Result Status `json:"result"`
+	Reason string `json:"reason,omitempty"`
+	Record string `json:"record,omitempty"` // the domain's SPF record today
+	// Aligned and Alignment compare Domain with the From domain (DMARC
+	// identifier alignment, RFC 7489 §3.1.2).
+	Aligned   bool   `json:"aligned"`
+	Alignment string `json:"alignment"`
+	Note      string `json:"note,omitempty"`
+}
+
+// checkSPF evaluates SPF with blitiri.com.ar/go/spf through mailtrace's
+// resolver.
+func checkSPF(l *lookups, in Input, from string) *SPF {
+	res := &SPF{Scope: "mailfrom", HELO: in.HELO, Hop: in.Hop, Sender: strings.Trim(in.MailFrom, " <>")}
+	if in.IP.IsValid() {
+		res.IP = in.IP.Unmap().String()
+	}
+	helo := normDomain(in.HELO)
+	if res.Sender == "" || !strings.Contains(res.Sender, "@") {
+		res.Scope = "helo"
+		res.Sender = "postmaster@" + helo
+	}
+	res.Domain = domainOf(res.Sender)
+	res.Alignment = alignment(res.Domain, from)
+	res.Aligned = res.Alignment != alignNone
+	switch {
+	case in.SkipSPF != "":
+		res.Result, res.Reason = StatusNone, in.SkipSPF
+		return res
+	case !in.IP.IsValid():
+		res.Result, res.Reason = StatusNotChecked, "no client IP for the hop that entered the receiving side"
+		return res
+	case res.Domain == "" || strings.HasPrefix(helo, "[") || net.ParseIP(res.Domain) != nil:
+		res.Result, res.Reason = StatusNone, "no domain to check (null sender and no usable HELO name)"
+		return res
+	case l.r == nil:
+		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
+		return res
+	}
+	before := l.snapshot()
+	result, err := spf.CheckHostWithSender(net.IP(in.IP.Unmap().AsSlice()), helo, res.Sender,
+		spf.WithContext(l.ctx), spf.WithResolver(spfResolver{l}))
+	res.Result, res.Reason = Status(result), spfReason(err)
+	if result == spf.TempError && l.allOfflineSince(before) {
+		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
+		return res
+	}
+	res.Record = l.spfRecord(res.Domain)
+	res.Note = noteToday
+	return res
+}
+
+// spfReason words the library's debugging error for people.
+func spfReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	switch err {
+	case spf.ErrMatchedAll:
+		return "matched all"
+	case spf.ErrNoResult:
+		return "the domain publishes no SPF record"
+	case spf.ErrLookupLimitReached:
+		return "more than 10 DNS lookups (RFC 7208 §4.6.4)"
+	case spf.ErrVoidLookupLimitReached:
+		return "more than 2 void lookups (RFC 7208 §4.6.4)"
+	case spf.ErrMultipleRecords:
+		return "several SPF records (RFC 7208 §4.5)"
+	}
+	return err.Error() // "matched ip", "matched mx", a DNS error, a syntax error
+}
+
+// spfRecord returns the SPF record of domain from the answers already
+// fetched, for evidence.
+func (l *lookups) spfRecord(domain string) string {
+	l.mu.Lock()
+	a, ok := l.txt[domain]
+	l.mu.Unlock()
+	if !ok {
+		return ""
+	}
+	<-a.done
+	for _, t := range a.txts {
+		if lt := strings.ToLower(t); lt == "v=spf1" || strings.HasPrefix(lt, "v=spf1 ") {
+			return t
+		}
+	}
+	return ""
+}
+
+// counts is a snapshot of the lookup counters.
+type counts struct{ asked, offline int }
+
+func (l *lookups) snapshot() counts {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return counts{l.asked, l.offline}
+}
+
+// allOfflineSince reports whether every question since c was answered
+// "offline".
+func (l *lookups) allOfflineSince(c counts) bool {
+	now := l.snapshot()
+	return now.asked > c.asked && now.offline-c.offline == now.asked-c.asked
+}

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"io"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/mailtrace/mailtrace/analyze"
-	"github.com/mailtrace/mailtrace/report"
 )
 
 // analyzeOptions are the flags of `mailtrace analyze`.
@@ -15,7 +11,6 @@ type analyzeOptions struct {
 	paths      []string
 	format     string
 	headerOnly bool
-	color      bool
 }
 
 func analyzeCommand(s streams) *cli.Command {
@@ -26,9 +21,9 @@ func analyzeCommand(s streams) *cli.Command {
 		Description: "Reads .eml files, directories (recursively; Maildir cur/ and new/), mbox files and standard\n" +
 			"input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, json, jsonl"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: formatUsage},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body (faster; header analysis is the same)"},
-		}, dnsFlags()...),
+		}, append(append(dnsFlags(), outputFlags()...), ruleFlags()...)...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			opts := analyzeOptions{paths: c.Args().Slice(), format: c.String("format"), headerOnly: c.Bool("header-only")}
@@ -38,48 +33,29 @@ func analyzeCommand(s streams) *cli.Command {
 }
 
 func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
-	if err := checkFormat(opts.format, "text", "json", "jsonl"); err != nil {
+	out, err := outputOptionsFrom(c, opts.format)
+	if err != nil {
 		return err
 	}
 	resolver, mode, err := resolverFromFlags(c)
 	if err != nil {
 		return err
 	}
-	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode})
-	out := bufio.NewWriter(s.out)
-	defer out.Flush()
-	rep := &analyze.Report{Schema: analyze.Schema, Messages: []*analyze.MessageReport{}}
-	err = analyze.ReadSources(opts.paths, s.in, func(src analyze.Source) error {
-		m := analyzeSource(c, a, src)
-		if opts.format == "jsonl" {
-			return report.JSONLine(out, m) // streamed: memory stays flat on big mboxes
-		}
-		rep.Messages = append(rep.Messages, m)
-		return nil
-	})
+	rules, err := ruleOptionsFrom(c)
 	if err != nil {
 		return err
 	}
-	return render(out, opts.format, rep, opts.color)
-}
-
-func analyzeSource(c *cli.Context, a *analyze.Analyzer, src analyze.Source) *analyze.MessageReport {
-	if src.Err != nil {
-		return &analyze.MessageReport{File: src.File, Index: src.Index, Verdict: analyze.VerdictError,
-			Error: src.Err.Error(), Findings: []analyze.Finding{}}
+	out.failOn, out.failOnText = rules.failOn, rules.failOnText
+	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode,
+		Trusted: rules.trusted, ClockSkew: rules.clockSkew})
+	res, err := runBatch(c, a, opts.paths, out, s)
+	if err != nil {
+		return err
 	}
-	return a.Analyze(c.Context, analyze.Input{File: src.File, Index: src.Index, Raw: src.Raw})
-}
-
-func render(w io.Writer, format string, rep *analyze.Report, color bool) error {
-	switch format {
-	case "json":
-		return report.JSON(w, rep)
-	case "jsonl":
-		return nil // already streamed
-	default:
-		return report.Text(w, rep, report.TextOptions{Color: color})
+	if res.failed > 0 {
+		return errGate
 	}
+	return nil
 }
 
 func checkFormat(format string, allowed ...string) error {

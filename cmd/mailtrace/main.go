@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			analyzeCommand(s),
 			receivedCommand(s),
 			routeCommand(s),
+			rulesCommand(s),
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %v", errUsage, err)

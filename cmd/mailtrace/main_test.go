@@ -31,7 +31,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"analyze", "--nope"}, exitUsage},
 		{"bad format", []string{"analyze", "--format", "yaml", "../../testdata/examples/genuine-postfix.eml"}, exitUsage},
 		{"unknown command", []string{"frobnicate"}, exitUsage},
-		{"missing file is an error entry, not a crash", []string{"analyze", "no-such-file.eml"}, exitOK},
+		{"missing file is an error entry, not a crash", []string{"analyze", "--offline", "no-such-file.eml"}, exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestAnalyzeStdinAndJSONL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := runCLI(t, string(raw)+"\n", "analyze", "--format", "jsonl", "-")
+	code, out, stderr := runCLI(t, string(raw)+"\n", "analyze", "--offline", "--format", "jsonl", "-")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -76,7 +76,7 @@ func TestAnalyzeStdinAndJSONL(t *testing.T) {
 
 func TestTextOutputIsEscaped(t *testing.T) {
 	msg := "From: \x1b[2Jevil <a@b.example>\nSubject: \x1b]0;pwned\x07 hi \u202egnp.exe\n\nbody\n"
-	_, out, _ := runCLI(t, msg, "analyze")
+	_, out, _ := runCLI(t, msg, "analyze", "--offline")
 	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\u202e") {
 		t.Fatalf("control characters reached the terminal: %q", out)
 	}

@@ -1,0 +1,184 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// BatchOptions configure Batch. The zero value uses one worker per CPU and
+// a window of four messages per worker.
+type BatchOptions struct {
+	Workers int // messages analysed at once; <= 0 means runtime.NumCPU()
+	// Window bounds the messages read but not yet emitted (queued, being
+	// analysed or waiting for an older one to finish). It bounds memory:
+	// a run over a million messages holds at most Window of them.
+	// <= 0 means 4 × Workers; it is never less than Workers.
+	Window int
+}
+
+func (o BatchOptions) withDefaults() BatchOptions {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Window <= 0 {
+		o.Window = 4 * o.Workers
+	}
+	if o.Window < o.Workers {
+		o.Window = o.Workers
+	}
+	return o
+}
+
+// Batch analyses every message ReadSources finds in paths, Workers at a
+// time, and calls emit with each report in input order, from the calling
+// goroutine. A message that cannot be read becomes a report with verdict
+// "error"; it never stops the others. Batch returns the first error from
+// emit or from reading, or ctx's error when ctx ends first.
+func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, opts BatchOptions, emit func(*MessageReport) error) error {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(ctx)
+	jobs := make(chan *batchJob)
+	// pending holds the jobs in input order; its capacity is the window, so
+	// the reader blocks once Window messages are in flight.
+	pending := make(chan *batchJob, opts.Window)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(pending)
+		defer close(jobs)
+		readErr <- ReadSources(paths, stdin, func(src Source) error {
+			j := &batchJob{src: src, done: make(chan *MessageReport, 1)}
+			select {
+			case pending <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case jobs <- j:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Go(func() {
+			for {
+				select {
+				case j, ok := <-jobs:
+					if !ok {
+						return
+					}
+					j.done <- a.analyzeSource(ctx, j.src)
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	// No worker outlives Batch; the reader can, only while blocked reading
+	// an input (stdin) when ctx ends, and it stops at its next message.
+	defer workers.Wait()
+	defer cancel()
+
+	for j := range pending {
+		var m *MessageReport
+		select {
+		case m = <-j.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := emit(m); err != nil {
+			return err
+		}
+	}
+	// pending is closed: the reader is done, and its error (ctx's, when
+	// ctx ended while it waited) says whether it read everything.
+	return <-readErr
+}
+
+type batchJob struct {
+	src  Source
+	done chan *MessageReport // buffered: a worker never waits for the emitter
+}
+
+// analyzeSource analyses one source, turning a read error, and a panic in
+// a rule, into an error report: one hostile message must not end a batch.
+func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (m *MessageReport) {
+	if src.Err != nil {
+		return ErrorReport(src.File, src.Index, src.Err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			m = ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))
+		}
+	}()
+	return a.Analyze(ctx, Input{File: src.File, Index: src.Index, Raw: src.Raw})
+}
+
+// ErrorReport is the report of a message that could not be analysed.
+func ErrorReport(file string, index int, err error) *MessageReport {
+	return &MessageReport{File: file, Index: index, Verdict: VerdictError, Error: err.Error(), Findings: []Finding{}}
+}
+
+// Tally counts a run's messages by verdict.
+type Tally struct {
+	Messages   int `json:"messages"`
+	Clean      int `json:"clean"`
+	Suspicious int `json:"suspicious"`
+	Forged     int `json:"forged"`
+	Errors     int `json:"errors"`
+}
+
+// Add counts one message.
+func (t *Tally) Add(m *MessageReport) {
+	t.Messages++
+	switch m.Verdict {
+	case VerdictClean:
+		t.Clean++
+	case VerdictSuspicious:
+		t.Suspicious++
+	case VerdictForged:
+		t.Forged++
+	default:
+		t.Errors++
+	}
+}
+
+// CountFiles counts the files ReadSources reads from paths, for a progress
+// bar: an mbox counts once, standard input not at all. It reads no file,
+// and walks directories with ReadSources' rules (hidden entries, Maildir
+// tmp/ and mailtrace's own outputs skipped).
+func CountFiles(paths []string) int {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		if info, err := os.Stat(p); err != nil || !info.IsDir() {
+			n++
+			continue
+		}
+		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				n++ // ReadSources reports it as an entry
+			case d.IsDir():
+				if path != p && (strings.HasPrefix(d.Name(), ".") || isMaildirTmp(path)) {
+					return filepath.SkipDir
+				}
+			case !strings.HasPrefix(d.Name(), ".") && !skipExt[strings.ToLower(filepath.Ext(d.Name()))] && d.Type().IsRegular():
+				n++
+			}
+			return nil
+		})
+	}
+	return n
+}

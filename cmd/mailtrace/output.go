@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/report"
+)
+
+// outputOptions are the flags of `analyze` that shape its output and its
+// batch run.
+type outputOptions struct {
+	format  string
+	file    string // -o; "" means standard output
+	workers int
+	noColor bool
+	// failOn says whether a message fails the run (exit 3, a JUnit
+	// failure); nil means a forged verdict does. failOnText names it.
+	failOn     func(*analyze.MessageReport) bool
+	failOnText string
+}
+
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` instead of standard output"},
+		&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "messages analysed in parallel; output keeps input order"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also off when NO_COLOR is set or output is not a terminal)"},
+	}
+}
+
+// formatUsage is the --format flag's help.
+var formatUsage = "output format: " + strings.Join(report.Formats, ", ")
+
+func outputOptionsFrom(c *cli.Context, format string) (outputOptions, error) {
+	o := outputOptions{format: format, file: c.String("output"), workers: c.Int("workers"), noColor: c.Bool("no-color")}
+	if err := checkFormat(o.format, report.Formats...); err != nil {
+		return o, err
+	}
+	if o.workers < 1 {
+		return o, usageErrorf("--workers must be at least 1, not %d", o.workers)
+	}
+	return o, nil
+}
+
+// batchResult is what a run adds up to.
+type batchResult struct {
+	tally  analyze.Tally
+	failed int // messages that met failOn
+}
+
+// runBatch analyses paths with a, Workers at a time, renders each report
+// as it arrives in input order, draws progress on a terminal's standard
+// error and ends with a summary line there.
+func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptions, s streams) (batchResult, error) {
+	var res batchResult
+	failOn := o.failOn
+	if failOn == nil {
+		failOn = func(m *analyze.MessageReport) bool { return m.Verdict == analyze.VerdictForged }
+		o.failOnText = string(analyze.VerdictForged)
+	}
+	dst, closeDst, err := openOutput(o.file, s.out)
+	if err != nil {
+		return res, err
+	}
+	out := bufio.NewWriterSize(dst, 64<<10)
+	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText})
+	if err != nil {
+		closeDst()
+		return res, err
+	}
+	start := time.Now()
+	// On a terminal the report itself shows progress, flushed per message;
+	// the bar is for reports going to a file or a pipe.
+	live := isTerminal(dst)
+	var bar *progress
+	if !live {
+		bar = newProgress(s.err, paths, start)
+	}
+	err = a.Batch(c.Context, paths, s.in, analyze.BatchOptions{Workers: o.workers}, func(m *analyze.MessageReport) error {
+		res.tally.Add(m)
+		if failOn(m) {
+			res.failed++
+		}
+		bar.update(m, res.tally)
+		if err := w.Message(m); err != nil || !live {
+			return err
+		}
+		return out.Flush()
+	})
+	bar.clear()
+	err = errors.Join(err, w.Close(), out.Flush(), closeDst())
+	fmt.Fprintln(s.err, summaryLine(res.tally, time.Since(start)))
+	return res, err
+}
+
+// getenv is os.Getenv; tests replace it.
+var getenv = os.Getenv
+
+// useColor says whether text output gets ANSI colour: only on a terminal,
+// and never with --no-color, -o FILE or NO_COLOR set (no-color.org).
+func (o outputOptions) useColor(stdout io.Writer) bool {
+	return !o.noColor && (o.file == "" || o.file == "-") && getenv("NO_COLOR") == "" && isTerminal(stdout)
+}
+
+// openOutput opens -o FILE, or returns standard output (never closed here).
+func openOutput(file string, stdout io.Writer) (io.Writer, func() error, error) {
+	if file == "" || file == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("output: %w", err)
+	}
+	return f, f.Close, nil
+}
+
+// isTerminal reports whether w is a character device: a terminal, or a
+// device like /dev/null where colour and progress are harmless. Pipes,
+// files and buffers are not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// summaryLine is the run's last line on standard error.
+func summaryLine(t analyze.Tally, d time.Duration) string {
+	rate := ""
+	if secs := d.Seconds(); secs > 0 && t.Messages > 0 {
+		rate = fmt.Sprintf(", %.0f msg/s", float64(t.Messages)/secs)
+	}
+	return fmt.Sprintf("mailtrace: %d %s: %d clean, %d suspicious, %d forged, %d %s in %s%s",
+		t.Messages, plural(t.Messages, "message", "messages"), t.Clean, t.Suspicious, t.Forged,
+		t.Errors, plural(t.Errors, "error", "errors"), d.Round(time.Millisecond), rate)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// progress draws a one-line bar on standard error when it is a terminal
+// (and the report goes elsewhere) and the run has lasted more than a moment, redrawn at most ten times a
+// second. It runs on the emitting goroutine: no locking.
+type progress struct {
+	w       io.Writer
+	start   time.Time
+	now     func() time.Time
+	total   chan int // files expected, counted in the background
+	files   int      // total once known; 0 until then
+	done    int      // files whose messages have all been emitted
+	last    string   // file of the previous message
+	drawn   time.Time
+	visible bool
+}
+
+const (
+	progressDelay = time.Second            // "more than a moment"
+	progressEvery = 100 * time.Millisecond // redraw at most this often
+)
+
+// newProgress returns nil (drawing nothing) unless w is a terminal.
+func newProgress(w io.Writer, paths []string, start time.Time) *progress {
+	if !isTerminal(w) {
+		return nil
+	}
+	p := &progress{w: w, start: start, now: time.Now, total: make(chan int, 1)}
+	go func() { p.total <- analyze.CountFiles(paths) }()
+	return p
+}
+
+func (p *progress) update(m *analyze.MessageReport, t analyze.Tally) {
+	if p == nil {
+		return
+	}
+	if m.File != p.last {
+		if p.last != "" {
+			p.done++
+		}
+		p.last = m.File
+	}
+	now := p.now()
+	if now.Sub(p.start) < progressDelay || now.Sub(p.drawn) < progressEvery {
+		return
+	}
+	select {
+	case p.files = <-p.total:
+	default:
+	}
+	p.drawn, p.visible = now, true
+	fmt.Fprintf(p.w, "\r\x1b[K%s", progressLine(p.done, p.files, t, now.Sub(p.start)))
+}
+
+// progressLine is the bar's text: a bar over files when their number is
+// known, then counts, rate and elapsed time.
+func progressLine(done, files int, t analyze.Tally, elapsed time.Duration) string {
+	var b strings.Builder
+	if files > 0 {
+		const width = 24
+		filled := min(width, done*width/files)
+		fmt.Fprintf(&b, "[%s%s] %d/%d files  ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, files)
+	}
+	rate := float64(t.Messages) / max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(&b, "%d messages (%d forged, %d suspicious)  %.0f msg/s  %s", t.Messages, t.Forged, t.Suspicious,
+		rate, elapsed.Round(time.Second))
+	return b.String()
+}
+
+// clear removes the bar so the summary line starts clean.
+func (p *progress) clear() {
+	if p != nil && p.visible {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

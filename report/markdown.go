@@ -1,0 +1,153 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// Markdown writes the report as GitHub-flavoured Markdown sized for a CI job
+// summary: totals, one table row per message with its verdict, then per
+// message its findings and (folded) its hop table. Every value from a
+// message is escaped by mdText/mdCell.
+func Markdown(w io.Writer, r *analyze.Report, opts Options) error {
+	return Render(w, "markdown", r, opts)
+}
+
+type markdownWriter struct {
+	w     io.Writer
+	opts  Options
+	tally analyze.Tally
+	index spool // the per-message table rows
+	body  spool // the per-message sections
+	err   error
+}
+
+func newMarkdownWriter(w io.Writer, opts Options) *markdownWriter {
+	return &markdownWriter{w: w, opts: opts}
+}
+
+func (mw *markdownWriter) Message(m *analyze.MessageReport) error {
+	mw.tally.Add(m)
+	n := mw.tally.Messages
+	fmt.Fprintf(&mw.index, "| %d | %s | %s | %d | %d | %s | %s |\n", n, mdCell(truncate(messageName(m), 80)),
+		verdictBadge(m.Verdict), m.Score, len(m.Findings), mdCell(truncate(addresses(m.Header.From), 60)),
+		mdCell(truncate(m.Header.Subject, 80)))
+	mw.section(n, m)
+	if mw.index.err != nil {
+		return mw.index.err
+	}
+	return mw.body.err
+}
+
+func (mw *markdownWriter) section(n int, m *analyze.MessageReport) {
+	b := &mw.body
+	fmt.Fprintf(b, "\n### %d. %s %s\n\n", n, verdictBadge(m.Verdict), mdText(messageName(m)))
+	if m.Error != "" {
+		fmt.Fprintf(b, "**Error:** %s\n", mdText(m.Error))
+		return
+	}
+	fmt.Fprintf(b, "**Verdict:** %s (score %d)  \n", mdText(string(m.Verdict)), m.Score)
+	fmt.Fprintf(b, "**From:** %s  \n**Subject:** %s  \n", mdText(addresses(m.Header.From)), mdText(m.Header.Subject))
+	fmt.Fprintf(b, "**Envelope:** MAIL FROM %s (%s)\n", mdText("<"+m.Envelope.MailFrom+">"), mdText(m.Envelope.Source))
+	if kv := authResults(flatten(m.Auth)); len(kv) > 0 {
+		parts := make([]string, len(kv))
+		for i, e := range kv {
+			parts[i] = mdText(e.Key) + "\\=" + mdText(truncate(e.Value, 80))
+		}
+		fmt.Fprintf(b, "\n**Authentication:** %s\n", strings.Join(parts, " · "))
+	}
+	mdFindings(b, m)
+	mdHops(b, m)
+}
+
+func mdFindings(b io.Writer, m *analyze.MessageReport) {
+	if len(m.Findings) == 0 {
+		fmt.Fprintf(b, "\nNo findings.\n")
+		return
+	}
+	fmt.Fprintf(b, "\n| Severity | Rule | Hops | Line | Finding | Evidence |\n|---|---|---|---:|---|---|\n")
+	for _, f := range m.Findings {
+		line := ""
+		if l := findingLines(m, f); len(l) > 0 {
+			line = joinInts(l)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", severityBadge(f.Severity), mdCell(f.Rule),
+			joinInts(f.Hops), line, mdCell(truncate(f.Message, 200)), mdCell(truncate(f.Evidence, 200)))
+	}
+}
+
+func mdHops(b io.Writer, m *analyze.MessageReport) {
+	if len(m.Hops) == 0 {
+		fmt.Fprintf(b, "\nNo Received headers.\n")
+		return
+	}
+	open := ""
+	if m.Verdict != analyze.VerdictClean {
+		open = " open"
+	}
+	fmt.Fprintf(b, "\n<details%s><summary>Hops, oldest first (%d)</summary>\n\n", open, len(m.Hops))
+	fmt.Fprintf(b, "| # | Time | Delay | From (HELO / rDNS [IP]) | By | With, TLS |\n|---:|---|---:|---|---|---|\n")
+	for _, h := range m.Hops {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdText(hopIndex(h)), hopTime(h.Time),
+			mdText(FormatDelay(h.DelaySeconds)), mdCell(hopFrom(h)), mdCell(byCell(h.By)), mdCell(withCell(h)))
+	}
+	fmt.Fprintf(b, "\n</details>\n")
+}
+
+// hopFrom is the from cell, or the raw text when the line was not parsed.
+func hopFrom(h received.Hop) string {
+	if h.Parsed == received.ParsedNone {
+		return "unparsed: " + truncate(strings.Join(strings.Fields(h.Raw), " "), 100)
+	}
+	return fromCell(h.From)
+}
+
+func (mw *markdownWriter) Close() error {
+	t := mw.tally
+	var head strings.Builder
+	fmt.Fprintf(&head, "## %s\n\n", mdText(mw.opts.Title))
+	fmt.Fprintf(&head, "**%d messages:** %s %d forged · %s %d suspicious · %s %d clean · %s %d errors\n\n",
+		t.Messages, verdictEmoji(analyze.VerdictForged), t.Forged, verdictEmoji(analyze.VerdictSuspicious), t.Suspicious,
+		verdictEmoji(analyze.VerdictClean), t.Clean, verdictEmoji(analyze.VerdictError), t.Errors)
+	if t.Messages > 0 {
+		head.WriteString("| # | Message | Verdict | Score | Findings | From | Subject |\n|---:|---|---|---:|---:|---|---|\n")
+	}
+	if _, err := io.WriteString(mw.w, head.String()); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	if err := mw.index.copyTo(mw.w); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	if err := mw.body.copyTo(mw.w); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	return nil
+}
+
+func verdictEmoji(v analyze.Verdict) string {
+	switch v {
+	case analyze.VerdictClean:
+		return "✅"
+	case analyze.VerdictSuspicious:
+		return "⚠️"
+	case analyze.VerdictForged:
+		return "❌"
+	}
+	return "💥"
+}
+
+// verdictBadge is the emoji and the verdict; verdicts are this program's
+// own words, but an unknown one is escaped all the same.
+func verdictBadge(v analyze.Verdict) string {
+	return verdictEmoji(v) + " " + mdText(string(v))
+}
+
+func severityBadge(s analyze.Severity) string {
+	icon := map[analyze.Severity]string{analyze.SeverityHigh: "🔴", analyze.SeverityMedium: "🟠",
+		analyze.SeverityLow: "🟡", analyze.SeverityInfo: "⚪"}[s]
+	return strings.TrimSpace(icon + " " + mdCell(string(s)))
+}

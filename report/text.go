@@ -139,15 +139,15 @@ func HopTable(w io.Writer, hops []received.Hop) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	t.Header("#", "Time", "Delay", "From (HELO / rDNS [IP])", "By", "With, TLS")
+	t.Header("#", "Time", "Delay", "From: HELO / rDNS [IP]", "By", "With / TLS")
 	for _, h := range hops {
 		row := []string{
 			hopIndex(h),
 			hopTime(h.Time),
 			FormatDelay(h.DelaySeconds),
-			fromCell(h.From),
-			byCell(h.By),
-			withCell(h),
+			textCell(fromLines(h.From)),
+			textCell(byLines(h.By)),
+			textCell(withLines(h)),
 		}
 		if err := t.Append(row); err != nil {
 			return fmt.Errorf("hop table: %w", err)
@@ -201,47 +201,81 @@ func FormatDelay(sec *float64) string {
 	}
 }
 
-func fromCell(f received.From) string {
-	var parts []string
+// fromLines, byLines and withLines give a hop's cells as lines: the text
+// table shows them stacked, the other formats on one line.
+func fromLines(f received.From) []string {
+	var lines []string
 	if f.HELO != "" {
-		parts = append(parts, truncate(f.HELO, 60))
+		lines = append(lines, truncate(f.HELO, 44))
 	}
-	second := truncate(f.RDNS, 60)
+	second := truncate(f.RDNS, 44)
 	if f.IP != "" {
 		second = strings.TrimSpace(second + " [" + f.IP + "]")
 	}
-	if second != "" {
-		parts = append(parts, second)
+	if second != "" && (len(lines) == 0 || second != lines[0]) {
+		lines = append(lines, second)
 	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return Safe(strings.Join(parts, " / "))
+	return lines
 }
 
-func byCell(b received.By) string {
-	s := truncate(b.Host, 60)
-	if b.IP != "" {
-		s = strings.TrimSpace(s + " [" + b.IP + "]")
+func byLines(b received.By) []string {
+	var lines []string
+	if b.Host != "" {
+		lines = append(lines, truncate(b.Host, 44))
 	}
-	if s == "" {
-		return "-"
+	if b.IP != "" && b.IP != b.Host {
+		lines = append(lines, "["+b.IP+"]")
 	}
-	return Safe(s)
+	return lines
 }
 
-func withCell(h received.Hop) string {
-	parts := []string{}
+func withLines(h received.Hop) []string {
+	var lines []string
 	if h.With != "" {
-		parts = append(parts, truncate(h.With, 30))
+		lines = append(lines, truncate(h.With, 22))
 	}
-	if h.TLS != "" {
-		parts = append(parts, truncate(h.TLS, 32))
+	if v := tlsVersion(h.TLS); v != "" {
+		lines = append(lines, v)
 	}
-	if len(parts) == 0 {
+	return lines
+}
+
+// textCell makes each line safe and stacks them; "-" for none.
+func textCell(lines []string) string {
+	if len(lines) == 0 {
 		return "-"
 	}
-	return Safe(strings.Join(parts, ", "))
+	for i, l := range lines {
+		lines[i] = Safe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fromCell, byCell and withCell are the one-line forms.
+func fromCell(f received.From) string { return oneLine(fromLines(f), " / ") }
+func byCell(b received.By) string     { return oneLine(byLines(b), " ") }
+func withCell(h received.Hop) string  { return oneLine(withLines(h), ", ") }
+
+func oneLine(lines []string, sep string) string {
+	if len(lines) == 0 {
+		return "-"
+	}
+	return Safe(strings.Join(lines, sep))
+}
+
+// tlsVersion shortens recorded TLS details to the protocol version
+// ("TLSv1.3", "TLS1_2"); the full text stays in JSON.
+func tlsVersion(s string) string {
+	if s == "" {
+		return ""
+	}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" ,=();:", r) }) {
+		u := strings.ToUpper(f)
+		if (strings.HasPrefix(u, "TLS") || strings.HasPrefix(u, "SSL")) && len(f) > 4 && strings.ContainsAny(f[3:5], "v1_23") {
+			return f
+		}
+	}
+	return "TLS"
 }
 
 func addresses(list []analyze.Address) string {

@@ -47,7 +47,7 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	}
 	out.failOn, out.failOnText = rules.failOn, rules.failOnText
 	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode,
-		Trusted: rules.trusted, ClockSkew: rules.clockSkew})
+		Trusted: rules.trusted, ClockSkew: rules.clockSkew, Now: rules.now})
 	res, err := runBatch(c, a, opts.paths, out, s)
 	if err != nil {
 		return err

@@ -114,7 +114,7 @@ func TestGolden(t *testing.T) {
 		name := filepath.Base(filepath.Dir(f)) + "-" + strings.TrimSuffix(filepath.Base(f), ".eml")
 		t.Run(name, func(t *testing.T) {
 			rel := strings.TrimPrefix(f, "../../")
-			code, out, stderr := runCLIIn(t, "../..", "analyze", "--format", "json", "--offline", "--fail-on", "never", rel)
+			code, out, stderr := runCLIIn(t, "../..", "analyze", "--format", "json", "--offline", "--fail-on", "never", "--now", "2026-11-27T00:00:00Z", rel)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}

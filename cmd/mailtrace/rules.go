@@ -120,6 +120,7 @@ type ruleOptions struct {
 	clockSkew  time.Duration
 	failOn     func(*analyze.MessageReport) bool
 	failOnText string
+	now        func() time.Time // nil: the clock
 }
 
 func ruleFlags() []cli.Flag {
@@ -127,11 +128,16 @@ func ruleFlags() []cli.Flag {
 		&cli.StringFlag{Name: "fail-on", Value: "forged", Usage: "exit with status 3 when any message is `LEVEL`: forged, suspicious (or worse), never"},
 		&cli.StringSliceFlag{Name: "trusted", Usage: "treat `CIDR|HOST|DOMAIN` as the receiving side's own, beyond what the chain shows (repeatable)"},
 		&cli.DurationFlag{Name: "clock-skew", Value: 5 * time.Minute, Usage: "`DURATION` a hop may be stamped before the hop below it (e.g. 90s, 10m)"},
+		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "analyse as if the time were `RFC3339` (reproducible reports; default: the clock)"},
 	}
 }
 
 func ruleOptionsFrom(c *cli.Context) (ruleOptions, error) {
 	o := ruleOptions{trusted: c.StringSlice("trusted"), clockSkew: c.Duration("clock-skew"), failOnText: c.String("fail-on")}
+	if t := c.Timestamp("now"); t != nil {
+		fixed := *t
+		o.now = func() time.Time { return fixed }
+	}
 	switch o.failOnText {
 	case "forged", "suspicious", "never":
 	default:

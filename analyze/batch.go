@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 )
 
@@ -166,19 +163,8 @@ func CountFiles(paths []string) int {
 			n++
 			continue
 		}
-		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil:
-				n++ // ReadSources reports it as an entry
-			case d.IsDir():
-				if path != p && (strings.HasPrefix(d.Name(), ".") || isMaildirTmp(path)) {
-					return filepath.SkipDir
-				}
-			case !strings.HasPrefix(d.Name(), ".") && !skipExt[strings.ToLower(filepath.Ext(d.Name()))] && d.Type().IsRegular():
-				n++
-			}
-			return nil
-		})
+		files, _ := listDir(p)
+		n += len(files)
 	}
 	return n
 }

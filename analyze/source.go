@@ -57,25 +57,7 @@ func readPath(p string, stdin io.Reader, fn func(Source) error) error {
 	if !info.IsDir() {
 		return readFile(p, fn)
 	}
-	var files []string
-	walkErr := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			files = append(files, path) // reported when read
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != p && (strings.HasPrefix(name, ".") || isMaildirTmp(path)) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasPrefix(name, ".") || skipExt[strings.ToLower(filepath.Ext(name))] || !d.Type().IsRegular() {
-			return nil
-		}
-		files = append(files, path)
-		return nil
-	})
+	files, walkErr := listDir(p)
 	if walkErr != nil {
 		return fn(Source{File: p, Err: fmt.Errorf("walk %s: %w", p, walkErr)})
 	}
@@ -86,6 +68,33 @@ func readPath(p string, stdin io.Reader, fn func(Source) error) error {
 		}
 	}
 	return nil
+}
+
+// listDir lists the message files below dir: regular files, recursively,
+// passing over hidden files and folders, Maildir tmp/ and the file types
+// in skipExt. Entries that cannot be read are listed so that reading them
+// reports the error.
+func listDir(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			files = append(files, path)
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != dir && (strings.HasPrefix(name, ".") || isMaildirTmp(path)) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") || skipExt[strings.ToLower(filepath.Ext(name))] || !d.Type().IsRegular() {
+			return nil
+		}
+		files = append(files, path)
+		return nil
+	})
+	return files, err
 }
 
 // isMaildirTmp reports whether dir is the tmp/ of a Maildir, where messages

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/mailtrace/mailtrace/analyze"
@@ -54,6 +56,11 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	}
 	if res.failed > 0 {
 		return errGate
+	}
+	if n := res.tally.Errors; n > 0 {
+		// Every readable message was analysed and reported; the run still
+		// fails so that a pipeline notices a fixture it could not read.
+		return fmt.Errorf("%d %s could not be read", n, plural(n, "input", "inputs"))
 	}
 	return nil
 }

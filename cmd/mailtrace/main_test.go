@@ -31,7 +31,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"analyze", "--nope"}, exitUsage},
 		{"bad format", []string{"analyze", "--format", "yaml", "../../testdata/examples/genuine-postfix.eml"}, exitUsage},
 		{"unknown command", []string{"frobnicate"}, exitUsage},
-		{"missing file is an error entry, not a crash", []string{"analyze", "--offline", "no-such-file.eml"}, exitOK},
+		{"missing file is an error entry and a runtime error", []string{"analyze", "--offline", "no-such-file.eml"}, exitRuntime},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,4 +152,24 @@ func runCLIIn(t *testing.T, dir string, args ...string) (int, string, string) {
 	}
 	defer os.Chdir(wd)
 	return runCLI(t, "", args...)
+}
+
+// TestUnreadableInputDoesNotStopTheRun: the readable message is still
+// analysed and reported; the run ends with the runtime-error status.
+func TestUnreadableInputDoesNotStopTheRun(t *testing.T) {
+	code, out, stderr := runCLI(t, "", "analyze", "--offline", "--format", "json", "missing.eml", "../../testdata/examples/genuine-postfix.eml")
+	if code != exitRuntime || !strings.Contains(stderr, "1 input could not be read") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var rep struct {
+		Messages []struct {
+			File, Error, Verdict string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Messages) != 2 || rep.Messages[0].Verdict != "error" || rep.Messages[1].Verdict != "clean" {
+		t.Fatalf("messages = %+v", rep.Messages)
+	}
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Peak memory of the capture sink while it receives 20 concurrent 20 MiB messages (smtp-source on
+# loopback), with fsync on. The sink streams every message to disk in 32 KiB pieces, so its peak RSS
+# (VmHWM) must stay under 150 MB. Exits non-zero if it does not, or if a message is missing or short.
+#   SESSIONS=20 SIZE=20971520 LIMIT_MB=150 bench/smtp-memory.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/smtp-install.sh
+. scripts/smtp-sink-start.sh
+
+SESSIONS=${SESSIONS:-20}
+SIZE=${SIZE:-20971520}
+LIMIT_MB=${LIMIT_MB:-150}
+work=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}" smtp-memory.XXXXXX)
+trap 'sink_stop; rm -rf "$work"' EXIT
+sink_build
+sink_start "$work/mail"
+rest=$(rss_kb "$SINK_PID" VmRSS)
+start=$(date +%s.%N)
+smtp-source -s "$SESSIONS" -m "$SESSIONS" -l "$SIZE" -f big@client.example -t sink@mx.test "$SINK_ADDR"
+end=$(date +%s.%N)
+hwm=$(rss_kb "$SINK_PID" VmHWM)
+sink_stop
+
+n=$(find "$work/mail/new" -type f -size +"$((SIZE / 1024))"k | wc -l)
+mb=$((hwm / 1024))
+echo "$SESSIONS x $((SIZE / 1048576)) MiB in $(echo "$end - $start" | bc | xargs printf '%.1f') s: sink RSS $((rest / 1024)) MB at rest, peak (VmHWM) $mb MB (limit $LIMIT_MB MB); $n messages stored"
+if [ "$n" != "$SESSIONS" ]; then
+	echo "smtp-memory: FAILED: $n of $SESSIONS messages stored whole"
+	exit 1
+fi
+if [ "$mb" -ge "$LIMIT_MB" ]; then
+	echo "smtp-memory: FAILED: peak RSS over the limit"
+	exit 1
+fi
+echo "smtp-memory: ok"

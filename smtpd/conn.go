@@ -1,0 +1,533 @@
+package smtpd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Buffers of finished connections are reused: a sink may see thousands of short sessions a second.
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+)
+
+// errShutdown ends a read when the server is shutting down.
+var errShutdown = errors.New("smtpd: server shutting down")
+
+// conn is the engine's state for one connection. Everything but mu's fields is owned by the
+// connection's goroutine.
+type conn struct {
+	srv  *Server
+	opts *Options
+	raw  net.Conn   // as accepted
+	tc   *timedConn // raw, with deadlines armed on every read and write
+	nc   net.Conn   // tc, or the tls.Conn over it
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	pub  *Conn
+	sess Session
+
+	rec      SessionRecord
+	perCode  map[string]int // anomalies recorded per code, for the caps
+	client   netip.AddrPort
+	local    netip.AddrPort
+	start    time.Time // on the server clock (Options.Now)
+	accepted time.Time // on the wall clock, for waits
+	deadline time.Time // per-connection limit (Options.ConnTimeout), wall clock
+
+	helo      string
+	esmtp     bool
+	tls       *tls.ConnectionState
+	env       *Envelope // the transaction in progress, nil between transactions
+	rcptTried int       // RCPT commands in this transaction, accepted or not
+	bdat      *bdatState
+	errors    int
+	cmdNo     int64 // command lines read
+	cmdOff    int64 // offset of the current command line in the cleartext stream
+	inOff     int64 // cleartext octets consumed
+	lineBuf   []byte
+	closing   bool
+
+	mu     sync.Mutex // guards inTx and forced, which Server.Shutdown reads and writes
+	inTx   bool
+	forced bool
+
+	readLimit time.Time // an earlier read deadline while watching for pre-greeting talk
+
+	rdns     chan string
+	rdnsName string
+	rdnsDone bool
+}
+
+func newConn(s *Server, raw net.Conn) *conn {
+	now := s.now()
+	c := &conn{
+		srv: s, opts: &s.opts, raw: raw, start: now, accepted: time.Now(),
+		deadline: time.Now().Add(s.opts.ConnTimeout),
+		perCode:  map[string]int{},
+		lineBuf:  make([]byte, 0, 256),
+	}
+	c.client = addrPort(raw.RemoteAddr())
+	c.local = addrPort(raw.LocalAddr())
+	c.tc = &timedConn{Conn: raw, c: c}
+	c.nc = c.tc
+	c.br = readers.Get().(*bufio.Reader)
+	c.br.Reset(flushReader{c})
+	c.bw = writers.Get().(*bufio.Writer)
+	c.bw.Reset(c.tc)
+	c.pub = &Conn{c: c}
+	c.rec = SessionRecord{
+		ID:         s.newSessionID(),
+		Hostname:   s.opts.Hostname,
+		LocalAddr:  raw.LocalAddr().String(),
+		ClientIP:   c.client.Addr().Unmap().String(),
+		ClientPort: int(c.client.Port()),
+		Start:      now,
+		Anomalies:  []Anomaly{},
+		Transcript: []TranscriptLine{},
+	}
+	if s.opts.LookupAddr != nil {
+		c.rdns = make(chan string, 1)
+		go c.lookupAddr()
+	}
+	return c
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// serve runs the session: greeting, then one command at a time until QUIT, an error or shutdown.
+func (c *conn) serve() {
+	defer c.finish()
+	defer func() {
+		// A bug must cost one session, not the server (as net/http does). Nothing a client sends should
+		// get here: the parsers are fuzzed.
+		if r := recover(); r != nil {
+			c.rec.CloseReason = "internal error"
+			c.srv.log(slog.LevelError, "session panic", "id", c.rec.ID, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	sess, err := c.srv.be.NewSession(c.pub)
+	if err != nil {
+		c.reply(replyFor(err, reply(CodeUnavailable, esTempLocal, c.opts.Hostname+" Error: cannot start session")))
+		c.flush()
+		c.rec.CloseReason = "backend refused session"
+		return
+	}
+	c.sess = sess
+	if !c.greet() {
+		return
+	}
+	for !c.closing {
+		lr, err := c.readLine()
+		if err == nil && c.env == nil && c.srv.shuttingDown() {
+			err = errShutdown // a command already buffered when the shutdown began
+		}
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.handle(lr)
+	}
+	c.flush()
+}
+
+// greet waits Options.GreetDelay watching for a client that talks first, then sends the 220.
+func (c *conn) greet() bool {
+	if d := c.opts.GreetDelay; d > 0 {
+		c.readLimit = time.Now().Add(d)
+		_, err := c.br.Peek(1)
+		c.readLimit = time.Time{}
+		switch {
+		case err == nil, errors.Is(err, os.ErrDeadlineExceeded) && !c.shutdownErr(err):
+		case c.shutdownErr(err):
+			c.readFailed(err)
+			return false
+		default:
+			c.rec.CloseReason = "client left before greeting"
+			return false
+		}
+	}
+	if n := c.br.Buffered(); n > 0 {
+		early, _ := c.br.Peek(min(n, 64))
+		c.anomaly(AnomalyPregreet, InSession, 0, 0, strconv.Itoa(n)+" octets before greeting: "+escapeLine(early))
+	} else if early := kernelPeek(c.raw); len(early) > 0 {
+		c.anomaly(AnomalyPregreet, InSession, 0, 0, "octets before greeting: "+escapeLine(early))
+	}
+	c.reply(Reply{Code: CodeReady, Lines: []string{c.opts.Hostname + " ESMTP mailtrace"}})
+	return true
+}
+
+// handle parses and answers one command line.
+func (c *conn) handle(lr lineResult) {
+	cmd, err := parseCommand(lr.line)
+	c.recordCommand(cmd, lr)
+	var r Reply
+	switch {
+	case lr.tooLong:
+		r = reply(CodeSyntax, esSyntax, "Error: line too long")
+	case isHTTPVerb(cmd.Verb):
+		c.anomaly(AnomalyHTTP, InSession, c.cmdOff, c.cmdNo, escapeLine(lr.line))
+		r = reply(CodeUnavailable, esTempSecurity, c.opts.Hostname+" Error: HTTP request on an SMTP port")
+		c.closing = true
+	case errors.Is(err, errEmptyLine):
+		r = reply(CodeSyntax, esSyntax, "Error: bad syntax")
+	case errors.Is(err, errCtlChar):
+		r = reply(CodeParamSyntax, esSyntax, "Error: control character in command")
+	case err != nil:
+		r = reply(CodeSyntax, esSyntax, "Error: command not recognized")
+	default:
+		c.checkPipelining(cmd.Verb)
+		h := handlers[cmd.Verb]
+		if h == nil {
+			h = (*conn).cmdUnknown
+		}
+		r = h(c, cmd.Arg)
+	}
+	if r.Code != 0 {
+		c.reply(r)
+	}
+	c.countError(r.Code)
+}
+
+// recordCommand records a client command line in the transcript, with AUTH secrets redacted.
+func (c *conn) recordCommand(cmd command, lr lineResult) {
+	text := escapeLine(lr.line)
+	if cmd.Verb == "AUTH" {
+		if mech, ir, ok := bytes.Cut(lr.line[min(5, len(lr.line)):], []byte(" ")); ok {
+			text = "AUTH " + escapeLine(mech) + " " + redacted(len(ir))
+		}
+	}
+	c.transcript("C", text)
+}
+
+// countError implements the error limit (Options.MaxErrors): after too many client errors, 421 and hang
+// up, as Postfix's smtpd_hard_error_limit does.
+func (c *conn) countError(code Code) {
+	if !clientError(code) || c.closing {
+		return
+	}
+	c.errors++
+	if c.errors >= c.opts.MaxErrors {
+		c.anomaly(AnomalyTooManyErrors, InSession, c.cmdOff, c.cmdNo, strconv.Itoa(c.errors)+" errors")
+		c.reply(reply(CodeUnavailable, esTempSecurity, c.opts.Hostname+" Error: too many errors"))
+		c.closing = true
+	}
+}
+
+// checkPipelining records a client that sent more before our reply to verb where that is not allowed:
+// PIPELINING not offered (HELO sessions, or before EHLO), or a verb that must end a group (RFC 2920
+// §3.1: EHLO, DATA, VRFY, EXPN, TURN, QUIT, NOOP; RFC 3207 §4.2 STARTTLS; RFC 4954 §4 AUTH). Octets
+// already buffered before we even wrote the reply can only have been sent without waiting for it.
+func (c *conn) checkPipelining(verb string) {
+	if c.br.Buffered() == 0 || verb == "BDAT" {
+		return
+	}
+	switch {
+	case !c.esmtp:
+		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo, "sent ahead of the reply to "+verb+" without PIPELINING")
+	case mustEndGroup[verb]:
+		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo, "sent ahead of the reply to "+verb+", which must end a group")
+	}
+}
+
+var mustEndGroup = map[string]bool{
+	"EHLO": true, "HELO": true, "DATA": true, "VRFY": true, "EXPN": true, "TURN": true,
+	"QUIT": true, "NOOP": true, "STARTTLS": true, "AUTH": true,
+}
+
+// isHTTPVerb reports an HTTP method: a browser or proxy probe talking to the SMTP port.
+func isHTTPVerb(v string) bool {
+	switch v {
+	case "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH":
+		return true
+	}
+	return false
+}
+
+// lineResult is one line read from the client.
+type lineResult struct {
+	line    []byte // without the line end; valid until the next read
+	raw     int    // octets consumed, line end included
+	tooLong bool
+}
+
+// readLine reads one command line. Lines end at LF; a bare LF is accepted (most servers do) but recorded,
+// a CR elsewhere is recorded and left for the parser to refuse. A line longer than
+// Options.MaxLineLength (RFC 5321 §4.5.3.1.4; see the package doc) is read to its end and reported.
+func (c *conn) readLine() (lineResult, error) {
+	lr := lineResult{line: c.lineBuf[:0]}
+	for {
+		frag, err := c.br.ReadSlice('\n')
+		lr.raw += len(frag)
+		if lr.raw <= c.opts.MaxLineLength {
+			lr.line = append(lr.line, frag...)
+		} else if !lr.tooLong {
+			lr.tooLong = true
+			lr.line = append(lr.line, frag[:max(0, min(len(frag), 80-len(lr.line)))]...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			return lr, err
+		}
+		break
+	}
+	start := c.inOff
+	c.cmdOff = start
+	c.inOff += int64(lr.raw)
+	c.rec.BytesIn = c.inOff
+	c.cmdNo++
+	c.lineBuf = lr.line[:0]
+	if lr.tooLong {
+		c.anomaly(AnomalyCmdLineTooLong, InSession, start, c.cmdNo, strconv.Itoa(lr.raw)+" octets")
+		return lr, nil
+	}
+	lr.line = bytes.TrimSuffix(lr.line, []byte("\n"))
+	if l, ok := bytes.CutSuffix(lr.line, []byte("\r")); ok {
+		lr.line = l
+	} else {
+		c.anomaly(AnomalyCmdBareLF, InSession, start+int64(lr.raw)-1, c.cmdNo, "command ended by LF alone")
+	}
+	if i := bytes.IndexByte(lr.line, '\r'); i >= 0 {
+		c.anomaly(AnomalyCmdBareCR, InSession, start+int64(i), c.cmdNo, "CR inside a command line")
+	}
+	return lr, nil
+}
+
+// readFailed ends the session after a failed read: 421 for a timeout or shutdown, silence for a client
+// that went away.
+func (c *conn) readFailed(err error) {
+	switch {
+	case c.shutdownErr(err):
+		c.rec.CloseReason = "server shutdown"
+		c.reply(reply(CodeUnavailable, esShutdown, c.opts.Hostname+" Service shutting down, closing transmission channel"))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		what := "command timeout"
+		if !time.Now().Before(c.deadline) {
+			what = "connection time limit"
+		}
+		c.rec.CloseReason = what
+		c.anomaly(AnomalyTimeout, InSession, c.cmdOff, c.cmdNo, what)
+		c.reply(reply(CodeUnavailable, esTimeout, c.opts.Hostname+" Error: timeout exceeded"))
+	case errors.Is(err, io.EOF):
+		c.rec.CloseReason = "client closed the connection"
+	default:
+		c.rec.CloseReason = "read error: " + err.Error()
+	}
+	c.flush()
+}
+
+// shutdownErr reports whether a read failed because of Server.Shutdown.
+func (c *conn) shutdownErr(err error) bool {
+	if errors.Is(err, errShutdown) {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return errors.Is(err, os.ErrDeadlineExceeded) && c.srv.shuttingDown() && (c.forced || !c.inTx)
+}
+
+// reply is the one reply writer: it renders r, records it, and buffers it. Output is flushed before the
+// engine waits for input (flushReader), which batches pipelined replies as RFC 2920 §3.2 suggests.
+func (c *conn) reply(r Reply) {
+	s := r.Format()
+	for line := range splitLines(s) {
+		c.transcript("S", line)
+	}
+	c.bw.WriteString(s)
+}
+
+// splitLines yields the lines of a rendered reply, without their CRLF.
+func splitLines(s string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for len(s) > 0 {
+			i := strings.IndexByte(s, '\n')
+			if !yield(s[:i-1]) {
+				return
+			}
+			s = s[i+1:]
+		}
+	}
+}
+
+func (c *conn) flush() error { return c.bw.Flush() }
+
+// transcript appends one line to the session record, up to the cap.
+func (c *conn) transcript(dir, text string) {
+	if len(c.rec.Transcript) >= maxTranscript {
+		c.rec.Truncated++
+		return
+	}
+	if len(text) > 1024 {
+		text = text[:1024] + "..."
+	}
+	c.rec.Transcript = append(c.rec.Transcript, TranscriptLine{
+		T: c.srv.now().Sub(c.start).Microseconds(), Dir: dir, Text: text,
+	})
+}
+
+// anomaly records a forensic observation, at most maxPerCodeLines times per code.
+func (c *conn) anomaly(code, where string, off, line int64, detail string) {
+	c.perCode[code]++
+	if n := c.perCode[code]; n > maxPerCodeLines || len(c.rec.Anomalies) >= maxAnomalies {
+		if n == maxPerCodeLines+1 {
+			c.rec.Anomalies = append(c.rec.Anomalies, Anomaly{Code: AnomalyTranscriptTruncated, Where: where,
+				Offset: off, Line: line, Detail: "further " + code + " anomalies not recorded", At: c.srv.now()})
+		}
+		return
+	}
+	a := Anomaly{Code: code, Where: where, Offset: off, Line: line, Detail: detail, At: c.srv.now()}
+	if where == InMessage && c.env != nil {
+		a.QueueID = c.env.QueueID
+	}
+	c.rec.Anomalies = append(c.rec.Anomalies, a)
+}
+
+// setTx marks whether a transaction is in progress, for Server.Shutdown's grace period.
+func (c *conn) setTx(env *Envelope) {
+	c.env = env
+	c.mu.Lock()
+	c.inTx = env != nil
+	c.mu.Unlock()
+}
+
+// finish closes the connection and tells the backend.
+func (c *conn) finish() {
+	if c.bdat != nil {
+		c.bdat.abort()
+		c.bdat = nil
+	}
+	c.rec.End = c.srv.now()
+	if c.sess != nil {
+		c.sess.Close()
+	}
+	c.raw.Close()
+	c.br.Reset(nil)
+	readers.Put(c.br)
+	c.bw.Reset(nil)
+	writers.Put(c.bw)
+	c.srv.forget(c)
+	c.srv.log(slog.LevelDebug, "session closed", "id", c.rec.ID, "client", c.rec.ClientIP, "reason", c.rec.CloseReason)
+}
+
+// lookupAddr runs Options.LookupAddr in the background; ClientName waits for it.
+func (c *conn) lookupAddr() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	name, err := c.opts.LookupAddr(ctx, c.client.Addr().Unmap())
+	if err != nil {
+		name = ""
+	}
+	c.rdns <- name
+}
+
+// escapeLine renders client octets for the transcript: printable UTF-8 as is, a backslash doubled,
+// anything else as \xNN.
+func escapeLine(b []byte) string {
+	clean := utf8.Valid(b)
+	for _, x := range b {
+		if x < 0x20 && x != '\t' || x == 0x7f || x == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	var out []byte
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f:
+			out = append(out, '\\', 'x', "0123456789abcdef"[b[0]>>4], "0123456789abcdef"[b[0]&15])
+		case r == '\\':
+			out = append(out, '\\', '\\')
+		default:
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return string(out)
+}
+
+func redacted(n int) string { return "<redacted " + strconv.Itoa(n) + " octets>" }
+
+// timedConn arms a read or write deadline before every I/O on the raw connection: the per-command idle
+// timeout (Options.CommandTimeout), capped by the per-connection limit. It also turns a shutdown into
+// errShutdown for connections outside a transaction.
+type timedConn struct {
+	net.Conn
+	c *conn
+}
+
+func (t *timedConn) Read(p []byte) (int, error) {
+	if err := t.c.armRead(); err != nil {
+		return 0, err
+	}
+	return t.Conn.Read(p)
+}
+
+func (t *timedConn) Write(p []byte) (int, error) {
+	d := time.Now().Add(t.c.opts.CommandTimeout)
+	t.c.mu.Lock() // so that a forced shutdown's short deadline is not overwritten
+	if t.c.forced {
+		d = time.Now().Add(time.Second)
+	}
+	// Not capped by the connection deadline: the 421 that announces it must still go out.
+	t.Conn.SetWriteDeadline(d)
+	t.c.mu.Unlock()
+	return t.Conn.Write(p)
+}
+
+func (c *conn) armRead() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.forced || (c.srv.shuttingDown() && !c.inTx) {
+		return errShutdown
+	}
+	d := c.capDeadline(time.Now().Add(c.opts.CommandTimeout))
+	if !c.readLimit.IsZero() && c.readLimit.Before(d) {
+		d = c.readLimit
+	}
+	return c.raw.SetReadDeadline(d)
+}
+
+// capDeadline limits d to the connection deadline.
+func (c *conn) capDeadline(d time.Time) time.Time {
+	if c.deadline.Before(d) {
+		return c.deadline
+	}
+	return d
+}
+
+// flushReader sits under the bufio.Reader: whenever the engine needs more input, every reply buffered
+// so far goes out first, so the client is never left waiting for an answer the engine holds.
+type flushReader struct{ c *conn }
+
+func (f flushReader) Read(p []byte) (int, error) {
+	if err := f.c.bw.Flush(); err != nil {
+		return 0, err
+	}
+	return f.c.nc.Read(p)
+}

@@ -1,0 +1,435 @@
+package smtpd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"net"
+	"net/netip"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// dialText connects and returns a reader positioned after the greeting.
+func dialText(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "220 ") {
+		t.Fatalf("greeting %q, %v", l, err)
+	}
+	return nc, br
+}
+
+// exchange writes lines and reads one reply line per expected line.
+func exchange(t *testing.T, nc net.Conn, br *bufio.Reader, send string, want ...string) {
+	t.Helper()
+	if send != "" {
+		if _, err := nc.Write([]byte(send)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range want {
+		l, err := br.ReadString('\n')
+		l = strings.TrimSuffix(l, "\r\n")
+		if err != nil && !(w == "<closed>" && l == "") {
+			t.Fatalf("reading for %q: %q, %v", w, l, err)
+		}
+		if w == "<closed>" && err == nil {
+			t.Fatalf("got %q, want the connection closed", l)
+		}
+		if w != "<closed>" && !strings.HasPrefix(l, w) {
+			t.Fatalf("got %q, want %q...", l, w)
+		}
+	}
+}
+
+func TestNetSMTPSendMail(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, func(o *Options) { o.DisableSTARTTLS, o.TLSConfig = true, nil })
+	msg := "From: a@client.example\r\nTo: b@mx.test\r\nSubject: net/smtp\r\n\r\n.leading dot\r\nbody\r\n"
+	if err := smtp.SendMail(ts.addr, nil, "a@client.example", []string{"b@mx.test", "c@mx.test"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	ms := be.messages()
+	if len(ms) != 1 || string(ms[0].data) != msg {
+		t.Fatalf("stored %d messages", len(ms))
+	}
+	env := ms[0].env
+	// net/smtp adds SMTPUTF8 when offered, which makes the protocol UTF8SMTP (RFC 6531 §3.7.4).
+	if env.From != "a@client.example" || len(env.Rcpts) != 2 || env.Rcpts[1].Address != "c@mx.test" || env.Protocol != "UTF8SMTP" || !env.Params.SMTPUTF8 {
+		t.Errorf("envelope %+v", env)
+	}
+}
+
+// TestNetSMTPStartTLSAuth: STARTTLS with the self-signed certificate, then AUTH PLAIN, through Go's
+// client. The record has the TLS version, the identity, and no password.
+func TestNetSMTPStartTLSAuth(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, func(o *Options) { o.AuthAcceptAny = true })
+	c, err := smtp.Dial(ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	steps := []func() error{
+		func() error { return c.Hello("client.example") },
+		func() error { return c.StartTLS(ts.clientTLS()) },
+		func() error { return c.Auth(smtp.PlainAuth("", "alice", "s3cr3t-pw", "127.0.0.1")) },
+		func() error { return c.Mail("alice@client.example") },
+		func() error { return c.Rcpt("b@mx.test") },
+		func() error {
+			w, err := c.Data()
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte("Subject: tls\r\n\r\nhi\r\n")); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+		c.Quit,
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	ms := be.messages()
+	if len(ms) != 1 {
+		t.Fatalf("%d messages", len(ms))
+	}
+	rec := ms[0].rec
+	if ms[0].env.Protocol != "UTF8SMTPSA" || rec.TLS == nil || rec.TLS.Version != "TLS 1.3" || rec.Auth == nil ||
+		rec.Auth.Identity != "alice" || rec.Auth.Mechanism != "PLAIN" || !rec.Auth.TLS {
+		t.Errorf("protocol %s, TLS %+v, auth %+v", ms[0].env.Protocol, rec.TLS, rec.Auth)
+	}
+	j, _ := json.Marshal(rec)
+	if strings.Contains(string(j), "s3cr3t") || strings.Contains(string(j), "czNjcjN0") || !strings.Contains(string(j), "redacted") {
+		t.Errorf("record leaks or lacks the redaction: %s", j)
+	}
+}
+
+// TestReceivedHeader compares the Received fields with golden files: Postfix's layout, the client's
+// name from LookupAddr or "unknown", TLS details, no recipients.
+func TestReceivedHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tls    bool
+		lookup bool
+	}{{"plain", false, false}, {"tls-rdns", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newRecBackend()
+			ts := startServer(t, be, func(o *Options) {
+				o.Now = func() time.Time { return fixedNow }
+				if tc.lookup {
+					o.LookupAddr = func(ctx context.Context, ip netip.Addr) (string, error) { return "client.example", nil }
+				}
+			})
+			var hdr string
+			be.onCommit = func(c *Conn, env *Envelope) { hdr = c.ReceivedHeader(env, env.Start) }
+			c, err := smtp.Dial(ts.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.Hello("helo.client.example"); err != nil {
+				t.Fatal(err)
+			}
+			if tc.tls {
+				cfg := ts.clientTLS()
+				cfg.MaxVersion = tls.VersionTLS12 // TLS 1.2 lets the test pin the cipher suite
+				cfg.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}
+				if err := c.StartTLS(cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Raw MAIL: net/smtp would add SMTPUTF8, and the golden files show plain ESMTP(S).
+			for _, cmd := range []string{"MAIL FROM:<a@client.example>", "RCPT TO:<secret-bcc@mx.test>"} {
+				id, err := c.Text.Cmd("%s", cmd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Text.StartResponse(id)
+				_, _, err = c.Text.ReadResponse(250)
+				c.Text.EndResponse(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			w, err := c.Data()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte("x\r\n"))
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			hdr = qidPattern.ReplaceAllString(hdr, "QUEUEID")
+			golden := "testdata/received-" + tc.name + ".golden"
+			if *update {
+				os.WriteFile(golden, []byte(hdr), 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hdr != string(want) {
+				t.Errorf("Received:\n%s\nwant:\n%s", hdr, want)
+			}
+			if strings.Contains(hdr, "secret-bcc") {
+				t.Error("recipient leaked into Received")
+			}
+		})
+	}
+}
+
+// TestMaxConns: the connection over the limit gets 421 at once (RFC 5321 §3.8) and is closed.
+func TestMaxConns(t *testing.T) {
+	ts := startServer(t, newRecBackend(), func(o *Options) { o.MaxConns = 1 })
+	dialText(t, ts.addr)
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	exchange(t, nc, bufio.NewReader(nc), "", "421 4.7.0 mx.test Error: too many connections", "<closed>")
+}
+
+// TestTimeouts: an idle client gets 421 4.4.2 after CommandTimeout; a session longer than ConnTimeout
+// is ended the same way, whatever the idle timeout.
+func TestTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mod    func(*Options)
+		reason string
+	}{
+		{"command", func(o *Options) { o.CommandTimeout = 100 * time.Millisecond }, "command timeout"},
+		{"connection", func(o *Options) { o.ConnTimeout = 300 * time.Millisecond }, "connection time limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newRecBackend()
+			ts := startServer(t, be, tc.mod)
+			nc, br := dialText(t, ts.addr)
+			exchange(t, nc, br, "EHLO client.example\r\n", "250-mx.test")
+			for l, _ := br.ReadString('\n'); strings.HasPrefix(l, "250-"); l, _ = br.ReadString('\n') {
+			}
+			exchange(t, nc, br, "", "421 4.4.2 mx.test Error: timeout exceeded", "<closed>")
+			if rec := be.nextSession(t); rec.CloseReason != tc.reason || rec.Anomalies[len(rec.Anomalies)-1].Code != AnomalyTimeout {
+				t.Errorf("close reason %q, anomalies %+v", rec.CloseReason, rec.Anomalies)
+			}
+		})
+	}
+}
+
+// TestShutdownGraceful: an idle session gets 421 at once; a transaction in progress finishes with 250
+// and gets 421 at its next command; Shutdown then returns nil and Serve ErrServerClosed.
+func TestShutdownGraceful(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, nil)
+	idle, idleBr := dialText(t, ts.addr)
+	exchange(t, idle, idleBr, "HELO client.example\r\n", "250 mx.test")
+	busy, busyBr := dialText(t, ts.addr)
+	exchange(t, busy, busyBr, "HELO client.example\r\nMAIL FROM:<a@client.example>\r\n", "250 mx.test", "250 2.1.0")
+
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- ts.srv.Shutdown(ctx)
+	}()
+	exchange(t, idle, idleBr, "", "421 4.3.2 mx.test Service shutting down", "<closed>")
+	exchange(t, busy, busyBr, "RCPT TO:<b@mx.test>\r\nDATA\r\n", "250 2.1.5", "354")
+	exchange(t, busy, busyBr, "late but whole\r\n.\r\nNOOP\r\n", "250 2.0.0 Ok: queued as", "421 4.3.2", "<closed>")
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if ms := be.messages(); len(ms) != 1 || string(ms[0].data) != "late but whole\r\n" {
+		t.Errorf("messages %d", len(ms))
+	}
+	if err := <-ts.done; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	ts.done <- ErrServerClosed // for the cleanup's check
+}
+
+// TestShutdownDeadline: a transaction that does not finish within the grace period is cut with 421.
+func TestShutdownDeadline(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, nil)
+	nc, br := dialText(t, ts.addr)
+	exchange(t, nc, br, "HELO client.example\r\nMAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\npartial\r\n", "250", "250", "250", "354")
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: %v, want DeadlineExceeded", err)
+	}
+	exchange(t, nc, br, "", "421 4.3.2", "<closed>")
+	if len(be.messages()) != 0 || be.aborted != 1 {
+		t.Errorf("messages %d aborted %d, want 0 and 1", len(be.messages()), be.aborted)
+	}
+}
+
+func TestListenAddrInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv, err := NewServer(Options{Addr: l.Addr().String(), DisableSTARTTLS: true}, newRecBackend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ListenAndServe(); !errors.Is(err, ErrAddrInUse) {
+		t.Fatalf("ListenAndServe: %v, want ErrAddrInUse", err)
+	}
+}
+
+func TestBadCertificateFiles(t *testing.T) {
+	_, err := NewServer(Options{TLSCertFile: "testdata/none.pem", TLSKeyFile: "testdata/none.key"}, newRecBackend())
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("NewServer: %v, want a wrapped ErrNotExist", err)
+	}
+}
+
+// TestPregreetWithoutDelay: with GreetDelay 0, octets already waiting in the socket when the greeting is
+// due are still seen. The backend holds the session until the client has written.
+func TestPregreetWithoutDelay(t *testing.T) {
+	be := newRecBackend()
+	be.gate = make(chan struct{})
+	ts := startServer(t, be, nil)
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	nc.Write([]byte("EHLO early.example\r\n"))
+	close(be.gate)
+	exchange(t, nc, br, "", "220 mx.test", "250-mx.test")
+	nc.Close()
+	rec := be.nextSession(t)
+	if len(rec.Anomalies) == 0 || rec.Anomalies[0].Code != AnomalyPregreet || !strings.Contains(rec.Anomalies[0].Detail, "EHLO early") {
+		t.Errorf("anomalies %+v", rec.Anomalies)
+	}
+}
+
+func TestBackendRefusesSession(t *testing.T) {
+	be := newRecBackend()
+	be.refuseSession = NewError(CodeTransactionFail, "5.7.1", "go away")
+	ts := startServer(t, be, nil)
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	exchange(t, nc, bufio.NewReader(nc), "", "554 5.7.1 go away", "<closed>")
+}
+
+// TestRecordOffsets checks where anomalies and the message are placed on the client's stream.
+func TestRecordOffsets(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, nil)
+	nc, br := dialText(t, ts.addr)
+	head := "EHLO client.example\r\nNOOP\n" // the bare LF is octet 25
+	exchange(t, nc, br, head[:21], "250-mx.test")
+	for l, _ := br.ReadString('\n'); strings.HasPrefix(l, "250-"); l, _ = br.ReadString('\n') {
+	}
+	exchange(t, nc, br, head[21:], "250 2.0.0")
+	tx := "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n"
+	exchange(t, nc, br, tx, "250", "250", "354")
+	body := "ab\ncd\r\n" // bare LF at message offset 2, line 1
+	exchange(t, nc, br, body+".\r\nQUIT\r\n", "250 2.0.0 Ok: queued", "221")
+	rec := be.nextSession(t)
+	want := []Anomaly{
+		{Code: AnomalyCmdBareLF, Where: InSession, Offset: 25, Line: 2},
+		{Code: AnomalyDataBareLF, Where: InMessage, Offset: 2, Line: 1},
+	}
+	if len(rec.Anomalies) != len(want) {
+		t.Fatalf("anomalies %+v", rec.Anomalies)
+	}
+	for i, w := range want {
+		a := rec.Anomalies[i]
+		if a.Code != w.Code || a.Where != w.Where || a.Offset != w.Offset || a.Line != w.Line {
+			t.Errorf("anomaly %d: %+v, want %+v", i, a, w)
+		}
+	}
+	env := be.messages()[0].env
+	start := int64(len(head) + len(tx))
+	if env.DataStart != start || env.DataEnd != start+int64(len(body))+3 || env.Size != int64(len(body)) {
+		t.Errorf("data at %d-%d size %d, want %d-%d size %d", env.DataStart, env.DataEnd, env.Size, start, start+int64(len(body))+3, len(body))
+	}
+}
+
+// TestTLSSources: STARTTLS with a certificate from PEM files, and with the self-signed one made at start
+// when nothing is configured; both verified by net/smtp against the certificate they serve.
+func TestTLSSources(t *testing.T) {
+	cert, err := SelfSignedCertificate("mx.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
+
+	for _, tc := range []struct {
+		name string
+		mod  func(*Options)
+	}{
+		{"files", func(o *Options) { o.TLSConfig, o.TLSCertFile, o.TLSKeyFile = nil, certFile, keyFile }},
+		{"self-signed", func(o *Options) { o.TLSConfig = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newRecBackend()
+			ts := startServer(t, be, tc.mod)
+			served := ts.srv.tlsConfig.Certificates[0]
+			leaf, err := x509.ParseCertificate(served.Certificate[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := x509.NewCertPool()
+			pool.AddCert(leaf)
+			c, err := smtp.Dial(ts.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "mx.test"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			if tc.name == "files" && !leaf.Equal(cert.Leaf) {
+				t.Error("served a certificate other than the one in the files")
+			}
+			if rec := be.nextSession(t); rec.TLS == nil || rec.TLS.ServerName != "mx.test" {
+				t.Errorf("TLS record %+v", rec.TLS)
+			}
+		})
+	}
+}

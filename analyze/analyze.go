@@ -38,6 +38,19 @@ type Input struct {
 	// itself; nil means read it from trace fields.
 	Envelope *Envelope
 	Session  any // recorded in the report as-is
+	// Anomalies are what the SMTP session itself showed (pre-greeting
+	// talk, bare line ends, an impersonating HELO...), when captured live.
+	Anomalies []SessionAnomaly
+}
+
+// SessionAnomaly is one protocol-level observation from the SMTP session
+// that delivered the message. Codes are the receiver's stable anomaly codes.
+type SessionAnomaly struct {
+	Code   string
+	Detail string
+	Where  string // "session" (the client's byte stream) or "message"
+	Offset int64
+	Line   int64
 }
 
 // Analyzer runs the analysis. It is safe for concurrent use.
@@ -86,7 +99,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
 		rep.Body = summarizeBody(in.Raw)
 	}
 	captured := in.Envelope != nil || in.Session != nil
-	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured}
+	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies}
 	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
 	rep.Findings = runRules(c)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)

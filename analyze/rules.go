@@ -27,6 +27,8 @@ type Context struct {
 	Trust *Trust
 	// Captured is set when mailtrace received the message itself.
 	Captured bool
+	// Anomalies are the SMTP session's own evidence, when captured live.
+	Anomalies []SessionAnomaly
 
 	memo map[string]any // values several rules share, computed once (see remember)
 

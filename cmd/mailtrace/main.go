@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			receivedCommand(s),
 			routeCommand(s),
 			rulesCommand(s),
+			serveCommand(s),
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %v", errUsage, err)

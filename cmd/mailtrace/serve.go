@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/report"
+	"github.com/mailtrace/mailtrace/smtpd"
+	"github.com/mailtrace/mailtrace/smtpd/capture"
+)
+
+// serveOptions are the flags of `mailtrace serve`.
+type serveOptions struct {
+	smtp      smtpd.Options
+	maildir   string
+	exitAfter uint64
+	report    string
+	grace     time.Duration
+}
+
+func serveCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run an SMTP sink: store every message in a Maildir and analyse it as it arrives",
+		Description: "Answers every RFC 5321 command, stores each accepted message byte for byte (fsynced before\n" +
+			"the 250) with its session record, then analyses it with the session's true envelope: one line per\n" +
+			"message on stdout, and with --report FILE one JSON object per message. SIGINT/SIGTERM stop gracefully.",
+		Flags: append(append([]cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:2525", Usage: "`ADDR:PORT` to listen on (port 25 needs root)"},
+			&cli.StringFlag{Name: "hostname", Usage: "`NAME` in the greeting and Received line (default: the machine's name)"},
+			&cli.StringFlag{Name: "maildir", Value: "./mailtrace-mail", Usage: "Maildir `DIR` that stores the messages"},
+			&cli.Int64Flag{Name: "max-size", Value: 25 << 20, Usage: "largest message in `BYTES` (552 beyond it, also early on SIZE=)"},
+			&cli.IntFlag{Name: "max-conns", Value: 100, Usage: "concurrent sessions; more get 421"},
+			&cli.IntFlag{Name: "max-recipients", Value: 1000, Usage: "recipients per message, then 452"},
+			&cli.DurationFlag{Name: "command-timeout", Value: 5 * time.Minute, Usage: "longest wait for one command"},
+			&cli.DurationFlag{Name: "conn-timeout", Value: 30 * time.Minute, Usage: "longest session"},
+			&cli.DurationFlag{Name: "greet-delay", Usage: "wait this long before the greeting, watching for clients that talk first"},
+			&cli.BoolFlag{Name: "tls", Usage: "offer STARTTLS with a self-signed certificate made at start"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate `FILE` for STARTTLS"},
+			&cli.StringFlag{Name: "tls-key", Usage: "PEM key `FILE` for STARTTLS"},
+			&cli.BoolFlag{Name: "auth-accept-any", Usage: "offer AUTH PLAIN/LOGIN and accept any credentials (recorded, never checked)"},
+			&cli.BoolFlag{Name: "reject-bare-line-ends", Usage: "refuse (554) messages with bare CR or LF instead of keeping them whole"},
+			&cli.Uint64Flag{Name: "exit-after", Usage: "stop after `N` messages were stored and analysed (for CI)"},
+			&cli.StringFlag{Name: "report", Usage: "append one JSON object per message to `FILE`"},
+			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on stop, how long transactions in progress may take"},
+			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body"},
+		}, dnsFlags()...), ruleFlags()...),
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			opts, err := serveOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			return runServe(c, opts, s)
+		},
+	}
+}
+
+func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
+	if c.NArg() > 0 {
+		return serveOptions{}, usageErrorf("serve takes no arguments")
+	}
+	cert, key := c.String("tls-cert"), c.String("tls-key")
+	if (cert == "") != (key == "") {
+		return serveOptions{}, usageErrorf("--tls-cert and --tls-key go together")
+	}
+	o := serveOptions{
+		smtp: smtpd.Options{
+			Hostname: c.String("hostname"), Addr: c.String("listen"),
+			MaxMessageSize: c.Int64("max-size"), MaxConns: c.Int("max-conns"), MaxRecipients: c.Int("max-recipients"),
+			CommandTimeout: c.Duration("command-timeout"), ConnTimeout: c.Duration("conn-timeout"),
+			GreetDelay: c.Duration("greet-delay"), TLSCertFile: cert, TLSKeyFile: key,
+			DisableSTARTTLS: cert == "" && !c.Bool("tls"), AuthAcceptAny: c.Bool("auth-accept-any"),
+			RejectBareLineEnds: c.Bool("reject-bare-line-ends"),
+		},
+		maildir: c.String("maildir"), exitAfter: c.Uint64("exit-after"), report: c.String("report"), grace: c.Duration("grace"),
+	}
+	if o.smtp.MaxMessageSize <= 0 || o.smtp.MaxConns <= 0 || o.smtp.MaxRecipients <= 0 {
+		return o, usageErrorf("--max-size, --max-conns and --max-recipients must be positive")
+	}
+	return o, nil
+}
+
+// runServe runs the sink until a signal, --exit-after or a fatal error.
+// Deliveries reach the analysis through a queue after their 250: nothing
+// slow happens before the reply to the client.
+func runServe(c *cli.Context, o serveOptions, s streams) error {
+	a, err := serveAnalyzer(c)
+	if err != nil {
+		return err
+	}
+	reportFile, err := openReport(o.report)
+	if err != nil {
+		return err
+	}
+	defer reportFile.Close()
+	deliveries := make(chan capture.Delivery, 1024)
+	md, err := capture.New(capture.Options{Dir: o.maildir, OnDelivery: func(d capture.Delivery) { deliveries <- d }})
+	if err != nil {
+		return fmt.Errorf("maildir: %w", err)
+	}
+	srv, err := smtpd.NewServer(o.smtp, md)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	l, err := srv.Listen()
+	if err != nil {
+		return fmt.Errorf("serve: %w", err) // smtpd.ErrAddrInUse names the port
+	}
+	fmt.Fprintf(s.err, "mailtrace: listening on %s, storing in %s\n", l.Addr(), o.maildir)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+
+	an := &serveAnalysis{a: a, out: s.out, report: reportFile}
+	stopErr := an.loop(c.Context, deliveries, served, o.exitAfter)
+	shutdown(srv, md, o.grace)
+	close(deliveries)
+	for d := range deliveries { // stored and acknowledged before the stop: analyse them too
+		an.analyse(context.Background(), d)
+	}
+	return errors.Join(stopErr, an.err)
+}
+
+// serveAnalyzer builds the analysis shared by every message: one resolver
+// and its cache for the whole run.
+func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, error) {
+	resolver, mode, err := resolverFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := ruleOptionsFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	return analyze.New(analyze.Options{HeaderOnly: c.Bool("header-only"), Resolver: resolver, DNSMode: mode,
+		Trusted: rules.trusted, ClockSkew: rules.clockSkew, Now: rules.now}), nil
+}
+
+func openReport(path string) (io.WriteCloser, error) {
+	if path == "" {
+		return nopCloser{io.Discard}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return f, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// shutdown stops accepting, lets transactions finish within grace, answers
+// 421 to the rest, then flushes the Maildir's last callbacks.
+func shutdown(srv *smtpd.Server, md *capture.Maildir, grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	_ = srv.Shutdown(ctx) // past the grace period the rest got 421: not an error of the run
+	_ = md.Close()
+}
+
+// serveAnalysis analyses stored messages one at a time, in delivery order.
+type serveAnalysis struct {
+	a      *analyze.Analyzer
+	out    io.Writer
+	report io.Writer
+	count  uint64
+	err    error // the first error writing output
+}
+
+// loop analyses deliveries until the context ends (a signal), the server
+// fails, or exitAfter messages were analysed.
+func (an *serveAnalysis) loop(ctx context.Context, deliveries <-chan capture.Delivery, served <-chan error, exitAfter uint64) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil // SIGINT/SIGTERM: a graceful stop, exit 0
+		case err := <-served:
+			if errors.Is(err, smtpd.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("serve: %w", err)
+		case d := <-deliveries:
+			an.analyse(ctx, d)
+			if exitAfter > 0 && an.count >= exitAfter {
+				return nil
+			}
+		}
+	}
+}
+
+func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {
+	an.count++
+	raw, err := os.ReadFile(d.Path)
+	var m *analyze.MessageReport
+	if err != nil {
+		m = analyze.ErrorReport(d.Path, 0, fmt.Errorf("read stored message: %w", err))
+	} else {
+		m = an.a.Analyze(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
+			Session: sessionOf(d), Anomalies: anomaliesOf(d)})
+	}
+	_, err = fmt.Fprintln(an.out, deliveryLine(d, m))
+	an.note(err)
+	an.note(report.JSONLine(an.report, m))
+}
+
+// note keeps the first output error: the run goes on (messages are safe
+// in the Maildir) and ends with it.
+func (an *serveAnalysis) note(err error) {
+	if an.err == nil && err != nil {
+		an.err = err
+	}
+}
+
+// trueEnvelope is the envelope the SMTP session carried: the one piece of
+// evidence no header can fake.
+func trueEnvelope(d capture.Delivery) *analyze.Envelope {
+	env := &analyze.Envelope{Source: "smtp", RcptTo: []string{}}
+	if d.Envelope == nil {
+		return env
+	}
+	env.MailFrom = d.Envelope.From
+	for _, r := range d.Envelope.Rcpts {
+		env.RcptTo = append(env.RcptTo, r.Address)
+	}
+	return env
+}
+
+// serveSession is the `session` object of a captured message's report.
+type serveSession struct {
+	ClientIP    string                 `json:"client_ip"`
+	ClientPort  int                    `json:"client_port"`
+	HELO        string                 `json:"helo"`
+	TLS         *smtpd.TLSInfo         `json:"tls,omitempty"`
+	Auth        *smtpd.AuthInfo        `json:"auth,omitempty"`
+	Envelope    *smtpd.Envelope        `json:"envelope"`
+	QueueID     string                 `json:"queue_id"`
+	Maildir     string                 `json:"maildir_path"`
+	Record      string                 `json:"session_record,omitempty"`
+	Anomalies   []smtpd.Anomaly        `json:"anomalies"`
+	HeaderBytes int64                  `json:"header_bytes"` // octets mailtrace prepended (Return-Path, Received, ...)
+	Transcript  []smtpd.TranscriptLine `json:"-"`            // in the session record file
+}
+
+func sessionOf(d capture.Delivery) *serveSession {
+	r := d.Session
+	return &serveSession{ClientIP: r.ClientIP, ClientPort: r.ClientPort, HELO: r.Helo, TLS: r.TLS, Auth: r.Auth,
+		Envelope: d.Envelope, QueueID: d.QueueID, Maildir: d.Path, Record: d.SessionPath,
+		Anomalies: anomaliesFor(d), HeaderBytes: d.HeaderSize}
+}
+
+// anomaliesFor keeps the session's anomalies and this message's own, not
+// those of other messages of the same session.
+func anomaliesFor(d capture.Delivery) []smtpd.Anomaly {
+	out := []smtpd.Anomaly{}
+	for _, a := range d.Session.Anomalies {
+		if a.Where == smtpd.InSession || a.QueueID == d.QueueID {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func anomaliesOf(d capture.Delivery) []analyze.SessionAnomaly {
+	var out []analyze.SessionAnomaly
+	for _, a := range anomaliesFor(d) {
+		out = append(out, analyze.SessionAnomaly{Code: a.Code, Detail: a.Detail, Where: a.Where, Offset: a.Offset, Line: a.Line})
+	}
+	return out
+}
+
+// deliveryLine is the one line per message on stdout: queue id, envelope,
+// verdict and the weightiest finding.
+func deliveryLine(d capture.Delivery, m *analyze.MessageReport) string {
+	env := trueEnvelope(d)
+	line := fmt.Sprintf("%s from=<%s> to=<%s> verdict=%s score=%d", d.QueueID, env.MailFrom,
+		strings.Join(env.RcptTo, ">,<"), m.Verdict, m.Score)
+	if f := topFinding(m.Findings); f != nil {
+		line += fmt.Sprintf(" top=%s(%s): %s", f.Rule, f.Severity, f.Message)
+	}
+	if m.Error != "" {
+		line += " error: " + m.Error
+	}
+	return report.Safe(line)
+}
+
+func topFinding(fs []analyze.Finding) *analyze.Finding {
+	var top *analyze.Finding
+	for i := range fs {
+		if top == nil || analyze.SeverityWeight(fs[i].Severity) > analyze.SeverityWeight(top.Severity) {
+			top = &fs[i]
+		}
+	}
+	return top
+}

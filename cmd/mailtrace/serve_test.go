@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `mailtrace serve` on 127.0.0.1:0 and returns the address
+// it listens on and a channel with its exit status.
+func startServe(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) (string, <-chan int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, append([]string{"mailtrace", "serve", "--listen", "127.0.0.1:0", "--offline"}, args...), strings.NewReader(""), stdout, pw)
+		pw.Close()
+		done <- code
+	}()
+	re := regexp.MustCompile(`listening on (\S+),`)
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, pr) // keep draining stderr
+			return m[1], done
+		}
+	}
+	t.Fatalf("serve exited before listening (status %d)", <-done)
+	return "", nil
+}
+
+func TestServeCapturesAndAnalyses(t *testing.T) {
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	var stdout syncBuffer
+	addr, done := startServe(t, context.Background(), &stdout, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "2", "--report", reportPath, "--hostname", "sink.test")
+	msg := "From: Boss <ceo@bank.example>\r\nTo: alice@corp.example\r\nSubject: urgent\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@bank.example>\r\n\r\npay now\r\n"
+	for range 2 {
+		if err := smtp.SendMail(addr, nil, "bounce@other.example", []string{"alice@corp.example", "hidden@corp.example"}, []byte(msg)); err != nil {
+			t.Fatalf("SendMail: %v", err)
+		}
+	}
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("serve exit %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after --exit-after 2")
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "from=<bounce@other.example> to=<alice@corp.example>,<hidden@corp.example>") {
+		t.Fatalf("stdout lines: %q", lines)
+	}
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		File     string
+		Envelope struct {
+			MailFrom string   `json:"mail_from"`
+			RcptTo   []string `json:"rcpt_to"`
+			Source   string
+		}
+		Hops    []struct{ Trusted bool }
+		Session struct {
+			ClientIP string `json:"client_ip"`
+			HELO     string `json:"helo"`
+			QueueID  string `json:"queue_id"`
+		}
+	}
+	first, _, _ := strings.Cut(string(raw), "\n")
+	if err := json.Unmarshal([]byte(first), &rep); err != nil {
+		t.Fatalf("report line: %v", err)
+	}
+	if rep.Envelope.Source != "smtp" || rep.Envelope.MailFrom != "bounce@other.example" || len(rep.Envelope.RcptTo) != 2 {
+		t.Errorf("envelope = %+v", rep.Envelope)
+	}
+	if rep.Session.ClientIP != "127.0.0.1" || rep.Session.QueueID == "" {
+		t.Errorf("session = %+v", rep.Session)
+	}
+	if len(rep.Hops) != 1 || !rep.Hops[0].Trusted {
+		t.Errorf("the sink's own hop must be the trusted ground truth: %+v", rep.Hops)
+	}
+	stored, err := os.ReadFile(rep.File)
+	if err != nil || !bytes.HasSuffix(stored, []byte(msg)) {
+		t.Errorf("stored message does not end with the bytes sent (%v)", err)
+	}
+	if bytes.Contains(stored[:bytes.Index(stored, []byte("From: Boss"))], []byte("for <")) {
+		t.Error("recipients leaked into the Received line")
+	}
+}
+
+func TestServeStopsOnSignalAndReportsPortInUse(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, done := startServe(t, ctx, io.Discard, "--maildir", filepath.Join(t.TempDir(), "md"))
+	// A second sink on the same port fails with a runtime error.
+	code, _, stderr := runCLI(t, "", "serve", "--listen", addr, "--offline", "--maildir", filepath.Join(t.TempDir(), "md2"))
+	if code != exitRuntime || !strings.Contains(stderr, "in use") {
+		t.Errorf("second listener: exit %d, stderr %q", code, stderr)
+	}
+	cancel() // what SIGINT/SIGTERM do through signal.NotifyContext
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d after the signal", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -24,34 +24,48 @@ func AuthTextOf(w io.Writer, m *analyze.MessageReport) error {
 // Every value from the message or DNS goes through Safe.
 func AuthText(w io.Writer, a *auth.Result) error {
 	p := &printer{w: w}
-	if a.Checked {
-		p.linef("\nAuthentication (checked %s against DNS as it is now, not as at delivery):\n", a.CheckedAt.Format("2006-01-02 15:04 MST"))
-	} else {
-		p.linef("\nAuthentication: not checked (DNS is offline)\n")
-	}
-	if len(a.DKIM) == 0 {
-		p.authLine("DKIM", "none", "no DKIM-Signature")
-	}
-	for _, d := range a.DKIM {
-		p.authLine("DKIM", string(d.Result), dkimText(d))
-	}
-	if s := a.SPF; s != nil {
-		p.authLine("SPF", string(s.Result), spfText(s))
-	}
-	if d := a.DMARC; d != nil {
-		p.authLine("DMARC", string(d.Result), dmarcText(d))
-	}
-	if r := a.ARC; r != nil && r.Instances > 0 {
-		p.authLine("ARC", string(r.Result), arcText(r))
-	}
-	for _, m := range a.Compared {
-		p.authLine("CLAIM", "differs", m.Reason)
+	p.linef("\n%s:\n", authHeading(a))
+	for _, r := range authRows(a) {
+		p.linef("  %-6s %-11s %s\n", r.Method, Safe(r.Result), Safe(truncate(r.Text, 200)))
 	}
 	return p.err
 }
 
-func (p *printer) authLine(method, result, text string) {
-	p.linef("  %-6s %-11s %s\n", method, Safe(result), Safe(truncate(text, 200)))
+// authHeading says whether and when the results were computed.
+func authHeading(a *auth.Result) string {
+	if a.Checked {
+		return fmt.Sprintf("Authentication (checked %s against DNS as it is now, not as at delivery)", a.CheckedAt.Format("2006-01-02 15:04 MST"))
+	}
+	return "Authentication: not checked (DNS is offline)"
+}
+
+// authRow is one line of the authentication block, shared by the text and
+// HTML renderers. Values are raw: each renderer escapes them.
+type authRow struct {
+	Method, Result, Text string
+}
+
+func authRows(a *auth.Result) []authRow {
+	var rows []authRow
+	if len(a.DKIM) == 0 {
+		rows = append(rows, authRow{"DKIM", "none", "no DKIM-Signature"})
+	}
+	for _, d := range a.DKIM {
+		rows = append(rows, authRow{"DKIM", string(d.Result), dkimText(d)})
+	}
+	if s := a.SPF; s != nil {
+		rows = append(rows, authRow{"SPF", string(s.Result), spfText(s)})
+	}
+	if d := a.DMARC; d != nil {
+		rows = append(rows, authRow{"DMARC", string(d.Result), dmarcText(d)})
+	}
+	if r := a.ARC; r != nil && r.Instances > 0 {
+		rows = append(rows, authRow{"ARC", string(r.Result), arcText(r)})
+	}
+	for _, m := range a.Compared {
+		rows = append(rows, authRow{"CLAIM", "differs", m.Reason})
+	}
+	return rows
 }
 
 func dkimText(d auth.DKIM) string {

@@ -1,9 +1,6 @@
 package report
 
 import (
-	"encoding/json"
-	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -83,79 +80,3 @@ type keyValue struct {
 	Key, Value string
 }
 
-// maxFlatten bounds the entries flatten returns.
-const maxFlatten = 200
-
-// flatten turns any JSON-marshalable value (the Auth result, whose type
-// this package does not know) into sorted dotted keys and leaf values, so
-// renderers can show it without depending on its package. Values are not
-// escaped yet.
-func flatten(v any) []keyValue {
-	if v == nil {
-		return nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return []keyValue{{Key: "error", Value: err.Error()}}
-	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return []keyValue{{Key: "error", Value: err.Error()}}
-	}
-	var out []keyValue
-	flattenInto(&out, "", tree)
-	return out
-}
-
-func flattenInto(out *[]keyValue, prefix string, v any) {
-	if len(*out) >= maxFlatten {
-		return
-	}
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "." + k
-	}
-	switch t := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			flattenInto(out, join(k), t[k])
-		}
-	case []any:
-		for i, e := range t {
-			flattenInto(out, fmt.Sprintf("%s[%d]", prefix, i), e)
-		}
-	case nil:
-		// absent values say nothing
-	default:
-		if prefix == "" {
-			prefix = "value"
-		}
-		*out = append(*out, keyValue{Key: prefix, Value: fmt.Sprint(t)})
-	}
-}
-
-// authResults keeps the verdict lines of a flattened auth result: every
-// "result" (spf.result, dkim[0].result, ...) and a top-level note. That is
-// the summary a CI page has room for; HTML shows every key.
-func authResults(kv []keyValue) []keyValue {
-	var out []keyValue
-	for _, e := range kv {
-		if isAuthResult(e.Key) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func isAuthResult(key string) bool {
-	return key == "result" || strings.HasSuffix(key, ".result") || key == "note"
-}

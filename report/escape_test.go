@@ -69,31 +69,6 @@ func TestFileURI(t *testing.T) {
 	}
 }
 
-func TestFlatten(t *testing.T) {
-	type spf struct {
-		Result string `json:"result"`
-		Domain string `json:"domain,omitempty"`
-	}
-	v := struct {
-		SPF  *spf  `json:"spf"`
-		DKIM []spf `json:"dkim"`
-		None *spf  `json:"none"`
-	}{SPF: &spf{Result: "pass", Domain: "example.org"}, DKIM: []spf{{Result: "fail"}}}
-	var got []string
-	for _, kv := range flatten(v) {
-		got = append(got, kv.Key+"="+kv.Value)
-	}
-	if want := "dkim[0].result=fail spf.domain=example.org spf.result=pass"; strings.Join(got, " ") != want {
-		t.Errorf("flatten = %q, want %q", strings.Join(got, " "), want)
-	}
-	if flatten(nil) != nil {
-		t.Errorf("flatten(nil) is not empty")
-	}
-	if kv := flatten(make(chan int)); len(kv) != 1 || kv[0].Key != "error" {
-		t.Errorf("unmarshalable value: %v", kv)
-	}
-}
-
 // SARIF results sit at the file and header line a finding points at: its
 // own line, else its first hop's; messages in an mbox get no region (their
 // lines count from the message, not the file).

@@ -3,6 +3,7 @@ package report
 import (
 	"embed"
 	"fmt"
+	"github.com/mailtrace/mailtrace/auth"
 	"html/template"
 	"io"
 	"math"
@@ -107,15 +108,16 @@ type htmlMessage struct {
 	Findings    []htmlFinding
 	Hops        []htmlHop
 	Scale       string // what a full-width delay bar stands for
+	AuthNote    string
 	Auth        []htmlAuth
 	DNS         string
 	Raw         []htmlLine
 }
 
-// htmlAuth is one line of the authentication block; Result lines stand out.
+// htmlAuth is one line of the authentication block.
 type htmlAuth struct {
-	Key, Value string
-	Result     bool
+	Method, Result, Text string
+	Class                string // pass, fail or other, for colour
 }
 
 type htmlFinding struct {
@@ -168,8 +170,11 @@ func newHTMLMessage(n int, m *analyze.MessageReport) htmlMessage {
 	}
 	v.Findings = htmlFindings(v.ID, m)
 	v.Hops, v.Scale = htmlHops(v.ID, m, v.Findings)
-	for _, kv := range flatten(m.Auth) {
-		v.Auth = append(v.Auth, htmlAuth{Key: Safe(kv.Key), Value: Safe(truncate(kv.Value, 500)), Result: isAuthResult(kv.Key)})
+	if a, ok := m.Auth.(*auth.Result); ok && a != nil {
+		v.AuthNote = authHeading(a)
+		for _, r := range authRows(a) {
+			v.Auth = append(v.Auth, htmlAuth{Method: r.Method, Result: Safe(r.Result), Text: Safe(truncate(r.Text, 500)), Class: authClass(r.Result)})
+		}
 	}
 	v.DNS = dnsText(m.DNS)
 	v.Raw = htmlRawHeader(v.ID, m)
@@ -351,4 +356,15 @@ func cssWord(s string) string {
 		}
 		return -1
 	}, strings.ToLower(s))
+}
+
+// authClass colours a result: pass green, fail-like red, the rest plain.
+func authClass(result string) string {
+	switch result {
+	case "pass":
+		return "pass"
+	case "fail", "softfail", "permerror", "differs":
+		return "fail"
+	}
+	return "other"
 }

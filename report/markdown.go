@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/mailtrace/mailtrace/auth"
 	"io"
 	"strings"
 
@@ -53,12 +54,13 @@ func (mw *markdownWriter) section(n int, m *analyze.MessageReport) {
 	fmt.Fprintf(b, "**Verdict:** %s (score %d)  \n", mdText(string(m.Verdict)), m.Score)
 	fmt.Fprintf(b, "**From:** %s  \n**Subject:** %s  \n", mdText(addresses(m.Header.From)), mdText(m.Header.Subject))
 	fmt.Fprintf(b, "**Envelope:** MAIL FROM %s (%s)\n", mdText("<"+m.Envelope.MailFrom+">"), mdText(m.Envelope.Source))
-	if kv := authResults(flatten(m.Auth)); len(kv) > 0 {
-		parts := make([]string, len(kv))
-		for i, e := range kv {
-			parts[i] = mdText(e.Key) + "\\=" + mdText(truncate(e.Value, 80))
+	if a, ok := m.Auth.(*auth.Result); ok && a != nil {
+		rows := authRows(a)
+		parts := make([]string, len(rows))
+		for i, r := range rows {
+			parts[i] = mdText(r.Method) + " " + mdText(r.Result)
 		}
-		fmt.Fprintf(b, "\n**Authentication:** %s\n", strings.Join(parts, " · "))
+		fmt.Fprintf(b, "\n**Authentication:** %s (%s)\n", strings.Join(parts, " · "), mdText(authHeading(a)))
 	}
 	mdFindings(b, m)
 	mdHops(b, m)

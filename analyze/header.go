@@ -18,8 +18,38 @@ var wordDecoder = &mime.WordDecoder{
 		if err != nil {
 			return nil, fmt.Errorf("charset %q: %w", label, err)
 		}
-		return r, nil
+		return smallCopyReader{r}, nil
 	},
+}
+
+// smallCopyReader lets the io.Copy that package mime converts each
+// encoded word with copy through a small buffer: without a WriteTo
+// method, io.Copy allocates 32 KB for every word in a legacy charset.
+type smallCopyReader struct{ io.Reader }
+
+// WriteTo copies as io.Copy would, through a 512-byte buffer.
+func (r smallCopyReader) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, 512)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			m, werr := w.Write(buf[:k])
+			n += int64(m)
+			if werr != nil {
+				return n, werr
+			}
+			if m != k {
+				return n, io.ErrShortWrite
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // decodeWords decodes encoded-words, keeping the raw text when they are broken.
@@ -34,27 +64,39 @@ func decodeWords(s string) string {
 	return d
 }
 
-// summarize builds the header summary from the split message.
+// summaryFields are the fields the summary shows, each from its first
+// occurrence.
+var summaryFields = [...]string{"From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "Return-Path", "Sender"}
+
+// summarize builds the header summary from the split message. Every field
+// is unfolded once, and the summary's fields are picked in the same pass.
 func summarize(m *Message) HeaderSummary {
-	h := HeaderSummary{
-		From:       addressList(m.Get("From")),
-		ReplyTo:    addressList(m.Get("Reply-To")),
-		To:         addressList(m.Get("To")),
-		Cc:         addressList(m.Get("Cc")),
-		Subject:    decodeWords(m.Get("Subject")),
-		DateText:   m.Get("Date"),
-		MessageID:  m.Get("Message-ID"),
-		ReturnPath: angleAddr(m.Get("Return-Path")),
+	var first [len(summaryFields)]string // unfolded value of each summary field
+	var found [len(summaryFields)]bool
+	var h HeaderSummary
+	h.Fields = make([]FieldEntry, len(m.Fields))
+	for i, f := range m.Fields {
+		v := f.Unfolded()
+		h.Fields[i] = FieldEntry{Name: f.Name, Value: v, Line: f.Line}
+		for k, name := range summaryFields {
+			if !found[k] && len(f.Name) == len(name) && strings.EqualFold(f.Name, name) {
+				first[k], found[k] = v, true
+			}
+		}
 	}
-	if s := addressList(m.Get("Sender")); len(s) > 0 {
+	h.From = addressList(first[0])
+	h.ReplyTo = addressList(first[1])
+	h.To = addressList(first[2])
+	h.Cc = addressList(first[3])
+	h.Subject = decodeWords(first[4])
+	h.DateText = first[5]
+	h.MessageID = first[6]
+	h.ReturnPath = angleAddr(first[7])
+	if s := addressList(first[8]); len(s) > 0 {
 		h.Sender = &s[0]
 	}
 	if t, ok := parseDate(h.DateText); ok {
 		h.Date = &t
-	}
-	h.Fields = make([]FieldEntry, len(m.Fields))
-	for i, f := range m.Fields {
-		h.Fields[i] = FieldEntry{Name: f.Name, Value: f.Unfolded(), Line: f.Line}
 	}
 	return h
 }
@@ -63,6 +105,9 @@ func summarize(m *Message) HeaderSummary {
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
+	}
+	if t, ok := parseCommonDate(s); ok {
+		return t, true
 	}
 	t, err := mail.ParseDate(s)
 	if err == nil {
@@ -77,12 +122,79 @@ func parseDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// commonDateLayout is the form nearly every Date field takes: RFC 5322
+// §3.3 with the optional day of week and a numeric zone.
+const commonDateLayout = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// parseCommonDate parses a date of exactly the common form, optionally
+// followed by a simple comment such as "(PDT)", with the one layout
+// net/mail would succeed with. net/mail tries its 48 layouts in turn and
+// the common form is the 25th: every failed attempt allocates an error.
+// The 24 layouts before it have no day of week, so they fail on any text
+// that starts with a letter, and net/mail drops a comment after a numeric
+// zone: the result is net/mail's own. Anything else is left to net/mail.
+func parseCommonDate(s string) (time.Time, bool) {
+	core, comment, hasComment := strings.Cut(s, " (")
+	if !isCommonDate(core) || hasComment && !isSimpleComment(comment) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(commonDateLayout, core)
+	return t, err == nil
+}
+
+// isCommonDate matches "Www, D Mmm YYYY HH:MM:SS +ZZZZ" (the day one or
+// two digits) by shape only; time.Parse checks the names and ranges.
+func isCommonDate(s string) bool {
+	shape := "aaa, 0 aaa 0000 00:00:00 +0000"
+	if len(s) == len(shape)+1 && s[6] != ' ' {
+		shape = "aaa, 00 aaa 0000 00:00:00 +0000"
+	}
+	if len(s) != len(shape) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var ok bool
+		switch shape[i] {
+		case 'a':
+			ok = c|0x20 >= 'a' && c|0x20 <= 'z'
+		case '0':
+			ok = isDigit(c)
+		case '+':
+			ok = c == '+' || c == '-'
+		default:
+			ok = c == shape[i]
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// isSimpleComment matches the rest of a comment after "(": printable
+// ASCII without parentheses or backslashes, then ")" at the very end.
+func isSimpleComment(s string) bool {
+	if len(s) == 0 || s[len(s)-1] != ')' {
+		return false
+	}
+	for i := 0; i < len(s)-1; i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '(' || c == ')' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // addressList parses an address header leniently: when net/mail rejects the
 // list, every angle-bracketed or bare addr-spec found in it is kept, so a
 // malformed From still shows the address a reader would see.
 func addressList(v string) []Address {
 	if v == "" {
 		return nil
+	}
+	if name, addr, ok := simpleMailbox(v); ok {
+		return []Address{{Name: name, Address: addr}}
 	}
 	if list, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v); err == nil {
 		out := make([]Address, len(list))
@@ -152,4 +264,88 @@ func domainOf(addr string) string {
 		return ""
 	}
 	return strings.ToLower(strings.Trim(addr[i+1:], " >.[]"))
+}
+
+// simpleMailbox reads the commonest mailbox forms without net/mail:
+// "local@domain", "Name Words <local@domain>" and
+// "\"Quoted Name\" <local@domain>", in printable ASCII. It reports false
+// for anything else. For these forms net/mail's result is the same (it
+// tries the addr-spec first, then a phrase and an angle-addr; a phrase of
+// atoms without "=" holds no encoded word); the fast path only spares the
+// allocations of its parser, since every message has a From.
+func simpleMailbox(v string) (name, addr string, ok bool) {
+	if !strings.HasSuffix(v, ">") {
+		return "", v, isDotAtomAddr(v)
+	}
+	i := strings.LastIndex(v, " <")
+	if i <= 0 {
+		return "", "", false
+	}
+	addr, phrase := v[i+2:len(v)-1], v[:i]
+	if !isDotAtomAddr(addr) {
+		return "", "", false
+	}
+	if phrase[0] == '"' {
+		inner := phrase[1:]
+		if len(inner) < 2 || inner[len(inner)-1] != '"' || !isQtextRun(inner[:len(inner)-1]) {
+			return "", "", false
+		}
+		return inner[:len(inner)-1], addr, true
+	}
+	return phrase, addr, isAtomPhrase(phrase)
+}
+
+// isDotAtomAddr reports local@domain, both dot-atoms of ASCII atext
+// without leading, trailing or double dots (RFC 5322 §3.4.1).
+func isDotAtomAddr(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && isDotAtom(local) && isDotAtom(domain)
+}
+
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && !isASCIIAtext(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAtomPhrase reports words of ASCII atext and dots, without "=" (so no
+// encoded word), separated by single spaces.
+func isAtomPhrase(s string) bool {
+	if s == "" || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if i == 0 || s[i-1] == ' ' {
+				return false
+			}
+		case c == '=' || c != '.' && !isASCIIAtext(c):
+			return false
+		}
+	}
+	return true
+}
+
+// isQtextRun reports printable ASCII and spaces without '"' or '\\': the
+// inside of a quoted-string with nothing to unescape.
+func isQtextRun(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIIAtext reports RFC 5322 atext in US-ASCII: VCHAR but the specials.
+func isASCIIAtext(c byte) bool {
+	return c > ' ' && c <= '~' && !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
 }

@@ -80,16 +80,23 @@ func Split(raw []byte) (*Message, error) {
 }
 
 func (m *Message) splitHeader(s *splitter) {
-	var cur *pendingField
+	var buf [64]fieldSpan // most headers fit: no allocation for the spans
+	spans := buf[:0]
+	defer func() { m.Fields = m.fieldsOf(spans) }()
+	closeLast := func(end int) {
+		if len(spans) > 0 && spans[len(spans)-1].valueEnd == 0 {
+			m.closeSpan(&spans[len(spans)-1], end)
+		}
+	}
 	for s.pos < len(s.data) {
 		start := s.pos
 		line, _ := s.next()
 		if len(line) == 0 {
-			m.flush(cur, start)
+			closeLast(start)
 			return // the empty line that ends the header
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if cur == nil {
+			if len(spans) == 0 {
 				m.Defects = append(m.Defects, fmt.Sprintf("line %d: continuation line before any field", s.line))
 			}
 			continue
@@ -97,39 +104,64 @@ func (m *Message) splitHeader(s *splitter) {
 		name, _, isField := cutField(line)
 		if !isField {
 			m.Defects = append(m.Defects, fmt.Sprintf("line %d: not a header field, header ends here without a blank line", s.line))
-			m.flush(cur, start)
+			closeLast(start)
 			s.pos, s.line = start, s.line-1
 			return
 		}
-		m.flush(cur, start)
-		cur = &pendingField{name: string(name), valueStart: start + bytes.IndexByte(line, ':') + 1, line: s.line}
+		closeLast(start)
+		spans = append(spans, fieldSpan{nameStart: start, nameEnd: start + len(name), valueStart: start + bytes.IndexByte(line, ':') + 1, line: s.line})
 	}
-	m.flush(cur, s.pos)
-	if len(m.Fields) > 0 {
+	closeLast(s.pos)
+	if len(spans) > 0 {
 		m.Defects = append(m.Defects, "message ends inside the header: no body")
 	}
 }
 
-// pendingField is a field whose end is not known yet: its value runs until
-// the next line that does not start with white space.
-type pendingField struct {
-	name       string
-	valueStart int
-	line       int
+// fieldSpan is where one field's name and value lie in the raw message.
+// A value runs until the next line that does not start with white space.
+type fieldSpan struct {
+	nameStart, nameEnd   int
+	valueStart, valueEnd int
+	line                 int
 }
 
-// flush records the pending field, whose value ends at offset end. The
-// value keeps its folding and line ends so they can be shown exactly.
-func (m *Message) flush(f *pendingField, end int) {
-	if f == nil {
-		return
+// closeSpan records where the value of f ends. The value keeps its
+// folding and line ends so they can be shown exactly; one longer than
+// maxFieldBytes is cut.
+func (m *Message) closeSpan(f *fieldSpan, end int) {
+	f.valueEnd = end
+	if end-f.valueStart > maxFieldBytes {
+		f.valueEnd = f.valueStart + maxFieldBytes
+		m.Defects = append(m.Defects, fmt.Sprintf("line %d: field %.40q longer than %d bytes, cut", f.line, m.Raw[f.nameStart:f.nameEnd], maxFieldBytes))
 	}
-	value := m.Raw[f.valueStart:end]
-	if len(value) > maxFieldBytes {
-		value = value[:maxFieldBytes]
-		m.Defects = append(m.Defects, fmt.Sprintf("line %d: field %.40q longer than %d bytes, cut", f.line, f.name, maxFieldBytes))
+}
+
+// fieldsOf turns the spans into fields. Names and values are pieces of
+// one copy of the header, not a copy each; when a field was cut, only
+// what is kept is copied, so a huge header is never held twice.
+func (m *Message) fieldsOf(spans []fieldSpan) []Field {
+	if len(spans) == 0 {
+		return nil
 	}
-	m.Fields = append(m.Fields, Field{Name: f.name, Value: string(value), Line: f.line})
+	end := 0
+	cut := false
+	for _, f := range spans {
+		end = max(end, f.valueEnd)
+		cut = cut || f.valueEnd-f.valueStart == maxFieldBytes
+	}
+	fields := make([]Field, len(spans))
+	if cut {
+		for i, f := range spans {
+			fields[i] = Field{Name: string(m.Raw[f.nameStart:f.nameEnd]), Value: string(m.Raw[f.valueStart:f.valueEnd]), Line: f.line}
+		}
+		return fields
+	}
+	base := spans[0].nameStart
+	hdr := string(m.Raw[base:end])
+	for i, f := range spans {
+		fields[i] = Field{Name: hdr[f.nameStart-base : f.nameEnd-base], Value: hdr[f.valueStart-base : f.valueEnd-base], Line: f.line}
+	}
+	return fields
 }
 
 // cutField splits "Name: value". A field name is printable US-ASCII except
@@ -159,15 +191,20 @@ type splitter struct {
 	data []byte
 	pos  int
 	line int
+	// Offset+1 of the next LF and CR at or after pos (0: not searched
+	// yet), so that each is searched for with one vectorised scan, and a
+	// kind of line end far away (no LF at all in a file with CR line
+	// ends) is not searched for again on every line.
+	nextLF, nextCR int
 }
 
 // next returns the line without its end; ok is false at end of input
 // without a line end.
 func (s *splitter) next() (line []byte, ok bool) {
 	rest := s.data[s.pos:]
-	i := bytes.IndexAny(rest, "\r\n")
+	i := min(s.nextOf('\n', &s.nextLF), s.nextOf('\r', &s.nextCR)) - s.pos
 	s.line++
-	if i < 0 {
+	if i == len(rest) {
 		s.pos = len(s.data)
 		return rest, false
 	}
@@ -179,19 +216,53 @@ func (s *splitter) next() (line []byte, ok bool) {
 	return rest[:i], true
 }
 
-// unfold removes CRLF/LF/CR followed by white space and trims the result.
-func unfold(v string) string {
-	if strings.IndexAny(v, "\r\n") < 0 {
-		return strings.TrimSpace(v)
-	}
-	var b strings.Builder
-	b.Grow(len(v))
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\r' || c == '\n' {
-			continue
+// nextOf returns the offset of the next c at or after pos, or len(data).
+// An offset found before stays right until pos passes it, even when pos
+// goes back to the start of the line just read.
+func (s *splitter) nextOf(c byte, memo *int) int {
+	if *memo == 0 || *memo-1 < s.pos {
+		k := bytes.IndexByte(s.data[s.pos:], c)
+		if k < 0 {
+			k = len(s.data) - s.pos
 		}
-		b.WriteByte(c)
+		*memo = s.pos + k + 1
 	}
-	return strings.TrimSpace(b.String())
+	return *memo - 1
+}
+
+// unfold removes CRLF/LF/CR followed by white space and trims the result.
+// Every field value ends in its line end, so trimming first leaves most
+// values without one: those need no copy.
+func unfold(v string) string {
+	t := strings.TrimSpace(v)
+	if strings.IndexAny(t, "\r\n") < 0 {
+		return t
+	}
+	return strings.TrimSpace(dropLineEnds(t))
+}
+
+// dropLineEnds removes every CR and LF.
+func dropLineEnds(t string) string {
+	var b strings.Builder
+	b.Grow(len(t))
+	for {
+		i := strings.IndexByte(t, '\n')
+		if i < 0 {
+			i = len(t)
+		}
+		chunk := t[:i]
+		for {
+			j := strings.IndexByte(chunk, '\r')
+			if j < 0 {
+				break
+			}
+			b.WriteString(chunk[:j])
+			chunk = chunk[j+1:]
+		}
+		b.WriteString(chunk)
+		if i == len(t) {
+			return b.String()
+		}
+		t = t[i+1:]
+	}
 }

@@ -34,10 +34,13 @@ func headerPath(raw []byte) (prepared, bool) {
 
 func BenchmarkHeaderOnly(b *testing.B) {
 	raws := rulesBenchMessages(b)
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		headerPath(raws[i%len(raws)])
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkRules(b *testing.B) {
@@ -50,7 +53,9 @@ func BenchmarkRules(b *testing.B) {
 	}
 	run := func(b *testing.B, rules []*Rule) {
 		opts := &Options{Now: corpusNow, ClockSkew: 5 * time.Minute}
+		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := cpuTime()
 		for i := 0; i < b.N; i++ {
 			p := msgs[i%len(msgs)]
 			c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}
@@ -61,6 +66,7 @@ func BenchmarkRules(b *testing.B) {
 			}
 			verdictOf(out)
 		}
+		reportCPU(b, cpu)
 	}
 	b.Run("all", func(b *testing.B) { run(b, registry) })
 	b.Run("offline", func(b *testing.B) {

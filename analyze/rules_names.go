@@ -1,9 +1,9 @@
 package analyze
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
@@ -80,13 +80,15 @@ func facts(name string) nameFacts {
 	if name == "" {
 		return nameFacts{}
 	}
-	if v, ok := nameCache.Load(name); ok {
-		return v.(nameFacts)
+	slot := &nameCache[maphash.String(nameSeed, name)&(nameCacheSlots-1)]
+	if e := slot.Load(); e != nil && e.name == name {
+		return e.facts
 	}
+	// The name is often a piece of a whole header: a copy keeps the cache
+	// from holding the header alive.
+	name = strings.Clone(name)
 	f := computeFacts(name)
-	if nameCacheSize.Add(1) <= maxNameCache {
-		nameCache.Store(name, f)
-	}
+	slot.Store(&cachedFacts{name: name, facts: f})
 	return f
 }
 
@@ -119,14 +121,21 @@ func computeFacts(name string) nameFacts {
 }
 
 // nameCache remembers name facts across messages: the same few hundred
-// relay names recur in every mailbox. It stops growing at maxNameCache
-// entries so hostile input cannot fill memory.
+// relay names recur in every mailbox. It is a fixed table indexed by a
+// hash of the name, each slot holding the last name that landed there:
+// memory stays bounded whatever the input, and a lookup takes no lock
+// (a sync.Map lookup cost more than the rest of the trust walk).
 var (
-	nameCache     sync.Map
-	nameCacheSize atomic.Int64
+	nameCache [nameCacheSlots]atomic.Pointer[cachedFacts]
+	nameSeed  = maphash.MakeSeed()
 )
 
-const maxNameCache = 1 << 14
+const nameCacheSlots = 1 << 14 // a power of two
+
+type cachedFacts struct {
+	name  string
+	facts nameFacts
+}
 
 // hopNames are the facts of one hop's names.
 type hopNames struct{ by, rdns, helo nameFacts }

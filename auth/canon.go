@@ -42,75 +42,191 @@ func canonHeader(raw, alg string) string {
 
 func isFWSRune(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }
 
-// bodyLines calls fn for each line of body without its line end. A lone LF
-// ends a line as CRLF would (the message was stored with LF line ends);
-// a lone CR is kept as data, as go-msgauth does.
-func bodyLines(body []byte, fn func(line []byte)) {
-	for len(body) > 0 {
-		i := bytes.IndexByte(body, '\n')
-		if i < 0 {
-			fn(body)
-			return
-		}
-		line := body[:i]
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		fn(line)
-		body = body[i+1:]
-	}
-}
-
 // canonBody writes the canonical body (RFC 6376 §3.4.3, §3.4.4) to h, at
 // most limit bytes of it when limit >= 0, and returns the full canonical
-// length. Empty lines at the end are dropped: they are only written when a
-// non-empty line follows.
+// length. A lone LF ends a line as CRLF would (the message was stored with
+// LF line ends); a lone CR is kept as data, as go-msgauth does. Empty lines
+// at the end are dropped: they are only written when a non-empty line
+// follows.
+//
+// Every signed message is hashed, offline too (a body hash mismatch needs
+// no DNS), so the body is streamed without building lines: runs of lines
+// that are already canonical (CRLF line ends and, relaxed, no white space
+// to reduce) go to the hash as they are, the rest through a small buffer.
 func canonBody(h hash.Hash, body []byte, alg string, limit int64) int64 {
-	w := &limitWriter{h: h, left: limit}
-	pendingEmpty := 0
-	wroteLine := false
-	bodyLines(body, func(line []byte) {
-		if alg == canonRelaxed {
-			line = relaxLine(line)
-		}
-		if len(line) == 0 {
-			pendingEmpty++
-			return
-		}
-		for ; pendingEmpty > 0; pendingEmpty-- {
-			w.write(crlf)
-		}
-		w.write(line)
-		w.write(crlf)
-		wroteLine = true
-	})
-	if !wroteLine && alg == canonSimple {
-		w.write(crlf) // an empty body is one CRLF in simple (RFC 6376 §3.4.3)
+	c := &bodyCanon{body: body, relaxed: alg == canonRelaxed}
+	c.w.lw = limitWriter{h: h, left: limit}
+	c.w.buf = make([]byte, 0, min(canonBufSize, len(body)+len(crlf)))
+	for pos := 0; pos < len(body); {
+		pos = c.line(pos)
 	}
-	return w.total
+	c.w.write(body[c.runStart:c.runEnd])
+	if !c.wroteLine && alg == canonSimple {
+		c.w.write(crlf) // an empty body is one CRLF in simple (RFC 6376 §3.4.3)
+	}
+	c.w.flush()
+	return c.w.lw.total
 }
 
-var crlf = []byte("\r\n")
+// bodyCanon is the state of canonBody between lines.
+type bodyCanon struct {
+	body    []byte
+	relaxed bool
+	w       canonWriter
+	// body[runStart:runEnd] is canonical already and not written yet.
+	runStart, runEnd int
+	// Empty lines are held back until a non-empty line follows; when they
+	// all end in CRLF from emptyStart on, they can join the run.
+	pendingEmpty int
+	emptyStart   int
+	emptyClean   bool
+	wroteLine    bool
+	// Offsets+1 of the next tab and the next double space (0: not
+	// searched yet), each found with one scan for the whole body.
+	nextTab, nextDouble int
+}
 
-// relaxLine reduces WSP runs to one SP and drops WSP at the end of the
-// line (RFC 6376 §3.4.4). It returns line itself when nothing changes.
-func relaxLine(line []byte) []byte {
-	if bytes.IndexByte(line, '\t') < 0 && !bytes.Contains(line, []byte("  ")) &&
-		(len(line) == 0 || line[len(line)-1] != ' ') {
-		return line
+// line canonicalizes the line at pos and returns where the next starts.
+func (c *bodyCanon) line(pos int) int {
+	lineEnd, next := len(c.body), len(c.body)
+	if i := bytes.IndexByte(c.body[pos:], '\n'); i >= 0 {
+		lineEnd, next = pos+i, pos+i+1
 	}
-	out := make([]byte, 0, len(line))
-	space := false
-	for _, c := range line {
+	line := c.body[pos:lineEnd]
+	crlfEnd := next > lineEnd && len(line) > 0 && line[len(line)-1] == '\r'
+	if crlfEnd {
+		line = line[:len(line)-1]
+	}
+	if len(line) == 0 || c.relaxed && onlyWSP(line) {
+		if c.pendingEmpty == 0 {
+			c.emptyStart, c.emptyClean = pos, true
+		}
+		c.pendingEmpty++
+		c.emptyClean = c.emptyClean && crlfEnd && len(line) == 0
+		return next
+	}
+	clean := crlfEnd && (!c.relaxed || c.relaxedAsIs(line, pos))
+	joins := c.runEnd == pos && c.pendingEmpty == 0 || c.runEnd == c.emptyStart && c.pendingEmpty > 0 && c.emptyClean
+	switch {
+	case clean && joins:
+		c.runEnd = next
+	default:
+		c.w.write(c.body[c.runStart:c.runEnd])
+		for ; c.pendingEmpty > 0; c.pendingEmpty-- {
+			c.w.write(crlf)
+		}
+		c.runStart, c.runEnd = next, next
+		if clean {
+			c.runStart = pos
+		} else if c.relaxed {
+			c.w.writeRelaxed(line)
+			c.w.write(crlf)
+		} else {
+			c.w.write(line)
+			c.w.write(crlf)
+		}
+	}
+	c.pendingEmpty = 0
+	c.wroteLine = true
+	return next
+}
+
+// relaxedAsIs reports whether relaxed canonicalization leaves the line at
+// pos unchanged: no tab, no run of spaces, no space at the end.
+func (c *bodyCanon) relaxedAsIs(line []byte, pos int) bool {
+	end := pos + len(line)
+	return line[len(line)-1] != ' ' &&
+		nextOf(c.body, pos, "\t", &c.nextTab) >= end &&
+		nextOf(c.body, pos, "  ", &c.nextDouble) >= end
+}
+
+// nextOf returns the offset of the next sep at or after pos, or len(b).
+// The answer is remembered in memo (offset+1) until pos passes it, so the
+// whole body is scanned once.
+func nextOf(b []byte, pos int, sep string, memo *int) int {
+	if *memo == 0 || *memo-1 < pos {
+		i := bytes.Index(b[pos:], []byte(sep))
+		if i < 0 {
+			i = len(b) - pos
+		}
+		*memo = pos + i + 1
+	}
+	return *memo - 1
+}
+
+var (
+	crlf = []byte("\r\n")
+	sp   = []byte(" ")
+)
+
+// canonBufSize is the buffer between the canonicalizer and the hash.
+const canonBufSize = 4096
+
+// canonWriter gathers canonical body pieces into a buffer and hands them
+// to a limitWriter in blocks.
+type canonWriter struct {
+	lw  limitWriter
+	buf []byte
+}
+
+func (w *canonWriter) write(p []byte) {
+	if len(w.buf)+len(p) > cap(w.buf) {
+		w.flush()
+		if len(p) >= cap(w.buf) {
+			w.lw.write(p)
+			return
+		}
+	}
+	w.buf = append(w.buf, p...)
+}
+
+func (w *canonWriter) flush() {
+	if len(w.buf) > 0 {
+		w.lw.write(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+// writeRelaxed writes a line with WSP runs reduced to one SP and WSP at
+// its end dropped (RFC 6376 §3.4.4).
+func (w *canonWriter) writeRelaxed(line []byte) {
+	for len(line) > 0 {
+		i := indexWSP(line)
+		if i < 0 {
+			w.write(line)
+			return
+		}
+		w.write(line[:i])
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i == len(line) {
+			return // WSP at the end of the line
+		}
+		w.write(sp)
+		line = line[i:]
+	}
+}
+
+// indexWSP returns the offset of the first SP or HTAB in p, or -1.
+func indexWSP(p []byte) int {
+	for i, c := range p {
 		if c == ' ' || c == '\t' {
-			space = true
-			continue
+			return i
 		}
-		if space {
-			out = append(out, ' ')
-			space = false
-		}
-		out = append(out, c)
 	}
-	return out
+	return -1
+}
+
+// onlyWSP reports whether p holds nothing but SP and HTAB: relaxed
+// canonicalization makes such a line empty.
+func onlyWSP(p []byte) bool {
+	for _, c := range p {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // limitWriter hashes at most left bytes (all when left < 0) and counts

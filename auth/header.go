@@ -43,27 +43,22 @@ type message struct {
 // the previous field; the first empty line ends the header. An mbox "From "
 // line is dropped first. Without an empty line the whole input is header
 // and the body is empty.
+//
+// The header is rewritten once into a single string with CRLF line ends
+// and every field's Raw is a piece of it: one allocation for the whole
+// header instead of several per field, since every message is split even
+// when it carries no signature.
 func splitMessage(raw []byte) *message {
 	m := &message{firstLine: 1}
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		_, rest, _ := bytes.Cut(raw, []byte("\n"))
 		raw, m.firstLine = rest, 2
 	}
-	pos, line := 0, m.firstLine-1
-	for pos < len(raw) {
-		text, next := nextLine(raw, pos)
-		line++
-		pos = next
-		if len(text) == 0 {
-			m.body, m.verifyInput = raw[pos:], raw
-			return m
-		}
-		if len(m.fields) > 0 && (text[0] == ' ' || text[0] == '\t') {
-			m.fields[len(m.fields)-1].Raw += string(text) + "\r\n"
-			continue
-		}
-		name, _, _ := strings.Cut(string(text), ":")
-		m.fields = append(m.fields, field{Name: strings.TrimSpace(name), Raw: string(text) + "\r\n", Line: line})
+	end, bodyStart, ended := headerEnd(raw)
+	m.fields = splitFields(raw[:end], m.firstLine)
+	if ended {
+		m.body, m.verifyInput = raw[bodyStart:], raw
+		return m
 	}
 	// No empty line: go-msgauth needs one to find the end of the header.
 	terminator := "\r\n"
@@ -72,6 +67,69 @@ func splitMessage(raw []byte) *message {
 	}
 	m.verifyInput = append(append([]byte(nil), raw...), terminator...)
 	return m
+}
+
+// headerEnd finds the first empty line (nothing before its LF but an
+// optional CR, or a lone CR at the very end): the header ends where it
+// starts and the body starts after it. Without one the whole input is
+// header.
+func headerEnd(raw []byte) (end, bodyStart int, ended bool) {
+	switch {
+	case bytes.HasPrefix(raw, []byte("\n")) || string(raw) == "\r":
+		return 0, 1, true
+	case bytes.HasPrefix(raw, []byte("\r\n")):
+		return 0, 2, true
+	}
+	end, bodyStart = len(raw), len(raw)
+	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		end, bodyStart, ended = i+1, i+2, true
+	}
+	if i := bytes.Index(raw[:min(end+2, len(raw))], []byte("\n\r\n")); i >= 0 && i+1 < end {
+		end, bodyStart, ended = i+1, i+3, true
+	}
+	if !ended && bytes.HasSuffix(raw, []byte("\n\r")) {
+		end, ended = len(raw)-1, true
+	}
+	return end, bodyStart, ended
+}
+
+// fieldStart is where a field starts in the CRLF header text, and its
+// line in the input.
+type fieldStart struct{ off, line int }
+
+// splitFields copies the header lines into one string, each with a CRLF
+// line end, and cuts it into fields: a line starting with white space
+// continues the field before it (a first line never does). Every Raw is a
+// piece of that string: one allocation for the whole header instead of
+// several per field, since every message is split, signed or not.
+func splitFields(hdr []byte, firstLine int) []field {
+	var buf [64]fieldStart
+	starts := buf[:0]
+	var b strings.Builder
+	b.Grow(len(hdr) + len(hdr)/16 + 2)
+	line := firstLine
+	for pos := 0; pos < len(hdr); line++ {
+		text, next := nextLine(hdr, pos)
+		if len(starts) == 0 || len(text) == 0 || text[0] != ' ' && text[0] != '\t' {
+			starts = append(starts, fieldStart{b.Len(), line})
+		}
+		b.Write(text)
+		b.WriteString("\r\n")
+		pos = next
+	}
+	text := b.String()
+	fields := make([]field, len(starts))
+	for i, st := range starts {
+		end := len(text)
+		if i+1 < len(starts) {
+			end = starts[i+1].off
+		}
+		raw := text[st.off:end]
+		firstEnd := strings.IndexByte(raw, '\n') - 1 // the CR of the first line's CRLF
+		name, _, _ := strings.Cut(raw[:firstEnd], ":")
+		fields[i] = field{Name: strings.TrimSpace(name), Raw: raw, Line: st.line}
+	}
+	return fields
 }
 
 // nextLine returns the line at pos without its LF or CRLF, and the offset
@@ -110,7 +168,9 @@ func (m *message) fromDomain() (domain, note string) {
 	}
 	v := unfold(m.fields[idx[0]].value())
 	var addrs []string
-	if list, err := mail.ParseAddressList(v); err == nil {
+	if _, addr, ok := simpleMailbox(v); ok {
+		addrs = append(addrs, addr)
+	} else if list, err := mail.ParseAddressList(v); err == nil {
 		for _, a := range list {
 			addrs = append(addrs, a.Address)
 		}
@@ -158,7 +218,107 @@ func normDomain(d string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.Trim(d, " \t<>[]"), "."))
 }
 
-// unfold removes line ends (RFC 5322 §2.2.3) and trims.
+// unfold removes line ends (RFC 5322 §2.2.3) and trims. A value whose
+// line ends are all in the white space around it needs no copy.
 func unfold(v string) string {
-	return strings.TrimSpace(strings.NewReplacer("\r\n", "", "\n", "", "\r", "").Replace(v))
+	t := strings.TrimSpace(v)
+	if strings.IndexAny(t, "\r\n") < 0 {
+		return t
+	}
+	var b strings.Builder
+	b.Grow(len(t))
+	for {
+		i := strings.IndexAny(t, "\r\n")
+		if i < 0 {
+			b.WriteString(t)
+			break
+		}
+		b.WriteString(t[:i])
+		t = t[i+1:]
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// simpleMailbox reads the commonest mailbox forms without net/mail:
+// "local@domain", "Name Words <local@domain>" and
+// "\"Quoted Name\" <local@domain>", in printable ASCII. It reports false
+// for anything else. For these forms net/mail's result is the same (it
+// tries the addr-spec first, then a phrase and an angle-addr; a phrase of
+// atoms without "=" holds no encoded word); the fast path only spares the
+// allocations of its parser, since every message has a From.
+func simpleMailbox(v string) (name, addr string, ok bool) {
+	if !strings.HasSuffix(v, ">") {
+		return "", v, isDotAtomAddr(v)
+	}
+	i := strings.LastIndex(v, " <")
+	if i <= 0 {
+		return "", "", false
+	}
+	addr, phrase := v[i+2:len(v)-1], v[:i]
+	if !isDotAtomAddr(addr) {
+		return "", "", false
+	}
+	if phrase[0] == '"' {
+		inner := phrase[1:]
+		if len(inner) < 2 || inner[len(inner)-1] != '"' || !isQtextRun(inner[:len(inner)-1]) {
+			return "", "", false
+		}
+		return inner[:len(inner)-1], addr, true
+	}
+	return phrase, addr, isAtomPhrase(phrase)
+}
+
+// isDotAtomAddr reports local@domain, both dot-atoms of ASCII atext
+// without leading, trailing or double dots (RFC 5322 §3.4.1).
+func isDotAtomAddr(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && isDotAtom(local) && isDotAtom(domain)
+}
+
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && !isASCIIAtext(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAtomPhrase reports words of ASCII atext and dots, without "=" (so no
+// encoded word), separated by single spaces.
+func isAtomPhrase(s string) bool {
+	if s == "" || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if i == 0 || s[i-1] == ' ' {
+				return false
+			}
+		case c == '=' || c != '.' && !isASCIIAtext(c):
+			return false
+		}
+	}
+	return true
+}
+
+// isQtextRun reports printable ASCII and spaces without '"' or '\\': the
+// inside of a quoted-string with nothing to unescape.
+func isQtextRun(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIIAtext reports RFC 5322 atext in US-ASCII: VCHAR but the specials.
+func isASCIIAtext(c byte) bool {
+	return c > ' ' && c <= '~' && !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
 }

@@ -1,0 +1,269 @@
+package analyze
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/mail"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Split, unfold and parseDate were made cheaper (one copy of the header,
+// no copy for values without folding, one layout for the common date).
+// These tests keep the former code as the reference and check that the
+// results are the same, on generated, corpus and fuzzed input.
+
+// refSplit is the former Split: a string per name and per value.
+func refSplit(raw []byte) (*Message, error) {
+	m := &Message{Raw: raw}
+	s := &refSplitter{data: raw}
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		line, _ := s.next()
+		m.MboxFrom = string(line)
+	}
+	refSplitHeader(m, s)
+	m.Body = raw[s.pos:]
+	m.BodyLine = s.line + 1
+	if len(m.Fields) == 0 {
+		return m, ErrNoHeader
+	}
+	return m, nil
+}
+
+type refPending struct {
+	name       string
+	valueStart int
+	line       int
+}
+
+func refSplitHeader(m *Message, s *refSplitter) {
+	var cur *refPending
+	for s.pos < len(s.data) {
+		start := s.pos
+		line, _ := s.next()
+		if len(line) == 0 {
+			refFlush(m, cur, start)
+			return
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if cur == nil {
+				m.Defects = append(m.Defects, fmt.Sprintf("line %d: continuation line before any field", s.line))
+			}
+			continue
+		}
+		name, _, isField := cutField(line)
+		if !isField {
+			m.Defects = append(m.Defects, fmt.Sprintf("line %d: not a header field, header ends here without a blank line", s.line))
+			refFlush(m, cur, start)
+			s.pos, s.line = start, s.line-1
+			return
+		}
+		refFlush(m, cur, start)
+		cur = &refPending{name: string(name), valueStart: start + bytes.IndexByte(line, ':') + 1, line: s.line}
+	}
+	refFlush(m, cur, s.pos)
+	if len(m.Fields) > 0 {
+		m.Defects = append(m.Defects, "message ends inside the header: no body")
+	}
+}
+
+func refFlush(m *Message, f *refPending, end int) {
+	if f == nil {
+		return
+	}
+	value := m.Raw[f.valueStart:end]
+	if len(value) > maxFieldBytes {
+		value = value[:maxFieldBytes]
+		m.Defects = append(m.Defects, fmt.Sprintf("line %d: field %.40q longer than %d bytes, cut", f.line, f.name, maxFieldBytes))
+	}
+	m.Fields = append(m.Fields, Field{Name: f.name, Value: string(value), Line: f.line})
+}
+
+// refSplitter is the former splitter.
+type refSplitter struct {
+	data []byte
+	pos  int
+	line int
+}
+
+func (s *refSplitter) next() (line []byte, ok bool) {
+	rest := s.data[s.pos:]
+	i := bytes.IndexAny(rest, "\r\n")
+	s.line++
+	if i < 0 {
+		s.pos = len(s.data)
+		return rest, false
+	}
+	end := i + 1
+	if rest[i] == '\r' && end < len(rest) && rest[end] == '\n' {
+		end++
+	}
+	s.pos += end
+	return rest[:i], true
+}
+
+// refUnfold is the former unfold.
+func refUnfold(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\r' && c != '\n' {
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// refParseDate is the former parseDate: net/mail for everything.
+func refParseDate(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	if t, err := mail.ParseDate(s); err == nil {
+		return t, true
+	}
+	if i := strings.LastIndexByte(s, '('); i > 0 {
+		if t, err := mail.ParseDate(strings.TrimSpace(s[:i])); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func checkSplitLikeRef(t *testing.T, raw []byte) {
+	t.Helper()
+	got, gerr := Split(raw)
+	want, werr := refSplit(raw)
+	if gerr != werr || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Split(%.200q):\n got %+v, %v\nwant %+v, %v", raw, got, gerr, want, werr)
+	}
+	for _, f := range want.Fields {
+		if u, w := unfold(f.Value), refUnfold(f.Value); u != w {
+			t.Fatalf("unfold(%q) = %q, want %q", f.Value, u, w)
+		}
+	}
+}
+
+func checkDateLikeRef(t *testing.T, s string) {
+	t.Helper()
+	got, gok := parseDate(s)
+	want, wok := refParseDate(s)
+	if gok != wok || !got.Equal(want) || got.Location().String() != want.Location().String() || got.String() != want.String() {
+		t.Fatalf("parseDate(%q) = %v %v, want %v %v", s, got, gok, want, wok)
+	}
+}
+
+var splitPieces = []string{"\r\n", "\n", "\r", " ", "\t", "A: b", "Name:", "x", ":", "From ", "Received: from a", "\xc2", "\x85", " \u00a0", "bad line"}
+
+func TestSplitMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(40) {
+			b.WriteString(splitPieces[r.IntN(len(splitPieces))])
+		}
+		checkSplitLikeRef(t, []byte(b.String()))
+	}
+	long := "X-Long: " + strings.Repeat("y", maxFieldBytes+10) + "\r\nA: b\r\n\r\nbody"
+	checkSplitLikeRef(t, []byte(long))
+	checkSplitLikeRef(t, []byte("From mbox\nA: b\n c\n"))
+}
+
+func TestSplitCorpusMatchesReference(t *testing.T) {
+	for _, m := range loadCorpus(t) {
+		checkSplitLikeRef(t, m.raw)
+		msg, _ := Split(m.raw)
+		for _, f := range msg.All("Date") {
+			checkDateLikeRef(t, f.Unfolded())
+		}
+	}
+}
+
+func TestParseDateMatchesReference(t *testing.T) {
+	for _, s := range []string{
+		"Mon, 2 Jan 2006 15:04:05 -0700", "Tue, 15 Nov 1994 08:12:31 +0000", "Fri, 21 Nov 1997 09:55:06 -0600 (MDT)",
+		"Fri, 21 Nov 1997 09:55:06 +0100 (CET) ", "Fri, 21 Nov 1997 09:55:06 +0100 (C(E)T)", "Xyz, 21 Nov 1997 09:55:06 +0100",
+		"Fri, 32 Nov 1997 09:55:06 +0100", "Fri, 21 Foo 1997 09:55:06 +0100", "fri, 21 nov 1997 09:55:06 +0100",
+		"Fri, 1 Nov 1997 25:55:06 +0100", "Fri, 01 Nov 1997 09:55:06 +0100", "Fri, 1 Nov 1997 09:55:06 +9999",
+		"Fri, 1 Nov 1997 09:55:06 +0000 (UTC)", "Fri, 1 Nov 1997 09:55:06 GMT", "1 Nov 1997 09:55:06 -0000",
+		"Fri,  1 Nov 1997 09:55:06 +0000", "Fri, 1 Nov 97 09:55:06 +0000", "Fri, 1 Nov 1997 09:55 +0000", "",
+		"Fri, 1 Nov 1997 09:55:06 +0000 ()", "Fri, 1 Nov 1997 09:55:06 +0000 (a\\)b)", "Fri, 1 Nov 1997 09:55:06 +0000 garbage",
+	} {
+		checkDateLikeRef(t, s)
+	}
+}
+
+// FuzzSplitReference compares Split and parseDate with their references.
+func FuzzSplitReference(f *testing.F) {
+	for _, s := range []string{"A: b\r\n c\r\n\r\nbody", "From x\nA: b\n\tc\nbad\n", "Fri, 1 Nov 1997 09:55:06 +0000 (UTC)", " x\r\nA:\r"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkSplitLikeRef(t, raw)
+		checkDateLikeRef(t, string(raw))
+	})
+}
+
+// TestSplitBareCRHeader: a header with CR-only line ends and no LF at all
+// is split in one pass (a search for LF from every line would be
+// quadratic and would not end in test time), and like the reference.
+func TestSplitBareCRHeader(t *testing.T) {
+	raw := []byte(strings.Repeat("X-A: b\r", 200000) + "\rbody")
+	m, err := Split(raw)
+	if err != nil || len(m.Fields) != 200000 || string(m.Body) != "body" {
+		t.Fatalf("got %d fields, body %q, %v", len(m.Fields), m.Body, err)
+	}
+	checkSplitLikeRef(t, raw[:7000])
+}
+
+// checkMailboxLikeNetMail: when the fast path takes a value, net/mail
+// (with the same word decoder) gives the same single address.
+func checkMailboxLikeNetMail(t *testing.T, v string) {
+	t.Helper()
+	name, addr, ok := simpleMailbox(v)
+	if !ok {
+		return
+	}
+	list, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v)
+	if err != nil || len(list) != 1 || list[0].Name != name || list[0].Address != addr {
+		t.Fatalf("simpleMailbox(%q) = %q, %q; net/mail: %v, %v", v, name, addr, list, err)
+	}
+}
+
+var mailboxPieces = []string{"a", "Bob", "x.y", "@", ".", " ", "  ", `"`, "<", ">", "=?", "?=", ",", `\`, "é", "(", ")", "-", "+", "=", "!", "\t", "[", "]", ":", ";", "utf-8?q?x"}
+
+func TestSimpleMailboxMatchesNetMail(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	taken := 0
+	for range 200000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(mailboxPieces[r.IntN(len(mailboxPieces))])
+		}
+		v := strings.TrimSpace(b.String())
+		if _, _, ok := simpleMailbox(v); ok {
+			taken++
+		}
+		checkMailboxLikeNetMail(t, v)
+	}
+	for _, v := range []string{"a@b", "Bob <a@b.c>", `"Bob, Jr." <a@b>`, `"" <a@b>`, "=?utf-8?q?B=C3=A9?= <a@b>", "a.@b", "Bob  <a@b>", `"B\"ob" <a@b>`, "a@b (Bob)", "Bob.Smith <bob-x+y=z@mail.example.com>"} {
+		checkMailboxLikeNetMail(t, v)
+	}
+	if taken == 0 {
+		t.Fatal("the generator never reached the fast path")
+	}
+}
+
+func TestSimpleMailboxCorpus(t *testing.T) {
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, f := range msg.Fields {
+			switch strings.ToLower(f.Name) {
+			case "from", "to", "cc", "reply-to", "sender":
+				checkMailboxLikeNetMail(t, f.Unfolded())
+			}
+		}
+	}
+}

@@ -67,9 +67,22 @@ func singleFieldIndex(name string) int {
 }
 
 func checkDuplicateFields(c *Context) []Finding {
-	var byName [len(singleFields)][]Field
+	// Count first: nearly every message has each field once, and only a
+	// repeated field needs its copies gathered.
+	var count [len(singleFields)]int
+	repeated := false
 	for _, f := range c.Msg.Fields {
 		if i := singleFieldIndex(f.Name); i >= 0 {
+			count[i]++
+			repeated = repeated || count[i] > 1
+		}
+	}
+	if !repeated {
+		return nil
+	}
+	var byName [len(singleFields)][]Field
+	for _, f := range c.Msg.Fields {
+		if i := singleFieldIndex(f.Name); i >= 0 && count[i] > 1 {
 			byName[i] = append(byName[i], f)
 		}
 	}

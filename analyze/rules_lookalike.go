@@ -48,7 +48,7 @@ var confusables = map[rune]string{
 // letter pairs that read alike (0/o, 1/l, rn/m, vv/w) folded.
 func skeleton(s string) string {
 	if isASCII(s) {
-		return digitFold.Replace(pairFold.Replace(strings.ToLower(s)))
+		return digitFold.Replace(foldPairs(strings.ToLower(s)))
 	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(strings.ToLower(s)) {
@@ -61,7 +61,16 @@ func skeleton(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	return digitFold.Replace(pairFold.Replace(b.String()))
+	return digitFold.Replace(foldPairs(b.String()))
+}
+
+// foldPairs applies pairFold, which copies its input even when it holds
+// no pair to fold; most names hold none.
+func foldPairs(s string) string {
+	if !strings.Contains(s, "rn") && !strings.Contains(s, "vv") && !strings.Contains(s, "cl") {
+		return s
+	}
+	return pairFold.Replace(s)
 }
 
 var (

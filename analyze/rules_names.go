@@ -80,15 +80,21 @@ func facts(name string) nameFacts {
 	if name == "" {
 		return nameFacts{}
 	}
-	slot := &nameCache[maphash.String(nameSeed, name)&(nameCacheSlots-1)]
-	if e := slot.Load(); e != nil && e.name == name {
-		return e.facts
+	h := maphash.String(nameSeed, name)
+	a, b := &nameCache[h&(nameCacheSlots-1)], &nameCache[(h>>32)&(nameCacheSlots-1)]
+	for _, slot := range [2]*atomic.Pointer[cachedFacts]{a, b} {
+		if e := slot.Load(); e != nil && e.name == name {
+			return e.facts
+		}
 	}
 	// The name is often a piece of a whole header: a copy keeps the cache
 	// from holding the header alive.
 	name = strings.Clone(name)
 	f := computeFacts(name)
-	slot.Store(&cachedFacts{name: name, facts: f})
+	if a.Load() != nil && (b.Load() == nil || h&(1<<31) != 0) {
+		a = b // two places to choose from: few names ever push each other out
+	}
+	a.Store(&cachedFacts{name: name, facts: f})
 	return f
 }
 
@@ -122,9 +128,9 @@ func computeFacts(name string) nameFacts {
 
 // nameCache remembers name facts across messages: the same few hundred
 // relay names recur in every mailbox. It is a fixed table indexed by a
-// hash of the name, each slot holding the last name that landed there:
-// memory stays bounded whatever the input, and a lookup takes no lock
-// (a sync.Map lookup cost more than the rest of the trust walk).
+// hash of the name, with two slots a name may land in (the newest name
+// stored in a slot keeps it): memory stays bounded whatever the input, and
+// a lookup takes no lock.
 var (
 	nameCache [nameCacheSlots]atomic.Pointer[cachedFacts]
 	nameSeed  = maphash.MakeSeed()
@@ -247,6 +253,9 @@ var reservedRanges = []struct {
 // for a public address. A v4-mapped address is judged as written, before
 // unmapping: a hop that crossed the internet records the plain IPv4.
 func reservedWhy(ip string) string {
+	if ip == "" {
+		return "" // most hops: no address; skip the parse error's allocation
+	}
 	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
 	if err != nil {
 		return ""
@@ -263,14 +272,19 @@ func reservedWhy(ip string) string {
 // isInternalIP reports the addresses an organisation uses inside its own
 // network: loopback, RFC 1918, unique local, link-local, CGNAT.
 func isInternalIP(ip string) bool {
+	if ip == "" {
+		return false
+	}
 	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
 	if err != nil {
 		return false
 	}
 	a = a.Unmap()
-	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || sharedAddressSpace.Contains(a)
 }
+
+// sharedAddressSpace is the carrier-grade NAT range (RFC 6598).
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // isDocumentationIP reports the ranges reserved for examples (RFC 5737,
 // RFC 3849): anonymised samples use them, real traffic never does.

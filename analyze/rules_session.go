@@ -75,6 +75,9 @@ func init() {
 // sessionFindings reports the anomalies that belong to rule id, one
 // finding per anomaly code, on the sink's own (newest) hop.
 func sessionFindings(c *Context, id string) []Finding {
+	if len(c.Anomalies) == 0 {
+		return nil // read from a file: no session to judge
+	}
 	byCode := map[string][]SessionAnomaly{}
 	var order []string
 	for _, a := range c.Anomalies {

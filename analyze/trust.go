@@ -110,6 +110,9 @@ func parseTrusted(list []string) trustedList {
 }
 
 func (t trustedList) hasIP(ip string) bool {
+	if len(t.prefixes) == 0 {
+		return false
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return false

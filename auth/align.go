@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"hash/maphash"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -22,12 +24,31 @@ func orgDomain(domain string) string {
 	if domain == "" {
 		return ""
 	}
+	slot := &orgCache[maphash.String(orgSeed, domain)&(orgCacheSlots-1)]
+	if e := slot.Load(); e != nil && e.domain == domain {
+		return e.org
+	}
+	domain = strings.Clone(domain) // often a piece of a whole header
 	org, err := publicsuffix.EffectiveTLDPlusOne(domain)
 	if err != nil {
-		return domain
+		org = domain
 	}
+	slot.Store(&orgEntry{domain, org})
 	return org
 }
+
+// orgCache remembers organisational domains across messages (the same
+// signing and sending domains recur, and the list lookup allocates): a
+// fixed table indexed by a hash of the domain, the last domain stored in a
+// slot keeping it, so memory stays bounded and lookups take no lock.
+var (
+	orgCache [orgCacheSlots]atomic.Pointer[orgEntry]
+	orgSeed  = maphash.MakeSeed()
+)
+
+const orgCacheSlots = 1 << 12 // a power of two
+
+type orgEntry struct{ domain, org string }
 
 // alignment compares an authenticated domain with the From domain.
 func alignment(domain, from string) string {

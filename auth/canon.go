@@ -54,7 +54,7 @@ func isFWSRune(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == 
 // that are already canonical (CRLF line ends and, relaxed, no white space
 // to reduce) go to the hash as they are, the rest through a small buffer.
 func canonBody(h hash.Hash, body []byte, alg string, limit int64) int64 {
-	c := &bodyCanon{body: body, relaxed: alg == canonRelaxed}
+	c := &bodyCanon{body: body, relaxed: alg == canonRelaxed, nextTab: -1, nextDouble: -1}
 	c.w.lw = limitWriter{h: h, left: limit}
 	c.w.buf = make([]byte, 0, min(canonBufSize, len(body)+len(crlf)))
 	for pos := 0; pos < len(body); {
@@ -81,8 +81,8 @@ type bodyCanon struct {
 	emptyStart   int
 	emptyClean   bool
 	wroteLine    bool
-	// Offsets+1 of the next tab and the next double space (0: not
-	// searched yet), each found with one scan for the whole body.
+	// Offsets of the next tab and the next double space (len(body): none
+	// left, -1: not searched yet), so each is searched for once per body.
 	nextTab, nextDouble int
 }
 
@@ -105,24 +105,23 @@ func (c *bodyCanon) line(pos int) int {
 		c.emptyClean = c.emptyClean && crlfEnd && len(line) == 0
 		return next
 	}
-	clean := crlfEnd && (!c.relaxed || c.relaxedAsIs(line, pos))
+	asIs := !c.relaxed || c.relaxedAsIs(line, pos)
 	joins := c.runEnd == pos && c.pendingEmpty == 0 || c.runEnd == c.emptyStart && c.pendingEmpty > 0 && c.emptyClean
-	switch {
-	case clean && joins:
+	if crlfEnd && asIs && joins {
 		c.runEnd = next
-	default:
+	} else {
 		c.w.write(c.body[c.runStart:c.runEnd])
 		for ; c.pendingEmpty > 0; c.pendingEmpty-- {
 			c.w.write(crlf)
 		}
 		c.runStart, c.runEnd = next, next
-		if clean {
+		switch {
+		case crlfEnd && asIs:
 			c.runStart = pos
-		} else if c.relaxed {
-			c.w.writeRelaxed(line)
-			c.w.write(crlf)
-		} else {
-			c.w.write(line)
+		case asIs:
+			c.w.writeLine(line) // only the line end to change
+		default:
+			c.writeRelaxed(line, pos)
 			c.w.write(crlf)
 		}
 	}
@@ -134,24 +133,27 @@ func (c *bodyCanon) line(pos int) int {
 // relaxedAsIs reports whether relaxed canonicalization leaves the line at
 // pos unchanged: no tab, no run of spaces, no space at the end.
 func (c *bodyCanon) relaxedAsIs(line []byte, pos int) bool {
+	c.seek(pos)
 	end := pos + len(line)
-	return line[len(line)-1] != ' ' &&
-		nextOf(c.body, pos, "\t", &c.nextTab) >= end &&
-		nextOf(c.body, pos, "  ", &c.nextDouble) >= end
+	return line[len(line)-1] != ' ' && c.nextTab >= end && c.nextDouble >= end
 }
 
-// nextOf returns the offset of the next sep at or after pos, or len(b).
-// The answer is remembered in memo (offset+1) until pos passes it, so the
-// whole body is scanned once.
-func nextOf(b []byte, pos int, sep string, memo *int) int {
-	if *memo == 0 || *memo-1 < pos {
-		i := bytes.Index(b[pos:], []byte(sep))
-		if i < 0 {
-			i = len(b) - pos
-		}
-		*memo = pos + i + 1
+// seek brings the next tab and double space up to pos.
+func (c *bodyCanon) seek(pos int) {
+	if c.nextTab < pos {
+		c.nextTab = indexFrom(c.body, pos, "\t")
 	}
-	return *memo - 1
+	if c.nextDouble < pos {
+		c.nextDouble = indexFrom(c.body, pos, "  ")
+	}
+}
+
+// indexFrom returns the offset of the first sep at or after pos, or len(b).
+func indexFrom(b []byte, pos int, sep string) int {
+	if i := bytes.Index(b[pos:], []byte(sep)); i >= 0 {
+		return pos + i
+	}
+	return len(b)
 }
 
 var (
@@ -180,6 +182,16 @@ func (w *canonWriter) write(p []byte) {
 	w.buf = append(w.buf, p...)
 }
 
+// writeLine writes line and a CRLF.
+func (w *canonWriter) writeLine(line []byte) {
+	if len(w.buf)+len(line)+2 > cap(w.buf) {
+		w.write(line)
+		w.write(crlf)
+		return
+	}
+	w.buf = append(append(w.buf, line...), '\r', '\n')
+}
+
 func (w *canonWriter) flush() {
 	if len(w.buf) > 0 {
 		w.lw.write(w.buf)
@@ -187,36 +199,38 @@ func (w *canonWriter) flush() {
 	}
 }
 
-// writeRelaxed writes a line with WSP runs reduced to one SP and WSP at
-// its end dropped (RFC 6376 §3.4.4).
-func (w *canonWriter) writeRelaxed(line []byte) {
+// writeRelaxed writes the line at pos with WSP runs reduced to one SP and
+// WSP at its end dropped (RFC 6376 §3.4.4). Only a tab or a double space
+// starts a run to reduce; the text between them is written as it is.
+func (c *bodyCanon) writeRelaxed(line []byte, pos int) {
 	for len(line) > 0 {
-		i := indexWSP(line)
-		if i < 0 {
-			w.write(line)
+		c.seek(pos)
+		k := min(c.nextTab, c.nextDouble) - pos
+		if k >= len(line) {
+			// Single spaces only: one at the end is the only WSP to drop.
+			if line[len(line)-1] == ' ' {
+				line = line[:len(line)-1]
+			}
+			c.w.write(line)
 			return
 		}
-		w.write(line[:i])
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
-			i++
+		start, end := k, k
+		for start > 0 && isWSP(line[start-1]) {
+			start--
 		}
-		if i == len(line) {
+		for end < len(line) && isWSP(line[end]) {
+			end++
+		}
+		c.w.write(line[:start])
+		if end == len(line) {
 			return // WSP at the end of the line
 		}
-		w.write(sp)
-		line = line[i:]
+		c.w.write(sp)
+		line, pos = line[end:], pos+end
 	}
 }
 
-// indexWSP returns the offset of the first SP or HTAB in p, or -1.
-func indexWSP(p []byte) int {
-	for i, c := range p {
-		if c == ' ' || c == '\t' {
-			return i
-		}
-	}
-	return -1
-}
+func isWSP(c byte) bool { return c == ' ' || c == '\t' }
 
 // onlyWSP reports whether p holds nothing but SP and HTAB: relaxed
 // canonicalization makes such a line empty.

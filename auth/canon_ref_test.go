@@ -47,6 +47,16 @@ func refSplitMessage(raw []byte) *message {
 	return m
 }
 
+// nextLine is the former splitMessage's: the line at pos without its LF
+// or CRLF, and the offset of the next line.
+func nextLine(raw []byte, pos int) (line []byte, next int) {
+	end := bytes.IndexByte(raw[pos:], '\n')
+	if end < 0 {
+		return bytes.TrimSuffix(raw[pos:], []byte("\r")), len(raw)
+	}
+	return bytes.TrimSuffix(raw[pos:pos+end], []byte("\r")), pos + end + 1
+}
+
 // refCanonBody is the former canonBody, verbatim: a slice per line,
 // relaxLine allocating, one hash write per piece.
 func refBodyLines(body []byte, fn func(line []byte)) {

@@ -13,7 +13,7 @@ import (
 const corpusDir = "../../shared/corpus"
 
 // corpusFiles lists the shared corpus, or skips when it is not there.
-func corpusFiles(t *testing.T) []string {
+func corpusFiles(t testing.TB) []string {
 	t.Helper()
 	var files []string
 	err := filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {

@@ -54,8 +54,9 @@ func splitMessage(raw []byte) *message {
 		_, rest, _ := bytes.Cut(raw, []byte("\n"))
 		raw, m.firstLine = rest, 2
 	}
-	end, bodyStart, ended := headerEnd(raw)
-	m.fields = splitFields(raw[:end], m.firstLine)
+	var buf [128]headerLine // most headers fit: no allocation for the lines
+	lines, size, bodyStart, ended := scanHeader(raw, buf[:0])
+	m.fields = splitFields(raw, lines, size, m.firstLine)
 	if ended {
 		m.body, m.verifyInput = raw[bodyStart:], raw
 		return m
@@ -69,54 +70,77 @@ func splitMessage(raw []byte) *message {
 	return m
 }
 
-// headerEnd finds the first empty line (nothing before its LF but an
-// optional CR, or a lone CR at the very end): the header ends where it
-// starts and the body starts after it. Without one the whole input is
-// header.
-func headerEnd(raw []byte) (end, bodyStart int, ended bool) {
-	switch {
-	case bytes.HasPrefix(raw, []byte("\n")) || string(raw) == "\r":
-		return 0, 1, true
-	case bytes.HasPrefix(raw, []byte("\r\n")):
-		return 0, 2, true
-	}
-	end, bodyStart = len(raw), len(raw)
-	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
-		end, bodyStart, ended = i+1, i+2, true
-	}
-	if i := bytes.Index(raw[:min(end+2, len(raw))], []byte("\n\r\n")); i >= 0 && i+1 < end {
-		end, bodyStart, ended = i+1, i+3, true
-	}
-	if !ended && bytes.HasSuffix(raw, []byte("\n\r")) {
-		end, ended = len(raw)-1, true
-	}
-	return end, bodyStart, ended
+// headerLine is one header line: raw[start:end] is its text, without its
+// LF or CRLF; crlf says it ends in CRLF in the input, as it will in Raw.
+type headerLine struct {
+	start, end int
+	crlf       bool
 }
 
-// fieldStart is where a field starts in the CRLF header text, and its
-// line in the input.
-type fieldStart struct{ off, line int }
+// scanHeader lists the header lines up to the first empty line (nothing
+// before its LF but an optional CR, or a lone CR at the very end), and the
+// size they take with CRLF line ends. The body starts after the empty
+// line; without one the whole input is header.
+func scanHeader(raw []byte, lines []headerLine) (_ []headerLine, size, bodyStart int, ended bool) {
+	for pos := 0; pos < len(raw); {
+		end, next := len(raw), len(raw)
+		if i := bytes.IndexByte(raw[pos:], '\n'); i >= 0 {
+			end, next = pos+i, pos+i+1
+		}
+		crlf := end > pos && raw[end-1] == '\r'
+		if crlf {
+			end--
+		}
+		if end == pos {
+			return lines, size, next, true
+		}
+		lines = append(lines, headerLine{pos, end, crlf && next > end+1})
+		size += end - pos + 2
+		pos = next
+	}
+	return lines, size, len(raw), false
+}
+
+// fieldStart is where a field starts in the CRLF header text, where its
+// name ends, and its line in the input.
+type fieldStart struct{ off, nameEnd, line int }
 
 // splitFields copies the header lines into one string, each with a CRLF
 // line end, and cuts it into fields: a line starting with white space
 // continues the field before it (a first line never does). Every Raw is a
 // piece of that string: one allocation for the whole header instead of
-// several per field, since every message is split, signed or not.
-func splitFields(hdr []byte, firstLine int) []field {
+// several per field, since every message is split, signed or not. Lines
+// that end in CRLF already are copied in runs.
+func splitFields(raw []byte, lines []headerLine, size, firstLine int) []field {
 	var buf [64]fieldStart
 	starts := buf[:0]
 	var b strings.Builder
-	b.Grow(len(hdr) + len(hdr)/16 + 2)
-	line := firstLine
-	for pos := 0; pos < len(hdr); line++ {
-		text, next := nextLine(hdr, pos)
-		if len(starts) == 0 || len(text) == 0 || text[0] != ' ' && text[0] != '\t' {
-			starts = append(starts, fieldStart{b.Len(), line})
+	b.Grow(size)
+	runStart, runEnd := 0, 0 // raw[runStart:runEnd] is to be copied as it is
+	for n, l := range lines {
+		text := raw[l.start:l.end]
+		if n == 0 || text[0] != ' ' && text[0] != '\t' {
+			off := b.Len() + runEnd - runStart
+			nameEnd := bytes.IndexByte(text, ':')
+			if nameEnd < 0 {
+				nameEnd = len(text)
+			}
+			starts = append(starts, fieldStart{off, off + nameEnd, firstLine + n})
 		}
-		b.Write(text)
-		b.WriteString("\r\n")
-		pos = next
+		switch {
+		case l.crlf && runEnd == l.start:
+			runEnd = l.end + 2
+		case l.crlf:
+			b.Write(raw[runStart:runEnd])
+			runStart, runEnd = l.start, l.end+2
+		default:
+			b.Write(raw[runStart:runEnd])
+			runStart, runEnd = 0, 0
+			b.Write(text)
+			b.WriteString("\r\n")
+		}
 	}
+	b.Write(raw[runStart:runEnd])
 	text := b.String()
 	fields := make([]field, len(starts))
 	for i, st := range starts {
@@ -124,22 +148,9 @@ func splitFields(hdr []byte, firstLine int) []field {
 		if i+1 < len(starts) {
 			end = starts[i+1].off
 		}
-		raw := text[st.off:end]
-		firstEnd := strings.IndexByte(raw, '\n') - 1 // the CR of the first line's CRLF
-		name, _, _ := strings.Cut(raw[:firstEnd], ":")
-		fields[i] = field{Name: strings.TrimSpace(name), Raw: raw, Line: st.line}
+		fields[i] = field{Name: strings.TrimSpace(text[st.off:st.nameEnd]), Raw: text[st.off:end], Line: st.line}
 	}
 	return fields
-}
-
-// nextLine returns the line at pos without its LF or CRLF, and the offset
-// of the next line.
-func nextLine(raw []byte, pos int) (line []byte, next int) {
-	end := bytes.IndexByte(raw[pos:], '\n')
-	if end < 0 {
-		return bytes.TrimSuffix(raw[pos:], []byte("\r")), len(raw)
-	}
-	return bytes.TrimSuffix(raw[pos:pos+end], []byte("\r")), pos + end + 1
 }
 
 // all returns the fields with that name, in header order (top first).

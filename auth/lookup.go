@@ -37,7 +37,7 @@ type txtAnswer struct {
 }
 
 func newLookups(ctx context.Context, r dns.Resolver) *lookups {
-	return &lookups{ctx: ctx, r: r, txt: map[string]*txtAnswer{}}
+	return &lookups{ctx: ctx, r: r} // txt is made on the first question: offline there is none
 }
 
 // errNoResolver stands for every lookup of an offline check.
@@ -79,6 +79,9 @@ func (l *lookups) lookupTXT(name string) ([]string, error) {
 		return a.txts, a.err
 	}
 	a := &txtAnswer{done: make(chan struct{})}
+	if l.txt == nil {
+		l.txt = map[string]*txtAnswer{}
+	}
 	l.txt[name] = a
 	l.mu.Unlock()
 	if l.r == nil {

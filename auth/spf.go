@@ -48,7 +48,7 @@ func checkSPF(l *lookups, in Input, from string) *SPF {
 	case !in.IP.IsValid():
 		res.Result, res.Reason = StatusNotChecked, "no client IP for the hop that entered the receiving side"
 		return res
-	case res.Domain == "" || strings.HasPrefix(helo, "[") || net.ParseIP(res.Domain) != nil:
+	case res.Domain == "" || strings.HasPrefix(helo, "[") || mayBeIP(res.Domain) && net.ParseIP(res.Domain) != nil:
 		res.Result, res.Reason = StatusNone, "no domain to check (null sender and no usable HELO name)"
 		return res
 	case l.r == nil:
@@ -66,6 +66,12 @@ func checkSPF(l *lookups, in Input, from string) *SPF {
 	res.Record = l.spfRecord(res.Domain)
 	res.Note = noteToday
 	return res
+}
+
+// mayBeIP reports text net.ParseIP could accept: IPv6 has a colon, IPv4
+// ends in a digit. It spares a domain name the parser's error allocation.
+func mayBeIP(s string) bool {
+	return strings.IndexByte(s, ':') >= 0 || s != "" && s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
 }
 
 // spfReason words the library's debugging error for people.

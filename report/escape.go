@@ -79,4 +79,3 @@ func sarifText(s string) string {
 type keyValue struct {
 	Key, Value string
 }
-

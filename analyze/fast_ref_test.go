@@ -195,7 +195,8 @@ func TestParseDateMatchesReference(t *testing.T) {
 	}
 }
 
-// FuzzSplitReference compares Split and parseDate with their references.
+// FuzzSplitReference compares Split, parseDate, the mailbox fast path and
+// stripComments with their references.
 func FuzzSplitReference(f *testing.F) {
 	for _, s := range []string{"A: b\r\n c\r\n\r\nbody", "From x\nA: b\n\tc\nbad\n", "Fri, 1 Nov 1997 09:55:06 +0000 (UTC)", " x\r\nA:\r"} {
 		f.Add([]byte(s))
@@ -203,6 +204,10 @@ func FuzzSplitReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkSplitLikeRef(t, raw)
 		checkDateLikeRef(t, string(raw))
+		checkMailboxLikeNetMail(t, string(raw))
+		if got, want := stripComments(string(raw)), refStripComments(string(raw)); got != want {
+			t.Fatalf("stripComments(%q) = %q, want %q", raw, got, want)
+		}
 	})
 }
 
@@ -264,6 +269,51 @@ func TestSimpleMailboxCorpus(t *testing.T) {
 			case "from", "to", "cc", "reply-to", "sender":
 				checkMailboxLikeNetMail(t, f.Unfolded())
 			}
+		}
+	}
+}
+
+// refStripComments is the former stripComments, a byte at a time.
+func refStripComments(s string) string {
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '\\' && i+1 < len(s):
+			if depth == 0 {
+				b.WriteByte(ch)
+				b.WriteByte(s[i+1])
+			}
+			i++
+		case ch == '"' && depth == 0:
+			quoted = !quoted
+			b.WriteByte(ch)
+		case ch == '(' && !quoted:
+			depth++
+		case ch == ')' && !quoted && depth > 0:
+			depth--
+			if depth == 0 {
+				b.WriteByte(' ')
+			}
+		case depth == 0:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+func TestStripCommentsMatchesReference(t *testing.T) {
+	pieces := []string{"(", ")", `"`, `\`, "a", " ", ";", "x=y", "((", "))"}
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 100000 {
+		var b strings.Builder
+		for range r.IntN(16) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := stripComments(s), refStripComments(s); got != want {
+			t.Fatalf("stripComments(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

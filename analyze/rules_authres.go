@@ -129,32 +129,36 @@ func parseResInfo(s string) (AuthResult, bool) {
 	return r, r.Method != "" && r.Result != ""
 }
 
-// stripComments removes RFC 5322 comments, nested, outside quotes.
+// stripComments removes RFC 5322 comments, nested, outside quotes; each
+// becomes one space. Text outside comments is copied in runs.
 func stripComments(s string) string {
+	if strings.IndexByte(s, '(') < 0 {
+		return s
+	}
 	var b strings.Builder
-	depth, quoted := 0, false
+	b.Grow(len(s))
+	depth, quoted, start := 0, false, 0 // s[start:] is outside comments when depth is 0
 	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
+		switch ch := s[i]; {
 		case ch == '\\' && i+1 < len(s):
-			if depth == 0 {
-				b.WriteByte(ch)
-				b.WriteByte(s[i+1])
-			}
-			i++
+			i++ // a quoted pair: kept outside comments, dropped inside
 		case ch == '"' && depth == 0:
 			quoted = !quoted
-			b.WriteByte(ch)
 		case ch == '(' && !quoted:
+			if depth == 0 {
+				b.WriteString(s[start:i])
+			}
 			depth++
 		case ch == ')' && !quoted && depth > 0:
 			depth--
 			if depth == 0 {
 				b.WriteByte(' ')
+				start = i + 1
 			}
-		case depth == 0:
-			b.WriteByte(ch)
 		}
+	}
+	if depth == 0 {
+		b.WriteString(s[start:])
 	}
 	return b.String()
 }

@@ -155,8 +155,15 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 	}
 	sk := skeleton(label)
 	for _, targets := range lists {
-		for _, t := range targets {
-			if f, ok := imitates(label, sk, shown, t); ok {
+		for i := range targets {
+			t := &targets[i]
+			// What imitates needs, checked here first: most targets are
+			// ruled out by a length.
+			maybe := sk == t.skel || len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1
+			if !maybe {
+				continue
+			}
+			if f, ok := imitates(label, sk, shown, *t); ok {
 				return f, true
 			}
 		}

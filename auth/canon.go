@@ -56,7 +56,7 @@ func isFWSRune(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == 
 func canonBody(h hash.Hash, body []byte, alg string, limit int64) int64 {
 	c := &bodyCanon{body: body, relaxed: alg == canonRelaxed, nextTab: -1, nextDouble: -1}
 	c.w.lw = limitWriter{h: h, left: limit}
-	c.w.buf = make([]byte, 0, min(canonBufSize, len(body)+len(crlf)))
+	c.w.buf = make([]byte, min(canonBufSize, len(body)+len(crlf)))
 	for pos := 0; pos < len(body); {
 		pos = c.line(pos)
 	}
@@ -165,37 +165,50 @@ var (
 const canonBufSize = 4096
 
 // canonWriter gathers canonical body pieces into a buffer and hands them
-// to a limitWriter in blocks.
+// to a limitWriter in blocks. The buffer is filled by copying and moving
+// n, never re-sliced: storing a slice header costs a write barrier on
+// every piece while the collector runs.
 type canonWriter struct {
 	lw  limitWriter
 	buf []byte
+	n   int
 }
 
+// write is small enough to inline: most pieces fit the buffer.
 func (w *canonWriter) write(p []byte) {
-	if len(w.buf)+len(p) > cap(w.buf) {
-		w.flush()
-		if len(p) >= cap(w.buf) {
-			w.lw.write(p)
-			return
-		}
+	if w.n+len(p) <= len(w.buf) {
+		w.n += copy(w.buf[w.n:], p)
+		return
 	}
-	w.buf = append(w.buf, p...)
+	w.writeFull(p)
+}
+
+// writeFull writes p once the buffer cannot take it.
+func (w *canonWriter) writeFull(p []byte) {
+	w.flush()
+	if len(p) >= len(w.buf) {
+		w.lw.write(p)
+		return
+	}
+	w.n = copy(w.buf, p)
 }
 
 // writeLine writes line and a CRLF.
 func (w *canonWriter) writeLine(line []byte) {
-	if len(w.buf)+len(line)+2 > cap(w.buf) {
-		w.write(line)
-		w.write(crlf)
+	if w.n+len(line)+2 <= len(w.buf) {
+		w.n += copy(w.buf[w.n:], line)
+		w.buf[w.n], w.buf[w.n+1] = '\r', '\n'
+		w.n += 2
 		return
 	}
-	w.buf = append(append(w.buf, line...), '\r', '\n')
+	w.writeFull(line)
+	w.write(crlf)
 }
 
 func (w *canonWriter) flush() {
-	if len(w.buf) > 0 {
-		w.lw.write(w.buf)
-		w.buf = w.buf[:0]
+	if w.n > 0 {
+		w.lw.write(w.buf[:w.n])
+		w.n = 0
 	}
 }
 

@@ -227,6 +227,17 @@ func TestSplitBareCRHeader(t *testing.T) {
 // (with the same word decoder) gives the same single address.
 func checkMailboxLikeNetMail(t *testing.T, v string) {
 	t.Helper()
+	if fast, ok := simpleMailboxList(v); ok {
+		list, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v)
+		if err != nil || len(list) != len(fast) {
+			t.Fatalf("simpleMailboxList(%q) = %v; net/mail: %v, %v", v, fast, list, err)
+		}
+		for i, a := range list {
+			if fast[i] != (Address{Name: a.Name, Address: a.Address}) {
+				t.Fatalf("simpleMailboxList(%q) = %v; net/mail: %v", v, fast, list)
+			}
+		}
+	}
 	name, addr, ok := simpleMailbox(v)
 	if !ok {
 		return
@@ -237,11 +248,12 @@ func checkMailboxLikeNetMail(t *testing.T, v string) {
 	}
 }
 
-var mailboxPieces = []string{"a", "Bob", "x.y", "@", ".", " ", "  ", `"`, "<", ">", "=?", "?=", ",", `\`, "é", "(", ")", "-", "+", "=", "!", "\t", "[", "]", ":", ";", "utf-8?q?x"}
+var mailboxPieces = []string{"a", "Bob", "x.y", "@", ".", " ", "  ", `"`, "<", ">", "=?", "?=", ",", `\`, "é", "(", ")", "-", "+", "=", "!", "\t", "[", "]", ":", ";", "utf-8?q?x",
+	"a@b", "Bob <a@b.c>", `"B, o" <x@y>`, ", ", " ,"}
 
 func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	taken := 0
+	taken, listed := 0, 0
 	for range 200000 {
 		var b strings.Builder
 		for range r.IntN(12) {
@@ -251,13 +263,17 @@ func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 		if _, _, ok := simpleMailbox(v); ok {
 			taken++
 		}
+		if _, ok := simpleMailboxList(v); ok {
+			listed++
+		}
 		checkMailboxLikeNetMail(t, v)
 	}
-	for _, v := range []string{"a@b", "Bob <a@b.c>", `"Bob, Jr." <a@b>`, `"" <a@b>`, "=?utf-8?q?B=C3=A9?= <a@b>", "a.@b", "Bob  <a@b>", `"B\"ob" <a@b>`, "a@b (Bob)", "Bob.Smith <bob-x+y=z@mail.example.com>"} {
+	for _, v := range []string{"a@b", "Bob <a@b.c>", `"Bob, Jr." <a@b>`, `"" <a@b>`, "=?utf-8?q?B=C3=A9?= <a@b>", "a.@b", "Bob  <a@b>", `"B\"ob" <a@b>`, "a@b (Bob)", "Bob.Smith <bob-x+y=z@mail.example.com>",
+		"a@b, c@d", "a@b,,c@d", "a@b,", `"Doe, J" <a@b>, c@d`, "Bob <a@b> , \tAnn <c@d>", " a@b, c@d"} {
 		checkMailboxLikeNetMail(t, v)
 	}
-	if taken == 0 {
-		t.Fatal("the generator never reached the fast path")
+	if taken == 0 || listed == 0 {
+		t.Fatalf("the generator reached the fast paths %d and %d times", taken, listed)
 	}
 }
 
@@ -315,5 +331,41 @@ func TestStripCommentsMatchesReference(t *testing.T) {
 		if got, want := stripComments(s), refStripComments(s); got != want {
 			t.Fatalf("stripComments(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestParseDateGeneratedMatchesReference assembles dates from the pieces
+// real Date fields are made of, well and badly.
+func TestParseDateGeneratedMatchesReference(t *testing.T) {
+	pieces := []string{"Mon", "Thu", "Xyz", ",", " ", "  ", "\t", "2", "12", "31", "32", "Jan", "Foo", "2006", "97", "15:04:05",
+		"15:04", "25:00:00", "+0100", "-0700", "+99", "-", "+", "(PDT)", "(a(b))", `(\)`, "(", ")", "GMT", "UT", "T", "garbage"}
+	r := rand.New(rand.NewPCG(13, 14))
+	fast := 0
+	for range 20000 {
+		var b strings.Builder
+		if r.IntN(2) == 0 {
+			// The usual shape, each part sometimes swapped for another piece.
+			for _, part := range []string{"Mon", ",", " ", "2", " ", "Jan", " ", "2006", " ", "15:04:05", " ", "+0100", " ", "(PDT)"} {
+				if r.IntN(8) == 0 {
+					part = pieces[r.IntN(len(pieces))]
+				}
+				b.WriteString(part)
+			}
+		} else {
+			for range r.IntN(12) {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+		}
+		s := b.String()
+		if _, ok := parseCommonDate(s); ok {
+			fast++
+		}
+		checkDateLikeRef(t, s)
+	}
+	for _, s := range []string{"Thu,  9 Oct 2025 10:00:00 +0900 (JST)", "Mon, 2 Jan 2006 15:04:05 -0700 garbage", "Mon, 2-Jan-2006 15:04:05 -0700"} {
+		checkDateLikeRef(t, s)
+	}
+	if fast == 0 {
+		t.Fatal("the generator never reached the fast path")
 	}
 }

@@ -126,64 +126,39 @@ func parseDate(s string) (time.Time, bool) {
 // §3.3 with the optional day of week and a numeric zone.
 const commonDateLayout = "Mon, 2 Jan 2006 15:04:05 -0700"
 
-// parseCommonDate parses a date of exactly the common form, optionally
-// followed by a simple comment such as "(PDT)", with the one layout
-// net/mail would succeed with. net/mail tries its 48 layouts in turn and
-// the common form is the 25th: every failed attempt allocates an error.
-// The 24 layouts before it have no day of week, so they fail on any text
-// that starts with a letter, and net/mail drops a comment after a numeric
-// zone: the result is net/mail's own. Anything else is left to net/mail.
+// parseCommonDate parses a date that starts with a day name and has a
+// numeric zone, followed at most by a simple comment such as "(PDT)", with
+// the one layout net/mail would succeed with. net/mail tries its 48
+// layouts in turn and this one is the 25th: every failed attempt
+// allocates an error. It does what net/mail does first: the date ends
+// four digits after the first "+" or "-", and a comment after it is
+// skipped. The 24 layouts before this one start with the day of the
+// month, so they fail on text that does not start with a digit, and the
+// result is net/mail's own. Anything else is left to net/mail.
 func parseCommonDate(s string) (time.Time, bool) {
-	core, comment, hasComment := strings.Cut(s, " (")
-	if !isCommonDate(core) || hasComment && !isSimpleComment(comment) {
+	if s == "" || isDigit(s[0]) || s[0] == ' ' || s[0] == '\t' || strings.ContainsAny(s, "\r\n") {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(commonDateLayout, core)
+	zone := strings.IndexAny(s, "+-")
+	if zone < 0 || len(s) < zone+5 || !isSimpleCFWS(s[zone+5:]) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(commonDateLayout, s[:zone+5])
 	return t, err == nil
 }
 
-// isCommonDate matches "Www, D Mmm YYYY HH:MM:SS +ZZZZ" (the day one or
-// two digits) by shape only; time.Parse checks the names and ranges.
-func isCommonDate(s string) bool {
-	shape := "aaa, 0 aaa 0000 00:00:00 +0000"
-	if len(s) == len(shape)+1 && s[6] != ' ' {
-		shape = "aaa, 00 aaa 0000 00:00:00 +0000"
+// isSimpleCFWS matches white space with at most one comment that holds no
+// parentheses or backslashes: what net/mail skips after a numeric zone.
+func isSimpleCFWS(s string) bool {
+	s = strings.TrimLeft(s, " \t")
+	if s == "" {
+		return true
 	}
-	if len(s) != len(shape) {
+	end := strings.IndexByte(s, ')')
+	if s[0] != '(' || end < 0 || strings.ContainsAny(s[1:end], "(\\") {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var ok bool
-		switch shape[i] {
-		case 'a':
-			ok = c|0x20 >= 'a' && c|0x20 <= 'z'
-		case '0':
-			ok = isDigit(c)
-		case '+':
-			ok = c == '+' || c == '-'
-		default:
-			ok = c == shape[i]
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// isSimpleComment matches the rest of a comment after "(": printable
-// ASCII without parentheses or backslashes, then ")" at the very end.
-func isSimpleComment(s string) bool {
-	if len(s) == 0 || s[len(s)-1] != ')' {
-		return false
-	}
-	for i := 0; i < len(s)-1; i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '(' || c == ')' || c == '\\' {
-			return false
-		}
-	}
-	return true
+	return strings.TrimLeft(s[end+1:], " \t") == ""
 }
 
 // addressList parses an address header leniently: when net/mail rejects the
@@ -195,6 +170,9 @@ func addressList(v string) []Address {
 	}
 	if name, addr, ok := simpleMailbox(v); ok {
 		return []Address{{Name: name, Address: addr}}
+	}
+	if list, ok := simpleMailboxList(v); ok {
+		return list
 	}
 	if list, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v); err == nil {
 		out := make([]Address, len(list))
@@ -293,6 +271,27 @@ func simpleMailbox(v string) (name, addr string, ok bool) {
 		return inner[:len(inner)-1], addr, true
 	}
 	return phrase, addr, isAtomPhrase(phrase)
+}
+
+// simpleMailboxList reads a list of two or more mailboxes of the forms
+// simpleMailbox takes, separated by commas with white space around them:
+// To and Cc. net/mail reads such a list the same way, a mailbox at a time,
+// skipping white space and one comma between them; an empty entry, or a
+// comma inside a quoted name, sends the list to net/mail.
+func simpleMailboxList(v string) ([]Address, bool) {
+	n := strings.Count(v, ",")
+	if n == 0 {
+		return nil, false
+	}
+	out := make([]Address, 0, n+1)
+	for part := range strings.SplitSeq(v, ",") {
+		name, addr, ok := simpleMailbox(strings.Trim(part, " \t"))
+		if !ok {
+			return nil, false
+		}
+		out = append(out, Address{Name: name, Address: addr})
+	}
+	return out, true
 }
 
 // isDotAtomAddr reports local@domain, both dot-atoms of ASCII atext

@@ -3,6 +3,8 @@ package analyze
 import (
 	"context"
 	"sort"
+
+	"github.com/mailtrace/mailtrace/auth"
 )
 
 // Rule is one check with a stable ID. Findings it produces carry the rule's
@@ -30,7 +32,10 @@ type Context struct {
 	// Anomalies are the SMTP session's own evidence, when captured live.
 	Anomalies []SessionAnomaly
 
-	memo map[string]any // values several rules share, computed once (see remember)
+	// Results several rules share, computed once per message.
+	authRes *auth.Result // authResult
+	dnsEv   *dnsEvidence // dnsEvidenceOf; nil offline
+	dnsDone bool
 
 	// Values the chain rules share, computed once per message.
 	linkCache  []link
@@ -73,12 +78,4 @@ func runRules(c *Context) []Finding {
 		}
 	}
 	return out
-}
-
-// remember stores a value several rules share for the rest of the message.
-func (c *Context) remember(key string, v any) {
-	if c.memo == nil {
-		c.memo = map[string]any{}
-	}
-	c.memo[key] = v
 }

@@ -71,8 +71,8 @@ const authBudget = 10 * time.Second
 // authResult runs package auth once per message and records the result in
 // the report.
 func (c *Context) authResult() *auth.Result {
-	if v, ok := c.memo["auth"]; ok {
-		return v.(*auth.Result)
+	if c.authRes != nil {
+		return c.authRes
 	}
 	in := authInput(c)
 	resolver := c.Opts.Resolver
@@ -91,7 +91,7 @@ func (c *Context) authResult() *auth.Result {
 		auth.Compare(res, claims)
 	}
 	c.Report.Auth = res
-	c.remember("auth", res)
+	c.authRes = res
 	return res
 }
 

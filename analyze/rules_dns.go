@@ -80,13 +80,10 @@ type hostIPKey struct {
 
 // dnsEvidenceOf gathers the lookups once per message; nil when offline.
 func (c *Context) dnsEvidenceOf() *dnsEvidence {
-	if v, ok := c.memo["dns"]; ok {
-		ev, _ := v.(*dnsEvidence)
-		return ev
+	if !c.dnsDone {
+		c.dnsEv, c.dnsDone = c.gatherDNS(), true
 	}
-	ev := c.gatherDNS()
-	c.remember("dns", ev)
-	return ev
+	return c.dnsEv
 }
 
 func (c *Context) gatherDNS() *dnsEvidence {

@@ -35,13 +35,21 @@ func isCleanHost(s string) bool {
 		return s == ""
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == ':') {
+		if !cleanHostByte[s[i]] {
 			return false
 		}
 	}
 	return !strings.HasPrefix(s, "ipv6:")
 }
+
+// cleanHostByte marks the bytes of a clean host name: one table lookup
+// per byte, since every host comparison starts here.
+var cleanHostByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyz0123456789-._:") {
+		t[c] = true
+	}
+	return t
+}()
 
 // hostAddr returns the address when a host field is an IP literal.
 func hostAddr(s string) (netip.Addr, bool) {
@@ -69,6 +77,7 @@ func orgDomain(name string) string { return facts(name).org }
 // nameFacts is what the rules need to know about one host name as
 // written, computed once per distinct name.
 type nameFacts struct {
+	name   string // as written
 	clean  string // cleanHost
 	org    string // organisational domain, or the clean name itself
 	family string // provider family, or org
@@ -100,7 +109,7 @@ func facts(name string) nameFacts {
 
 func computeFacts(name string) nameFacts {
 	clean := cleanHost(name)
-	f := nameFacts{clean: clean, org: clean, family: clean}
+	f := nameFacts{name: name, clean: clean, org: clean, family: clean}
 	if clean == "" {
 		return f
 	}
@@ -148,10 +157,21 @@ type hopNames struct{ by, rdns, helo nameFacts }
 
 func namesOf(hops []received.Hop) []hopNames {
 	out := make([]hopNames, len(hops))
+	var prevBy nameFacts // a relay's name as the receiver of one hop is often its HELO or rDNS in the next
 	for i := range hops {
-		out[i] = hopNames{by: facts(hops[i].By.Host), rdns: facts(hops[i].From.RDNS), helo: facts(hops[i].From.HELO)}
+		out[i] = hopNames{by: facts(hops[i].By.Host), rdns: factsOrPrev(hops[i].From.RDNS, prevBy), helo: factsOrPrev(hops[i].From.HELO, prevBy)}
+		prevBy = out[i].by
 	}
 	return out
+}
+
+// factsOrPrev is facts, answered from prev when name is prev's name: no
+// trip to the shared cache.
+func factsOrPrev(name string, prev nameFacts) nameFacts {
+	if name != "" && name == prev.name {
+		return prev
+	}
+	return facts(name)
 }
 
 // hopNames returns the hops' name facts, from the trust walk when it ran.

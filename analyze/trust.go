@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -244,7 +245,8 @@ func (t *Trust) fromInside(h *received.Hop, nf hopNames, newest bool) (string, b
 		// is that provider's, or DNS says so.
 		return "", true
 	}
-	return fmt.Sprintf("hop %d was taken from outside: %s", h.Index, describeFrom(f)), false
+	// Every message ends its trust walk here: a concatenation, not Sprintf.
+	return "hop " + strconv.Itoa(h.Index) + " was taken from outside: " + describeFrom(f), false
 }
 
 // isEximVerified reports an Exim line whose leading name is the verified

@@ -1,45 +1,54 @@
 #!/usr/bin/env bash
-# Sourced by the SMTP scripts: builds the capture sink (smtpd/internal/sinkmain) and starts it on a free
-# loopback port. Sets SINK_PID, SINK_ADDR, SINK_HOST, SINK_PORT. Call sink_stop when done.
-# Usage: sink_start MAILDIR [sinkmain flags...]
+# Sourced by the SMTP scripts: builds the product (`go build ./cmd/mailtrace`) and starts
+# `mailtrace serve --offline` on a free loopback port. Sets SINK_PID, SINK_ADDR, SINK_HOST, SINK_PORT,
+# SINK_OUT (its stdout: one line per message) and SINK_ERR (its stderr). Call sink_stop when done.
+# Usage: sink_start MAILDIR [mailtrace serve flags...]
 
 sink_build() {
-	SINK_BIN=${SINK_BIN:-$(mktemp -d)/sinkmain}
-	go build -o "$SINK_BIN" ./smtpd/internal/sinkmain
+	SINK_BIN=${SINK_BIN:-$(mktemp -d)/mailtrace}
+	go build -o "$SINK_BIN" ./cmd/mailtrace
 }
 
 sink_start() {
 	local dir=$1
 	shift
-	local out
-	out=$(mktemp)
-	"$SINK_BIN" -addr 127.0.0.1:0 -dir "$dir" "$@" >"$out" 2>&1 &
+	SINK_OUT=$(mktemp)
+	SINK_ERR=$(mktemp)
+	"$SINK_BIN" serve --listen 127.0.0.1:0 --offline --maildir "$dir" "$@" >"$SINK_OUT" 2>"$SINK_ERR" &
 	SINK_PID=$!
-	# Wait (at most 10 s) for the "listening on ADDR" line.
+	# Wait (at most 10 s) for "mailtrace: listening on ADDR, storing in DIR" on stderr.
+	local re='^mailtrace: listening on \([^ ,]*\),.*'
 	for _ in $(seq 100); do
-		if grep -q '^listening on ' "$out"; then
-			SINK_ADDR=$(sed -n 's/^listening on //p' "$out" | head -1)
+		if grep -q "$re" "$SINK_ERR"; then
+			SINK_ADDR=$(sed -n "s/$re/\1/p" "$SINK_ERR" | head -1)
 			SINK_HOST=${SINK_ADDR%:*}
 			SINK_PORT=${SINK_ADDR##*:}
 			return 0
 		fi
 		if ! kill -0 "$SINK_PID" 2>/dev/null; then
-			cat "$out" >&2
+			cat "$SINK_ERR" >&2
+			SINK_PID=
 			return 1
 		fi
 		sleep 0.1
 	done
-	echo "sink did not start" >&2
+	echo "mailtrace serve did not start" >&2
 	return 1
 }
 
+# sink_stop stops the sink with SIGINT (a graceful stop) and returns its exit status.
 sink_stop() {
+	local rc=0
 	if [ -n "${SINK_PID:-}" ] && kill -0 "$SINK_PID" 2>/dev/null; then
 		kill -INT "$SINK_PID"
-		wait "$SINK_PID" || true
+		wait "$SINK_PID" || rc=$?
 	fi
 	SINK_PID=
+	return "$rc"
 }
 
 # rss_kb PID FIELD prints a field of /proc/PID/status in kB (VmRSS, VmHWM).
 rss_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# free_port prints a TCP port free on 127.0.0.1 (perl is there wherever swaks is).
+free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport, "\n"'; }

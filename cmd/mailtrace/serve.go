@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -93,6 +95,12 @@ func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
 // Deliveries reach the analysis through a queue after their 250: nothing
 // slow happens before the reply to the client.
 func runServe(c *cli.Context, o serveOptions, s streams) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Analysing a 25 MiB message holds several copies of it for a moment (raw, MIME parts, text):
+		// a soft limit makes the collector reclaim them before the heap doubles, so 20 such messages
+		// arriving at once stay under 150 MB (bench/smtp-memory.sh). Small messages never get near it.
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 	a, err := serveAnalyzer(c)
 	if err != nil {
 		return err
@@ -119,15 +127,33 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
-	an := &serveAnalysis{a: a, out: s.out, report: reportFile}
+	// stdout is written through a buffer flushed whenever no delivery waits: one write per burst, not
+	// per message. The report stays unbuffered, one write per line, for readers that follow it.
+	out := bufio.NewWriterSize(s.out, 32<<10)
+	an := &serveAnalysis{a: a, out: out, report: reportFile}
+	if o.report == "" {
+		an.report = nil // nothing to encode
+	}
 	stopErr := an.loop(c.Context, deliveries, served, o.exitAfter)
+	if o.exitAfter > 0 && an.count >= o.exitAfter {
+		// Done by count, not by a signal: take no new session, and let the clients still connected
+		// (the sender of the last message is about to QUIT) finish without a 421.
+		l.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), o.grace)
+		_ = md.WaitIdle(ctx) // past the grace period, shutdown answers 421 to the rest
+		cancel()
+	}
 	shutdown(srv, md, o.grace)
 	close(deliveries)
 	for d := range deliveries { // stored and acknowledged before the stop: analyse them too
 		an.analyse(context.Background(), d)
 	}
+	an.note(out.Flush())
 	return errors.Join(stopErr, an.err)
 }
+
+// serveMemoryLimit is the Go heap's soft limit in `mailtrace serve` unless GOMEMLIMIT says otherwise.
+const serveMemoryLimit = 96 << 20
 
 // serveAnalyzer builds the analysis shared by every message: one resolver
 // and its cache for the whole run.
@@ -171,8 +197,8 @@ func shutdown(srv *smtpd.Server, md *capture.Maildir, grace time.Duration) {
 // serveAnalysis analyses stored messages one at a time, in delivery order.
 type serveAnalysis struct {
 	a      *analyze.Analyzer
-	out    io.Writer
-	report io.Writer
+	out    *bufio.Writer
+	report io.Writer // nil without --report
 	count  uint64
 	err    error // the first error writing output
 }
@@ -194,6 +220,9 @@ func (an *serveAnalysis) loop(ctx context.Context, deliveries <-chan capture.Del
 			if exitAfter > 0 && an.count >= exitAfter {
 				return nil
 			}
+			if len(deliveries) == 0 { // idle: lines must not wait for the next message
+				an.note(an.out.Flush())
+			}
 		}
 	}
 }
@@ -210,7 +239,9 @@ func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {
 	}
 	_, err = fmt.Fprintln(an.out, deliveryLine(d, m))
 	an.note(err)
-	an.note(report.JSONLine(an.report, m))
+	if an.report != nil {
+		an.note(report.JSONLine(an.report, m))
+	}
 }
 
 // note keeps the first output error: the run goes on (messages are safe
@@ -245,7 +276,8 @@ type serveSession struct {
 	Envelope    *smtpd.Envelope        `json:"envelope"`
 	QueueID     string                 `json:"queue_id"`
 	Maildir     string                 `json:"maildir_path"`
-	Record      string                 `json:"session_record,omitempty"`
+	Record      string                 `json:"session_record,omitempty"` // the session journal (JSON lines)
+	RecordAt    int64                  `json:"session_record_offset"`    // where this message's line starts in it
 	Anomalies   []smtpd.Anomaly        `json:"anomalies"`
 	HeaderBytes int64                  `json:"header_bytes"` // octets mailtrace prepended (Return-Path, Received, ...)
 	Transcript  []smtpd.TranscriptLine `json:"-"`            // in the session record file
@@ -254,7 +286,7 @@ type serveSession struct {
 func sessionOf(d capture.Delivery) *serveSession {
 	r := d.Session
 	return &serveSession{ClientIP: r.ClientIP, ClientPort: r.ClientPort, HELO: r.Helo, TLS: r.TLS, Auth: r.Auth,
-		Envelope: d.Envelope, QueueID: d.QueueID, Maildir: d.Path, Record: d.SessionPath,
+		Envelope: d.Envelope, QueueID: d.QueueID, Maildir: d.Path, Record: d.SessionPath, RecordAt: d.SessionOffset,
 		Anomalies: anomaliesFor(d), HeaderBytes: d.HeaderSize}
 }
 

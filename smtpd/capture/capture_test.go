@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -225,14 +226,7 @@ func TestStoreAndRecord(t *testing.T) {
 	if received := head[strings.Index(head, "Received:"):]; strings.Contains(received, "hidden-bcc") {
 		t.Errorf("recipient in Received: %s", received)
 	}
-	var sf sessionFile
-	raw, err := os.ReadFile(d.SessionPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &sf); err != nil {
-		t.Fatal(err)
-	}
+	sf, raw := readRecord(t, d)
 	last := sf.Session.Transcript[len(sf.Session.Transcript)-1]
 	if sf.QueueID != d.QueueID || sf.Envelope.From != "alice@client.example" || len(sf.Envelope.Rcpts) != 2 ||
 		sf.Envelope.Rcpts[1].Notify[0] != "NEVER" || sf.Session.ClientIP != "127.0.0.1" || sf.Session.Helo != "client.example" ||
@@ -245,12 +239,35 @@ func TestStoreAndRecord(t *testing.T) {
 	// A second message in the session repeats only the transcript since the first.
 	c.send("alice@client.example", "bob@mx.test", "second\r\n", "250 ")
 	d2 := waitDelivery(t, s)
-	raw, _ = os.ReadFile(d2.SessionPath)
-	var sf2 sessionFile
-	json.Unmarshal(raw, &sf2)
+	sf2, _ := readRecord(t, d2)
+	if d2.SessionPath != d.SessionPath || d2.SessionOffset != d.SessionOffset+int64(len(raw)) {
+		t.Errorf("second record at %s:%d, want %s:%d", d2.SessionPath, d2.SessionOffset, d.SessionPath, d.SessionOffset+int64(len(raw)))
+	}
 	if d2.Seq != 2 || sf2.TranscriptFrom != len(sf.Session.Transcript) || sf2.Session.Transcript[0].Text != "MAIL FROM:<alice@client.example>" {
 		t.Errorf("second record from %d: %+v", sf2.TranscriptFrom, sf2.Session.Transcript)
 	}
+}
+
+// readRecord returns the journal line of d's session record, decoded and raw (with its line end).
+func readRecord(t testing.TB, d Delivery) (sessionFile, []byte) {
+	t.Helper()
+	f, err := os.Open(d.SessionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(d.SessionOffset, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bufio.NewReader(f).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("record of %s at %s:%d: %v", d.QueueID, d.SessionPath, d.SessionOffset, err)
+	}
+	var sf sessionFile
+	if err := json.Unmarshal(raw, &sf); err != nil {
+		t.Fatalf("record of %s: %v", d.QueueID, err)
+	}
+	return sf, raw
 }
 
 // TestDisconnectMidData: a client that vanishes inside DATA leaves nothing in new/ and nothing in tmp/.
@@ -354,6 +371,65 @@ func TestStorageFailures(t *testing.T) {
 	}
 }
 
+// orderFile checks, when the committer syncs it, that its message is not yet visible in new/.
+type orderFile struct {
+	*os.File
+	dst     string
+	visible chan bool
+}
+
+func (f *orderFile) Sync() error {
+	_, err := os.Stat(f.dst)
+	f.visible <- err == nil
+	return f.File.Sync()
+}
+
+// TestSyncBeforeRename: a message is durable before its name appears in new/, so a crash never leaves
+// a partial message there (Postfix's and chasquid's order).
+func TestSyncBeforeRename(t *testing.T) {
+	s := startSink(t, Options{}, nil)
+	visible := make(chan bool, 1)
+	s.md.create = func(p string) (file, error) {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		dst := filepath.Join(filepath.Dir(filepath.Dir(p)), "new", filepath.Base(p))
+		return &orderFile{File: f, dst: dst, visible: visible}, err
+	}
+	c := dial(t, s.addr)
+	c.send("a@client.example", "b@mx.test", "Subject: order\r\n\r\nbody\r\n", "250 ")
+	if <-visible {
+		t.Error("the message was in new/ before it was fsynced")
+	}
+	if d := waitDelivery(t, s); filepath.Dir(d.Path) != filepath.Join(s.md.Dir(), "new") {
+		t.Errorf("delivered to %s", d.Path)
+	}
+}
+
+// TestJournalWriteFailure: a record that cannot be written leaves the delivery without a record, but
+// the message is stored and acknowledged, and Close reports the failure.
+func TestJournalWriteFailure(t *testing.T) {
+	s := startSink(t, Options{NoSync: true}, nil)
+	ro, err := os.Open(s.md.JournalPath()) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.md.journal.f.Close()
+	s.md.journal.f = ro
+	c := dial(t, s.addr)
+	c.send("a@client.example", "b@mx.test", "Subject: no record\r\n\r\nbody\r\n", "250 ")
+	d := waitDelivery(t, s)
+	if d.SessionPath != "" {
+		t.Errorf("record reported at %s:%d", d.SessionPath, d.SessionOffset)
+	}
+	if _, err := os.Stat(d.Path); err != nil {
+		t.Error(err)
+	}
+	c.cmd("QUIT", "221 ")
+	waitClosed(t, s)
+	if err := s.md.Close(); err == nil || !strings.Contains(err.Error(), "journal") {
+		t.Errorf("Close: %v", err)
+	}
+}
+
 // TestSmugglingNeverSplits sends each payload of ../testdata/smuggling.txt through the Maildir: never two
 // files, and the smuggled "message" never stored on its own.
 func TestSmugglingNeverSplits(t *testing.T) {
@@ -402,9 +478,15 @@ func TestRecordIdle(t *testing.T) {
 	c := dial(t, s.addr)
 	c.cmd("GET / HTTP/1.0", "421 ")
 	rec := waitClosed(t, s)
-	b, err := os.ReadFile(filepath.Join(s.md.Dir(), "sessions", rec.ID+".json"))
-	if err != nil || !strings.Contains(string(b), `"code": "http"`) {
-		t.Errorf("idle record: %v %s", err, b)
+	s.md.Close() // writes what is queued
+	b, err := os.ReadFile(s.md.JournalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sf sessionFile
+	if err := json.Unmarshal(b, &sf); err != nil || sf.Message != "" || sf.Session.ID != rec.ID ||
+		len(sf.Session.Anomalies) == 0 || sf.Session.Anomalies[0].Code != smtpd.AnomalyHTTP {
+		t.Errorf("idle record (%v): %s", err, b)
 	}
 }
 
@@ -450,13 +532,16 @@ func TestLoad(t *testing.T) {
 	}
 	total := sessions * perSession
 	got := map[[32]byte]int{}
-	for range total {
+	for i := range total {
 		d := waitDelivery(t, s)
 		b, err := os.ReadFile(d.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got[sha256.Sum256(b[d.HeaderSize:])]++
+		if sf, _ := readRecord(t, d); sf.QueueID != d.QueueID || d.Seq != uint64(i+1) {
+			t.Errorf("delivery %d (seq %d) of %s has the record of %s", i+1, d.Seq, d.QueueID, sf.QueueID)
+		}
 	}
 	if files := listDir(t, filepath.Join(s.md.Dir(), "new")); len(files) != total {
 		t.Errorf("%d files in new/, want %d", len(files), total)
@@ -494,3 +579,29 @@ type panicT struct{ testing.TB }
 func (p *panicT) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
 func (p *panicT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 func (p *panicT) Helper()                           {}
+
+// TestWaitIdle: WaitIdle waits for the open session to QUIT, and gives up with the context.
+func TestWaitIdle(t *testing.T) {
+	s := startSink(t, Options{NoSync: true}, nil)
+	if err := s.md.WaitIdle(context.Background()); err != nil {
+		t.Fatalf("no session open: %v", err)
+	}
+	c := dial(t, s.addr)
+	c.send("a@client.example", "b@mx.test", "Subject: last\r\n\r\nbody\r\n", "250 ")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.md.WaitIdle(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("session still open: WaitIdle = %v", err)
+	}
+	idle := make(chan error, 1)
+	go func() { idle <- s.md.WaitIdle(context.Background()) }()
+	c.cmd("QUIT", "221 ")
+	select {
+	case err := <-idle:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitIdle did not return after QUIT")
+	}
+}

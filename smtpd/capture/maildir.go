@@ -4,15 +4,17 @@
 // Layout under Options.Dir (default ./mailtrace-mail):
 //
 //	tmp/  new/  cur/             a Maildir (https://cr.yp.to/proto/maildir.html); messages land in new/
-//	sessions/<unique>.json       the session record of the message new/<unique>
-//	sessions/<session-id>.json   (Options.RecordIdle) sessions that delivered nothing
+//	sessions/<run>.jsonl         the journal of this run: one JSON line per stored message (its
+//	                             "message" is new/<unique>), and with Options.RecordIdle one per
+//	                             session that delivered nothing
 //
 // sessions/ is a plain directory without a leading dot, so Maildir and Maildir++ readers never take it
-// for mail or a folder.
+// for mail or a folder. <run> is a Maildir unique name taken at New, so runs never share a journal.
 //
 // A message is written to tmp/, fsynced, renamed into new/, and new/ is fsynced before the engine sends
-// 250: an acknowledged message survives a crash. Concurrent sessions share the fsyncs (group commit, see
-// committer). The file starts with what the sink adds, the way Postfix's local delivery does:
+// 250: an acknowledged message survives a crash, and new/ never holds a partial one. Concurrent sessions
+// share the fsyncs (group commit, see committer). The file starts with what the sink adds, the way
+// Postfix's local delivery does:
 //
 //	Return-Path: <envelope sender>
 //	X-Original-To: <each recipient>     (one field per recipient)
@@ -22,15 +24,17 @@
 // followed by the client's message byte for byte (bare CR and LF included). Recipients never go in the
 // Received field, which would leak Bcc. Delivery.HeaderSize says where the client's octets begin.
 //
-// Nothing slow happens before the 250: after it, the session writes the record (JSON, not fsynced: after a
-// crash a message may lack it) and queues the delivery for Options.OnDelivery, which runs on one
-// background goroutine in delivery order, so a slow callback delays neither clients nor sessions.
+// Nothing slow happens before the 250: after it, the session queues its record and delivery to one
+// background goroutine, which appends the queued records to the journal in one write per batch (not
+// fsynced: after a crash the journal may lack the last records, or end in a torn line that readers
+// skip) and then calls Options.OnDelivery for each, in delivery order. A slow callback delays neither
+// clients nor sessions until 1024 deliveries are queued. One journal instead of one file per record
+// halves the files created per message, which is most of the sink's cost on ext4.
 package capture
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,14 +52,17 @@ import (
 // Delivery describes one stored message. It is handed to Options.OnDelivery after the 250.
 type Delivery struct {
 	// Seq counts deliveries of this Maildir from 1, so that "exit after N messages" is Seq == N.
-	Seq         uint64
-	Path        string // the message file, in new/
-	SessionPath string // its session record ("" if it could not be written)
-	QueueID     string
-	Envelope    *smtpd.Envelope     // the true envelope
-	Session     smtpd.SessionRecord // the session up to this message's 250
-	HeaderSize  int64               // octets the sink prepended; the client's message starts here
-	Size        int64               // octets of the client's message
+	Seq  uint64
+	Path string // the message file, in new/
+	// SessionPath is the journal that holds its session record, the line starting at SessionOffset
+	// ("" if the record could not be written).
+	SessionPath   string
+	SessionOffset int64
+	QueueID       string
+	Envelope      *smtpd.Envelope     // the true envelope
+	Session       smtpd.SessionRecord // the session up to this message's 250
+	HeaderSize    int64               // octets the sink prepended; the client's message starts here
+	Size          int64               // octets of the client's message
 }
 
 // Options configure a Maildir. The zero value stores in ./mailtrace-mail with fsync.
@@ -63,8 +70,9 @@ type Options struct {
 	Dir string // default "./mailtrace-mail"
 	// NoSync skips fsync: an acknowledged message can then be lost in a crash. For tests and benchmarks.
 	NoSync bool
-	// OnDelivery is called once per stored message, after its 250, from a single goroutine in delivery
-	// order. While it runs, later records and callbacks wait (up to a queue of 1024, then sessions wait).
+	// OnDelivery is called once per stored message, after its 250 and after its record is in the
+	// journal, from a single goroutine in delivery order. While it runs, later records and callbacks
+	// wait (up to a queue of 1024, then sessions wait).
 	OnDelivery func(Delivery)
 	// RecordIdle also writes the record of sessions that delivered no message (scanners, early talkers).
 	RecordIdle bool
@@ -74,16 +82,18 @@ type Options struct {
 
 // Maildir is the capture backend. It is safe for concurrent sessions.
 type Maildir struct {
-	opts   Options
-	dir    string
-	host   string
-	pid    int
-	seq    atomic.Uint64
-	count  atomic.Uint64
-	commit *committer    // nil with NoSync
-	jobs   chan Delivery // for the notifier goroutine
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	opts    Options
+	dir     string
+	host    string
+	pid     int
+	seq     atomic.Uint64
+	count   atomic.Uint64
+	commit  *committer // nil with NoSync
+	journal *journal   // written by the notifier goroutine only
+	jobs    chan job   // for the notifier goroutine
+	wg      sync.WaitGroup
+	closed  atomic.Bool
+	live    liveSessions
 	// create opens a file in tmp/; tests replace it to inject write failures.
 	create func(path string) (file, error)
 }
@@ -104,7 +114,7 @@ func New(opts Options) (*Maildir, error) {
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
 	}
-	m := &Maildir{opts: opts, dir: opts.Dir, host: sanitizeHost(opts.Host), pid: os.Getpid(), jobs: make(chan Delivery, 1024)}
+	m := &Maildir{opts: opts, dir: opts.Dir, host: sanitizeHost(opts.Host), pid: os.Getpid(), jobs: make(chan job, 1024)}
 	for _, sub := range []string{"tmp", "new", "cur", "sessions"} {
 		if err := os.MkdirAll(filepath.Join(m.dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("capture: create maildir: %w", err)
@@ -113,9 +123,15 @@ func New(opts Options) (*Maildir, error) {
 	m.create = func(path string) (file, error) {
 		return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	}
+	j, err := openJournal(filepath.Join(m.dir, "sessions", m.uniqueName(time.Now())+".jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	m.journal = j
 	if !opts.NoSync {
 		c, err := newCommitter(filepath.Join(m.dir, "new"))
 		if err != nil {
+			j.close()
 			return nil, err
 		}
 		m.commit = c
@@ -131,33 +147,74 @@ func (m *Maildir) Dir() string { return m.dir }
 // Count returns how many messages were stored since New.
 func (m *Maildir) Count() uint64 { return m.count.Load() }
 
+// JournalPath is the file the session records of this run go to.
+func (m *Maildir) JournalPath() string { return m.journal.path }
+
 // Close writes the records still queued, makes the last callbacks and stops the background goroutines.
-// Call it once the server has shut down: no session may use the Maildir any more.
+// Call it once the server has shut down: no session may use the Maildir any more. It reports the last
+// failure to write the journal, if any.
 func (m *Maildir) Close() error {
 	if m.closed.Swap(true) {
 		return nil
 	}
 	close(m.jobs)
 	m.wg.Wait()
+	var err error
 	if m.commit != nil {
-		return m.commit.close()
+		err = m.commit.close()
 	}
-	return nil
-}
-
-// notify calls OnDelivery, one delivery at a time.
-func (m *Maildir) notify() {
-	defer m.wg.Done()
-	for d := range m.jobs {
-		if m.opts.OnDelivery != nil {
-			m.opts.OnDelivery(d)
-		}
-	}
+	return errors.Join(err, m.journal.close())
 }
 
 // NewSession implements smtpd.Backend.
 func (m *Maildir) NewSession(c *smtpd.Conn) (smtpd.Session, error) {
+	m.live.add(1)
 	return &session{m: m, c: c}, nil
+}
+
+// WaitIdle returns once no session is open, or with ctx's error. A command layer that stops after N
+// messages calls it, after closing its listener, so that the client of the last message can still
+// QUIT normally instead of getting 421.
+func (m *Maildir) WaitIdle(ctx context.Context) error {
+	idle := m.live.idleChan()
+	if idle == nil {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// liveSessions counts open sessions; idle is closed each time the count falls to zero.
+type liveSessions struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{}
+}
+
+func (l *liveSessions) add(d int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		l.idle = make(chan struct{})
+	}
+	l.n += d
+	if l.n == 0 {
+		close(l.idle)
+	}
+}
+
+// idleChan returns a channel closed when no session is open, or nil if none is open now.
+func (l *liveSessions) idleChan() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		return nil
+	}
+	return l.idle
 }
 
 // uniqueName returns a Maildir unique name: time, then microseconds, pid and a counter, then host.
@@ -188,12 +245,13 @@ func (s *session) Reset()                                      {}
 
 // Close queues the record of an idle session when Options.RecordIdle asks for it.
 func (s *session) Close() {
+	defer s.m.live.add(-1)
 	if !s.m.opts.RecordIdle || s.delivered > 0 {
 		return
 	}
 	rec := s.c.Record()
 	rec.End = time.Now()
-	writeJSON(filepath.Join(s.m.dir, "sessions", rec.ID+".json"), sessionFile{Session: rec})
+	s.m.jobs <- job{rec: sessionFile{Session: rec}}
 }
 
 // bufs recycles the 32 KiB write buffers of messages.
@@ -303,172 +361,23 @@ func (w *writer) release() {
 	}
 }
 
-// Acknowledged writes the session record and queues the delivery report, after the 250. Records are
-// written by the sessions themselves, in parallel; only the callbacks are serialized.
+// Acknowledged queues the session record and the delivery report, after the 250: the notifier
+// goroutine writes the record to the journal, then reports the delivery.
 func (w *writer) Acknowledged() {
 	s := w.s
 	s.delivered++
+	s.m.count.Add(1)
 	rec := s.c.Record()
 	from := min(s.sentLines, len(rec.Transcript))
 	s.sentLines = len(rec.Transcript)
+	env := w.env.Clone()
 	sf := sessionFile{
-		Message: filepath.Join("new", w.name), QueueID: w.env.QueueID, HeaderSize: w.headerSize,
-		Envelope: w.env.Clone(), Session: rec, TranscriptFrom: from,
+		Message: "new/" + w.name, QueueID: env.QueueID, HeaderSize: w.headerSize,
+		Envelope: env, Session: rec, TranscriptFrom: from,
 	}
 	sf.Session.Transcript = rec.Transcript[from:]
-	jsonPath := filepath.Join(s.m.dir, "sessions", w.name+".json")
-	if err := writeJSON(jsonPath, sf); err != nil {
-		jsonPath = "" // the message is stored and acknowledged all the same
-	}
-	s.m.jobs <- Delivery{
-		Seq: s.m.count.Add(1), Path: w.path, SessionPath: jsonPath, QueueID: w.env.QueueID,
-		Envelope: sf.Envelope, Session: rec, HeaderSize: w.headerSize, Size: w.size,
-	}
-}
-
-// sessionFile is the JSON stored in sessions/.
-type sessionFile struct {
-	Message    string          `json:"message,omitempty"` // relative to the Maildir root
-	QueueID    string          `json:"queue_id,omitempty"`
-	HeaderSize int64           `json:"header_size,omitempty"`
-	Envelope   *smtpd.Envelope `json:"envelope,omitempty"`
-	// TranscriptFrom is the index in the whole session transcript of the first line kept here: a
-	// session's later messages repeat only the lines since the previous message.
-	TranscriptFrom int                 `json:"transcript_from"`
-	Session        smtpd.SessionRecord `json:"session"`
-}
-
-// writeJSON writes v to a new file. It is not atomic: a reader should wait for the delivery report,
-// which comes after the write.
-func writeJSON(path string, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // keep <addresses> readable
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o600)
-}
-
-// committer makes messages durable in batches (group commit): every message whose Commit arrives while
-// a batch is being synced waits and goes in the next one. For a batch it renames all files into new/,
-// fsyncs them concurrently, then fsyncs new/, and only then answers. Renaming first lets one journal
-// commit cover the data, the inode and the new/ entry of the whole batch (ext4, XFS), so the directory
-// fsync usually finds nothing left to do; concurrent fsyncs share journal commits where one after another
-// they would not. A message is complete when it appears in new/, and durable before its 250. Measured on
-// ext4 with 20 sessions, the same batches fsynced one file after another ran at a half to a third of
-// this rate, and fsyncs by each session on its own lower still.
-type committer struct {
-	newDir *os.File
-	reqs   chan commitReq
-	done   chan struct{}
-	wg     sync.WaitGroup
-}
-
-type commitReq struct {
-	w   *writer
-	dst string
-	err chan error
-}
-
-var errClosed = errors.New("capture: maildir closed")
-
-func newCommitter(newDir string) (*committer, error) {
-	d, err := os.Open(newDir)
-	if err != nil {
-		return nil, fmt.Errorf("capture: open %s: %w", newDir, err)
-	}
-	c := &committer{newDir: d, reqs: make(chan commitReq, 1024), done: make(chan struct{})}
-	c.wg.Add(1)
-	go c.run()
-	return c, nil
-}
-
-func (c *committer) run() {
-	defer c.wg.Done()
-	for {
-		select {
-		case r := <-c.reqs:
-			c.commit(gather(c.reqs, r))
-		case <-c.done:
-			for {
-				select {
-				case r := <-c.reqs: // a straggler: still answered
-					c.commit([]commitReq{r})
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// gather returns first and every request already queued behind it.
-func gather(ch chan commitReq, first commitReq) []commitReq {
-	batch := []commitReq{first}
-	for {
-		select {
-		case r := <-ch:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-}
-
-// commit runs one batch and answers every request in it.
-func (c *committer) commit(batch []commitReq) {
-	errs := make([]error, len(batch))
-	renamed := make([]bool, len(batch))
-	for i, r := range batch {
-		if errs[i] = os.Rename(r.w.tmp, r.dst); errs[i] != nil {
-			r.w.f.Close()
-			os.Remove(r.w.tmp)
-		}
-		renamed[i] = errs[i] == nil
-	}
-	var wg sync.WaitGroup
-	for i, r := range batch {
-		if errs[i] != nil {
-			continue
-		}
-		wg.Add(1)
-		go func() { // concurrent fsyncs share journal commits; one after another they do not
-			defer wg.Done()
-			errs[i] = r.w.f.Sync()
-			if err := r.w.f.Close(); errs[i] == nil {
-				errs[i] = err
-			}
-		}()
-	}
-	wg.Wait()
-	dirErr := c.newDir.Sync()
-	for i, r := range batch {
-		if errs[i] == nil && dirErr != nil {
-			errs[i] = fmt.Errorf("sync new/: %w", dirErr)
-		}
-		if errs[i] != nil && renamed[i] {
-			os.Remove(r.dst) // not acknowledged, so not kept: the client will retry
-		}
-		r.err <- errs[i]
-	}
-}
-
-// submit hands w to the next batch and waits for the outcome.
-func (c *committer) submit(w *writer, dst string) error {
-	r := commitReq{w: w, dst: dst, err: make(chan error, 1)}
-	select {
-	case c.reqs <- r:
-	case <-c.done:
-		return errClosed
-	}
-	return <-r.err
-}
-
-// close stops the committer once the server has shut down.
-func (c *committer) close() error {
-	close(c.done)
-	c.wg.Wait()
-	return c.newDir.Close()
+	s.m.jobs <- job{rec: sf, delivery: &Delivery{
+		Path: w.path, QueueID: env.QueueID,
+		Envelope: env, Session: rec, HeaderSize: w.headerSize, Size: w.size,
+	}}
 }

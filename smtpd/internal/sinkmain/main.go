@@ -1,7 +1,8 @@
-// Command sinkmain runs the SMTP capture sink alone, for scripts (scripts/smtp-clients.sh,
-// bench/smtp-bench.sh, bench/smtp-memory.sh) until `mailtrace serve` exists. It prints
-// "listening on ADDR" once it accepts connections and stops cleanly on SIGINT/SIGTERM or after -exit-after
-// messages.
+// Command sinkmain runs the SMTP capture sink without the analysis, for diagnostics only:
+// bench/smtp-bench.sh with BREAKDOWN=1 uses it to show what the engine alone (-discard) and the storage
+// alone (fsync, session journal, no analysis) cost next to `mailtrace serve`. Every check of the product
+// drives `mailtrace serve` itself. It prints "listening on ADDR" once it accepts connections and stops
+// cleanly on SIGINT/SIGTERM or after -exit-after messages.
 package main
 
 import (

@@ -1,0 +1,134 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mailtrace/mailtrace/smtpd"
+)
+
+// sessionFile is one line of the journal: the record of one stored message, or of a session that
+// stored none (Message empty).
+type sessionFile struct {
+	Message    string          `json:"message,omitempty"` // relative to the Maildir root
+	QueueID    string          `json:"queue_id,omitempty"`
+	HeaderSize int64           `json:"header_size,omitempty"`
+	Envelope   *smtpd.Envelope `json:"envelope,omitempty"`
+	// TranscriptFrom is the index in the whole session transcript of the first line kept here: a
+	// session's later messages repeat only the lines since the previous message.
+	TranscriptFrom int                 `json:"transcript_from"`
+	Session        smtpd.SessionRecord `json:"session"`
+}
+
+// job is what a session hands the notifier after its 250 (or, for an idle record, at its end).
+type job struct {
+	rec      sessionFile
+	delivery *Delivery // nil for the record of a session that stored nothing
+}
+
+// maxBatch bounds how many records go to the journal in one write, so callbacks are not held back
+// behind a long burst.
+const maxBatch = 256
+
+// journal appends JSON lines to sessions/<unique>.jsonl. Only the notifier goroutine uses it.
+type journal struct {
+	f    *os.File
+	path string
+	size int64 // offset of the next line
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	err  error // the last write failure, reported by Close
+}
+
+func openJournal(path string) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("capture: open journal: %w", err)
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("capture: open journal: %w", err)
+	}
+	j := &journal{f: f, path: path, size: size}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false) // keep <addresses> readable
+	return j, nil
+}
+
+// write appends the records of batch in one write and fills in where each delivery's record is. A
+// record that cannot be encoded or written leaves its delivery's SessionPath empty: the message is
+// stored and acknowledged all the same.
+func (j *journal) write(batch []job) {
+	j.buf.Reset()
+	offsets := make([]int64, len(batch))
+	for i := range batch {
+		offsets[i] = -1
+		start := j.buf.Len()
+		if err := j.enc.Encode(&batch[i].rec); err != nil {
+			j.buf.Truncate(start)
+			continue
+		}
+		offsets[i] = j.size + int64(start)
+	}
+	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+		j.err = fmt.Errorf("capture: write journal: %w", err)
+		j.size, _ = j.f.Seek(0, io.SeekEnd) // after a short write, the next line starts at the end
+		return
+	}
+	j.size += int64(j.buf.Len())
+	if j.buf.Cap() > 1<<20 {
+		j.buf = bytes.Buffer{} // one huge batch must not pin its buffer
+		j.enc = json.NewEncoder(&j.buf)
+		j.enc.SetEscapeHTML(false)
+	}
+	for i, b := range batch {
+		if d := b.delivery; d != nil && offsets[i] >= 0 {
+			d.SessionPath, d.SessionOffset = j.path, offsets[i]
+		}
+	}
+}
+
+func (j *journal) close() error {
+	if err := j.f.Close(); err != nil {
+		return fmt.Errorf("capture: close journal: %w", err)
+	}
+	return j.err
+}
+
+// notify writes the queued records to the journal, a batch per write, then makes the batch's
+// callbacks in delivery order: a record is always written before its delivery is reported.
+func (m *Maildir) notify() {
+	defer m.wg.Done()
+	batch := make([]job, 0, maxBatch)
+	var seq uint64
+	for first := range m.jobs {
+		batch = append(batch[:0], first)
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case j, ok := <-m.jobs:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, j)
+			default:
+				break gather
+			}
+		}
+		m.journal.write(batch)
+		for i := range batch {
+			if d := batch[i].delivery; d != nil {
+				seq++ // numbered here, so that Seq follows the order of the callbacks
+				d.Seq = seq
+				if m.opts.OnDelivery != nil {
+					m.opts.OnDelivery(*d)
+				}
+			}
+			batch[i] = job{} // drop the references before the next batch
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (c *committer) commit(batch []commitReq) {
 	renamed := 0
 	for i, r := range batch {
 		if errs[i] == nil {
-			errs[i] = os.Rename(r.w.tmp, r.dst)
+			errs[i] = rename(r.w.tmp, r.dst)
 		}
 		if errs[i] != nil {
 			os.Remove(r.w.tmp)

@@ -120,9 +120,7 @@ func New(opts Options) (*Maildir, error) {
 			return nil, fmt.Errorf("capture: create maildir: %w", err)
 		}
 	}
-	m.create = func(path string) (file, error) {
-		return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	}
+	m.create = createFile
 	j, err := openJournal(filepath.Join(m.dir, "sessions", m.uniqueName(time.Now())+".jsonl"))
 	if err != nil {
 		return nil, err
@@ -329,7 +327,7 @@ func (w *writer) Commit() error {
 	} else {
 		err = w.f.Close()
 		if err == nil {
-			err = os.Rename(w.tmp, dst)
+			err = rename(w.tmp, dst)
 		}
 		if err != nil {
 			os.Remove(w.tmp)

@@ -84,15 +84,21 @@ func (v *Verifier) checkARC(l *lookups, m *message) *ARC {
 // collectARC groups the ARC fields by instance. The error is a structure
 // problem found while reading (bad or duplicate instance numbers).
 func collectARC(m *message) ([]*arcSet, string) {
-	byN := map[int]*arcSet{}
+	var byN map[int]*arcSet // made for the first ARC field: most messages have none
 	var problems []string
 	get := func(n int) *arcSet {
+		if byN == nil {
+			byN = map[int]*arcSet{}
+		}
 		if byN[n] == nil {
 			byN[n] = &arcSet{n: n}
 		}
 		return byN[n]
 	}
 	for i, f := range m.fields {
+		if !isARCField(f.Name) {
+			continue
+		}
 		var list *[]int
 		var n int
 		var err error
@@ -124,6 +130,19 @@ func collectARC(m *message) ([]*arcSet, string) {
 	}
 	sort.Slice(sets, func(i, j int) bool { return sets[i].n < sets[j].n })
 	return sets, strings.Join(problems, "; ")
+}
+
+// isARCField reports the name of one of the three ARC fields.
+func isARCField(name string) bool {
+	return maybeARC(name) && (strings.EqualFold(name, "ARC-Authentication-Results") ||
+		strings.EqualFold(name, "ARC-Message-Signature") || strings.EqualFold(name, "ARC-Seal"))
+}
+
+// maybeARC reports a name that could equal an ARC field name ignoring case:
+// eight bytes or more (no rune folds to an ASCII letter in fewer bytes than
+// it) starting with "a" or "A" (the only runes that fold to them).
+func maybeARC(name string) bool {
+	return len(name) >= len("ARC-Seal") && name[0]|0x20 == 'a'
 }
 
 // tagInstance reads i= of an ARC-Message-Signature or ARC-Seal.

@@ -222,3 +222,28 @@ func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 		}
 	}
 }
+
+// TestMaybeARCKeepsEveryMatch: the quick name test in collectARC never
+// drops a name strings.EqualFold matches, Unicode folds (ſ, K) included.
+func TestMaybeARCKeepsEveryMatch(t *testing.T) {
+	pieces := []string{"A", "a", "R", "r", "C", "c", "-", "S", "s", "ſ", "e", "E", "a", "l", "L", "K", "k", "M", "Message", "Signature", "Authentication", "Results", "ARC-"}
+	names := []string{"ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"}
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []string{"ARC-ſeal", "arc-seal", "ARC-Meſſage-Signature", "ARC-SEAL"} {
+		if !maybeARC(n) {
+			t.Errorf("maybeARC(%q) = false", n)
+		}
+	}
+	for range 200000 {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		n := b.String()
+		for _, want := range names {
+			if strings.EqualFold(n, want) && !maybeARC(n) {
+				t.Fatalf("maybeARC(%q) = false, but it folds to %s", n, want)
+			}
+		}
+	}
+}

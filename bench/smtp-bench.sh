@@ -37,7 +37,7 @@ if [ "$BREAKDOWN" = 1 ]; then
 fi
 
 now() { date +%s.%N; }
-rate() { echo "$MESSAGES / ($2 - $1)" | bc -l | xargs printf '%.0f'; }
+rate() { awk -v n="$MESSAGES" -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", n / (b - a) }'; }
 source_run() {
 	smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f bench@client.example -t sink@mx.test "$1"
 }

@@ -12,6 +12,7 @@ scripts/smtp-install.sh
 SESSIONS=${SESSIONS:-20}
 SIZE=${SIZE:-20971520}
 LIMIT_MB=${LIMIT_MB:-150}
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'; }
 work=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}" smtp-memory.XXXXXX)
 trap 'sink_stop; rm -rf "$work"' EXIT
 sink_build
@@ -31,7 +32,7 @@ lines=$(wc -l <"$SINK_OUT")
 
 n=$(find "$work/mail/new" -type f -size +"$((SIZE / 1024))"k | wc -l)
 mb=$((hwm / 1024))
-echo "$SESSIONS x $((SIZE / 1048576)) MiB in $(echo "$end - $start" | bc | xargs printf '%.1f') s, analysed after $(echo "$analysed - $start" | bc | xargs printf '%.1f') s: sink RSS $((rest / 1024)) MB at rest, peak (VmHWM) $mb MB (limit $LIMIT_MB MB); $n messages stored"
+echo "$SESSIONS x $((SIZE / 1048576)) MiB in $(secs "$start" "$end") s, analysed after $(secs "$start" "$analysed") s: sink RSS $((rest / 1024)) MB at rest, peak (VmHWM) $mb MB (limit $LIMIT_MB MB); $n messages stored"
 if [ "$n" != "$SESSIONS" ]; then
 	echo "smtp-memory: FAILED: $n of $SESSIONS messages stored whole"
 	exit 1

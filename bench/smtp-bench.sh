@@ -31,7 +31,7 @@ ROUNDS=${ROUNDS:-3}
 BREAKDOWN=${BREAKDOWN:-0}
 work=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}" smtp-bench.XXXXXX)
 trap 'sink_stop || true; rm -rf "$work"' EXIT
-sink_build
+sink_build "$work"
 if [ "$BREAKDOWN" = 1 ]; then
 	go build -o "$work/sinkmain" ./smtpd/internal/sinkmain
 fi

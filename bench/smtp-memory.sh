@@ -15,7 +15,7 @@ LIMIT_MB=${LIMIT_MB:-150}
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'; }
 work=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}" smtp-memory.XXXXXX)
 trap 'sink_stop; rm -rf "$work"' EXIT
-sink_build
+sink_build "$work"
 sink_start "$work/mail" --max-size $((SIZE + 1048576))
 rest=$(rss_kb "$SINK_PID" VmRSS)
 start=$(date +%s.%N)

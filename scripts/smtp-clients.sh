@@ -14,7 +14,7 @@ scripts/smtp-install.sh
 
 work=$(mktemp -d)
 trap 'sink_stop || true; rm -rf "$work"' EXIT
-sink_build
+sink_build "$work"
 
 fail=0
 failed() {

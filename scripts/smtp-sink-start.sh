@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Sourced by the SMTP scripts: builds the product (`go build ./cmd/mailtrace`) and starts
 # `mailtrace serve --offline` on a free loopback port. Sets SINK_PID, SINK_ADDR, SINK_HOST, SINK_PORT,
-# SINK_OUT (its stdout: one line per message) and SINK_ERR (its stderr). Call sink_stop when done.
-# Usage: sink_start MAILDIR [mailtrace serve flags...]
+# SINK_OUT (its stdout: one line per message, in MAILDIR.stdout) and SINK_ERR (its stderr, in
+# MAILDIR.stderr). Call sink_stop when done.
+# Usage: sink_build WORKDIR (builds WORKDIR/mailtrace); sink_start MAILDIR [mailtrace serve flags...]
 
 sink_build() {
-	SINK_BIN=${SINK_BIN:-$(mktemp -d)/mailtrace}
+	SINK_BIN=$1/mailtrace
 	go build -o "$SINK_BIN" ./cmd/mailtrace
 }
 
 sink_start() {
 	local dir=$1
 	shift
-	SINK_OUT=$(mktemp)
-	SINK_ERR=$(mktemp)
+	SINK_OUT=$dir.stdout
+	SINK_ERR=$dir.stderr
 	"$SINK_BIN" serve --listen 127.0.0.1:0 --offline --maildir "$dir" "$@" >"$SINK_OUT" 2>"$SINK_ERR" &
 	SINK_PID=$!
 	# Wait (at most 10 s) for "mailtrace: listening on ADDR, storing in DIR" on stderr.

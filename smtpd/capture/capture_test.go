@@ -243,6 +243,10 @@ func TestStoreAndRecord(t *testing.T) {
 	if d2.SessionPath != d.SessionPath || d2.SessionOffset != d.SessionOffset+int64(len(raw)) {
 		t.Errorf("second record at %s:%d, want %s:%d", d2.SessionPath, d2.SessionOffset, d.SessionPath, d.SessionOffset+int64(len(raw)))
 	}
+	if d2.TranscriptFrom != sf2.TranscriptFrom || len(d2.Session.Transcript) != len(sf2.Session.Transcript) {
+		t.Errorf("delivery transcript from %d (%d lines), record from %d (%d lines)", d2.TranscriptFrom,
+			len(d2.Session.Transcript), sf2.TranscriptFrom, len(sf2.Session.Transcript))
+	}
 	if d2.Seq != 2 || sf2.TranscriptFrom != len(sf.Session.Transcript) || sf2.Session.Transcript[0].Text != "MAIL FROM:<alice@client.example>" {
 		t.Errorf("second record from %d: %+v", sf2.TranscriptFrom, sf2.Session.Transcript)
 	}

@@ -59,10 +59,15 @@ type Delivery struct {
 	SessionPath   string
 	SessionOffset int64
 	QueueID       string
-	Envelope      *smtpd.Envelope     // the true envelope
-	Session       smtpd.SessionRecord // the session up to this message's 250
-	HeaderSize    int64               // octets the sink prepended; the client's message starts here
-	Size          int64               // octets of the client's message
+	Envelope      *smtpd.Envelope // the true envelope
+	// Session is the session up to this message's 250, except that its Transcript holds only the lines
+	// from index TranscriptFrom of the whole transcript on, those since the session's previous
+	// message: a long session would otherwise copy its whole transcript into every delivery waiting in
+	// the queue.
+	Session        smtpd.SessionRecord
+	TranscriptFrom int
+	HeaderSize     int64 // octets the sink prepended; the client's message starts here
+	Size           int64 // octets of the client's message
 }
 
 // Options configure a Maildir. The zero value stores in ./mailtrace-mail with fsync.
@@ -368,14 +373,12 @@ func (w *writer) Acknowledged() {
 	rec := s.c.Record()
 	from := min(s.sentLines, len(rec.Transcript))
 	s.sentLines = len(rec.Transcript)
+	rec.Transcript = append([]smtpd.TranscriptLine(nil), rec.Transcript[from:]...) // the rest is garbage now
 	env := w.env.Clone()
-	sf := sessionFile{
-		Message: "new/" + w.name, QueueID: env.QueueID, HeaderSize: w.headerSize,
-		Envelope: env, Session: rec, TranscriptFrom: from,
+	s.m.jobs <- job{
+		rec: sessionFile{Message: "new/" + w.name, QueueID: env.QueueID, HeaderSize: w.headerSize,
+			Envelope: env, Session: rec, TranscriptFrom: from},
+		delivery: &Delivery{Path: w.path, QueueID: env.QueueID, Envelope: env, Session: rec,
+			TranscriptFrom: from, HeaderSize: w.headerSize, Size: w.size},
 	}
-	sf.Session.Transcript = rec.Transcript[from:]
-	s.m.jobs <- job{rec: sf, delivery: &Delivery{
-		Path: w.path, QueueID: env.QueueID,
-		Envelope: env, Session: rec, HeaderSize: w.headerSize, Size: w.size,
-	}}
 }

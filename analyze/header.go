@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 	"io"
 	"mime"
 	"net/mail"
@@ -253,24 +254,24 @@ func domainOf(addr string) string {
 // allocations of its parser, since every message has a From.
 func simpleMailbox(v string) (name, addr string, ok bool) {
 	if !strings.HasSuffix(v, ">") {
-		return "", v, isDotAtomAddr(v)
+		return "", v, rfc5322.IsDotAtomAddr(v)
 	}
 	i := strings.LastIndex(v, " <")
 	if i <= 0 {
 		return "", "", false
 	}
 	addr, phrase := v[i+2:len(v)-1], v[:i]
-	if !isDotAtomAddr(addr) {
+	if !rfc5322.IsDotAtomAddr(addr) {
 		return "", "", false
 	}
 	if phrase[0] == '"' {
 		inner := phrase[1:]
-		if len(inner) < 2 || inner[len(inner)-1] != '"' || !isQtextRun(inner[:len(inner)-1]) {
+		if len(inner) < 2 || inner[len(inner)-1] != '"' || !rfc5322.IsQtextRun(inner[:len(inner)-1]) {
 			return "", "", false
 		}
 		return inner[:len(inner)-1], addr, true
 	}
-	return phrase, addr, isAtomPhrase(phrase)
+	return phrase, addr, rfc5322.IsAtomPhrase(phrase)
 }
 
 // simpleMailboxList reads a list of two or more mailboxes of the forms
@@ -292,59 +293,4 @@ func simpleMailboxList(v string) ([]Address, bool) {
 		out = append(out, Address{Name: name, Address: addr})
 	}
 	return out, true
-}
-
-// isDotAtomAddr reports local@domain, both dot-atoms of ASCII atext
-// without leading, trailing or double dots (RFC 5322 §3.4.1).
-func isDotAtomAddr(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && isDotAtom(local) && isDotAtom(domain)
-}
-
-func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '.' && !isASCIIAtext(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isAtomPhrase reports words of ASCII atext and dots, without "=" (so no
-// encoded word), separated by single spaces.
-func isAtomPhrase(s string) bool {
-	if s == "" || s[len(s)-1] == ' ' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ':
-			if i == 0 || s[i-1] == ' ' {
-				return false
-			}
-		case c == '=' || c != '.' && !isASCIIAtext(c):
-			return false
-		}
-	}
-	return true
-}
-
-// isQtextRun reports printable ASCII and spaces without '"' or '\\': the
-// inside of a quoted-string with nothing to unescape.
-func isQtextRun(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// isASCIIAtext reports RFC 5322 atext in US-ASCII: VCHAR but the specials.
-func isASCIIAtext(c byte) bool {
-	return c > ' ' && c <= '~' && !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
 }

@@ -1,0 +1,61 @@
+// Package rfc5322 holds small lexical predicates of RFC 5322 §3.2-3.4
+// (atext, dot-atoms, quoted-string runs) shared by the fast paths that read
+// addresses without net/mail when the text is plainly simple.
+package rfc5322
+
+import "strings"
+
+// IsDotAtomAddr reports local@domain, both dot-atoms of ASCII atext
+// without leading, trailing or double dots (RFC 5322 §3.4.1).
+func IsDotAtomAddr(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && IsDotAtom(local) && IsDotAtom(domain)
+}
+
+func IsDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && !IsASCIIAtext(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsAtomPhrase reports words of ASCII atext and dots, without "=" (so no
+// encoded word), separated by single spaces.
+func IsAtomPhrase(s string) bool {
+	if s == "" || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if i == 0 || s[i-1] == ' ' {
+				return false
+			}
+		case c == '=' || c != '.' && !IsASCIIAtext(c):
+			return false
+		}
+	}
+	return true
+}
+
+// IsQtextRun reports printable ASCII and spaces without '"' or '\\': the
+// inside of a quoted-string with nothing to unescape.
+func IsQtextRun(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsASCIIAtext reports RFC 5322 atext in US-ASCII: VCHAR but the specials.
+func IsASCIIAtext(c byte) bool {
+	return c > ' ' && c <= '~' && !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
+}

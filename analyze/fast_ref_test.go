@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"fmt"
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 	"math/rand/v2"
 	"net/mail"
 	"reflect"
@@ -238,13 +239,13 @@ func checkMailboxLikeNetMail(t *testing.T, v string) {
 			}
 		}
 	}
-	name, addr, ok := simpleMailbox(v)
+	name, addr, ok := rfc5322.SimpleMailbox(v)
 	if !ok {
 		return
 	}
 	list, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v)
 	if err != nil || len(list) != 1 || list[0].Name != name || list[0].Address != addr {
-		t.Fatalf("simpleMailbox(%q) = %q, %q; net/mail: %v, %v", v, name, addr, list, err)
+		t.Fatalf("rfc5322.SimpleMailbox(%q) = %q, %q; net/mail: %v, %v", v, name, addr, list, err)
 	}
 }
 
@@ -260,7 +261,7 @@ func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 			b.WriteString(mailboxPieces[r.IntN(len(mailboxPieces))])
 		}
 		v := strings.TrimSpace(b.String())
-		if _, _, ok := simpleMailbox(v); ok {
+		if _, _, ok := rfc5322.SimpleMailbox(v); ok {
 			taken++
 		}
 		if _, ok := simpleMailboxList(v); ok {

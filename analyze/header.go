@@ -169,7 +169,7 @@ func addressList(v string) []Address {
 	if v == "" {
 		return nil
 	}
-	if name, addr, ok := simpleMailbox(v); ok {
+	if name, addr, ok := rfc5322.SimpleMailbox(v); ok {
 		return []Address{{Name: name, Address: addr}}
 	}
 	if list, ok := simpleMailboxList(v); ok {
@@ -245,37 +245,8 @@ func domainOf(addr string) string {
 	return strings.ToLower(strings.Trim(addr[i+1:], " >.[]"))
 }
 
-// simpleMailbox reads the commonest mailbox forms without net/mail:
-// "local@domain", "Name Words <local@domain>" and
-// "\"Quoted Name\" <local@domain>", in printable ASCII. It reports false
-// for anything else. For these forms net/mail's result is the same (it
-// tries the addr-spec first, then a phrase and an angle-addr; a phrase of
-// atoms without "=" holds no encoded word); the fast path only spares the
-// allocations of its parser, since every message has a From.
-func simpleMailbox(v string) (name, addr string, ok bool) {
-	if !strings.HasSuffix(v, ">") {
-		return "", v, rfc5322.IsDotAtomAddr(v)
-	}
-	i := strings.LastIndex(v, " <")
-	if i <= 0 {
-		return "", "", false
-	}
-	addr, phrase := v[i+2:len(v)-1], v[:i]
-	if !rfc5322.IsDotAtomAddr(addr) {
-		return "", "", false
-	}
-	if phrase[0] == '"' {
-		inner := phrase[1:]
-		if len(inner) < 2 || inner[len(inner)-1] != '"' || !rfc5322.IsQtextRun(inner[:len(inner)-1]) {
-			return "", "", false
-		}
-		return inner[:len(inner)-1], addr, true
-	}
-	return phrase, addr, rfc5322.IsAtomPhrase(phrase)
-}
-
 // simpleMailboxList reads a list of two or more mailboxes of the forms
-// simpleMailbox takes, separated by commas with white space around them:
+// rfc5322.SimpleMailbox takes, separated by commas with white space around them:
 // To and Cc. net/mail reads such a list the same way, a mailbox at a time,
 // skipping white space and one comma between them; an empty entry, or a
 // comma inside a quoted name, sends the list to net/mail.
@@ -286,7 +257,7 @@ func simpleMailboxList(v string) ([]Address, bool) {
 	}
 	out := make([]Address, 0, n+1)
 	for part := range strings.SplitSeq(v, ",") {
-		name, addr, ok := simpleMailbox(strings.Trim(part, " \t"))
+		name, addr, ok := rfc5322.SimpleMailbox(strings.Trim(part, " \t"))
 		if !ok {
 			return nil, false
 		}

@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"crypto/sha256"
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 	"hash"
 	"math/rand/v2"
 	"net/mail"
@@ -212,13 +213,13 @@ func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 			b.WriteString(pieces[r.IntN(len(pieces))])
 		}
 		v := strings.TrimSpace(b.String())
-		_, addr, ok := simpleMailbox(v)
+		_, addr, ok := rfc5322.SimpleMailbox(v)
 		if !ok {
 			continue
 		}
 		list, err := mail.ParseAddressList(v)
 		if err != nil || len(list) != 1 || list[0].Address != addr {
-			t.Fatalf("simpleMailbox(%q) = %q; net/mail: %v, %v", v, addr, list, err)
+			t.Fatalf("rfc5322.SimpleMailbox(%q) = %q; net/mail: %v, %v", v, addr, list, err)
 		}
 	}
 }

@@ -180,7 +180,7 @@ func (m *message) fromDomain() (domain, note string) {
 	}
 	v := unfold(m.fields[idx[0]].value())
 	var addrs []string
-	if _, addr, ok := simpleMailbox(v); ok {
+	if _, addr, ok := rfc5322.SimpleMailbox(v); ok {
 		addrs = append(addrs, addr)
 	} else if list, err := mail.ParseAddressList(v); err == nil {
 		for _, a := range list {
@@ -249,33 +249,4 @@ func unfold(v string) string {
 		t = t[i+1:]
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// simpleMailbox reads the commonest mailbox forms without net/mail:
-// "local@domain", "Name Words <local@domain>" and
-// "\"Quoted Name\" <local@domain>", in printable ASCII. It reports false
-// for anything else. For these forms net/mail's result is the same (it
-// tries the addr-spec first, then a phrase and an angle-addr; a phrase of
-// atoms without "=" holds no encoded word); the fast path only spares the
-// allocations of its parser, since every message has a From.
-func simpleMailbox(v string) (name, addr string, ok bool) {
-	if !strings.HasSuffix(v, ">") {
-		return "", v, rfc5322.IsDotAtomAddr(v)
-	}
-	i := strings.LastIndex(v, " <")
-	if i <= 0 {
-		return "", "", false
-	}
-	addr, phrase := v[i+2:len(v)-1], v[:i]
-	if !rfc5322.IsDotAtomAddr(addr) {
-		return "", "", false
-	}
-	if phrase[0] == '"' {
-		inner := phrase[1:]
-		if len(inner) < 2 || inner[len(inner)-1] != '"' || !rfc5322.IsQtextRun(inner[:len(inner)-1]) {
-			return "", "", false
-		}
-		return inner[:len(inner)-1], addr, true
-	}
-	return phrase, addr, rfc5322.IsAtomPhrase(phrase)
 }

@@ -59,3 +59,32 @@ func IsQtextRun(s string) bool {
 func IsASCIIAtext(c byte) bool {
 	return c > ' ' && c <= '~' && !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
 }
+
+// SimpleMailbox reads the commonest mailbox forms without net/mail:
+// "local@domain", "Name Words <local@domain>" and
+// "\"Quoted Name\" <local@domain>", in printable ASCII. It reports false
+// for anything else. For these forms net/mail's result is the same (it
+// tries the addr-spec first, then a phrase and an angle-addr; a phrase of
+// atoms without "=" holds no encoded word); the fast path only spares the
+// allocations of its parser, since every message has a From.
+func SimpleMailbox(v string) (name, addr string, ok bool) {
+	if !strings.HasSuffix(v, ">") {
+		return "", v, IsDotAtomAddr(v)
+	}
+	i := strings.LastIndex(v, " <")
+	if i <= 0 {
+		return "", "", false
+	}
+	addr, phrase := v[i+2:len(v)-1], v[:i]
+	if !IsDotAtomAddr(addr) {
+		return "", "", false
+	}
+	if phrase[0] == '"' {
+		inner := phrase[1:]
+		if len(inner) < 2 || inner[len(inner)-1] != '"' || !IsQtextRun(inner[:len(inner)-1]) {
+			return "", "", false
+		}
+		return inner[:len(inner)-1], addr, true
+	}
+	return phrase, addr, IsAtomPhrase(phrase)
+}

@@ -229,7 +229,7 @@ func (an *serveAnalysis) loop(ctx context.Context, deliveries <-chan capture.Del
 
 func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {
 	an.count++
-	raw, err := os.ReadFile(d.Path)
+	raw, err := d.ReadMessage()
 	var m *analyze.MessageReport
 	if err != nil {
 		m = analyze.ErrorReport(d.Path, 0, fmt.Errorf("read stored message: %w", err))

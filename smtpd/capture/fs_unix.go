@@ -72,3 +72,40 @@ func rename(from, to string) error {
 	}
 	return nil
 }
+
+// readFileSized reads a whole file in as few system calls as possible: size is what it should hold,
+// so one read usually takes it all, and nothing registers with Go's poller. A file that grew is still
+// read to its end.
+func readFileSized(path string, size int64) ([]byte, error) {
+	fd, err := openRetry(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 0, max(size, 0)+1) // one spare byte: a full buffer means "maybe more"
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
+
+// openRetry is open(2), retried when a signal interrupts it.
+func openRetry(path string, flags int) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, 0)
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
+}

@@ -8,15 +8,25 @@ import (
 )
 
 // committer makes messages durable in batches (group commit): every message whose Commit arrives while
-// a batch is being synced waits and goes in the next one. For a batch it fsyncs every file
-// concurrently, renames them into new/, fsyncs new/ once, and only then answers. Data first, name
-// second, as Postfix and chasquid do: after a crash new/ holds only whole messages. Concurrent fsyncs
-// overlap their I/O (and share journal commits on a journaling file system) where one after another
-// they would wait for each other; measured on ext4 with 20 sessions, the same batches fsynced one file
-// after another ran at a half to a third of this rate, and fsyncs by each session on its own lower
-// still. One directory fsync per batch replaces one per message.
+// a batch is being synced waits and goes in the next one. For a batch it makes every file's data
+// durable, renames them into new/, makes new/ durable, and only then answers. Data first, name second,
+// as Postfix and chasquid do: after a crash new/ holds only whole messages.
+//
+// Where the system has syncfs(2) (Linux), the batch's data is made durable by one syncfs of the
+// Maildir's file system instead of one fsync per file. syncfs writes back every dirty file there and
+// waits, flushing the device's cache once, so it is at least what the fsyncs would have done; since
+// Linux 5.8 it reports a write-back error of any file of that file system, which then fails the whole
+// batch (451, nothing acknowledged). One device flush per batch instead of one per message: measured on
+// ext4 on a virtual disk, 20 files of 4 KiB at a time, one syncfs ran at 1.7-1.9x the rate of 20
+// concurrent fsyncs. Elsewhere, and for files that are not plain descriptors, every file is fsynced,
+// concurrently: overlapping fsyncs share the device's work where one after another they would wait
+// for each other. One directory fsync per batch replaces one per message, and under load not even
+// that (see step).
 type committer struct {
-	newDir *os.File
+	newDir  *os.File
+	syncDir func() error // fsyncs new/
+	// syncFS, when not nil, makes the data of every file on the Maildir's file system durable.
+	syncFS func() error
 	reqs   chan commitReq
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -30,12 +40,15 @@ type commitReq struct {
 
 var errClosed = errors.New("capture: maildir closed")
 
+// newFSSyncer is fsSyncer; tests replace it to watch or fail the file-system sync.
+var newFSSyncer = fsSyncer
+
 func newCommitter(newDir string) (*committer, error) {
 	d, err := os.Open(newDir)
 	if err != nil {
 		return nil, fmt.Errorf("capture: open %s: %w", newDir, err)
 	}
-	c := &committer{newDir: d, reqs: make(chan commitReq, 1024), done: make(chan struct{})}
+	c := &committer{newDir: d, syncDir: d.Sync, syncFS: newFSSyncer(d), reqs: make(chan commitReq, 1024), done: make(chan struct{})}
 	c.wg.Add(1)
 	go c.run()
 	return c, nil
@@ -43,22 +56,56 @@ func newCommitter(newDir string) (*committer, error) {
 
 func (c *committer) run() {
 	defer c.wg.Done()
-	var batch []commitReq
+	var named []commitReq // renamed into new/, answered once a sync covers their names
+	for {
+		var batch []commitReq
+		if len(named) == 0 {
+			select {
+			case r := <-c.reqs:
+				batch = gather(c.reqs, []commitReq{r})
+			case <-c.done:
+				c.drain()
+				return
+			}
+		} else {
+			batch = gather(c.reqs, nil)
+		}
+		named = c.step(named, batch)
+	}
+}
+
+// step makes batch's data durable, answers the messages named before (whose names the same sync
+// covered, or else a sync of new/ now), and renames batch into new/. It returns the renamed messages.
+//
+// Under load the file-system sync of one batch's data thus also makes the previous batch's names
+// durable: one device flush per batch instead of two. A message is still answered only once both
+// its data and its name are durable, and its name is written only after its data.
+func (c *committer) step(named, batch []commitReq) []commitReq {
+	var errs []error
+	covered := false
+	if len(batch) > 0 {
+		errs, covered = c.syncData(batch)
+	}
+	if len(named) > 0 {
+		var err error
+		if !covered {
+			err = c.syncDir()
+		}
+		answerNamed(named, err)
+	}
+	return c.moveIntoNew(batch, errs)
+}
+
+// drain answers what is left once the server has shut down.
+func (c *committer) drain() {
+	var named []commitReq
 	for {
 		select {
-		case r := <-c.reqs:
-			batch = gather(c.reqs, append(batch[:0], r))
-			c.commit(batch)
-			clear(batch)
-		case <-c.done:
-			for {
-				select {
-				case r := <-c.reqs: // a straggler: still answered
-					c.commit([]commitReq{r})
-				default:
-					return
-				}
-			}
+		case r := <-c.reqs: // a straggler: still answered
+			named = c.step(named, []commitReq{r})
+		default:
+			c.step(named, nil)
+			return
 		}
 	}
 }
@@ -75,41 +122,67 @@ func gather(ch chan commitReq, batch []commitReq) []commitReq {
 	}
 }
 
-// commit runs one batch and answers every request in it.
-func (c *committer) commit(batch []commitReq) {
-	errs := make([]error, len(batch))
+// moveIntoNew renames the batch's durable files into new/ and returns them; the others are answered with
+// their error at once, their temporary file removed.
+func (c *committer) moveIntoNew(batch []commitReq, errs []error) []commitReq {
+	var named []commitReq
+	for i, r := range batch {
+		err := errs[i]
+		if err == nil {
+			err = rename(r.w.tmp, r.dst)
+		}
+		if err != nil {
+			os.Remove(r.w.tmp)
+			r.err <- err
+			continue
+		}
+		named = append(named, r)
+	}
+	return named
+}
+
+// answerNamed answers messages whose names in new/ are durable, or, when making them so failed
+// (err), removes them and answers the error: not acknowledged, so not kept, and the client will retry.
+func answerNamed(named []commitReq, err error) {
+	for _, r := range named {
+		if err != nil {
+			os.Remove(r.dst)
+			r.err <- fmt.Errorf("sync new/: %w", err)
+			continue
+		}
+		r.err <- nil
+	}
+}
+
+// syncData makes the data of every file in the batch durable and closes the files. It returns each
+// file's outcome, and whether a file-system sync succeeded (which also made every rename done
+// before it durable).
+func (c *committer) syncData(batch []commitReq) (errs []error, fsSyncedAll bool) {
+	errs = make([]error, len(batch))
 	var wg sync.WaitGroup
-	for i, r := range batch[1:] { // the first one is synced on this goroutine
+	shared := false // some files wait for the file-system sync
+	for i, r := range batch {
+		if c.syncFS != nil && fsSynced(r.w.f) {
+			errs[i], shared = r.w.f.Close(), true
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i+1] = syncClose(r.w.f)
+			errs[i] = syncClose(r.w.f)
 		}()
 	}
-	errs[0] = syncClose(batch[0].w.f)
+	var fsErr error
+	if shared {
+		fsErr = c.syncFS()
+	}
 	wg.Wait()
-	renamed := 0
 	for i, r := range batch {
-		if errs[i] == nil {
-			errs[i] = rename(r.w.tmp, r.dst)
+		if fsErr != nil && errs[i] == nil && fsSynced(r.w.f) {
+			errs[i] = fmt.Errorf("sync file system: %w", fsErr)
 		}
-		if errs[i] != nil {
-			os.Remove(r.w.tmp)
-			continue
-		}
-		renamed++
 	}
-	var dirErr error
-	if renamed > 0 {
-		dirErr = c.newDir.Sync()
-	}
-	for i, r := range batch {
-		if errs[i] == nil && dirErr != nil {
-			errs[i] = fmt.Errorf("sync new/: %w", dirErr)
-			os.Remove(r.dst) // not acknowledged, so not kept: the client will retry
-		}
-		r.err <- errs[i]
-	}
+	return errs, shared && fsErr == nil
 }
 
 // syncClose makes a file's data durable and closes it.

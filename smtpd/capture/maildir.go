@@ -11,9 +11,9 @@
 // sessions/ is a plain directory without a leading dot, so Maildir and Maildir++ readers never take it
 // for mail or a folder. <run> is a Maildir unique name taken at New, so runs never share a journal.
 //
-// A message is written to tmp/, fsynced, renamed into new/, and new/ is fsynced before the engine sends
-// 250: an acknowledged message survives a crash, and new/ never holds a partial one. Concurrent sessions
-// share the fsyncs (group commit, see committer). The file starts with what the sink adds, the way
+// A message is written to tmp/, made durable, renamed into new/, and its name made durable before the
+// engine sends 250: an acknowledged message survives a crash, and new/ never holds a partial one.
+// Concurrent sessions share the syncs (group commit: on Linux one syncfs per batch, see committer). The file starts with what the sink adds, the way
 // Postfix's local delivery does:
 //
 //	Return-Path: <envelope sender>

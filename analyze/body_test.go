@@ -1,6 +1,10 @@
 package analyze
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,12 +31,16 @@ func TestSummarizeBody(t *testing.T) {
 				"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--XX--\r\n",
 			text: 4, attachments: []Attachment{{Name: "a.pdf", ContentType: "application/pdf", Size: 5}}},
 		{name: "multipart without boundary",
-			raw:  head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\nx\r\n",
+			raw:            head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\nx\r\n",
 			errorSubstring: "boundary"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := summarizeBody([]byte(tt.raw))
+			msg, err := Split([]byte(tt.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := summarizeBody([]byte(tt.raw), msg)
 			if b.Size != len(tt.raw) || b.TextSize != tt.text || b.HTMLSize != tt.html {
 				t.Errorf("size %d text %d html %d, want %d %d %d", b.Size, b.TextSize, b.HTMLSize, len(tt.raw), tt.text, tt.html)
 			}
@@ -76,9 +84,55 @@ func TestParseMediaTypeDefaultCharset(t *testing.T) {
 func BenchmarkSummarizeBody(b *testing.B) {
 	raw := []byte("From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\n" +
 		strings.Repeat("La de da de da 1. La de da de da 2. La de da de da 3.\r\n", 75))
-	b.SetBytes(int64(len(raw)))
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		summarizeBody(raw)
+	msg, err := Split(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("plain", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			summarizeBody(raw, msg)
+		}
+	})
+	b.Run("enmime", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			summarizeMIME(raw)
+		}
+	})
+}
+
+// TestPlainTextMatchesEnmime: wherever the plain-text shortcut applies, it
+// gives exactly enmime's summary, over testdata and the shared corpus.
+func TestPlainTextMatchesEnmime(t *testing.T) {
+	var files []string
+	for _, root := range []string{"../testdata", "../../shared/corpus"} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".eml") || strings.HasSuffix(path, ".msg")) {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	plain := 0
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := Split(raw)
+		if err != nil {
+			continue
+		}
+		if _, ok := plainText(msg); !ok {
+			continue
+		}
+		plain++
+		got, want := summarizeBody(raw, msg), summarizeMIME(raw)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: shortcut %+v, enmime %+v", path, got, want)
+		}
+	}
+	t.Logf("%d of %d messages took the plain-text shortcut", plain, len(files))
+	if plain == 0 {
+		t.Error("no message took the shortcut: the test checks nothing")
 	}
 }

@@ -8,7 +8,8 @@
 #
 # For mailtrace two rates are given: "accepted" is what the client saw (messages acknowledged per
 # second, from smtp-source's start to its end); "analysed" runs until the last message's line is on
-# stdout. smtp-sink stores nothing. smtp-source opens one connection per message (no -d), as the
+# stdout. "sink cpu" and "mt cpu" are the CPU time (user + system, in microseconds) each server used
+# per message, mailtrace's analysis included: steadier than the rates on a shared machine. smtp-sink stores nothing. smtp-source opens one connection per message (no -d), as the
 # target asks. Rounds alternate between the sinks because a shared machine's load changes over a run;
 # the script prints the load average with each round and the medians at the end.
 #
@@ -44,6 +45,10 @@ source_run() {
 	smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f bench@client.example -t sink@mx.test "$1"
 }
 load() { cut -d' ' -f1 /proc/loadavg; }
+# ticks PID prints the CPU time (user + system, in clock ticks) the process has used so far.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_us T0 T1 prints CPU microseconds per message between two tick readings.
+cpu_us() { awk -v a="$1" -v b="$2" -v n="$MESSAGES" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f\n", (b - a) * 1e6 / hz / n }'; }
 
 postfix_sink() {
 	local port start end
@@ -58,12 +63,14 @@ postfix_sink() {
 		sleep 0.1
 	done
 	start=$(now)
+	t0=$(ticks "$PF_PID")
 	source_run "127.0.0.1:$port"
+	t1=$(ticks "$PF_PID")
 	end=$(now)
 	kill "$PF_PID"
 	wait "$PF_PID" 2>/dev/null || true
 	PF_PID=
-	rate "$start" "$end"
+	echo "$(rate "$start" "$end") $(cpu_us "$t0" "$t1")"
 }
 
 # mailtrace_serve prints "accepted analysed" rates; the Maildir must hold every message and stdout
@@ -74,6 +81,7 @@ mailtrace_serve() {
 	trap 'sink_stop || true' EXIT # this runs in a subshell: the main trap is not here
 	sink_start "$dir" --max-conns 1000 --hostname mx.test
 	start=$(now)
+	t0=$(ticks "$SINK_PID")
 	source_run "$SINK_ADDR"
 	end=$(now)
 	for _ in $(seq 6000); do # the analysis may still be catching up: at most 10 minutes
@@ -82,6 +90,7 @@ mailtrace_serve() {
 		sleep 0.1
 	done
 	done_at=$(now)
+	t1=$(ticks "$SINK_PID")
 	sink_stop
 	n=$(find "$dir/new" -type f | wc -l)
 	lines=$(wc -l <"$SINK_OUT")
@@ -89,7 +98,7 @@ mailtrace_serve() {
 		echo "mailtrace stored $n and analysed $lines of $MESSAGES messages" >&2
 		exit 1
 	fi
-	echo "$(rate "$start" "$end") $(rate "$start" "$done_at")"
+	echo "$(rate "$start" "$end") $(rate "$start" "$done_at") $(cpu_us "$t0" "$t1")"
 }
 
 # engine FLAGS... runs sinkmain (diagnostics only) and prints its rate.
@@ -117,19 +126,16 @@ engine() {
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE, $ROUNDS rounds, Maildirs in $work, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-header=$(printf '%-6s %10s %14s %14s' round smtp-sink 'mt accepted' 'mt analysed')
+header=$(printf '%-6s %10s %14s %14s %10s %10s' round smtp-sink 'mt accepted' 'mt analysed' 'sink cpu' 'mt cpu')
 if [ "$BREAKDOWN" = 1 ]; then header+=$(printf ' %14s %14s' 'engine only' 'storage only'); fi
 echo "$header   load"
-for f in pf acc ana en st; do : >"$work/$f"; done
+for f in pf acc ana pfcpu mtcpu en st; do : >"$work/$f"; done
 for r in $(seq "$ROUNDS"); do
 	l0=$(load)
-	pf=$(postfix_sink)
-	res=$(mailtrace_serve)
-	read -r acc ana <<<"$res"
-	echo "$pf" >>"$work/pf"
-	echo "$acc" >>"$work/acc"
-	echo "$ana" >>"$work/ana"
-	line=$(printf '%-6s %10s %14s %14s' "$r" "$pf" "$acc" "$ana")
+	read -r pf pfcpu <<<"$(postfix_sink)"
+	read -r acc ana mtcpu <<<"$(mailtrace_serve)"
+	for f in pf acc ana pfcpu mtcpu; do echo "${!f}" >>"$work/$f"; done
+	line=$(printf '%-6s %10s %14s %14s %10s %10s' "$r" "$pf" "$acc" "$ana" "$pfcpu" "$mtcpu")
 	if [ "$BREAKDOWN" = 1 ]; then
 		en=$(engine -discard)
 		st=$(engine)
@@ -142,9 +148,9 @@ done
 pf=$(median <"$work/pf")
 acc=$(median <"$work/acc")
 ana=$(median <"$work/ana")
-line=$(printf '%-6s %10s %14s %14s' median "$pf" "$acc" "$ana")
+line=$(printf '%-6s %10s %14s %14s %10s %10s' median "$pf" "$acc" "$ana" "$(median <"$work/pfcpu")" "$(median <"$work/mtcpu")")
 if [ "$BREAKDOWN" = 1 ]; then line+=$(printf ' %14s %14s' "$(median <"$work/en")" "$(median <"$work/st")"); fi
-echo "$line   msg/s"
+echo "$line   msg/s, cpu: server CPU us per message"
 echo "mailtrace serve (fsync + analysis): accepted $((100 * acc / pf))%, analysed $((100 * ana / pf))% of smtp-sink (target >= 50%)"
 
 # Memory at rest: just started, and idle again after a load run.

@@ -44,20 +44,21 @@ type ARCSet struct {
 
 // arcSet holds the fields of one instance.
 type arcSet struct {
-	n               int
-	aar, ams, seal  []int // field indexes; more than one is a structure error
-	sealTags        tagList
-	sealParseFailed error
+	n              int
+	aar, ams, seal []int // field indexes; more than one is a structure error
+	// amsTags and sealTags are the tags of the first AMS and seal, read
+	// once for their instance.
+	amsTags, sealTags tagList
 }
 
 var requiredAMSTags = []string{"i", "a", "b", "bh", "d", "h", "s"}
 var requiredSealTags = []string{"i", "a", "b", "cv", "d", "s"}
 
 // checkARC validates the chain as RFC 8617 §5.2 describes, verifying every
-// signature it can so the report shows where the chain breaks.
-func (v *Verifier) checkARC(l *lookups, m *message) *ARC {
+// signature it can so the report shows where the chain breaks; into res.
+func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
 	sets, structErr := collectARC(m)
-	res := &ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
+	*res = ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
 	if len(sets) == 0 && structErr == "" {
 		return res
 	}
@@ -109,11 +110,20 @@ func collectARC(m *message) ([]*arcSet, string) {
 				list = &get(n).aar
 			}
 		case f.is("ARC-Message-Signature"), f.is("ARC-Seal"):
-			n, err = tagInstance(f.value())
-			if err == nil && f.is("ARC-Seal") {
-				list = &get(n).seal
-			} else if err == nil {
-				list = &get(n).ams
+			var tags tagList
+			tags, n, err = tagInstance(f.value())
+			switch {
+			case err != nil:
+			case f.is("ARC-Seal"):
+				s := get(n)
+				if list = &s.seal; len(s.seal) == 0 {
+					s.sealTags = tags
+				}
+			default:
+				s := get(n)
+				if list = &s.ams; len(s.ams) == 0 {
+					s.amsTags = tags
+				}
 			}
 		default:
 			continue
@@ -123,6 +133,9 @@ func collectARC(m *message) ([]*arcSet, string) {
 			continue
 		}
 		*list = append(*list, i)
+	}
+	if byN == nil {
+		return nil, strings.Join(problems, "; ") // most messages: no ARC field
 	}
 	sets := make([]*arcSet, 0, len(byN))
 	for _, s := range byN {
@@ -146,16 +159,17 @@ func maybeARC(name string) bool {
 }
 
 // tagInstance reads i= of an ARC-Message-Signature or ARC-Seal.
-func tagInstance(v string) (int, error) {
+func tagInstance(v string) (tagList, int, error) {
 	tags, err := parseTagList(v)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	iv, ok := tags.get("i")
 	if !ok {
-		return 0, fmt.Errorf("no i= tag")
+		return nil, 0, fmt.Errorf("no i= tag")
 	}
-	return parseInstance(iv)
+	n, err := parseInstance(iv)
+	return tags, n, err
 }
 
 // aarInstance reads the "i=N;" that starts an ARC-Authentication-Results
@@ -189,20 +203,18 @@ func describeSet(m *message, s *arcSet) ARCSet {
 		out.AuthServID, out.AuthResults = splitAAR(m.fields[s.aar[0]].value())
 	}
 	if len(s.ams) > 0 {
-		out.Message = sigOf(m.fields[s.ams[0]])
+		out.Message = sigOfTags(m.fields[s.ams[0]], s.amsTags)
 	}
 	if len(s.seal) > 0 {
-		f := m.fields[s.seal[0]]
-		s.sealTags, s.sealParseFailed = parseTagList(f.value())
-		out.Seal = sigOf(f)
+		// The seal's tags parsed (collectARC), or it would not be here.
+		out.Seal = sigOfTags(m.fields[s.seal[0]], s.sealTags)
 		out.CV = strings.ToLower(stripFWS(s.sealTags.value("cv")))
 	}
 	return out
 }
 
-// sigOf fills the parts of a Signature a field states.
-func sigOf(f field) *Signature {
-	tags, _ := parseTagList(f.value())
+// sigOfTags fills the parts of a Signature a field's tags state.
+func sigOfTags(f field, tags tagList) *Signature {
 	return &Signature{
 		Domain:    normDomain(stripFWS(tags.value("d"))),
 		Selector:  strings.ToLower(stripFWS(tags.value("s"))),
@@ -297,9 +309,6 @@ func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
 	tags := sets[k].sealTags
 	fail := func(st Status, p Problem, reason string) verifyResult {
 		return verifyResult{status: st, problem: p, reason: reason}
-	}
-	if sets[k].sealParseFailed != nil {
-		return fail(StatusPermError, ProblemMalformed, sets[k].sealParseFailed.Error())
 	}
 	for _, name := range requiredSealTags {
 		if _, ok := tags.get(name); !ok {

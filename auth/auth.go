@@ -23,7 +23,8 @@
 //     report says whether they were otherwise valid.
 //   - The body hash of each DKIM signature is compared even when its key
 //     cannot be fetched: a mismatch then shows the body changed, though the
-//     signature itself cannot be authenticated.
+//     signature itself cannot be authenticated. A header-only check
+//     without DNS (Options.HeaderOnly) leaves the body unread and says so.
 //   - DMARC "pct" sampling is reported, not rolled: the policy shown is the
 //     one the domain asks for.
 package auth
@@ -131,6 +132,12 @@ type Options struct {
 	// over: hashing a header of a million fields per h= entry would
 	// stall. 0 means 2000.
 	MaxHeaderFields int
+	// HeaderOnly is for a header-only analysis: the body is read only
+	// where a result needs it. Offline no signature is verified, so the
+	// body hash otherwise compared for forensics is not computed and each
+	// DKIM signature's BodyHash says "not-checked". With DNS, verifying a
+	// signature needs its body hash, which is then computed as usual.
+	HeaderOnly bool
 }
 
 // Input is one message and what its receiver saw of the SMTP session.
@@ -150,6 +157,15 @@ type Input struct {
 	// Hop is the index of that hop in the report (1 = oldest), recorded
 	// in the SPF result for findings; 0 when unknown.
 	Hop int
+	// Header, when not nil, holds the fields of Message's header as the
+	// caller already split it (see Field for what they must be), in
+	// order, and Body is the rest of Message after the empty line that
+	// ends the header: a check without DNS then reads them instead of
+	// splitting Message again. It reads only the fields ReadsOffline
+	// accepts, so Header may leave out the others. With DNS, Message is
+	// split here, as the signature verifier splits it.
+	Header []Field
+	Body   []byte
 }
 
 // Verifier checks messages. It is safe for concurrent use.
@@ -180,20 +196,31 @@ const noteToday = "checked against DNS as it is now; keys and policies may have 
 // as long as ctx and the resolver allow (SPF alone may ask ten questions
 // in a row), so callers bound ctx.
 func (v *Verifier) Check(ctx context.Context, in Input) *Result {
-	m := splitMessage(in.Message)
-	res := &Result{CheckedAt: v.opts.Now().UTC(), DKIM: []DKIM{}}
-	res.From, res.FromNote = m.fromDomain()
 	lk := newLookups(ctx, v.opts.Resolver)
 	lk.keys = &v.keys
+	m := messageOf(in, lk.r != nil)
+	// Every message gets all four parts: one allocation instead of four.
+	parts := &struct {
+		res   Result
+		spf   SPF
+		dmarc DMARC
+		arc   ARC
+	}{}
+	res := &parts.res
+	res.CheckedAt, res.DKIM = v.opts.Now().UTC(), []DKIM{}
+	res.From, res.FromNote = m.fromDomain()
 	res.DKIM = v.checkDKIM(lk, m, res.From)
-	res.SPF = checkSPF(lk, in, res.From)
-	res.DMARC = checkDMARC(lk, res.From, res.DKIM, res.SPF)
-	res.ARC = v.checkARC(lk, m)
+	res.SPF = checkSPF(lk, in, res.From, &parts.spf)
+	res.DMARC = checkDMARC(lk, res.From, res.DKIM, res.SPF, &parts.dmarc)
+	res.ARC = v.checkARC(lk, m, &parts.arc)
 	res.Lookups = lk.count()
 	res.Checked = lk.online()
-	if res.Checked {
+	switch {
+	case res.Checked:
 		res.Note = noteToday
-	} else {
+	case !hashesBody(v.opts, lk) && len(res.DKIM) > 0:
+		res.Note = "not checked: DNS is offline; DKIM body hashes not computed (header-only)"
+	default:
 		res.Note = "not checked: DNS is offline"
 	}
 	return res

@@ -20,7 +20,9 @@ type DKIM struct {
 	Expires    *time.Time `json:"expires,omitempty"`  // x=
 	BodyLength *int64     `json:"body_length,omitempty"`
 	// BodyHash compares bh= with the body as it is now, whatever the key:
-	// "match", "mismatch" or "" when the signature could not be read.
+	// "match", "mismatch", "not-checked" when a header-only check had no
+	// reason to read the body (Options.HeaderOnly, offline) or "" when
+	// the signature could not be read.
 	BodyHash string `json:"body_hash,omitempty"`
 	// UnsignedBytes counts canonical body bytes past l= (content that
 	// could have been appended after signing).
@@ -49,18 +51,21 @@ var requiredDKIMTags = []string{"v", "a", "b", "bh", "d", "h", "s"}
 func (v *Verifier) checkDKIM(l *lookups, m *message, from string) []DKIM {
 	idx := m.all("DKIM-Signature")
 	out := make([]DKIM, len(idx))
+	hashBody := hashesBody(v.opts, l)
+	if l.r == nil {
+		// Offline the signatures are described, not verified.
+		for i, fi := range idx {
+			out[i], _, _ = describeDKIM(m, fi, i+1, from, hashBody)
+			out[i].Result, out[i].Problem, out[i].Reason = StatusNotChecked, ProblemNotChecked, "not checked: DNS is offline"
+		}
+		return out
+	}
 	sigs := make([]*msgSig, len(idx))
 	serrs := make([]*sigError, len(idx))
 	for i, fi := range idx {
-		out[i], sigs[i], serrs[i] = describeDKIM(m, fi, i+1, from)
+		out[i], sigs[i], serrs[i] = describeDKIM(m, fi, i+1, from, hashBody)
 	}
 	if len(idx) == 0 {
-		return out
-	}
-	if l.r == nil {
-		for i := range out {
-			out[i].Result, out[i].Problem, out[i].Reason = StatusNotChecked, ProblemNotChecked, "not checked: DNS is offline"
-		}
 		return out
 	}
 	verifs := v.libraryVerify(l, m, len(idx), out)
@@ -78,9 +83,17 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from string) []DKIM {
 	return out
 }
 
-// describeDKIM fills what the signature says of itself. The signature is
-// nil, with the reason, when this package cannot use it.
-func describeDKIM(m *message, fi, n int, from string) (DKIM, *msgSig, *sigError) {
+// hashesBody reports whether the body hashes are computed: always, but
+// on a header-only check without DNS, where no verdict needs them.
+func hashesBody(o Options, l *lookups) bool { return !o.HeaderOnly || l.r != nil }
+
+// bodyNotChecked is DKIM.BodyHash when the body was left unread.
+const bodyNotChecked = "not-checked"
+
+// describeDKIM fills what the signature says of itself, and compares its
+// body hash when hashBody is set. The signature is nil, with the reason,
+// when this package cannot use it.
+func describeDKIM(m *message, fi, n int, from string, hashBody bool) (DKIM, *msgSig, *sigError) {
 	f := m.fields[fi]
 	s, serr := parseMsgSig(f, requiredDKIMTags)
 	d := DKIM{Index: n, Headers: s.signed}
@@ -89,8 +102,7 @@ func describeDKIM(m *message, fi, n int, from string) (DKIM, *msgSig, *sigError)
 	if d.Headers == nil {
 		d.Headers = colonList(s.tags.value("h"))
 	}
-	hc, bc, _ := parseCanon(s.tags.value("c"))
-	d.Canon = hc + "/" + bc
+	d.Canon = canonName(parseCanon(s.tags.value("c")))
 	d.Signed = unixTag(s.tags, "t")
 	d.Expires = unixTag(s.tags, "x")
 	if s.bodyLimit >= 0 {
@@ -98,6 +110,10 @@ func describeDKIM(m *message, fi, n int, from string) (DKIM, *msgSig, *sigError)
 	}
 	d.Alignment = alignment(d.Domain, from)
 	d.Aligned = d.Alignment != alignNone
+	if serr == nil && !hashBody {
+		d.BodyHash = bodyNotChecked
+		return d, s, nil
+	}
 	if serr == nil {
 		c := s.checkBody(m)
 		d.BodyHash = map[bool]string{true: "match", false: "mismatch"}[c.match]
@@ -107,13 +123,52 @@ func describeDKIM(m *message, fi, n int, from string) (DKIM, *msgSig, *sigError)
 	return d, nil, serr
 }
 
+// plainSeconds reads a value of decimal digits without a leading zero,
+// what signers write, as fmt.Sscan would; anything else (a sign, a base
+// prefix, a leading zero that makes it octal, trailing text) is left to
+// fmt.Sscan.
+func plainSeconds(v string) (int64, bool) {
+	if v == "" || len(v) > 18 || v[0] == '0' && len(v) > 1 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(v[i]-'0')
+	}
+	return n, true
+}
+
+// canonName is "header/body" as DKIM.Canon shows it; the valid pairs
+// need no new string.
+func canonName(header, body string, _ bool) string {
+	switch {
+	case header == canonRelaxed && body == canonRelaxed:
+		return "relaxed/relaxed"
+	case header == canonRelaxed && body == canonSimple:
+		return "relaxed/simple"
+	case header == canonSimple && body == canonSimple:
+		return "simple/simple"
+	case header == canonSimple && body == canonRelaxed:
+		return "simple/relaxed"
+	}
+	return header + "/" + body
+}
+
 func unixTag(tags tagList, name string) *time.Time {
 	v, ok := tags.get(name)
 	if !ok {
 		return nil
 	}
-	var sec int64
-	if _, err := fmt.Sscan(stripFWS(v), &sec); err != nil || sec < 0 || sec > 1<<40 {
+	sec, ok := plainSeconds(stripFWS(v))
+	if !ok {
+		if _, err := fmt.Sscan(stripFWS(v), &sec); err != nil {
+			return nil
+		}
+	}
+	if sec < 0 || sec > 1<<40 {
 		return nil
 	}
 	t := time.Unix(sec, 0).UTC()

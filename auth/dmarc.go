@@ -36,9 +36,9 @@ type DMARC struct {
 	Note         string `json:"note,omitempty"`
 }
 
-// checkDMARC discovers the policy and evaluates alignment.
-func checkDMARC(l *lookups, from string, sigs []DKIM, s *SPF) *DMARC {
-	res := &DMARC{FromDomain: from, OrgDomain: orgDomain(from), Percent: 100}
+// checkDMARC discovers the policy and evaluates alignment, into res.
+func checkDMARC(l *lookups, from string, sigs []DKIM, s *SPF, res *DMARC) *DMARC {
+	*res = DMARC{FromDomain: from, OrgDomain: orgDomain(from), Percent: 100}
 	switch {
 	case from == "":
 		res.Result, res.Reason = StatusNone, "no From domain to evaluate"

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // field is one header field as the DKIM verifier sees it: the raw lines
@@ -13,18 +14,51 @@ import (
 // verifiers hash the same bytes.
 type field struct {
 	Name string // trimmed, case kept
-	Raw  string // "Name: value" with folding, every line ending in CRLF
-	Line int    // 1-based line in the input
+	// Raw is "Name: value" with folding, every line ending in CRLF. A
+	// field taken from Input.Header offline has none: only its value is
+	// read, in val, with CRLF line ends too (reasons quote it).
+	Raw  string
+	Line int // 1-based line in the input
+	val  string
 }
 
-// value returns everything after the first colon, line ends kept.
+// Field is one header field of a message its caller has split already
+// (Input.Header), as Check would split it: the lines of Message up to the
+// first empty line, each ending in LF or CRLF with no other CR among them;
+// a line starting with SP or HTAB continues the field above it, every
+// other line starts a field. An mbox "From " line before the header is
+// not a field.
+type Field struct {
+	Name  string // the text before the first colon of its first line, white space around it removed
+	Value string // everything after that colon: folding and line ends as written, the final one included
+	Line  int    // 1-based line of the name in Message
+}
+
+// value returns everything after the first colon, line ends kept (CRLF).
 func (f field) value() string {
+	if f.Raw == "" {
+		return f.val
+	}
 	_, v, _ := strings.Cut(f.Raw, ":")
 	return v
 }
 
-// is reports whether the field has that name (ASCII case-insensitive).
-func (f field) is(name string) bool { return strings.EqualFold(f.Name, name) }
+// is reports whether the field has that name (strings.EqualFold).
+func (f field) is(name string) bool { return sameName(f.Name, name) }
+
+// sameName is strings.EqualFold(a, b) for a b of ASCII starting with a
+// letter, quick on the common mismatch: a rune that folds to an ASCII
+// letter takes at least as many bytes as it (K and ſ take more), so a
+// shorter a never matches, and an ASCII first byte must fold to b's.
+func sameName(a, b string) bool {
+	if len(a) < len(b) || len(a) == 0 {
+		return false
+	}
+	if c := a[0]; c < utf8.RuneSelf && c|0x20 != b[0]|0x20 {
+		return false
+	}
+	return strings.EqualFold(a, b)
+}
 
 // message is a raw message split for verification.
 type message struct {
@@ -37,6 +71,79 @@ type message struct {
 
 	mu   sync.Mutex // guards sums, so that signatures may be checked in parallel
 	sums map[bodyKey]bodySum
+}
+
+// messageOf splits the input, or takes the caller's split offline. With
+// DNS the message is split here: verifying signatures reads every field,
+// and go-msgauth splits the message again anyway.
+func messageOf(in Input, verify bool) *message {
+	if !verify {
+		if m, ok := adoptHeader(in); ok {
+			return m
+		}
+	}
+	return splitMessage(in.Message)
+}
+
+// readOffline reports the fields a check without DNS reads: From, DKIM
+// signatures and ARC fields. Their names start with F, D or A, letters no
+// other rune folds to, so most names are ruled out by their first byte;
+// the rest by their length, since only a name with a byte past ASCII can
+// equal one of a different length (sameName).
+func readOffline(name string) bool {
+	if name == "" {
+		return false
+	}
+	switch name[0] | 0x20 {
+	case 'f', 'd', 'a':
+	default:
+		return false
+	}
+	switch len(name) {
+	case len("From"):
+		return sameName(name, "From")
+	case len("DKIM-Signature"):
+		return sameName(name, "DKIM-Signature")
+	case len("ARC-Seal"), len("ARC-Message-Signature"), len("ARC-Authentication-Results"):
+		return isARCField(name)
+	}
+	if len(name) < len("From") || isASCII(name) {
+		return false
+	}
+	return sameName(name, "From") || sameName(name, "DKIM-Signature") || isARCField(name)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// adoptHeader builds the message from the caller's fields. Only the
+// fields that a check without DNS reads are kept (readOffline), in order,
+// and only their values: nothing offline needs the others, the fields'
+// positions in the header or their text as it is hashed.
+func adoptHeader(in Input) (_ *message, ok bool) {
+	if in.Header == nil {
+		return nil, false
+	}
+	// A check without DNS reads a few fields: room for them comes with
+	// the message, in one allocation.
+	a := &struct {
+		m   message
+		buf [4]field
+	}{}
+	m := &a.m
+	m.body, m.fields = in.Body, a.buf[:0]
+	for _, f := range in.Header {
+		if readOffline(f.Name) {
+			m.fields = append(m.fields, field{Name: f.Name, Line: f.Line, val: crlfValue(f.Value)})
+		}
+	}
+	return m, true
 }
 
 // splitMessage splits raw like go-msgauth's header reader: lines end at LF
@@ -171,18 +278,27 @@ func (m *message) all(name string) []int {
 // (RFC 7489 §6.6.1 leaves such messages to local policy; the first address
 // is used here).
 func (m *message) fromDomain() (domain, note string) {
-	idx := m.all("From")
-	if len(idx) == 0 {
+	first, n := -1, 0
+	for i := range m.fields {
+		if m.fields[i].is("From") {
+			if n == 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	if n == 0 {
 		return "", "no From field"
 	}
-	if len(idx) > 1 {
+	if n > 1 {
 		note = "several From fields; the first is used"
 	}
-	v := unfold(m.fields[idx[0]].value())
-	var addrs []string
+	v := unfold(m.fields[first].value())
 	if _, addr, ok := rfc5322.SimpleMailbox(v); ok {
-		addrs = append(addrs, addr)
-	} else if list, err := mail.ParseAddressList(v); err == nil {
+		return domainOf(addr), note // most From fields: one plain mailbox
+	}
+	var addrs []string
+	if list, err := mail.ParseAddressList(v); err == nil {
 		for _, a := range list {
 			addrs = append(addrs, a.Address)
 		}
@@ -227,14 +343,39 @@ func domainOf(addr string) string {
 // normDomain lower-cases a domain and drops white space, brackets and a
 // final dot.
 func normDomain(d string) string {
+	if isNormDomain(d) {
+		return d // most domains: lower-case already, nothing to drop
+	}
 	return strings.ToLower(strings.TrimSuffix(strings.Trim(d, " \t<>[]"), "."))
+}
+
+// isNormDomain reports a d normDomain returns unchanged: ASCII without
+// upper-case letters, nothing to trim at either end, no final dot.
+func isNormDomain(d string) bool {
+	if d == "" {
+		return true
+	}
+	switch d[0] {
+	case ' ', '\t', '<', '>', '[', ']':
+		return false
+	}
+	switch d[len(d)-1] {
+	case ' ', '\t', '<', '>', '[', ']', '.':
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // unfold removes line ends (RFC 5322 §2.2.3) and trims. A value whose
 // line ends are all in the white space around it needs no copy.
 func unfold(v string) string {
 	t := strings.TrimSpace(v)
-	if strings.IndexAny(t, "\r\n") < 0 {
+	if strings.IndexByte(t, '\n') < 0 && strings.IndexByte(t, '\r') < 0 {
 		return t
 	}
 	var b strings.Builder
@@ -250,3 +391,44 @@ func unfold(v string) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// crlfValue returns v with a CR added before every LF that has none: the
+// form the verifier reads a field in. Most values need no copy.
+func crlfValue(v string) string {
+	bare := 0
+	for i := strings.IndexByte(v, '\n'); i >= 0; {
+		if i == 0 || v[i-1] != '\r' {
+			bare++
+		}
+		k := strings.IndexByte(v[i+1:], '\n')
+		if k < 0 {
+			break
+		}
+		i += k + 1
+	}
+	if bare == 0 {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v) + bare)
+	done := 0 // v[:done] is written
+	for i := strings.IndexByte(v, '\n'); i >= 0; {
+		if i == 0 || v[i-1] != '\r' {
+			b.WriteString(v[done:i])
+			b.WriteByte('\r')
+			done = i
+		}
+		k := strings.IndexByte(v[i+1:], '\n')
+		if k < 0 {
+			break
+		}
+		i += k + 1
+	}
+	b.WriteString(v[done:])
+	return b.String()
+}
+
+// ReadsOffline reports whether a check without DNS reads header fields of
+// that name (From, DKIM-Signature and the ARC fields). A caller handing
+// over its split (Input.Header) may leave out the fields it rejects.
+func ReadsOffline(name string) bool { return readOffline(name) }

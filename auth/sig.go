@@ -21,8 +21,8 @@ type msgSig struct {
 	keyAlg             string
 	headerC, bodyC     string
 	signed             []string
-	bodyHash, sig      []byte
-	bodyLimit          int64 // l=, -1 when absent
+	sig                []byte // b=: set by parseSeal, or by signature when needed
+	bodyLimit          int64  // l=, -1 when absent
 	domain, selector   string
 	algorithm, rawSpec string
 }
@@ -65,10 +65,10 @@ func (s *msgSig) parseValues() *sigError {
 	if len(s.signed) > maxSignedFields {
 		return &sigError{ProblemLimit, fmt.Sprintf("h= lists %d fields", len(s.signed))}
 	}
-	if s.bodyHash, err = decodeB64(s.tags.value("bh")); err != nil {
+	if !validB64(s.tags.value("bh")) {
 		return &sigError{ProblemMalformed, "bh= is not base64"}
 	}
-	if s.sig, err = decodeB64(s.tags.value("b")); err != nil {
+	if !validB64(s.tags.value("b")) {
 		return &sigError{ProblemMalformed, "b= is not base64"}
 	}
 	if l, ok := s.tags.get("l"); ok {
@@ -133,7 +133,8 @@ func (s *msgSig) checkBody(m *message) bodyCheck {
 		}
 		c.unsigned = n - s.bodyLimit
 	}
-	c.match = bytes.Equal(sum, s.bodyHash)
+	bh, _ := decodeB64(s.tags.value("bh")) // valid: parseValues saw to it
+	c.match = bytes.Equal(sum, bh)
 	return c
 }
 
@@ -204,7 +205,7 @@ func (l *lookups) verifyMsgSig(s *msgSig, m *message) verifyResult {
 	if !r.body.match {
 		return failWith(r, StatusFail, ProblemBodyHashMismatch, reasonBodyHash)
 	}
-	if err := key.verify(s.headerDigest(m.fields), s.sig); err != nil {
+	if err := key.verify(s.headerDigest(m.fields), s.signature()); err != nil {
 		return failWith(r, StatusFail, ProblemSignatureInvalid, reasonSignature)
 	}
 	r.status = StatusPass
@@ -230,4 +231,43 @@ func keyStatus(p Problem) Status {
 // decodeB64 decodes a base64 tag value, folding white space removed.
 func decodeB64(s string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(stripFWS(s))
+}
+
+// validB64 reports whether decodeB64(s) succeeds, without decoding:
+// most signatures are only described, and b= is decoded (signature) when
+// one is verified. With the white space gone, standard padded base64 is
+// quanta of four alphabet bytes, the last of which may end in "=" or
+// "==" (encoding/base64 does not check the bits padding leaves over).
+func validB64(s string) bool {
+	n, pad := 0, 0 // bytes counted, and "=" among them
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isFWS(c):
+			continue
+		case c == '=':
+			pad++
+		case pad > 0 || !b64Alphabet[c]:
+			return false // data after padding, or not base64
+		}
+		n++
+	}
+	return n%4 == 0 && pad <= 2
+}
+
+// b64Alphabet marks the bytes of the standard base64 alphabet.
+var b64Alphabet = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+		t[c] = true
+	}
+	return t
+}()
+
+// signature returns the decoded b= of a message signature, which
+// parseValues found valid.
+func (s *msgSig) signature() []byte {
+	if s.sig == nil {
+		s.sig, _ = decodeB64(s.tags.value("b"))
+	}
+	return s.sig
 }

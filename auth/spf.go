@@ -27,9 +27,9 @@ type SPF struct {
 }
 
 // checkSPF evaluates SPF with blitiri.com.ar/go/spf through mailtrace's
-// resolver.
-func checkSPF(l *lookups, in Input, from string) *SPF {
-	res := &SPF{Scope: "mailfrom", HELO: in.HELO, Hop: in.Hop, Sender: strings.Trim(in.MailFrom, " <>")}
+// resolver, into res.
+func checkSPF(l *lookups, in Input, from string, res *SPF) *SPF {
+	*res = SPF{Scope: "mailfrom", HELO: in.HELO, Hop: in.Hop, Sender: strings.Trim(in.MailFrom, " <>")}
 	if in.IP.IsValid() {
 		res.IP = in.IP.Unmap().String()
 	}

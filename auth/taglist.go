@@ -143,7 +143,11 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // stripFWS removes every white space and line end: base64 values and
 // colon lists may be folded anywhere (RFC 6376 §3.5, "b=" and "h=").
 func stripFWS(s string) string {
-	if strings.IndexAny(s, " \t\r\n") < 0 {
+	i := 0
+	for i < len(s) && !isFWS(s[i]) {
+		i++
+	}
+	if i == len(s) {
 		return s
 	}
 	var b strings.Builder
@@ -159,13 +163,23 @@ func stripFWS(s string) string {
 // colonList splits a colon-separated list such as h= (RFC 6376 §3.5),
 // dropping white space and empty items.
 func colonList(s string) []string {
+	// Splitting first and stripping each item gives the same items as
+	// stripping first (white space holds no colon), without copies for
+	// items that have no white space.
 	var out []string
-	for _, item := range strings.Split(stripFWS(s), ":") {
-		if item != "" {
+	for rest := s; ; {
+		item, more, found := strings.Cut(rest, ":")
+		if item = stripFWS(item); item != "" {
+			if out == nil {
+				out = make([]string, 0, strings.Count(rest, ":")+1)
+			}
 			out = append(out, item)
 		}
+		if !found {
+			return out
+		}
+		rest = more
 	}
-	return out
 }
 
 // blankTag returns s with the value of the first tag named name removed,

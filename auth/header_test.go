@@ -1,0 +1,154 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Input.Header lets a caller that split the message already spare Check
+// the split. These tests split messages with refHeader, a plain reading of
+// Field's contract written apart from splitMessage, and check that Check
+// gives the same result with the fields as without them, on the corpus,
+// the golden messages and generated headers.
+
+// refHeader splits raw as Field describes, or returns nil when raw breaks
+// the contract (a CR that is not part of a CRLF, a continuation first, no
+// empty line).
+func refHeader(raw []byte) (hdr []Field, body []byte) {
+	pos, line := 0, 1
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			return nil, nil
+		}
+		pos, line = i+1, 2
+	}
+	for {
+		i := bytes.IndexByte(raw[pos:], '\n')
+		if i < 0 {
+			return nil, nil // no empty line
+		}
+		text := bytes.TrimSuffix(raw[pos:pos+i], []byte("\r"))
+		if bytes.IndexByte(text, '\r') >= 0 {
+			return nil, nil
+		}
+		if len(text) == 0 {
+			return hdr, raw[pos+i+1:]
+		}
+		whole := string(raw[pos : pos+i+1])
+		if text[0] == ' ' || text[0] == '\t' {
+			if len(hdr) == 0 {
+				return nil, nil
+			}
+			hdr[len(hdr)-1].Value += whole
+		} else {
+			name, value, _ := strings.Cut(whole, ":")
+			hdr = append(hdr, Field{Name: strings.TrimSpace(name), Value: value, Line: line})
+		}
+		pos += i + 1
+		line++
+	}
+}
+
+// checkHeaderLikeSplit compares Check with and without the fields, offline,
+// with and without the body hashes.
+func checkHeaderLikeSplit(t *testing.T, name string, raw []byte) bool {
+	t.Helper()
+	hdr, body := refHeader(raw)
+	if hdr == nil {
+		return false
+	}
+	now := func() time.Time { return time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC) }
+	for _, headerOnly := range []bool{false, true} {
+		v := New(Options{Now: now, HeaderOnly: headerOnly})
+		want := v.Check(context.Background(), Input{Message: raw})
+		got := v.Check(context.Background(), Input{Message: raw, Header: hdr, Body: body})
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s (header-only %v): with Header\n%+v\nwithout\n%+v", name, headerOnly, got, want)
+		}
+	}
+	return true
+}
+
+func TestHeaderMatchesSplit(t *testing.T) {
+	var files []string
+	if _, err := os.Stat(corpusDir); err == nil {
+		files = corpusFiles(t)
+	}
+	golden, _ := filepath.Glob(filepath.Join(goldenDir, "*.eml"))
+	adopted := 0
+	for _, path := range append(files, golden...) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkHeaderLikeSplit(t, path, raw) {
+			adopted++
+		}
+	}
+	if adopted < len(golden) {
+		t.Fatalf("only %d messages to compare", adopted)
+	}
+}
+
+// headerPieces build generated messages: line ends of every kind, folding,
+// the fields offline checks read, and lines that are no fields.
+var headerPieces = []string{"\r\n", "\n", "\r", " ", "\t", "From: a@example.com", "FROM:b@example.org", "From ",
+	"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA; b=BBBB",
+	"dkim-signature:v=1;\n\tl=5; c=relaxed/relaxed", "ARC-Seal: i=1; cv=none; d=example.org; s=s; a=rsa-sha256; b=AA",
+	"ARC-Authentication-Results: i=1; mx.example.org; dkim=pass", "ARC-Message-Signature: i=1; d=x; s=y",
+	"DKIM-Signature: v=1; a=rsa-sha256; d=e.com; s=s; h=from; bh=AA; b=BB; c=odd",
+	"Subject : x", "x", ":", "bad line", "body"}
+
+func TestHeaderMatchesSplitGenerated(t *testing.T) {
+	// LF and mixed line ends, an mbox line, a folded tag; a tag list
+	// that does not parse, whose error quotes the value with its line end.
+	for _, raw := range []string{
+		"ARC-SeAl:0\n\n0", "DKIM-Signature: x\n y\n\n",
+		"From: a@example.com\nDKIM-Signature: v=1; a=rsa-sha256; d=e.com; s=s; h=from; bh=AA; b=BB; c=odd\n x\n\nbody\n",
+		"From mbox\nFrom: a@example.com\r\nDKIM-Signature: v=1; a=rsa-sha256; d=e.com; s=s; h=from; bh=AA; b=BB; c=odd\n x\r\n\r\n",
+	} {
+		if !checkHeaderLikeSplit(t, raw, []byte(raw)) {
+			t.Fatalf("refHeader(%q) = nil", raw)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	adopted := 0
+	for range 3000 {
+		var b strings.Builder
+		for range r.IntN(30) {
+			b.WriteString(headerPieces[r.IntN(len(headerPieces))])
+		}
+		if checkHeaderLikeSplit(t, "generated", []byte(b.String())) {
+			adopted++
+		}
+	}
+	if adopted < 100 {
+		t.Fatalf("only %d generated messages fit the contract", adopted)
+	}
+}
+
+// TestReadOffline holds the length switch to the plain predicate, with
+// names whose non-ASCII letters fold to ASCII ones (ſ to s, K to k).
+func TestReadOffline(t *testing.T) {
+	ref := func(n string) bool {
+		return strings.EqualFold(n, "From") || strings.EqualFold(n, "DKIM-Signature") ||
+			strings.EqualFold(n, "ARC-Seal") || strings.EqualFold(n, "ARC-Message-Signature") ||
+			strings.EqualFold(n, "ARC-Authentication-Results")
+	}
+	for _, n := range []string{"", "Fro", "From", "from", "FROM", "Frōm", "Date", "DKIM-Signature", "dkim-signature",
+		"DKIM-ſignature", "D\u212aIM-Signature", "D\u212aIM-ſignature", "DKIM-Signatur", "ARC-Seal", "arc-seal", "ARC-ſeal",
+		"ARC-Message-Signature", "ARC-Message-ſignature", "ARC-Authentication-Results", "ARC-Authentication-Resultſ",
+		"X-ARC-Seal", "ARC-Seals", "Received", "Authentication-Results", "Subject"} {
+		if got, want := readOffline(n), ref(n); got != want {
+			t.Errorf("readOffline(%q) = %v, want %v", n, got, want)
+		}
+	}
+}

@@ -137,6 +137,12 @@ func checkSplitLikeRef(t *testing.T, raw []byte) {
 	t.Helper()
 	got, gerr := Split(raw)
 	want, werr := refSplit(raw)
+	// bareCR is Split's own note for package auth, beside what the
+	// reference gives.
+	if hdr := raw[:len(raw)-len(got.Body)]; len(got.Defects) == 0 && got.bareCR != crNotLF(string(hdr)) {
+		t.Fatalf("Split(%.200q): bareCR %v", raw, got.bareCR)
+	}
+	want.bareCR = got.bareCR
 	if gerr != werr || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Split(%.200q):\n got %+v, %v\nwant %+v, %v", raw, got, gerr, want, werr)
 	}
@@ -145,6 +151,21 @@ func checkSplitLikeRef(t *testing.T, raw []byte) {
 			t.Fatalf("unfold(%q) = %q, want %q", f.Value, u, w)
 		}
 	}
+}
+
+// crNotLF reports a CR that is not followed by LF.
+func crNotLF(s string) bool {
+	for i := strings.IndexByte(s, '\r'); i >= 0; {
+		if i+1 >= len(s) || s[i+1] != '\n' {
+			return true
+		}
+		k := strings.IndexByte(s[i+1:], '\r')
+		if k < 0 {
+			return false
+		}
+		i += k + 1
+	}
+	return false
 }
 
 func checkDateLikeRef(t *testing.T, s string) {

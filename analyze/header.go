@@ -242,7 +242,31 @@ func domainOf(addr string) string {
 	if i < 0 {
 		return ""
 	}
-	return strings.ToLower(strings.Trim(addr[i+1:], " >.[]"))
+	d := addr[i+1:]
+	if isPlainDomain(d) {
+		return d // most addresses: nothing to trim or lower-case
+	}
+	return strings.ToLower(strings.Trim(d, " >.[]"))
+}
+
+// isPlainDomain reports a d that domainOf returns unchanged: ASCII
+// without upper-case letters, nothing to trim at either end.
+func isPlainDomain(d string) bool {
+	if d == "" {
+		return true
+	}
+	for _, c := range [2]byte{d[0], d[len(d)-1]} {
+		switch c {
+		case ' ', '>', '.', '[', ']':
+			return false
+		}
+	}
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // simpleMailboxList reads a list of two or more mailboxes of the forms

@@ -34,6 +34,11 @@ type Message struct {
 	Body     []byte  // everything after the header/body separator
 	BodyLine int     // 1-based line where the body starts
 	Defects  []string
+
+	// bareCR is set when a header line ended in a CR alone: Split ends a
+	// line there, as most readers of RFC 822 did; package auth (and DKIM
+	// verifiers) read it as part of the line.
+	bareCR bool
 }
 
 // Get returns the unfolded value of the first field with that name
@@ -71,6 +76,7 @@ func Split(raw []byte) (*Message, error) {
 		m.MboxFrom = string(line)
 	}
 	m.splitHeader(s)
+	m.bareCR = s.bareCR
 	m.Body = raw[s.pos:]
 	m.BodyLine = s.line + 1
 	if len(m.Fields) == 0 {
@@ -196,6 +202,7 @@ type splitter struct {
 	// kind of line end far away (no LF at all in a file with CR line
 	// ends) is not searched for again on every line.
 	nextLF, nextCR int
+	bareCR         bool // a line ended in a CR alone
 }
 
 // next returns the line without its end; ok is false at end of input
@@ -209,8 +216,12 @@ func (s *splitter) next() (line []byte, ok bool) {
 		return rest, false
 	}
 	end := i + 1
-	if rest[i] == '\r' && end < len(rest) && rest[end] == '\n' {
-		end++
+	if rest[i] == '\r' {
+		if end < len(rest) && rest[end] == '\n' {
+			end++
+		} else {
+			s.bareCR = true
+		}
 	}
 	s.pos += end
 	return rest[:i], true
@@ -235,7 +246,7 @@ func (s *splitter) nextOf(c byte, memo *int) int {
 // values without one: those need no copy.
 func unfold(v string) string {
 	t := strings.TrimSpace(v)
-	if strings.IndexAny(t, "\r\n") < 0 {
+	if strings.IndexByte(t, '\n') < 0 && strings.IndexByte(t, '\r') < 0 {
 		return t
 	}
 	return strings.TrimSpace(dropLineEnds(t))

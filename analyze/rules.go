@@ -40,10 +40,12 @@ type Context struct {
 	// Values the chain rules share, computed once per message.
 	linkCache  []link
 	authCache  []AuthResults
-	rcptCache  map[string]bool
+	rcptCache  []string
 	keyCache   []uint64
 	dupCache   []int
 	cacheReady uint8 // bits: which of the caches above are filled
+	fieldIdx   fieldIndex
+	authFields [4]auth.Field // the few fields auth reads (authHeader)
 }
 
 var registry []*Rule

@@ -1,7 +1,7 @@
 package analyze
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -27,27 +27,28 @@ func init() {
 
 func checkPrivate(c *Context) []Finding {
 	var out []Finding
+	hf := c.hopFacts()
 	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
-		why := reservedWhy(h.From.IP)
+		h, f := &c.Report.Hops[i], &hf[i]
+		why := f.reserved
 		if why == "" || strings.HasPrefix(why, "loopback") {
 			continue // loopback is plumbing inside one machine, never a network hop
 		}
-		crossing, how := c.crossesInternet(h)
+		crossing, how := c.crossesInternet(h, f)
 		if !crossing {
 			continue
 		}
 		sev := SeverityLow
-		switch p := providerFamily(h.By.Host); {
-		case isDocumentationIP(h.From.IP):
+		switch {
+		case f.documentation():
 			sev = SeverityInfo // only anonymised samples use them: a placeholder, not a sign
-		case p != "" && !h.Trusted:
+		case f.by.provider && !h.Trusted:
 			// A big provider's public MX never hears a private address of
 			// another organisation.
 			sev = SeverityMedium
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,
-			Message:  fmt.Sprintf("hop %d: %s address %s on a hop %s", h.Index, why, h.From.IP, how),
+			Message:  "hop " + strconv.Itoa(h.Index) + ": " + why + " address " + h.From.IP + " on a hop " + how,
 			Evidence: "from " + describeFrom(h.From) + " by " + h.By.Host})
 	}
 	return out
@@ -56,14 +57,14 @@ func checkPrivate(c *Context) []Finding {
 // crossesInternet reports whether a hop claims to join two organisations:
 // both ends have public names of different families, or it is the hop the
 // receiving side took from outside while the address is not even internal.
-func (c *Context) crossesInternet(h *received.Hop) (bool, string) {
-	if h.Parsed == received.ParsedNone || isAuthenticated(h) {
+// nn are the hop's facts.
+func (c *Context) crossesInternet(h *received.Hop, nn *hopFacts) (bool, string) {
+	if h.Parsed == received.ParsedNone || nn.authed {
 		return false, ""
 	}
-	nn := c.hopNames()[h.Index-1]
 	if by := nn.by; by.fqdn {
 		other := ""
-		names, n := fromFacts(nn)
+		names, n := fromFacts(nn.hopNames)
 		for _, nf := range names[:n] {
 			if !nf.fqdn {
 				continue
@@ -75,10 +76,10 @@ func (c *Context) crossesInternet(h *received.Hop) (bool, string) {
 			other = nf.clean
 		}
 		if other != "" {
-			return true, fmt.Sprintf("from %s to %s", other, by.clean)
+			return true, "from " + other + " to " + by.clean
 		}
 	}
-	if c.Trust != nil && h.Index == c.Trust.Boundary && !isInternalIP(h.From.IP) {
+	if c.Trust != nil && h.Index == c.Trust.Boundary && !nn.internal {
 		return true, "the receiving side took from outside"
 	}
 	return false, ""

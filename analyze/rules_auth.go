@@ -3,7 +3,6 @@ package analyze
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -79,6 +78,11 @@ func (c *Context) authResult() *auth.Result {
 	if c.Opts.DNSMode == "offline" {
 		resolver = nil
 	}
+	if resolver == nil {
+		// Offline auth reads a few fields and takes them from Split;
+		// with DNS it splits the message as the verifier does.
+		in.Header, in.Body = authHeader(c.Msg, c.fields().auth, c.authFields[:0]), c.Msg.Body
+	}
 	ctx := c.Ctx
 	if resolver != nil {
 		// Offline nothing waits on DNS, and a timer per message costs.
@@ -86,7 +90,7 @@ func (c *Context) authResult() *auth.Result {
 		ctx, cancel = context.WithTimeout(c.Ctx, authBudget)
 		defer cancel()
 	}
-	res := auth.New(auth.Options{Resolver: resolver, Now: c.Opts.Now}).Check(ctx, in)
+	res := auth.New(auth.Options{Resolver: resolver, Now: c.Opts.Now, HeaderOnly: c.Opts.HeaderOnly}).Check(ctx, in)
 	if claims := authClaims(c); len(claims) > 0 {
 		auth.Compare(res, claims)
 	}
@@ -100,47 +104,71 @@ func (c *Context) authResult() *auth.Result {
 // without a trust boundary, the newest hop with a public client IP.
 func authInput(c *Context) auth.Input {
 	in := auth.Input{Message: c.Msg.Raw, MailFrom: c.Report.Envelope.MailFrom}
-	h := entryHop(c)
+	h, f := entryHop(c)
 	if h == nil {
 		return in
 	}
 	in.Hop, in.HELO = h.Index, h.From.HELO
-	if ip, err := netip.ParseAddr(strings.Trim(h.From.IP, "[]")); err == nil {
-		in.IP = ip.Unmap()
+	if f.ip.IsValid() {
+		in.IP = f.ip.Unmap()
 	}
 	if h.EnvelopeFrom != "" && c.Report.Envelope.Source != "smtp" {
 		in.MailFrom = angleAddr(h.EnvelopeFrom)
 	}
-	if isAuthenticated(h) {
+	if f.authed {
 		in.SkipSPF = fmt.Sprintf("hop %d is an authenticated submission: SPF does not apply", h.Index)
 	}
 	return in
 }
 
+// authHeader hands package auth the fields Split found, so that it does
+// not split the header again. Auth ends lines at LF only and reads every
+// line up to the empty one as a field or a continuation, so the fields are
+// handed over only when Split read the header the same way: no defect (a
+// line that is not a field, a continuation before the first field, a cut
+// field, no empty line) and no line ended by a CR alone. nil means auth
+// splits the message itself.
+//
+// Only the fields auth reads without DNS are handed over (idx, their
+// indexes; auth.ReadsOffline).
+func authHeader(m *Message, idx []int, buf []auth.Field) []auth.Field {
+	if len(m.Defects) > 0 || len(m.Fields) == 0 || m.bareCR {
+		return nil
+	}
+	out := buf[:0]
+	for _, i := range idx {
+		f := &m.Fields[i]
+		out = append(out, auth.Field{Name: f.Name, Value: f.Value, Line: f.Line})
+	}
+	if out == nil {
+		out = []auth.Field{} // no field auth reads: still its split, not none
+	}
+	return out
+}
+
 // entryHop returns the hop whose client is the first one outside the
-// receiving side, or nil.
-func entryHop(c *Context) *received.Hop {
-	hops := c.Report.Hops
+// receiving side, and its facts, or nil.
+func entryHop(c *Context) (*received.Hop, *hopFacts) {
+	hops, hf := c.Report.Hops, c.hopFacts()
 	if c.Trust != nil && c.Trust.Boundary > 0 && c.Trust.Boundary <= len(hops) {
-		h := &hops[c.Trust.Boundary-1]
-		if spfClientIP(h.From.IP) || isAuthenticated(h) {
-			return h
+		i := c.Trust.Boundary - 1
+		if spfClient(&hf[i]) || hf[i].authed {
+			return &hops[i], &hf[i]
 		}
 	}
 	for i := len(hops) - 1; i >= 0; i-- {
-		if spfClientIP(hops[i].From.IP) {
-			return &hops[i]
+		if spfClient(&hf[i]) {
+			return &hops[i], &hf[i]
 		}
 	}
-	return nil
+	return nil, nil
 }
 
-// spfClientIP reports an address SPF can be evaluated for: not loopback,
-// private, shared (RFC 6598) or link-local. Documentation ranges are kept:
-// anonymised samples and test zones use them.
-func spfClientIP(s string) bool {
-	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-	return err == nil && !a.IsUnspecified() && !isInternalIP(s)
+// spfClient reports a client address SPF can be evaluated for: not
+// loopback, private, shared (RFC 6598) or link-local. Documentation
+// ranges are kept: anonymised samples and test zones use them.
+func spfClient(f *hopFacts) bool {
+	return f.ip.IsValid() && !f.ip.IsUnspecified() && !f.internal
 }
 
 // authClaims turns the receiving side's trusted Authentication-Results

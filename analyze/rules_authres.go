@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/mailtrace/mailtrace/received"
 )
@@ -77,24 +78,60 @@ func (a AuthResults) Get(method string) string {
 // ParseAuthResults parses one Authentication-Results value. It never
 // fails: what it cannot read is left out, Raw keeps everything.
 func ParseAuthResults(value string) AuthResults {
+	out, v := parseAuthHead(value)
+	out.parseResults(v)
+	return out
+}
+
+// parseAuthHead reads the authserv-id, and returns the text without
+// comments for parseResults: most fields of a message are somebody
+// else's, and their results are never read.
+func parseAuthHead(value string) (AuthResults, string) {
 	raw := unfold(value)
 	v := stripComments(raw)
 	out := AuthResults{Raw: raw}
-	parts := splitOutsideQuotes(v, ';')
-	if len(parts) == 0 {
-		return out
+	if id := firstWord(firstPart(v, ';')); id != "" && !strings.Contains(id, "=") {
+		out.AuthServID = strings.ToLower(id)
 	}
-	head := strings.Fields(parts[0])
-	if len(head) > 0 && !strings.Contains(head[0], "=") {
-		out.AuthServID = strings.ToLower(head[0])
+	return out, v
+}
+
+// parseResults reads the results of v, the field without comments.
+func (a *AuthResults) parseResults(v string) {
+	parts := splitOutsideQuotes(v, ';')
+	if a.AuthServID != "" {
 		parts = parts[1:]
 	}
 	for _, p := range parts {
 		if r, ok := parseResInfo(p); ok {
-			out.Results = append(out.Results, r)
+			a.Results = append(a.Results, r)
 		}
 	}
-	return out
+}
+
+// firstPart is splitOutsideQuotes(s, sep)[0], without the others.
+func firstPart(s string, sep byte) string {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case sep:
+			if !quoted {
+				return s[:i]
+			}
+		}
+	}
+	return s
+}
+
+// firstWord is the first of strings.Fields(s), or "".
+func firstWord(s string) string {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // parseResInfo reads "method[/version]=result reason=... ptype.prop=value".
@@ -170,13 +207,19 @@ func stripComments(s string) string {
 // their own checks. trusted is the --trusted list.
 func AuthResultsOf(rep *MessageReport, trusted []string) []AuthResults {
 	t := trustFromReport(rep.Hops, trusted)
-	return classifyAuthResults(rep.Fields, rep.Hops, t)
+	var idx []int
+	for i := range rep.Fields {
+		if equalFoldASCII(rep.Fields[i].Name, "Authentication-Results") {
+			idx = append(idx, i)
+		}
+	}
+	return classifyAuthResults(rep.Fields, idx, rep.Hops, t, true)
 }
 
 // trustFromReport rebuilds what the authserv-id check needs from the
 // hops' Trusted marks.
 func trustFromReport(hops []received.Hop, trusted []string) *Trust {
-	t := &Trust{Families: map[string]bool{}, list: parseTrusted(trusted)}
+	t := &Trust{list: parseTrusted(trusted)}
 	for i := len(hops) - 1; i >= 0 && hops[i].Trusted; i-- {
 		t.addSide(hops[i].By.Host)
 		t.Boundary = hops[i].Index
@@ -223,17 +266,20 @@ func (c *Context) topZoneEnd() int {
 // classifyAuthResults parses the fields and decides which ones the
 // receiving side wrote: its authserv-id (its organisation or provider
 // family, or --trusted) in the top zone, or in the bottom zone when the
-// receiving side wrote none at the top (it appends).
-func classifyAuthResults(fields []Field, hops []received.Hop, t *Trust) []AuthResults {
+// receiving side wrote none at the top (it appends). The results of
+// fields the receiving side did not write are read only when all is set:
+// the rules never look at them.
+// idx lists the indexes of the Authentication-Results fields.
+func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trust, all bool) []AuthResults {
 	microsoftSide := t.Families["microsoft"]
 	var out []AuthResults
 	var zones []arZone
+	var texts []string // each field without comments, for its results
 	ownTop := false
-	for _, f := range fields {
-		if !equalFoldASCII(f.Name, "Authentication-Results") {
-			continue
-		}
-		ar := ParseAuthResults(f.Value)
+	for _, i := range idx {
+		f := &fields[i]
+		ar, v := parseAuthHead(f.Value)
+		texts = append(texts, v)
 		ar.Line = f.Line
 		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide
 		z := zoneOf(f.Line, hops, t)
@@ -258,6 +304,9 @@ func classifyAuthResults(fields []Field, hops []received.Hop, t *Trust) []AuthRe
 			out[i].Trusted = false
 			out[i].Why = "after every Received line while the receiving side wrote its own results above: the sender's"
 		}
+		if all || out[i].Trusted {
+			out[i].parseResults(texts[i])
+		}
 	}
 	return out
 }
@@ -269,9 +318,14 @@ func (c *Context) authResults() []AuthResults {
 	}
 	t := c.Trust
 	if t == nil {
-		t = &Trust{Families: map[string]bool{}}
+		t = &Trust{}
 	}
-	out := classifyAuthResults(c.Msg.Fields, c.Report.Hops, t)
+	x := c.fields()
+	if len(x.authResults) == 0 {
+		c.authCache, c.cacheReady = nil, c.cacheReady|cachedAuth
+		return nil
+	}
+	out := classifyAuthResults(c.Msg.Fields, x.authResults, c.Report.Hops, t, false)
 	c.authCache, c.cacheReady = out, c.cacheReady|cachedAuth
 	return out
 }

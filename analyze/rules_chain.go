@@ -3,7 +3,6 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -62,9 +61,21 @@ const (
 )
 
 // link is the continuity verdict between hops[i-1] (older) and hops[i].
+// A break says why in how; a match or an unknown pair says how in how and
+// what, put together only when shown (String), since every pair of every
+// message gets one.
 type link struct {
 	status linkStatus
 	how    string // how it matched, or why it broke
+	what   string // the name or address it matched on, if any
+}
+
+// String says how the pair matched or why it broke.
+func (l link) String() string {
+	if l.what == "" {
+		return l.how
+	}
+	return l.how + " " + l.what
 }
 
 // links computes continuity for every adjacent pair once per message;
@@ -73,10 +84,10 @@ func (c *Context) links() []link {
 	if c.cacheReady&cachedLinks != 0 {
 		return c.linkCache
 	}
-	hops, names := c.Report.Hops, c.hopNames()
+	hops, hf := c.Report.Hops, c.hopFacts()
 	out := make([]link, len(hops))
 	for i := 1; i < len(hops); i++ {
-		out[i] = c.linkBetween(&hops[i-1], &hops[i], names[i-1].by, names[i])
+		out[i] = c.linkBetween(&hops[i-1], &hops[i], &hf[i-1], &hf[i])
 	}
 	c.linkCache, c.cacheReady = out, c.cacheReady|cachedLinks
 	return out
@@ -91,94 +102,87 @@ const (
 	cachedDups
 )
 
-// linkBetween compares the older hop's by-clause (by) with the newer
-// hop's from-clause (names are the newer hop's name facts).
-func (c *Context) linkBetween(older, newer *received.Hop, by nameFacts, nn hopNames) link {
+// linkBetween compares the older hop's by-clause with the newer hop's
+// from-clause (of and nf are their facts).
+func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link {
 	if older.Parsed == received.ParsedNone || newer.Parsed == received.ParsedNone {
 		return link{status: linkUnknown, how: "unparsed line"}
 	}
-	f := newer.From
+	f, by := newer.From, of.by
 	if by.clean == "" && older.By.IP == "" || f.IP == "" && f.RDNS == "" && f.HELO == "" {
 		return link{status: linkUnknown, how: "nothing to compare"}
 	}
-	if l, ok := matchByIP(older, newer); ok {
+	if l, ok := matchByIP(older, newer, of, nf); ok {
 		return l
 	}
-	if f.IP != "" && isInternalIP(f.IP) {
+	if nf.internal {
 		// An internal hand-off: the names are internal too and often differ
 		// from the public ones; an internal address cannot be checked.
-		return link{status: linkOK, how: "internal address " + f.IP}
+		return link{status: linkOK, how: "internal address", what: f.IP}
 	}
-	names, n := fromFacts(nn)
-	for _, nf := range names[:n] {
-		if l, ok := matchName(by, nf); ok {
+	names, n := fromFacts(nf.hopNames)
+	for _, name := range names[:n] {
+		if l, ok := matchName(by, name); ok {
 			return l
 		}
 	}
 	if c.espBranded(by, names[:n]) {
-		return link{status: linkOK, how: "sending service " + by.clean + " relays under the sender's own names"}
+		return link{status: linkOK, how: "sending service relays under the sender's own names", what: by.clean}
 	}
 	if c.dnsConfirms(by.clean, f.IP) {
 		return link{status: linkOK, how: "DNS: " + by.clean + " has address " + f.IP}
 	}
-	if why := unknowable(older, newer, by, names[:n]); why != "" {
+	if why := unknowable(older, newer, by, names[:n], nf); why != "" {
 		return link{status: linkUnknown, how: why}
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
 		older.Index, by.clean, newer.Index, describeFrom(f))}
 }
 
-// matchByIP matches the by-host's address with the connecting address.
-func matchByIP(older, newer *received.Hop) (link, bool) {
+// matchByIP matches the by-host's address (its by-clause address, or the
+// by-host when it is an address literal) with the connecting address, or
+// with an address literal the client greeted with.
+func matchByIP(older, newer *received.Hop, of, nf *hopFacts) (link, bool) {
 	f := newer.From
-	byIP := older.By.IP
-	if a, ok := hostAddr(older.By.Host); ok && byIP == "" {
-		byIP = a.String()
+	if older.By.IP == "" && !of.by.ip {
+		return link{}, false
 	}
-	if byIP != "" && f.IP != "" && sameIP(byIP, f.IP) {
-		return link{status: linkOK, how: "same IP " + f.IP}, true
+	if f.IP != "" && (older.By.IP == f.IP || sameAddr(of.byIP, nf.ip)) {
+		return link{status: linkOK, how: "same IP", what: f.IP}, true
 	}
-	if byIP != "" {
-		for _, n := range []string{f.HELO, f.RDNS} {
-			if a, ok := hostAddr(n); ok && sameIP(a.String(), byIP) {
-				return link{status: linkOK, how: "HELO literal matches " + byIP}, true
-			}
+	for _, n := range [2]*nameFacts{nf.helo, nf.rdns} {
+		if n.ip && sameAddr(n.addr, of.byIP) {
+			return link{status: linkOK, how: "HELO literal matches", what: of.byIP.String()}, true
 		}
 	}
 	return link{}, false
 }
 
-func sameIP(a, b string) bool {
-	if a == b {
-		return a != ""
-	}
-	x, err1 := netip.ParseAddr(strings.Trim(a, "[]"))
-	y, err2 := netip.ParseAddr(strings.Trim(b, "[]"))
-	return err1 == nil && err2 == nil && x.Unmap().WithZone("") == y.Unmap().WithZone("")
+// sameAddr reports two valid addresses that are the same once unmapped,
+// zones aside.
+func sameAddr(x, y netip.Addr) bool {
+	return x.IsValid() && y.IsValid() && x.Unmap().WithZone("") == y.Unmap().WithZone("")
 }
 
 // fromFacts lists the names of a from-clause: rDNS first (the receiver's
 // lookup), then the HELO (the client's claim); IP literals and "unknown"
 // left out.
-func fromFacts(nn hopNames) ([2]nameFacts, int) {
-	var out [2]nameFacts
+func fromFacts(nn hopNames) ([2]*nameFacts, int) {
+	var out [2]*nameFacts
 	n := 0
-	for _, f := range [2]nameFacts{nn.rdns, nn.helo} {
-		if f.clean == "" || f.clean == "unknown" {
+	for _, f := range [2]*nameFacts{nn.rdns, nn.helo} {
+		if f.clean == "" || f.clean == "unknown" || f.ip {
 			continue
 		}
-		if _, isIP := hostAddr(f.clean); !isIP {
-			out[n] = f
-			n++
-		}
+		out[n] = f
+		n++
 	}
 	return out, n
 }
 
 // unknowable says why a pair whose names differ still proves nothing.
-func unknowable(older, newer *received.Hop, by nameFacts, names []nameFacts) string {
+func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, nf *hopFacts) string {
 	f := newer.From
-	w := strings.ToUpper(newer.With)
 	anyFQDN, anyPlaceholder := false, false
 	for _, n := range names {
 		anyFQDN = anyFQDN || n.fqdn
@@ -187,14 +191,14 @@ func unknowable(older, newer *received.Hop, by nameFacts, names []nameFacts) str
 	switch {
 	case !by.fqdn || !anyFQDN:
 		return "internal or missing names"
-	case isPlaceholder(by.clean) || anyPlaceholder || isDocumentationIP(f.IP):
+	case isPlaceholder(by.clean) || anyPlaceholder || nf.documentation():
 		// RFC 2606 names and RFC 5737 addresses are anonymised stand-ins.
 		return "placeholder names"
 	case older.From.IP == "" && older.From.RDNS == "" && older.From.HELO == "":
 		// An origin line ("by host id ...") names the machine as it calls
 		// itself, often an internal name unrelated to its public one.
 		return "origin line names the host as it calls itself"
-	case strings.Contains(w, "IMAP") || strings.Contains(w, "POP"):
+	case nf.with(newer).retrieval:
 		// A retrieval (fetchmail) names the mailbox server as the user
 		// configured it, often an alias of the host that stored the message.
 		return "retrieval from a mailbox server"
@@ -202,7 +206,7 @@ func unknowable(older, newer *received.Hop, by nameFacts, names []nameFacts) str
 		// "from list.example by list.example with spool": a re-injection
 		// whose reception was recorded by another component.
 		return "local re-injection"
-	case !isFQDN(newer.By.Host) && f.HELO != "" &&
+	case !nf.by.fqdn && f.HELO != "" &&
 		(sameHost(f.HELO, older.From.HELO) || sameHost(f.HELO, older.From.RDNS)):
 		// A transparent proxy in front of a back-end MTA passes the
 		// client's own greeting through.
@@ -223,14 +227,14 @@ func isPlaceholder(name string) bool {
 
 // matchName compares a by-host with one from-name: same name, same short
 // name when one side is unqualified, same organisation or provider family.
-func matchName(by, name nameFacts) (link, bool) {
+func matchName(by, name *nameFacts) (link, bool) {
 	switch {
 	case by.clean == name.clean:
-		return link{status: linkOK, how: "same name " + name.clean}, true
+		return link{status: linkOK, how: "same name", what: name.clean}, true
 	case (!by.fqdn || !name.fqdn) && firstLabel(by.clean) == firstLabel(name.clean):
-		return link{status: linkOK, how: "same host name " + firstLabel(name.clean)}, true
+		return link{status: linkOK, how: "same host name", what: firstLabel(name.clean)}, true
 	case by.fqdn && name.fqdn && by.family == name.family:
-		return link{status: linkOK, how: "same organisation " + name.family}, true
+		return link{status: linkOK, how: "same organisation", what: name.family}, true
 	}
 	return link{}, false
 }
@@ -247,8 +251,8 @@ var espFamilies = map[string]bool{
 
 // espBranded reports a by-host of a sending service followed by a
 // from-name in the sender's own domain (From or Return-Path).
-func (c *Context) espBranded(by nameFacts, names []nameFacts) bool {
-	if !espFamilies[by.family] {
+func (c *Context) espBranded(by *nameFacts, names []*nameFacts) bool {
+	if !by.esp {
 		return false
 	}
 	own := map[string]bool{family(domainOf(c.Report.Envelope.MailFrom)): true}
@@ -279,7 +283,7 @@ func checkContinuity(c *Context) []Finding {
 		older, newer := &hops[i-1], &hops[i]
 		out = append(out, Finding{
 			Hops: []int{older.Index, newer.Index}, Line: newer.Line,
-			Message:  "continuity break: " + l.how,
+			Message:  "continuity break: " + l.String(),
 			Evidence: "by " + older.By.Host + " | from " + describeFrom(newer.From),
 		})
 	}
@@ -313,10 +317,11 @@ func checkAppended(c *Context) []Finding {
 	}
 	below := c.belowBreak()
 	dups := c.duplicateHops()
+	hf := c.hopFacts()
 	var out []Finding
 	for i := 0; i < c.Trust.Boundary-1; i++ {
 		h := &hops[i]
-		marks := c.appendMarks(h, dups[i])
+		marks := c.appendMarks(h, &hf[i], dups[i])
 		sev := SeverityHigh
 		switch {
 		case below[i] && len(marks) >= 1:
@@ -336,12 +341,12 @@ func checkAppended(c *Context) []Finding {
 }
 
 // appendMarks lists what makes one untrusted line look hand-written.
-func (c *Context) appendMarks(h *received.Hop, dup bool) []string {
+func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool) []string {
 	var marks []string
 	if h.Parsed == received.ParsedNone {
 		marks = append(marks, "a shape no MTA writes")
 	}
-	if missingIP(h) {
+	if missingIP(h, f) {
 		marks = append(marks, "names a client without its IP address")
 	}
 	if m := versionMark(h); m != "" {
@@ -358,31 +363,99 @@ func (c *Context) appendMarks(h *received.Hop, dup bool) []string {
 
 // missingIP: an SMTP server always records the connecting address (RFC
 // 5321 §4.4 "TCP-info"); a line naming a client of another organisation
-// without one, over SMTP, was not written by a server.
-func missingIP(h *received.Hop) bool {
+// without one, over SMTP, was not written by a server. f are the hop's
+// facts.
+func missingIP(h *received.Hop, f *hopFacts) bool {
 	if h.Parsed == received.ParsedNone || h.From.IP != "" || h.By.IP != "" {
 		return false
 	}
-	name := h.From.RDNS
-	if !isFQDN(name) {
-		name = h.From.HELO
+	name := f.rdns
+	if !name.fqdn {
+		name = f.helo
 	}
-	if !isFQDN(name) || !isFQDN(h.By.Host) || family(name) == family(h.By.Host) {
+	if !name.fqdn || !f.by.fqdn || name.family == f.by.family {
 		// Inside one organisation hand-offs without an address are common
 		// (daemons, queues, list expanders); a forged line crosses to another.
 		return false
 	}
-	w := strings.ToUpper(h.With)
-	for _, local := range []string{"LOCAL", "LMTP", "HTTP", "MAPI", "UUCP", "PIPE", "NNTP", "IMAP", "POP", "FILE", "DAV"} {
-		if strings.Contains(w, local) {
+	if f.with(h).localTransport {
+		return false
+	}
+	return !strings.Contains(h.Raw, "[") && !containsFold(h.Raw, "unix socket")
+}
+
+// containsFold is strings.Contains(strings.ToLower(s), word) for a
+// lower-case ASCII word, without the copy when s is ASCII.
+func containsFold(s, word string) bool {
+	if !isASCII(s) {
+		return strings.Contains(strings.ToLower(s), word)
+	}
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for j < len(word) && lowerASCII(s[i+j]) == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// sendmailMinor finds Sendmail's by-clause version, "(8.7.3/8.7.3)" or
+// "(Sendmail 8.7.3)", and returns its minor number: the first match of
+// `\((?:Sendmail )?8\.(\d{1,2})\.\d` in raw, without the regexp engine
+// (every line of every message is searched).
+func sendmailMinor(raw string) (string, bool) {
+	for i := strings.IndexByte(raw, '('); i >= 0; {
+		rest := raw[i+1:]
+		if after, ok := strings.CutPrefix(rest, "Sendmail "); ok {
+			if m, ok := versionMinor(after); ok {
+				return m, true
+			}
+		}
+		if m, ok := versionMinor(rest); ok {
+			return m, true
+		}
+		k := strings.IndexByte(rest, '(')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return "", false
+}
+
+// versionMinor reads "8." followed by one or two digits, a dot and a
+// digit, preferring two digits as the regexp does.
+func versionMinor(s string) (string, bool) {
+	s, ok := strings.CutPrefix(s, "8.")
+	if !ok {
+		return "", false
+	}
+	for _, n := range [2]int{2, 1} {
+		if len(s) > n+1 && isDigits(s[:n]) && s[n] == '.' && isDigit(s[n+1]) {
+			return s[:n], true
+		}
+	}
+	return "", false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
 			return false
 		}
 	}
-	return !strings.Contains(h.Raw, "[") && !strings.Contains(strings.ToLower(h.Raw), "unix socket")
+	return s != ""
 }
-
-// sendmailVersion matches Sendmail's by-clause version "(8.7.3/8.7.3)".
-var sendmailVersion = regexp.MustCompile(`\((?:Sendmail )?(8)\.(\d{1,2})\.\d{1,2}`)
 
 // sendmailReleased is the year each Sendmail 8.x minor version came out.
 var sendmailReleased = map[int]int{6: 1993, 7: 1995, 8: 1996, 9: 1998, 10: 2000, 11: 2000, 12: 2001,
@@ -395,14 +468,11 @@ func versionMark(h *received.Hop) string {
 	if h.Time == nil {
 		return ""
 	}
-	if !strings.Contains(h.Raw, "8.") {
+	m, ok := sendmailMinor(h.Raw)
+	if !ok {
 		return ""
 	}
-	m := sendmailVersion.FindStringSubmatch(h.Raw)
-	if m == nil {
-		return ""
-	}
-	minor, _ := strconv.Atoi(m[2])
+	minor, _ := strconv.Atoi(m)
 	year, ok := sendmailReleased[minor]
 	if !ok {
 		return ""

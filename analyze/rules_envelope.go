@@ -1,7 +1,7 @@
 package analyze
 
 import (
-	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -66,8 +66,9 @@ func checkEnvelopeFrom(c *Context) []Finding {
 	if !otherOrg(mf, from) {
 		return nil
 	}
-	return []Finding{{Message: fmt.Sprintf("envelope sender %s, From %s", mf, from),
-		Evidence: "MAIL FROM:<" + mf + "> | From: " + c.Msg.Get("From")}}
+	// The envelope rules fire on much honest mail: concatenations, not Sprintf.
+	return []Finding{{Message: "envelope sender " + mf + ", From " + from,
+		Evidence: "MAIL FROM:<" + mf + "> | From: " + c.firstValue(fieldFrom)}}
 }
 
 func checkSender(c *Context) []Finding {
@@ -75,8 +76,8 @@ func checkSender(c *Context) []Finding {
 	if s == nil || !otherOrg(s.Address, c.fromAddress()) {
 		return nil
 	}
-	return []Finding{{Message: fmt.Sprintf("Sender %s, From %s", s.Address, c.fromAddress()),
-		Evidence: "Sender: " + c.Msg.Get("Sender") + " | From: " + c.Msg.Get("From")}}
+	return []Finding{{Message: "Sender " + s.Address + ", From " + c.fromAddress(),
+		Evidence: "Sender: " + c.firstValue(fieldSender) + " | From: " + c.firstValue(fieldFrom)}}
 }
 
 // freemail are consumer mailbox providers anyone can open an account at.
@@ -95,8 +96,8 @@ func checkReplyTo(c *Context) []Finding {
 		if freemail[family(domainOf(r.Address))] && !freemail[family(domainOf(from))] {
 			sev = SeverityLow
 		}
-		out = append(out, Finding{Severity: sev, Message: fmt.Sprintf("Reply-To %s, From %s", r.Address, from),
-			Evidence: "Reply-To: " + c.Msg.Get("Reply-To") + " | From: " + c.Msg.Get("From")})
+		out = append(out, Finding{Severity: sev, Message: "Reply-To " + r.Address + ", From " + from,
+			Evidence: "Reply-To: " + c.firstValue(fieldReplyTo) + " | From: " + c.firstValue(fieldFrom)})
 	}
 	return out
 }
@@ -111,8 +112,8 @@ func checkHiddenRcpt(c *Context) []Finding {
 	if len(hidden) == 0 {
 		return nil
 	}
-	return []Finding{{Message: fmt.Sprintf("envelope recipient %s is not in To/Cc: Bcc or a list",
-		strings.Join(hidden, ", ")), Evidence: envelopeEvidence(c.Report.Envelope, hidden)}}
+	return []Finding{{Message: "envelope recipient " + strings.Join(hidden, ", ") + " is not in To/Cc: Bcc or a list",
+		Evidence: envelopeEvidence(c.Report.Envelope, hidden)}}
 }
 
 // listed reports whether addr is in list, ignoring case.
@@ -126,15 +127,20 @@ func listed(addr string, list []Address) bool {
 }
 
 func envelopeEvidence(env Envelope, addrs []string) string {
-	want := map[string]bool{}
-	for _, a := range addrs {
-		want[strings.ToLower(a)] = true
+	want := make([]string, len(addrs)) // a few: a list beats a map
+	for i, a := range addrs {
+		want[i] = strings.ToLower(a)
 	}
-	var parts []string
+	var b strings.Builder
 	for _, e := range env.Evidence {
-		if want[strings.ToLower(e.Address)] {
-			parts = append(parts, e.Field+": "+e.Address)
+		if slices.Contains(want, strings.ToLower(e.Address)) {
+			if b.Len() > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(e.Field)
+			b.WriteString(": ")
+			b.WriteString(e.Address)
 		}
 	}
-	return strings.Join(parts, " | ")
+	return b.String()
 }

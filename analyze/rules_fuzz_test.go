@@ -9,7 +9,8 @@ import (
 )
 
 // FuzzParseAuthResults: a header value from anywhere must never panic
-// the parser, and the raw text is always kept.
+// the parser, the raw text is always kept, and the result is the
+// reference's (refParseAuthResults).
 func FuzzParseAuthResults(f *testing.F) {
 	for _, s := range []string{
 		"mx.google.com; dkim=pass header.i=@example.org; spf=pass (x) smtp.mailfrom=a@example.org",
@@ -19,6 +20,7 @@ func FuzzParseAuthResults(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		checkAuthResultsLikeRef(t, s)
 		a := ParseAuthResults(s)
 		if strings.TrimSpace(s) != "" && a.Raw == "" && strings.TrimSpace(unfold(s)) != "" {
 			t.Errorf("raw text lost for %q", s)

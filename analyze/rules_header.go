@@ -52,34 +52,74 @@ func init() {
 var singleFields = [...]string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-ID", "In-Reply-To",
 	"References", "Subject", "Date"}
 
-// singleFieldIndex returns the index of name in singleFields, or -1.
+// Indexes in singleFields of the fields rules quote.
+const (
+	fieldFrom    = 0
+	fieldSender  = 1
+	fieldReplyTo = 2
+	fieldDate    = 10
+)
+
+// singleFieldIndex returns the index of name in singleFields, or -1. A
+// name from Split is printable ASCII (cutField): only a name of the same
+// length and first letter can match, so most are told apart by a switch.
 func singleFieldIndex(name string) int {
-	if len(name) < 2 || len(name) > 11 {
+	var i int
+	switch len(name) {
+	case 2:
+		switch name[0] | 0x20 {
+		case 't':
+			i = 3 // To
+		case 'c':
+			i = 4 // Cc
+		default:
+			return -1
+		}
+	case 3:
+		i = 5 // Bcc
+	case 4:
+		switch name[0] | 0x20 {
+		case 'f':
+			i = 0 // From
+		case 'd':
+			i = 10 // Date
+		default:
+			return -1
+		}
+	case 6:
+		i = 1 // Sender
+	case 7:
+		i = 9 // Subject
+	case 8:
+		i = 2 // Reply-To
+	case 10:
+		switch name[0] | 0x20 {
+		case 'm':
+			i = 6 // Message-ID
+		case 'r':
+			i = 8 // References
+		default:
+			return -1
+		}
+	case 11:
+		i = 7 // In-Reply-To
+	default:
 		return -1
 	}
-	first := name[0] | 0x20
-	for i, s := range singleFields {
-		if len(s) == len(name) && s[0]|0x20 == first && strings.EqualFold(s, name) {
-			return i
-		}
+	if !strings.EqualFold(singleFields[i], name) {
+		return -1
 	}
-	return -1
+	return i
 }
 
 func checkDuplicateFields(c *Context) []Finding {
-	// Count first: nearly every message has each field once, and only a
-	// repeated field needs its copies gathered.
-	var count [len(singleFields)]int
-	repeated := false
-	for _, f := range c.Msg.Fields {
-		if i := singleFieldIndex(f.Name); i >= 0 {
-			count[i]++
-			repeated = repeated || count[i] > 1
-		}
-	}
-	if !repeated {
+	// Nearly every message has each field once, and only a repeated field
+	// needs its copies gathered.
+	x := c.fields()
+	if !x.repeated {
 		return nil
 	}
+	count := &x.count
 	var byName [len(singleFields)][]Field
 	for _, f := range c.Msg.Fields {
 		if i := singleFieldIndex(f.Name); i >= 0 && count[i] > 1 {
@@ -112,11 +152,8 @@ func checkDuplicateFields(c *Context) []Finding {
 }
 
 func checkMissingFields(c *Context) []Finding {
-	var from, date bool
-	for _, f := range c.Msg.Fields {
-		from = from || len(f.Name) == 4 && strings.EqualFold(f.Name, "From")
-		date = date || len(f.Name) == 4 && strings.EqualFold(f.Name, "Date")
-	}
+	x := c.fields()
+	from, date := x.count[fieldFrom] > 0, x.count[fieldDate] > 0
 	var out []Finding
 	for _, name := range []string{"From", "Date"} {
 		if name == "From" && !from || name == "Date" && !date {
@@ -146,9 +183,10 @@ func checkMessageID(c *Context) []Finding {
 		return nil
 	}
 	fam := family(d)
-	for _, h := range c.Report.Hops {
-		for _, n := range [3]string{h.By.Host, h.From.RDNS, h.From.HELO} {
-			if n != "" && isFQDN(n) && family(n) == fam {
+	hf := c.hopFacts()
+	for i := range hf {
+		for _, n := range [3]*nameFacts{hf[i].by, hf[i].rdns, hf[i].helo} {
+			if n.fqdn && n.family == fam {
 				return nil
 			}
 		}
@@ -158,7 +196,7 @@ func checkMessageID(c *Context) []Finding {
 		first = 1
 	}
 	f := Finding{Message: fmt.Sprintf("Message-ID domain %s is neither the From domain %s nor a host of the chain", d, from),
-		Evidence: "Message-ID: " + c.Report.Header.MessageID + " | From: " + c.Msg.Get("From")}
+		Evidence: "Message-ID: " + c.Report.Header.MessageID + " | From: " + c.firstValue(fieldFrom)}
 	if first > 0 {
 		f.Hops = []int{first}
 	}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -46,13 +47,14 @@ func init() {
 
 func checkHELOLiteral(c *Context) []Finding {
 	var out []Finding
+	hf := c.hopFacts()
 	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
-		lit, ok := hostAddr(h.From.HELO)
-		if !ok || h.From.IP == "" || isAuthenticated(h) || isInternalIP(lit.String()) || reservedWhy(lit.String()) != "" {
+		h, f := &c.Report.Hops[i], &hf[i]
+		lit := f.helo.addr
+		if !f.helo.ip || h.From.IP == "" || f.authed || isInternalAddr(lit) || reservedWhyAddr(lit) != "" {
 			continue
 		}
-		if sameIP(lit.String(), h.From.IP) {
+		if sameAddr(lit, f.ip) {
 			continue
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
@@ -85,13 +87,13 @@ func prefixes(s ...string) []netip.Prefix {
 	return out
 }
 
-func inProviderRange(provider, ip string) bool {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
+// addrInPrefixes reports whether a, unmapped, is in one of ranges.
+func addrInPrefixes(a netip.Addr, ranges []netip.Prefix) bool {
+	if len(ranges) == 0 {
 		return false
 	}
 	a = a.Unmap()
-	for _, p := range providerRanges[provider] {
+	for _, p := range ranges {
 		if p.Contains(a) {
 			return true
 		}
@@ -100,18 +102,22 @@ func inProviderRange(provider, ip string) bool {
 }
 
 func checkHELOImpersonation(c *Context) []Finding {
-	rcpt := c.recipientFamilies()
+	var rcpt []string // only a hop greeting with a public name needs them
 	var out []Finding
+	hf := c.hopFacts()
 	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
-		if h.From.HELO == "" {
+		h, f := &c.Report.Hops[i], &hf[i]
+		if h.From.HELO == "" || !f.helo.fqdn {
 			continue
 		}
-		claim, what := heloClaim(h, rcpt)
-		if claim == "" || !overSMTP(h) || c.heloVerifiedElsewhere(h.From.HELO) {
+		if rcpt == nil {
+			rcpt = c.recipientFamilies() // nil again when there are none: cached
+		}
+		claim, what := heloClaim(f.helo, rcpt)
+		if claim == "" || !overSMTP(h, f) || c.heloVerifiedElsewhere(h.From.HELO, f.helo) {
 			continue
 		}
-		if h.From.RDNS != "" && family(h.From.RDNS) == claim || inProviderRange(claim, h.From.IP) {
+		if h.From.RDNS != "" && f.rdns.family == claim || f.inRanges(f.helo.ranges) {
 			continue
 		}
 		if what == "the recipient's domain" && !h.Trusted {
@@ -122,7 +128,7 @@ func checkHELOImpersonation(c *Context) []Finding {
 			// Only the address to hold the claim against; receivers that
 			// do not record rDNS make this common.
 			sev = SeverityLow
-			if providerRanges[claim] == nil {
+			if f.helo.ranges == nil {
 				continue
 			}
 		}
@@ -135,28 +141,24 @@ func checkHELOImpersonation(c *Context) []Finding {
 
 // overSMTP reports a hop where a client greeted over the network from an
 // address that can be judged: not MAPI, HTTP or a local pipe, not an
-// internal or placeholder address, not authenticated submission.
-func overSMTP(h *received.Hop) bool {
-	w := strings.ToUpper(h.With)
-	for _, local := range []string{"MAPI", "HTTP", "LOCAL", "LMTP"} {
-		if strings.Contains(w, local) {
-			return false
-		}
-	}
-	return h.From.IP != "" && !isInternalIP(h.From.IP) && reservedWhy(h.From.IP) == "" &&
-		!isAuthenticated(h) && !isPlaceholder(h.From.HELO)
+// internal or placeholder address, not authenticated submission. f are
+// the hop's facts.
+func overSMTP(h *received.Hop, f *hopFacts) bool {
+	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !f.with(h).notSMTP && !isPlaceholder(h.From.HELO)
 }
 
-// heloVerifiedElsewhere reports a HELO name that another hop records with
-// the claimed provider's own rDNS or address: the host is real, and a
-// later hop saw the same greeting through a proxy or filter.
-func (c *Context) heloVerifiedElsewhere(helo string) bool {
-	f := family(helo)
-	for _, h := range c.Report.Hops {
+// heloVerifiedElsewhere reports a HELO name (with facts nf) that another
+// hop records with the claimed provider's own rDNS or address: the host is
+// real, and a later hop saw the same greeting through a proxy or filter.
+func (c *Context) heloVerifiedElsewhere(helo string, nf *nameFacts) bool {
+	fam := nf.family
+	hf := c.hopFacts()
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
 		if !sameHost(h.From.HELO, helo) {
 			continue
 		}
-		if h.From.RDNS != "" && family(h.From.RDNS) == f || inProviderRange(f, h.From.IP) {
+		if h.From.RDNS != "" && hf[i].rdns.family == fam || hf[i].inRanges(nf.ranges) {
 			return true
 		}
 	}
@@ -165,15 +167,15 @@ func (c *Context) heloVerifiedElsewhere(helo string) bool {
 
 // heloClaim returns the family a HELO name claims when it is a big
 // provider's or the recipient's own.
-func heloClaim(h *received.Hop, rcpt map[string]bool) (string, string) {
-	if !isFQDN(h.From.HELO) {
+func heloClaim(helo *nameFacts, rcpt []string) (string, string) {
+	if !helo.fqdn {
 		return "", ""
 	}
-	f := family(h.From.HELO)
+	f := helo.family
 	switch {
-	case providerRanges[f] != nil:
+	case helo.ranges != nil:
 		return f, f
-	case rcpt[f]:
+	case slices.Contains(rcpt, f):
 		return f, "the recipient's domain"
 	}
 	return "", ""
@@ -192,14 +194,16 @@ func clientView(f received.From) string {
 // receiving side wrote it (above the newest untrusted hop), and the
 // "for" clauses of trusted hops, else To. Older delivery fields and for
 // clauses name lists and forwarders on the way, not the recipient.
-func (c *Context) recipientFamilies() map[string]bool {
+//
+// They are a list in the order found, each once: a message has one or two.
+func (c *Context) recipientFamilies() []string {
 	if c.cacheReady&cachedRcpt != 0 {
 		return c.rcptCache
 	}
-	out := map[string]bool{}
+	var out []string
 	add := func(addr string) {
-		if d := domainOf(angleAddr(addr)); isFQDN(d) {
-			out[family(d)] = true
+		if f := facts(domainOf(angleAddr(addr))); f.fqdn && !slices.Contains(out, f.family) {
+			out = append(out, f.family)
 		}
 	}
 	if c.Captured {
@@ -208,14 +212,14 @@ func (c *Context) recipientFamilies() map[string]bool {
 		}
 	} else {
 		top := c.topZoneEnd()
-		for _, f := range c.Msg.Fields {
-			if isRecipientField(f.Name) && f.Line < top {
+		for _, i := range c.fields().recipients {
+			if f := &c.Msg.Fields[i]; f.Line < top {
 				add(f.Unfolded())
 				break
 			}
 		}
-		for _, h := range c.Report.Hops {
-			if h.Trusted && h.For != "" {
+		for i := range c.Report.Hops {
+			if h := &c.Report.Hops[i]; h.Trusted && h.For != "" {
 				add(h.For)
 			}
 		}
@@ -251,11 +255,12 @@ func checkHELORDNS(c *Context) []Finding {
 			Message:  fmt.Sprintf("hop %d: the receiver marked the client name as possibly forged", h.Index),
 			Evidence: "from " + describeFrom(h.From)}}
 	}
-	helo, rdns := cleanHost(h.From.HELO), cleanHost(h.From.RDNS)
-	if !isFQDN(helo) || !isFQDN(rdns) || family(helo) == family(rdns) {
+	f := &c.hopFacts()[c.Trust.Boundary-1]
+	helo, rdns := f.helo, f.rdns
+	if !helo.fqdn || !rdns.fqdn || helo.family == rdns.family {
 		return nil
 	}
 	return []Finding{{Hops: []int{h.Index}, Line: h.Line,
-		Message:  fmt.Sprintf("hop %d: HELO %s but reverse DNS %s", h.Index, helo, rdns),
+		Message:  fmt.Sprintf("hop %d: HELO %s but reverse DNS %s", h.Index, helo.clean, rdns.clean),
 		Evidence: "from " + describeFrom(h.From)}}
 }

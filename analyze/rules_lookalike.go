@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -64,6 +65,38 @@ func skeleton(s string) string {
 	return digitFold.Replace(foldPairs(b.String()))
 }
 
+// asciiSkeleton appends skeleton(s) to buf when s is ASCII and short
+// enough for buf: lower case, the pairs of pairFold, then the digits of
+// digitFold, in one pass.
+func asciiSkeleton(s string, buf []byte) ([]byte, bool) {
+	if len(s) > cap(buf) || !isASCII(s) {
+		return buf, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := lowerASCII(s[i])
+		if i+1 < len(s) {
+			switch pair := [2]byte{c, lowerASCII(s[i+1])}; pair {
+			case [2]byte{'r', 'n'}:
+				c, i = 'm', i+1
+			case [2]byte{'v', 'v'}:
+				c, i = 'w', i+1
+			case [2]byte{'c', 'l'}:
+				c, i = 'd', i+1
+			}
+		}
+		switch c {
+		case '0':
+			c = 'o'
+		case '1', 'i':
+			c = 'l'
+		case '5':
+			c = 's'
+		}
+		buf = append(buf, c)
+	}
+	return buf, true
+}
+
 // foldPairs applies pairFold, which copies its input even when it holds
 // no pair to fold; most names hold none.
 func foldPairs(s string) string {
@@ -109,21 +142,21 @@ func splitOrg(d string) (string, string) {
 
 func checkLookalike(c *Context) []Finding {
 	var own []target
-	for f := range c.recipientFamilies() {
+	for _, f := range c.recipientFamilies() {
 		if strings.Contains(f, ".") {
 			own = append(own, newTarget(f))
 		}
 	}
 	var out []Finding
-	seen := map[string]bool{}
+	var seen []string // From has one address, or a few
 	for _, a := range c.Report.Header.From {
 		d := domainOf(a.Address)
-		if d == "" || seen[d] {
+		if d == "" || slices.Contains(seen, d) {
 			continue
 		}
-		seen[d] = true
+		seen = append(seen, d)
 		if f, ok := lookalike(d, wellKnownTargets, own); ok {
-			f.Evidence = "From: " + c.Msg.Get("From")
+			f.Evidence = "From: " + c.firstValue(fieldFrom)
 			out = append(out, f)
 		}
 	}
@@ -143,8 +176,8 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 		return Finding{}, false
 	}
 	for _, targets := range lists {
-		for _, t := range targets {
-			if t.label == label && t.suffix == suffix {
+		for i := range targets {
+			if t := &targets[i]; t.label == label && t.suffix == suffix {
 				return Finding{}, false // it is the real one
 			}
 		}
@@ -153,17 +186,27 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 	if uni != domain {
 		shown = fmt.Sprintf("%s (%s)", domain, uni)
 	}
-	sk := skeleton(label)
+	// The skeleton of an ASCII label is made on the stack: it is compared
+	// with every target, and kept only for one that may be imitated.
+	var buf [64]byte
+	skb, onStack := asciiSkeleton(label, buf[:0])
+	sk := ""
+	if !onStack {
+		sk = skeleton(label)
+	}
 	for _, targets := range lists {
 		for i := range targets {
 			t := &targets[i]
 			// What imitates needs, checked here first: most targets are
 			// ruled out by a length.
-			maybe := sk == t.skel || len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1
-			if !maybe {
+			sameSkel := onStack && string(skb) == t.skel || !onStack && sk == t.skel
+			if !sameSkel && !(len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1) {
 				continue
 			}
-			if f, ok := imitates(label, sk, shown, *t); ok {
+			if sk == "" {
+				sk = string(skb)
+			}
+			if f, ok := imitates(label, sk, shown, t); ok {
 				return f, true
 			}
 		}
@@ -176,7 +219,7 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 }
 
 // imitates compares one label (and its skeleton) with one target.
-func imitates(label, sk, shown string, t target) (Finding, bool) {
+func imitates(label, sk, shown string, t *target) (Finding, bool) {
 	switch {
 	case t.label == label:
 		// The same name under another suffix is the brand's own, usually.

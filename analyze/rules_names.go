@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
-
-	"github.com/mailtrace/mailtrace/received"
 )
 
 // Names and addresses as the rules compare them: host names reduced to
@@ -77,23 +75,33 @@ func orgDomain(name string) string { return facts(name).org }
 // nameFacts is what the rules need to know about one host name as
 // written, computed once per distinct name.
 type nameFacts struct {
-	name   string // as written
-	clean  string // cleanHost
-	org    string // organisational domain, or the clean name itself
-	family string // provider family, or org
-	fqdn   bool   // under an ICANN public suffix, and not the suffix itself
+	name   string     // as written
+	clean  string     // cleanHost
+	org    string     // organisational domain, or the clean name itself
+	family string     // provider family, or org
+	fqdn   bool       // under an ICANN public suffix, and not the suffix itself
+	ip     bool       // an address literal (hostAddr)
+	addr   netip.Addr // that address, unmapped
+	// What the tables say of the family, looked up once per name:
+	// providerRanges, knownProviders, gatewayFamilies and espFamilies.
+	ranges                 []netip.Prefix
+	provider, gateway, esp bool
 }
 
-// facts looks a name up in the cache, or works it out.
-func facts(name string) nameFacts {
+// noFacts are the facts of no name. Facts are shared and never changed.
+var noFacts nameFacts
+
+// facts looks a name up in the cache, or works it out. The facts are the
+// cache's: shared, and never to be changed.
+func facts(name string) *nameFacts {
 	if name == "" {
-		return nameFacts{}
+		return &noFacts
 	}
 	h := maphash.String(nameSeed, name)
 	a, b := &nameCache[h&(nameCacheSlots-1)], &nameCache[(h>>32)&(nameCacheSlots-1)]
 	for _, slot := range [2]*atomic.Pointer[cachedFacts]{a, b} {
 		if e := slot.Load(); e != nil && e.name == name {
-			return e.facts
+			return &e.facts
 		}
 	}
 	// The name is often a piece of a whole header: a copy keeps the cache
@@ -103,23 +111,25 @@ func facts(name string) nameFacts {
 	if a.Load() != nil && (b.Load() == nil || h&(1<<31) != 0) {
 		a = b // two places to choose from: few names ever push each other out
 	}
-	a.Store(&cachedFacts{name: name, facts: f})
-	return f
+	e := &cachedFacts{name: name, facts: f}
+	a.Store(e)
+	return &e.facts
 }
 
 func computeFacts(name string) nameFacts {
 	clean := cleanHost(name)
 	f := nameFacts{name: name, clean: clean, org: clean, family: clean}
 	if clean == "" {
-		return f
+		return f.withFamily()
 	}
 	if a, isIP := hostAddr(clean); isIP {
+		f.ip, f.addr = true, a
 		// A bare IPv6 address as the by-host is how Google's internal hops
 		// are written ("by 2002:a05:6402:..."); a bracketed one is a literal.
 		if a.Is6() && !strings.HasPrefix(strings.TrimSpace(name), "[") {
 			f.family = "google"
 		}
-		return f
+		return f.withFamily()
 	}
 	if e, err := publicsuffix.EffectiveTLDPlusOne(clean); err == nil {
 		f.org = e
@@ -132,6 +142,13 @@ func computeFacts(name string) nameFacts {
 	} else if strings.HasPrefix(f.org, "yahoo.") {
 		f.family = "yahoo"
 	}
+	return f.withFamily()
+}
+
+// withFamily fills in what the tables say of f's family.
+func (f nameFacts) withFamily() nameFacts {
+	f.ranges = providerRanges[f.family]
+	f.provider, f.gateway, f.esp = knownProviders[f.family], gatewayFamilies[f.family], espFamilies[f.family]
 	return f
 }
 
@@ -153,37 +170,15 @@ type cachedFacts struct {
 }
 
 // hopNames are the facts of one hop's names.
-type hopNames struct{ by, rdns, helo nameFacts }
-
-func namesOf(hops []received.Hop) []hopNames {
-	out := make([]hopNames, len(hops))
-	var prevBy nameFacts // a relay's name as the receiver of one hop is often its HELO or rDNS in the next
-	for i := range hops {
-		out[i] = hopNames{by: facts(hops[i].By.Host), rdns: factsOrPrev(hops[i].From.RDNS, prevBy), helo: factsOrPrev(hops[i].From.HELO, prevBy)}
-		prevBy = out[i].by
-	}
-	return out
-}
+type hopNames struct{ by, rdns, helo *nameFacts }
 
 // factsOrPrev is facts, answered from prev when name is prev's name: no
 // trip to the shared cache.
-func factsOrPrev(name string, prev nameFacts) nameFacts {
+func factsOrPrev(name string, prev *nameFacts) *nameFacts {
 	if name != "" && name == prev.name {
 		return prev
 	}
 	return facts(name)
-}
-
-// hopNames returns the hops' name facts, from the trust walk when it ran.
-func (c *Context) hopNames() []hopNames {
-	if c.Trust != nil && len(c.Trust.names) == len(c.Report.Hops) {
-		return c.Trust.names
-	}
-	if c.Trust == nil {
-		c.Trust = &Trust{Families: map[string]bool{}}
-	}
-	c.Trust.names = namesOf(c.Report.Hops)
-	return c.Trust.names
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -229,14 +224,6 @@ var knownProviders = func() map[string]bool {
 	return out
 }()
 
-// providerFamily returns the family when it is one of the known providers.
-func providerFamily(name string) string {
-	if f := family(name); knownProviders[f] {
-		return f
-	}
-	return ""
-}
-
 // reservedRanges are the ranges that never cross the public internet
 // (RFC 6890 special-purpose registries). The name says why in findings.
 var reservedRanges = []struct {
@@ -280,7 +267,15 @@ func reservedWhy(ip string) string {
 	if err != nil {
 		return ""
 	}
+	return reservedWhyAddr(a)
+}
+
+// reservedWhyAddr is reservedWhy of a parsed address.
+func reservedWhyAddr(a netip.Addr) string {
 	a = a.WithZone("")
+	if a.Is4() && !reservedFirstOctet[a.As4()[0]] {
+		return "" // most addresses: no IPv4 range starts with that octet
+	}
 	for _, r := range reservedRanges {
 		if r.prefix.Contains(a) {
 			return r.why
@@ -288,6 +283,24 @@ func reservedWhy(ip string) string {
 	}
 	return ""
 }
+
+// reservedFirstOctet marks the first octets of the IPv4 ranges in
+// reservedRanges.
+var reservedFirstOctet = func() (t [256]bool) {
+	for _, r := range reservedRanges {
+		if !r.prefix.Addr().Is4() {
+			continue
+		}
+		first, n := int(r.prefix.Addr().As4()[0]), 1
+		if r.prefix.Bits() < 8 {
+			n = 1 << (8 - r.prefix.Bits())
+		}
+		for o := first; o < first+n; o++ {
+			t[o] = true
+		}
+	}
+	return t
+}()
 
 // isInternalIP reports the addresses an organisation uses inside its own
 // network: loopback, RFC 1918, unique local, link-local, CGNAT.
@@ -299,19 +312,17 @@ func isInternalIP(ip string) bool {
 	if err != nil {
 		return false
 	}
+	return isInternalAddr(a)
+}
+
+// isInternalAddr is isInternalIP of a parsed address.
+func isInternalAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || sharedAddressSpace.Contains(a)
 }
 
 // sharedAddressSpace is the carrier-grade NAT range (RFC 6598).
 var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
-
-// isDocumentationIP reports the ranges reserved for examples (RFC 5737,
-// RFC 3849): anonymised samples use them, real traffic never does.
-func isDocumentationIP(ip string) bool {
-	why := reservedWhy(ip)
-	return strings.HasPrefix(why, "documentation")
-}
 
 // isExampleDomain reports the names reserved for examples (RFC 2606,
 // RFC 6761): example.com/net/org and the .example, .test, .invalid TLDs.

@@ -42,8 +42,8 @@ func init() {
 
 func checkUnparsed(c *Context) []Finding {
 	var out []Finding
-	for _, h := range c.Report.Hops {
-		if h.Parsed == received.ParsedNone {
+	for i := range c.Report.Hops {
+		if h := &c.Report.Hops[i]; h.Parsed == received.ParsedNone {
 			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
 				Message: fmt.Sprintf("hop %d: Received line not understood", h.Index), Evidence: strings.TrimSpace(h.Raw)})
 		}
@@ -53,8 +53,8 @@ func checkUnparsed(c *Context) []Finding {
 
 func checkNoDate(c *Context) []Finding {
 	var out []Finding
-	for _, h := range c.Report.Hops {
-		if h.Time == nil && h.Parsed != received.ParsedNone {
+	for i := range c.Report.Hops {
+		if h := &c.Report.Hops[i]; h.Time == nil && h.Parsed != received.ParsedNone {
 			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
 				Message: fmt.Sprintf("hop %d: no usable date", h.Index), Evidence: strings.TrimSpace(h.Raw)})
 		}

@@ -53,7 +53,7 @@ func checkProvider(c *Context) []Finding {
 	from := domainOf(c.fromAddress())
 	if p := mailboxProviders[from]; p != "" && !c.chainHas(p) {
 		out = append(out, Finding{Message: fmt.Sprintf("From is a %s mailbox but no hop is %s's", from, p),
-			Evidence: "From: " + c.Msg.Get("From")})
+			Evidence: "From: " + c.firstValue(fieldFrom)})
 	}
 	id := msgIDDomain(c.Report.Header.MessageID)
 	if p := msgIDProvider(id); p != "" && !c.chainHas(p) {
@@ -66,8 +66,9 @@ func checkProvider(c *Context) []Finding {
 // chainNamed reports whether at least one hop was parsed with a public
 // name: without one nothing can be said about who carried the message.
 func (c *Context) chainNamed() bool {
-	for _, h := range c.Report.Hops {
-		if isFQDN(h.By.Host) {
+	hf := c.hopFacts()
+	for i := range hf {
+		if hf[i].by.fqdn {
 			return true
 		}
 	}
@@ -77,9 +78,10 @@ func (c *Context) chainNamed() bool {
 // chainHas reports whether any hop was written by or came from the
 // provider: by name, provider family or published address range.
 func (c *Context) chainHas(provider string) bool {
-	for _, h := range c.Report.Hops {
+	hf, ranges := c.hopFacts(), providerRanges[provider]
+	for i := range hf {
 		// The HELO is left out: it is the client's own word.
-		if family(h.By.Host) == provider || family(h.From.RDNS) == provider || inProviderRange(provider, h.From.IP) {
+		if f := &hf[i]; f.by.family == provider || f.rdns.family == provider || f.inRanges(ranges) {
 			return true
 		}
 	}

@@ -177,9 +177,11 @@ func checkDateSkew(c *Context) []Finding {
 func checkFuture(c *Context) []Finding {
 	var out []Finding
 	hops := c.Report.Hops
-	now := time.Now()
+	var now time.Time
 	if c.Opts != nil && c.Opts.Now != nil {
 		now = c.Opts.Now()
+	} else {
+		now = time.Now()
 	}
 	for i := range hops {
 		if t := hops[i].Time; t != nil && t.Sub(now) > c.skew() {

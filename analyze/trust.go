@@ -27,10 +27,13 @@ type Trust struct {
 	// is outside the receiving side; hops with Index >= Boundary are trusted.
 	// 0 when the message has no Received line.
 	Boundary int
-	// Reason says why the walk stopped at the boundary, for explanations.
-	Reason string
+	// reason says why the walk stopped at the boundary (Reason); outside
+	// is the hop taken from outside, when that is why.
+	reason  string
+	outside *received.Hop
 	// Families are the organisational domains and provider families of the
-	// receiving side, read from the trusted hops' by-hosts.
+	// receiving side, read from the trusted hops' by-hosts; nil when they
+	// name none.
 	Families map[string]bool
 	// Captured is set when mailtrace received the message itself: the newest
 	// hop is ground truth, written by mailtrace.
@@ -38,8 +41,8 @@ type Trust struct {
 	list     trustedList
 	// lookupIP resolves a name for the DNS confirmation; nil when offline.
 	lookupIP func(host string) ([]netip.Addr, error)
-	// names are the hops' name facts, looked up once for every rule.
-	names []hopNames
+	// facts are the hops' facts, worked out once for every rule.
+	facts []hopFacts
 }
 
 // dnsConfirms reports whether DNS says host has address ip. A DNS failure
@@ -143,7 +146,7 @@ func (t trustedList) hasName(name string) bool {
 // inferTrust walks the chain from the newest hop down and marks the
 // trusted hops in place.
 func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, captured bool) *Trust {
-	t := &Trust{Families: map[string]bool{}, Captured: captured, list: parseTrusted(opts.Trusted)}
+	t := &Trust{Captured: captured, list: parseTrusted(opts.Trusted)}
 	if opts.Resolver != nil {
 		if ctx == nil {
 			ctx = context.Background()
@@ -153,21 +156,24 @@ func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, capture
 	if len(hops) == 0 {
 		return t
 	}
-	t.names = namesOf(hops)
+	t.facts = factsOf(hops)
 	n := len(hops)
 	j := n - 1
 	for ; j >= 0; j-- {
 		hops[j].Trusted = true
-		t.addSideFacts(t.names[j].by)
-		why, inside := t.fromInside(&hops[j], t.names[j], j == n-1)
+		t.addSideFacts(t.facts[j].by)
+		why, inside := t.fromInside(&hops[j], &t.facts[j], j == n-1)
 		if !inside {
-			t.Reason = why
+			t.reason = why
+			if why == "" {
+				t.outside = &hops[j]
+			}
 			break
 		}
 	}
 	if j < 0 {
 		j = 0
-		t.Reason = "every hop is the receiving side's"
+		t.reason = "every hop is the receiving side's"
 	}
 	t.Boundary = j + 1
 	return t
@@ -176,8 +182,11 @@ func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, capture
 // addSide records a receiving-side host name.
 func (t *Trust) addSide(host string) { t.addSideFacts(facts(host)) }
 
-func (t *Trust) addSideFacts(f nameFacts) {
+func (t *Trust) addSideFacts(f *nameFacts) {
 	if f.fqdn || strings.Contains(f.clean, ":") {
+		if t.Families == nil {
+			t.Families = map[string]bool{}
+		}
 		t.Families[f.family] = true
 	}
 }
@@ -185,7 +194,7 @@ func (t *Trust) addSideFacts(f nameFacts) {
 // isSide reports whether a name belongs to the receiving side.
 func (t *Trust) isSide(name string) bool { return t.isSideFacts(facts(name)) }
 
-func (t *Trust) isSideFacts(f nameFacts) bool {
+func (t *Trust) isSideFacts(f *nameFacts) bool {
 	if f.clean == "" {
 		return false
 	}
@@ -196,8 +205,9 @@ func (t *Trust) isSideFacts(f nameFacts) bool {
 }
 
 // fromInside decides whether the host in h's from-clause is the receiving
-// side, so that the hop below h is trusted too. It returns why not.
-func (t *Trust) fromInside(h *received.Hop, nf hopNames, newest bool) (string, bool) {
+// side, so that the hop below h is trusted too. It returns why not; ""
+// with false means the hop was taken from outside (Reason words it).
+func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, bool) {
 	f := h.From
 	switch {
 	case t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
@@ -207,13 +217,13 @@ func (t *Trust) fromInside(h *received.Hop, nf hopNames, newest bool) (string, b
 		return "mailtrace received the message from this peer", false
 	case h.Parsed == received.ParsedNone:
 		return "the line above it could not be parsed", false
-	case isAuthenticated(h):
+	case nf.authed:
 		return "authenticated submission: the client is the sender", false
 	case f.IP == "" && f.RDNS == "" && f.HELO == "":
 		// A hand-off inside one host (local pickup, content filter, Google's
 		// "by 2002:..." lines): nothing came from outside.
 		return "", true
-	case f.IP != "" && isInternalIP(f.IP) && !isDocumentationIP(f.IP):
+	case nf.internal && !nf.documentation():
 		return "", true
 	case f.IP == "" && f.RDNS == "" && (!nf.helo.fqdn || t.isSideFacts(nf.helo)):
 		// "from localhost by ...", a bare internal name, or another of the
@@ -222,7 +232,7 @@ func (t *Trust) fromInside(h *received.Hop, nf hopNames, newest bool) (string, b
 		return "", true
 	case h.MayBeForged:
 		return "the receiver marked the client name as possibly forged", false
-	case isLMTP(h):
+	case nf.lmtp:
 		// RFC 2033 §1: LMTP is for delivery inside one site, never across
 		// the internet.
 		return "", true
@@ -234,19 +244,27 @@ func (t *Trust) fromInside(h *received.Hop, nf hopNames, newest bool) (string, b
 	switch {
 	case t.isSideFacts(verified):
 		return "", true
-	case gatewayFamilies[verified.family] && t.isSideFacts(nf.by):
+	case verified.gateway && t.isSideFacts(nf.by):
 		return "", true
-	case gatewayFamilies[nf.helo.family] && inProviderRange(nf.helo.family, f.IP) && t.isSideFacts(nf.by):
+	case nf.helo.gateway && nf.inRanges(nf.helo.ranges) && t.isSideFacts(nf.by):
 		// A filtering gateway, named by its greeting and its own address
 		// range, feeding the organisation's servers.
 		return "", true
-	case t.isSideFacts(nf.helo) && (inProviderRange(nf.helo.family, f.IP) || t.dnsConfirms(f.HELO, f.IP)):
+	case t.isSideFacts(nf.helo) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
 		// The greeting names a host of the receiving side and the address
 		// is that provider's, or DNS says so.
 		return "", true
 	}
-	// Every message ends its trust walk here: a concatenation, not Sprintf.
-	return "hop " + strconv.Itoa(h.Index) + " was taken from outside: " + describeFrom(f), false
+	// Most messages end their trust walk here: Reason words it when asked.
+	return "", false
+}
+
+// Reason says why the walk stopped at the boundary, for explanations.
+func (t *Trust) Reason() string {
+	if h := t.outside; h != nil {
+		return "hop " + strconv.Itoa(h.Index) + " was taken from outside: " + describeFrom(h.From)
+	}
+	return t.reason
 }
 
 // isEximVerified reports an Exim line whose leading name is the verified
@@ -264,17 +282,10 @@ func isEximVerified(h *received.Hop) bool {
 	return !isIP
 }
 
-func isLMTP(h *received.Hop) bool {
-	return strings.HasPrefix(strings.ToUpper(h.With), "LMTP")
-}
-
-// isAuthenticated reports authenticated submission (RFC 3848 ESMTPA and
-// ESMTPSA, or an "Authenticated sender" remark).
-func isAuthenticated(h *received.Hop) bool {
-	if h.Auth != "" {
-		return true
-	}
-	w := strings.ToUpper(h.With)
+// withAuthenticated reports, of an upper-cased with-clause, authenticated
+// submission (RFC 3848 ESMTPA and ESMTPSA); hopFacts.authed adds an
+// "Authenticated sender" remark.
+func withAuthenticated(w string) bool {
 	return strings.HasSuffix(w, "SMTPA") || strings.HasSuffix(w, "SMTPSA") || w == "LMTPA" || w == "LMTPSA"
 }
 

@@ -38,18 +38,28 @@ func SeverityWeight(s Severity) int {
 
 // verdictOf combines findings into a verdict and a score.
 func verdictOf(findings []Finding) (Verdict, int) {
-	sum := map[string]int{}
-	heaviest := map[string]int{}
+	// A message has findings of a few rules: a short list beats a map.
+	type ruleWeight struct {
+		rule          string
+		sum, heaviest int
+	}
+	var buf [16]ruleWeight
+	rules := buf[:0]
 	for _, f := range findings {
 		w := SeverityWeight(f.Severity)
-		sum[f.Rule] += w
-		if w > heaviest[f.Rule] {
-			heaviest[f.Rule] = w
+		k := 0
+		for k < len(rules) && rules[k].rule != f.Rule {
+			k++
 		}
+		if k == len(rules) {
+			rules = append(rules, ruleWeight{rule: f.Rule})
+		}
+		rules[k].sum += w
+		rules[k].heaviest = max(rules[k].heaviest, w)
 	}
 	score := 0
-	for rule, s := range sum {
-		score += min(s, 2*heaviest[rule])
+	for _, r := range rules {
+		score += min(r.sum, 2*r.heaviest)
 	}
 	return VerdictFor(score), score
 }

@@ -1,0 +1,226 @@
+package analyze
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/mailtrace/mailtrace/auth"
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// hopFacts are what the rules ask of one hop, worked out once per message
+// (Context.hopFacts) instead of once per rule: the facts of its names, its
+// client address parsed and placed, and what its with-clause says.
+type hopFacts struct {
+	hopNames
+	ip netip.Addr // From.IP with brackets trimmed; invalid when absent or unparseable
+	// byIP is the by-host's address: By.IP with brackets trimmed, or the
+	// by-host itself when it is an address literal (hostAddr).
+	byIP     netip.Addr
+	reserved string // reservedWhy(From.IP)
+	internal bool   // isInternalIP(From.IP)
+	// rangeIP is set when From.IP is written bare: only such an address
+	// is looked up in the providers' ranges (inRange).
+	rangeIP bool
+	// authed: authenticated submission (RFC 3848 ESMTPA, ESMTPSA, or an
+	// "Authenticated sender" remark).
+	authed bool
+	lmtp   bool // the with-clause starts with LMTP
+	// withWords: what the rarer questions ask of the with-clause, read
+	// when first asked (withKinds).
+	withWords withKinds
+}
+
+// withKinds says which words of interest a with-clause holds.
+type withKinds struct {
+	read bool
+	// notSMTP: MAPI, HTTP, LOCAL or LMTP (overSMTP).
+	notSMTP bool
+	// retrieval: IMAP or POP (fetchmail).
+	retrieval bool
+	// localTransport: a transport that never records a client address
+	// (missingIP).
+	localTransport bool
+}
+
+// with reads h's with-clause for the rarer questions, once.
+func (f *hopFacts) with(h *received.Hop) *withKinds {
+	k := &f.withWords
+	if !k.read {
+		w := strings.ToUpper(h.With)
+		k.read = true
+		k.notSMTP = containsAny(w, "MAPI", "HTTP", "LOCAL", "LMTP")
+		k.retrieval = containsAny(w, "IMAP", "POP")
+		k.localTransport = k.notSMTP || k.retrieval || containsAny(w, "UUCP", "PIPE", "NNTP", "FILE", "DAV")
+	}
+	return k
+}
+
+// documentation reports a client address in a range reserved for examples
+// (RFC 5737, RFC 3849): anonymised samples use them, real traffic never
+// does.
+func (f *hopFacts) documentation() bool { return strings.HasPrefix(f.reserved, "documentation") }
+
+// inRange reports a client address in the provider's published ranges.
+func (f *hopFacts) inRange(provider string) bool { return f.inRanges(providerRanges[provider]) }
+
+// inRanges is inRange of the provider whose ranges are r (nameFacts.ranges).
+func (f *hopFacts) inRanges(r []netip.Prefix) bool { return f.rangeIP && addrInPrefixes(f.ip, r) }
+
+// factsOf works out the facts of every hop.
+func factsOf(hops []received.Hop) []hopFacts {
+	out := make([]hopFacts, len(hops))
+	prevBy := &noFacts // a relay's name as the receiver of one hop is often its HELO or rDNS in the next
+	for i := range hops {
+		h, f := &hops[i], &out[i]
+		f.hopNames = hopNames{by: facts(h.By.Host), rdns: factsOrPrev(h.From.RDNS, prevBy), helo: factsOrPrev(h.From.HELO, prevBy)}
+		prevBy = f.by
+		f.setIP(h.From.IP)
+		f.setWith(h)
+		if h.By.IP != "" {
+			f.byIP, _ = netip.ParseAddr(strings.Trim(h.By.IP, "[]"))
+		} else if f.by.ip {
+			f.byIP = f.by.addr
+		}
+	}
+	return out
+}
+
+// setIP parses and places the client address once.
+func (f *hopFacts) setIP(ip string) {
+	if ip == "" {
+		return
+	}
+	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	if err != nil {
+		return
+	}
+	f.ip, f.rangeIP = a, !strings.ContainsAny(ip, "[]")
+	f.reserved = reservedWhyAddr(a)
+	f.internal = isInternalAddr(a)
+}
+
+// setWith answers the with-clause questions every hop is asked. Upper-
+// casing the clause would allocate for every hop with a lower-case letter
+// (Microsoft's "with Microsoft SMTP Server"), so a short ASCII one is
+// upper-cased into a buffer that stays on the stack: the result is only
+// compared, never kept.
+func (f *hopFacts) setWith(h *received.Hop) {
+	var buf [32]byte
+	var w string
+	if len(h.With) <= len(buf) && isASCII(h.With) {
+		up := buf[:len(h.With)]
+		for i := 0; i < len(h.With); i++ {
+			up[i] = upperASCII(h.With[i])
+		}
+		w = string(up)
+	} else {
+		w = strings.ToUpper(h.With)
+	}
+	f.authed = h.Auth != "" || withAuthenticated(w)
+	f.lmtp = strings.HasPrefix(w, "LMTP")
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+func containsAny(s string, words ...string) bool {
+	if s == "" {
+		return false
+	}
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hopFacts returns the hops' facts, from the trust walk when it ran.
+func (c *Context) hopFacts() []hopFacts {
+	if c.Trust != nil && len(c.Trust.facts) == len(c.Report.Hops) {
+		return c.Trust.facts
+	}
+	if c.Trust == nil {
+		c.Trust = &Trust{}
+	}
+	c.Trust.facts = factsOf(c.Report.Hops)
+	return c.Trust.facts
+}
+
+// fieldIndex is what the rules ask of the header fields' names, read in
+// one pass over the header (Context.fields) instead of one per rule.
+type fieldIndex struct {
+	count [len(singleFields)]int // fields of each single-instance name (singleFieldIndex)
+	first [len(singleFields)]int // index of the first of each, -1 when none
+	// authResults, recipients and auth list the indexes of the
+	// Authentication-Results fields, the delivery fields naming the
+	// recipient (isRecipientField) and the fields package auth reads
+	// without DNS (auth.ReadsOffline), in header order.
+	authResults, recipients, auth []int
+	repeated                      bool // a single-instance field occurs twice
+	ready                         bool
+	// The lists start in these: a message has a few of each.
+	buf [12]int
+}
+
+// fields indexes the header once per message.
+func (c *Context) fields() *fieldIndex {
+	x := &c.fieldIdx
+	if x.ready {
+		return x
+	}
+	x.ready = true
+	x.authResults, x.recipients, x.auth = x.buf[0:0:4], x.buf[4:4:8], x.buf[8:8:12]
+	for i := range x.first {
+		x.first[i] = -1
+	}
+	for i := range c.Msg.Fields {
+		name := c.Msg.Fields[i].Name
+		if len(name) >= len(indexedLength) || !indexedLength[len(name)] {
+			continue // most fields: no name of that length is asked about
+		}
+		if k := singleFieldIndex(name); k >= 0 {
+			if x.count[k] == 0 {
+				x.first[k] = i
+			}
+			x.count[k]++
+			x.repeated = x.repeated || x.count[k] > 1
+		}
+		switch {
+		case len(name) == len("Authentication-Results") && equalFoldASCII(name, "Authentication-Results"):
+			x.authResults = append(x.authResults, i)
+		case isRecipientField(name):
+			x.recipients = append(x.recipients, i)
+		}
+		if auth.ReadsOffline(name) {
+			x.auth = append(x.auth, i)
+		}
+	}
+	return x
+}
+
+// indexedLength marks the lengths of the names fields indexes: the
+// single-instance fields, Authentication-Results, the recipient fields
+// and those auth reads. Split's names are ASCII, and only a name of one
+// of these lengths can equal one of them.
+var indexedLength = func() (t [32]bool) {
+	names := append(singleFields[:], "Authentication-Results", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature",
+		"ARC-Authentication-Results")
+	for _, n := range append(names, recipientFields...) {
+		t[len(n)] = true
+	}
+	return t
+}()
+
+// firstValue is Msg.Get of a single-instance field (singleFields[k]).
+func (c *Context) firstValue(k int) string {
+	if i := c.fields().first[k]; i >= 0 {
+		return c.Msg.Fields[i].Unfolded()
+	}
+	return ""
+}

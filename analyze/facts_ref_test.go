@@ -1,0 +1,495 @@
+package analyze
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/idna"
+
+	"github.com/mailtrace/mailtrace/auth"
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// The rules read each hop's facts (facts.go) instead of asking the string
+// helpers again and again, and a few helpers got quicker paths. These
+// tests hold the quick versions to the plain ones: every hop of the corpus
+// and of the rule testdata, and generated values.
+
+// The helpers hopFacts replaced, kept as its reference.
+
+func isLMTP(h *received.Hop) bool { return strings.HasPrefix(strings.ToUpper(h.With), "LMTP") }
+
+func isAuthenticated(h *received.Hop) bool {
+	return h.Auth != "" || withAuthenticated(strings.ToUpper(h.With))
+}
+
+func isDocumentationIP(ip string) bool { return strings.HasPrefix(reservedWhy(ip), "documentation") }
+
+func inProviderRange(provider, ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && addrInPrefixes(a, providerRanges[provider])
+}
+
+// checkHopFacts compares the facts of every hop with the helpers.
+func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
+	t.Helper()
+	hf := factsOf(hops)
+	for i := range hf {
+		h, f := &hops[i], &hf[i]
+		fail := func(what string, got, want any) {
+			t.Helper()
+			t.Fatalf("%s hop %d (%+v): %s = %v, want %v", name, h.Index, h.From, what, got, want)
+		}
+		if !reflect.DeepEqual(f.by, facts(h.By.Host)) {
+			fail("by", *f.by, *facts(h.By.Host))
+		}
+		if !reflect.DeepEqual(f.rdns, facts(h.From.RDNS)) || !reflect.DeepEqual(f.helo, facts(h.From.HELO)) {
+			fail("rdns/helo", [2]nameFacts{*f.rdns, *f.helo}, [2]nameFacts{*facts(h.From.RDNS), *facts(h.From.HELO)})
+		}
+		if got, want := f.reserved, reservedWhy(h.From.IP); got != want {
+			fail("reserved", got, want)
+		}
+		if got, want := f.internal, isInternalIP(h.From.IP); got != want {
+			fail("internal", got, want)
+		}
+		if got, want := f.documentation(), isDocumentationIP(h.From.IP); got != want {
+			fail("documentation", got, want)
+		}
+		for p := range providerRanges {
+			if got, want := f.inRange(p), inProviderRange(p, h.From.IP); got != want {
+				fail("inRange "+p, got, want)
+			}
+		}
+		for _, n := range [3]*nameFacts{f.by, f.rdns, f.helo} {
+			if n.provider != knownProviders[n.family] || n.gateway != gatewayFamilies[n.family] || n.esp != espFamilies[n.family] ||
+				!reflect.DeepEqual(n.ranges, providerRanges[n.family]) {
+				fail("family tables of "+n.name, *n, n.family)
+			}
+		}
+		if got, want := f.authed, isAuthenticated(h); got != want {
+			fail("authed", got, want)
+		}
+		if got, want := f.lmtp, isLMTP(h); got != want {
+			fail("lmtp", got, want)
+		}
+		w := strings.ToUpper(h.With)
+		k := f.with(h)
+		if got, want := k.notSMTP, containsAny(w, "MAPI", "HTTP", "LOCAL", "LMTP"); got != want {
+			fail("notSMTP", got, want)
+		}
+		if got, want := k.retrieval, strings.Contains(w, "IMAP") || strings.Contains(w, "POP"); got != want {
+			fail("retrieval", got, want)
+		}
+		local := containsAny(w, "LOCAL", "LMTP", "HTTP", "MAPI", "UUCP", "PIPE", "NNTP", "IMAP", "POP", "FILE", "DAV")
+		if k.localTransport != local {
+			fail("localTransport", k.localTransport, local)
+		}
+		ip, err := netip.ParseAddr(strings.Trim(h.From.IP, "[]"))
+		if err != nil {
+			ip = netip.Addr{}
+		}
+		if f.ip != ip {
+			fail("ip", f.ip, ip)
+		}
+		byIP := h.By.IP
+		if a, ok := hostAddr(h.By.Host); ok && byIP == "" {
+			byIP = a.String()
+		}
+		if want, err := netip.ParseAddr(strings.Trim(byIP, "[]")); err == nil && f.byIP != want || err != nil && f.byIP.IsValid() {
+			fail("byIP", f.byIP, byIP)
+		}
+	}
+}
+
+func TestHopFactsCorpus(t *testing.T) {
+	var raws []corpusMessage
+	if _, err := os.Stat(corpusDir); err == nil {
+		raws = loadCorpus(t)
+	}
+	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
+		if s.Err == nil {
+			raws = append(raws, corpusMessage{name: s.File, raw: s.Raw})
+		}
+		return nil
+	})
+	hops := 0
+	for _, m := range raws {
+		msg, err := Split(m.raw)
+		if err != nil {
+			continue
+		}
+		chain := received.BuildChain(receivedFields(msg)).Hops
+		hops += len(chain)
+		checkHopFacts(t, m.name, chain)
+	}
+	if hops == 0 {
+		t.Fatal("no hops")
+	}
+}
+
+// TestHopFactsGenerated builds hops from pieces of every kind: addresses
+// in and out of the reserved and provider ranges, bracketed and zoned,
+// with-clauses in any case and with non-ASCII letters that upper-case to
+// ASCII.
+func TestHopFactsGenerated(t *testing.T) {
+	ips := []string{"", "10.1.2.3", "192.0.2.7", "8.8.8.8", "209.85.128.5", "[209.85.128.5]", "40.92.1.1", "::1",
+		"fe80::1%eth0", "2001:db8::1", "2607:f8b0::5", "::ffff:10.0.0.1", "100.64.1.1", "127.0.0.1", "240.1.1.1",
+		"junk", "[10.0.0.1]", "0.1.2.3", "224.0.0.1", "198.18.0.1", "172.16.5.5", "172.32.5.5"}
+	withs := []string{"", "ESMTP", "esmtpsa", "Microsoft SMTP Server", "LMTP", "lmtpa", "mapi", "HTTP", "local",
+		"ESMTPA", "SMTPSA", "IMAP", "pop3", "uucp", "pipe", "nntp", "file", "webDAV", "smtpſa", "ımap",
+		"a very long with clause that is longer than thirty-two bytes esmtpa"}
+	names := []string{"", "mx.example.com", "mail-wr1-f41.google.com", "[192.0.2.1]", "2002:a05:6402::1", "localhost", "MX.Example.COM."}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 3000 {
+		hops := make([]received.Hop, 1+r.IntN(4))
+		for i := range hops {
+			hops[i] = received.Hop{Index: i + 1, With: withs[r.IntN(len(withs))],
+				From: received.From{IP: ips[r.IntN(len(ips))], HELO: names[r.IntN(len(names))], RDNS: names[r.IntN(len(names))]},
+				By:   received.By{Host: names[r.IntN(len(names))], IP: ips[r.IntN(len(ips))]}}
+			if r.IntN(5) == 0 {
+				hops[i].Auth = "Authenticated sender: x"
+			}
+		}
+		checkHopFacts(t, fmt.Sprint("generated ", n), hops)
+	}
+}
+
+// refReservedWhy is reservedWhy without the first-octet table.
+func refReservedWhy(a netip.Addr) string {
+	a = a.WithZone("")
+	for _, r := range reservedRanges {
+		if r.prefix.Contains(a) {
+			return r.why
+		}
+	}
+	return ""
+}
+
+func TestReservedWhyAddr(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for o := range 256 {
+		for range 64 {
+			a := netip.AddrFrom4([4]byte{byte(o), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+			if got, want := reservedWhyAddr(a), refReservedWhy(a); got != want {
+				t.Fatalf("reservedWhyAddr(%s) = %q, want %q", a, got, want)
+			}
+		}
+	}
+	for _, s := range []string{"::1", "::", "::ffff:10.0.0.1", "2001:db8::5", "fe80::1%eth0", "2607:f8b0::1", "ff02::1"} {
+		a := netip.MustParseAddr(s)
+		if got, want := reservedWhyAddr(a), refReservedWhy(a); got != want {
+			t.Fatalf("reservedWhyAddr(%s) = %q, want %q", a, got, want)
+		}
+	}
+}
+
+// refSingleFieldIndex is the former loop over singleFields.
+func refSingleFieldIndex(name string) int {
+	if len(name) < 2 || len(name) > 11 {
+		return -1
+	}
+	for i, s := range singleFields {
+		if strings.EqualFold(s, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestSingleFieldIndex(t *testing.T) {
+	names := []string{"x", "To", "tO", "Cc", "CC", "Tx", "Bcc", "bcc", "Bcd", "From", "FROM", "Date", "date", "Dkim",
+		"Fro", "Sender", "Subject", "Reply-To", "REPLY-TO", "Message-ID", "message-id", "References", "Received",
+		"In-Reply-To", "X-Mailer-To", "Return-Path", "Mime-Version"}
+	for _, n := range names {
+		if got, want := singleFieldIndex(n), refSingleFieldIndex(n); got != want {
+			t.Errorf("singleFieldIndex(%q) = %d, want %d", n, got, want)
+		}
+	}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, f := range msg.Fields {
+			if got, want := singleFieldIndex(f.Name), refSingleFieldIndex(f.Name); got != want {
+				t.Fatalf("singleFieldIndex(%q) = %d, want %d", f.Name, got, want)
+			}
+		}
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, s := range []string{"", "unix socket", "from x (UNIX Socket) by y", "unix\x00socket", "unix sock",
+		"un\u0130x socket", "uniX SOCKET\xff", "via unix  socket", "Unix socket"} {
+		if got, want := containsFold(s, "unix socket"), strings.Contains(strings.ToLower(s), "unix socket"); got != want {
+			t.Errorf("containsFold(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// refParseAuthResults is the former ParseAuthResults, in one piece.
+func refParseAuthResults(value string) AuthResults {
+	raw := unfold(value)
+	v := stripComments(raw)
+	out := AuthResults{Raw: raw}
+	parts := splitOutsideQuotes(v, ';')
+	head := strings.Fields(parts[0])
+	if len(head) > 0 && !strings.Contains(head[0], "=") {
+		out.AuthServID = strings.ToLower(head[0])
+		parts = parts[1:]
+	}
+	for _, p := range parts {
+		if r, ok := parseResInfo(p); ok {
+			out.Results = append(out.Results, r)
+		}
+	}
+	return out
+}
+
+func checkAuthResultsLikeRef(t *testing.T, v string) {
+	t.Helper()
+	got, want := ParseAuthResults(v), refParseAuthResults(v)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseAuthResults(%q)\n got %+v\nwant %+v", v, got, want)
+	}
+	head, _ := parseAuthHead(v)
+	if head.AuthServID != want.AuthServID || head.Raw != want.Raw {
+		t.Fatalf("parseAuthHead(%q) = %+v, want %q", v, head, want.AuthServID)
+	}
+}
+
+var authResultsPieces = []string{"mx.example.net", ";", " ", "\t", "\r\n ", "dkim=pass", " header.d=example.com",
+	"(comment; with ; semicolons)", "\"quoted ; text\"", "\\\"", "\\;", "spf=fail", "=", "\u00a0", "\u0085", "(", ")",
+	"smtp.mailfrom=a@b.c", "reason=\"x y\"", "MX.EXAMPLE.NET", "1"}
+
+func TestParseAuthResultsMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(authResultsPieces[r.IntN(len(authResultsPieces))])
+		}
+		checkAuthResultsLikeRef(t, b.String())
+	}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, f := range msg.All("Authentication-Results") {
+			checkAuthResultsLikeRef(t, f.Value)
+		}
+	}
+}
+
+// sendmailVersion is the regexp sendmailMinor stands for.
+var sendmailVersion = regexp.MustCompile(`\((?:Sendmail )?(8)\.(\d{1,2})\.\d{1,2}`)
+
+func checkSendmailMinor(t *testing.T, raw string) bool {
+	t.Helper()
+	got, ok := sendmailMinor(raw)
+	m := sendmailVersion.FindStringSubmatch(raw)
+	if ok != (m != nil) || ok && got != m[2] {
+		t.Fatalf("sendmailMinor(%q) = %q %v, want %q", raw, got, ok, m)
+	}
+	return ok
+}
+
+var versionPieces = []string{"(", ")", "8", ".", "1", "12", "123", "Sendmail ", "Sendmail", "(8.", "(8.1", "(8.12", ".3", "(Sendmail 8.", "/", " ", "x", "９"}
+
+func TestSendmailMinor(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	found := 0
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(14) {
+			b.WriteString(versionPieces[r.IntN(len(versionPieces))])
+		}
+		if checkSendmailMinor(t, b.String()) {
+			found++
+		}
+	}
+	if found < 100 {
+		t.Errorf("only %d generated lines carry a version", found)
+	}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, h := range received.BuildChain(receivedFields(msg)).Hops {
+			checkSendmailMinor(t, h.Raw)
+		}
+	}
+}
+
+func TestASCIISkeleton(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const letters = "rnvvclRNVCI015io-xaz"
+	for range 20000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = letters[r.IntN(len(letters))]
+		}
+		var buf [64]byte
+		got, ok := asciiSkeleton(string(b), buf[:0])
+		if !ok || string(got) != skeleton(string(b)) {
+			t.Fatalf("asciiSkeleton(%q) = %q %v, want %q", b, got, ok, skeleton(string(b)))
+		}
+	}
+	var buf [4]byte
+	if _, ok := asciiSkeleton("toolong", buf[:0]); ok {
+		t.Error("a label longer than the buffer was taken")
+	}
+	if _, ok := asciiSkeleton("pаypal", make([]byte, 0, 64)); ok {
+		t.Error("a non-ASCII label was taken")
+	}
+}
+
+// refLookalike is the former lookalike: a skeleton string always.
+func refLookalike(domain string, lists ...[]target) (Finding, bool) {
+	uni := domain
+	if strings.Contains(domain, "xn--") || !isASCII(domain) {
+		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
+			uni = u
+		}
+	}
+	label, suffix := splitOrg(uni)
+	if label == "" {
+		return Finding{}, false
+	}
+	for _, targets := range lists {
+		for _, t := range targets {
+			if t.label == label && t.suffix == suffix {
+				return Finding{}, false
+			}
+		}
+	}
+	shown := domain
+	if uni != domain {
+		shown = fmt.Sprintf("%s (%s)", domain, uni)
+	}
+	sk := skeleton(label)
+	for _, targets := range lists {
+		for i := range targets {
+			t := &targets[i]
+			maybe := sk == t.skel || len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1
+			if !maybe {
+				continue
+			}
+			if f, ok := imitates(label, sk, shown, t); ok {
+				return f, true
+			}
+		}
+	}
+	if mixedScripts(label) {
+		return Finding{Severity: SeverityLow,
+			Message: fmt.Sprintf("From domain %s mixes Latin with another script in one label", shown)}, true
+	}
+	return Finding{}, false
+}
+
+func TestLookalikeMatchesReference(t *testing.T) {
+	own := []target{newTarget("bieberdorf.edu"), newTarget("example-corp.co.uk")}
+	var domains []string
+	for _, d := range append(append([]string{}, wellKnown...), "bieberdorf.edu", "example-corp.co.uk") {
+		label, suffix := splitOrg(d)
+		for i := range len(label) {
+			domains = append(domains, label[:i]+label[i+1:]+"."+suffix, label[:i]+"x"+label[i:]+"."+suffix,
+				label[:i]+"0"+label[i+1:]+"."+suffix, strings.ToUpper(label)+".net")
+		}
+		domains = append(domains, d, "mail."+d, strings.ReplaceAll(label, "m", "rn")+"."+suffix,
+			strings.ReplaceAll(label, "a", "а")+"."+suffix, label+"2."+suffix)
+	}
+	domains = append(domains, "xn--pypal-4ve.com", "xn--80ak6aa92e.com", "ẹxample.org", "", ".", "a.b.c.d.e.f.g.h.example.com",
+		strings.Repeat("a", 70)+".com")
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, a := range summarize(msg).From {
+			domains = append(domains, domainOf(a.Address))
+		}
+	}
+	for _, d := range domains {
+		got, gok := lookalike(d, wellKnownTargets, own)
+		want, wok := refLookalike(d, wellKnownTargets, own)
+		if gok != wok || !reflect.DeepEqual(got, want) {
+			t.Fatalf("lookalike(%q) = %+v %v, want %+v %v", d, got, gok, want, wok)
+		}
+	}
+}
+
+func TestDomainOf(t *testing.T) {
+	ref := func(addr string) string {
+		i := strings.LastIndexByte(addr, '@')
+		if i < 0 {
+			return ""
+		}
+		return strings.ToLower(strings.Trim(addr[i+1:], " >.[]"))
+	}
+	pieces := []string{"a", "@", "Example", "COM", ".", " ", ">", "[", "]", "ü", "İ", "-", "1"}
+	r := rand.New(rand.NewPCG(19, 20))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		if got, want := domainOf(b.String()), ref(b.String()); got != want {
+			t.Fatalf("domainOf(%q) = %q, want %q", b.String(), got, want)
+		}
+	}
+}
+
+// refFieldIndex is fields without the length table: every predicate asked
+// of every name.
+func refFieldIndex(m *Message) *fieldIndex {
+	x := &fieldIndex{}
+	for i := range x.first {
+		x.first[i] = -1
+	}
+	for i, f := range m.Fields {
+		if k := singleFieldIndex(f.Name); k >= 0 {
+			if x.count[k] == 0 {
+				x.first[k] = i
+			}
+			x.count[k]++
+			x.repeated = x.repeated || x.count[k] > 1
+		}
+		if equalFoldASCII(f.Name, "Authentication-Results") {
+			x.authResults = append(x.authResults, i)
+		}
+		if isRecipientField(f.Name) {
+			x.recipients = append(x.recipients, i)
+		}
+		if auth.ReadsOffline(f.Name) {
+			x.auth = append(x.auth, i)
+		}
+	}
+	return x
+}
+
+func checkFieldIndex(t *testing.T, m *Message) {
+	t.Helper()
+	got, want := (&Context{Msg: m}).fields(), refFieldIndex(m)
+	if got.count != want.count || got.first != want.first || got.repeated != want.repeated ||
+		!slices.Equal(got.authResults, want.authResults) || !slices.Equal(got.recipients, want.recipients) ||
+		!slices.Equal(got.auth, want.auth) {
+		t.Fatalf("fields() = %+v, want %+v", got, want)
+	}
+}
+
+func TestFieldIndex(t *testing.T) {
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		checkFieldIndex(t, msg)
+	}
+	names := []string{"From", "FROM", "To", "cc", "Date", "Sender", "Subject", "Reply-To", "ARC-Seal", "arc-seal",
+		"Message-ID", "References", "In-Reply-To", "Envelope-To", "Delivered-To", "X-Original-To", "X-Envelope-To",
+		"DKIM-Signature", "ARC-Message-Signature", "Authentication-Results", "ARC-Authentication-Results",
+		"Received", "X-Mailer", "Content-Type", "A", strings.Repeat("X", 40)}
+	r := rand.New(rand.NewPCG(23, 24))
+	for range 500 {
+		m := &Message{}
+		for range r.IntN(12) {
+			m.Fields = append(m.Fields, Field{Name: names[r.IntN(len(names))], Value: " x\n"})
+		}
+		checkFieldIndex(t, m)
+	}
+}

@@ -56,9 +56,16 @@ func IsQtextRun(s string) bool {
 }
 
 // IsASCIIAtext reports RFC 5322 atext in US-ASCII: VCHAR but the specials.
-func IsASCIIAtext(c byte) bool {
-	return c > ' ' && c <= '~' && !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
-}
+func IsASCIIAtext(c byte) bool { return asciiAtext[c] }
+
+// asciiAtext is IsASCIIAtext as a table: it is asked of every octet of
+// every address the rules and auth read.
+var asciiAtext = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune(`()<>[]:;@\,."`, c)
+	}
+	return t
+}()
 
 // SimpleMailbox reads the commonest mailbox forms without net/mail:
 // "local@domain", "Name Words <local@domain>" and

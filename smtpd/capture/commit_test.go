@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// stepRig drives committer.step directly, with counted syncs, on files in a real Maildir layout.
-type stepRig struct {
+// commitRig drives committer.commit directly, with counted syncs, on files in a real Maildir layout.
+type commitRig struct {
 	t           *testing.T
 	dir         string
 	c           *committer
@@ -22,8 +22,8 @@ type stepRig struct {
 	perFileSync bool // files are fsynced one by one
 }
 
-func newStepRig(t *testing.T) *stepRig {
-	r := &stepRig{t: t, dir: t.TempDir()}
+func newCommitRig(t *testing.T) *commitRig {
+	r := &commitRig{t: t, dir: t.TempDir()}
 	for _, sub := range []string{"tmp", "new"} {
 		if err := os.Mkdir(filepath.Join(r.dir, sub), 0o700); err != nil {
 			t.Fatal(err)
@@ -42,7 +42,7 @@ func newStepRig(t *testing.T) *stepRig {
 }
 
 // batch makes n messages in tmp/, as createFile does.
-func (r *stepRig) batch(n int) []commitReq {
+func (r *commitRig) batch(n int) []commitReq {
 	var out []commitReq
 	for range n {
 		r.nextName++
@@ -106,79 +106,63 @@ func skipWithoutFSSync(t *testing.T) {
 	}
 }
 
-// TestCommitPipelined: under load the file-system sync of batch B also covers the names of batch A,
-// so A is answered after B's sync with no directory fsync; the last batch gets a directory fsync.
-func TestCommitPipelined(t *testing.T) {
+// TestCommitBatch: one file-system sync for the whole batch, before any name is in new/; then the
+// names, one directory sync, and only then the answers.
+func TestCommitBatch(t *testing.T) {
 	skipWithoutFSSync(t)
-	r := newStepRig(t)
-	a, b := r.batch(2), r.batch(3)
-	named := r.c.step(nil, a)
-	if got := answered(a); !equal(got, []string{"pending", "pending"}) {
-		t.Fatalf("batch A after its own sync: %v, want pending until its names are durable", got)
+	r := newCommitRig(t)
+	a := r.batch(3)
+	r.c.commit(a)
+	if r.fsSyncs != 1 || r.visibleAtFS[0] != 0 || r.dirSyncs != 1 {
+		t.Errorf("file-system syncs %d (new/ held %v at them), dir syncs %d; want 1 ([0]) and 1", r.fsSyncs, r.visibleAtFS, r.dirSyncs)
 	}
-	if len(named) != 2 || r.fsSyncs != 1 || r.visibleAtFS[0] != 0 {
-		t.Fatalf("named %d, syncs %d, new/ at sync %v", len(named), r.fsSyncs, r.visibleAtFS)
+	if got := answered(a); !equal(got, []string{"ok", "ok", "ok"}) {
+		t.Errorf("answers %v", got)
 	}
-	named = r.c.step(named, b)
-	if got := answered(a); !equal(got, []string{"ok", "ok"}) {
-		t.Errorf("batch A after B's sync: %v", got)
-	}
-	if r.dirSyncs != 0 || r.visibleAtFS[1] != 2 {
-		t.Errorf("dir syncs %d (want 0), new/ held %d at B's sync (want A's 2)", r.dirSyncs, r.visibleAtFS[1])
-	}
-	r.c.step(named, nil) // idle: the names of B need a directory fsync
-	if got := answered(b); !equal(got, []string{"ok", "ok", "ok"}) || r.dirSyncs != 1 {
-		t.Errorf("batch B when idle: %v after %d dir syncs", got, r.dirSyncs)
-	}
-	if news, _ := os.ReadDir(filepath.Join(r.dir, "new")); len(news) != 5 {
-		t.Errorf("new/ holds %d, want 5", len(news))
+	if news, _ := os.ReadDir(filepath.Join(r.dir, "new")); len(news) != 3 {
+		t.Errorf("new/ holds %d, want 3", len(news))
 	}
 }
 
-// TestCommitFailures: a failed file-system sync fails its batch and is not taken as covering the names
-// before it (they get a directory fsync); a failed directory fsync fails and removes the named ones.
+// TestCommitFailures: a failed file-system sync fails its whole batch, leaving nothing in tmp/ or new/;
+// a failed directory fsync fails and removes the named messages.
 func TestCommitFailures(t *testing.T) {
 	skipWithoutFSSync(t)
-	r := newStepRig(t)
-	a, b := r.batch(1), r.batch(2)
-	named := r.c.step(nil, a)
+	r := newCommitRig(t)
 	r.fsErr = &os.PathError{Op: "syncfs", Err: syscall.EIO}
-	named = r.c.step(named, b)
-	if len(named) != 0 || !equal(answered(b), []string{"error", "error"}) {
-		t.Errorf("batch B with a failed sync: named %d, answers %v", len(named), answered(b))
+	b := r.batch(2)
+	r.c.commit(b)
+	if got := answered(b); !equal(got, []string{"error", "error"}) || r.dirSyncs != 0 {
+		t.Errorf("batch with a failed sync: answers %v after %d dir syncs", got, r.dirSyncs)
 	}
-	if r.dirSyncs != 1 || !equal(answered(a), []string{"ok"}) {
-		t.Errorf("batch A: %d dir syncs, answers %v; want its names synced on their own", r.dirSyncs, answered(a))
-	}
-	if tmp, _ := os.ReadDir(filepath.Join(r.dir, "tmp")); len(tmp) != 0 {
-		t.Errorf("tmp/ keeps %d files", len(tmp))
+	for _, sub := range []string{"tmp", "new"} {
+		if files, _ := os.ReadDir(filepath.Join(r.dir, sub)); len(files) != 0 {
+			t.Errorf("%s/ keeps %d files", sub, len(files))
+		}
 	}
 
 	r.fsErr, r.dirErr = nil, errors.New("dir sync failed")
 	c := r.batch(1)
-	named = r.c.step(nil, c)
-	r.c.step(named, nil)
-	if !equal(answered(c), []string{"error"}) {
-		t.Errorf("batch C with a failed dir sync: %v", answered(c))
+	r.c.commit(c)
+	if got := answered(c); !equal(got, []string{"error"}) {
+		t.Errorf("batch with a failed dir sync: %v", got)
 	}
 	if _, err := os.Stat(c[0].dst); !os.IsNotExist(err) {
 		t.Errorf("an unacknowledged message stays in new/: %v", err)
 	}
 }
 
-// TestCommitPerFileSync: files that are not plain descriptors are fsynced one by one, and their
-// names always get a directory fsync.
+// TestCommitPerFileSync: files that are not plain descriptors are fsynced one by one, with no
+// file-system sync.
 func TestCommitPerFileSync(t *testing.T) {
-	r := newStepRig(t)
+	r := newCommitRig(t)
 	r.perFileSync = true
-	a, b := r.batch(2), r.batch(1)
-	named := r.c.step(nil, a)
-	named = r.c.step(named, b)
-	r.c.step(named, nil)
-	if r.fsSyncs != 0 || r.dirSyncs != 2 {
-		t.Errorf("file-system syncs %d, dir syncs %d; want 0 and 2", r.fsSyncs, r.dirSyncs)
+	a := r.batch(2)
+	r.c.commit(a)
+	if r.fsSyncs != 0 || r.dirSyncs != 1 {
+		t.Errorf("file-system syncs %d, dir syncs %d; want 0 and 1", r.fsSyncs, r.dirSyncs)
 	}
-	if !equal(answered(a), []string{"ok", "ok"}) || !equal(answered(b), []string{"ok"}) {
-		t.Errorf("answers %v %v", answered(a), answered(b))
+	if got := answered(a); !equal(got, []string{"ok", "ok"}) {
+		t.Errorf("answers %v", got)
 	}
 }

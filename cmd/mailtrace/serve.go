@@ -21,11 +21,12 @@ import (
 
 // serveOptions are the flags of `mailtrace serve`.
 type serveOptions struct {
-	smtp      smtpd.Options
-	maildir   string
-	exitAfter uint64
-	report    string
-	grace     time.Duration
+	smtp         smtpd.Options
+	maildir      string
+	sessionFiles bool
+	exitAfter    uint64
+	report       string
+	grace        time.Duration
 }
 
 func serveCommand(s streams) *cli.Command {
@@ -54,6 +55,7 @@ func serveCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "append one JSON object per message to `FILE`"},
 			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on stop, how long transactions in progress may take"},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body"},
+			&cli.BoolFlag{Name: "session-files", Usage: "write each session record to sessions/<message name>.json instead of the run's journal sessions/<run>.jsonl"},
 		}, dnsFlags()...), ruleFlags()...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -83,7 +85,7 @@ func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
 			DisableSTARTTLS: cert == "" && !c.Bool("tls"), AuthAcceptAny: c.Bool("auth-accept-any"),
 			RejectBareLineEnds: c.Bool("reject-bare-line-ends"),
 		},
-		maildir: c.String("maildir"), exitAfter: c.Uint64("exit-after"), report: c.String("report"), grace: c.Duration("grace"),
+		maildir: c.String("maildir"), sessionFiles: c.Bool("session-files"), exitAfter: c.Uint64("exit-after"), report: c.String("report"), grace: c.Duration("grace"),
 	}
 	if o.smtp.MaxMessageSize <= 0 || o.smtp.MaxConns <= 0 || o.smtp.MaxRecipients <= 0 {
 		return o, usageErrorf("--max-size, --max-conns and --max-recipients must be positive")
@@ -111,7 +113,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	}
 	defer reportFile.Close()
 	deliveries := make(chan capture.Delivery, 1024)
-	md, err := capture.New(capture.Options{Dir: o.maildir, OnDelivery: func(d capture.Delivery) { deliveries <- d }})
+	md, err := capture.New(capture.Options{Dir: o.maildir, SessionFiles: o.sessionFiles, OnDelivery: func(d capture.Delivery) { deliveries <- d }})
 	if err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}
@@ -276,8 +278,8 @@ type serveSession struct {
 	Envelope    *smtpd.Envelope        `json:"envelope"`
 	QueueID     string                 `json:"queue_id"`
 	Maildir     string                 `json:"maildir_path"`
-	Record      string                 `json:"session_record,omitempty"` // the session journal (JSON lines)
-	RecordAt    int64                  `json:"session_record_offset"`    // where this message's line starts in it
+	Record      string                 `json:"session_record,omitempty"` // the run's journal (JSON lines), or the message's own record file
+	RecordAt    int64                  `json:"session_record_offset"`    // where this message's record starts in it
 	Anomalies   []smtpd.Anomaly        `json:"anomalies"`
 	HeaderBytes int64                  `json:"header_bytes"` // octets mailtrace prepended (Return-Path, Received, ...)
 	Transcript  []smtpd.TranscriptLine `json:"-"`            // in the session record file

@@ -139,3 +139,42 @@ func TestServeStopsOnSignalAndReportsPortInUse(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestServeSessionFiles: with --session-files the report points at the message's own record file,
+// named after the message, and that file holds its session.
+func TestServeSessionFiles(t *testing.T) {
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	addr, done := startServe(t, context.Background(), io.Discard, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "1", "--report", reportPath, "--session-files")
+	msg := "From: a@client.example\r\nTo: b@sink.example\r\nSubject: s\r\n\r\nbody\r\n"
+	if err := smtp.SendMail(addr, nil, "a@client.example", []string{"b@sink.example"}, []byte(msg)); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	if code := <-done; code != exitOK {
+		t.Fatalf("serve exit %d", code)
+	}
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		File    string
+		Session struct {
+			QueueID  string `json:"queue_id"`
+			Record   string `json:"session_record"`
+			RecordAt int64  `json:"session_record_offset"`
+		}
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "md", "sessions", filepath.Base(rep.File)+".json")
+	if rep.Session.Record != want || rep.Session.RecordAt != 0 {
+		t.Fatalf("session_record %s+%d, want %s", rep.Session.Record, rep.Session.RecordAt, want)
+	}
+	record, err := os.ReadFile(want)
+	if err != nil || !bytes.Contains(record, []byte(`"queue_id":"`+rep.Session.QueueID+`"`)) {
+		t.Errorf("record file (%v): %.300s", err, record)
+	}
+}

@@ -609,3 +609,46 @@ func TestWaitIdle(t *testing.T) {
 		t.Fatal("WaitIdle did not return after QUIT")
 	}
 }
+
+// TestSessionFiles: with Options.SessionFiles each message's record is sessions/<its name>.json, the
+// delivery points at it, the record of an idle session gets a file of its own, and no journal is made.
+func TestSessionFiles(t *testing.T) {
+	s := startSink(t, Options{SessionFiles: true, RecordIdle: true}, nil)
+	c := dial(t, s.addr)
+	c.send("a@client.example", "b@mx.test", "Subject: one\r\n\r\nbody\r\n", "250 ")
+	c.send("a@client.example", "b@mx.test", "Subject: two\r\n\r\nbody\r\n", "250 ")
+	c.cmd("QUIT", "221 ")
+	idle := dial(t, s.addr)
+	idle.cmd("QUIT", "221 ")
+	for range 2 {
+		d := waitDelivery(t, s)
+		want := filepath.Join(s.md.Dir(), "sessions", filepath.Base(d.Path)+".json")
+		if d.SessionPath != want || d.SessionOffset != 0 {
+			t.Fatalf("record at %s+%d, want %s", d.SessionPath, d.SessionOffset, want)
+		}
+		b, err := os.ReadFile(d.SessionPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sf sessionFile
+		if err := json.Unmarshal(b, &sf); err != nil || sf.Message != "new/"+filepath.Base(d.Path) || sf.QueueID != d.QueueID {
+			t.Errorf("record of %s (%v): %.200s", d.QueueID, err, b)
+		}
+	}
+	waitClosed(t, s)
+	waitClosed(t, s)
+	if err := s.md.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(filepath.Join(s.md.Dir(), "sessions"))
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name())
+		if strings.HasSuffix(f.Name(), ".jsonl") {
+			t.Errorf("a journal was made: %s", f.Name())
+		}
+	}
+	if len(names) != 3 { // two messages and the idle session
+		t.Errorf("sessions/ holds %v, want three records", names)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/mailtrace/mailtrace/smtpd"
 )
@@ -33,14 +35,25 @@ type job struct {
 // behind a long burst.
 const maxBatch = 256
 
-// journal appends JSON lines to sessions/<unique>.jsonl. Only the notifier goroutine uses it.
+// journal appends JSON lines to sessions/<unique>.jsonl, or with Options.SessionFiles writes each
+// record to a file of its own. Only the notifier goroutine uses it.
 type journal struct {
-	f    *os.File
-	path string
+	f    *os.File // nil for one file per record
+	path string   // the journal, or the directory of the record files
+	// name gives a unique name to the record of a session that stored no message (one file per record).
+	name func() string
 	size int64 // offset of the next line
 	buf  bytes.Buffer
 	enc  *json.Encoder
 	err  error // the last write failure, reported by Close
+}
+
+// recordFiles writes each record to dir/<message name>.json.
+func recordFiles(dir string, name func() string) *journal {
+	j := &journal{path: dir, name: name}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false)
+	return j
 }
 
 func openJournal(path string) (*journal, error) {
@@ -63,6 +76,10 @@ func openJournal(path string) (*journal, error) {
 // record that cannot be encoded or written leaves its delivery's SessionPath empty: the message is
 // stored and acknowledged all the same.
 func (j *journal) write(batch []job) {
+	if j.f == nil {
+		j.writeFiles(batch)
+		return
+	}
 	j.buf.Reset()
 	offsets := make([]int64, len(batch))
 	for i := range batch {
@@ -92,7 +109,50 @@ func (j *journal) write(batch []job) {
 	}
 }
 
+// writeFiles writes each record of batch to a file named after its message (new/NAME: NAME.json).
+func (j *journal) writeFiles(batch []job) {
+	for i := range batch {
+		j.buf.Reset()
+		if err := j.enc.Encode(&batch[i].rec); err != nil {
+			continue
+		}
+		name := strings.TrimPrefix(batch[i].rec.Message, "new/")
+		if name == "" {
+			name = j.name()
+		}
+		path := filepath.Join(j.path, name+".json")
+		if err := writeNewFile(path, j.buf.Bytes()); err != nil {
+			j.err = fmt.Errorf("capture: write session record: %w", err)
+			continue
+		}
+		if d := batch[i].delivery; d != nil {
+			d.SessionPath, d.SessionOffset = path, 0
+		}
+	}
+	if j.buf.Cap() > 1<<20 {
+		j.buf = bytes.Buffer{}
+		j.enc = json.NewEncoder(&j.buf)
+		j.enc.SetEscapeHTML(false)
+	}
+}
+
+// writeNewFile creates path, which must not exist, and writes b to it.
+func writeNewFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func (j *journal) close() error {
+	if j.f == nil {
+		return j.err
+	}
 	if err := j.f.Close(); err != nil {
 		return fmt.Errorf("capture: close journal: %w", err)
 	}

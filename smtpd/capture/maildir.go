@@ -7,6 +7,8 @@
 //	sessions/<run>.jsonl         the journal of this run: one JSON line per stored message (its
 //	                             "message" is new/<unique>), and with Options.RecordIdle one per
 //	                             session that delivered nothing
+//	sessions/<unique>.json       instead, with Options.SessionFiles: the record of the message
+//	                             new/<unique> in a file of its own
 //
 // sessions/ is a plain directory without a leading dot, so Maildir and Maildir++ readers never take it
 // for mail or a folder. <run> is a Maildir unique name taken at New, so runs never share a journal.
@@ -29,7 +31,7 @@
 // fsynced: after a crash the journal may lack the last records, or end in a torn line that readers
 // skip) and then calls Options.OnDelivery for each, in delivery order. A slow callback delays neither
 // clients nor sessions until 1024 deliveries are queued. One journal instead of one file per record
-// halves the files created per message, which is most of the sink's cost on ext4.
+// halves the files created per message, and the data the next batch's sync writes out.
 package capture
 
 import (
@@ -83,6 +85,10 @@ type Options struct {
 	RecordIdle bool
 	// Host names this machine in Maildir file names; default os.Hostname().
 	Host string
+	// SessionFiles writes each session record to a file of its own, sessions/<message name>.json,
+	// instead of a line of the run's journal: the record sits by the message's name, at the cost of one
+	// more file per message (written after the 250, not fsynced).
+	SessionFiles bool
 }
 
 // Maildir is the capture backend. It is safe for concurrent sessions.
@@ -126,9 +132,13 @@ func New(opts Options) (*Maildir, error) {
 		}
 	}
 	m.create = createFile
-	j, err := openJournal(filepath.Join(m.dir, "sessions", m.uniqueName(time.Now())+".jsonl"))
-	if err != nil {
-		return nil, err
+	sessions := filepath.Join(m.dir, "sessions")
+	j := recordFiles(sessions, func() string { return m.uniqueName(time.Now()) })
+	if !opts.SessionFiles {
+		var err error
+		if j, err = openJournal(filepath.Join(sessions, m.uniqueName(time.Now())+".jsonl")); err != nil {
+			return nil, err
+		}
 	}
 	m.journal = j
 	if !opts.NoSync {
@@ -150,7 +160,8 @@ func (m *Maildir) Dir() string { return m.dir }
 // Count returns how many messages were stored since New.
 func (m *Maildir) Count() uint64 { return m.count.Load() }
 
-// JournalPath is the file the session records of this run go to.
+// JournalPath is the file the session records of this run go to, or with Options.SessionFiles the
+// directory that holds them.
 func (m *Maildir) JournalPath() string { return m.journal.path }
 
 // Close writes the records still queued, makes the last callbacks and stops the background goroutines.

@@ -13,7 +13,7 @@ SESSIONS=${SESSIONS:-20}
 SIZE=${SIZE:-20971520}
 LIMIT_MB=${LIMIT_MB:-150}
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'; }
-work=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}" smtp-memory.XXXXXX)
+work=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}" smtp-memory.XXXXXX) # /var/tmp, not /tmp: see smtp-bench.sh
 trap 'sink_stop; rm -rf "$work"' EXIT
 sink_build "$work"
 sink_start "$work/mail" --max-size $((SIZE + 1048576))

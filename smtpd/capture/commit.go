@@ -13,12 +13,12 @@ import (
 // as Postfix and chasquid do: after a crash new/ holds only whole messages.
 //
 // Where the system has syncfs(2) (Linux), the batch's data is made durable by one syncfs of the
-// Maildir's file system instead of one fsync per file. syncfs writes back every dirty file there and
-// waits, flushing the device's cache once, so it is at least what the fsyncs would have done; since
-// Linux 5.8 it reports a write-back error of any file of that file system, which then fails the whole
-// batch (451, nothing acknowledged). One device flush per batch instead of one per message: measured on
-// ext4 on a virtual disk, 20 files of 4 KiB at a time, one syncfs ran at 1.7-1.9x the rate of 20
-// concurrent fsyncs. Elsewhere, and for files that are not plain descriptors, every file is fsynced,
+// Maildir's file system, followed by a flush (see fsSyncer), instead of one fsync per file. syncfs
+// writes back every dirty file there and waits, so it is at least what the fsyncs would have done;
+// since Linux 5.8 it reports a write-back error of any file of that file system, which then fails the
+// whole batch (451, nothing acknowledged). A flush or two per batch instead of one per message:
+// measured on ext4 on a virtual disk, 20 files of 4 KiB at a time, one syncfs ran at 1.7-1.9x the rate
+// of 20 concurrent fsyncs. Elsewhere, and for files that are not plain descriptors, every file is fsynced,
 // concurrently: overlapping fsyncs share the device's work where one after another they would wait
 // for each other. One directory fsync per batch replaces one per message.
 //

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -206,7 +207,7 @@ func TestExamples(t *testing.T) {
 	if !appended[1] || !appended[2] || appended[3] {
 		t.Errorf("seed: appended hops %v, want 1 and 2 only", appended)
 	}
-	if b := fired(seed)["hop-continuity"]; len(b) != 1 || !equalInts(b[0].Hops, []int{2, 3}) {
+	if b := fired(seed)["hop-continuity"]; len(b) != 1 || !slices.Equal(b[0].Hops, []int{2, 3}) {
 		t.Errorf("seed: continuity findings %+v, want one break between hops 2 and 3", b)
 	}
 	if !seed.Hops[2].Trusted || seed.Hops[1].Trusted {
@@ -216,18 +217,6 @@ func TestExamples(t *testing.T) {
 	if genuine.Verdict != VerdictClean {
 		t.Errorf("genuine: verdict %s (score %d), want clean; findings %s", genuine.Verdict, genuine.Score, ruleIDs(genuine))
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestDocsListEveryRule keeps docs/rules.md in step with the catalogue.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 )
@@ -82,18 +83,6 @@ func answered(reqs []commitReq) []string {
 	return out
 }
 
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // skipWithoutFSSync skips a test where the files createFile makes are fsynced one by one.
 func skipWithoutFSSync(t *testing.T) {
 	f, err := createFile(filepath.Join(t.TempDir(), "probe"))
@@ -116,7 +105,7 @@ func TestCommitBatch(t *testing.T) {
 	if r.fsSyncs != 1 || r.visibleAtFS[0] != 0 || r.dirSyncs != 1 {
 		t.Errorf("file-system syncs %d (new/ held %v at them), dir syncs %d; want 1 ([0]) and 1", r.fsSyncs, r.visibleAtFS, r.dirSyncs)
 	}
-	if got := answered(a); !equal(got, []string{"ok", "ok", "ok"}) {
+	if got := answered(a); !slices.Equal(got, []string{"ok", "ok", "ok"}) {
 		t.Errorf("answers %v", got)
 	}
 	if news, _ := os.ReadDir(filepath.Join(r.dir, "new")); len(news) != 3 {
@@ -132,7 +121,7 @@ func TestCommitFailures(t *testing.T) {
 	r.fsErr = &os.PathError{Op: "syncfs", Err: syscall.EIO}
 	b := r.batch(2)
 	r.c.commit(b)
-	if got := answered(b); !equal(got, []string{"error", "error"}) || r.dirSyncs != 0 {
+	if got := answered(b); !slices.Equal(got, []string{"error", "error"}) || r.dirSyncs != 0 {
 		t.Errorf("batch with a failed sync: answers %v after %d dir syncs", got, r.dirSyncs)
 	}
 	for _, sub := range []string{"tmp", "new"} {
@@ -144,7 +133,7 @@ func TestCommitFailures(t *testing.T) {
 	r.fsErr, r.dirErr = nil, errors.New("dir sync failed")
 	c := r.batch(1)
 	r.c.commit(c)
-	if got := answered(c); !equal(got, []string{"error"}) {
+	if got := answered(c); !slices.Equal(got, []string{"error"}) {
 		t.Errorf("batch with a failed dir sync: %v", got)
 	}
 	if _, err := os.Stat(c[0].dst); !os.IsNotExist(err) {
@@ -162,7 +151,7 @@ func TestCommitPerFileSync(t *testing.T) {
 	if r.fsSyncs != 0 || r.dirSyncs != 1 {
 		t.Errorf("file-system syncs %d, dir syncs %d; want 0 and 1", r.fsSyncs, r.dirSyncs)
 	}
-	if got := answered(a); !equal(got, []string{"ok", "ok"}) {
+	if got := answered(a); !slices.Equal(got, []string{"ok", "ok"}) {
 		t.Errorf("answers %v", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtrace/mailtrace/internal/cputime"
 )
 
 // corpusDir holds real messages written by others (../shared/corpus); tests
@@ -75,7 +77,7 @@ func benchCorpus(b *testing.B, opts Options) {
 	b.SetBytes(bytes / int64(len(msgs)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Used()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -92,7 +94,7 @@ func benchCorpus(b *testing.B, opts Options) {
 // wall time hides what the work costs, and an idle machine's throughput
 // is about NumCPU / cpu-µs.
 func reportCPU(b *testing.B, cpu time.Duration) {
-	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/1e3/float64(b.N), "cpu-µs/msg")
+	b.ReportMetric(float64((cputime.Used()-cpu).Nanoseconds())/1e3/float64(b.N), "cpu-µs/msg")
 }
 
 // BenchmarkCorpusHeaderOnly is the header-only path (split, chain,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtrace/mailtrace/internal/cputime"
 	"github.com/mailtrace/mailtrace/received"
 )
 
@@ -40,7 +41,7 @@ func BenchmarkHeaderOnly(b *testing.B) {
 	raws := rulesBenchMessages(b)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Used()
 	for i := 0; i < b.N; i++ {
 		headerPath(raws[i%len(raws)])
 	}
@@ -59,7 +60,7 @@ func BenchmarkRules(b *testing.B) {
 		opts := &Options{Now: corpusNow, ClockSkew: 5 * time.Minute, HeaderOnly: headerOnly, DNSMode: "offline"}
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu := cpuTime()
+		cpu := cputime.Used()
 		for i := 0; i < b.N; i++ {
 			p := msgs[i%len(msgs)]
 			c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}

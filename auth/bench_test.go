@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns/dnstest"
+	"github.com/mailtrace/mailtrace/internal/cputime"
 )
 
 // BenchmarkCheck verifies a message with two DKIM signatures (RSA 2048 and
@@ -38,27 +39,27 @@ func BenchmarkCheck(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := cputime.Used()
 			for b.Loop() {
 				v.Check(ctx, tt.in)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 			// CPU time per message says what a busy machine hides: the
 			// throughput of an idle one is about NumCPU / cpu-µs.
-			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
+			b.ReportMetric(float64((cputime.Used()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
 		})
 		// A run analyses one message per CPU at a time (analyze.Batch).
 		b.Run(tt.name+"/parallel", func(b *testing.B) {
 			v := New(Options{Resolver: r})
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cputime.Used()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					v.Check(context.Background(), tt.in)
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
+			b.ReportMetric(float64((cputime.Used()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
 		})
 	}
 }
@@ -89,7 +90,7 @@ func BenchmarkCheckOffline(b *testing.B) {
 		ctx := context.Background()
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu := cpuTime()
+		cpu := cputime.Used()
 		i := 0
 		for b.Loop() {
 			m := msgs[i%len(msgs)]
@@ -100,7 +101,7 @@ func BenchmarkCheckOffline(b *testing.B) {
 			v.Check(ctx, in)
 			i++
 		}
-		b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/1e3/float64(b.N), "cpu-µs/msg")
+		b.ReportMetric(float64((cputime.Used()-cpu).Nanoseconds())/1e3/float64(b.N), "cpu-µs/msg")
 	}
 	b.Run("full", func(b *testing.B) { run(b, false) })
 	b.Run("header-only", func(b *testing.B) { run(b, true) })
@@ -124,14 +125,14 @@ func BenchmarkCanonBody(b *testing.B) {
 	}
 	run := func(b *testing.B, hashBody func(h hash.Hash, body []byte)) {
 		h := sha256.New()
-		cpu := cpuTime()
+		cpu := cputime.Used()
 		for b.Loop() {
 			for _, body := range bodies {
 				h.Reset()
 				hashBody(h, body)
 			}
 		}
-		b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N*lines), "cpu-ns/line")
+		b.ReportMetric(float64((cputime.Used()-cpu).Nanoseconds())/float64(b.N*lines), "cpu-ns/line")
 	}
 	for _, alg := range []string{canonRelaxed, canonSimple} {
 		b.Run(alg, func(b *testing.B) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtrace/mailtrace/internal/golden"
 	"github.com/mailtrace/mailtrace/received"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/rules/golden")
 
 // rulesNow is the tests' clock: after every message in testdata/rules but
 // the one stamped in 2037 (date-future-pos).
@@ -144,7 +142,7 @@ type goldenFinding struct {
 	Hops     []int    `json:"hops"`
 }
 
-type golden struct {
+type goldenReport struct {
 	Verdict  Verdict         `json:"verdict"`
 	Score    int             `json:"score"`
 	Trusted  []int           `json:"trusted_hops"`
@@ -153,7 +151,7 @@ type golden struct {
 
 func checkGolden(t *testing.T, name string, m *MessageReport) {
 	t.Helper()
-	g := golden{Verdict: m.Verdict, Score: m.Score, Trusted: []int{}, Findings: []goldenFinding{}}
+	g := goldenReport{Verdict: m.Verdict, Score: m.Score, Trusted: []int{}, Findings: []goldenFinding{}}
 	for _, h := range m.Hops {
 		if h.Trusted {
 			g.Trusted = append(g.Trusted, h.Index)
@@ -168,23 +166,7 @@ func checkGolden(t *testing.T, name string, m *MessageReport) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("..", "testdata", "rules", "golden", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./analyze -run TestRuleCases -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("findings differ from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("..", "testdata", "rules", "golden", name+".json"), got)
 }
 
 // TestExamples pins the two messages the issue names: the seed forgery

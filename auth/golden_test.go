@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/mailtrace/mailtrace/dns"
+	"github.com/mailtrace/mailtrace/internal/golden"
 )
 
 // The golden corpus: testdata/golden/NN-name.eml, signed once with the
@@ -24,10 +24,7 @@ import (
 // compared with NN-name.want.json. -update rewrites the .want.json files;
 // -regen signs the messages anew (new t= values, new RSA signatures) and
 // rewrites everything.
-var (
-	update = flag.Bool("update", false, "rewrite the golden .want.json files")
-	regen  = flag.Bool("regen", false, "re-sign the golden messages and rewrite the corpus")
-)
+var regen = flag.Bool("regen", false, "re-sign the golden messages and rewrite the corpus")
 
 const goldenDir = "testdata/golden"
 
@@ -74,19 +71,11 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			if *update || *regen {
-				if err := os.WriteFile(base+".want.json", got, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if *regen {
+				golden.Write(t, base+".want.json", got)
 				return
 			}
-			want, err := os.ReadFile(base + ".want.json")
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("result differs from %s.want.json (run with -update and review the diff):\n%s", filepath.Base(base), got)
-			}
+			golden.Check(t, base+".want.json", got)
 		})
 	}
 }

@@ -1,21 +1,17 @@
 package dns_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mailtrace/mailtrace/dns"
 	"github.com/mailtrace/mailtrace/dns/dnstest"
+	"github.com/mailtrace/mailtrace/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func hostNames(res dns.RouteResult) []string {
 	var out []string
@@ -180,17 +176,5 @@ func TestRouteGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	const golden = "../testdata/dns/route.golden.json"
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("route JSON differs from %s (run with -update after checking):\n%s", golden, got)
-	}
+	golden.Check(t, "../testdata/dns/route.golden.json", got)
 }

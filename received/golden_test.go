@@ -1,16 +1,14 @@
 package received
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/lines")
+	"github.com/mailtrace/mailtrace/internal/golden"
+)
 
 // goldenLines returns the values of testdata/lines/*.txt by name. Each file
 // holds one Received value exactly, folding included, with no newline
@@ -42,20 +40,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			path := base + ".golden.json"
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from Parse output:\n got %s\nwant %s", path, got, want)
-			}
+			golden.Check(t, base+".golden.json", got)
 		})
 	}
 }

@@ -3,16 +3,12 @@ package report
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // formatExt names golden files by format. Text and JSON have their own
 // tests (and the CLI's golden JSON); the streamed JSON is checked against
@@ -43,48 +39,10 @@ func TestGolden(t *testing.T) {
 				if err := Render(&buf, format, rep, opts); err != nil {
 					t.Fatalf("Render: %v", err)
 				}
-				checkGolden(t, filepath.Join("testdata", "golden", name+"."+ext), buf.Bytes())
+				golden.Check(t, filepath.Join("testdata", "golden", name+"."+ext), buf.Bytes())
 			})
 		}
 	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (rerun with -update after checking the change):\n%s", path, firstDiff(want, got))
-	}
-}
-
-// firstDiff shows the first differing line.
-func firstDiff(want, got []byte) string {
-	wl, gl := bytes.Split(want, []byte("\n")), bytes.Split(got, []byte("\n"))
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g []byte
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if !bytes.Equal(w, g) {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + string(w) + "\n  got:  " + string(g)
-		}
-	}
-	return "(same lines, different bytes)"
 }
 
 // The streamed JSON writer must produce exactly what JSON writes whole.
@@ -99,7 +57,7 @@ func TestJSONStreamMatchesJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			if whole.String() != streamed.String() {
-				t.Errorf("streamed json differs:\n%s", firstDiff(whole.Bytes(), streamed.Bytes()))
+				t.Errorf("streamed json differs:\n%s", golden.FirstDiff(whole.Bytes(), streamed.Bytes()))
 			}
 		})
 	}

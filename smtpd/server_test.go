@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"net"
 	"net/netip"
 	"net/smtp"
@@ -17,9 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/mailtrace/mailtrace/internal/golden"
+)
 
 // dialText connects and returns a reader positioned after the greeting.
 func dialText(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
@@ -182,17 +181,7 @@ func TestReceivedHeader(t *testing.T) {
 				t.Fatal(err)
 			}
 			hdr = qidPattern.ReplaceAllString(hdr, "QUEUEID")
-			golden := "testdata/received-" + tc.name + ".golden"
-			if *update {
-				os.WriteFile(golden, []byte(hdr), 0o644)
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if hdr != string(want) {
-				t.Errorf("Received:\n%s\nwant:\n%s", hdr, want)
-			}
+			golden.Check(t, "testdata/received-"+tc.name+".golden", []byte(hdr))
 			if strings.Contains(hdr, "secret-bcc") {
 				t.Error("recipient leaked into Received")
 			}

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+	"github.com/mailtrace/mailtrace/internal/golden"
+)
 
 // runCLI runs the program as a user would, with buffers for streams.
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -118,23 +117,7 @@ func TestGolden(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			golden := filepath.Join("../../testdata/golden", name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if string(want) != out {
-				t.Errorf("output differs from %s (run go test ./cmd/mailtrace -run Golden -update and review the diff)", golden)
-			}
+			golden.Check(t, filepath.Join("../../testdata/golden", name+".json"), []byte(out))
 		})
 	}
 }

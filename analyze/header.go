@@ -208,21 +208,32 @@ func scrapeAddresses(v string) []Address {
 	return out
 }
 
+// splitOutsideQuotes splits s at every sep that is not inside a quoted string.
 func splitOutsideQuotes(s string, sep byte) []string {
 	var parts []string
-	quoted, start := false, 0
+	for {
+		i := indexOutsideQuotes(s, sep)
+		if i < 0 {
+			return append(parts, s)
+		}
+		parts, s = append(parts, s[:i]), s[i+1:]
+	}
+}
+
+// indexOutsideQuotes is the index of the first sep in s that is not inside a quoted string, or -1.
+func indexOutsideQuotes(s string, sep byte) int {
+	quoted := false
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
 			quoted = !quoted
 		case sep:
 			if !quoted {
-				parts = append(parts, s[start:i])
-				start = i + 1
+				return i
 			}
 		}
 	}
-	return append(parts, s[start:])
+	return -1
 }
 
 // angleAddr returns the address inside <...>, or the trimmed text.

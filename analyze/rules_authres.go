@@ -111,16 +111,8 @@ func (a *AuthResults) parseResults(v string) {
 
 // firstPart is splitOutsideQuotes(s, sep)[0], without the others.
 func firstPart(s string, sep byte) string {
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			quoted = !quoted
-		case sep:
-			if !quoted {
-				return s[:i]
-			}
-		}
+	if i := indexOutsideQuotes(s, sep); i >= 0 {
+		return s[:i]
 	}
 	return s
 }

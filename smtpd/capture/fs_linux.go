@@ -35,15 +35,6 @@ func fsSyncer(dir *os.File) func() error {
 	}
 }
 
-// retryEINTR runs call again while a signal interrupts it.
-func retryEINTR(call func() error) error {
-	for {
-		if err := call(); err != unix.EINTR {
-			return err
-		}
-	}
-}
-
 // fsSynced reports whether f is covered by a file-system sync: a plain descriptor that createFile
 // made. Other files (tests wrap them to inject faults) are fsynced one by one.
 func fsSynced(f file) bool {

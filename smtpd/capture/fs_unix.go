@@ -12,16 +12,11 @@ import (
 // Go's poller, whose registration an *os.File attempts (and fails) at every open. At one file per
 // message, every system call saved counts.
 func createFile(path string) (file, error) {
-	for {
-		fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return fdFile(fd), nil
+	fd, err := openRetry(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	return fdFile(fd), nil
 }
 
 // fdFile is a message file open for writing. It must be closed exactly once: a descriptor number is
@@ -46,15 +41,10 @@ func (f fdFile) Write(p []byte) (int, error) {
 }
 
 func (f fdFile) Sync() error {
-	for {
-		err := syscall.Fsync(int(f))
-		if err != syscall.EINTR {
-			if err != nil {
-				return &os.PathError{Op: "fsync", Path: "message", Err: err}
-			}
-			return nil
-		}
+	if err := retryEINTR(func() error { return syscall.Fsync(int(f)) }); err != nil {
+		return &os.PathError{Op: "fsync", Path: "message", Err: err}
 	}
+	return nil
 }
 
 func (f fdFile) Close() error {
@@ -77,7 +67,7 @@ func rename(from, to string) error {
 // so one read usually takes it all, and nothing registers with Go's poller. A file that grew is still
 // read to its end.
 func readFileSized(path string, size int64) ([]byte, error) {
-	fd, err := openRetry(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
+	fd, err := openRetry(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -101,11 +91,20 @@ func readFileSized(path string, size int64) ([]byte, error) {
 }
 
 // openRetry is open(2), retried when a signal interrupts it.
-func openRetry(path string, flags int) (int, error) {
+func openRetry(path string, flags int, perm uint32) (int, error) {
 	for {
-		fd, err := syscall.Open(path, flags, 0)
+		fd, err := syscall.Open(path, flags, perm)
 		if err != syscall.EINTR {
 			return fd, err
+		}
+	}
+}
+
+// retryEINTR runs call again while a signal interrupts it.
+func retryEINTR(call func() error) error {
+	for {
+		if err := call(); err != syscall.EINTR {
+			return err
 		}
 	}
 }

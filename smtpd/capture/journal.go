@@ -51,8 +51,7 @@ type journal struct {
 // recordFiles writes each record to dir/<message name>.json.
 func recordFiles(dir string, name func() string) *journal {
 	j := &journal{path: dir, name: name}
-	j.enc = json.NewEncoder(&j.buf)
-	j.enc.SetEscapeHTML(false)
+	j.newBuffer()
 	return j
 }
 
@@ -67,8 +66,7 @@ func openJournal(path string) (*journal, error) {
 		return nil, fmt.Errorf("capture: open journal: %w", err)
 	}
 	j := &journal{f: f, path: path, size: size}
-	j.enc = json.NewEncoder(&j.buf)
-	j.enc.SetEscapeHTML(false) // keep <addresses> readable
+	j.newBuffer()
 	return j, nil
 }
 
@@ -97,11 +95,7 @@ func (j *journal) write(batch []job) {
 		return
 	}
 	j.size += int64(j.buf.Len())
-	if j.buf.Cap() > 1<<20 {
-		j.buf = bytes.Buffer{} // one huge batch must not pin its buffer
-		j.enc = json.NewEncoder(&j.buf)
-		j.enc.SetEscapeHTML(false)
-	}
+	j.shrinkBuffer()
 	for i, b := range batch {
 		if d := b.delivery; d != nil && offsets[i] >= 0 {
 			d.SessionPath, d.SessionOffset = j.path, offsets[i]
@@ -129,10 +123,20 @@ func (j *journal) writeFiles(batch []job) {
 			d.SessionPath, d.SessionOffset = path, 0
 		}
 	}
+	j.shrinkBuffer()
+}
+
+// newBuffer starts an empty encoding buffer.
+func (j *journal) newBuffer() {
+	j.buf = bytes.Buffer{}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false) // keep <addresses> readable
+}
+
+// shrinkBuffer drops a buffer one huge batch grew, so that it is not pinned for the rest of the run.
+func (j *journal) shrinkBuffer() {
 	if j.buf.Cap() > 1<<20 {
-		j.buf = bytes.Buffer{}
-		j.enc = json.NewEncoder(&j.buf)
-		j.enc.SetEscapeHTML(false)
+		j.newBuffer()
 	}
 }
 

@@ -64,7 +64,7 @@ func plainText(msg *Message) (int, bool) {
 			return 0, false
 		}
 	}
-	if hasBareCR(msg.Raw[:len(msg.Raw)-len(msg.Body)]) {
+	if msg.bareCR {
 		return 0, false // enmime reads no bare-CR header, where Split does
 	}
 	for _, c := range msg.Body {
@@ -73,17 +73,6 @@ func plainText(msg *Message) (int, bool) {
 		}
 	}
 	return len(msg.Body), true
-}
-
-// hasBareCR reports a CR not followed by LF.
-func hasBareCR(b []byte) bool {
-	for i := bytes.IndexByte(b, '\r'); i >= 0; i = bytes.IndexByte(b, '\r') {
-		if i+1 == len(b) || b[i+1] != '\n' {
-			return true
-		}
-		b = b[i+1:]
-	}
-	return false
 }
 
 // summarizeMIME is the body summary through enmime.

@@ -96,7 +96,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
 		rep.Envelope = envelopeFromTrace(msg, rep.Hops)
 	}
 	if !a.opts.HeaderOnly {
-		rep.Body = summarizeBody(in.Raw, msg)
+		rep.Body = summarizeBody(msg)
 	}
 	captured := in.Envelope != nil || in.Session != nil
 	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies}

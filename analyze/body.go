@@ -37,15 +37,15 @@ func parseMediaTypeDefaultCharset(ctype string) (string, map[string]string, []st
 	return mtype, params, invalid, err
 }
 
-// summarizeBody decodes the MIME structure with enmime. A MIME failure is
-// recorded in the summary; it never stops header analysis, which has
-// already run on the raw fields. msg is raw split; a message that is not
-// MIME at all is summarised without enmime (see plainText).
-func summarizeBody(raw []byte, msg *Message) (b *BodySummary) {
+// summarizeBody decodes the MIME structure of msg with enmime. A MIME
+// failure is recorded in the summary; it never stops header analysis, which
+// has already run on the raw fields. A message that is not MIME at all is
+// summarised without enmime (see plainText).
+func summarizeBody(msg *Message) *BodySummary {
 	if text, ok := plainText(msg); ok {
-		return &BodySummary{Size: len(raw), TextSize: text, Attachments: []Attachment{}}
+		return &BodySummary{Size: len(msg.Raw), TextSize: text, Attachments: []Attachment{}}
 	}
-	return summarizeMIME(raw)
+	return summarizeMIME(msg.Raw)
 }
 
 // plainText returns the text size of a message that is not MIME (RFC 2045
@@ -55,7 +55,7 @@ func summarizeBody(raw []byte, msg *Message) (b *BodySummary) {
 // analysis of a small message. Test-suite mail, what a capturing sink sees
 // most, is often just that. A reference test holds it to enmime's result.
 func plainText(msg *Message) (int, bool) {
-	if msg == nil || len(msg.Defects) > 0 {
+	if len(msg.Defects) > 0 {
 		return 0, false // a malformed header: enmime may end it elsewhere
 	}
 	for _, f := range msg.Fields {

@@ -40,7 +40,7 @@ func TestSummarizeBody(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := summarizeBody([]byte(tt.raw), msg)
+			b := summarizeBody(msg)
 			if b.Size != len(tt.raw) || b.TextSize != tt.text || b.HTMLSize != tt.html {
 				t.Errorf("size %d text %d html %d, want %d %d %d", b.Size, b.TextSize, b.HTMLSize, len(tt.raw), tt.text, tt.html)
 			}
@@ -90,7 +90,7 @@ func BenchmarkSummarizeBody(b *testing.B) {
 	}
 	b.Run("plain", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			summarizeBody(raw, msg)
+			summarizeBody(msg)
 		}
 	})
 	b.Run("enmime", func(b *testing.B) {
@@ -126,7 +126,7 @@ func TestPlainTextMatchesEnmime(t *testing.T) {
 			continue
 		}
 		plain++
-		got, want := summarizeBody(raw, msg), summarizeMIME(raw)
+		got, want := summarizeBody(msg), summarizeMIME(raw)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: shortcut %+v, enmime %+v", path, got, want)
 		}

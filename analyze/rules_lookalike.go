@@ -275,7 +275,8 @@ func mixedScripts(label string) bool {
 
 // oneEdit reports whether a and b (different strings) are one typing
 // error apart: a letter changed, added, dropped, or two neighbours
-// swapped. It is editDistance(a, b) == 1 without the table.
+// swapped: a Damerau-Levenshtein distance of 1 (TestOneEdit), without the
+// table.
 func oneEdit(a, b string) bool {
 	if a == b {
 		return false
@@ -296,31 +297,4 @@ func oneEdit(a, b string) bool {
 		return b[i+1:] == a[i:]
 	}
 	return false
-}
-
-// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
-// as one edit, the typing error phishers imitate).
-func editDistance(a, b string) int {
-	x, y := []rune(a), []rune(b)
-	d := make([][]int, len(x)+1)
-	for i := range d {
-		d[i] = make([]int, len(y)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(x); i++ {
-		for j := 1; j <= len(y); j++ {
-			cost := 1
-			if x[i-1] == y[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(x)][len(y)]
 }

@@ -233,9 +233,6 @@ func (w *wordIter) peek() string {
 	return ""
 }
 
-// rest returns the text after the current word.
-func (w *wordIter) rest() string { return trimSpace(w.s[w.i:]) }
-
 // atoi parses a short run of decimal digits; ok is false for anything else
 // or for more than 9 digits (no overflow on hostile input).
 func atoi(s string) (n int, ok bool) {

@@ -41,17 +41,6 @@ func Safe(s string) string {
 	return b.String()
 }
 
-// SafeLines is Safe applied to each line, keeping line breaks: for folded
-// raw headers shown as they were written.
-func SafeLines(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = Safe(strings.TrimRight(l, "\r"))
-	}
-	return strings.Join(lines, "\n")
-}
-
 func isPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f {

@@ -122,9 +122,6 @@ func (m *msgSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// failed reports whether the message can no longer be stored.
-func (m *msgSink) failed() bool { return m.w == nil }
-
 // States of dotReader: where in the line structure the next octet falls.
 const (
 	sBOL    = iota // start of a line: after <CRLF>, or at the start of the data

@@ -13,9 +13,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files the tests compare with")
 
-// Update reports whether the tests run with -update.
-func Update() bool { return *update }
-
 // Check compares got with the golden file at path; with -update it writes got there instead. A
 // difference is reported with the first line that differs.
 func Check(t testing.TB, path string, got []byte) {

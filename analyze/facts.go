@@ -67,13 +67,20 @@ func (f *hopFacts) inRange(provider string) bool { return f.inRanges(providerRan
 // inRanges is inRange of the provider whose ranges are r (nameFacts.ranges).
 func (f *hopFacts) inRanges(r []netip.Prefix) bool { return f.rangeIP && addrInPrefixes(f.ip, r) }
 
-// factsOf works out the facts of every hop.
-func factsOf(hops []received.Hop) []hopFacts {
-	out := make([]hopFacts, len(hops))
+// factsOf works out the facts of every hop, in buf when it has room.
+func factsOf(hops []received.Hop, buf []hopFacts) []hopFacts {
+	out := buf[:0]
+	if cap(buf) < len(hops) {
+		out = make([]hopFacts, 0, len(hops))
+	}
+	out = out[:len(hops)]
+	// buf may have been filled before: every fact starts from zero.
+	clear(out)
 	prevBy := &noFacts // a relay's name as the receiver of one hop is often its HELO or rDNS in the next
 	for i := range hops {
 		h, f := &hops[i], &out[i]
-		f.hopNames = hopNames{by: facts(h.By.Host), rdns: factsOrPrev(h.From.RDNS, prevBy), helo: factsOrPrev(h.From.HELO, prevBy)}
+		f.hopNames = hopNames{by: facts(h.By.Host), rdns: factsOrPrev(h.From.RDNS, prevBy)}
+		f.helo = factsOrPrev2(h.From.HELO, f.rdns, prevBy) // a client often greets with its rDNS name
 		prevBy = f.by
 		f.setIP(h.From.IP)
 		f.setWith(h)
@@ -148,7 +155,7 @@ func (c *Context) hopFacts() []hopFacts {
 	if c.Trust == nil {
 		c.Trust = &Trust{}
 	}
-	c.Trust.facts = factsOf(c.Report.Hops)
+	c.Trust.facts = factsOf(c.Report.Hops, c.Trust.factsBuf[:0])
 	return c.Trust.facts
 }
 

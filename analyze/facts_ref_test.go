@@ -40,7 +40,7 @@ func inProviderRange(provider, ip string) bool {
 // checkHopFacts compares the facts of every hop with the helpers.
 func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 	t.Helper()
-	hf := factsOf(hops)
+	hf := factsOf(hops, nil)
 	for i := range hf {
 		h, f := &hops[i], &hf[i]
 		fail := func(what string, got, want any) {
@@ -375,7 +375,7 @@ func refLookalike(domain string, lists ...[]target) (Finding, bool) {
 			if !maybe {
 				continue
 			}
-			if f, ok := imitates(label, sk, shown, t); ok {
+			if f, ok := refImitates(label, sk, shown, t); ok {
 				return f, true
 			}
 		}
@@ -383,6 +383,21 @@ func refLookalike(domain string, lists ...[]target) (Finding, bool) {
 	if mixedScripts(label) {
 		return Finding{Severity: SeverityLow,
 			Message: fmt.Sprintf("From domain %s mixes Latin with another script in one label", shown)}, true
+	}
+	return Finding{}, false
+}
+
+// refImitates is the former imitates: it took the label's skeleton.
+func refImitates(label, sk, shown string, t *target) (Finding, bool) {
+	switch {
+	case t.label == label:
+	case sk == t.skel:
+		return Finding{Severity: SeverityHigh,
+			Message: fmt.Sprintf("From domain %s reads as %s", shown, t.domain)}, true
+	case len(t.label) >= 6 && len(label) >= 6 && abs(len(label)-len(t.label)) <= 1 &&
+		oneEdit(label, t.label) && !numberedSibling(label, t.label):
+		return Finding{Severity: SeverityMedium,
+			Message: fmt.Sprintf("From domain %s is one letter away from %s", shown, t.domain)}, true
 	}
 	return Finding{}, false
 }
@@ -491,5 +506,102 @@ func TestFieldIndex(t *testing.T) {
 			m.Fields = append(m.Fields, Field{Name: names[r.IntN(len(names))], Value: " x\n"})
 		}
 		checkFieldIndex(t, m)
+	}
+}
+
+// TestSameHost holds sameHost to the former one, which cleaned both names.
+func TestSameHost(t *testing.T) {
+	ref := func(a, b string) bool {
+		a, b = cleanHost(a), cleanHost(b)
+		return a != "" && a == b
+	}
+	pieces := []string{"a", "A", "Mail", "mail", ".", "[", "]", "(", ">", " ", "\t", "IPv6:", "ipv6:", "ü", "Ü", "K", "\u212a",
+		"1", ":", "-", "@", "`", "example.COM"}
+	r := rand.New(rand.NewPCG(31, 32))
+	gen := func() string {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	same := 0
+	for range 50000 {
+		a, b := gen(), gen()
+		if r.IntN(2) == 0 {
+			b = strings.ToUpper(a) + []string{"", ".", " ", "a", "]"}[r.IntN(5)] // matches and near misses
+		}
+		got, want := sameHost(a, b), ref(a, b)
+		if got != want {
+			t.Fatalf("sameHost(%q, %q) = %v, want %v", a, b, got, want)
+		}
+		if got {
+			same++
+		}
+	}
+	if same < 5000 {
+		t.Errorf("only %d pairs were the same host", same)
+	}
+}
+
+// TestSameLower holds sameLower to comparing lower-cased copies.
+func TestSameLower(t *testing.T) {
+	pieces := []string{"a", "A", "z", "Z", "@", "`", "[", "{", "İ", "i", "\u0307", "K", "k", "\u212a", "ß", "ẞ", "Σ", "ς", "σ", "\xff", "."}
+	r := rand.New(rand.NewPCG(41, 42))
+	gen := func() string {
+		var b strings.Builder
+		for range r.IntN(4) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	same := 0
+	for range 50000 {
+		a, b := gen(), gen()
+		if r.IntN(2) == 0 {
+			b = strings.ToUpper(a)
+		}
+		got, want := sameLower(a, b), strings.ToLower(a) == strings.ToLower(b)
+		if got != want {
+			t.Fatalf("sameLower(%q, %q) = %v, want %v", a, b, got, want)
+		}
+		if got {
+			same++
+		}
+	}
+	if same < 5000 {
+		t.Errorf("only %d pairs were the same", same)
+	}
+}
+
+// TestPlaceholderFact holds nameFacts.placeholder to isPlaceholder.
+func TestPlaceholderFact(t *testing.T) {
+	names := []string{"", "example.com", "EXAMPLE.COM.", "mail.example.co.jp", "[ipv6:[example.com]]", "(example.org)",
+		"host.test", "x.invalid", "localhost", "LOCALHOST", "example", "examples.com", "mx.example-corp.com", "[192.0.2.1]",
+		"2001:db8::1", "IPv6:2001:db8::1", "a.b.example.net.", " example.org ", "ex\u0430mple.com"}
+	dir := corpusDir // the names real chains carry; the repository's samples without the corpus
+	if _, err := os.Stat(dir); err != nil {
+		dir = "../testdata"
+	}
+	_ = ReadSources([]string{dir}, nil, func(s Source) error {
+		if p, ok := headerPath(s.Raw); s.Err == nil && ok {
+			for _, h := range p.rep.Hops {
+				names = append(names, h.From.HELO, h.From.RDNS, h.By.Host)
+			}
+		}
+		return nil
+	})
+	placeholders := 0
+	for _, n := range names {
+		got, want := facts(n).placeholder, isPlaceholder(n)
+		if got != want {
+			t.Errorf("facts(%q).placeholder = %v, isPlaceholder says %v", n, got, want)
+		}
+		if got {
+			placeholders++
+		}
+	}
+	if placeholders < 5 {
+		t.Errorf("only %d placeholders among %d names", placeholders, len(names))
 	}
 }

@@ -46,6 +46,11 @@ type Context struct {
 	cacheReady uint8 // bits: which of the caches above are filled
 	fieldIdx   fieldIndex
 	authFields [4]auth.Field // the few fields auth reads (authHeader)
+	// The caches start in these: most chains have a few hops and most
+	// messages one or two recipient families.
+	linkBuf [6]link
+	dupBuf  [6]int
+	rcptBuf [2]string
 }
 
 var registry []*Rule

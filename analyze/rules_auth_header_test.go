@@ -57,12 +57,14 @@ func TestAuthHeaderCorpus(t *testing.T) {
 var authHeaderPieces = []string{"\r\n", "\n", "\r", " ", "\t", "From: a@example.com", "From ", "FROM:b@example.org",
 	"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA; b=BBBB",
 	"ARC-Seal: i=1; cv=none; d=example.org; s=s; a=rsa-sha256; b=AA", "ARC-Authentication-Results: i=1; mx.example.org; dkim=pass",
-	"Subject : x", "x", ":", "bad line", "body", "\xc2\x85"}
+	"Subject : x", "x", ":", "bad line", "body", "\xc2\x85",
+	// Broken tags: reasons quote the text after them, folding included.
+	"ARC-Message-Signature: i=1; !bad", "ARC-Seal: i=2; a=", "DKIM-Signature: v=1; c=x/", "; l=1", "; q=", "!"}
 
 func TestAuthHeaderGenerated(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	handed := 0
-	for range 4000 {
+	for range 8000 {
 		var b strings.Builder
 		for range r.IntN(30) {
 			b.WriteString(authHeaderPieces[r.IntN(len(authHeaderPieces))])

@@ -263,7 +263,7 @@ func (c *Context) topZoneEnd() int {
 // the rules never look at them.
 // idx lists the indexes of the Authentication-Results fields.
 func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trust, all bool) []AuthResults {
-	microsoftSide := t.Families["microsoft"]
+	microsoftSide := t.hasFamily("microsoft")
 	var out []AuthResults
 	var zones []arZone
 	var texts []string // each field without comments, for its results

@@ -85,7 +85,11 @@ func (c *Context) links() []link {
 		return c.linkCache
 	}
 	hops, hf := c.Report.Hops, c.hopFacts()
-	out := make([]link, len(hops))
+	out := c.linkBuf[:0]
+	if len(hops) > len(c.linkBuf) {
+		out = make([]link, 0, len(hops))
+	}
+	out = out[:len(hops)]
 	for i := 1; i < len(hops); i++ {
 		out[i] = c.linkBetween(&hops[i-1], &hops[i], &hf[i-1], &hf[i])
 	}
@@ -573,7 +577,11 @@ func (c *Context) duplicatePairs() []int {
 		return c.dupCache
 	}
 	hops := c.Report.Hops
-	out := make([]int, len(hops))
+	out := c.dupBuf[:0]
+	if len(hops) > len(c.dupBuf) {
+		out = make([]int, 0, len(hops))
+	}
+	out = out[:len(hops)]
 	var keys []uint64
 	for i := range out {
 		out[i] = -1

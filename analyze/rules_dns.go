@@ -88,6 +88,7 @@ func (c *Context) dnsEvidenceOf() *dnsEvidence {
 
 func (c *Context) gatherDNS() *dnsEvidence {
 	if c.Opts.Resolver == nil {
+		// Its own copy: a report is the caller's to change.
 		c.Report.DNS = &DNSSummary{Mode: "offline", Note: "DNS checks not checked (--offline)"}
 		return nil
 	}

@@ -116,6 +116,16 @@ func checkHiddenRcpt(c *Context) []Finding {
 		Evidence: envelopeEvidence(c.Report.Envelope, hidden)}}
 }
 
+// sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII
+// that is strings.EqualFold, which needs no copies; Unicode lower-cases
+// and folds some runes differently (İ, K), so other text is lower-cased.
+func sameLower(a, b string) bool {
+	if isASCII(a) && isASCII(b) {
+		return strings.EqualFold(a, b)
+	}
+	return strings.ToLower(a) == strings.ToLower(b)
+}
+
 // listed reports whether addr is in list, ignoring case.
 func listed(addr string, list []Address) bool {
 	for _, a := range list {
@@ -127,13 +137,9 @@ func listed(addr string, list []Address) bool {
 }
 
 func envelopeEvidence(env Envelope, addrs []string) string {
-	want := make([]string, len(addrs)) // a few: a list beats a map
-	for i, a := range addrs {
-		want[i] = strings.ToLower(a)
-	}
 	var b strings.Builder
 	for _, e := range env.Evidence {
-		if slices.Contains(want, strings.ToLower(e.Address)) {
+		if slices.ContainsFunc(addrs, func(a string) bool { return sameLower(a, e.Address) }) {
 			if b.Len() > 0 {
 				b.WriteString(" | ")
 			}

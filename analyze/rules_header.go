@@ -173,7 +173,9 @@ func msgIDDomain(id string) string {
 	if i < 0 {
 		return ""
 	}
-	return cleanHost(id[i+1:])
+	// The facts hold the name cleaned (cleanHost), which the rules ask
+	// about next: no new string for a domain with an upper-case letter.
+	return facts(id[i+1:]).clean
 }
 
 func checkMessageID(c *Context) []Finding {
@@ -227,14 +229,16 @@ func displayNameFinding(a Address) (Finding, bool) {
 		return Finding{}, false
 	}
 	realFam := family(domainOf(real))
-	ev := fmt.Sprintf("From: %q <%s>", name, a.Address)
+	// Most names that hold a dot show nothing: the evidence is written
+	// only for a finding.
+	ev := func() string { return fmt.Sprintf("From: %q <%s>", name, a.Address) }
 	sev := SeverityMedium
 	if viaList.MatchString(name) {
 		sev = SeverityInfo
 	}
 	for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
 		if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
-			return Finding{Severity: sev, Evidence: ev,
+			return Finding{Severity: sev, Evidence: ev(),
 				Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
 		}
 	}
@@ -247,7 +251,7 @@ func displayNameFinding(a Address) (Finding, bool) {
 		if sev == SeverityMedium {
 			sev = SeverityLow
 		}
-		return Finding{Severity: sev, Evidence: ev,
+		return Finding{Severity: sev, Evidence: ev(),
 			Message: fmt.Sprintf("display name shows domain %s, the address is %s", d, a.Address)}, true
 	}
 	return Finding{}, false

@@ -144,7 +144,7 @@ func checkHELOImpersonation(c *Context) []Finding {
 // internal or placeholder address, not authenticated submission. f are
 // the hop's facts.
 func overSMTP(h *received.Hop, f *hopFacts) bool {
-	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !f.with(h).notSMTP && !isPlaceholder(h.From.HELO)
+	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !f.with(h).notSMTP && !f.helo.placeholder
 }
 
 // heloVerifiedElsewhere reports a HELO name (with facts nf) that another
@@ -200,7 +200,7 @@ func (c *Context) recipientFamilies() []string {
 	if c.cacheReady&cachedRcpt != 0 {
 		return c.rcptCache
 	}
-	var out []string
+	out := c.rcptBuf[:0]
 	add := func(addr string) {
 		if f := facts(domainOf(angleAddr(addr))); f.fqdn && !slices.Contains(out, f.family) {
 			out = append(out, f.family)
@@ -228,6 +228,9 @@ func (c *Context) recipientFamilies() []string {
 		for _, a := range c.Report.Header.To {
 			add(a.Address)
 		}
+	}
+	if len(out) == 0 {
+		out = nil
 	}
 	c.rcptCache, c.cacheReady = out, c.cacheReady|cachedRcpt
 	return out

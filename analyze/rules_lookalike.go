@@ -132,8 +132,10 @@ var wellKnownTargets = func() []target {
 
 // splitOrg splits an organisational domain into its label and suffix:
 // "paypal.com" -> "paypal", "com".
-func splitOrg(d string) (string, string) {
-	org := orgDomain(d)
+func splitOrg(d string) (string, string) { return splitOrgDomain(orgDomain(d)) }
+
+// splitOrgDomain is splitOrg of a name's organisational domain.
+func splitOrgDomain(org string) (string, string) {
 	if i := strings.IndexByte(org, '.'); i > 0 {
 		return org[:i], org[i+1:]
 	}
@@ -141,14 +143,16 @@ func splitOrg(d string) (string, string) {
 }
 
 func checkLookalike(c *Context) []Finding {
-	var own []target
+	var ownBuf [2]target // a message has one or two recipient families
+	own := ownBuf[:0]
 	for _, f := range c.recipientFamilies() {
 		if strings.Contains(f, ".") {
 			own = append(own, newTarget(f))
 		}
 	}
 	var out []Finding
-	var seen []string // From has one address, or a few
+	var seenBuf [4]string
+	seen := seenBuf[:0] // From has one address, or a few
 	for _, a := range c.Report.Header.From {
 		d := domainOf(a.Address)
 		if d == "" || slices.Contains(seen, d) {
@@ -203,10 +207,7 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 			if !sameSkel && !(len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1) {
 				continue
 			}
-			if sk == "" {
-				sk = string(skb)
-			}
-			if f, ok := imitates(label, sk, shown, t); ok {
+			if f, ok := imitates(label, sameSkel, shown, t); ok {
 				return f, true
 			}
 		}
@@ -218,12 +219,13 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 	return Finding{}, false
 }
 
-// imitates compares one label (and its skeleton) with one target.
-func imitates(label, sk, shown string, t *target) (Finding, bool) {
+// imitates compares one label with one target; sameSkel says their
+// skeletons are the same.
+func imitates(label string, sameSkel bool, shown string, t *target) (Finding, bool) {
 	switch {
 	case t.label == label:
 		// The same name under another suffix is the brand's own, usually.
-	case sk == t.skel:
+	case sameSkel:
 		return Finding{Severity: SeverityHigh,
 			Message: fmt.Sprintf("From domain %s reads as %s", shown, t.domain)}, true
 	case len(t.label) >= 6 && len(label) >= 6 && abs(len(label)-len(t.label)) <= 1 &&

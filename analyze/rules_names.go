@@ -86,6 +86,7 @@ type nameFacts struct {
 	// providerRanges, knownProviders, gatewayFamilies and espFamilies.
 	ranges                 []netip.Prefix
 	provider, gateway, esp bool
+	placeholder            bool // isPlaceholder
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -145,10 +146,14 @@ func computeFacts(name string) nameFacts {
 	return f.withFamily()
 }
 
-// withFamily fills in what the tables say of f's family.
+// withFamily fills in what the tables say of f's family, and whether
+// the name is a placeholder: isPlaceholder(f.name), from the facts at
+// hand (its clean name and organisational domain).
 func (f nameFacts) withFamily() nameFacts {
 	f.ranges = providerRanges[f.family]
 	f.provider, f.gateway, f.esp = knownProviders[f.family], gatewayFamilies[f.family], espFamilies[f.family]
+	label, _ := splitOrgDomain(f.org)
+	f.placeholder = isExampleClean(f.clean) || label == "example"
 	return f
 }
 
@@ -179,6 +184,14 @@ func factsOrPrev(name string, prev *nameFacts) *nameFacts {
 		return prev
 	}
 	return facts(name)
+}
+
+// factsOrPrev2 is factsOrPrev with two names to answer from.
+func factsOrPrev2(name string, a, b *nameFacts) *nameFacts {
+	if name != "" && name == a.name {
+		return a
+	}
+	return factsOrPrev(name, b)
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -326,8 +339,10 @@ var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // isExampleDomain reports the names reserved for examples (RFC 2606,
 // RFC 6761): example.com/net/org and the .example, .test, .invalid TLDs.
-func isExampleDomain(name string) bool {
-	name = cleanHost(name)
+func isExampleDomain(name string) bool { return isExampleClean(cleanHost(name)) }
+
+// isExampleClean is isExampleDomain of a name cleanHost returned.
+func isExampleClean(name string) bool {
 	for _, s := range []string{"example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"} {
 		if name == s || strings.HasSuffix(name, "."+s) {
 			return true
@@ -336,10 +351,31 @@ func isExampleDomain(name string) bool {
 	return false
 }
 
-// sameHost compares two host names as written, ignoring case and a final dot.
+// sameHost compares two host names as written, ignoring case and a final
+// dot: cleanHost(a) == cleanHost(b), not empty. Cleaning a name with an
+// upper-case letter allocates, so ASCII names are compared in place.
 func sameHost(a, b string) bool {
+	if sa, ok := asciiHostSpan(a); ok {
+		if sb, ok := asciiHostSpan(b); ok {
+			return sa != "" && strings.EqualFold(sa, sb)
+		}
+	}
 	a, b = cleanHost(a), cleanHost(b)
 	return a != "" && a == b
+}
+
+// asciiHostSpan returns the part of an ASCII name that cleanHost keeps,
+// case as written: on ASCII, lower-casing changes no byte the trims look
+// at, so it can come last.
+func asciiHostSpan(s string) (string, bool) {
+	if !isASCII(s) {
+		return "", false
+	}
+	s = strings.Trim(strings.TrimSpace(s), "[]()<>")
+	if len(s) >= len("ipv6:") && strings.EqualFold(s[:len("ipv6:")], "ipv6:") {
+		s = s[len("ipv6:"):]
+	}
+	return strings.TrimSuffix(s, "."), true
 }
 
 // firstLabel returns the leftmost label of a name ("mail" for mail.example.com).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,10 +32,10 @@ type Trust struct {
 	// is the hop taken from outside, when that is why.
 	reason  string
 	outside *received.Hop
-	// Families are the organisational domains and provider families of the
-	// receiving side, read from the trusted hops' by-hosts; nil when they
-	// name none.
-	Families map[string]bool
+	// families are the organisational domains and provider families of
+	// the receiving side, read from the trusted hops' by-hosts, each once:
+	// a chain names one or two, so a list beats a map.
+	families []string
 	// Captured is set when mailtrace received the message itself: the newest
 	// hop is ground truth, written by mailtrace.
 	Captured bool
@@ -43,7 +44,14 @@ type Trust struct {
 	lookupIP func(host string) ([]netip.Addr, error)
 	// facts are the hops' facts, worked out once for every rule.
 	facts []hopFacts
+	// The lists start in these: most chains have a few hops, naming one
+	// or two families.
+	factsBuf    [6]hopFacts
+	familiesBuf [2]string
 }
+
+// hasFamily reports a family of the receiving side.
+func (t *Trust) hasFamily(family string) bool { return slices.Contains(t.families, family) }
 
 // dnsConfirms reports whether DNS says host has address ip. A DNS failure
 // is "not confirmed", never evidence.
@@ -156,7 +164,7 @@ func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, capture
 	if len(hops) == 0 {
 		return t
 	}
-	t.facts = factsOf(hops)
+	t.facts = factsOf(hops, t.factsBuf[:0])
 	n := len(hops)
 	j := n - 1
 	for ; j >= 0; j-- {
@@ -184,10 +192,12 @@ func (t *Trust) addSide(host string) { t.addSideFacts(facts(host)) }
 
 func (t *Trust) addSideFacts(f *nameFacts) {
 	if f.fqdn || strings.Contains(f.clean, ":") {
-		if t.Families == nil {
-			t.Families = map[string]bool{}
+		if t.families == nil {
+			t.families = t.familiesBuf[:0]
 		}
-		t.Families[f.family] = true
+		if !t.hasFamily(f.family) {
+			t.families = append(t.families, f.family)
+		}
 	}
 }
 
@@ -201,7 +211,7 @@ func (t *Trust) isSideFacts(f *nameFacts) bool {
 	if len(t.list.names) > 0 && t.list.hasName(f.clean) {
 		return true
 	}
-	return f.fqdn && t.Families[f.family]
+	return f.fqdn && t.hasFamily(f.family)
 }
 
 // fromInside decides whether the host in h's from-clause is the receiving

@@ -24,23 +24,30 @@ func orgDomain(domain string) string {
 	if domain == "" {
 		return ""
 	}
-	slot := &orgCache[maphash.String(orgSeed, domain)&(orgCacheSlots-1)]
-	if e := slot.Load(); e != nil && e.domain == domain {
-		return e.org
+	h := maphash.String(orgSeed, domain)
+	a, b := &orgCache[h&(orgCacheSlots-1)], &orgCache[(h>>32)&(orgCacheSlots-1)]
+	for _, slot := range [2]*atomic.Pointer[orgEntry]{a, b} {
+		if e := slot.Load(); e != nil && e.domain == domain {
+			return e.org
+		}
 	}
 	domain = strings.Clone(domain) // often a piece of a whole header
 	org, err := publicsuffix.EffectiveTLDPlusOne(domain)
 	if err != nil {
 		org = domain
 	}
-	slot.Store(&orgEntry{domain, org})
+	if a.Load() != nil && (b.Load() == nil || h&(1<<31) != 0) {
+		a = b // two places to choose from: few domains ever push each other out
+	}
+	a.Store(&orgEntry{domain, org})
 	return org
 }
 
 // orgCache remembers organisational domains across messages (the same
 // signing and sending domains recur, and the list lookup allocates): a
-// fixed table indexed by a hash of the domain, the last domain stored in a
-// slot keeping it, so memory stays bounded and lookups take no lock.
+// fixed table indexed by a hash of the domain, with two slots a domain may
+// land in (the newest domain stored in a slot keeps it), so memory stays
+// bounded and lookups take no lock.
 var (
 	orgCache [orgCacheSlots]atomic.Pointer[orgEntry]
 	orgSeed  = maphash.MakeSeed()

@@ -112,6 +112,10 @@ func collectARC(m *message) ([]*arcSet, string) {
 		case f.is("ARC-Message-Signature"), f.is("ARC-Seal"):
 			var tags tagList
 			tags, n, err = tagInstance(f.value())
+			if err != nil && f.lineEndsVary() {
+				// The error may quote the text: quote it as the verifier reads it.
+				tags, n, err = tagInstance(f.quotedValue())
+			}
 			switch {
 			case err != nil:
 			case f.is("ARC-Seal"):

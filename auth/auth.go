@@ -171,7 +171,10 @@ type Input struct {
 // Verifier checks messages. It is safe for concurrent use.
 type Verifier struct {
 	opts Options
-	keys keyCache
+	// keys is made only with a resolver: offline no key is fetched, and a
+	// Verifier that points at nothing of its own need not leave the
+	// caller's stack.
+	keys *keyCache
 }
 
 // New returns a Verifier with defaults filled in.
@@ -185,7 +188,11 @@ func New(opts Options) *Verifier {
 	if opts.MaxHeaderFields <= 0 {
 		opts.MaxHeaderFields = 2000
 	}
-	return &Verifier{opts: opts}
+	v := &Verifier{opts: opts}
+	if opts.Resolver != nil {
+		v.keys = &keyCache{}
+	}
+	return v
 }
 
 // noteToday is said of every DNS-based result.
@@ -196,16 +203,19 @@ const noteToday = "checked against DNS as it is now; keys and policies may have 
 // as long as ctx and the resolver allow (SPF alone may ask ten questions
 // in a row), so callers bound ctx.
 func (v *Verifier) Check(ctx context.Context, in Input) *Result {
-	lk := newLookups(ctx, v.opts.Resolver)
-	lk.keys = &v.keys
-	m := messageOf(in, lk.r != nil)
-	// Every message gets all four parts: one allocation instead of four.
+	// Every message gets all four parts of a result, its lookups and,
+	// offline, its message: one allocation instead of six.
 	parts := &struct {
 		res   Result
 		spf   SPF
 		dmarc DMARC
 		arc   ARC
+		lk    lookups
+		msg   offlineMessage
 	}{}
+	lk := &parts.lk
+	lk.ctx, lk.r, lk.keys = ctx, v.opts.Resolver, v.keys
+	m := messageOf(in, lk.r != nil, &parts.msg)
 	res := &parts.res
 	res.CheckedAt, res.DKIM = v.opts.Now().UTC(), []DKIM{}
 	res.From, res.FromNote = m.fromDomain()

@@ -292,7 +292,7 @@ func TestMsgSigAgreesWithGoMsgauth(t *testing.T) {
 					if serr != nil {
 						t.Fatal(serr.reason)
 					}
-					l := newLookups(ctxT(t), z)
+					l := &lookups{ctx: ctxT(t), r: z}
 					if r := l.verifyMsgSig(s, m); r.status != StatusPass {
 						t.Fatalf("own verifier: %s/%s (%s)", r.status, r.problem, r.reason)
 					}

@@ -103,6 +103,24 @@ func TestCRLFValue(t *testing.T) {
 	}
 }
 
+// TestUnfoldIgnoresCRLF: adoptHeader keeps From's value as written, since
+// fromDomain reads it only unfolded; unfolding must give the same text as
+// of the CRLF form the verifier reads.
+func TestUnfoldIgnoresCRLF(t *testing.T) {
+	pieces := []string{"\n", "\r\n", "\r", " ", "\t", "a", "<b@c.d>", "\"x\"", ","}
+	r := rand.New(rand.NewPCG(21, 22))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(10) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		v := b.String()
+		if got, want := unfold(v), unfold(crlfValue(v)); got != want {
+			t.Fatalf("unfold(%q) = %q, but %q of its CRLF form", v, got, want)
+		}
+	}
+}
+
 // TestValidB64 holds validB64 to decoding.
 func TestValidB64(t *testing.T) {
 	pieces := []string{"A", "Zz", "09", "+/", "=", "==", " ", "\r\n", "\t", "-", "_", "QUJD", "QUI=", "QQ==", "é"}

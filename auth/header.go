@@ -16,7 +16,8 @@ type field struct {
 	Name string // trimmed, case kept
 	// Raw is "Name: value" with folding, every line ending in CRLF. A
 	// field taken from Input.Header offline has none: only its value is
-	// read, in val, with CRLF line ends too (reasons quote it).
+	// read, in val, with the line ends the caller's message has (often a
+	// bare LF; see adoptHeader).
 	Raw  string
 	Line int // 1-based line in the input
 	val  string
@@ -34,7 +35,8 @@ type Field struct {
 	Line  int    // 1-based line of the name in Message
 }
 
-// value returns everything after the first colon, line ends kept (CRLF).
+// value returns everything after the first colon, line ends kept: CRLF,
+// but in an adopted field's value (quotedValue).
 func (f field) value() string {
 	if f.Raw == "" {
 		return f.val
@@ -42,6 +44,13 @@ func (f field) value() string {
 	_, v, _ := strings.Cut(f.Raw, ":")
 	return v
 }
+
+// quotedValue is value with CRLF line ends, as the verifier reads it:
+// for a reason that quotes the text. Most values need no copy.
+func (f field) quotedValue() string { return crlfValue(f.value()) }
+
+// lineEndsVary reports a value that quotedValue would change.
+func (f field) lineEndsVary() bool { return f.Raw == "" && hasBareLF(f.val) }
 
 // is reports whether the field has that name (strings.EqualFold).
 func (f field) is(name string) bool { return sameName(f.Name, name) }
@@ -76,9 +85,11 @@ type message struct {
 // messageOf splits the input, or takes the caller's split offline. With
 // DNS the message is split here: verifying signatures reads every field,
 // and go-msgauth splits the message again anyway.
-func messageOf(in Input, verify bool) *message {
+//
+// buf is where an adopted header's message is built.
+func messageOf(in Input, verify bool, buf *offlineMessage) *message {
 	if !verify {
-		if m, ok := adoptHeader(in); ok {
+		if m, ok := adoptHeader(in, buf); ok {
 			return m
 		}
 	}
@@ -122,26 +133,35 @@ func isASCII(s string) bool {
 	return true
 }
 
-// adoptHeader builds the message from the caller's fields. Only the
+// offlineMessage is a message built from the caller's fields, with room
+// for the few fields a check without DNS reads.
+type offlineMessage struct {
+	m   message
+	buf [4]field
+}
+
+// adoptHeader builds the message from the caller's fields, in a. Only the
 // fields that a check without DNS reads are kept (readOffline), in order,
 // and only their values: nothing offline needs the others, the fields'
 // positions in the header or their text as it is hashed.
-func adoptHeader(in Input) (_ *message, ok bool) {
+//
+// The values keep the caller's line ends: most stored messages end lines
+// in a bare LF, and a CRLF copy of every value would be made for nothing.
+// Offline a value is read unfolded (From, authentication results) or as
+// tags whose values are read with folding white space stripped, CR and LF
+// alike; only a reason quoting the text could tell, and such reasons are
+// made from quotedValue (parseMsgSig, collectARC).
+func adoptHeader(in Input, a *offlineMessage) (_ *message, ok bool) {
 	if in.Header == nil {
 		return nil, false
 	}
-	// A check without DNS reads a few fields: room for them comes with
-	// the message, in one allocation.
-	a := &struct {
-		m   message
-		buf [4]field
-	}{}
 	m := &a.m
 	m.body, m.fields = in.Body, a.buf[:0]
 	for _, f := range in.Header {
-		if readOffline(f.Name) {
-			m.fields = append(m.fields, field{Name: f.Name, Line: f.Line, val: crlfValue(f.Value)})
+		if !readOffline(f.Name) {
+			continue
 		}
+		m.fields = append(m.fields, field{Name: f.Name, Line: f.Line, val: f.Value})
 	}
 	return m, true
 }
@@ -390,6 +410,21 @@ func unfold(v string) string {
 		t = t[i+1:]
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// hasBareLF reports an LF without a CR before it.
+func hasBareLF(v string) bool {
+	for i := strings.IndexByte(v, '\n'); i >= 0; {
+		if i == 0 || v[i-1] != '\r' {
+			return true
+		}
+		k := strings.IndexByte(v[i+1:], '\n')
+		if k < 0 {
+			return false
+		}
+		i += k + 1
+	}
+	return false
 }
 
 // crlfValue returns v with a CR added before every LF that has none: the

@@ -22,7 +22,7 @@ type lookups struct {
 	keys *keyCache // shared by the Verifier's messages; nil: no cache
 
 	mu      sync.Mutex
-	txt     map[string]*txtAnswer
+	txt     map[string]*txtAnswer // made on the first question: offline there is none
 	asked   int
 	offline int
 }
@@ -34,10 +34,6 @@ type txtAnswer struct {
 	done chan struct{}
 	txts []string
 	err  error
-}
-
-func newLookups(ctx context.Context, r dns.Resolver) *lookups {
-	return &lookups{ctx: ctx, r: r} // txt is made on the first question: offline there is none
 }
 
 // errNoResolver stands for every lookup of an offline check.

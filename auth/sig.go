@@ -36,7 +36,17 @@ type sigError struct {
 // parseMsgSig reads the tags of f. required lists the tags the kind of
 // signature must carry.
 func parseMsgSig(f field, required []string) (*msgSig, *sigError) {
-	tags, err := parseTagList(f.value())
+	s, serr := parseMsgSigValue(f, f.value(), required)
+	if serr != nil && f.lineEndsVary() {
+		// The reason may quote the text: quote it as the verifier reads it.
+		return parseMsgSigValue(f, f.quotedValue(), required)
+	}
+	return s, serr
+}
+
+// parseMsgSigValue is parseMsgSig of f's value v.
+func parseMsgSigValue(f field, v string, required []string) (*msgSig, *sigError) {
+	tags, err := parseTagList(v)
 	s := &msgSig{field: f, tags: tags, bodyLimit: -1}
 	s.domain = normDomain(stripFWS(tags.value("d")))
 	s.selector = strings.ToLower(stripFWS(tags.value("s")))

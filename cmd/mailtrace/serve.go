@@ -113,7 +113,8 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	}
 	defer reportFile.Close()
 	deliveries := make(chan capture.Delivery, 1024)
-	md, err := capture.New(capture.Options{Dir: o.maildir, SessionFiles: o.sessionFiles, OnDelivery: func(d capture.Delivery) { deliveries <- d }})
+	md, err := capture.New(capture.Options{Dir: o.maildir, SessionFiles: o.sessionFiles, KeepBytes: serveKeepBytes,
+		OnDelivery: func(d capture.Delivery) { deliveries <- d }})
 	if err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}
@@ -153,6 +154,10 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	an.note(out.Flush())
 	return errors.Join(stopErr, an.err)
 }
+
+// serveKeepBytes bounds the small messages waiting for analysis in memory, so that analysis need not
+// read back what was just written (capture.Options.KeepBytes); past it, they are read from new/.
+const serveKeepBytes = 8 << 20
 
 // serveMemoryLimit is the Go heap's soft limit in `mailtrace serve` unless GOMEMLIMIT says otherwise.
 const serveMemoryLimit = 96 << 20

@@ -39,6 +39,11 @@ type commitReq struct {
 	w   *writer
 	dst string
 	err chan error
+	// synced: the file-system sync covers the file, which its session has closed already (closeErr)
+	// rather than leave one more system call per message to the committer, which runs them one after
+	// another.
+	synced   bool
+	closeErr error
 }
 
 var errClosed = errors.New("capture: maildir closed")
@@ -135,8 +140,8 @@ func (c *committer) syncData(batch []commitReq) []error {
 	var wg sync.WaitGroup
 	shared := false // some files wait for the file-system sync
 	for i, r := range batch {
-		if c.syncFS != nil && fsSynced(r.w.f) {
-			errs[i], shared = r.w.f.Close(), true
+		if r.synced {
+			errs[i], shared = r.closeErr, true
 			continue
 		}
 		wg.Add(1)
@@ -151,7 +156,7 @@ func (c *committer) syncData(batch []commitReq) []error {
 	}
 	wg.Wait()
 	for i, r := range batch {
-		if fsErr != nil && errs[i] == nil && fsSynced(r.w.f) {
+		if fsErr != nil && errs[i] == nil && r.synced {
 			errs[i] = fmt.Errorf("sync file system: %w", fsErr)
 		}
 	}
@@ -167,12 +172,25 @@ func syncClose(f file) error {
 	return err
 }
 
+// request prepares w's commit; a file the file-system sync covers is closed here.
+func (c *committer) request(w *writer, dst string) commitReq {
+	r := commitReq{w: w, dst: dst, err: make(chan error, 1)}
+	if c.syncFS != nil && fsSynced(w.f) {
+		r.synced, r.closeErr = true, w.f.Close()
+	}
+	return r
+}
+
 // submit hands w to the next batch and waits for the outcome.
 func (c *committer) submit(w *writer, dst string) error {
-	r := commitReq{w: w, dst: dst, err: make(chan error, 1)}
+	r := c.request(w, dst)
 	select {
 	case c.reqs <- r:
 	case <-c.done:
+		if !r.synced {
+			w.f.Close()
+		}
+		os.Remove(w.tmp)
 		return errClosed
 	}
 	return <-r.err

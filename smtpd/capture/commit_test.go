@@ -60,7 +60,7 @@ func (r *commitRig) batch(n int) []commitReq {
 			r.t.Fatal(err)
 		}
 		f.Write([]byte("message\r\n"))
-		out = append(out, commitReq{w: &writer{f: f, tmp: tmp}, dst: filepath.Join(r.dir, "new", name), err: make(chan error, 1)})
+		out = append(out, r.c.request(&writer{f: f, tmp: tmp}, filepath.Join(r.dir, "new", name)))
 	}
 	return out
 }

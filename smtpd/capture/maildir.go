@@ -35,7 +35,6 @@
 package capture
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +69,7 @@ type Delivery struct {
 	TranscriptFrom int
 	HeaderSize     int64 // octets the sink prepended; the client's message starts here
 	Size           int64 // octets of the client's message
+	kept           *keptCopy
 }
 
 // Options configure a Maildir. The zero value stores in ./mailtrace-mail with fsync.
@@ -89,6 +89,11 @@ type Options struct {
 	// instead of a line of the run's journal: the record sits by the message's name, at the cost of one
 	// more file per message (written after the 250, not fsynced).
 	SessionFiles bool
+	// KeepBytes hands small stored messages to OnDelivery in memory as well, for ReadMessage to return
+	// without reading the file back, as long as the copies not yet read hold at most this many bytes
+	// (0: none). A message is kept when it fits the 32 KiB it passes through on its way to disk; larger
+	// ones are never held whole.
+	KeepBytes int64
 }
 
 // Maildir is the capture backend. It is safe for concurrent sessions.
@@ -105,6 +110,7 @@ type Maildir struct {
 	wg      sync.WaitGroup
 	closed  atomic.Bool
 	live    liveSessions
+	kept    atomic.Int64 // bytes of kept copies not yet read (Options.KeepBytes)
 	// create opens a file in tmp/; tests replace it to inject write failures.
 	create func(path string) (file, error)
 }
@@ -268,9 +274,6 @@ func (s *session) Close() {
 	s.m.jobs <- job{rec: sessionFile{Session: rec}}
 }
 
-// bufs recycles the 32 KiB write buffers of messages.
-var bufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
-
 // Data opens tmp/<unique> and writes the fields the sink adds.
 func (s *session) Data(env *smtpd.Envelope) (smtpd.MessageWriter, error) {
 	name := s.m.uniqueName(time.Now())
@@ -279,10 +282,9 @@ func (s *session) Data(env *smtpd.Envelope) (smtpd.MessageWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: create %s: %w", tmp, err)
 	}
-	w := &writer{s: s, f: f, name: name, tmp: tmp, env: env, buf: bufs.Get().(*bufio.Writer)}
-	w.buf.Reset(f)
+	w := &writer{s: s, f: f, name: name, tmp: tmp, env: env, buf: newSpool(f)}
 	hdr := prependedHeader(env, s.c.ReceivedHeader(env, env.Start))
-	if _, err := w.buf.WriteString(hdr); err != nil {
+	if _, err := w.buf.Write([]byte(hdr)); err != nil {
 		w.Abort()
 		return nil, fmt.Errorf("capture: write %s: %w", tmp, err)
 	}
@@ -305,17 +307,18 @@ func prependedHeader(env *smtpd.Envelope, received string) string {
 }
 
 // writer is one message on its way to new/. The message passes through a 32 KiB buffer and is never
-// held whole.
+// held whole beyond it.
 type writer struct {
 	s          *session
 	f          file
-	buf        *bufio.Writer
+	buf        *spool
 	name, tmp  string
 	env        *smtpd.Envelope
 	headerSize int64
 	size       int64
 	path       string // in new/, once committed
 	closed     bool
+	kept       *keptCopy
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -330,15 +333,19 @@ func (w *writer) Write(p []byte) (int, error) {
 // Commit flushes the message and makes it durable in new/: through the group committer, or with
 // NoSync by a plain close and rename.
 func (w *writer) Commit() error {
-	dst := filepath.Join(w.s.m.dir, "new", w.name)
-	if err := w.buf.Flush(); err != nil {
+	m := w.s.m
+	dst := filepath.Join(m.dir, "new", w.name)
+	if raw := w.buf.whole(); raw != nil && m.opts.KeepBytes > 0 {
+		w.kept = keep(raw, &m.kept, m.opts.KeepBytes)
+	}
+	if err := w.buf.flush(); err != nil {
 		w.Abort()
 		return fmt.Errorf("capture: store %s: %w", w.tmp, err)
 	}
 	w.release()
 	w.closed = true // from here on the committer owns the file
 	var err error
-	if c := w.s.m.commit; c != nil {
+	if c := m.commit; c != nil {
 		err = c.submit(w, dst)
 	} else {
 		err = w.f.Close()
@@ -350,6 +357,7 @@ func (w *writer) Commit() error {
 		}
 	}
 	if err != nil {
+		w.kept.take() // nobody will: give its bytes back
 		return fmt.Errorf("capture: deliver %s: %w", dst, err)
 	}
 	w.path = dst
@@ -369,8 +377,7 @@ func (w *writer) Abort() {
 // release returns the buffer to the pool.
 func (w *writer) release() {
 	if w.buf != nil {
-		w.buf.Reset(nil)
-		bufs.Put(w.buf)
+		w.buf.release()
 		w.buf = nil
 	}
 }
@@ -390,6 +397,6 @@ func (w *writer) Acknowledged() {
 		rec: sessionFile{Message: "new/" + w.name, QueueID: env.QueueID, HeaderSize: w.headerSize,
 			Envelope: env, Session: rec, TranscriptFrom: from},
 		delivery: &Delivery{Path: w.path, QueueID: env.QueueID, Envelope: env, Session: rec,
-			TranscriptFrom: from, HeaderSize: w.headerSize, Size: w.size},
+			TranscriptFrom: from, HeaderSize: w.headerSize, Size: w.size, kept: w.kept},
 	}
 }

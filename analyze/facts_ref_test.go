@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/mailtrace/mailtrace/auth"
+	"github.com/mailtrace/mailtrace/internal/gentext"
 	"github.com/mailtrace/mailtrace/received"
 )
 
@@ -269,11 +270,7 @@ var authResultsPieces = []string{"mx.example.net", ";", " ", "\t", "\r\n ", "dki
 func TestParseAuthResultsMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 5000 {
-		var b strings.Builder
-		for range r.IntN(12) {
-			b.WriteString(authResultsPieces[r.IntN(len(authResultsPieces))])
-		}
-		checkAuthResultsLikeRef(t, b.String())
+		checkAuthResultsLikeRef(t, gentext.Join(r, authResultsPieces, r.IntN(12)))
 	}
 	for _, m := range loadCorpus(t) {
 		msg, _ := Split(m.raw)
@@ -302,11 +299,7 @@ func TestSendmailMinor(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	found := 0
 	for range 20000 {
-		var b strings.Builder
-		for range r.IntN(14) {
-			b.WriteString(versionPieces[r.IntN(len(versionPieces))])
-		}
-		if checkSendmailMinor(t, b.String()) {
+		if checkSendmailMinor(t, gentext.Join(r, versionPieces, r.IntN(14))) {
 			found++
 		}
 	}
@@ -442,12 +435,9 @@ func TestDomainOf(t *testing.T) {
 	pieces := []string{"a", "@", "Example", "COM", ".", " ", ">", "[", "]", "ü", "İ", "-", "1"}
 	r := rand.New(rand.NewPCG(19, 20))
 	for range 20000 {
-		var b strings.Builder
-		for range r.IntN(8) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		if got, want := domainOf(b.String()), ref(b.String()); got != want {
-			t.Fatalf("domainOf(%q) = %q, want %q", b.String(), got, want)
+		s := gentext.Join(r, pieces, r.IntN(8))
+		if got, want := domainOf(s), ref(s); got != want {
+			t.Fatalf("domainOf(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
@@ -519,11 +509,7 @@ func TestSameHost(t *testing.T) {
 		"1", ":", "-", "@", "`", "example.COM"}
 	r := rand.New(rand.NewPCG(31, 32))
 	gen := func() string {
-		var b strings.Builder
-		for range r.IntN(6) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		return b.String()
+		return gentext.Join(r, pieces, r.IntN(6))
 	}
 	same := 0
 	for range 50000 {
@@ -549,11 +535,7 @@ func TestSameLower(t *testing.T) {
 	pieces := []string{"a", "A", "z", "Z", "@", "`", "[", "{", "İ", "i", "\u0307", "K", "k", "\u212a", "ß", "ẞ", "Σ", "ς", "σ", "\xff", "."}
 	r := rand.New(rand.NewPCG(41, 42))
 	gen := func() string {
-		var b strings.Builder
-		for range r.IntN(4) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		return b.String()
+		return gentext.Join(r, pieces, r.IntN(4))
 	}
 	same := 0
 	for range 50000 {

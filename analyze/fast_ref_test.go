@@ -3,13 +3,15 @@ package analyze
 import (
 	"bytes"
 	"fmt"
-	"github.com/mailtrace/mailtrace/internal/rfc5322"
 	"math/rand/v2"
 	"net/mail"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
 
 // Split, unfold and parseDate were made cheaper (one copy of the header,
@@ -182,11 +184,7 @@ var splitPieces = []string{"\r\n", "\n", "\r", " ", "\t", "A: b", "Name:", "x", 
 func TestSplitMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 5000 {
-		var b strings.Builder
-		for range r.IntN(40) {
-			b.WriteString(splitPieces[r.IntN(len(splitPieces))])
-		}
-		checkSplitLikeRef(t, []byte(b.String()))
+		checkSplitLikeRef(t, []byte(gentext.Join(r, splitPieces, r.IntN(40))))
 	}
 	long := "X-Long: " + strings.Repeat("y", maxFieldBytes+10) + "\r\nA: b\r\n\r\nbody"
 	checkSplitLikeRef(t, []byte(long))
@@ -277,11 +275,7 @@ func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	taken, listed := 0, 0
 	for range 200000 {
-		var b strings.Builder
-		for range r.IntN(12) {
-			b.WriteString(mailboxPieces[r.IntN(len(mailboxPieces))])
-		}
-		v := strings.TrimSpace(b.String())
+		v := strings.TrimSpace(gentext.Join(r, mailboxPieces, r.IntN(12)))
 		if _, _, ok := rfc5322.SimpleMailbox(v); ok {
 			taken++
 		}
@@ -345,11 +339,7 @@ func TestStripCommentsMatchesReference(t *testing.T) {
 	pieces := []string{"(", ")", `"`, `\`, "a", " ", ";", "x=y", "((", "))"}
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 100000 {
-		var b strings.Builder
-		for range r.IntN(16) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := gentext.Join(r, pieces, r.IntN(16))
 		if got, want := stripComments(s), refStripComments(s); got != want {
 			t.Fatalf("stripComments(%q) = %q, want %q", s, got, want)
 		}

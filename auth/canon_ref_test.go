@@ -3,13 +3,15 @@ package auth
 import (
 	"bytes"
 	"crypto/sha256"
-	"github.com/mailtrace/mailtrace/internal/rfc5322"
 	"hash"
 	"math/rand/v2"
 	"net/mail"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
 
 // The streaming canonicalizer and the one-allocation header split replaced
@@ -130,14 +132,6 @@ func refUnfold(v string) string {
 // space removal could glue into a rune.
 var canonPieces = []string{"\r\n", "\n", "\r", " ", "  ", "\t", " \t ", "a", "word", "x y", "\xc2", "\x85", "\xa0", "\u00a0", ":", "From ", "Subject: s", "\x00"}
 
-func randomText(r *rand.Rand, n int) string {
-	var b strings.Builder
-	for range n {
-		b.WriteString(canonPieces[r.IntN(len(canonPieces))])
-	}
-	return b.String()
-}
-
 func checkCanonSame(t *testing.T, body []byte) {
 	t.Helper()
 	for _, alg := range []string{canonSimple, canonRelaxed, "other"} {
@@ -171,7 +165,7 @@ func checkSplitSame(t *testing.T, raw []byte) {
 func TestCanonMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 3000 {
-		body := []byte(randomText(r, r.IntN(40)))
+		body := []byte(gentext.Join(r, canonPieces, r.IntN(40)))
 		if i%50 == 0 {
 			// Past the buffer: long lines and many short ones.
 			body = append(body, bytes.Repeat([]byte("long line with  spaces \t\r\n\n"), 400)...)
@@ -183,7 +177,7 @@ func TestCanonMatchesReference(t *testing.T) {
 func TestSplitMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 3000 {
-		checkSplitSame(t, []byte(randomText(r, r.IntN(60))))
+		checkSplitSame(t, []byte(gentext.Join(r, canonPieces, r.IntN(60))))
 	}
 	for _, s := range []string{"", "\n", "\r\n", "From x\n", "From x", " lead\r\nA: b\r\n\r\nbody", "A: b\n c\n\td\nE:f\n\nbody\n", "A\nB: c", "A: b\r\n"} {
 		checkSplitSame(t, []byte(s))
@@ -208,11 +202,7 @@ func TestSimpleMailboxMatchesNetMail(t *testing.T) {
 	pieces := []string{"a", "Bob", "x.y", "@", ".", " ", `"`, "<", ">", "=?", "?=", ",", `\`, "é", "(", ")", "-", "=", "\t", "[", "]", ":"}
 	r := rand.New(rand.NewPCG(9, 10))
 	for range 200000 {
-		var b strings.Builder
-		for range r.IntN(12) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		v := strings.TrimSpace(b.String())
+		v := strings.TrimSpace(gentext.Join(r, pieces, r.IntN(12)))
 		_, addr, ok := rfc5322.SimpleMailbox(v)
 		if !ok {
 			continue
@@ -236,11 +226,7 @@ func TestMaybeARCKeepsEveryMatch(t *testing.T) {
 		}
 	}
 	for range 200000 {
-		var b strings.Builder
-		for range r.IntN(8) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		n := b.String()
+		n := gentext.Join(r, pieces, r.IntN(8))
 		for _, want := range names {
 			if strings.EqualFold(n, want) && !maybeARC(n) {
 				t.Fatalf("maybeARC(%q) = false, but it folds to %s", n, want)

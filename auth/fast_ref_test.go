@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
 )
 
 // colonList and unixTag got quicker paths; these tests hold them to the
@@ -71,11 +73,7 @@ func TestNormDomainAndStripFWS(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(17, 18))
 	for range 20000 {
-		var b strings.Builder
-		for range r.IntN(8) {
-			b.WriteString(domainPieces[r.IntN(len(domainPieces))])
-		}
-		s := b.String()
+		s := gentext.Join(r, domainPieces, r.IntN(8))
 		if got, want := normDomain(s), refNorm(s); got != want {
 			t.Fatalf("normDomain(%q) = %q, want %q", s, got, want)
 		}
@@ -110,11 +108,7 @@ func TestUnfoldIgnoresCRLF(t *testing.T) {
 	pieces := []string{"\n", "\r\n", "\r", " ", "\t", "a", "<b@c.d>", "\"x\"", ","}
 	r := rand.New(rand.NewPCG(21, 22))
 	for range 20000 {
-		var b strings.Builder
-		for range r.IntN(10) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		v := b.String()
+		v := gentext.Join(r, pieces, r.IntN(10))
 		if got, want := unfold(v), unfold(crlfValue(v)); got != want {
 			t.Fatalf("unfold(%q) = %q, but %q of its CRLF form", v, got, want)
 		}
@@ -126,11 +120,7 @@ func TestValidB64(t *testing.T) {
 	pieces := []string{"A", "Zz", "09", "+/", "=", "==", " ", "\r\n", "\t", "-", "_", "QUJD", "QUI=", "QQ==", "é"}
 	r := rand.New(rand.NewPCG(21, 22))
 	for range 50000 {
-		var b strings.Builder
-		for range r.IntN(10) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := gentext.Join(r, pieces, r.IntN(10))
 		_, err := decodeB64(s)
 		if got := validB64(s); got != (err == nil) {
 			t.Fatalf("validB64(%q) = %v, decoding says %v", s, got, err)

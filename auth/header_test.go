@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
 )
 
 // Input.Header lets a caller that split the message already spare Check
@@ -122,11 +124,7 @@ func TestHeaderMatchesSplitGenerated(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	adopted := 0
 	for range 3000 {
-		var b strings.Builder
-		for range r.IntN(30) {
-			b.WriteString(headerPieces[r.IntN(len(headerPieces))])
-		}
-		if checkHeaderLikeSplit(t, "generated", []byte(b.String())) {
+		if checkHeaderLikeSplit(t, "generated", []byte(gentext.Join(r, headerPieces, r.IntN(30)))) {
 			adopted++
 		}
 	}

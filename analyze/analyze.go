@@ -78,13 +78,24 @@ func New(opts Options) *Analyzer {
 // Analyze analyses one message. It never fails: a message that cannot be
 // split becomes a report with Error set and verdict "error".
 func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
+	rep, msg := a.read(in)
+	if msg != nil {
+		a.judge(ctx, in, msg, rep)
+	}
+	return rep
+}
+
+// read is the first half of Analyze: it splits the message and fills the
+// report's header summary, hops, envelope and (unless HeaderOnly) body.
+// The message is nil when it could not be split; the report then says why.
+func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	rep := &MessageReport{File: in.File, Index: in.Index, Verdict: VerdictClean, Findings: []Finding{}, Session: in.Session}
 	msg, err := Split(in.Raw)
 	rep.Defects = msg.Defects
 	if err != nil {
 		rep.Error = err.Error()
 		rep.Verdict = VerdictError
-		return rep
+		return rep, nil
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
@@ -98,12 +109,16 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
 	if !a.opts.HeaderOnly {
 		rep.Body = summarizeBody(msg)
 	}
+	return rep, msg
+}
+
+// judge is the second half: trust inference, the rules and the verdict.
+func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *MessageReport) {
 	captured := in.Envelope != nil || in.Session != nil
 	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies}
 	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
 	rep.Findings = runRules(c)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
-	return rep
 }
 
 // receivedFields lists the Received fields in header order (newest first).

@@ -45,6 +45,8 @@ const helpVerbs = "HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTT
 // refused when present: a sink wants to see what forgers claim. EHLO/HELO replies carry no enhanced code
 // (RFC 2034 §3).
 func (c *conn) cmdHelo(verb, arg string) Reply {
+	// White space after the name is tolerated, as Postfix does; it is not a second word.
+	arg = strings.TrimRight(arg, " \t")
 	if arg == "" {
 		return Reply{Code: CodeParamSyntax, Lines: []string{"Syntax: " + verb + " hostname"}}
 	}

@@ -3,6 +3,7 @@ package smtpd
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Reply is one SMTP reply as a value: a code, an optional enhanced status code (RFC 3463) and one or more
@@ -70,6 +71,30 @@ func NewError(code Code, enhanced string, lines ...string) *Error {
 // 552) and our own failures (451) do not count.
 func clientError(c Code) bool {
 	return (c >= 500 && c <= 504) || c == 555
+}
+
+// traceToken returns s as one token of a Received field's from-clause (RFC 5321 §4.4: a Domain or
+// an address-literal): letters, digits, '.', '-' and '_' stay, and so do the brackets and colons of an
+// address literal written whole ("[192.0.2.1]", "[IPv6:2001:db8::1]"); every other character, white
+// space, parentheses, ';' and stray brackets among them, becomes '?'. It also caps the length.
+func traceToken(s string, max int) string {
+	literal := len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' && strings.Count(s, "[") == 1 && strings.Count(s, "]") == 1
+	var b strings.Builder
+	for i, r := range s {
+		if i >= max {
+			b.WriteString("...")
+			break
+		}
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_':
+			b.WriteRune(r)
+		case literal && (r == '[' || r == ']' || r == ':'):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
 }
 
 // printable returns s with control characters and bytes outside printable ASCII/UTF-8 replaced by '?',

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"net/smtp"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/internal/golden"
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // dialText connects and returns a reader positioned after the greeting.
@@ -184,6 +186,55 @@ func TestReceivedHeader(t *testing.T) {
 			golden.Check(t, "testdata/received-"+tc.name+".golden", []byte(hdr))
 			if strings.Contains(hdr, "secret-bcc") {
 				t.Error("recipient leaked into Received")
+			}
+		})
+	}
+}
+
+// TestReceivedHeaderHostileHELO: whatever the client greets with, the sink's Received line reads as
+// one hop from the real client to this server; a HELO cannot write a hop of its own into it.
+func TestReceivedHeaderHostileHELO(t *testing.T) {
+	for _, tc := range []struct{ helo, wantHELO string }{
+		{"evil.example (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com with ESMTPS id abc; Mon, 1 Jan 2024 00:00:00 +0000",
+			"evil.example??mail-sor-f41.google.com??209.85.220.41???by?mx.google.com?with?ESMTPS?id?abc??Mon??1?Jan?2024?00?00?00??0000"},
+		{"x]) by mx.google.com; Mon, 1 Jan 2024 00:00:00 +0000 (", "x???by?mx.google.com??Mon??1?Jan?2024?00?00?00??0000??"},
+		{"c.example   ", "c.example"}, // trailing white space is not a second word
+		{"[127.0.0.1]", "[127.0.0.1]"},
+		{"[IPv6:::1]", "[IPv6:::1]"},
+		{"[1.2.3.4] x", "?1.2.3.4??x"},
+	} {
+		t.Run(tc.wantHELO, func(t *testing.T) {
+			be := newRecBackend()
+			ts := startServer(t, be, func(o *Options) { o.Now = func() time.Time { return fixedNow } })
+			var hdr string
+			be.onCommit = func(c *Conn, env *Envelope) { hdr = c.ReceivedHeader(env, env.Start) }
+			nc, err := net.Dial("tcp", ts.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := textproto.NewConn(nc)
+			defer c.Close()
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, _, err := c.ReadResponse(220); err != nil {
+				t.Fatal(err)
+			}
+			for _, cmd := range []string{"EHLO " + tc.helo, "MAIL FROM:<a@client.example>", "RCPT TO:<b@mx.test>", "DATA"} {
+				if err := c.PrintfLine("%s", cmd); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := c.ReadResponse(0); err != nil {
+					t.Fatalf("%s: %v", cmd, err)
+				}
+			}
+			if err := c.PrintfLine("x\r\n."); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.ReadResponse(250); err != nil {
+				t.Fatal(err)
+			}
+			hop := received.Parse(strings.TrimPrefix(strings.TrimRight(hdr, "\r\n"), "Received: "))
+			if hop.From.HELO != tc.wantHELO || hop.From.IP != "127.0.0.1" || hop.By.Host != "mx.test" {
+				t.Errorf("HELO %q gives from %q [%s] by %q in\n%s", tc.helo, hop.From.HELO, hop.From.IP, hop.By.Host, hdr)
 			}
 		})
 	}

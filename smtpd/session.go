@@ -61,6 +61,10 @@ func (c *Conn) Record() SessionRecord { return c.c.rec.clone() }
 //
 // NAME is ClientName or "unknown". Recipients are deliberately left out ("for <...>" would leak Bcc).
 // Cipher names are IANA's, not OpenSSL's as in Postfix.
+//
+// HELO and NAME go in as one token each (traceToken): this line is the trace readers trust, and a HELO
+// such as "x (mail.example [192.0.2.1]) by mx.example with ESMTP; DATE" would otherwise write a hop of
+// the client's choosing into it.
 func (c *Conn) ReceivedHeader(env *Envelope, at time.Time) string {
 	name := c.ClientName()
 	if name == "" {
@@ -72,7 +76,7 @@ func (c *Conn) ReceivedHeader(env *Envelope, at time.Time) string {
 		lit = "IPv6:" + lit
 	}
 	var b strings.Builder
-	b.WriteString("Received: from " + printable(c.c.helo, 255) + " (" + printable(name, 255) + " [" + lit + "])\r\n")
+	b.WriteString("Received: from " + traceToken(c.c.helo, 255) + " (" + traceToken(name, 255) + " [" + lit + "])\r\n")
 	if st := c.c.tls; st != nil {
 		bits := cipherBits(st.CipherSuite)
 		b.WriteString("\t(using " + postfixTLSVersion(st.Version) + " with cipher " + tls.CipherSuiteName(st.CipherSuite) +

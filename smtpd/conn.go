@@ -169,9 +169,9 @@ func (c *conn) greet() bool {
 	}
 	if n := c.br.Buffered(); n > 0 {
 		early, _ := c.br.Peek(min(n, 64))
-		c.anomaly(AnomalyPregreet, InSession, 0, 0, strconv.Itoa(n)+" octets before greeting: "+escapeLine(early))
+		c.anomaly(AnomalyPregreet, InSession, 0, 0, strconv.Itoa(n)+" octets before greeting: "+octetPreview(early))
 	} else if early := kernelPeek(c.raw); len(early) > 0 {
-		c.anomaly(AnomalyPregreet, InSession, 0, 0, "octets before greeting: "+escapeLine(early))
+		c.anomaly(AnomalyPregreet, InSession, 0, 0, "octets before greeting: "+octetPreview(early))
 	}
 	c.reply(Reply{Code: CodeReady, Lines: []string{c.opts.Hostname + " ESMTP mailtrace"}})
 	return true
@@ -470,6 +470,41 @@ func escapeLine(b []byte) string {
 	}
 	return string(out)
 }
+
+// octetPreview renders the client octets an anomaly's detail quotes (sent before the greeting, or
+// behind STARTTLS and discarded): escaped as escapeLine does, and, as in the transcript, nothing shown
+// past an AUTH command's mechanism, since credentials may follow on that line or the next ones.
+func octetPreview(b []byte) string {
+	for start := 0; start < len(b); {
+		if n := authPrefix(b[start:]); n > 0 {
+			keep := start + n
+			return escapeLine(b[:keep]) + " " + redacted(len(b)-keep)
+		}
+		i := bytes.IndexByte(b[start:], '\n')
+		if i < 0 {
+			break
+		}
+		start += i + 1
+	}
+	return escapeLine(b)
+}
+
+// authPrefix returns the length of "AUTH mechanism" when line starts with an AUTH command, else 0.
+func authPrefix(line []byte) int {
+	if len(line) < 4 || !bytes.EqualFold(line[:4], []byte("AUTH")) || len(line) > 4 && !isLineSpace(line[4]) {
+		return 0
+	}
+	n := 4
+	for n < len(line) && line[n] == ' ' {
+		n++
+	}
+	for n < len(line) && !isLineSpace(line[n]) {
+		n++
+	}
+	return n
+}
+
+func isLineSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 func redacted(n int) string { return "<redacted " + strconv.Itoa(n) + " octets>" }
 

@@ -372,6 +372,48 @@ func TestPregreetWithoutDelay(t *testing.T) {
 	}
 }
 
+// TestPregreetAuthRedacted: credentials sent before the greeting reach no record: the pregreet
+// anomaly quotes the AUTH command's mechanism only, as the transcript does.
+func TestPregreetAuthRedacted(t *testing.T) {
+	be := newRecBackend()
+	be.gate = make(chan struct{})
+	ts := startServer(t, be, nil)
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	nc.Write([]byte("AUTH PLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n"))
+	close(be.gate)
+	exchange(t, nc, br, "", "220 mx.test", "5")
+	nc.Close()
+	rec := be.nextSession(t)
+	js, _ := json.Marshal(rec)
+	if strings.Contains(string(js), "AGJv") {
+		t.Errorf("credentials in the record: %s", js)
+	}
+	if len(rec.Anomalies) == 0 || rec.Anomalies[0].Code != AnomalyPregreet || !strings.Contains(rec.Anomalies[0].Detail, "AUTH PLAIN <redacted 27 octets>") {
+		t.Errorf("anomalies %+v", rec.Anomalies)
+	}
+}
+
+func TestOctetPreview(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"EHLO x\r\n", `EHLO x\x0d\x0a`},
+		{"auth plain c2VjcmV0\r\n", "auth plain <redacted 11 octets>"},
+		{"EHLO x\r\nAUTH LOGIN\r\nYm9i\r\nc2VjcmV0\r\n", `EHLO x\x0d\x0aAUTH LOGIN <redacted 18 octets>`},
+		{"AUTHX y\r\n", `AUTHX y\x0d\x0a`},
+		{"AUTH", "AUTH <redacted 0 octets>"},
+		{"MAIL FROM:<a@b> AUTH=<>\r\n", `MAIL FROM:<a@b> AUTH=<>\x0d\x0a`},
+	} {
+		if got := octetPreview([]byte(tc.in)); got != tc.want {
+			t.Errorf("octetPreview(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestBackendRefusesSession(t *testing.T) {
 	be := newRecBackend()
 	be.refuseSession = NewError(CodeTransactionFail, "5.7.1", "go away")

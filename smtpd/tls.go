@@ -34,7 +34,7 @@ func (c *conn) cmdStartTLS(arg string) Reply {
 	}
 	if n := c.br.Buffered(); n > 0 {
 		junk, _ := c.br.Peek(min(n, 64))
-		c.anomaly(AnomalySTARTTLSInjection, InSession, c.inOff, c.cmdNo, strconv.Itoa(n)+" plaintext octets after STARTTLS discarded: "+escapeLine(junk))
+		c.anomaly(AnomalySTARTTLSInjection, InSession, c.inOff, c.cmdNo, strconv.Itoa(n)+" plaintext octets after STARTTLS discarded: "+octetPreview(junk))
 		c.br.Discard(n)
 		c.inOff += int64(n)
 	}

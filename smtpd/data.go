@@ -120,11 +120,17 @@ func (b *bdatState) abort() {
 // they are always read, even when the command is refused, to stay in step with the client.
 func (c *conn) cmdBdat(arg string) Reply {
 	size, last, ok := parseBdatArg(arg)
-	if !ok {
-		return reply(CodeParamSyntax, esBadArgs, "Syntax: BDAT count [LAST]")
-	}
 	var r Reply
 	switch {
+	case !ok:
+		r = reply(CodeParamSyntax, esBadArgs, "Syntax: BDAT count [LAST]")
+		if size < 0 {
+			return r // no chunk size to skip: nothing more can be done to stay in step
+		}
+		if c.bdat != nil { // the message would miss this chunk
+			c.bdat.abort()
+			c.bdat.failed = true
+		}
 	case !c.esmtp:
 		r = reply(CodeBadSequence, esInvalidCmd, "Error: send EHLO first")
 	case c.env == nil:
@@ -203,26 +209,28 @@ func (c *conn) skipChunk(size int64) error {
 	return err
 }
 
-// parseBdatArg parses bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] (RFC 3030 §2).
+// parseBdatArg parses bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] (RFC 3030 §2). A command
+// that is wrong after a valid chunk-size (a bad end-marker, more words) still returns the size, since
+// its chunk follows it all the same; size is -1 when there is none to read.
 func parseBdatArg(arg string) (size int64, last, ok bool) {
 	f := strings.Fields(arg)
-	if len(f) == 0 || len(f) > 2 || len(f[0]) > 18 {
-		return 0, false, false
+	if len(f) == 0 || len(f[0]) > 18 {
+		return -1, false, false
 	}
 	for i := 0; i < len(f[0]); i++ {
 		if !isDigit(f[0][i]) {
-			return 0, false, false
+			return -1, false, false
 		}
 	}
 	n, err := strconv.ParseInt(f[0], 10, 64)
 	if err != nil {
-		return 0, false, false
+		return -1, false, false
 	}
-	if len(f) == 2 {
-		if !strings.EqualFold(f[1], "LAST") {
-			return 0, false, false
-		}
-		last = true
+	switch {
+	case len(f) > 2:
+		return n, false, false
+	case len(f) == 2 && !strings.EqualFold(f[1], "LAST"):
+		return n, false, false
 	}
-	return n, last, true
+	return n, len(f) == 2, true
 }

@@ -31,10 +31,13 @@
 //
 // The data ends at <CRLF>.<CRLF> and nowhere else. A bare CR or LF never ends a line, so <LF>.<LF>,
 // <CR>.<CR><LF>, <LF>.<CR><LF>, <CR><LF>.<LF>, <CR>.<LF> and the like stay inside the message: the
-// message is stored whole, byte for byte, with an AnomalyDataSmuggling at the offset of the dot. With
-// Options.RejectBareLineEnds, a message with any bare CR or LF is refused whole (554) after its true end
-// instead. Either way the smuggled commands are never run and no second message appears. In commands,
-// a CR that is not followed by LF makes the line invalid (501).
+// message is stored whole, byte for byte but for dot-stuffing, with an AnomalyDataSmuggling at the offset
+// of the dot. Only a line that starts after a CRLF is unstuffed (RFC 5321 §4.5.2), so in <CRLF>.<LF> and
+// <CRLF>.<CR> the dot starts a line of more than a dot and is removed as transparency: the offset is
+// where it was, the bare LF or CR that followed it. With Options.RejectBareLineEnds, a message with any
+// bare CR or LF is refused whole (554) after its true end instead. Either way the smuggled commands are
+// never run and no second message appears. In commands, a CR that is not followed by LF makes the line
+// invalid (501).
 //
 // # Defences
 //

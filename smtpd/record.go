@@ -151,8 +151,9 @@ func (r *SessionRecord) clone() SessionRecord {
 		a := *r.Auth
 		c.Auth = &a
 	}
-	c.Anomalies = append([]Anomaly(nil), r.Anomalies...)
-	c.Transcript = append([]TranscriptLine(nil), r.Transcript...)
+	// Never nil: the JSON shows an empty list, as the analysis report does, not null.
+	c.Anomalies = append(make([]Anomaly, 0, len(r.Anomalies)), r.Anomalies...)
+	c.Transcript = append(make([]TranscriptLine, 0, len(r.Transcript)), r.Transcript...)
 	return c
 }
 

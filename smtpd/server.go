@@ -229,8 +229,9 @@ func (s *Server) untrack(l net.Listener) {
 }
 
 // Shutdown stops the server gracefully: it stops accepting, answers 421 to sessions waiting between
-// transactions, lets transactions in progress finish (each then gets 421 at its next command), and
-// returns when every session has ended. When ctx ends first, the remaining sessions get 421 and are
+// transactions, lets transactions in progress finish (each then gets 421 right after the reply that
+// ends it, without waiting for another command: RFC 5321 §3.8), and returns when every session has
+// ended. When ctx ends first, the remaining sessions get 421 and are
 // closed, and Shutdown returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()

@@ -399,6 +399,18 @@ func TestPregreetAuthRedacted(t *testing.T) {
 	}
 }
 
+// TestRecordEmptyLists: a session without anomalies records an empty list, never null.
+func TestRecordEmptyLists(t *testing.T) {
+	var live SessionRecord
+	js, err := json.Marshal(live.clone())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"anomalies":[]`) || !strings.Contains(string(js), `"transcript":[]`) {
+		t.Errorf("record %s", js)
+	}
+}
+
 func TestOctetPreview(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"EHLO x\r\n", `EHLO x\x0d\x0a`},

@@ -391,7 +391,7 @@ func (w *writer) Acknowledged() {
 	rec := s.c.Record()
 	from := min(s.sentLines, len(rec.Transcript))
 	s.sentLines = len(rec.Transcript)
-	rec.Transcript = append([]smtpd.TranscriptLine(nil), rec.Transcript[from:]...) // the rest is garbage now
+	rec.Transcript = append(make([]smtpd.TranscriptLine, 0, len(rec.Transcript)-from), rec.Transcript[from:]...) // the rest is garbage now
 	env := w.env.Clone()
 	s.m.jobs <- job{
 		rec: sessionFile{Message: "new/" + w.name, QueueID: env.QueueID, HeaderSize: w.headerSize,

@@ -59,6 +59,9 @@ type Hop struct {
 	DateText    string   `json:"date_text,omitempty"`     // the date part as written
 	Notes       []string `json:"notes,omitempty"`         // what could not be parsed, and oddities seen
 	Trusted     bool     `json:"trusted"`                 // set by analysis: added by the receiving side
+	// HELOInjection: the HELO carries trace text of its own (a client comment, "by" or ";") that the
+	// receiver wrote as given; From.HELO is then all of it, up to the receiver's own client comment.
+	HELOInjection bool `json:"helo_injection,omitempty"`
 }
 
 // HasIP reports whether the hop recorded any IP literal.

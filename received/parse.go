@@ -1,6 +1,7 @@
 package received
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -25,10 +26,76 @@ func Parse(value string) Hop {
 		b.problem("unclosed comment")
 	}
 	n := b.date(toks)
-	b.clauses(toks[:n])
+	b.clauses(b.heloInjection(toks[:n]))
 	b.dateComments(toks[n:])
 	b.finish()
 	return b.h
+}
+
+// heloInjection reads a from-clause whose HELO carries trace text of its own. A receiver that writes
+// the client's greeting as given (Postfix joins a HELO of several words with spaces) lets a client
+// greet with "x (mail.example [192.0.2.1]) by mx.example ...; DATE", so that the line seems to name
+// another client, another receiver and another date. The receiver's own text comes after the greeting:
+// its client comment ("name [IP]") is the last one before the last by-clause. So when the tokens
+// between "from" and that comment hold another such comment, a "by" or a ";", everything from "from"
+// to the last client comment is read as the HELO, the hop is marked HELOInjection, and the rest is
+// read as usual. Other lines are returned unchanged.
+func (b *builder) heloInjection(toks []span) []span {
+	if len(toks) < 4 || toks[0].kind != tWord || keyword(b.s[toks[0].pos:toks[0].end]) != cFrom {
+		return toks
+	}
+	lastBy := -1
+	for i := len(toks) - 1; i > 0; i-- {
+		if toks[i].kind == tWord && keyword(b.s[toks[i].pos:toks[i].end]) == cBy {
+			lastBy = i
+			break
+		}
+	}
+	client, clients, marks := -1, 0, 0
+	for i := 1; i < lastBy; i++ {
+		switch t := toks[i]; {
+		case t.kind == tComment && isClientComment(b.s[t.pos:t.end]):
+			client, clients = i, clients+1
+		case t.kind == tSemi, t.kind == tWord && keyword(b.s[t.pos:t.end]) == cBy:
+			if client < 0 || i < client {
+				marks++
+			}
+		}
+	}
+	if client < 2 || clients < 2 && marks == 0 {
+		return toks
+	}
+	// Marks after the last client comment are the receiver's own oddities, not the greeting's.
+	marks = 0
+	for i := 1; i < client; i++ {
+		if t := toks[i]; t.kind == tSemi || t.kind == tWord && keyword(b.s[t.pos:t.end]) == cBy {
+			marks++
+		}
+	}
+	if clients < 2 && marks == 0 {
+		return toks
+	}
+	b.h.HELOInjection = true
+	b.note("the HELO holds trace text of its own (a client comment, \"by\" or \";\"): read up to the last client comment")
+	out := make([]span, 0, len(toks)-client+2)
+	out = append(out, toks[0], span{kind: tWord, pos: toks[1].pos, end: toks[client-1].end})
+	return append(out, toks[client:]...)
+}
+
+// isClientComment reports a comment shaped like a receiver's note of its client: an IP literal in
+// brackets, as in Postfix's "(name [192.0.2.1])" or Exim's "([192.0.2.1] helo=x)".
+func isClientComment(c string) bool {
+	open := strings.IndexByte(c, '[')
+	if open < 0 {
+		return false
+	}
+	end := strings.IndexByte(c[open:], ']')
+	if end < 0 {
+		return false
+	}
+	lit := strings.TrimPrefix(c[open+1:open+end], "IPv6:")
+	_, err := netip.ParseAddr(lit)
+	return err == nil
 }
 
 // clauseKind names the RFC 5321 §4.4 clause being read.

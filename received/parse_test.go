@@ -367,3 +367,34 @@ func TestDottedNumbersAreNotIPs(t *testing.T) {
 		}
 	}
 }
+
+// TestParseHELOInjection: a greeting that carries trace text of its own, written as given by the
+// receiver, is read as the HELO; the client, receiver and date are the receiver's own. Lines whose
+// extra comments come after the client comment are the receiver's and stay as they were.
+func TestParseHELOInjection(t *testing.T) {
+	for _, tc := range []struct {
+		value, helo, ip, by, date string
+		injected                  bool
+	}{
+		{"from x (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com with ESMTPS id a1; Mon, 1 Jan 2024 00:00:00 +0000 (unknown [198.51.100.7])\r\n\tby mx.example.net (Postfix) with ESMTP id 3D9E; Mon, 1 Jan 2024 00:00:05 +0000 (UTC)",
+			"x (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com with ESMTPS id a1; Mon, 1 Jan 2024 00:00:00 +0000", "198.51.100.7", "mx.example.net", "2024-01-01T00:00:05Z", true},
+		{"from x (mail-sor-f41.google.com [209.85.220.41]) (unknown [198.51.100.7]) by mx.example.net (Postfix) with ESMTP id 3D9E; Mon, 1 Jan 2024 00:00:05 +0000",
+			"x (mail-sor-f41.google.com [209.85.220.41])", "198.51.100.7", "mx.example.net", "2024-01-01T00:00:05Z", true},
+		{"from x by mx.google.com (unknown [IPv6:2001:db8::7]) by mx.example.net with ESMTP; Mon, 1 Jan 2024 00:00:05 +0000",
+			"x by mx.google.com", "2001:db8::7", "mx.example.net", "2024-01-01T00:00:05Z", true},
+		{"from mail.example.org (mail.example.org [192.0.2.1])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n\t(No client certificate requested)\r\n\tby mx.example.net (Postfix) with ESMTPS id 3D9E; Mon, 1 Jan 2024 00:00:05 +0000",
+			"mail.example.org", "192.0.2.1", "mx.example.net", "2024-01-01T00:00:05Z", false},
+		{"from unknown (HELO mail.example.org) (192.0.2.1) by mx.example.net with SMTP; 1 Jan 2024 00:00:05 -0000",
+			"mail.example.org", "192.0.2.1", "mx.example.net", "2024-01-01T00:00:05Z", false},
+	} {
+		h := Parse(tc.value)
+		got := ""
+		if h.Time != nil {
+			got = h.Time.UTC().Format(time.RFC3339)
+		}
+		if h.HELOInjection != tc.injected || h.From.HELO != tc.helo || h.From.IP != tc.ip || h.By.Host != tc.by || got != tc.date {
+			t.Errorf("Parse(%q)\n = injected %v, HELO %q, IP %q, by %q, date %s\nwant injected %v, HELO %q, IP %q, by %q, date %s",
+				tc.value, h.HELOInjection, h.From.HELO, h.From.IP, h.By.Host, got, tc.injected, tc.helo, tc.ip, tc.by, tc.date)
+		}
+	}
+}

@@ -35,6 +35,20 @@ func init() {
 		Check:   checkHELOImpersonation,
 	})
 	register(&Rule{
+		ID: "helo-injection", Severity: SeverityHigh,
+		Title: "HELO carries a hop of its own",
+		Explain: "The client greeted with text that reads as trace: a client comment such as " +
+			"\"(mail.example [192.0.2.1])\", a by-clause or a \"; date\". A receiver that writes the greeting " +
+			"as given (Postfix joins a HELO of several words with spaces) then wrote a Received line that " +
+			"seems to name another client, another receiver and another date. The receiver's own text comes " +
+			"after the greeting, so mailtrace reads the last client comment before the last by-clause as the " +
+			"hop's client and all before it as the HELO. No mail server greets like this: it is an attempt to " +
+			"plant a hop in the trace.",
+		Example: "Received: from x (mail-sor-f41.google.com [209.85.220.41]) by mx.google.com; Mon, 1 Jan 2024 " +
+			"00:00:00 +0000 (unknown [198.51.100.7]) by mx.example.net (Postfix) ...",
+		Check: checkHELOInjection,
+	})
+	register(&Rule{
 		ID: "helo-rdns-mismatch", Severity: SeverityInfo,
 		Title: "HELO and reverse DNS disagree at the boundary",
 		Explain: "On the hop the receiving side took from outside, the HELO name and the rDNS name belong to " +
@@ -60,6 +74,20 @@ func checkHELOLiteral(c *Context) []Finding {
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
 			Message:  fmt.Sprintf("hop %d: HELO [%s] from %s", h.Index, lit, h.From.IP),
 			Evidence: "from " + describeFrom(h.From)})
+	}
+	return out
+}
+
+func checkHELOInjection(c *Context) []Finding {
+	var out []Finding
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
+		if !h.HELOInjection {
+			continue
+		}
+		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
+			Message:  fmt.Sprintf("hop %d: the client at %s greeted with trace text of its own, a hop it wants read as real", h.Index, orDash(h.From.IP)),
+			Evidence: "HELO " + h.From.HELO})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -135,4 +136,91 @@ func TestPlainTextMatchesEnmime(t *testing.T) {
 	if plain == 0 {
 		t.Error("no message took the shortcut: the test checks nothing")
 	}
+}
+
+// nestedMIME builds a message of depth multiparts inside each other, the
+// innermost holding a text part; closed says how many of them, from the
+// innermost out, end with their close delimiter.
+func nestedMIME(depth, closed int) []byte {
+	var b strings.Builder
+	b.WriteString("From: a@b.example\r\nDate: Mon, 16 Nov 2026 10:15:00 +0000\r\nMIME-Version: 1.0\r\n")
+	b.WriteString("Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n")
+	for i := 1; i < depth; i++ {
+		fmt.Fprintf(&b, "--b%d\r\nContent-Type: multipart/mixed; BOUNDARY=b%d\r\n\r\n", i-1, i)
+	}
+	fmt.Fprintf(&b, "--b%d\r\nContent-Type: text/plain\r\n\r\nhi\r\n", depth-1)
+	for i := depth - 1; i >= depth-closed; i-- {
+		fmt.Fprintf(&b, "--b%d--\r\n", i)
+	}
+	return []byte(b.String())
+}
+
+// TestMIMENestingLimit: multiparts left open to the end cost enmime twice as
+// much per level, so past the limits the body is not decoded and the summary
+// says why; nesting that closes is decoded at any depth below the bound.
+func TestMIMENestingLimit(t *testing.T) {
+	for _, tc := range []struct {
+		depth, closed int
+		refused       bool
+	}{
+		{maxMIMEUnclosed, 0, false},
+		{maxMIMEUnclosed + 1, 0, true},
+		{40, 40, false},
+		{40, 40 - maxMIMEUnclosed, false},
+		{40, 40 - maxMIMEUnclosed - 1, true},
+		{maxMIMENesting + 1, maxMIMENesting + 1, true},
+	} {
+		b := summarizeMIME(nestedMIME(tc.depth, tc.closed))
+		refused := len(b.Errors) > 0 && strings.HasPrefix(b.Errors[0], "MIME nesting too deep")
+		if refused != tc.refused {
+			t.Errorf("depth %d, %d closed: refused %v, want %v (%q)", tc.depth, tc.closed, refused, tc.refused, b.Errors)
+		}
+		if !refused && b.TextSize == 0 {
+			t.Errorf("depth %d, %d closed: text size %d, want the text part", tc.depth, tc.closed, b.TextSize)
+		}
+	}
+}
+
+func TestMIMENesting(t *testing.T) {
+	for _, tc := range []struct {
+		raw               string
+		deepest, unclosed int
+	}{
+		{"Content-Type: text/plain\r\n\r\nboundary talk without an equals sign\r\n", 0, 0},
+		{"Content-Type: multipart/mixed;\r\n boundary=\"a b;c\"\r\n\r\n--a b;c\r\n\r\nx\r\n--a b;c--\r\n", 1, 0},
+		// "--b10" is a delimiter of b10, not of b1 nested inside it.
+		{"boundary=b10\r\n--b10\r\nboundary=b1\r\n--b1\r\n--b10\r\n--b10--\r\n", 2, 0},
+		{"boundary=b1\r\n--b1\r\nboundary=b2\r\n--b2\r\nboundary=b3\r\n--b1--\r\n", 3, 0},
+		{"boundary=b1\r\nboundary=b2\r\n--b1 \r\n", 2, 1},
+	} {
+		d, u := mimeNesting([]byte(tc.raw), maxMIMENesting)
+		if d != tc.deepest || u != tc.unclosed {
+			t.Errorf("mimeNesting(%q) = %d, %d; want %d, %d", tc.raw, d, u, tc.deepest, tc.unclosed)
+		}
+	}
+}
+
+// TestMIMENestingCorpus: no real message comes near the limits.
+func TestMIMENestingCorpus(t *testing.T) {
+	n := 0
+	for _, root := range []string{"../testdata", "../../shared/corpus"} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") || strings.Contains(path, "hostile") {
+				return nil
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > 8 || unclosed > 4 {
+				t.Errorf("%s: %d nested, %d unclosed", path, deepest, unclosed)
+			}
+			return nil
+		})
+	}
+	if n == 0 {
+		t.Skip("no messages")
+	}
+	t.Logf("%d messages", n)
 }

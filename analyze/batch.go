@@ -85,7 +85,21 @@ func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, o
 	defer workers.Wait()
 	defer cancel()
 
-	for j := range pending {
+	for {
+		// Waiting for the next message watches ctx too: the reader may be
+		// blocked on stdin, where no message and no end may ever come.
+		var j *batchJob
+		select {
+		case next, ok := <-pending:
+			if !ok {
+				// The reader is done, and its error (ctx's, when ctx ended
+				// while it waited) says whether it read everything.
+				return <-readErr
+			}
+			j = next
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		var m *MessageReport
 		select {
 		case m = <-j.done:
@@ -96,9 +110,6 @@ func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, o
 			return err
 		}
 	}
-	// pending is closed: the reader is done, and its error (ctx's, when
-	// ctx ended while it waited) says whether it read everything.
-	return <-readErr
 }
 
 type batchJob struct {

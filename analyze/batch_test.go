@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // mbox builds an mbox of n messages whose Subject is "msg <i>", each padded
@@ -266,4 +267,25 @@ func peakRSSKiB() int {
 		}
 	}
 	return 0
+}
+
+// TestBatchStopsWhileStdinBlocks: Ctrl-C must end a run that waits on a
+// standard input that sends nothing (and may never end).
+func TestBatchStopsWhileStdinBlocks(t *testing.T) {
+	stdin, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- New(Options{}).Batch(ctx, nil, stdin, BatchOptions{}, func(*MessageReport) error { return nil })
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Batch = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Batch still waiting on stdin 10 s after its context ended")
+	}
 }

@@ -32,6 +32,12 @@ const exitCodesHelp = `EXIT STATUS:
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal asks the command to stop (analyze between messages,
+		// serve gracefully); a second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -88,6 +94,9 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errGate):
 		return exitGate
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "mailtrace: interrupted")
+		return exitRuntime
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
 		return exitUsage

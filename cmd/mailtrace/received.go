@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -17,8 +18,9 @@ func receivedCommand(s streams) *cli.Command {
 		Name:      "received",
 		Usage:     "parse Received header values given as arguments or on stdin (one per line)",
 		ArgsUsage: "[VALUE]...",
-		Description: "Each argument (or each line of standard input) is one Received value; a leading\n" +
-			"\"Received:\" is ignored. Handy for debugging one odd line.",
+		Description: "Each argument is one Received value; on standard input each line is, with the lines that\n" +
+			"start with white space joined to it (a folded header, pasted as it was). A leading \"Received:\"\n" +
+			"is ignored. Handy for debugging one odd line.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, json"},
 		},
@@ -34,15 +36,9 @@ func runReceived(values []string, format string, s streams) error {
 		return err
 	}
 	if len(values) == 0 {
-		sc := bufio.NewScanner(s.in)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			if line := strings.TrimSpace(sc.Text()); line != "" {
-				values = append(values, line)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("read stdin: %w", err)
+		var err error
+		if values, err = readValues(s.in); err != nil {
+			return err
 		}
 	}
 	hops := make([]received.Hop, len(values))
@@ -66,6 +62,29 @@ func runReceived(values []string, format string, s streams) error {
 		printHop(s, h)
 	}
 	return nil
+}
+
+// readValues reads one Received value per line, joining a folded value's
+// continuation lines (RFC 5322 §2.2.3: they start with white space) to it,
+// with their folding kept.
+func readValues(in io.Reader) ([]string, error) {
+	var values []string
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		switch {
+		case strings.TrimSpace(line) == "":
+		case (line[0] == ' ' || line[0] == '\t') && len(values) > 0:
+			values[len(values)-1] += "\r\n" + line
+		default:
+			values = append(values, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read stdin: %w", err)
+	}
+	return values, nil
 }
 
 // printHop writes every parsed field of one hop, one per line.

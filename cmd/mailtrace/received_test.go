@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/received"
+)
+
+// TestReceivedFoldedStdin: a header pasted as it was, folded over several
+// lines, is one value per field, not one per line.
+func TestReceivedFoldedStdin(t *testing.T) {
+	in := "Received: from a.example (a.example [192.0.2.1])\n\tby b.example with ESMTP id X;\n\tMon, 1 Jan 2024 10:00:00 +0000\n" +
+		"\n" +
+		"Received: from c.example (c.example [192.0.2.3]) by d.example; Mon, 1 Jan 2024 10:00:01 +0000\r\n" +
+		"  \n"
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"mailtrace", "received", "--format", "json"}, strings.NewReader(in), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var hops []received.Hop
+	if err := json.Unmarshal(out.Bytes(), &hops); err != nil {
+		t.Fatal(err)
+	}
+	if len(hops) != 2 {
+		t.Fatalf("%d hops, want 2: %s", len(hops), out.String())
+	}
+	for i, want := range []string{"b.example", "d.example"} {
+		if h := hops[i]; h.By.Host != want || h.Parsed != received.ParsedFull || h.Time == nil {
+			t.Errorf("hop %d: by %q, parsed %s, time %v", i+1, h.By.Host, h.Parsed, h.Time)
+		}
+	}
+}

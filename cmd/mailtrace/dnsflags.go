@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -37,7 +36,7 @@ func resolverFromFlags(c *cli.Context) (dns.Resolver, string, error) {
 	}
 	r, err := dns.New(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("dns: %w", err)
+		return nil, "", err // package dns's errors say "dns:" already
 	}
 	mode := "network"
 	if len(cfg.ZoneFiles) > 0 && len(cfg.Servers) == 0 {

@@ -75,10 +75,16 @@ func capSeverity(s, max Severity) Severity {
 	return s
 }
 
+// zoneDrift is how far from a whole number of hours a clock difference may
+// be and still read as a wrong time zone.
+const zoneDrift = 5 * time.Minute
+
 // clockError grades a clock difference d that should not exist. A whole
 // number of hours up to 15 is the mark of a wrong time-zone setting
 // (a misconfigured host, daylight saving), not of a forger: info. Up to an
-// hour is clock drift: low. More is medium.
+// hour is clock drift: low. More is medium. A wide --clock-skew widens what
+// counts as out of order, not what counts as a whole number of hours: a
+// zone error stays within zoneDrift of one.
 func clockError(d, skew time.Duration) (Severity, string) {
 	if d < 0 {
 		d = -d
@@ -88,7 +94,7 @@ func clockError(d, skew time.Duration) (Severity, string) {
 		off = -off
 	}
 	switch {
-	case d >= time.Hour-skew && d <= 15*time.Hour+skew && off <= skew:
+	case d >= time.Hour-skew && d <= 15*time.Hour+skew && off <= min(skew, zoneDrift):
 		return SeverityInfo, " (whole hours: a wrong time zone)"
 	case d <= time.Hour:
 		return SeverityLow, " (clock drift)"

@@ -320,6 +320,13 @@ func TestClockError(t *testing.T) {
 			t.Errorf("clockError(%s) = %s, want %s", tc.d, got, tc.want)
 		}
 	}
+	// A wide tolerance for order is not a wide tolerance for whole hours.
+	if got, _ := clockError(-(2*time.Hour + 17*time.Minute + 38*time.Second), 30*time.Minute); got != SeverityMedium {
+		t.Errorf("clockError(-2h17m38s, skew 30m) = %s, want medium", got)
+	}
+	if got, _ := clockError(-(2*time.Hour + 3*time.Minute), 30*time.Minute); got != SeverityInfo {
+		t.Errorf("clockError(-2h3m, skew 30m) = %s, want info", got)
+	}
 	if got := formatDelay(-(4*time.Minute + 5*time.Second)); got != "-4m5s" {
 		t.Errorf("formatDelay kept no sign: %s", got)
 	}

@@ -25,15 +25,32 @@ type Source struct {
 // maxMessageBytes bounds one message read from disk or stdin.
 const maxMessageBytes = 256 << 20
 
-// skipExt are files a directory walk passes over: mailtrace's own outputs and
-// the repository files that sit beside fixtures. Named files are always read.
+// skipExt are files a directory walk passes over without a word, before
+// looking at their content: mailtrace's own outputs and the repository
+// files that sit beside fixtures. Named files are always read.
 var skipExt = map[string]bool{".json": true, ".md": true, ".zone": true, ".go": true, ".html": true,
 	".sarif": true, ".xml": true, ".png": true, ".golden": true, ".jsonl": true, ".txt~": true}
+
+// SkipExtensions lists skipExt, sorted, for help texts.
+func SkipExtensions() []string {
+	exts := make([]string, 0, len(skipExt))
+	for e := range skipExt {
+		exts = append(exts, e)
+	}
+	sort.Strings(exts)
+	return exts
+}
+
+// msgExt are files a directory walk reads whatever they hold: a broken
+// fixture must become an error entry that fails the run, not vanish.
+var msgExt = map[string]bool{".eml": true, ".mbox": true}
 
 // ReadSources calls fn for every message found in paths, in order: files,
 // directories (recursively, Maildir cur/ and new/ included, tmp/ skipped),
 // mbox files (split on "From " lines, ">From" unescaped) and "-" for stdin.
-// No paths means stdin. It stops early only when fn returns an error.
+// No paths means stdin. A directory is walked as ExpandInputs walks it,
+// skipped entries passing silently. It stops early only when fn returns
+// an error.
 func ReadSources(paths []string, stdin io.Reader, fn func(Source) error) error {
 	if len(paths) == 0 {
 		paths = []string{"-"}
@@ -57,44 +74,269 @@ func readPath(p string, stdin io.Reader, fn func(Source) error) error {
 	if !info.IsDir() {
 		return readFile(p, fn)
 	}
-	files, walkErr := listDir(p)
-	if walkErr != nil {
-		return fn(Source{File: p, Err: fmt.Errorf("walk %s: %w", p, walkErr)})
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		if err := readFile(f, fn); err != nil {
+	for _, e := range newWalker(WalkOptions{}).list(p) {
+		if e.err != nil {
+			err = fn(Source{File: e.path, Err: fmt.Errorf("walk %s: %w", e.path, e.err)})
+		} else {
+			err = readFile(e.path, fn)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// listDir lists the message files below dir: regular files, recursively,
-// passing over hidden files and folders, Maildir tmp/ and the file types
-// in skipExt. Entries that cannot be read are listed so that reading them
-// reports the error.
+// WalkOptions steer ExpandInputs. The zero value walks as ReadSources does.
+type WalkOptions struct {
+	// Exclude are files no walk yields: the run's own report, which may lie
+	// in a directory being read and would otherwise be read back. They are
+	// matched with os.SameFile when they exist, else by absolute path.
+	Exclude []string
+}
+
+// Skip is an entry a directory walk passed over, and why, so that the
+// caller can say so. Hidden entries, Maildir tmp/, files ending in one of
+// SkipExtensions and excluded files are passed over without a Skip.
+type Skip struct {
+	Path   string
+	Reason string
+}
+
+// Inputs are what ExpandInputs found.
+type Inputs struct {
+	// Paths are the files to read, in order, with "-" for stdin and the
+	// named files as given; ReadSources(Paths) reads every message. A
+	// directory that could not be listed is there too, so that reading it
+	// reports the error.
+	Paths   []string
+	Skipped []Skip
+	Empty   []string // named directories that hold nothing to read
+}
+
+// ExpandInputs lists what ReadSources reads for paths, walking
+// directories, so that a caller can report skipped entries and arguments
+// that hold no message before reading. No paths means stdin.
+func ExpandInputs(paths []string, opts WalkOptions) Inputs {
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	w := newWalker(opts)
+	var in Inputs
+	for _, p := range paths {
+		if p == "-" || !isDir(p) {
+			// Named files are read as they are; a missing one is an error entry.
+			in.Paths = append(in.Paths, p)
+			continue
+		}
+		entries := w.list(p)
+		if len(entries) == 0 {
+			in.Empty = append(in.Empty, p)
+		}
+		for _, e := range entries {
+			in.Paths = append(in.Paths, e.path)
+		}
+	}
+	in.Skipped = w.skipped
+	return in
+}
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
+}
+
+// listDir lists the paths a walk of dir yields, for CountFiles.
 func listDir(dir string) ([]string, error) {
 	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			files = append(files, path)
-			return nil
+	for _, e := range newWalker(WalkOptions{}).list(dir) {
+		files = append(files, e.path)
+	}
+	return files, nil
+}
+
+// Reasons a walk gives for a Skip.
+const (
+	skipSymlinkDir = "symlinked directory, not followed"
+	skipNotMessage = `not a message: its first line is neither a header field nor an mbox "From " line`
+	skipIrregular  = "not a regular file"
+)
+
+// walker lists the files below a directory: regular files and symlinks to
+// them, recursively. Symlinked directories are not followed, so a walk
+// cannot loop. It keeps what it skipped.
+type walker struct {
+	exclude []excluded
+	cwd     string // for absolute paths, when there is something to exclude
+	skipped []Skip
+	buf     []byte // sniff buffer, reused: a walker runs on one goroutine
+}
+
+// excluded is a file no walk yields; info is nil when it does not exist.
+type excluded struct {
+	abs  string
+	info os.FileInfo
+}
+
+// walkEntry is a file to read, or a directory that could not be listed.
+type walkEntry struct {
+	path string
+	err  error
+}
+
+func newWalker(opts WalkOptions) *walker {
+	w := &walker{}
+	for _, p := range opts.Exclude {
+		if w.cwd == "" {
+			w.cwd, _ = os.Getwd()
 		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != dir && (strings.HasPrefix(name, ".") || isMaildirTmp(path)) {
-				return filepath.SkipDir
+		info, _ := os.Stat(p)
+		w.exclude = append(w.exclude, excluded{abs: w.abs(p), info: info})
+	}
+	return w
+}
+
+// list walks dir and returns its entries sorted by path.
+func (w *walker) list(dir string) []walkEntry {
+	var out []walkEntry
+	w.walk(dir, isMaildirSub(dir), &out)
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+func (w *walker) walk(dir string, inMaildir bool, out *[]walkEntry) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		*out = append(*out, walkEntry{path: dir, err: err})
+	}
+	for _, d := range des {
+		path := filepath.Join(dir, d.Name())
+		if path == "-" {
+			// A file named "-" in "." must not become stdin when read.
+			path = "." + string(filepath.Separator) + "-"
+		}
+		switch {
+		case strings.HasPrefix(d.Name(), "."):
+		case d.IsDir():
+			if !isMaildirTmp(path) {
+				w.walk(path, isMaildirSub(path), out)
 			}
-			return nil
+		case d.Type()&fs.ModeSymlink != 0:
+			w.symlink(path, inMaildir, out)
+		case d.Type().IsRegular():
+			info, _ := d.Info()
+			w.file(path, info, inMaildir, out)
+		default:
+			w.skip(path, skipIrregular)
 		}
-		if strings.HasPrefix(name, ".") || skipExt[strings.ToLower(filepath.Ext(name))] || !d.Type().IsRegular() {
-			return nil
+	}
+}
+
+// symlink follows a link to a file; a dangling link is listed so that
+// reading it reports the error.
+func (w *walker) symlink(path string, inMaildir bool, out *[]walkEntry) {
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		*out = append(*out, walkEntry{path: path})
+	case info.IsDir():
+		w.skip(path, skipSymlinkDir)
+	case info.Mode().IsRegular():
+		w.file(path, info, inMaildir, out)
+	default:
+		w.skip(path, skipIrregular)
+	}
+}
+
+// file lists a regular file unless it is excluded or, outside a Maildir
+// and without a message extension, does not look like a message.
+func (w *walker) file(path string, info os.FileInfo, inMaildir bool, out *[]walkEntry) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if skipExt[ext] || w.excluded(path, info) {
+		return
+	}
+	// Maildir files are messages by construction; the sniff is for what
+	// sits beside fixtures (manifests, notes).
+	if !inMaildir && !msgExt[ext] && !w.looksLikeMessage(path) {
+		w.skip(path, skipNotMessage)
+		return
+	}
+	*out = append(*out, walkEntry{path: path})
+}
+
+func (w *walker) skip(path, reason string) {
+	w.skipped = append(w.skipped, Skip{Path: path, Reason: reason})
+}
+
+func (w *walker) excluded(path string, info os.FileInfo) bool {
+	for _, x := range w.exclude {
+		if (x.info != nil && info != nil && os.SameFile(x.info, info)) || x.abs == w.abs(path) {
+			return true
 		}
-		files = append(files, path)
-		return nil
-	})
-	return files, err
+	}
+	return false
+}
+
+// abs is filepath.Abs without a Getwd per call.
+func (w *walker) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(w.cwd, p)
+}
+
+// sniffBytes is how much of a file looksLikeMessage reads: blank lines
+// before the header are allowed, up to this much.
+const sniffBytes = 4 << 10
+
+// looksLikeMessage reads the start of path. A file it cannot open or read,
+// or that is blank, counts as a message: reading it reports the error.
+func (w *walker) looksLikeMessage(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	if w.buf == nil {
+		w.buf = make([]byte, sniffBytes)
+	}
+	n, _ := io.ReadFull(f, w.buf)
+	return startsLikeMessage(w.buf[:n])
+}
+
+// startsLikeMessage reports whether the first non-blank line of b could
+// begin a message: an mbox "From " line (RFC 4155) or a header field name
+// and colon (RFC 5322 §2.2: printable US-ASCII but ":"; §4.5.3 allows
+// white space before the colon). A UTF-8 byte order mark is allowed.
+// Blank input is undecided and counts as a message.
+func startsLikeMessage(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	for len(b) > 0 {
+		end := bytes.IndexAny(b, "\r\n")
+		if end < 0 {
+			end = len(b)
+		}
+		line := b[:end]
+		b = b[min(end+1, len(b)):]
+		if len(bytes.TrimSpace(line)) > 0 {
+			return bytes.HasPrefix(line, []byte("From ")) || isFieldStart(line)
+		}
+	}
+	return true
+}
+
+func isFieldStart(line []byte) bool {
+	i := 0
+	for i < len(line) && line[i] > ' ' && line[i] < 0x7f && line[i] != ':' {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	return i < len(line) && line[i] == ':'
 }
 
 // isMaildirTmp reports whether dir is the tmp/ of a Maildir, where messages
@@ -107,6 +349,25 @@ func isMaildirTmp(dir string) bool {
 	_, errCur := os.Stat(filepath.Join(parent, "cur"))
 	_, errNew := os.Stat(filepath.Join(parent, "new"))
 	return errCur == nil || errNew == nil
+}
+
+// isMaildirSub reports whether dir is the cur/ or new/ of a Maildir: a
+// sibling of the other, or of tmp/.
+func isMaildirSub(dir string) bool {
+	base := filepath.Base(dir)
+	if base != "cur" && base != "new" {
+		return false
+	}
+	parent := filepath.Dir(dir)
+	for _, sib := range []string{"cur", "new", "tmp"} {
+		if sib == base {
+			continue
+		}
+		if info, err := os.Stat(filepath.Join(parent, sib)); err == nil && info.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 func readFile(path string, fn func(Source) error) error {

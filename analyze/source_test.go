@@ -3,6 +3,7 @@ package analyze
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -60,5 +61,207 @@ func TestReadDirectoryMaildir(t *testing.T) {
 	}
 	if got[3].Err == nil {
 		t.Error("missing file has no error")
+	}
+}
+
+// mkTree builds a tree below root from specs: "path=content" writes a
+// file, "path->target" makes a symlink, "path/" a directory.
+func mkTree(t *testing.T, root string, specs ...string) {
+	t.Helper()
+	for _, s := range specs {
+		name, content, isFile := strings.Cut(s, "=")
+		name, target, isLink := strings.Cut(name, "->")
+		full := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch {
+		case isFile:
+			err = os.WriteFile(full, []byte(content), 0o644)
+		case isLink:
+			err = os.Symlink(target, full)
+		default:
+			err = os.MkdirAll(full, 0o755)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// relPaths makes paths relative to dir, with slashes, for comparison.
+func relPaths(t *testing.T, dir string, paths []string) string {
+	t.Helper()
+	var rel []string
+	for _, p := range paths {
+		r, err := filepath.Rel(dir, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	return strings.Join(rel, " ")
+}
+
+const msg = "Subject: x\n\nbody\n"
+
+// TestExpandInputs walks the cases users reported (audit of the analyze
+// command): symlinks that were skipped without a word, empty directories
+// that passed a CI gate, a MANIFEST.tsv read as a broken message.
+func TestExpandInputs(t *testing.T) {
+	tests := []struct {
+		name    string
+		tree    []string // below root; the walk reads root/in
+		paths   string
+		skipped string // path:reason-prefix, space separated
+		empty   bool
+	}{
+		{name: "symlink to a file is read", tree: []string{"target.eml=" + msg, "in/link.eml->../target.eml"},
+			paths: "link.eml"},
+		{name: "dangling symlink is listed so that reading it fails", tree: []string{"in/dangling.eml->../nowhere"},
+			paths: "dangling.eml"},
+		{name: "symlinked directory is skipped with a note", tree: []string{"other/m.eml=" + msg, "in/sub->../other"},
+			skipped: "sub:symlinked", empty: true},
+		{name: "symlink loop is not followed", tree: []string{"in/a.eml=" + msg, "in/d/loop->.."},
+			paths: "a.eml", skipped: "d/loop:symlinked"},
+		{name: "empty directory", tree: []string{"in/"}, empty: true},
+		{name: "only hidden and skipped extensions", tree: []string{"in/.hidden.eml=" + msg, "in/r.json={}"}, empty: true},
+		{name: "non-messages skipped by content", tree: []string{
+			"in/MANIFEST.tsv=file\trepository\n", "in/notes.txt=# notes\nFrom: nobody\n", "in/b.txt=" + msg,
+			"in/noext=\r\n\r\nReceived: from x\r\n\r\n", "in/box=From a@b Mon Jan  1 00:00:00 2024\n" + msg,
+			"in/junk.eml=not a message\n", "in/empty=", "in/data.json={}", "in/link.txt->MANIFEST.tsv"},
+			paths:   "b.txt box empty junk.eml noext",
+			skipped: "MANIFEST.tsv:not link.txt:not notes.txt:not"},
+		{name: "Maildir files are read whatever they start with", tree: []string{
+			"in/md/cur/1:2,S=garbage first\n" + msg, "in/md/new/2=" + msg, "in/md/tmp/3=" + msg},
+			paths: "md/cur/1:2,S md/new/2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			mkTree(t, root, tt.tree...)
+			dir := filepath.Join(root, "in")
+			in := ExpandInputs([]string{dir}, WalkOptions{})
+			if got := relPaths(t, dir, in.Paths); got != tt.paths {
+				t.Errorf("paths = %q, want %q", got, tt.paths)
+			}
+			var skipped []string
+			for _, s := range in.Skipped {
+				skipped = append(skipped, relPaths(t, dir, []string{s.Path})+":"+strings.Fields(s.Reason)[0])
+			}
+			sort.Strings(skipped)
+			if got := strings.Join(skipped, " "); got != tt.skipped {
+				t.Errorf("skipped = %q, want %q (%+v)", got, tt.skipped, in.Skipped)
+			}
+			if got := len(in.Empty) == 1 && in.Empty[0] == dir; got != tt.empty {
+				t.Errorf("empty = %v, want %v", in.Empty, tt.empty)
+			}
+		})
+	}
+}
+
+// TestExpandInputsExclude: the run's own report inside a directory it
+// reads is never read back, whichever name reaches it.
+func TestExpandInputsExclude(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "in/a.eml="+msg, "in/report.txt=Subject: old report\n\n", "in/alias.txt->report.txt")
+	dir := filepath.Join(root, "in")
+	if err := os.Link(filepath.Join(dir, "report.txt"), filepath.Join(dir, "hard.txt")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	tests := []struct {
+		name    string
+		exclude []string
+		want    string
+	}{
+		{"nothing excluded", nil, "a.eml alias.txt hard.txt report.txt"},
+		{"existing report, every name of it", []string{filepath.Join(root, "in", "..", "in", "report.txt")}, "a.eml"},
+		{"report not there yet", []string{filepath.Join(dir, "new.txt")}, "a.eml alias.txt hard.txt report.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := ExpandInputs([]string{dir}, WalkOptions{Exclude: tt.exclude})
+			if got := relPaths(t, dir, in.Paths); got != tt.want {
+				t.Errorf("paths = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadSourcesSymlinks: ReadSources reads what a walk lists: a
+// symlinked file's message, an error for a dangling link, and a directory
+// named through a symlink (read as nothing before).
+func TestReadSourcesSymlinks(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "target.eml="+msg, "in/link.eml->../target.eml", "in/dangling.eml->../nowhere",
+		"in/MANIFEST.tsv=file\tverdict\n", "named->in")
+	got := collect(t, []string{filepath.Join(root, "named")}, "")
+	if len(got) != 2 {
+		t.Fatalf("got %d sources, want 2: %+v", len(got), got)
+	}
+	if filepath.Base(got[0].File) != "dangling.eml" || got[0].Err == nil {
+		t.Errorf("first = %s %v, want dangling.eml with an error", got[0].File, got[0].Err)
+	}
+	if filepath.Base(got[1].File) != "link.eml" || string(got[1].Raw) != msg {
+		t.Errorf("second = %s %q, want link.eml's message", got[1].File, got[1].Raw)
+	}
+}
+
+func TestStartsLikeMessage(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     bool
+	}{
+		{"header field", "Received: from x\n", true},
+		{"mbox From line", "From a@b Mon Jan  1 00:00:00 2024\n", true},
+		{"blank lines first (RFC 5322 needs none, but undecided is read)", "\n\r\n  \nSubject: x\n", true},
+		{"obsolete space before colon (RFC 5322 §4.5.3)", "Subject : x\n", true},
+		{"byte order mark", "\xef\xbb\xbfSubject: x\n", true},
+		{"CR-only line ends", "\r\rSubject: x\rTo: y\r", true},
+		{"blank is undecided", " \n\n", true},
+		{"empty is undecided", "", true},
+		{"tab-separated manifest", "file\trepository\torigin\n", false},
+		{"markdown", "# Sources\n\nFrom: x\n", false},
+		{"continuation line first", " Subject: x\n", false},
+		{"colon first", ":x\n", false},
+		{"prose", "this is not: a header\n", false},
+		{"binary", "\x89PNG\r\n\x1a\n", false},
+		{"name without colon", strings.Repeat("a", 5000), false},
+		{"lowercase from line", "from a@b\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := startsLikeMessage([]byte(tt.in)); got != tt.want {
+				t.Errorf("startsLikeMessage(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSkipExtensionsDocumented: the extensions a walk passes over without
+// a word are the ones README.md lists.
+func TestSkipExtensionsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip(err)
+	}
+	if want := "`" + strings.Join(SkipExtensions(), " ") + "`"; !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not list the skipped extensions as %s", want)
+	}
+}
+
+// TestWalkFileNamedDash: a file "-" found walking "." is that file, not
+// standard input.
+func TestWalkFileNamedDash(t *testing.T) {
+	t.Chdir(t.TempDir())
+	mkTree(t, ".", "-="+msg)
+	in := ExpandInputs([]string{"."}, WalkOptions{})
+	if len(in.Paths) != 1 || in.Paths[0] == "-" {
+		t.Fatalf("paths = %q, want the file", in.Paths)
+	}
+	got := collect(t, in.Paths, "Subject: stdin\n\n")
+	if len(got) != 1 || string(got[0].Raw) != msg {
+		t.Errorf("read %+v, want the file's message", got)
 	}
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/report"
 )
 
 // analyzeOptions are the flags of `mailtrace analyze`.
@@ -21,7 +23,13 @@ func analyzeCommand(s streams) *cli.Command {
 		Usage:     "analyse messages: summary, Received hop chain, findings, verdict",
 		ArgsUsage: "[FILE|DIR|MBOX|-]...",
 		Description: "Reads .eml files, directories (recursively; Maildir cur/ and new/), mbox files and standard\n" +
-			"input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.",
+			"input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.\n" +
+			"A directory walk passes over hidden entries, Maildir tmp/ and files ending in\n   " +
+			strings.Join(analyze.SkipExtensions(), " ") + "\n" +
+			"It reads symlinks to files, and skips with a note symlinked directories and, outside a Maildir,\n" +
+			"files other than .eml and .mbox whose first line is neither a header field nor an mbox \"From \" line.\n" +
+			"An argument that holds no message is a runtime error. -o FILE may not be an input file; inside an\n" +
+			"input directory it is not read.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: formatUsage},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body (faster; header analysis is the same)"},
@@ -47,19 +55,52 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	out.failOn, out.failOnText = rules.failOn, rules.failOnText
+	out.failOn, out.failOnText, out.now = rules.failOn, rules.failOnText, rules.now
+	if err := checkOutputNotInput(out.file, opts.paths); err != nil {
+		return err
+	}
+	in := listInputs(opts.paths, out.file, s)
 	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode,
 		Trusted: rules.trusted, ClockSkew: rules.clockSkew, Now: rules.now})
-	res, err := runBatch(c, a, opts.paths, out, s)
+	res, err := runBatch(c, a, in.Paths, out, s)
 	if err != nil {
 		return err
 	}
-	if res.failed > 0 {
-		return errGate
+	return runStatus(res, in.Empty, s)
+}
+
+// listInputs walks the named directories and says on standard error what
+// the walk skipped. It runs before -o creates the report, and the walk
+// leaves the report out, so a run never reads its own output.
+func listInputs(paths []string, outFile string, s streams) analyze.Inputs {
+	in := analyze.ExpandInputs(paths, analyze.WalkOptions{Exclude: outputExclude(outFile)})
+	for _, sk := range in.Skipped {
+		fmt.Fprintf(s.err, "mailtrace: skipped %s: %s\n", report.Safe(sk.Path), sk.Reason) // a file name is anyone's text
 	}
-	if n := res.tally.Errors; n > 0 {
+	return in
+}
+
+// runStatus is the run's outcome once every message is reported: the gate
+// first, as before, then inputs that held no message or could not be read.
+// A directory that held no message fails the run, so that a CI gate
+// pointed at the wrong directory cannot pass by checking nothing.
+func runStatus(res batchResult, empty []string, s streams) error {
+	var noMessages error
+	if len(empty) > 0 {
+		noMessages = fmt.Errorf("%s: no messages found", strings.Join(empty, ", "))
+	}
+	switch {
+	case res.failed > 0:
+		if noMessages != nil {
+			fmt.Fprintf(s.err, "mailtrace: %v\n", noMessages)
+		}
+		return errGate
+	case noMessages != nil:
+		return noMessages
+	case res.tally.Errors > 0:
 		// Every readable message was analysed and reported; the run still
 		// fails so that a pipeline notices a fixture it could not read.
+		n := res.tally.Errors
 		return fmt.Errorf("%d %s could not be read", n, plural(n, "input", "inputs"))
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -154,5 +155,109 @@ func TestUnreadableInputDoesNotStopTheRun(t *testing.T) {
 	}
 	if len(rep.Messages) != 2 || rep.Messages[0].Verdict != "error" || rep.Messages[1].Verdict != "clean" {
 		t.Fatalf("messages = %+v", rep.Messages)
+	}
+}
+
+// writeFiles makes files below dir: "name=content", or "name->target" for
+// a symlink; a name ending in "/" is a directory.
+func writeFiles(t *testing.T, dir string, specs ...string) {
+	t.Helper()
+	for _, s := range specs {
+		name, content, isFile := strings.Cut(s, "=")
+		name, target, isLink := strings.Cut(name, "->")
+		full := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch {
+		case isFile:
+			err = os.WriteFile(full, []byte(content), 0o644)
+		case isLink:
+			err = os.Symlink(target, full)
+		default:
+			err = os.MkdirAll(full, 0o755)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAnalyzeDirectoryWalk: what a directory argument yields decides the
+// exit status; skipped entries are named on stderr. Cases from an audit
+// where a CI gate passed over symlinks, empty and wrong directories, and
+// failed on a MANIFEST.tsv beside the messages.
+func TestAnalyzeDirectoryWalk(t *testing.T) {
+	forged, err := filepath.Abs("../../testdata/examples/seed-forged.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	genuine, err := os.ReadFile("../../testdata/examples/genuine-postfix.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		files  []string // below the temp dir; "in" is the directory analysed
+		args   []string // extra arguments, relative to the temp dir
+		want   int
+		stderr []string
+	}{
+		{"symlink to a forged message is read", []string{"in/link.eml->" + forged}, nil, exitGate, nil},
+		{"empty directory fails", []string{"in/"}, nil, exitRuntime, []string{"in: no messages found"}},
+		{"only a symlinked directory", []string{"other/a.eml=" + string(genuine), "in/sub->../other"}, nil, exitRuntime,
+			[]string{"skipped ", "in/sub: symlinked directory", "in: no messages found"}},
+		{"dangling symlink is an error entry", []string{"in/gone.eml->../nowhere.eml"}, nil, exitRuntime,
+			[]string{"1 input could not be read"}},
+		{"manifest beside a message is skipped with a note", []string{"in/MANIFEST.tsv=file\tverdict\n", "in/a.eml=" + string(genuine)},
+			nil, exitOK, []string{"in/MANIFEST.tsv: not a message", "1 message: 1 clean"}},
+		{"a named non-message is still an error entry", []string{"in/a.eml=" + string(genuine), "x/MANIFEST.tsv=file\tverdict\n"},
+			[]string{"x/MANIFEST.tsv"}, exitRuntime, []string{"1 input could not be read"}},
+		{"the gate wins over an empty directory, which is still named", []string{"in/", "f/link.eml->" + forged},
+			[]string{"f"}, exitGate, []string{"in: no messages found"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, tt.files...)
+			args := []string{"analyze", "--offline", "--format", "jsonl", filepath.Join(dir, "in")}
+			for _, a := range tt.args {
+				args = append(args, filepath.Join(dir, a))
+			}
+			code, _, stderr := runCLI(t, "", args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d; stderr %q", code, tt.want, stderr)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr lacks %q: %q", s, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestAnalyzeCorpusDirectory: the shared corpus, walked as a directory,
+// gives the same tally as its .eml files named one by one: MANIFEST.tsv
+// and SOURCES.md are passed over, not read as broken messages.
+func TestAnalyzeCorpusDirectory(t *testing.T) {
+	const corpus = "../../../shared/corpus"
+	files, _ := filepath.Glob(filepath.Join(corpus, "*", "*.eml"))
+	if len(files) == 0 {
+		t.Skip("no corpus at " + corpus)
+	}
+	base := []string{"analyze", "--offline", "--now", "2026-11-27T00:00:00Z", "--fail-on", "never", "--format", "jsonl"}
+	code, _, walked := runCLI(t, "", append(base, corpus)...)
+	if code != exitOK {
+		t.Fatalf("walk: exit %d: %s", code, walked)
+	}
+	_, _, named := runCLI(t, "", append(base, files...)...)
+	tally := regexp.MustCompile(`(?m)^mailtrace: \d+ messages?: .* errors?`)
+	if w, n := tally.FindString(walked), tally.FindString(named); w == "" || w != n {
+		t.Errorf("walked %q, named one by one %q", w, n)
+	}
+	if !strings.Contains(walked, "MANIFEST.tsv: not a message") {
+		t.Errorf("MANIFEST.tsv not noted: %q", walked)
 	}
 }

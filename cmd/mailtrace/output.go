@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type outputOptions struct {
 	// failure); nil means a forged verdict does. failOnText names it.
 	failOn     func(*analyze.MessageReport) bool
 	failOnText string
+	// now is --now: it stamps the HTML and JUnit reports, so that a run
+	// with --now is reproducible byte for byte. nil means the clock.
+	now func() time.Time
 }
 
 func outputFlags() []cli.Flag {
@@ -72,7 +76,7 @@ func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptio
 		return res, err
 	}
 	out := bufio.NewWriterSize(dst, 64<<10)
-	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText})
+	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText, Now: o.now})
 	if err != nil {
 		closeDst()
 		return res, err
@@ -85,17 +89,21 @@ func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptio
 	if !live {
 		bar = newProgress(s.err, paths, start)
 	}
-	err = a.Batch(c.Context, paths, s.in, analyze.BatchOptions{Workers: o.workers}, func(m *analyze.MessageReport) error {
-		res.tally.Add(m)
-		if failOn(m) {
-			res.failed++
-		}
-		bar.update(m, res.tally)
-		if err := w.Message(m); err != nil || !live {
-			return err
-		}
-		return out.Flush()
-	})
+	// No paths left (every named directory was empty) must not become
+	// Batch's "no paths: read stdin"; the report is still written, empty.
+	if len(paths) > 0 {
+		err = a.Batch(c.Context, paths, s.in, analyze.BatchOptions{Workers: o.workers}, func(m *analyze.MessageReport) error {
+			res.tally.Add(m)
+			if failOn(m) {
+				res.failed++
+			}
+			bar.update(m, res.tally)
+			if err := w.Message(m); err != nil || !live {
+				return err
+			}
+			return out.Flush()
+		})
+	}
 	bar.clear()
 	err = errors.Join(err, w.Close(), out.Flush(), closeDst())
 	fmt.Fprintln(s.err, summaryLine(res.tally, time.Since(start)))
@@ -121,6 +129,51 @@ func openOutput(file string, stdout io.Writer) (io.Writer, func() error, error) 
 		return nil, nil, fmt.Errorf("output: %w", err)
 	}
 	return f, f.Close, nil
+}
+
+// checkOutputNotInput refuses -o FILE when FILE is also a named input:
+// the report is created before the inputs are read, which would destroy
+// the input or, for a file not there yet, read the report back as a
+// message. An output inside an input directory is left out of the walk
+// instead (outputExclude).
+func checkOutputNotInput(file string, paths []string) error {
+	if file == "" || file == "-" {
+		return nil
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(cwd, p)
+	}
+	outAbs := abs(file)
+	outInfo, outErr := os.Stat(file)
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		same := abs(p) == outAbs
+		if !same && outErr == nil {
+			info, err := os.Stat(p)
+			same = err == nil && os.SameFile(outInfo, info)
+		}
+		if same {
+			return usageErrorf("-o %s is also an input (%s): the report would replace it before it is read", file, p)
+		}
+	}
+	return nil
+}
+
+// outputExclude is what the directory walk must not read: the -o file.
+func outputExclude(file string) []string {
+	if file == "" || file == "-" {
+		return nil
+	}
+	return []string{file}
 }
 
 // isTerminal reports whether w is a character device: a terminal, or a

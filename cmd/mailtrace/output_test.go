@@ -190,3 +190,92 @@ func TestProgressOffWhenNotATerminal(t *testing.T) {
 	nilBar.update(&analyze.MessageReport{}, analyze.Tally{}) // must not panic
 	nilBar.clear()
 }
+
+// TestAnalyzeOutputIsInput: -o naming an input is refused before the
+// report is created (it used to truncate the input first); a report
+// inside an input directory is not read back.
+func TestAnalyzeOutputIsInput(t *testing.T) {
+	genuine, err := os.ReadFile("../../testdata/examples/genuine-postfix.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		files    []string // below the temp dir, the working directory of the run
+		out      string
+		inputs   []string
+		want     int
+		messages int // in the JSON report, when the run writes one
+	}{
+		{"same name", []string{"in.eml=" + string(genuine)}, "in.eml", []string{"in.eml"}, exitUsage, 0},
+		{"other spelling", []string{"d/in.eml=" + string(genuine)}, "./d/../d/in.eml", []string{"d/in.eml"}, exitUsage, 0},
+		{"through a symlink", []string{"in.eml=" + string(genuine), "link.eml->in.eml"}, "link.eml", []string{"in.eml"}, exitUsage, 0},
+		{"among other inputs", []string{"a.eml=" + string(genuine), "in.eml=" + string(genuine)}, "in.eml", []string{"a.eml", "in.eml"}, exitUsage, 0},
+		{"missing file named twice", nil, "new.eml", []string{"new.eml"}, exitUsage, 0},
+		{"old report in the input directory", []string{"d/a.eml=" + string(genuine), "d/report.txt=Subject: old\n\n"},
+			"d/report.txt", []string{"d"}, exitOK, 1},
+		{"new report in the input directory", []string{"d/a.eml=" + string(genuine)}, "d/report.txt", []string{"d"}, exitOK, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, tt.files...)
+			before := snapshot(t, dir)
+			args := append([]string{"analyze", "--offline", "--format", "json", "-o", tt.out}, tt.inputs...)
+			code, _, stderr := runCLIIn(t, dir, args...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.want, stderr)
+			}
+			if tt.want == exitUsage {
+				if after := snapshot(t, dir); after != before || !strings.Contains(stderr, "is also an input") {
+					t.Errorf("refused run changed files (%q -> %q) or said %q", before, after, stderr)
+				}
+				return
+			}
+			var rep struct{ Messages []analyze.MessageReport }
+			b, err := os.ReadFile(filepath.Join(dir, tt.out))
+			if err != nil || json.Unmarshal(b, &rep) != nil || len(rep.Messages) != tt.messages {
+				t.Errorf("report: %v, %d messages, want %d: %.300s", err, len(rep.Messages), tt.messages, b)
+			}
+		})
+	}
+}
+
+// snapshot lists the files below dir with their sizes.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		content, err := os.ReadFile(p)
+		fmt.Fprintf(&b, "%s:%d:%v ", d.Name(), len(content), err)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestAnalyzeNowStampsReports: --now is the HTML report's "Generated"
+// time and the JUnit timestamp, so that a report can be reproduced.
+func TestAnalyzeNowStampsReports(t *testing.T) {
+	tests := []struct{ format, want string }{
+		{"html", "Generated 2001-02-03 04:05:06 UTC"},
+		{"junit", `timestamp="2001-02-03T04:05:06"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			code, out, stderr := runCLI(t, "", "analyze", "--offline", "--now", "2001-02-03T04:05:06Z", "--format", tt.format,
+				"../../testdata/examples/genuine-postfix.eml")
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("%s report lacks %q", tt.format, tt.want)
+			}
+		})
+	}
+}

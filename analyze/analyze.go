@@ -89,7 +89,8 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
 // report's header summary, hops, envelope and (unless HeaderOnly) body.
 // The message is nil when it could not be split; the report then says why.
 func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
-	rep := &MessageReport{File: in.File, Index: in.Index, Verdict: VerdictClean, Findings: []Finding{}, Session: in.Session}
+	rep := &MessageReport{File: in.File, Index: in.Index, Verdict: VerdictClean, Session: in.Session}
+	defer rep.fillLists() // on every path: the lists the contract calls arrays are [], not null
 	msg, err := Split(in.Raw)
 	rep.Defects = msg.Defects
 	if err != nil {

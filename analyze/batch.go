@@ -133,7 +133,9 @@ func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (m *MessageRep
 
 // ErrorReport is the report of a message that could not be analysed.
 func ErrorReport(file string, index int, err error) *MessageReport {
-	return &MessageReport{File: file, Index: index, Verdict: VerdictError, Error: err.Error(), Findings: []Finding{}}
+	m := &MessageReport{File: file, Index: index, Verdict: VerdictError, Error: err.Error()}
+	m.fillLists()
+	return m
 }
 
 // Tally counts a run's messages by verdict.

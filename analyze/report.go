@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"slices"
 	"time"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -34,7 +35,7 @@ const (
 type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
-	Hops     []int    `json:"hops"`     // hop indexes (1 = oldest) the finding concerns
+	Hops     []int    `json:"hops"`     // hop indexes (1 = oldest) the finding concerns; [] when none
 	Message  string   `json:"message"`  // one sentence for people
 	Evidence string   `json:"evidence"` // the exact raw text or DNS answer it rests on
 	Line     int      `json:"line,omitempty"`
@@ -56,9 +57,9 @@ type MessageReport struct {
 	Findings []Finding      `json:"findings"`
 	Envelope Envelope       `json:"envelope"`
 	Header   HeaderSummary  `json:"header"`
-	Body     *BodySummary   `json:"body"` // nil on the header-only path
-	Hops     []received.Hop `json:"hops"` // oldest first
-	Defects  []string       `json:"defects,omitempty"`
+	Body     *BodySummary   `json:"body"`              // nil on the header-only path
+	Hops     []received.Hop `json:"hops"`              // oldest first
+	Defects  []string       `json:"defects,omitempty"` // omitted when the header block is sound
 	DNS      *DNSSummary    `json:"dns,omitempty"`
 	Auth     any            `json:"auth,omitempty"`
 	Session  any            `json:"session,omitempty"`
@@ -86,7 +87,7 @@ type Address struct {
 type HeaderSummary struct {
 	From       []Address    `json:"from"`
 	Sender     *Address     `json:"sender,omitempty"`
-	ReplyTo    []Address    `json:"reply_to,omitempty"`
+	ReplyTo    []Address    `json:"reply_to"`
 	To         []Address    `json:"to"`
 	Cc         []Address    `json:"cc"`
 	Subject    string       `json:"subject"`
@@ -94,7 +95,7 @@ type HeaderSummary struct {
 	DateText   string       `json:"date_text,omitempty"`
 	MessageID  string       `json:"message_id"`
 	ReturnPath string       `json:"return_path"`
-	Fields     []FieldEntry `json:"fields,omitempty"`
+	Fields     []FieldEntry `json:"fields"`
 }
 
 // FieldEntry is one header field as JSON shows it.
@@ -110,7 +111,7 @@ type Envelope struct {
 	MailFrom string           `json:"mail_from"`
 	RcptTo   []string         `json:"rcpt_to"`
 	Source   string           `json:"source"` // "trace" (read from fields) or "smtp" (seen live)
-	Evidence []EnvelopeSource `json:"evidence,omitempty"`
+	Evidence []EnvelopeSource `json:"evidence"`
 }
 
 // EnvelopeSource names the field an envelope address was read from.
@@ -127,7 +128,7 @@ type BodySummary struct {
 	HTMLSize    int          `json:"html_size"`
 	Attachments []Attachment `json:"attachments"`
 	Inlines     int          `json:"inlines"`
-	Errors      []string     `json:"errors,omitempty"`
+	Errors      []string     `json:"errors,omitempty"` // omitted when the body decoded cleanly
 }
 
 // Attachment is one attached file.
@@ -135,4 +136,39 @@ type Attachment struct {
 	Name        string `json:"name"`
 	ContentType string `json:"content_type"`
 	Size        int    `json:"size"`
+}
+
+// fillLists replaces every nil list the contract calls an array with an
+// empty one, so that JSON shows [] and never null (docs/json.md). Every
+// report the package makes goes through it (read, ErrorReport); it is done
+// on the values rather than in a MarshalJSON method, which would make
+// encoding/json check every report's bytes a second time. The findings and
+// body m points to are copied before they change.
+func (m *MessageReport) fillLists() {
+	m.Findings = orEmpty(m.Findings)
+	if slices.ContainsFunc(m.Findings, func(f Finding) bool { return f.Hops == nil }) {
+		m.Findings = slices.Clone(m.Findings)
+		for i := range m.Findings {
+			m.Findings[i].Hops = orEmpty(m.Findings[i].Hops)
+		}
+	}
+	m.Hops = orEmpty(m.Hops)
+	m.Envelope.RcptTo = orEmpty(m.Envelope.RcptTo)
+	m.Envelope.Evidence = orEmpty(m.Envelope.Evidence)
+	h := &m.Header
+	h.From, h.ReplyTo, h.To, h.Cc = orEmpty(h.From), orEmpty(h.ReplyTo), orEmpty(h.To), orEmpty(h.Cc)
+	h.Fields = orEmpty(h.Fields)
+	if m.Body != nil && m.Body.Attachments == nil {
+		b := *m.Body
+		b.Attachments = []Attachment{}
+		m.Body = &b
+	}
+}
+
+// orEmpty returns s, or an empty slice when s is nil.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

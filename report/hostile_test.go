@@ -151,8 +151,9 @@ func checkTerminalSafe(t *testing.T, out []byte) {
 	visibleOnly(t, "text", strings.ReplaceAll(string(out), "\r\n", "\n"))
 }
 
-// JSON is data: it keeps the exact text (bidi included) but escapes every
-// control character and, as encoding/json does by default, < > &.
+// JSON is data: it keeps the exact text, but as escapes wherever a raw
+// character would act: every control character (C0 and C1), < > & as
+// encoding/json does by default, and the bidi, zero-width and BOM runes.
 func checkJSON(t *testing.T, out []byte) {
 	var v any
 	if err := json.Unmarshal(out, &v); err != nil {
@@ -177,6 +178,7 @@ func checkJSONBytes(t *testing.T, out []byte) {
 			t.Fatalf("raw byte %#x in JSON at %d: %q", c, i, around(string(out), i))
 		}
 	}
+	visibleOnly(t, "json", string(out))
 }
 
 // allowedHTML are the only elements and attributes the report may contain.

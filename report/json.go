@@ -1,10 +1,10 @@
 // Package report renders analysis reports for people and for machines:
-// text tables, JSON and JSON Lines. Renderers only format: every value
-// that came from a message or from DNS is escaped for its format here.
+// text tables, JSON and JSON Lines, Markdown, HTML, JUnit XML and SARIF.
+// Renderers only format: every value that came from a message or from DNS
+// is escaped for its format here.
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -12,19 +12,25 @@ import (
 )
 
 // JSON writes the whole report as one JSON document
-// ({"schema": "mailtrace/v1", "messages": [...]}), indented.
+// ({"schema": "mailtrace/v1", "messages": [...]}), indented. Like every
+// JSON renderer here it escapes the runes that act on a terminal
+// (jsonInert).
 func JSON(w io.Writer, r *analyze.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write json: %w", err)
+	if r.Messages == nil {
+		c := *r
+		c.Messages = []*analyze.MessageReport{} // an array, as docs/json.md says
+		r = &c
 	}
-	return nil
+	return WriteJSON(w, r)
 }
 
 // JSONLine writes one message object on one line (JSON Lines).
 func JSONLine(w io.Writer, m *analyze.MessageReport) error {
-	if err := json.NewEncoder(w).Encode(m); err != nil {
+	b, err := marshalInert(m, "", "")
+	if err != nil {
+		return fmt.Errorf("write jsonl: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write jsonl: %w", err)
 	}
 	return nil

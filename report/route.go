@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -77,10 +76,5 @@ func hostLine(h dns.RouteHost) string {
 
 // RouteJSON writes the routing result as JSON.
 func RouteJSON(w io.Writer, r dns.RouteResult) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write json: %w", err)
-	}
-	return nil
+	return WriteJSON(w, r)
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -93,7 +92,7 @@ func newSARIFWriter(w io.Writer, opts Options) (*sarifWriter, error) {
 		sw.ruleIndex[r.ID] = i
 		driver.Rules[i] = sarifRuleOf(r)
 	}
-	b, err := json.MarshalIndent(driver, "        ", "  ")
+	b, err := marshalInert(driver, "        ", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("write sarif: %w", err)
 	}
@@ -147,6 +146,10 @@ func (sw *sarifWriter) Message(m *analyze.MessageReport) error {
 }
 
 func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error {
+	hops := f.Hops
+	if hops == nil {
+		hops = []int{} // a list, as in the JSON report, even for a finding built by hand
+	}
 	text := sarifText(f.Message)
 	if m.Index > 0 {
 		text = fmt.Sprintf("Message #%d: %s", m.Index, text)
@@ -156,7 +159,7 @@ func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error
 	}
 	res := sarifResult{RuleID: Safe(f.Rule), Level: sarifLevel(f.Severity), Message: sarifMessage{Text: text},
 		PartialFingerprints: map[string]string{"mailtraceFinding/v1": fingerprint(m, f)},
-		Properties:          map[string]any{"severity": Safe(string(f.Severity)), "hops": f.Hops, "verdict": Safe(string(m.Verdict))}}
+		Properties:          map[string]any{"severity": Safe(string(f.Severity)), "hops": hops, "verdict": Safe(string(m.Verdict))}}
 	if i, ok := sw.ruleIndex[f.Rule]; ok {
 		res.RuleIndex = &i
 	}
@@ -215,7 +218,7 @@ func (sw *sarifWriter) notify(m *analyze.MessageReport) error {
 
 // element writes one array element, indented to sit at its depth.
 func (sw *sarifWriter) element(w io.Writer, count *int, v any, indent string) error {
-	b, err := json.MarshalIndent(v, indent, "  ")
+	b, err := marshalInert(v, indent, "  ")
 	if err != nil {
 		return fmt.Errorf("write sarif: %w", err)
 	}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -138,7 +137,7 @@ type jsonWriter struct {
 }
 
 func (j *jsonWriter) Message(m *analyze.MessageReport) error {
-	b, err := json.MarshalIndent(m, "    ", "  ")
+	b, err := marshalInert(m, "    ", "  ")
 	if err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// WriteJSON writes v as indented JSON followed by a line end, as a
+// json.Encoder with SetIndent("", "  ") would, but inert on a terminal:
+// see jsonInert. Commands that print message data as JSON use it.
+func WriteJSON(w io.Writer, v any) error {
+	b, err := marshalInert(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// marshalInert is json.MarshalIndent (json.Marshal when indent is empty)
+// followed by jsonInert.
+func marshalInert(v any, prefix, indent string) ([]byte, error) {
+	var b []byte
+	var err error
+	if indent == "" && prefix == "" {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, prefix, indent)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return jsonInert(b), nil
+}
+
+// jsonInert rewrites DEL and every rune of JSON text that
+// isInvisibleControl reports (C1 controls, bidi overrides, embeddings,
+// isolates and marks, zero-width characters, BOM) as a \uXXXX escape.
+// encoding/json escapes C0 controls, < > & and U+2028/U+2029 but writes
+// these raw, and a terminal acts on them: xterm reads U+009B as CSI,
+// U+202E reverses the text after it. JSON is ASCII outside its strings and
+// DEL is not JSON whitespace, so every such rune is inside a string, where
+// the escape decodes to the same value (RFC 8259 §7). b is returned
+// unchanged when it holds none.
+func jsonInert(b []byte) []byte {
+	var out []byte // allocated at the first rune to escape
+	done := 0      // b[:done] is in out already
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf && b[i] != 0x7f {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0x7f || isInvisibleControl(r) {
+			if out == nil {
+				out = make([]byte, 0, len(b)+32)
+			}
+			out = append(out, b[done:i]...)
+			out = appendUnicodeEscape(out, r)
+			done = i + size
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[done:]...)
+}
+
+// appendUnicodeEscape appends \uXXXX for a rune of the Basic Multilingual
+// Plane, in lower-case hex as encoding/json writes its own escapes.
+func appendUnicodeEscape(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}

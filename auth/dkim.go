@@ -102,6 +102,9 @@ func describeDKIM(m *message, fi, n int, from string, hashBody bool) (DKIM, *msg
 	if d.Headers == nil {
 		d.Headers = colonList(s.tags.value("h"))
 	}
+	if d.Headers == nil {
+		d.Headers = []string{} // a signature without h=: an array, as docs/json.md has it
+	}
 	d.Canon = canonName(parseCanon(s.tags.value("c")))
 	d.Signed = unixTag(s.tags, "t")
 	d.Expires = unixTag(s.tags, "x")

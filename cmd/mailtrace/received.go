@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -51,9 +50,7 @@ func runReceived(values []string, format string, s streams) error {
 		hops[i].Index = i + 1
 	}
 	if format == "json" {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(hops)
+		return report.WriteJSON(s.out, hops) // Received text is anyone's: inert on a terminal
 	}
 	for i, h := range hops {
 		if i > 0 {

@@ -34,3 +34,20 @@ func TestReceivedFoldedStdin(t *testing.T) {
 		}
 	}
 }
+
+// TestReceivedJSONInert: a Received line's C1 and bidi characters come out
+// of --format json as escapes, not as bytes a terminal acts on.
+func TestReceivedJSONInert(t *testing.T) {
+	in := "from evil (x [192.0.2.1]) by mx\u009b\u202e; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"mailtrace", "received", "-f", "json"}, strings.NewReader(in), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if strings.ContainsAny(out.String(), "\u009b\u202e") {
+		t.Errorf("raw C1/bidi in output: %q", out.String())
+	}
+	var hops []received.Hop
+	if err := json.Unmarshal(out.Bytes(), &hops); err != nil || len(hops) != 1 || !strings.Contains(hops[0].Raw, "\u009b\u202e") {
+		t.Errorf("decoded %v, %+v", err, hops)
+	}
+}

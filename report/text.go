@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -132,13 +135,49 @@ func (p *printer) findings(m *analyze.MessageReport) {
 	}
 }
 
-// HopTable writes the hop table: # | time | delay | from | by | with, TLS.
-func HopTable(w io.Writer, hops []received.Hop) error {
-	t := tablewriter.NewTable(w,
+// hopTable is a table drawn into its own buffer, kept for the next message:
+// tablewriter.NewTable makes a 10,240-entry cache map for its stringer,
+// which cost as much as drawing the table (this package passes strings, so
+// the stringer is never used and the table gets a cache that keeps nothing).
+type hopTable struct {
+	buf bytes.Buffer
+	t   *tablewriter.Table
+}
+
+var hopTables = sync.Pool{New: func() any {
+	h := &hopTable{}
+	h.t = tablewriter.NewTable(&h.buf,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithStringerCacheCustom(noCache{}),
 	)
+	return h
+}}
+
+// noCache is a stringer cache that keeps nothing.
+type noCache struct{}
+
+func (noCache) Add(reflect.Type, reflect.Value) bool           { return false }
+func (noCache) Get(reflect.Type) (v reflect.Value, found bool) { return v, false }
+func (noCache) Purge()                                         {}
+
+// HopTable writes the hop table: # | time | delay | from | by | with, TLS.
+func HopTable(w io.Writer, hops []received.Hop) error {
+	h := hopTables.Get().(*hopTable)
+	defer hopTables.Put(h)
+	h.buf.Reset()
+	h.t.Reset()
+	if err := fillHopTable(h.t, hops); err != nil {
+		return err
+	}
+	if _, err := w.Write(h.buf.Bytes()); err != nil {
+		return fmt.Errorf("hop table: %w", err)
+	}
+	return nil
+}
+
+func fillHopTable(t *tablewriter.Table, hops []received.Hop) error {
 	t.Header("#", "Time", "Delay", "From: HELO / rDNS [IP]", "By", "With / TLS")
 	for _, h := range hops {
 		row := []string{

@@ -16,6 +16,10 @@ type Rule struct {
 	Explain  string // one paragraph: what it means and why it matters
 	Example  string // a minimal example that triggers it
 	Check    func(c *Context) []Finding
+	// Field is the header field the rule's findings are about (its first
+	// occurrence), for findings that name no hop and no line: reports
+	// point there (a SARIF region, the JSON line).
+	Field string
 }
 
 // Context is what a rule sees of one message.
@@ -59,6 +63,16 @@ var registry []*Rule
 // in the file that implements them.
 func register(r *Rule) { registry = append(registry, r) }
 
+// fieldLine is the line of the first field named name, 0 when there is none.
+func (c *Context) fieldLine(name string) int {
+	for i := range c.Msg.Fields {
+		if f := &c.Msg.Fields[i]; len(f.Name) == len(name) && equalFoldASCII(f.Name, name) {
+			return f.Line
+		}
+	}
+	return 0
+}
+
 // Rules returns the catalogue, sorted by ID.
 func Rules() []Rule {
 	out := make([]Rule, len(registry))
@@ -80,6 +94,9 @@ func runRules(c *Context) []Finding {
 			}
 			if f.Hops == nil {
 				f.Hops = []int{}
+			}
+			if f.Line == 0 && len(f.Hops) == 0 && r.Field != "" {
+				f.Line = c.fieldLine(r.Field)
 			}
 			out = append(out, f)
 		}

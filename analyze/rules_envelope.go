@@ -12,6 +12,7 @@ import (
 func init() {
 	register(&Rule{
 		ID: "envelope-from-mismatch", Severity: SeverityInfo,
+		Field: "From",
 		Title: "Envelope sender domain differs from From",
 		Explain: "The envelope sender (Return-Path, RFC 5321 §4.4) is in another organisation than the From " +
 			"address. Bulk senders and mailing lists do this honestly (bounces go to them); DMARC " +
@@ -21,6 +22,7 @@ func init() {
 	})
 	register(&Rule{
 		ID: "sender-mismatch", Severity: SeverityInfo,
+		Field: "Sender",
 		Title: "Sender differs from From",
 		Explain: "The Sender field (RFC 5322 §3.6.2) names another organisation than From: someone sent on " +
 			"the author's behalf, as lists and assistants do. Outlook shows \"X on behalf of Y\".",
@@ -29,6 +31,7 @@ func init() {
 	})
 	register(&Rule{
 		ID: "reply-to-mismatch", Severity: SeverityInfo,
+		Field: "Reply-To",
 		Title: "Reply-To goes to another organisation",
 		Explain: "Replies go to an organisation other than the From address. Support desks and lists do " +
 			"this; so do fraudsters who spoof a From and collect answers elsewhere. Low when replies go " +

@@ -30,6 +30,7 @@ func init() {
 	})
 	register(&Rule{
 		ID: "msgid-domain", Severity: SeverityLow,
+		Field: "Message-ID",
 		Title: "Message-ID domain matches neither From nor the chain",
 		Explain: "The Message-ID (RFC 5322 §3.6.4) is usually made by the author's mail program or first " +
 			"server, so its domain is the From domain or a host of the sending chain. One that matches " +
@@ -39,6 +40,7 @@ func init() {
 	})
 	register(&Rule{
 		ID: "display-name-spoof", Severity: SeverityMedium,
+		Field: "From",
 		Title: "Display name shows another address or domain",
 		Explain: "The From display name contains an address or domain other than the real one, so a " +
 			"reader who sees only the name sees the wrong sender. Medium for another address, low for " +

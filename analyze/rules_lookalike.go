@@ -14,6 +14,7 @@ import (
 func init() {
 	register(&Rule{
 		ID: "lookalike-domain", Severity: SeverityMedium,
+		Field: "From",
 		Title: "From domain imitates a well-known or the recipient's domain",
 		Explain: "The From domain is an internationalised name (RFC 5891 punycode) whose letters look like " +
 			"those of a well-known domain or of the recipient's own (Cyrillic \"а\" for Latin \"a\"), or an " +

@@ -11,6 +11,7 @@ import (
 func init() {
 	register(&Rule{
 		ID: "provider-mismatch", Severity: SeverityMedium,
+		Field: "From",
 		Title: "Claims Gmail, Outlook or Yahoo but never passed their hosts",
 		Explain: "The From address is a Gmail, Outlook.com/Hotmail or Yahoo/AOL mailbox, or the Message-ID " +
 			"is in the form that provider's servers write, yet no hop of the Received chain is one of " +
@@ -58,7 +59,7 @@ func checkProvider(c *Context) []Finding {
 	id := msgIDDomain(c.Report.Header.MessageID)
 	if p := msgIDProvider(id); p != "" && !c.chainHas(p) {
 		out = append(out, Finding{Message: fmt.Sprintf("Message-ID is in %s's form but no hop is %s's", p, p),
-			Evidence: "Message-ID: " + c.Report.Header.MessageID})
+			Evidence: "Message-ID: " + c.Report.Header.MessageID, Line: c.fieldLine("Message-ID")})
 	}
 	return out
 }

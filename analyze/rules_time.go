@@ -25,6 +25,7 @@ func init() {
 	})
 	register(&Rule{
 		ID: "date-header-skew", Severity: SeverityLow,
+		Field: "Date",
 		Title: "Date header far from the first hop",
 		Explain: "The Date field (RFC 5322 §3.6.1) is when the author submitted the message; the first hop " +
 			"is stamped soon after. A Date later than the first hop means the message was dated after it " +
@@ -35,6 +36,7 @@ func init() {
 	})
 	register(&Rule{
 		ID: "date-future", Severity: SeverityMedium,
+		Field: "Date",
 		Title: "Date in the future",
 		Explain: "A hop is stamped later than now (the injectable clock): medium, no honest receiver " +
 			"does that. A Date field later than the final receiver's stamp or than now: low at most, since " +

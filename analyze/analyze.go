@@ -33,7 +33,11 @@ type Options struct {
 type Input struct {
 	File  string
 	Index int
-	Raw   []byte
+	// Line is the line of File where the message starts, when that is not
+	// the first (a message of an mbox): the report's lines are then the
+	// file's. 0 means 1.
+	Line int
+	Raw  []byte
 	// Envelope is the true SMTP envelope when mailtrace captured the message
 	// itself; nil means read it from trace fields.
 	Envelope *Envelope
@@ -98,6 +102,11 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 		rep.Verdict = VerdictError
 		return rep, nil
 	}
+	if in.Line > 1 {
+		for i := range msg.Fields {
+			msg.Fields[i].Line += in.Line - 1
+		}
+	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
 	chain := received.BuildChain(receivedFields(msg))
@@ -116,7 +125,8 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 // judge is the second half: trust inference, the rules and the verdict.
 func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *MessageReport) {
 	captured := in.Envelope != nil || in.Session != nil
-	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies}
+	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies,
+		lineOffset: max(in.Line-1, 0)}
 	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
 	rep.Findings = runRules(c)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)

@@ -128,7 +128,7 @@ func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (m *MessageRep
 			m = ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))
 		}
 	}()
-	return a.Analyze(ctx, Input{File: src.File, Index: src.Index, Raw: src.Raw})
+	return a.Analyze(ctx, Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw})
 }
 
 // ErrorReport is the report of a message that could not be analysed.

@@ -289,3 +289,30 @@ func TestBatchStopsWhileStdinBlocks(t *testing.T) {
 		t.Fatal("Batch still waiting on stdin 10 s after its context ended")
 	}
 }
+
+// TestBatchMboxLinesAreFileLines: the lines a report gives for a message of
+// an mbox are lines of the mbox file, as docs/json.md says.
+func TestBatchMboxLinesAreFileLines(t *testing.T) {
+	msg := "Received: from a.example (a.example [192.0.2.1]) by b.example; Mon, 1 Jan 2024 10:00:00 +0000\n" +
+		"From: x@a.example\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nbody\n"
+	mbox := "From x@a.example Mon Jan  1 10:00:00 2024\n" + msg + "\n" + // lines 1-7
+		"From x@a.example Mon Jan  1 10:00:00 2024\n" + msg // line 8 on
+	path := filepath.Join(t.TempDir(), "box.mbox")
+	if err := os.WriteFile(path, []byte(mbox), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]int
+	err := New(Options{}).Batch(context.Background(), []string{path}, nil, BatchOptions{}, func(m *MessageReport) error {
+		if len(m.Hops) != 1 || len(m.Fields) < 2 {
+			t.Fatalf("message %d: %d hops, %d fields", m.Index, len(m.Hops), len(m.Fields))
+		}
+		got = append(got, [2]int{m.Hops[0].Line, m.Fields[1].Line})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int{{2, 3}, {9, 10}}; !slices.Equal(got, want) {
+		t.Errorf("hop and From lines %v, want %v", got, want)
+	}
+}

@@ -35,6 +35,9 @@ type Context struct {
 	Captured bool
 	// Anomalies are the SMTP session's own evidence, when captured live.
 	Anomalies []SessionAnomaly
+	// lineOffset is how many lines of the file come before the message
+	// (Input.Line - 1): Msg's field lines include it already.
+	lineOffset int
 
 	// Results several rules share, computed once per message.
 	authRes *auth.Result // authResult

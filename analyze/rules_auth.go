@@ -91,6 +91,14 @@ func (c *Context) authResult() *auth.Result {
 		defer cancel()
 	}
 	res := auth.New(auth.Options{Resolver: resolver, Now: c.Opts.Now, HeaderOnly: c.Opts.HeaderOnly}).Check(ctx, in)
+	if in.Header == nil && c.lineOffset > 0 {
+		// auth split the message itself: its lines count from the message.
+		for i := range res.DKIM {
+			if res.DKIM[i].Line > 0 {
+				res.DKIM[i].Line += c.lineOffset
+			}
+		}
+	}
 	if claims := authClaims(c); len(claims) > 0 {
 		auth.Compare(res, claims)
 	}

@@ -18,6 +18,7 @@ import (
 type Source struct {
 	File  string // path, or "-" for standard input
 	Index int    // 1-based position in an mbox; 0 for a lone message
+	Line  int    // line of File where the message starts (its "From " line in an mbox); 0 means 1
 	Raw   []byte
 	Err   error
 }
@@ -407,6 +408,7 @@ func readStream(name string, r io.Reader, fn func(Source) error) error {
 func readMbox(name string, br *bufio.Reader, fn func(Source) error) error {
 	var cur bytes.Buffer
 	index, prevBlank := 0, true
+	lineNo, start := 0, 0 // lines read so far; the line the current message starts at
 	emit := func() error {
 		if index == 0 {
 			return nil
@@ -415,7 +417,7 @@ func readMbox(name string, br *bufio.Reader, fn func(Source) error) error {
 		// The blank line before the next "From " belongs to the mbox, not the message.
 		raw = trimOneBlankLine(raw)
 		cur.Reset()
-		return fn(Source{File: name, Index: index, Raw: raw})
+		return fn(Source{File: name, Index: index, Line: start, Raw: raw})
 	}
 	for {
 		line, err := br.ReadSlice('\n')
@@ -426,11 +428,12 @@ func readMbox(name string, br *bufio.Reader, fn func(Source) error) error {
 			continue
 		}
 		if len(line) > 0 {
+			lineNo++
 			if prevBlank && bytes.HasPrefix(line, []byte("From ")) {
 				if e := emit(); e != nil {
 					return e
 				}
-				index++
+				index, start = index+1, lineNo
 			} else if isQuotedFrom(line) {
 				line = line[1:]
 			}

@@ -120,7 +120,7 @@ func TestSARIFLocations(t *testing.T) {
 		got = append(got, s)
 	}
 	want := []string{"error own line @fx/a.eml:3", "note hop line @fx/a.eml:4", "note no line @fx/a.eml",
-		"note Message #2: in mbox @box.mbox", "note stdin"}
+		"note Message #2: in mbox @box.mbox:3", "note stdin"} // mbox lines are the file's (analyze.Input.Line)
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("results:\n got %q\nwant %q", got, want)
 	}

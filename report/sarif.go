@@ -173,14 +173,14 @@ func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error
 }
 
 // sarifLocationOf places a result at the message's file and the first
-// header line it points at. Lines of a message inside an mbox count from
-// that message, not from the file, so they get no region.
+// header line it points at: a line of the file, for a message of an mbox
+// too (analyze.Input.Line).
 func sarifLocationOf(m *analyze.MessageReport, lines []int) (sarifLocation, bool) {
 	if m.File == "" || m.File == "-" {
 		return sarifLocation{}, false
 	}
 	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(m.File)}}}
-	if len(lines) > 0 && m.Index == 0 {
+	if len(lines) > 0 {
 		loc.PhysicalLocation.Region = &sarifRegion{StartLine: lines[0]}
 	}
 	return loc, true

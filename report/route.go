@@ -8,11 +8,26 @@ import (
 	"github.com/mailtrace/mailtrace/dns"
 )
 
+// routeSummary says the status in words, and, when the MX hosts were
+// resolved and none has an address, that mail has nowhere to go (RFC 5321
+// §5.1: a sender tries every MX host, then gives up).
+func routeSummary(r dns.RouteResult) string {
+	if r.Status != dns.RouteMX || len(r.Hosts) == 0 || r.Truncated {
+		return r.Status.Describe()
+	}
+	for _, h := range r.Hosts {
+		if len(h.Addrs) > 0 || h.Outcome != dns.OutcomeNXDomain && h.Outcome != dns.OutcomeNoData {
+			return r.Status.Describe()
+		}
+	}
+	return "MX hosts listed, but none has an address: mail cannot be delivered"
+}
+
 // RouteText draws mail routing for a domain as a tree: the domain, its
 // CNAME chain, its MX hosts by preference, and each host's addresses.
 func RouteText(w io.Writer, r dns.RouteResult) error {
 	p := &printer{w: w}
-	p.linef("%s  (%s)\n", Safe(r.Domain), r.Status.Describe())
+	p.linef("%s  (%s)\n", Safe(r.Domain), routeSummary(r))
 	var items []string
 	for _, c := range r.CNAMEs {
 		items = append(items, "CNAME -> "+Safe(c))

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/mailtrace/mailtrace/internal/textsafe"
+
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -50,17 +52,5 @@ func isPlain(s string) bool {
 	return true
 }
 
-// isInvisibleControl reports C1 controls and the Unicode format characters
-// that reorder or hide text (bidi overrides and isolates, zero-width marks,
-// BOM): a hostile Subject can use them to make a terminal lie.
-func isInvisibleControl(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f:
-		return true
-	case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	case r == 0xfeff, r == 0x061c, r == 0x2028, r == 0x2029:
-		return true
-	}
-	return false
-}
+// isInvisibleControl is textsafe.Invisible.
+func isInvisibleControl(r rune) bool { return textsafe.Invisible(r) }

@@ -1,6 +1,8 @@
 package smtpd
 
 import (
+	"github.com/mailtrace/mailtrace/internal/textsafe"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -443,11 +445,13 @@ func (c *conn) lookupAddr() {
 }
 
 // escapeLine renders client octets for the transcript: printable UTF-8 as is, a backslash doubled,
-// anything else as \xNN.
+// anything else as \xNN, C1 controls and the format characters that reorder or hide text
+// (textsafe.Invisible) included.
 func escapeLine(b []byte) string {
 	clean := utf8.Valid(b)
 	for _, x := range b {
-		if x < 0x20 && x != '\t' || x == 0x7f || x == '\\' {
+		// Bytes of 0x80 and up may be C1 controls or bidi marks: the slow path looks.
+		if x < 0x20 && x != '\t' || x >= 0x7f || x == '\\' {
 			clean = false
 			break
 		}
@@ -461,6 +465,11 @@ func escapeLine(b []byte) string {
 		switch {
 		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f:
 			out = append(out, '\\', 'x', "0123456789abcdef"[b[0]>>4], "0123456789abcdef"[b[0]&15])
+		case textsafe.Invisible(r):
+			// A C1 control or a bidi mark would act on a terminal showing the record.
+			for _, x := range b[:n] {
+				out = append(out, '\\', 'x', "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
+			}
 		case r == '\\':
 			out = append(out, '\\', '\\')
 		default:

@@ -1,6 +1,8 @@
 package smtpd
 
 import (
+	"github.com/mailtrace/mailtrace/internal/textsafe"
+
 	"strconv"
 	"strings"
 	"unicode"
@@ -106,7 +108,7 @@ func printable(s string, max int) string {
 			b.WriteString("...")
 			break
 		}
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' || textsafe.Invisible(r) {
 			b.WriteByte('?')
 			continue
 		}

@@ -411,6 +411,20 @@ func TestRecordEmptyLists(t *testing.T) {
 	}
 }
 
+// TestEscapeLine: what reaches a record cannot act on a terminal that shows it.
+func TestEscapeLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"EHLO x", "EHLO x"},
+		{"EHLO caf\u00e9", "EHLO caf\u00e9"},
+		{"EHLO a\u009bb\u202ec", `EHLO a\xc2\x9bb\xe2\x80\xaec`},
+		{"a\\b\x00\xff", `a\\b\x00\xff`},
+	} {
+		if got := escapeLine([]byte(tc.in)); got != tc.want {
+			t.Errorf("escapeLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestOctetPreview(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"EHLO x\r\n", `EHLO x\x0d\x0a`},

@@ -1,0 +1,16 @@
+package textsafe
+
+import "testing"
+
+func TestInvisible(t *testing.T) {
+	for _, r := range []rune{0x80, 0x9b, 0x9f, 0x200b, 0x200f, 0x202a, 0x202e, 0x2066, 0x2069, 0xfeff, 0x061c, 0x2028, 0x2029} {
+		if !Invisible(r) {
+			t.Errorf("%U not reported", r)
+		}
+	}
+	for _, r := range []rune{'a', 0x7e, 0xa0, 0xe9, 0x2010, 0x202f, 0x2065, 0x206a, 0xfefe, 0x4e2d} {
+		if Invisible(r) {
+			t.Errorf("%U reported", r)
+		}
+	}
+}

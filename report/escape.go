@@ -69,11 +69,15 @@ func noFormula(s string) string {
 // embedded link "[text](uri)" forms in viewers that render them.
 func sarifText(s string) string {
 	s = Safe(s)
-	if !strings.ContainsAny(s, "[]") {
+	if !strings.ContainsAny(s, "[]{}") {
 		return s
 	}
-	return strings.NewReplacer("[", `\[`, "]", `\]`).Replace(s)
+	// Braces are doubled too: a plain-text message's "{0}" is a placeholder
+	// to a viewer (SARIF 2.1.0 §3.11.5).
+	return sarifEscaper.Replace(s)
 }
+
+var sarifEscaper = strings.NewReplacer("[", `\[`, "]", `\]`, "{", "{{", "}", "}}")
 
 // keyValue is one leaf of a flattened value: "spf.result" = "pass".
 type keyValue struct {

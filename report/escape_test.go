@@ -119,7 +119,7 @@ func TestSARIFLocations(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	want := []string{"error own line @fx/a.eml:3", "note hop line @fx/a.eml:4", "note no line @fx/a.eml",
+	want := []string{"error own line @fx/a.eml:3", "note hop line @fx/a.eml:4", "none no line @fx/a.eml",
 		"note Message #2: in mbox @box.mbox:3", "note stdin"} // mbox lines are the file's (analyze.Input.Line)
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("results:\n got %q\nwant %q", got, want)
@@ -150,4 +150,39 @@ func FuzzRenderInert(f *testing.F) {
 			check(t, buf.Bytes())
 		}
 	})
+}
+
+// TestSARIFTextBraces: literal braces are doubled (SARIF 2.1.0 §3.11.5), so
+// a viewer does not read "{0}" from a message as a placeholder.
+func TestSARIFTextBraces(t *testing.T) {
+	if got, want := sarifText("Bank {0} [x]"), `Bank {{0}} \[x\]`; got != want {
+		t.Errorf("sarifText = %q, want %q", got, want)
+	}
+}
+
+// TestSARIFFingerprintsDistinct: two findings of one message with the same
+// rule and evidence on two lines get two fingerprints; the first keeps the
+// fingerprint it had alone.
+func TestSARIFFingerprintsDistinct(t *testing.T) {
+	m := &analyze.MessageReport{File: "a.eml", Findings: []analyze.Finding{
+		{Rule: "r", Severity: analyze.SeverityLow, Line: 2, Evidence: "same"},
+		{Rule: "r", Severity: analyze.SeverityLow, Line: 3, Evidence: "same"},
+	}}
+	var buf bytes.Buffer
+	if err := SARIF(&buf, &analyze.Report{Schema: analyze.Schema, Messages: []*analyze.MessageReport{m}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct{ PartialFingerprints map[string]string }
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	r := log.Runs[0].Results
+	a, b := r[0].PartialFingerprints["mailtraceFinding/v1"], r[1].PartialFingerprints["mailtraceFinding/v1"]
+	if a == b || a != fingerprint(m, m.Findings[0], "") {
+		t.Errorf("fingerprints %s and %s", a, b)
+	}
 }

@@ -30,6 +30,7 @@ type sarifWriter struct {
 	results   int
 	notes     spool // toolExecutionNotifications, written after the results
 	nNotes    int
+	prints    map[string]bool // fingerprints of the message being written
 }
 
 // The SARIF objects mailtrace writes: a subset of the 2.1.0 schema.
@@ -58,6 +59,7 @@ type (
 	sarifResult struct {
 		RuleID              string            `json:"ruleId"`
 		RuleIndex           *int              `json:"ruleIndex,omitempty"`
+		Kind                string            `json:"kind,omitempty"` // "informational" for info findings (§3.27.9)
 		Level               string            `json:"level"`
 		Message             sarifMessage      `json:"message"`
 		Locations           []sarifLocation   `json:"locations,omitempty"`
@@ -103,8 +105,10 @@ func newSARIFWriter(w io.Writer, opts Options) (*sarifWriter, error) {
 	return sw, nil
 }
 
-// sarifRuleOf describes a rule; security-severity is the score GitHub code
-// scanning ranks security alerts by.
+// sarifRuleOf describes a rule. It sets no security-severity: GitHub code
+// scanning would rank every alert of a rule by that one score, while a
+// rule's findings range over severities (lookalike-domain: low to high);
+// without it, each alert is ranked by its own level.
 func sarifRuleOf(r analyze.Rule) sarifRule {
 	help := r.Explain
 	md := r.Explain
@@ -113,22 +117,21 @@ func sarifRuleOf(r analyze.Rule) sarifRule {
 		md += "\n\nExample:\n\n```\n" + r.Example + "\n```"
 	}
 	props := map[string]any{"tags": []string{"security", "email"}}
-	if s := securitySeverity[r.Severity]; s != "" {
-		props["security-severity"] = s
-	}
 	return sarifRule{ID: r.ID, Name: r.Title, ShortDescription: &sarifMessage{Text: r.Title},
 		FullDescription: &sarifMessage{Text: r.Explain}, Help: &sarifMessage{Text: help, Markdown: md},
 		DefaultConfiguration: &sarifConfig{Level: sarifLevel(r.Severity)}, Properties: props}
 }
 
-var securitySeverity = map[analyze.Severity]string{analyze.SeverityHigh: "8.0", analyze.SeverityMedium: "5.0", analyze.SeverityLow: "3.0"}
-
+// sarifLevel maps a severity to a result level: info findings weigh
+// nothing in the verdict, so they are "none", not alerts (§3.27.10).
 func sarifLevel(s analyze.Severity) string {
 	switch s {
 	case analyze.SeverityHigh:
 		return "error"
 	case analyze.SeverityMedium:
 		return "warning"
+	case analyze.SeverityInfo:
+		return "none"
 	}
 	return "note"
 }
@@ -137,6 +140,7 @@ func (sw *sarifWriter) Message(m *analyze.MessageReport) error {
 	if m.Error != "" {
 		return sw.notify(m)
 	}
+	clear(sw.prints)
 	for _, f := range m.Findings {
 		if err := sw.result(m, f); err != nil {
 			return err
@@ -158,8 +162,11 @@ func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error
 		text += "\nEvidence: " + sarifText(truncate(f.Evidence, 500))
 	}
 	res := sarifResult{RuleID: Safe(f.Rule), Level: sarifLevel(f.Severity), Message: sarifMessage{Text: text},
-		PartialFingerprints: map[string]string{"mailtraceFinding/v1": fingerprint(m, f)},
+		PartialFingerprints: map[string]string{"mailtraceFinding/v1": sw.fingerprint(m, f)},
 		Properties:          map[string]any{"severity": Safe(string(f.Severity)), "hops": hops, "verdict": Safe(string(m.Verdict))}}
+	if f.Severity == analyze.SeverityInfo {
+		res.Kind = "informational"
+	}
 	if i, ok := sw.ruleIndex[f.Rule]; ok {
 		res.RuleIndex = &i
 	}
@@ -202,9 +209,27 @@ func fileURI(p string) string {
 }
 
 // fingerprint identifies a finding across runs, whatever line it moves to.
-func fingerprint(m *analyze.MessageReport, f analyze.Finding) string {
+// Two findings of one message that would share it (the same rule and
+// evidence on two fields) are told apart by their lines, the later one's
+// fingerprint taking its line in.
+func (sw *sarifWriter) fingerprint(m *analyze.MessageReport, f analyze.Finding) string {
+	fp := fingerprint(m, f, "")
+	if sw.prints[fp] {
+		fp = fingerprint(m, f, fmt.Sprint(f.Line))
+	}
+	if sw.prints == nil {
+		sw.prints = make(map[string]bool)
+	}
+	sw.prints[fp] = true
+	return fp
+}
+
+func fingerprint(m *analyze.MessageReport, f analyze.Finding, salt string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00%v", f.Rule, filepath.ToSlash(m.File), m.Index, f.Evidence, f.Hops)
+	if salt != "" {
+		fmt.Fprintf(h, "\x00%s", salt)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -241,7 +266,8 @@ func (sw *sarifWriter) Close() error {
 	if sw.results == 0 {
 		end = "]"
 	}
-	end += ",\n      \"invocations\": [\n        {\n          \"executionSuccessful\": true"
+	// An input that could not be read fails the run (exit status 1).
+	end += fmt.Sprintf(",\n      \"invocations\": [\n        {\n          \"executionSuccessful\": %t", sw.nNotes == 0)
 	if _, err := io.WriteString(sw.w, end); err != nil {
 		return fmt.Errorf("write sarif: %w", err)
 	}

@@ -9,8 +9,13 @@ import (
 // Safe first (controls, escape sequences, bidi overrides and line ends made
 // visible), then every ASCII punctuation character backslash-escaped
 // (CommonMark §2.4) so no emphasis, link, image, heading, table pipe,
-// mention (@), issue reference (#), emoji code (:x:) or autolink can form,
-// and < > & written as entities so no HTML tag can either.
+// mention (@), issue reference (#), emoji code (:x:) or URL autolink can
+// form, and < > & written as entities so no HTML tag can either. GFM's
+// extended email autolink still turns an address into a mailto: link (it
+// reads the text after escapes and entities are undone); only a character
+// inserted in the address would stop it, and that would corrupt the address
+// when copied, so it is left: a mailto: link opens a mail client, nothing
+// more.
 func mdText(s string) string {
 	s = Safe(s)
 	var b strings.Builder

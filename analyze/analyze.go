@@ -11,6 +11,7 @@ package analyze
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -103,9 +104,7 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 		return rep, nil
 	}
 	if in.Line > 1 {
-		for i := range msg.Fields {
-			msg.Fields[i].Line += in.Line - 1
-		}
+		shiftLines(msg, in.Line-1)
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
@@ -130,6 +129,20 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
 	rep.Findings = runRules(c)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
+}
+
+// shiftLines makes the lines Split counted from the message's first line
+// lines of the file it sits in, off lines further down: the fields' and
+// those the defects name.
+func shiftLines(msg *Message, off int) {
+	for i := range msg.Fields {
+		msg.Fields[i].Line += off
+	}
+	for i, d := range msg.Defects {
+		if n, rest := defectLine(d); n > 0 {
+			msg.Defects[i] = fmt.Sprintf("line %d: %s", n+off, rest)
+		}
+	}
 }
 
 // receivedFields lists the Received fields in header order (newest first).

@@ -116,7 +116,7 @@ func checkHiddenRcpt(c *Context) []Finding {
 		return nil
 	}
 	return []Finding{{Message: "envelope recipient " + strings.Join(hidden, ", ") + " is not in To/Cc: Bcc or a list",
-		Evidence: envelopeEvidence(c.Report.Envelope, hidden)}}
+		Evidence: envelopeEvidence(c.Report.Envelope, hidden), Line: evidenceLine(c.Report.Envelope, hidden[0])}}
 }
 
 // sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII
@@ -137,6 +137,16 @@ func listed(addr string, list []Address) bool {
 		}
 	}
 	return false
+}
+
+// evidenceLine is the line of the first field that named addr, 0 when none did.
+func evidenceLine(env Envelope, addr string) int {
+	for _, e := range env.Evidence {
+		if e.Line > 0 && sameLower(e.Address, addr) {
+			return e.Line
+		}
+	}
+	return 0
 }
 
 func envelopeEvidence(env Envelope, addrs []string) string {

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -65,9 +66,23 @@ func checkNoDate(c *Context) []Finding {
 func checkHeaderDefects(c *Context) []Finding {
 	var out []Finding
 	for _, d := range c.Msg.Defects {
-		out = append(out, Finding{Message: d, Evidence: d})
+		line, _ := defectLine(d)
+		out = append(out, Finding{Message: d, Evidence: d, Line: line})
 	}
 	return out
+}
+
+// defectLine reads the line a defect names ("line 12: ..."), 0 when none.
+func defectLine(d string) (line int, rest string) {
+	num, rest, ok := strings.Cut(strings.TrimPrefix(d, "line "), ": ")
+	if !ok || !strings.HasPrefix(d, "line ") {
+		return 0, d
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n <= 0 {
+		return 0, d
+	}
+	return n, rest
 }
 
 func checkMIME(c *Context) []Finding {

@@ -412,3 +412,24 @@ x
 		})
 	}
 }
+
+func TestDefectLine(t *testing.T) {
+	for _, tc := range []struct {
+		d    string
+		line int
+	}{
+		{"line 12: continuation line before any field", 12},
+		{"line x: y", 0},
+		{"no blank line after the header", 0},
+		{"line 0: z", 0},
+	} {
+		if got, _ := defectLine(tc.d); got != tc.line {
+			t.Errorf("defectLine(%q) = %d, want %d", tc.d, got, tc.line)
+		}
+	}
+	m := &Message{Fields: []Field{{Name: "From", Line: 2}}, Defects: []string{"line 3: not a header field, header ends here without a blank line", "other"}}
+	shiftLines(m, 10)
+	if m.Fields[0].Line != 12 || m.Defects[0] != "line 13: not a header field, header ends here without a blank line" || m.Defects[1] != "other" {
+		t.Errorf("shiftLines: %+v", m)
+	}
+}

@@ -91,8 +91,12 @@ func runStatus(res batchResult, empty []string, s streams) error {
 	}
 	switch {
 	case res.failed > 0:
+		// The gate's status wins (3), but what else went wrong is still said.
 		if noMessages != nil {
 			fmt.Fprintf(s.err, "mailtrace: %v\n", noMessages)
+		}
+		if n := res.tally.Errors; n > 0 {
+			fmt.Fprintf(s.err, "mailtrace: %d %s could not be read\n", n, plural(n, "input", "inputs"))
 		}
 		return errGate
 	case noMessages != nil:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,5 +51,27 @@ func TestReceivedJSONInert(t *testing.T) {
 	var hops []received.Hop
 	if err := json.Unmarshal(out.Bytes(), &hops); err != nil || len(hops) != 1 || !strings.Contains(hops[0].Raw, "\u009b\u202e") {
 		t.Errorf("decoded %v, %+v", err, hops)
+	}
+}
+
+// TestGateNamesUnreadableInputs: when the gate's status (3) wins over an
+// unreadable input's (1), standard error still says an input failed.
+func TestGateNamesUnreadableInputs(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile("../../testdata/examples/seed-forged.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, junk := filepath.Join(dir, "forged.eml"), filepath.Join(dir, "junk.eml")
+	if err := os.WriteFile(forged, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(junk, []byte("junk\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"mailtrace", "analyze", "--offline", "-f", "json", forged, junk}, strings.NewReader(""), &out, &errOut)
+	if code != exitGate || !strings.Contains(errOut.String(), "1 input could not be read") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }

@@ -20,8 +20,11 @@ func init() {
 		Title: "Authentication-Results forged under the receiver's name",
 		Explain: "An Authentication-Results field carries the receiving side's authserv-id but sits below " +
 			"the Received line of a hop the receiving side took from outside, so it was in the message " +
-			"before the receiver saw it. RFC 8601 §5 exists because senders write such fields to make " +
-			"their mail look verified.",
+			"before the receiver saw it: between two such Received lines, or below all of them but above " +
+			"the message's own fields (From, Date, Subject), where no receiver appends and the Received line " +
+			"just above is not the receiver's. RFC 8601 §5 exists because senders write such fields to make " +
+			"their mail look verified. A field after the message's own fields is left alone: a milter that " +
+			"appends writes there too.",
 		Example: "Received: from evil.example ([192.0.2.66]) by mx.google.com ...\n" +
 			"Received: from x by evil.example ...\n" +
 			"Authentication-Results: mx.google.com; dkim=pass header.d=paypal.com",
@@ -229,7 +232,41 @@ const (
 	zoneTop    arZone = iota // above the newest untrusted Received line: the receiving side's
 	zoneMiddle               // between untrusted Received lines: was in the message before
 	zoneBottom               // after every Received line: a milter's or the sender's
+	// zoneBeforeOrigin is zoneBottom above the message's own fields (From,
+	// Date, Subject...): a milter that appends writes after them, so a field
+	// there was in the message before it arrived.
+	zoneBeforeOrigin
 )
+
+// besideOwnReceived reports whether the Received field just above line was
+// written by the authserv-id's own organisation or provider family: a
+// receiver writes its results next to its Received line (Postfix with a
+// milter just below it), so that field and the results came together.
+func besideOwnReceived(line int, authservID string, hops []received.Hop) bool {
+	var above *received.Hop
+	for i := range hops {
+		if h := &hops[i]; h.Line > 0 && h.Line < line && (above == nil || h.Line > above.Line) {
+			above = h
+		}
+	}
+	if above == nil || above.By.Host == "" || authservID == "" {
+		return false
+	}
+	by, id := facts(above.By.Host), facts(authservID)
+	return by.clean != "" && (by.org == id.org || by.family == id.family)
+}
+
+// originLine is the line of the first of the author's own fields (RFC 5322
+// §3.6: From, Sender, Date, Subject, Message-ID, To), 0 when there is none.
+func originLine(fields []Field) int {
+	for i := range fields {
+		switch strings.ToLower(fields[i].Name) {
+		case "from", "sender", "date", "subject", "message-id", "to":
+			return fields[i].Line
+		}
+	}
+	return 0
+}
 
 func zoneOf(line int, hops []received.Hop, t *Trust) arZone {
 	if t.Boundary <= 1 || len(hops) == 0 {
@@ -268,6 +305,7 @@ func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trus
 	var zones []arZone
 	var texts []string // each field without comments, for its results
 	ownTop := false
+	origin := originLine(fields)
 	for _, i := range idx {
 		f := &fields[i]
 		ar, v := parseAuthHead(f.Value)
@@ -275,6 +313,9 @@ func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trus
 		ar.Line = f.Line
 		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide
 		z := zoneOf(f.Line, hops, t)
+		if z == zoneBottom && origin > 0 && f.Line < origin && !besideOwnReceived(f.Line, ar.AuthServID, hops) {
+			z = zoneBeforeOrigin
+		}
 		switch {
 		case len(hops) == 0:
 			ar.Why = "no Received line: nobody is known to have received the message"
@@ -284,6 +325,8 @@ func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trus
 			ar.Why = fmt.Sprintf("authserv-id %s is not the receiving side", ar.AuthServID)
 		case z == zoneMiddle:
 			ar.Why = fmt.Sprintf("between the Received lines of hops taken from outside (below hop %d): it was in the message before", t.Boundary-1)
+		case z == zoneBeforeOrigin:
+			ar.Why = "between the Received lines and the message's own fields, where no receiver appends: it was in the message before"
 		default:
 			ar.Trusted, ar.Why = true, "written by the receiving side"
 			ownTop = ownTop || z == zoneTop

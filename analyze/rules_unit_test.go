@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns"
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // fakeResolver answers LookupIP from a map; names it does not know fail
@@ -431,5 +432,47 @@ func TestDefectLine(t *testing.T) {
 	shiftLines(m, 10)
 	if m.Fields[0].Line != 12 || m.Defects[0] != "line 13: not a header field, header ends here without a blank line" || m.Defects[1] != "other" {
 		t.Errorf("shiftLines: %+v", m)
+	}
+}
+
+// TestAuthResBeforeOrigin: the receiver's authserv-id in a field below every
+// Received line but above the message's own fields is a planted claim (the
+// example of docs/rules.md), unless the Received line just above it is that
+// receiver's own (a Postfix milter writes its results there).
+func TestAuthResBeforeOrigin(t *testing.T) {
+	const origin = "From: PayPal <service@paypal.com>\nTo: bob@gmail.com\nSubject: verify\nDate: Mon, 16 Nov 2026 10:15:00 +0000\n\nhi\n"
+	for _, tc := range []struct {
+		name, header string
+		forged       bool
+	}{
+		{"planted", "Received: from evil.example ([198.51.100.66]) by mx.google.com with ESMTP id a1; Mon, 16 Nov 2026 10:15:03 +0000\n" +
+			"Received: from x by evil.example with SMTP; Mon, 16 Nov 2026 10:15:02 +0000\n" +
+			"Authentication-Results: mx.google.com; dkim=pass header.d=paypal.com\n", true},
+		{"beside its own Received", "Received: from smtp.example.jp (unknown [198.51.100.25]) by eb.example.jp with ESMTPS id a1; Mon, 16 Nov 2026 10:15:03 +0000\n" +
+			"Received: from relay.example.net (relay.example.net [203.0.113.9]) by smtp.example.jp with ESMTP id b2; Mon, 16 Nov 2026 10:15:02 +0000\n" +
+			"Authentication-Results: smtp.example.jp; dkim=pass header.d=paypal.com\n", false},
+		{"appended after the message's fields", "Received: from evil.example ([198.51.100.66]) by mx.google.com with ESMTP id a1; Mon, 16 Nov 2026 10:15:03 +0000\n" +
+			"Received: from x by evil.example with SMTP; Mon, 16 Nov 2026 10:15:02 +0000\n", false},
+	} {
+		raw := tc.header + origin
+		if tc.name == "appended after the message's fields" {
+			raw = tc.header + strings.Replace(origin, "\n\nhi", "\nAuthentication-Results: mx.google.com; dkim=pass header.d=paypal.com\n\nhi", 1)
+		}
+		msg, err := Split([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hops := received.BuildChain(receivedFields(msg)).Hops
+		tr := inferTrust(context.Background(), hops, &Options{}, false)
+		var idx []int
+		for i, f := range msg.Fields {
+			if f.Name == "Authentication-Results" {
+				idx = append(idx, i)
+			}
+		}
+		ars := classifyAuthResults(msg.Fields, idx, hops, tr, false)
+		if len(ars) != 1 || forgedClaim(ars[0]) != tc.forged {
+			t.Errorf("%s: %+v, want forged %v", tc.name, ars, tc.forged)
+		}
 	}
 }

@@ -59,7 +59,7 @@ func init() {
 	register(&Rule{
 		ID: "mx-entry-mismatch", Severity: SeverityLow,
 		Title:   "Message did not enter the recipient's domain at one of its MX hosts",
-		Explain: "Mail for a domain is delivered to its MX hosts (RFC 5321 §5.1: CNAMEs chased, MX by preference, else the domain's own address). The hop where the message entered the recipient's side should be written by one of them, by name, organisation or address. A different entry point suggests a hand-made chain, a backup route or a forwarding service.",
+		Explain: "Mail for a domain is delivered to its MX hosts (RFC 5321 §5.1: CNAMEs chased, MX by preference, else the domain's own address). The hop where the message entered the recipient's side should be written by one of them, by name, organisation or address. Only the envelope recipient's domain is routed so (a To: address may be a list's), and an authenticated submission is not MX delivery: neither is checked. A different entry point suggests a hand-made chain, a backup route or a forwarding service.",
 		Example: "To: bob@example.net, entry hop by smtp.other.example, example.net MX 10 mx.example.net",
 		Check:   checkMXEntry,
 	})
@@ -398,6 +398,12 @@ func checkMXEntry(c *Context) []Finding {
 	}
 	route := ev.route
 	if route.Status != dns.RouteMX && route.Status != dns.RouteImplicitMX {
+		return nil
+	}
+	// Mail is routed to the envelope recipient's MX (RFC 5321 §5.1): a To:
+	// address may be a list's or an alias, and a submission (RFC 6409,
+	// authenticated) is not MX delivery at all.
+	if len(c.Report.Envelope.RcptTo) == 0 || c.hopFacts()[b-1].authed {
 		return nil
 	}
 	entry := &c.Report.Hops[b-1]

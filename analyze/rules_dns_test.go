@@ -92,11 +92,19 @@ func TestDNSRules(t *testing.T) {
 			"from turmeric.com (galangal.org [104.128.23.115]) by mail.bieberdorf.edu (8.8.5) id 1"+date),
 			"helo-dns-mismatch", "rdns-unconfirmed"},
 		{"entered at the MX", msgWithHops("rth@bieberdorf.edu",
-			"from galangal.org (galangal.org [104.128.23.115]) by mail.bieberdorf.edu (8.8.5) id 1"+date),
+			"from galangal.org (galangal.org [104.128.23.115]) by mail.bieberdorf.edu (8.8.5) id 1 for <rth@bieberdorf.edu>"+date),
 			"", "mx-entry-mismatch"},
 		{"entered elsewhere than the MX", msgWithHops("rth@bieberdorf.edu",
-			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) id 1"+date),
+			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) id 1 for <rth@bieberdorf.edu>"+date),
 			"mx-entry-mismatch", ""},
+		// MX routing is by the envelope recipient: a To: address alone may be a list's.
+		{"no envelope recipient, only To", msgWithHops("rth@bieberdorf.edu",
+			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) id 1"+date),
+			"", "mx-entry-mismatch"},
+		// A submission (RFC 6409) is not MX delivery.
+		{"authenticated submission", msgWithHops("rth@bieberdorf.edu",
+			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) with ESMTPSA id 1 for <rth@bieberdorf.edu>"+date),
+			"", "mx-entry-mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

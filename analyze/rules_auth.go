@@ -20,7 +20,7 @@ import (
 func init() {
 	for _, r := range []*Rule{
 		{ID: "dkim-fail", Severity: SeverityHigh, Title: "DKIM signature does not verify",
-			Explain: "A DKIM signature (RFC 6376) no longer matches the message: the body hash differs (the body was changed after signing) or the signature over the signed header fields fails (a signed field was changed, or the signature was never genuine). High when the signature is the From domain's and no other From-aligned signature passes; medium for a third party's signature; low when another aligned signature passes.",
+			Explain: "A DKIM signature (RFC 6376) no longer matches the message: the body hash differs (the body was changed after signing) or the signature over the signed header fields fails (a signed field was changed, or the signature was never genuine). High when the signature is the From domain's and no other From-aligned signature passes; medium for a third party's signature, and for a body changed on a message a mailing list passed on (List-Id, List-Post: lists add footers, RFC 6377); low when another aligned signature passes.",
 			Example: "DKIM-Signature: d=example.com; ... with the body edited after signing", Check: checkDKIMFail},
 		{ID: "dkim-key-missing", Severity: SeverityLow, Title: "DKIM key not published today",
 			Explain: "The key a DKIM signature names is not in DNS today, or is revoked (empty p=). Keys are rotated after delivery, so this alone says little; it is medium when the body hash does not match either.",
@@ -278,9 +278,19 @@ func checkDKIMFail(c *Context) []Finding {
 			sev, whose = SeverityMedium, "a third party's"
 		case alignedPass(res):
 			sev = SeverityLow // another aligned signature authenticates the message
+		case d.Problem != auth.ProblemSignatureInvalid && c.viaList():
+			// A list's footer or subject tag breaks the body hash of honest
+			// mail (RFC 6377 §3): no more than a signature that is absent.
+			sev, what = SeverityMedium, what+", as a mailing list's footer does"
 		}
 		return &Finding{Severity: sev, Message: fmt.Sprintf("DKIM signature %d of %s (s=%s, %s) does not verify: %s", d.Index, d.Domain, d.Selector, whose, what), Evidence: sigEvidence(d)}
 	})
+}
+
+// viaList reports a message a mailing list passed on (RFC 2919 List-Id,
+// RFC 2369 List-Post, or the older Mailing-List).
+func (c *Context) viaList() bool {
+	return c.fieldLine("List-Id") > 0 || c.fieldLine("List-Post") > 0 || c.fieldLine("Mailing-List") > 0
 }
 
 // receiverSawPass reports a trusted claim of dkim=pass for the signature's

@@ -142,6 +142,8 @@ func TestAuthRules(t *testing.T) {
 			[]string{"spf-fail:medium", "dmarc-fail:medium"}},
 		{"body changed after signing", delivered(strings.Replace(signed, "the usual account", "account XX00 1234", 1), "203.0.113.66"),
 			[]string{"dkim-fail:high", "spf-fail:medium", "dmarc-fail:medium"}},
+		{"body changed by a mailing list", delivered("List-Id: Team <team.lists.example.org>\r\n"+strings.Replace(signed, "the usual account", "the usual account\r\n-- \r\nteam mailing list", 1), "192.0.2.10"),
+			[]string{"dkim-fail:medium"}},
 		{"subject changed after signing, SPF passes", delivered(strings.Replace(signed, "invoice 42\r\n", "invoice 43\r\n", 1), "192.0.2.10"),
 			[]string{"dkim-fail:high"}},
 		{"key rotated since delivery", delivered(dkimSign(t, authOrigin, "2019"), "192.0.2.10"),

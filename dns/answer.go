@@ -255,3 +255,50 @@ func negativeTTL(ns []mdns.RR) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// checkOwners rejects an answer section that answers nothing about q but
+// holds records of an unrelated owner: neither q's name nor a name its
+// CNAME chain reaches (nor a DNAME above one, RFC 6672 §2.3). Such a
+// response is bogus (RFC 1035 §7.3): read as NODATA it would make "no
+// record" out of an answer about another name. When the chain does reach
+// records of the type asked, strays are ignored as interpret ignores them.
+func checkOwners(q question, ans []mdns.RR) error {
+	chain := map[string]bool{}
+	name := strings.ToLower(mdns.Fqdn(q.name))
+	for hop := 0; hop <= maxCNAMEHops && !chain[name]; hop++ {
+		chain[name] = true
+		if q.qtype == mdns.TypeCNAME {
+			break
+		}
+		target, _, ok := cnameOf(name, ans)
+		if !ok {
+			break
+		}
+		name = strings.ToLower(target)
+	}
+	var stray string
+	for _, rr := range ans {
+		h := rr.Header()
+		owner := strings.ToLower(h.Name)
+		if chain[owner] && h.Rrtype == q.qtype && h.Class == mdns.ClassINET {
+			return nil // the question is answered
+		}
+		if stray == "" && !chain[owner] && !(h.Rrtype == mdns.TypeDNAME && aboveAny(owner, chain)) {
+			stray = owner
+		}
+	}
+	if stray != "" {
+		return fmt.Errorf("answer about %s, not %s", canonTarget(stray), q.name)
+	}
+	return nil
+}
+
+// aboveAny reports whether owner is a proper ancestor of one of names.
+func aboveAny(owner string, names map[string]bool) bool {
+	for n := range names {
+		if n != owner && mdns.IsSubDomain(owner, n) {
+			return true
+		}
+	}
+	return false
+}

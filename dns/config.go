@@ -17,8 +17,10 @@ type Config struct {
 // New builds the resolver of a run, always wrapped in a Cache (so StatsOf
 // works on it):
 //   - Offline: Offline.
-//   - zone files and no servers: the files alone; names not in them are
-//     NXDOMAIN, so the run is reproducible without network.
+//   - zone files and no servers: the files alone, so the run is
+//     reproducible without network. Under a SOA of the files a missing
+//     name is NXDOMAIN; a name no SOA of theirs encloses is ErrTemporary
+//     (unknown, never evidence), see closedWorld.
 //   - zone files and servers: the files first, the network for the names
 //     the files know nothing about (not in them, no SOA of theirs above).
 //   - otherwise: the network.
@@ -33,7 +35,7 @@ func New(cfg Config) (Resolver, error) {
 			return nil, err
 		}
 		if len(cfg.Servers) == 0 {
-			return NewCache(z, CacheOptions{}), nil
+			return NewCache(newClosedWorld(z), CacheOptions{}), nil
 		}
 		zone = z
 	}

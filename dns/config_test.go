@@ -3,6 +3,8 @@ package dns_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,18 +26,62 @@ func TestNewOffline(t *testing.T) {
 }
 
 // TestNewZoneOnly: with zone files and no server, nothing leaves the
-// process and names not in the files do not exist.
+// process. The files have the last word only under their SOAs: there a
+// missing name is NXDOMAIN and a missing type NODATA; about a name no SOA
+// of theirs encloses nobody was asked, so the answer is unknown
+// (temporary), never "does not exist". From the audit: a file holding only
+// an unrelated DKIM key made genuine-postfix.eml's PTR and forward lookups
+// NXDOMAIN, and rdns-unconfirmed came out of it.
 func TestNewZoneOnly(t *testing.T) {
-	r, err := dns.New(dns.Config{ZoneFiles: []string{testZone, demoZone}})
+	dir := t.TempDir()
+	keyOnly := filepath.Join(dir, "keyonly.zone") // records without a SOA
+	extra := filepath.Join(dir, "extra.zone")
+	for path, text := range map[string]string{
+		keyOnly: "sel._domainkey.unrelated.test. 300 TXT \"v=DKIM1; p=\"\n",
+		extra: "$ORIGIN auth.test.\n@ SOA ns hostmaster 1 7200 900 1209600 300\n" +
+			"out CNAME x.elsewhere.test.\nin CNAME absent.auth.test.\n",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := dns.New(dns.Config{ZoneFiles: []string{testZone, demoZone, keyOnly, extra}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := ctxT(t)
-	if mx, err := r.LookupMX(ctx, "example.com"); err != nil || len(mx) != 2 {
-		t.Errorf("demo MX: %v, %v", mx, err)
+	tests := []struct {
+		name   string
+		lookup func(dns.Resolver) error
+		want   error // nil: an answer
+	}{
+		{"in the files", mxOfErr("example.com"), nil},
+		{"in a file without SOA", txtOfErr("sel._domainkey.unrelated.test"), nil},
+		{"under a SOA, missing name", mxOfErr("absent.mt.test"), dns.ErrNotFound},
+		{"under a SOA, missing type", mxOfErr("textonly.mt.test"), dns.ErrNoData},
+		{"under a reverse SOA, missing PTR", ptrOfErr("192.0.2.99"), dns.ErrNotFound},
+		{"CNAME to a missing name under a SOA", ipOfErr("in.auth.test"), dns.ErrNotFound},
+		{"no SOA above", mxOfErr("gmail.com"), dns.ErrTemporary},
+		{"no SOA above, PTR", ptrOfErr("203.0.114.7"), dns.ErrTemporary},
+		{"no SOA above, beside a record of the files", txtOfErr("_dmarc.unrelated.test"), dns.ErrTemporary},
+		{"no SOA above, empty non-terminal", txtOfErr("unrelated.test"), dns.ErrTemporary},
+		{"CNAME out of the files' zones", ipOfErr("out.auth.test"), dns.ErrTemporary},
 	}
-	if _, err := r.LookupMX(ctx, "gmail.com"); !errors.Is(err, dns.ErrNotFound) {
-		t.Errorf("name not in the files: %v, want ErrNotFound", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.lookup(r)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("error = %v, want an answer", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error = %v, want %v", err, tt.want)
+			}
+			if tt.want == dns.ErrTemporary && dns.StatusOf(err) != dns.StatusTempError {
+				t.Errorf("status = %s, want temperror", dns.StatusOf(err))
+			}
+		})
 	}
 	if _, err := dns.New(dns.Config{ZoneFiles: []string{badZone}}); err == nil {
 		t.Error("bad zone file: no error")

@@ -155,20 +155,24 @@ func (n *Network) lookup(ctx context.Context, q question) (answer, error) {
 	return a, nil
 }
 
-// failure says how a try at one server went wrong.
+// failure says how a try at one server went wrong. Every kind ends in
+// ErrTemporary when no server does better: a server that would not or
+// could not answer says nothing about the name (RFC 7208 §4.4, RFC 6376
+// §6.1.2: only NOERROR and NXDOMAIN are answers; the other RCODEs are
+// temporary errors).
 type failure int
 
 const (
 	failTransport failure = iota // timeout or network error: nobody answered
-	failServFail                 // the server answered SERVFAIL: ask another
-	failPermanent                // REFUSED, FORMERR, malformed: this server will not help
+	failServFail                 // the server answered SERVFAIL: ask another, and again next round
+	failUseless                  // REFUSED, FORMERR, NOTIMP, other RCODEs, malformed or bogus: not asked again
 )
 
 // resolve asks the servers in turn, Attempts rounds, until one gives a
 // usable answer (NOERROR or NXDOMAIN) or the budget is spent.
 func (n *Network) resolve(ctx context.Context, q question) (*mdns.Msg, error) {
 	var last error
-	answered, temporary := false, false
+	answered := false
 	useless := make([]bool, len(n.servers))
 	start := int(n.preferred.Load())
 	for round := 0; round < n.attempts && ctx.Err() == nil; round++ {
@@ -184,11 +188,9 @@ func (n *Network) resolve(ctx context.Context, q question) (*mdns.Msg, error) {
 			}
 			last = fmt.Errorf("%s: %w", n.servers[i], err)
 			switch kind {
-			case failTransport:
-				temporary = true
 			case failServFail:
-				answered, temporary = true, true
-			case failPermanent:
+				answered = true
+			case failUseless:
 				answered, useless[i] = true, true
 			}
 		}
@@ -198,10 +200,8 @@ func (n *Network) resolve(ctx context.Context, q question) (*mdns.Msg, error) {
 		return nil, fmt.Errorf("%w: %w: %w", ErrTemporary, ErrUnreachable, ctx.Err())
 	case !answered:
 		return nil, fmt.Errorf("%w: %w: %v", ErrTemporary, ErrUnreachable, last)
-	case temporary:
-		return nil, fmt.Errorf("%w: %v", ErrTemporary, last)
 	default:
-		return nil, fmt.Errorf("%w: %v", ErrPermanent, last)
+		return nil, fmt.Errorf("%w: %v", ErrTemporary, last)
 	}
 }
 
@@ -216,15 +216,18 @@ func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg
 		if isTransport(err) {
 			return nil, failTransport, err
 		}
-		return nil, failPermanent, fmt.Errorf("malformed response: %w", err)
+		return nil, failUseless, fmt.Errorf("malformed response: %w", err)
 	}
 	switch r.Rcode {
 	case mdns.RcodeSuccess, mdns.RcodeNameError:
+		if err := checkOwners(q, r.Answer); err != nil {
+			return nil, failUseless, fmt.Errorf("bogus response: %w", err)
+		}
 		return r, 0, nil
 	case mdns.RcodeServerFailure:
 		return nil, failServFail, errors.New("server answered SERVFAIL")
 	default:
-		return nil, failPermanent, fmt.Errorf("server answered %s", rcodeName(r.Rcode))
+		return nil, failUseless, fmt.Errorf("server answered %s", rcodeName(r.Rcode))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,31 +80,40 @@ func TestNetworkServerNeverAnswers(t *testing.T) {
 	}
 }
 
-// TestNetworkRcodes maps response codes (RFC 1035 §4.1.1) to errors.
+// TestNetworkRcodes maps response codes (RFC 1035 §4.1.1, RFC 6895 §2.3)
+// to errors. Only NOERROR and NXDOMAIN are answers about the name; every
+// other RCODE is a temporary error (RFC 7208 §4.4, RFC 6376 §6.1.2), which
+// checks report as temperror, never as evidence.
 func TestNetworkRcodes(t *testing.T) {
 	tests := []struct {
-		rcode       dnstest.Rcode
-		want        error
-		unreachable bool
-		queries     int // queries for the name, with Attempts 2
+		rcode   dnstest.Rcode
+		want    error
+		status  dns.Status
+		queries int // queries for the name, with Attempts 2
 	}{
-		{dnstest.ServFail, dns.ErrTemporary, false, 2}, // tried again in the second round
-		{dnstest.Refused, dns.ErrPermanent, false, 1},  // not asked again
-		{dnstest.NotImp, dns.ErrPermanent, false, 1},   //
-		{dnstest.FormErr, dns.ErrPermanent, false, 2},  // asked again without EDNS (RFC 6891 §7)
-		{dnstest.NXDomain, dns.ErrNotFound, false, 1},  //
-		{dnstest.NoError, dns.ErrNoData, false, 1},     //
+		{dnstest.ServFail, dns.ErrTemporary, dns.StatusTempError, 2},  // tried again in the second round
+		{dnstest.Refused, dns.ErrTemporary, dns.StatusTempError, 1},   // not asked again
+		{dnstest.NotImp, dns.ErrTemporary, dns.StatusTempError, 1},    //
+		{dnstest.FormErr, dns.ErrTemporary, dns.StatusTempError, 2},   // asked again without EDNS (RFC 6891 §7)
+		{dnstest.Rcode(6), dns.ErrTemporary, dns.StatusTempError, 1},  // YXDOMAIN (RFC 2136), not an answer to a query
+		{dnstest.Rcode(9), dns.ErrTemporary, dns.StatusTempError, 1},  // NOTAUTH (RFC 2845)
+		{dnstest.Rcode(15), dns.ErrTemporary, dns.StatusTempError, 1}, // unassigned
+		{dnstest.NXDomain, dns.ErrNotFound, dns.StatusNone, 1},        //
+		{dnstest.NoError, dns.ErrNoData, dns.StatusNone, 1},           //
 	}
 	for _, tt := range tests {
-		t.Run(mdns.RcodeToString[int(tt.rcode)], func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d-%s", tt.rcode, mdns.RcodeToString[int(tt.rcode)]), func(t *testing.T) {
 			srv := dnstest.NewServer(t, dnstest.WithZoneFile(testZone), dnstest.WithRcode("mt.test", tt.rcode))
 			n, err := dns.NewNetwork(dns.Options{Servers: []string{srv.Addr()}, Timeout: time.Second, Attempts: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = n.LookupMX(ctxT(t), "mt.test")
-			if !errors.Is(err, tt.want) || errors.Is(err, dns.ErrUnreachable) != tt.unreachable {
-				t.Fatalf("error = %v, want %v (unreachable %v)", err, tt.want, tt.unreachable)
+			if !errors.Is(err, tt.want) || errors.Is(err, dns.ErrPermanent) || errors.Is(err, dns.ErrUnreachable) {
+				t.Fatalf("error = %v, want %v only (a server answered)", err, tt.want)
+			}
+			if got := dns.StatusOf(err); got != tt.status {
+				t.Errorf("status = %s, want %s", got, tt.status)
 			}
 			if !strings.HasPrefix(err.Error(), "lookup MX mt.test: ") {
 				t.Errorf("error %q lacks the lookup context", err)
@@ -164,7 +174,7 @@ func TestNetworkAllServersFail(t *testing.T) {
 		not     []error
 	}{
 		{"servfail and refused", []string{refused.Addr(), servfail.Addr()}, []error{dns.ErrTemporary}, []error{dns.ErrUnreachable}},
-		{"refused twice", []string{refused.Addr(), refused2.Addr()}, []error{dns.ErrPermanent}, []error{dns.ErrTemporary}},
+		{"refused twice", []string{refused.Addr(), refused2.Addr()}, []error{dns.ErrTemporary}, []error{dns.ErrPermanent, dns.ErrUnreachable}},
 		{"silent and refused", []string{silent.Addr(), refused.Addr()}, []error{dns.ErrTemporary}, []error{dns.ErrUnreachable}},
 		{"silent and closed", []string{silent.Addr(), closedPort(t)}, []error{dns.ErrTemporary, dns.ErrUnreachable}, nil},
 	}
@@ -257,8 +267,11 @@ func TestNetworkBadReplies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := networkAt(t, rawServer(t, tt.reply))
 			_, err := n.LookupMX(ctxT(t), "mt.test")
-			if !errors.Is(err, dns.ErrPermanent) || !strings.Contains(err.Error(), "malformed") {
-				t.Errorf("error = %v, want a permanent malformed-response error", err)
+			// A reply that cannot be believed says nothing about the name
+			// (RFC 1035 §7.3): temporary, though a server did answer.
+			if !errors.Is(err, dns.ErrTemporary) || errors.Is(err, dns.ErrPermanent) || errors.Is(err, dns.ErrUnreachable) ||
+				!strings.Contains(err.Error(), "malformed") {
+				t.Errorf("error = %v, want a temporary malformed-response error", err)
 			}
 		})
 	}
@@ -323,5 +336,120 @@ func TestNewNetworkResolvConf(t *testing.T) {
 		if _, err := dns.NewNetwork(dns.Options{ResolvConf: path}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// answering returns a rawServer reply function that answers every query
+// with NOERROR (or rcode) and the records rrs, "$Q" in them standing for
+// the name asked.
+func answering(t *testing.T, rcode int, rrs ...string) func([]byte) []byte {
+	return func(query []byte) []byte {
+		var m mdns.Msg
+		if m.Unpack(query) != nil || len(m.Question) != 1 {
+			return nil
+		}
+		r := new(mdns.Msg)
+		r.SetReply(&m)
+		r.Rcode = rcode
+		for _, s := range rrs {
+			rr, err := mdns.NewRR(strings.ReplaceAll(s, "$Q", m.Question[0].Name))
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			r.Answer = append(r.Answer, rr)
+		}
+		out, _ := r.Pack()
+		return out
+	}
+}
+
+// TestNetworkAnswerAboutAnotherName: an answer section holding only records
+// of a name that is neither the question nor on its CNAME chain is bogus
+// (RFC 1035 §7.3), not NODATA: read as "no record" it would be evidence
+// made up by a broken or lying server. From the audit's baddns
+// "wrongname" mode.
+func TestNetworkAnswerAboutAnotherName(t *testing.T) {
+	const noerror, nxdomain = mdns.RcodeSuccess, mdns.RcodeNameError
+	tests := []struct {
+		name   string
+		lookup func(dns.Resolver) error
+		rcode  int
+		rrs    []string
+		want   error // nil: an answer
+	}{
+		{"A of another name", ipOfErr("mt.test"), noerror,
+			[]string{"other.wrong.test. 60 IN A 192.0.2.66"}, dns.ErrTemporary},
+		{"TXT of another name", txtOfErr("mt.test"), noerror,
+			[]string{`other.wrong.test. 60 IN TXT "v=spf1 +all"`}, dns.ErrTemporary},
+		{"MX of another name", mxOfErr("mt.test"), noerror,
+			[]string{"other.wrong.test. 60 IN MX 10 evil.wrong.test."}, dns.ErrTemporary},
+		{"PTR of another name", ptrOfErr("192.0.2.10"), noerror,
+			[]string{"other.wrong.test. 60 IN PTR evil.wrong.test."}, dns.ErrTemporary},
+		{"NXDOMAIN with another name's records", txtOfErr("mt.test"), nxdomain,
+			[]string{`other.wrong.test. 60 IN TXT "x"`}, dns.ErrTemporary},
+		{"CNAME chain then another name", txtOfErr("mt.test"), noerror,
+			[]string{"$Q 60 IN CNAME a.mt.test.", `other.wrong.test. 60 IN TXT "x"`}, dns.ErrTemporary},
+		// Well-formed answers stay as they were.
+		{"owner in another case", txtOfErr("mt.test"), noerror,
+			[]string{`MT.Test. 60 IN TXT "x"`}, nil},
+		{"CNAME chain to the records", txtOfErr("mt.test"), noerror,
+			[]string{"$Q 60 IN CNAME a.mt.test.", `a.mt.test. 60 IN TXT "x"`}, nil},
+		{"CNAME chain to no record is NODATA", txtOfErr("mt.test"), noerror,
+			[]string{"$Q 60 IN CNAME a.mt.test."}, dns.ErrNoData},
+		{"CNAME chain to a missing name is NXDOMAIN", txtOfErr("mt.test"), nxdomain,
+			[]string{"$Q 60 IN CNAME a.mt.test."}, dns.ErrNotFound},
+		{"DNAME above the question (RFC 6672)", txtOfErr("x.mt.test"), noerror,
+			[]string{"mt.test. 60 IN DNAME other.test.", "$Q 60 IN CNAME x.other.test."}, dns.ErrNoData},
+		{"answer plus a stray record", txtOfErr("mt.test"), noerror,
+			[]string{`$Q 60 IN TXT "x"`, `other.wrong.test. 60 IN TXT "y"`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := networkAt(t, rawServer(t, answering(t, tt.rcode, tt.rrs...)))
+			err := tt.lookup(n)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("error = %v, want an answer", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) || errors.Is(err, dns.ErrUnreachable) {
+				t.Fatalf("error = %v, want %v", err, tt.want)
+			}
+			if tt.want == dns.ErrTemporary && !strings.Contains(err.Error(), "other.wrong.test") {
+				t.Errorf("error %q does not name the stray owner", err)
+			}
+		})
+	}
+}
+
+// TestNetworkBogusServerSkipped: the next server is asked after a bogus
+// answer, and its answer wins.
+func TestNetworkBogusServerSkipped(t *testing.T) {
+	good := dnstest.NewServer(t, dnstest.WithZoneFile(testZone))
+	bogus := rawServer(t, answering(t, mdns.RcodeSuccess, `other.wrong.test. 60 IN TXT "v=spf1 +all"`))
+	txt, err := networkAt(t, bogus, good.Addr()).LookupTXT(ctxT(t), "mt.test")
+	if err != nil || len(txt) == 0 {
+		t.Fatalf("TXT = %q, %v; want the good server's records", txt, err)
+	}
+}
+
+func ipOfErr(host string) func(dns.Resolver) error {
+	return func(r dns.Resolver) error { _, err := r.LookupIP(context.Background(), host); return err }
+}
+
+func txtOfErr(name string) func(dns.Resolver) error {
+	return func(r dns.Resolver) error { _, err := r.LookupTXT(context.Background(), name); return err }
+}
+
+func mxOfErr(name string) func(dns.Resolver) error {
+	return func(r dns.Resolver) error { _, err := r.LookupMX(context.Background(), name); return err }
+}
+
+func ptrOfErr(ip string) func(dns.Resolver) error {
+	return func(r dns.Resolver) error {
+		_, err := r.LookupPTR(context.Background(), netip.MustParseAddr(ip))
+		return err
 	}
 }

@@ -56,7 +56,10 @@ type MX struct {
 // Resolver is the small interface every lookup in mailtrace goes through.
 // Names are given and returned without the final dot. Errors wrap the
 // sentinels above: ErrNotFound and ErrNoData mean DNS answered "nothing";
-// ErrTemporary (timeouts, SERVFAIL) means DNS could not decide.
+// ErrTemporary (timeouts, any RCODE but NOERROR and NXDOMAIN, malformed or
+// bogus replies, names no zone file covers) means DNS could not decide;
+// ErrPermanent is kept for broken data: CNAME loops, chains too long,
+// invalid names.
 type Resolver interface {
 	LookupPTR(ctx context.Context, ip netip.Addr) ([]string, error)
 	LookupIP(ctx context.Context, host string) ([]netip.Addr, error) // A and AAAA together

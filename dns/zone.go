@@ -2,6 +2,7 @@ package dns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -61,17 +62,50 @@ func (z *Zone) loadFile(path string) error {
 }
 
 func (z *Zone) lookup(ctx context.Context, q question) (answer, error) {
+	a, _, err := z.lookupFinal(ctx, q)
+	return a, err
+}
+
+// lookupFinal is lookup that also reports whether a negative answer is
+// the final word: whether a SOA of the files encloses the name the answer
+// is about, the last of the CNAME chain (the data puts that SOA in the
+// authority section, RFC 2308 §3).
+func (z *Zone) lookupFinal(ctx context.Context, q question) (answer, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return answer{}, fmt.Errorf("lookup %s: %w: %w", q, ErrTemporary, err)
+		return answer{}, false, fmt.Errorf("lookup %s: %w: %w", q, ErrTemporary, err)
 	}
 	rcode, ans, ns := z.db.Answer(q.name, q.qtype)
 	a, err := interpret(q, rcode, ans, ns)
 	if err != nil {
-		return a, fmt.Errorf("lookup %s: %w", q, err)
+		return a, len(ns) > 0, fmt.Errorf("lookup %s: %w", q, err)
 	}
-	return a, nil
+	return a, len(ns) > 0, nil
 }
 
 // authoritative reports whether the files hold a SOA enclosing name, so
 // that their silence about it is final.
 func (z *Zone) authoritative(name string) bool { return z.db.Authoritative(name) }
+
+// closedWorld is the resolver of a run whose only DNS is zone files. The
+// files are the whole world only where they say so: a negative answer
+// about a name under one of their SOAs is final (NXDOMAIN, NODATA), one
+// about a name no SOA of theirs encloses is unknown, ErrTemporary, for
+// nobody was asked (the files are not authoritative for it).
+type closedWorld struct {
+	front
+	zone *Zone
+}
+
+func newClosedWorld(z *Zone) *closedWorld {
+	c := &closedWorld{zone: z}
+	c.front = front{c}
+	return c
+}
+
+func (c *closedWorld) lookup(ctx context.Context, q question) (answer, error) {
+	a, final, err := c.zone.lookupFinal(ctx, q)
+	if !final && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoData)) {
+		return answer{}, fmt.Errorf("lookup %s: %w: no zone file is authoritative for it", q, ErrTemporary)
+	}
+	return a, err
+}

@@ -13,7 +13,7 @@ func dnsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "offline", Usage: "no DNS at all: DNS checks report \"not checked\""},
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS server `ADDR[:PORT]` to ask (repeatable; default: /etc/resolv.conf)"},
-		&cli.StringSliceFlag{Name: "dns-zone", Usage: "answer from RFC 1035 master `FILE` (repeatable); alone, names not in the files are NXDOMAIN: reproducible offline"},
+		&cli.StringSliceFlag{Name: "dns-zone", Usage: "answer from RFC 1035 master `FILE` (repeatable); alone, a reproducible offline world: names a file's zone (SOA) leaves out are NXDOMAIN, names outside every zone unknown"},
 		&cli.DurationFlag{Name: "dns-timeout", Value: 2 * time.Second, Usage: "timeout of one DNS query"},
 	}
 }

@@ -118,13 +118,29 @@ func netError(name string, err error) error {
 	return e
 }
 
-// spfResolver adapts lookups to spf.DNSResolver.
+// spfResolver adapts lookups to spf.DNSResolver. The library asks for
+// TXT only to fetch the SPF record it is about to evaluate, so the
+// resolver is where every such record (top-level, include, redirect) can
+// be parsed whole (RFC 7208 §4.6) before the library evaluates it.
 type spfResolver struct {
-	l *lookups
+	l      *lookups
+	syntax *spfSyntaxError // the first malformed record fetched; nil: none yet
+}
+
+// spfSyntaxError is a malformed SPF record met during one evaluation.
+type spfSyntaxError struct {
+	domain string
+	err    error
 }
 
 func (s spfResolver) LookupTXT(_ context.Context, name string) ([]string, error) {
-	return s.l.netTXT(name)
+	txts, err := s.l.netTXT(name)
+	if rec, one := spfRecordOf(txts); err == nil && one && s.syntax.err == nil {
+		if serr := checkSPFSyntax(rec); serr != nil {
+			*s.syntax = spfSyntaxError{strings.ToLower(strings.TrimSuffix(name, ".")), serr}
+		}
+	}
+	return txts, err
 }
 
 func (s spfResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {

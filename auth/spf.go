@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"net"
 	"strings"
 
@@ -56,9 +57,16 @@ func checkSPF(l *lookups, in Input, from string, res *SPF) *SPF {
 		return res
 	}
 	before := l.snapshot()
+	var syntax spfSyntaxError
 	result, err := spf.CheckHostWithSender(net.IP(in.IP.Unmap().AsSlice()), helo, res.Sender,
-		spf.WithContext(l.ctx), spf.WithResolver(spfResolver{l}))
+		spf.WithContext(l.ctx), spf.WithResolver(spfResolver{l, &syntax}))
 	res.Result, res.Reason = Status(result), spfReason(err)
+	if syntax.err != nil {
+		// A record the library fetched is evaluated in turn, and a
+		// malformed one ends the evaluation in permerror there (RFC 7208
+		// §4.6), whatever the library found by stopping at a match.
+		res.Result, res.Reason = StatusPermError, fmt.Sprintf("the SPF record of %s has a %v (RFC 7208 §4.6)", syntax.domain, syntax.err)
+	}
 	if result == spf.TempError && l.allOfflineSince(before) {
 		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
 		return res

@@ -74,6 +74,7 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from string) []DKIM {
 			continue // a limit already recorded
 		}
 		l.judgeDKIM(&out[i], sigs[i], verifs[i].Err, m)
+		judgeTimes(&out[i])
 		if serrs[i] != nil && out[i].Problem.DNSDependent() && serrs[i].problem != ProblemLimit {
 			// The signature is unusable whatever DNS says (rsa-sha1, bad
 			// tags): say that rather than what the key lookup found.
@@ -248,6 +249,32 @@ func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message) {
 	}
 	if d.Problem.DNSDependent() || d.Problem.Cryptographic() {
 		l.noteKeyBits(d)
+	}
+}
+
+// judgeTimes makes a signature whose x= is not after its t= a permerror
+// (RFC 6376 §3.5: x= MUST be greater than t=). go-msgauth only compares
+// x= with the clock, so it passes such a signature or calls it merely
+// expired. A cryptographic failure is kept, being the stronger evidence
+// (the bytes changed); the time defect is added to its reason.
+func judgeTimes(d *DKIM) {
+	if d.Signed == nil || d.Expires == nil || d.Expires.After(*d.Signed) {
+		return
+	}
+	defect := fmt.Sprintf("x= (%s) is not after t= (%s): the signature is invalid (RFC 6376 §3.5)",
+		d.Expires.Format(time.RFC3339), d.Signed.Format(time.RFC3339))
+	switch {
+	case d.Problem.Cryptographic():
+		d.Reason += "; and " + defect
+	case d.Problem.DNSDependent(), d.Result == StatusTempError:
+		// The signature is unusable whatever DNS says: say that first.
+		setResult(d, StatusPermError, ProblemMalformed, defect+" (and "+d.Reason+")")
+	case d.Problem == ProblemMalformed || d.Problem == ProblemUnsupported || d.Problem == ProblemFromNotSigned:
+		d.Reason += "; and " + defect // already unusable for its own reason
+	default:
+		// Pass, expired, l=: whatever the crypto said, the signature is
+		// not one (an "otherwise valid" would mislead).
+		setResult(d, StatusPermError, ProblemMalformed, defect)
 	}
 }
 

@@ -77,10 +77,10 @@ func TestDKIM(t *testing.T) {
 			return sign(t, baseMessage, signOpts{domain: "example.com", selector: "mix", signer: rk})
 		}, txtRR("mix._domainkey.example.com", edRec), StatusPermError, ProblemKeyInvalid, true, "match"},
 		{"expired but otherwise valid", func() string {
-			return sign(t, baseMessage, signOpts{domain: "example.com", selector: "sel", signer: rk, expires: time.Now().Add(-time.Hour)})
+			return signTimed(t, rk, "sel", "t=1500000000; x=1600000000;")
 		}, good, StatusPolicy, ProblemExpired, true, "match"},
 		{"expired and body modified", func() string {
-			s := sign(t, baseMessage, signOpts{domain: "example.com", selector: "sel", signer: rk, expires: time.Now().Add(-time.Hour)})
+			s := signTimed(t, rk, "sel", "t=1500000000; x=1600000000;")
 			return strings.Replace(s, "Hello Bob", "Hello Eve", 1)
 		}, good, StatusFail, ProblemBodyHashMismatch, true, "mismatch"},
 	}
@@ -320,3 +320,46 @@ func TestDKIMNone(t *testing.T) {
 }
 
 var _ = rand.Reader
+
+// TestDKIMTimes: x= must be greater than t= (RFC 6376 §3.5). A signature
+// that breaks the rule is invalid (permerror), not "expired, otherwise
+// valid" and not a pass, whatever the clock says; a cryptographic failure
+// stays one. The signatures are made by hand: go-msgauth's signer always
+// writes t= as now.
+func TestDKIMTimes(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	z := zone(t, txtRR("sel._domainkey.example.com", keyRecord(t, rk)))
+	signed := func(selector, times string) string { return signTimed(t, rk, selector, times) }
+	const past, later, future, farFuture = "1500000000", "1600000000", "4000000000", "4100000000"
+	tests := []struct {
+		name    string
+		msg     string
+		result  Status
+		problem Problem
+		defect  bool // the reason names the x=/t= defect
+	}{
+		{"x after t, both past: expired", signed("sel", "t="+past+"; x="+later+";"), StatusPolicy, ProblemExpired, false},
+		{"x after t, x in the future: pass", signed("sel", "t="+past+"; x="+future+";"), StatusPass, ProblemNone, false},
+		{"x before t, both past", signed("sel", "t="+later+"; x="+past+";"), StatusPermError, ProblemMalformed, true},
+		{"x before t, both future", signed("sel", "t="+farFuture+"; x="+future+";"), StatusPermError, ProblemMalformed, true},
+		{"x equal to t, future", signed("sel", "t="+future+"; x="+future+";"), StatusPermError, ProblemMalformed, true},
+		{"x equal to t, past", signed("sel", "t="+past+"; x="+past+";"), StatusPermError, ProblemMalformed, true},
+		{"x before t, key missing", signed("gone", "t="+later+"; x="+past+";"), StatusPermError, ProblemMalformed, true},
+		{"x before t, body modified", strings.Replace(signed("sel", "t="+farFuture+"; x="+future+";"), "Hello Bob", "Hello Eve", 1), StatusFail, ProblemBodyHashMismatch, true},
+		{"x without t", signed("sel", "x="+future+";"), StatusPass, ProblemNone, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := check(t, z, tt.msg, Input{}).DKIM[0]
+			if d.Result != tt.result || d.Problem != tt.problem {
+				t.Errorf("result %s/%s (%s), want %s/%s", d.Result, d.Problem, d.Reason, tt.result, tt.problem)
+			}
+			if got := strings.Contains(d.Reason, "is not after t="); got != tt.defect {
+				t.Errorf("reason %q names the x=/t= defect: %v, want %v", d.Reason, got, tt.defect)
+			}
+			if tt.defect && strings.Contains(d.Reason, "otherwise valid") {
+				t.Errorf("reason %q calls an invalid signature otherwise valid", d.Reason)
+			}
+		})
+	}
+}

@@ -109,7 +109,6 @@ type signOpts struct {
 	signer           crypto.Signer
 	canon            dkim.Canonicalization
 	headers          []string
-	expires          time.Time
 }
 
 // sign adds a DKIM-Signature made by go-msgauth.
@@ -122,12 +121,33 @@ func sign(t testing.TB, msg string, o signOpts) string {
 	err := dkim.Sign(&b, strings.NewReader(msg), &dkim.SignOptions{
 		Domain: o.domain, Selector: o.selector, Signer: o.signer,
 		HeaderCanonicalization: o.canon, BodyCanonicalization: o.canon,
-		HeaderKeys: o.headers, Expiration: o.expires,
+		HeaderKeys: o.headers,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// signTimed adds a relaxed/relaxed rsa-sha256 DKIM-Signature of
+// example.com to baseMessage with the given t= and x= tags (times, such
+// as "t=1500000000; x=1600000000;"): go-msgauth's signer always writes t=
+// as now, which cannot make an expired signature with x= after t=
+// (RFC 6376 §3.5).
+func signTimed(t testing.TB, signer crypto.Signer, selector, times string) string {
+	t.Helper()
+	msg := splitMessage([]byte(baseMessage))
+	h := newHashForTest()
+	canonBody(h, msg.body, canonRelaxed, -1)
+	raw := "DKIM-Signature: v=1; a=" + algName(signer) + "; c=relaxed/relaxed; d=example.com; s=" + selector + ";\r\n\t" +
+		times + " h=from:to:subject:date; bh=" + base64.StdEncoding.EncodeToString(h.Sum(nil)) + ";\r\n\tb="
+	return signField(t, raw, signer, func(f field) []byte {
+		s, serr := parseMsgSig(f, requiredDKIMTags)
+		if serr != nil {
+			t.Fatal(serr.reason)
+		}
+		return s.headerDigest(msg.fields)
+	}) + baseMessage
 }
 
 // arcSeal adds one ARC set (RFC 8617 §5.1) on top of msg: an

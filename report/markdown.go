@@ -25,7 +25,14 @@ type markdownWriter struct {
 	index spool // the per-message table rows
 	body  spool // the per-message sections
 	err   error
+	size  int           // bytes of rows and sections so far
+	left  analyze.Tally // messages past markdownBudget, not shown
 }
+
+// markdownBudget bounds the rows and sections of a Markdown report: GitHub
+// takes a comment of at most 65,536 characters (and a job summary of 1 MiB),
+// so a long run shows its first messages and counts the rest.
+const markdownBudget = 60_000
 
 func newMarkdownWriter(w io.Writer, opts Options) *markdownWriter {
 	return &markdownWriter{w: w, opts: opts}
@@ -34,18 +41,29 @@ func newMarkdownWriter(w io.Writer, opts Options) *markdownWriter {
 func (mw *markdownWriter) Message(m *analyze.MessageReport) error {
 	mw.tally.Add(m)
 	n := mw.tally.Messages
-	fmt.Fprintf(&mw.index, "| %d | %s | %s | %d | %d | %s | %s |\n", n, mdCell(truncate(messageName(m), 80)),
+	if mw.left.Messages > 0 {
+		mw.left.Add(m)
+		return nil
+	}
+	var row, sec strings.Builder
+	fmt.Fprintf(&row, "| %d | %s | %s | %d | %d | %s | %s |\n", n, mdCell(truncate(messageName(m), 80)),
 		verdictBadge(m.Verdict), m.Score, len(m.Findings), mdCell(truncate(addresses(m.Header.From), 60)),
 		mdCell(truncate(m.Header.Subject, 80)))
-	mw.section(n, m)
+	mw.section(&sec, n, m)
+	if n > 1 && mw.size+row.Len()+sec.Len() > markdownBudget {
+		mw.left.Add(m)
+		return nil
+	}
+	mw.size += row.Len() + sec.Len()
+	io.WriteString(&mw.index, row.String())
+	io.WriteString(&mw.body, sec.String())
 	if mw.index.err != nil {
 		return mw.index.err
 	}
 	return mw.body.err
 }
 
-func (mw *markdownWriter) section(n int, m *analyze.MessageReport) {
-	b := &mw.body
+func (mw *markdownWriter) section(b *strings.Builder, n int, m *analyze.MessageReport) {
 	fmt.Fprintf(b, "\n### %d. %s %s\n\n", n, verdictBadge(m.Verdict), mdText(messageName(m)))
 	if m.Error != "" {
 		fmt.Fprintf(b, "**Error:** %s\n", mdText(m.Error))
@@ -123,6 +141,14 @@ func (mw *markdownWriter) Close() error {
 	}
 	if err := mw.index.copyTo(mw.w); err != nil {
 		return fmt.Errorf("write markdown: %w", err)
+	}
+	if l := mw.left; l.Messages > 0 {
+		note := fmt.Sprintf("\n_%d more messages are not shown (%d forged, %d suspicious, %d clean, %d errors): a Markdown report "+
+			"stops near %d KB, within GitHub's comment limit; `--format json` or `--format sarif` lists every message._\n",
+			l.Messages, l.Forged, l.Suspicious, l.Clean, l.Errors, markdownBudget/1000)
+		if _, err := io.WriteString(mw.w, note); err != nil {
+			return fmt.Errorf("write markdown: %w", err)
+		}
 	}
 	if err := mw.body.copyTo(mw.w); err != nil {
 		return fmt.Errorf("write markdown: %w", err)

@@ -1,0 +1,33 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/analyze"
+)
+
+// TestMarkdownBudget: a long run's Markdown report fits a GitHub comment
+// (65,536 characters) and says how many messages it leaves out.
+func TestMarkdownBudget(t *testing.T) {
+	var msgs []*analyze.MessageReport
+	for i := range 500 {
+		msgs = append(msgs, &analyze.MessageReport{File: fmt.Sprintf("fixtures/m%03d.eml", i), Verdict: analyze.VerdictClean,
+			Header: analyze.HeaderSummary{Subject: strings.Repeat("subject ", 20)},
+			Findings: []analyze.Finding{{Rule: "r", Severity: analyze.SeverityInfo, Message: strings.Repeat("m", 200)}}})
+	}
+	msgs[499].Verdict = analyze.VerdictForged
+	var buf bytes.Buffer
+	if err := Render(&buf, "markdown", &analyze.Report{Schema: analyze.Schema, Messages: msgs}, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if len(out) > 65536 {
+		t.Errorf("%d bytes", len(out))
+	}
+	if !strings.Contains(out, "**500 messages:**") || !strings.Contains(out, "more messages are not shown (1 forged, 0 suspicious,") {
+		t.Errorf("no count of what is left out:\n%s", out[len(out)-600:])
+	}
+}

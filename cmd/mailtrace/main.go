@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -71,6 +72,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		ErrWriter:            stderr,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run maps errors to codes below
 		EnableBashCompletion: false,
+		Version:              version(),
 		Commands: []*cli.Command{
 			analyzeCommand(s),
 			receivedCommand(s),
@@ -85,6 +87,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cli.AppHelpTemplate = cli.AppHelpTemplate + "\n" + exitCodesHelp
 	err := app.RunContext(ctx, args)
 	return exitCode(err, stderr)
+}
+
+// version is the module version this binary was built from, or, for a
+// build from a work tree, "devel" and the commit it was built at.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	v := "devel"
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+		if s.Key == "vcs.modified" && s.Value == "true" {
+			v += "-dirty"
+		}
+	}
+	return v
 }
 
 // exitCode maps an error to the exit status, printing it once.

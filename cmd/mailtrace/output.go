@@ -76,7 +76,7 @@ func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptio
 		return res, err
 	}
 	out := bufio.NewWriterSize(dst, 64<<10)
-	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText, Now: o.now})
+	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText, Now: o.now, Version: version()})
 	if err != nil {
 		closeDst()
 		return res, err

@@ -15,7 +15,7 @@ func TestMarkdownBudget(t *testing.T) {
 	var msgs []*analyze.MessageReport
 	for i := range 500 {
 		msgs = append(msgs, &analyze.MessageReport{File: fmt.Sprintf("fixtures/m%03d.eml", i), Verdict: analyze.VerdictClean,
-			Header: analyze.HeaderSummary{Subject: strings.Repeat("subject ", 20)},
+			Header:   analyze.HeaderSummary{Subject: strings.Repeat("subject ", 20)},
 			Findings: []analyze.Finding{{Rule: "r", Severity: analyze.SeverityInfo, Message: strings.Repeat("m", 200)}}})
 	}
 	msgs[499].Verdict = analyze.VerdictForged

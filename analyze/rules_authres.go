@@ -260,13 +260,16 @@ func besideOwnReceived(line int, authservID string, hops []received.Hop) bool {
 // §3.6: From, Sender, Date, Subject, Message-ID, To), 0 when there is none.
 func originLine(fields []Field) int {
 	for i := range fields {
-		switch strings.ToLower(fields[i].Name) {
-		case "from", "sender", "date", "subject", "message-id", "to":
-			return fields[i].Line
+		for _, name := range originFields {
+			if equalFoldASCII(fields[i].Name, name) {
+				return fields[i].Line
+			}
 		}
 	}
 	return 0
 }
+
+var originFields = [...]string{"From", "Sender", "Date", "Subject", "Message-ID", "To"}
 
 func zoneOf(line int, hops []received.Hop, t *Trust) arZone {
 	if t.Boundary <= 1 || len(hops) == 0 {

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"github.com/mailtrace/mailtrace/internal/filetree"
+
 	"os"
 	"path/filepath"
 	"sort"
@@ -64,32 +66,6 @@ func TestReadDirectoryMaildir(t *testing.T) {
 	}
 }
 
-// mkTree builds a tree below root from specs: "path=content" writes a
-// file, "path->target" makes a symlink, "path/" a directory.
-func mkTree(t *testing.T, root string, specs ...string) {
-	t.Helper()
-	for _, s := range specs {
-		name, content, isFile := strings.Cut(s, "=")
-		name, target, isLink := strings.Cut(name, "->")
-		full := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		var err error
-		switch {
-		case isFile:
-			err = os.WriteFile(full, []byte(content), 0o644)
-		case isLink:
-			err = os.Symlink(target, full)
-		default:
-			err = os.MkdirAll(full, 0o755)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // relPaths makes paths relative to dir, with slashes, for comparison.
 func relPaths(t *testing.T, dir string, paths []string) string {
 	t.Helper()
@@ -140,7 +116,7 @@ func TestExpandInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			mkTree(t, root, tt.tree...)
+			filetree.Make(t, root, tt.tree...)
 			dir := filepath.Join(root, "in")
 			in := ExpandInputs([]string{dir}, WalkOptions{})
 			if got := relPaths(t, dir, in.Paths); got != tt.paths {
@@ -165,7 +141,7 @@ func TestExpandInputs(t *testing.T) {
 // reads is never read back, whichever name reaches it.
 func TestExpandInputsExclude(t *testing.T) {
 	root := t.TempDir()
-	mkTree(t, root, "in/a.eml="+msg, "in/report.txt=Subject: old report\n\n", "in/alias.txt->report.txt")
+	filetree.Make(t, root, "in/a.eml="+msg, "in/report.txt=Subject: old report\n\n", "in/alias.txt->report.txt")
 	dir := filepath.Join(root, "in")
 	if err := os.Link(filepath.Join(dir, "report.txt"), filepath.Join(dir, "hard.txt")); err != nil {
 		t.Skipf("no hard links here: %v", err)
@@ -194,7 +170,7 @@ func TestExpandInputsExclude(t *testing.T) {
 // named through a symlink (read as nothing before).
 func TestReadSourcesSymlinks(t *testing.T) {
 	root := t.TempDir()
-	mkTree(t, root, "target.eml="+msg, "in/link.eml->../target.eml", "in/dangling.eml->../nowhere",
+	filetree.Make(t, root, "target.eml="+msg, "in/link.eml->../target.eml", "in/dangling.eml->../nowhere",
 		"in/MANIFEST.tsv=file\tverdict\n", "named->in")
 	got := collect(t, []string{filepath.Join(root, "named")}, "")
 	if len(got) != 2 {
@@ -255,7 +231,7 @@ func TestSkipExtensionsDocumented(t *testing.T) {
 // standard input.
 func TestWalkFileNamedDash(t *testing.T) {
 	t.Chdir(t.TempDir())
-	mkTree(t, ".", "-="+msg)
+	filetree.Make(t, ".", "-="+msg)
 	in := ExpandInputs([]string{"."}, WalkOptions{})
 	if len(in.Paths) != 1 || in.Paths[0] == "-" {
 		t.Fatalf("paths = %q, want the file", in.Paths)

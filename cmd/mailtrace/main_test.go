@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/mailtrace/mailtrace/internal/filetree"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -158,32 +160,6 @@ func TestUnreadableInputDoesNotStopTheRun(t *testing.T) {
 	}
 }
 
-// writeFiles makes files below dir: "name=content", or "name->target" for
-// a symlink; a name ending in "/" is a directory.
-func writeFiles(t *testing.T, dir string, specs ...string) {
-	t.Helper()
-	for _, s := range specs {
-		name, content, isFile := strings.Cut(s, "=")
-		name, target, isLink := strings.Cut(name, "->")
-		full := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		var err error
-		switch {
-		case isFile:
-			err = os.WriteFile(full, []byte(content), 0o644)
-		case isLink:
-			err = os.Symlink(target, full)
-		default:
-			err = os.MkdirAll(full, 0o755)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestAnalyzeDirectoryWalk: what a directory argument yields decides the
 // exit status; skipped entries are named on stderr. Cases from an audit
 // where a CI gate passed over symlinks, empty and wrong directories, and
@@ -220,7 +196,7 @@ func TestAnalyzeDirectoryWalk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, tt.files...)
+			filetree.Make(t, dir, tt.files...)
 			args := []string{"analyze", "--offline", "--format", "jsonl", filepath.Join(dir, "in")}
 			for _, a := range tt.args {
 				args = append(args, filepath.Join(dir, a))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/mailtrace/mailtrace/internal/filetree"
+
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
@@ -219,7 +221,7 @@ func TestAnalyzeOutputIsInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, tt.files...)
+			filetree.Make(t, dir, tt.files...)
 			before := snapshot(t, dir)
 			args := append([]string{"analyze", "--offline", "--format", "json", "-o", tt.out}, tt.inputs...)
 			code, _, stderr := runCLIIn(t, dir, args...)

@@ -352,29 +352,17 @@ func TestBadCertificateFiles(t *testing.T) {
 // TestPregreetWithoutDelay: with GreetDelay 0, octets already waiting in the socket when the greeting is
 // due are still seen. The backend holds the session until the client has written.
 func TestPregreetWithoutDelay(t *testing.T) {
-	be := newRecBackend()
-	be.gate = make(chan struct{})
-	ts := startServer(t, be, nil)
-	nc, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(nc)
-	nc.Write([]byte("EHLO early.example\r\n"))
-	close(be.gate)
-	exchange(t, nc, br, "", "220 mx.test", "250-mx.test")
-	nc.Close()
-	rec := be.nextSession(t)
+	rec := pregreetSession(t, "EHLO early.example\r\n", "250-mx.test")
 	if len(rec.Anomalies) == 0 || rec.Anomalies[0].Code != AnomalyPregreet || !strings.Contains(rec.Anomalies[0].Detail, "EHLO early") {
 		t.Errorf("anomalies %+v", rec.Anomalies)
 	}
 }
 
-// TestPregreetAuthRedacted: credentials sent before the greeting reach no record: the pregreet
-// anomaly quotes the AUTH command's mechanism only, as the transcript does.
-func TestPregreetAuthRedacted(t *testing.T) {
+// pregreetSession writes early before the server greets (the backend holds
+// the session until then), reads the greeting and the reply to early, which
+// must start with reply, and returns the session's record.
+func pregreetSession(t *testing.T, early, reply string) SessionRecord {
+	t.Helper()
 	be := newRecBackend()
 	be.gate = make(chan struct{})
 	ts := startServer(t, be, nil)
@@ -385,11 +373,17 @@ func TestPregreetAuthRedacted(t *testing.T) {
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(nc)
-	nc.Write([]byte("AUTH PLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n"))
+	nc.Write([]byte(early))
 	close(be.gate)
-	exchange(t, nc, br, "", "220 mx.test", "5")
+	exchange(t, nc, br, "", "220 mx.test", reply)
 	nc.Close()
-	rec := be.nextSession(t)
+	return be.nextSession(t)
+}
+
+// TestPregreetAuthRedacted: credentials sent before the greeting reach no record: the pregreet
+// anomaly quotes the AUTH command's mechanism only, as the transcript does.
+func TestPregreetAuthRedacted(t *testing.T) {
+	rec := pregreetSession(t, "AUTH PLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n", "5")
 	js, _ := json.Marshal(rec)
 	if strings.Contains(string(js), "AGJv") {
 		t.Errorf("credentials in the record: %s", js)

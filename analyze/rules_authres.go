@@ -21,8 +21,8 @@ func init() {
 		Explain: "An Authentication-Results field carries the receiving side's authserv-id but sits below " +
 			"the Received line of a hop the receiving side took from outside, so it was in the message " +
 			"before the receiver saw it: between two such Received lines, or below all of them but above " +
-			"the message's own fields (From, Date, Subject), where no receiver appends and the Received line " +
-			"just above is not the receiver's. RFC 8601 §5 exists because senders write such fields to make " +
+			"the end of the message's own fields (From, Date, Subject ... Content-Type), where no receiver " +
+			"appends and the Received line just above is not the receiver's. RFC 8601 §5 exists because senders write such fields to make " +
 			"their mail look verified. A field after the message's own fields is left alone: a milter that " +
 			"appends writes there too.",
 		Example: "Received: from evil.example ([192.0.2.66]) by mx.google.com ...\n" +
@@ -232,9 +232,10 @@ const (
 	zoneTop    arZone = iota // above the newest untrusted Received line: the receiving side's
 	zoneMiddle               // between untrusted Received lines: was in the message before
 	zoneBottom               // after every Received line: a milter's or the sender's
-	// zoneBeforeOrigin is zoneBottom above the message's own fields (From,
-	// Date, Subject...): a milter that appends writes after them, so a field
-	// there was in the message before it arrived.
+	// zoneBeforeOrigin is zoneBottom above the end of the message's own
+	// fields (From, Date, Subject, Content-Type...): a milter that appends
+	// writes after them, so a field there was in the message before it
+	// arrived.
 	zoneBeforeOrigin
 )
 
@@ -256,20 +257,24 @@ func besideOwnReceived(line int, authservID string, hops []received.Hop) bool {
 	return by.clean != "" && (by.org == id.org || by.family == id.family)
 }
 
-// originLine is the line of the first of the author's own fields (RFC 5322
-// §3.6: From, Sender, Date, Subject, Message-ID, To), 0 when there is none.
-func originLine(fields []Field) int {
+// originEnd is the line of the last of the author's own fields (RFC 5322
+// §3.6 and the MIME fields the author's program writes last), 0 when there
+// is none: a receiver that appends writes below it.
+func originEnd(fields []Field) int {
+	end := 0
 	for i := range fields {
 		for _, name := range originFields {
 			if equalFoldASCII(fields[i].Name, name) {
-				return fields[i].Line
+				end = max(end, fields[i].Line)
+				break
 			}
 		}
 	}
-	return 0
+	return end
 }
 
-var originFields = [...]string{"From", "Sender", "Date", "Subject", "Message-ID", "To"}
+var originFields = [...]string{"From", "Sender", "Reply-To", "To", "Cc", "Date", "Subject", "Message-ID",
+	"MIME-Version", "Content-Type"}
 
 func zoneOf(line int, hops []received.Hop, t *Trust) arZone {
 	if t.Boundary <= 1 || len(hops) == 0 {
@@ -308,7 +313,7 @@ func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trus
 	var zones []arZone
 	var texts []string // each field without comments, for its results
 	ownTop := false
-	origin := originLine(fields)
+	origin := originEnd(fields)
 	for _, i := range idx {
 		f := &fields[i]
 		ar, v := parseAuthHead(f.Value)
@@ -329,7 +334,7 @@ func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trus
 		case z == zoneMiddle:
 			ar.Why = fmt.Sprintf("between the Received lines of hops taken from outside (below hop %d): it was in the message before", t.Boundary-1)
 		case z == zoneBeforeOrigin:
-			ar.Why = "between the Received lines and the message's own fields, where no receiver appends: it was in the message before"
+			ar.Why = "between the Received lines and the end of the message's own fields, where no receiver appends: it was in the message before"
 		default:
 			ar.Trusted, ar.Why = true, "written by the receiving side"
 			ownTop = ownTop || z == zoneTop

@@ -453,10 +453,15 @@ func TestAuthResBeforeOrigin(t *testing.T) {
 			"Authentication-Results: smtp.example.jp; dkim=pass header.d=paypal.com\n", false},
 		{"appended after the message's fields", "Received: from evil.example ([198.51.100.66]) by mx.google.com with ESMTP id a1; Mon, 16 Nov 2026 10:15:03 +0000\n" +
 			"Received: from x by evil.example with SMTP; Mon, 16 Nov 2026 10:15:02 +0000\n", false},
+		{"among the message's fields", "Received: from evil.example ([198.51.100.66]) by mx.google.com with ESMTP id a1; Mon, 16 Nov 2026 10:15:03 +0000\n" +
+			"Received: from x by evil.example with SMTP; Mon, 16 Nov 2026 10:15:02 +0000\n", true},
 	} {
 		raw := tc.header + origin
-		if tc.name == "appended after the message's fields" {
+		switch tc.name {
+		case "appended after the message's fields":
 			raw = tc.header + strings.Replace(origin, "\n\nhi", "\nAuthentication-Results: mx.google.com; dkim=pass header.d=paypal.com\n\nhi", 1)
+		case "among the message's fields":
+			raw = tc.header + strings.Replace(origin, "Subject:", "Authentication-Results: mx.google.com; dkim=pass header.d=paypal.com\nSubject:", 1)
 		}
 		msg, err := Split([]byte(raw))
 		if err != nil {

@@ -53,7 +53,7 @@ func (c *conn) cmdHelo(verb, arg string) Reply {
 	if c.helo != "" && c.helo != arg {
 		c.anomaly(AnomalyHeloChanged, InSession, c.cmdOff, c.cmdNo, "was "+printable(c.helo, 100))
 	}
-	for _, f := range checkHelo(arg, c.client.Addr(), c.local.Addr(), c.opts.Hostname) {
+	for _, f := range checkHelo(arg, c.client.Addr(), c.local.Addr(), c.opts.Hostname, c.clientNameReady()) {
 		c.anomaly(f.Code, InSession, c.cmdOff, c.cmdNo, f.Detail+": "+printable(arg, 100))
 	}
 	c.resetTx() // RFC 5321 §4.1.4: HELO/EHLO in a transaction resets it

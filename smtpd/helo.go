@@ -1,6 +1,8 @@
 package smtpd
 
 import (
+	"golang.org/x/net/publicsuffix"
+
 	"net/netip"
 	"strings"
 )
@@ -43,7 +45,7 @@ type heloFinding struct {
 // checkHelo classifies a HELO/EHLO argument against RFC 5321 §4.1.1.1 (Domain / address-literal) and
 // against who the client is and who we are. client and local are the connection's two addresses;
 // ourName is Options.Hostname. Nothing here refuses the client: a sink records and accepts.
-func checkHelo(arg string, client, local netip.Addr, ourName string) []heloFinding {
+func checkHelo(arg string, client, local netip.Addr, ourName, clientName string) []heloFinding {
 	var fs []heloFinding
 	add := func(code, detail string) { fs = append(fs, heloFinding{code, detail}) }
 	client, local = client.Unmap(), local.Unmap()
@@ -85,7 +87,43 @@ func checkHelo(arg string, client, local netip.Addr, ourName string) []heloFindi
 	if ourName != "" && strings.EqualFold(trimmed, strings.TrimSuffix(ourName, ".")) {
 		add(AnomalyHeloOurName, "claims to be this server")
 	}
+	if fam := providerFamily(trimmed); fam != "" && !fromFamily(fam, client, clientName) {
+		where := "a client whose name (" + clientName + ") is not " + fam + "'s"
+		if clientName == "" {
+			where = "a local or private address, " + client.String()
+		}
+		add(AnomalyHeloProvider, "claims "+fam+" from "+where)
+	}
 	return fs
+}
+
+// providerFamilies are the big providers whose names spammers borrow in a
+// HELO, by organisational domain.
+var providerFamilies = map[string]string{
+	"google.com": "Google", "gmail.com": "Google", "googlemail.com": "Google", "1e100.net": "Google",
+	"outlook.com": "Microsoft", "hotmail.com": "Microsoft", "live.com": "Microsoft", "office365.com": "Microsoft",
+	"microsoft.com": "Microsoft", "yahoo.com": "Yahoo", "yahoodns.net": "Yahoo", "aol.com": "Yahoo",
+	"icloud.com": "Apple", "me.com": "Apple", "amazonses.com": "Amazon SES",
+}
+
+// providerFamily is the big provider a name belongs to, or "".
+func providerFamily(name string) string {
+	org, err := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(strings.TrimSuffix(name, ".")))
+	if err != nil {
+		return ""
+	}
+	return providerFamilies[org]
+}
+
+// fromFamily reports whether the client may be of the provider family: its
+// rDNS name is, or, without one, its address is public (a provider's server
+// never connects from a loopback or private address; a public one without a
+// name yet is given the benefit of the doubt).
+func fromFamily(fam string, client netip.Addr, clientName string) bool {
+	if clientName != "" {
+		return providerFamily(clientName) == fam
+	}
+	return !(client.IsLoopback() || client.IsPrivate() || client.IsLinkLocalUnicast() || client.IsUnspecified())
 }
 
 func isASCII(s string) bool {

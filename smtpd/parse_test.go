@@ -141,14 +141,42 @@ func TestCheckHelo(t *testing.T) {
 		{"bad!name.example", AnomalyHeloSyntax},
 		{"two words.example", AnomalyHeloSyntax + " " + AnomalyHeloNotFQDN},
 		{"bücher.example", AnomalyHeloSyntax},
+		// A public client without a name yet gets the benefit of the doubt.
+		{"mail-yw1-f170.google.com", ""},
 	}
 	for _, tt := range tests {
 		var codes []string
-		for _, f := range checkHelo(tt.arg, client, local, "mx.test") {
+		for _, f := range checkHelo(tt.arg, client, local, "mx.test", "") {
 			codes = append(codes, f.Code)
 		}
 		if got := strings.Join(codes, " "); got != tt.codes {
 			t.Errorf("checkHelo(%q) = %q, want %q", tt.arg, got, tt.codes)
+		}
+	}
+}
+
+// TestHeloProvider: a big provider's name in a HELO is flagged from a
+// loopback or private client, or from a client named elsewhere.
+func TestHeloProvider(t *testing.T) {
+	local := netip.MustParseAddr("127.0.0.1")
+	for _, tc := range []struct {
+		helo, client, name string
+		want               bool
+	}{
+		{"mail-yw1-f170.google.com", "127.0.0.1", "", true},
+		{"gmail.com", "10.1.2.3", "", true},
+		{"mail-db8eur05on2100.outbound.protection.outlook.com", "127.0.0.1", "", true},
+		{"mail-yw1-f170.google.com", "209.85.128.170", "mail-yw1-f170.google.com", false},
+		{"mail-yw1-f170.google.com", "209.85.128.170", "dsl-1.example-isp.net", true},
+		{"mail.example.org", "127.0.0.1", "", false},
+		{"google.com.evil.example", "127.0.0.1", "", false},
+	} {
+		var got bool
+		for _, f := range checkHelo(tc.helo, netip.MustParseAddr(tc.client), local, "mx.test", tc.name) {
+			got = got || f.Code == AnomalyHeloProvider
+		}
+		if got != tc.want {
+			t.Errorf("HELO %s from %s (%q): flagged %v, want %v", tc.helo, tc.client, tc.name, got, tc.want)
 		}
 	}
 }
@@ -189,7 +217,7 @@ func FuzzParseCommand(f *testing.F) {
 		if strings.ToUpper(cmd.Verb) != cmd.Verb || strings.ContainsAny(cmd.Arg, "\r\n\x00") {
 			t.Fatalf("bad command %+v", cmd)
 		}
-		checkHelo(cmd.Arg, local, local, "mx.test")
+		checkHelo(cmd.Arg, local, local, "mx.test", "")
 		parseBdatArg(cmd.Arg)
 		parseNotify(cmd.Arg)
 		for _, kw := range []string{"FROM:", "TO:"} {

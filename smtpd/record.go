@@ -22,6 +22,7 @@ const (
 	AnomalyHeloOurIP           = "helo.our-ip"             // the client claims this server's IP address
 	AnomalyHeloLiteralMismatch = "helo.literal-mismatch"   // an address literal that is not the client's address
 	AnomalyHeloChanged         = "helo.changed"            // a second HELO/EHLO with another name in one session
+	AnomalyHeloProvider        = "helo.provider"           // a big provider's name from a client that is not that provider's
 	AnomalyDataBareLF          = "data.bare-lf"            // LF not preceded by CR in message text
 	AnomalyDataBareCR          = "data.bare-cr"            // CR not followed by LF in message text
 	AnomalyDataSmuggling       = "data.smuggling"          // "." between line ends other than <CRLF>.<CRLF>: an end-of-data a lenient server would see

@@ -48,6 +48,21 @@ func (c *Conn) ClientName() string {
 	return cc.rdnsName
 }
 
+// clientNameReady is ClientName when the lookup has answered already, else
+// "" at once: a HELO is not answered late for want of a PTR record.
+func (cc *conn) clientNameReady() string {
+	if cc.rdns == nil || cc.rdnsDone {
+		return cc.rdnsName
+	}
+	select {
+	case cc.rdnsName = <-cc.rdns:
+		cc.rdnsDone = true
+		cc.rec.ClientName = cc.rdnsName
+	default:
+	}
+	return cc.rdnsName
+}
+
 // Record returns a snapshot of the session record so far. It shares nothing with the live record.
 func (c *Conn) Record() SessionRecord { return c.c.rec.clone() }
 

@@ -244,11 +244,12 @@ func (c *conn) checkPipelining(verb string) {
 	if c.br.Buffered() == 0 || verb == "BDAT" {
 		return
 	}
+	// The offset and the command number are those of the octets sent ahead: the next command.
 	switch {
 	case !c.esmtp:
-		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo, "sent ahead of the reply to "+verb+" without PIPELINING")
+		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo+1, "sent ahead of the reply to "+verb+" without PIPELINING")
 	case mustEndGroup[verb]:
-		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo, "sent ahead of the reply to "+verb+", which must end a group")
+		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo+1, "sent ahead of the reply to "+verb+", which must end a group")
 	}
 }
 

@@ -535,3 +535,26 @@ func TestTLSSources(t *testing.T) {
 		})
 	}
 }
+
+// TestPipeliningAnomalyPlace: the anomaly names the command sent ahead of
+// a reply, by offset and by command number alike.
+func TestPipeliningAnomalyPlace(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, nil)
+	nc, br := dialText(t, ts.addr)
+	helo := "HELO c.example\r\n"
+	nc.Write([]byte(helo + "MAIL FROM:<a@c.example>\r\n"))
+	exchange(t, nc, br, "", "250 mx.test", "250 ")
+	exchange(t, nc, br, "QUIT\r\n", "221 ")
+	nc.Close()
+	rec := be.nextSession(t)
+	var got []Anomaly
+	for _, a := range rec.Anomalies {
+		if a.Code == AnomalyPipelining {
+			got = append(got, a)
+		}
+	}
+	if len(got) != 1 || got[0].Offset != int64(len(helo)) || got[0].Line != 2 {
+		t.Errorf("pipelining anomalies %+v, want one at offset %d, command 2", got, len(helo))
+	}
+}

@@ -22,7 +22,9 @@ func init() {
 			"organisational domain (public suffix list), by provider naming family (Microsoft 365, Google, " +
 			"Yahoo, Proofpoint, Oracle, Amazon SES) and, when DNS is enabled, by resolving the by-host. An " +
 			"unexpected host between two hops means the lines below were not written by the hosts that " +
-			"carried the message: the classic sign of Received lines added by the sender.",
+			"carried the message: the classic sign of Received lines added by the sender. Placeholder " +
+			"names (RFC 2606) and documentation addresses (RFC 5737) leave a link unknown only in an " +
+			"anonymised sample, whose receiving side uses them too; under a real receiver they excuse nothing.",
 		Example: "Received: from galangal.org ([104.128.23.115]) by mail.bieberdorf.edu ...\n" +
 			"Received: from lemongrass.org by turmeric.com (8.7.3) ...",
 		Check: checkContinuity,
@@ -136,7 +138,7 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 	if c.dnsConfirms(by.clean, f.IP) {
 		return link{status: linkOK, how: "DNS: " + by.clean + " has address " + f.IP}
 	}
-	if why := unknowable(older, newer, by, names[:n], nf); why != "" {
+	if why := unknowable(older, newer, by, names[:n], nf, c.sampleSide()); why != "" {
 		return link{status: linkUnknown, how: why}
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
@@ -185,7 +187,7 @@ func fromFacts(nn hopNames) ([2]*nameFacts, int) {
 }
 
 // unknowable says why a pair whose names differ still proves nothing.
-func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, nf *hopFacts) string {
+func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, nf *hopFacts, sample bool) string {
 	f := newer.From
 	anyFQDN, anyPlaceholder := false, false
 	for _, n := range names {
@@ -195,8 +197,10 @@ func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, n
 	switch {
 	case !by.fqdn || !anyFQDN:
 		return "internal or missing names"
-	case isPlaceholder(by.clean) || anyPlaceholder || nf.documentation():
-		// RFC 2606 names and RFC 5737 addresses are anonymised stand-ins.
+	case sample && (isPlaceholder(by.clean) || anyPlaceholder || nf.documentation()):
+		// RFC 2606 names and RFC 5737 addresses are anonymised stand-ins,
+		// when the receiving side is one too: under a real receiver, a
+		// placeholder in a claimed line is no excuse for a break.
 		return "placeholder names"
 	case older.From.IP == "" && older.From.RDNS == "" && older.From.HELO == "":
 		// An origin line ("by host id ...") names the machine as it calls
@@ -227,6 +231,23 @@ func isPlaceholder(name string) bool {
 	}
 	label, _ := splitOrg(name)
 	return label == "example"
+}
+
+// sampleSide reports an anonymised sample: the receiving side's own hops
+// name placeholder hosts (RFC 2606 domains; "localhost" is plumbing, not a
+// placeholder) or record documentation addresses, or no hop is known to be
+// the receiving side's.
+func (c *Context) sampleSide() bool {
+	hops, hf := c.Report.Hops, c.hopFacts()
+	if c.Trust == nil || c.Trust.Boundary < 1 || c.Trust.Boundary > len(hops) {
+		return true
+	}
+	for i := c.Trust.Boundary - 1; i < len(hops); i++ {
+		if by := hf[i].by; by.fqdn && isPlaceholder(by.clean) || hf[i].documentation() {
+			return true
+		}
+	}
+	return false
 }
 
 // matchName compares a by-host with one from-name: same name, same short

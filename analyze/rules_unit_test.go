@@ -481,3 +481,28 @@ func TestAuthResBeforeOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceholderOnlyInSamples: placeholder names excuse a continuity
+// break in an anonymised sample, not under a real receiver, where a forged
+// line could use them to switch the check off.
+func TestPlaceholderOnlyInSamples(t *testing.T) {
+	const forged = "Received: from mx.google.com (mx.google.com [209.85.220.41]) by smtp.example.de with ESMTPS id a1; Tue, 5 Mar 2024 09:14:04 +0000\n"
+	const tail = "From: a@fennelworks.org\nTo: b@bieberdorf.net\nSubject: s\nDate: Tue, 5 Mar 2024 09:14:00 +0000\nMessage-ID: <1@fennelworks.org>\n\nx\n"
+	for _, tc := range []struct {
+		name, receiver string
+		broken         bool
+	}{
+		{"real receiver", "Received: from mail.fennelworks.org (mail.fennelworks.org [94.130.10.25]) by mx.bieberdorf.net with ESMTPS id b2; Tue, 5 Mar 2024 09:14:07 +0000\n", true},
+		{"anonymised sample", "Received: from mail.sender.example (mail.sender.example [198.51.100.25]) by mx.example.net with ESMTPS id b2; Tue, 5 Mar 2024 09:14:07 +0000\n", false},
+	} {
+		rep := New(Options{Now: func() time.Time { return time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC) }}).
+			Analyze(context.Background(), Input{Raw: []byte(tc.receiver + forged + tail)})
+		broken := false
+		for _, f := range rep.Findings {
+			broken = broken || f.Rule == "hop-continuity"
+		}
+		if broken != tc.broken {
+			t.Errorf("%s: continuity break %v, want %v (%+v)", tc.name, broken, tc.broken, rep.Findings)
+		}
+	}
+}

@@ -50,7 +50,9 @@ func init() {
 		Title: "Implausible transit time",
 		Explain: "The oldest and newest hops are more than seven days apart. MTAs give up on a message after " +
 			"about five days (Postfix maximal_queue_lifetime, Sendmail Timeout.queuereturn), so a longer " +
-			"transit means the stamps were invented or the message was re-injected.",
+			"transit means the stamps were invented or the message was re-injected. Medium, too, when two " +
+			"hops written by one organisation or provider are more than a day apart: mail crosses one " +
+			"organisation's servers in seconds, so one of the two dates was edited.",
 		Example: "Received: ... ; Mon, 1 Jan 2024 ...\nReceived: ... ; Mon, 15 Jan 2024 ...",
 		Check:   checkTransit,
 	})
@@ -218,14 +220,15 @@ func checkFuture(c *Context) []Finding {
 }
 
 func checkTransit(c *Context) []Finding {
+	out := c.internalGaps()
 	hops := c.Report.Hops
 	first, last := firstDated(hops), newestTime(hops)
 	if first == nil || last == nil {
-		return nil
+		return out
 	}
 	d := last.Sub(*first.Time)
 	if d <= 7*24*time.Hour {
-		return nil
+		return out
 	}
 	lastHop := &hops[len(hops)-1]
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -234,7 +237,34 @@ func checkTransit(c *Context) []Finding {
 			break
 		}
 	}
-	return []Finding{{Hops: []int{first.Index, lastHop.Index}, Line: lastHop.Line,
+	return append(out, Finding{Hops: []int{first.Index, lastHop.Index}, Line: lastHop.Line,
 		Message:  fmt.Sprintf("transit took %s from hop %d to hop %d", formatDelay(d), first.Index, lastHop.Index),
-		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", first.Index, stamp(first), lastHop.Index, stamp(lastHop))}}
+		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", first.Index, stamp(first), lastHop.Index, stamp(lastHop))})
+}
+
+// maxInternalGap is how long two hops written by one organisation may be
+// apart: its servers hand mail on in seconds; a queue that held it longer
+// than a day is rarer than an edited date.
+const maxInternalGap = 24 * time.Hour
+
+// internalGaps reports adjacent hops whose by-hosts belong to one
+// organisation or provider family and whose dates are more than
+// maxInternalGap apart.
+func (c *Context) internalGaps() []Finding {
+	hops, hf := c.Report.Hops, c.hopFacts()
+	var out []Finding
+	for i := 1; i < len(hops); i++ {
+		older, newer := &hops[i-1], &hops[i]
+		ob, nb := hf[i-1].by, hf[i].by
+		if older.Time == nil || newer.Time == nil || !ob.fqdn || !nb.fqdn || ob.family != nb.family {
+			continue
+		}
+		if d := newer.Time.Sub(*older.Time); d > maxInternalGap {
+			out = append(out, Finding{Severity: SeverityMedium, Hops: []int{older.Index, newer.Index}, Line: newer.Line,
+				Message: fmt.Sprintf("hop %d is %s after hop %d, both written by %s, whose servers hand mail on in seconds: one of the dates was edited",
+					newer.Index, formatDelay(d), older.Index, ob.family),
+				Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))})
+		}
+	}
+	return out
 }

@@ -506,3 +506,30 @@ func TestPlaceholderOnlyInSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestInternalGap: two hops of one organisation a day apart are an edited
+// date; hops of two organisations may be (a queue at the sender).
+func TestInternalGap(t *testing.T) {
+	const tail = "From: a@fennelworks.org\nTo: b@bieberdorf.net\nSubject: s\nDate: Tue, 5 Mar 2024 09:14:00 +0000\nMessage-ID: <1@fennelworks.org>\n\nx\n"
+	for _, tc := range []struct {
+		name, hops string
+		want       bool
+	}{
+		{"one organisation", "Received: from relay1.fennelworks.org (relay1.fennelworks.org [94.130.10.26]) by relay2.fennelworks.org with ESMTP id b2; Thu, 7 Mar 2024 09:14:07 +0000\n" +
+			"Received: from laptop (laptop [10.0.0.2]) by relay1.fennelworks.org with ESMTPSA id a1; Tue, 5 Mar 2024 09:14:04 +0000\n", true},
+		{"one organisation, minutes apart", "Received: from relay1.fennelworks.org (relay1.fennelworks.org [94.130.10.26]) by relay2.fennelworks.org with ESMTP id b2; Tue, 5 Mar 2024 09:20:07 +0000\n" +
+			"Received: from laptop (laptop [10.0.0.2]) by relay1.fennelworks.org with ESMTPSA id a1; Tue, 5 Mar 2024 09:14:04 +0000\n", false},
+		{"two organisations", "Received: from relay1.fennelworks.org (relay1.fennelworks.org [94.130.10.26]) by mx.bieberdorf.net with ESMTP id b2; Thu, 7 Mar 2024 09:14:07 +0000\n" +
+			"Received: from laptop (laptop [10.0.0.2]) by relay1.fennelworks.org with ESMTPSA id a1; Tue, 5 Mar 2024 09:14:04 +0000\n", false},
+	} {
+		rep := New(Options{Now: func() time.Time { return time.Date(2024, 3, 8, 0, 0, 0, 0, time.UTC) }}).
+			Analyze(context.Background(), Input{Raw: []byte(tc.hops + tail)})
+		got := false
+		for _, f := range rep.Findings {
+			got = got || f.Rule == "transit-time" && f.Severity == SeverityMedium
+		}
+		if got != tc.want {
+			t.Errorf("%s: internal gap %v, want %v (%+v)", tc.name, got, tc.want, rep.Findings)
+		}
+	}
+}

@@ -56,7 +56,7 @@ func init() {
 			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today.",
 			Example: "ARC-Seal: i=2; cv=pass ... over an edited ARC-Authentication-Results", Check: checkARCBroken},
 		{ID: "authres-disagrees", Severity: SeverityLow, Title: "Receiver's results disagree with mailtrace",
-			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked); info when the difference rests on DNS as it is today.",
+			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked), and when an SPF pass names an envelope sender (smtp.mailfrom) of another domain than the message's Return-Path, which the receiver writes from the same MAIL FROM; info when the difference rests on DNS as it is today.",
 			Example: "Authentication-Results: mx.example.net; dkim=pass header.d=example.com, body edited since", Check: checkAuthResDisagrees},
 	} {
 		register(r)
@@ -484,11 +484,11 @@ func arcEvidence(a *auth.ARC) string {
 }
 
 func checkAuthResDisagrees(c *Context) []Finding {
+	out := c.envelopeClaimMismatch()
 	res := authChecked(c)
 	if res == nil {
-		return nil
+		return out
 	}
-	var out []Finding
 	for _, m := range res.Compared {
 		f := Finding{Message: m.Reason, Line: m.Claim.Line,
 			Evidence: fmt.Sprintf("%s: %s=%s %s", orDash(m.Claim.AuthServID), m.Claim.Method, m.Claim.Result, m.Claim.Domain)}
@@ -499,6 +499,35 @@ func checkAuthResDisagrees(c *Context) []Finding {
 			f.Severity = SeverityInfo
 		}
 		out = append(out, f)
+	}
+	return out
+}
+
+// envelopeClaimMismatch reports a trusted SPF pass for an envelope sender
+// (smtp.mailfrom) of another domain than the message's Return-Path. The
+// receiver writes both from the same MAIL FROM, so they agree on every
+// message that went the way the claim says (forwarding with SRS changes
+// both); no DNS is needed to see it.
+func (c *Context) envelopeClaimMismatch() []Finding {
+	rp := domainOf(c.Report.Envelope.MailFrom)
+	if rp == "" {
+		return nil
+	}
+	var out []Finding
+	for _, a := range c.authResults() {
+		if !a.Trusted {
+			continue
+		}
+		for _, r := range a.Results {
+			mf := domainOf(r.Props["smtp.mailfrom"])
+			if r.Method != "spf" || r.Result != "pass" || mf == "" || strings.EqualFold(mf, rp) {
+				continue
+			}
+			out = append(out, Finding{Severity: SeverityMedium, Line: a.Line,
+				Message: fmt.Sprintf("%s records an SPF pass for envelope sender %s, but the message's envelope sender is %s: the claim is not about this message",
+					orDash(a.AuthServID), r.Props["smtp.mailfrom"], c.Report.Envelope.MailFrom),
+				Evidence: fmt.Sprintf("%s: spf=pass smtp.mailfrom=%s | MAIL FROM:<%s>", orDash(a.AuthServID), r.Props["smtp.mailfrom"], c.Report.Envelope.MailFrom)})
+		}
 	}
 	return out
 }

@@ -5,7 +5,6 @@
 package report
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/mailtrace/mailtrace/analyze"
@@ -25,13 +24,4 @@ func JSON(w io.Writer, r *analyze.Report) error {
 }
 
 // JSONLine writes one message object on one line (JSON Lines).
-func JSONLine(w io.Writer, m *analyze.MessageReport) error {
-	b, err := marshalInert(m, "", "")
-	if err != nil {
-		return fmt.Errorf("write jsonl: %w", err)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("write jsonl: %w", err)
-	}
-	return nil
-}
+func JSONLine(w io.Writer, m *analyze.MessageReport) error { return writeInert(w, m, "", "jsonl") }

@@ -10,13 +10,18 @@ import (
 // WriteJSON writes v as indented JSON followed by a line end, as a
 // json.Encoder with SetIndent("", "  ") would, but inert on a terminal:
 // see jsonInert. Commands that print message data as JSON use it.
-func WriteJSON(w io.Writer, v any) error {
-	b, err := marshalInert(v, "", "  ")
+func WriteJSON(w io.Writer, v any) error { return writeInert(w, v, "  ", "json") }
+
+// writeInert writes v as JSON (indented by indent, on one line when it is
+// empty) and a line end, made inert by jsonInert; what names the format in
+// errors.
+func writeInert(w io.Writer, v any, indent, what string) error {
+	b, err := marshalInert(v, "", indent)
 	if err != nil {
-		return fmt.Errorf("write json: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	if _, err := w.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("write json: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	return nil
 }

@@ -159,18 +159,6 @@ func TestActiveRunesEscaped(t *testing.T) {
 			}
 		})
 	}
-	t.Run("JSON", func(t *testing.T) {
-		var whole, streamed bytes.Buffer
-		if err := JSON(&whole, rep); err != nil {
-			t.Fatal(err)
-		}
-		if err := Render(&streamed, "json", rep, Options{}); err != nil {
-			t.Fatal(err)
-		}
-		if whole.String() != streamed.String() {
-			t.Errorf("JSON and the streamed json differ")
-		}
-	})
 }
 
 // TestActiveRunesEscapedAnalyzed goes through the analyser, as a user

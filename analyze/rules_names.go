@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"github.com/mailtrace/mailtrace/internal/mailproviders"
+
 	"hash/maphash"
 	"net/netip"
 	"strings"
@@ -138,10 +140,8 @@ func computeFacts(name string) nameFacts {
 	suffix, icann := publicsuffix.PublicSuffix(clean)
 	f.fqdn = icann && suffix != clean && strings.Contains(clean, ".")
 	f.family = f.org
-	if fam, ok := providerFamilies[f.org]; ok {
+	if fam := mailproviders.Family(f.org); fam != "" {
 		f.family = fam
-	} else if strings.HasPrefix(f.org, "yahoo.") {
-		f.family = "yahoo"
 	}
 	return f.withFamily()
 }
@@ -196,29 +196,6 @@ func factsOrPrev2(name string, a, b *nameFacts) *nameFacts {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// providerFamilies maps organisational domains to the provider that runs
-// them. A provider names its hosts under several domains (Microsoft 365
-// relays under outlook.com, office365.com and exchangelabs.com in one
-// chain), so continuity and fingerprints compare families, not domains.
-var providerFamilies = map[string]string{
-	"google.com": "google", "gmail.com": "google", "googlemail.com": "google", "1e100.net": "google",
-	"googleusercontent.com": "google", "googlegroups.com": "google",
-	"outlook.com": "microsoft", "office365.com": "microsoft", "exchangelabs.com": "microsoft",
-	"hotmail.com": "microsoft", "live.com": "microsoft", "msn.com": "microsoft", "microsoft.com": "microsoft",
-	"outlook.fr": "microsoft", "hotmail.co.uk": "microsoft", "hotmail.fr": "microsoft", "live.co.uk": "microsoft",
-	"yahoo.com": "yahoo", "yahoo.net": "yahoo", "yahoodns.net": "yahoo", "ymail.com": "yahoo",
-	"aol.com": "yahoo", "aim.com": "yahoo", "yahoo.co.uk": "yahoo", "yahoo.fr": "yahoo", "yahoo.de": "yahoo",
-	"rocketmail.com": "yahoo",
-	"pphosted.com":   "proofpoint", "ppops.net": "proofpoint", "proofpoint.com": "proofpoint",
-	"ppe-hosted.com": "proofpoint",
-	"oracle.com":     "oracle", "oraclecloud.com": "oracle", "oracleemaildelivery.com": "oracle",
-	"amazonses.com": "amazon-ses", "amazonaws.com": "amazon-ses",
-	"mailgun.net": "mailgun", "mailgun.org": "mailgun", "mailgun.com": "mailgun", "postgun.com": "mailgun",
-	"mimecast.com": "mimecast", "mimecast-offshore.com": "mimecast",
-	"messagelabs.com": "messagelabs", "symantec.com": "messagelabs",
-	"icloud.com": "apple", "me.com": "apple", "mac.com": "apple", "apple.com": "apple",
-}
-
 // gatewayFamilies are filtering services that receive a domain's mail
 // before handing it to the domain's own servers: a hop from them into the
 // receiving organisation is the receiving side's own relay.
@@ -228,14 +205,8 @@ var gatewayFamilies = map[string]bool{"proofpoint": true, "mimecast": true, "mes
 // organisational domain when no family is known.
 func family(name string) string { return facts(name).family }
 
-// knownProviders are the families providerFamilies names.
-var knownProviders = func() map[string]bool {
-	out := map[string]bool{}
-	for _, v := range providerFamilies {
-		out[v] = true
-	}
-	return out
-}()
+// knownProviders are the families mailproviders knows.
+var knownProviders = mailproviders.Families()
 
 // reservedRanges are the ranges that never cross the public internet
 // (RFC 6890 special-purpose registries). The name says why in findings.

@@ -1,6 +1,8 @@
 package smtpd
 
 import (
+	"github.com/mailtrace/mailtrace/internal/mailproviders"
+
 	"golang.org/x/net/publicsuffix"
 
 	"net/netip"
@@ -97,14 +99,9 @@ func checkHelo(arg string, client, local netip.Addr, ourName, clientName string)
 	return fs
 }
 
-// providerFamilies are the big providers whose names spammers borrow in a
-// HELO, by organisational domain.
-var providerFamilies = map[string]string{
-	"google.com": "Google", "gmail.com": "Google", "googlemail.com": "Google", "1e100.net": "Google",
-	"outlook.com": "Microsoft", "hotmail.com": "Microsoft", "live.com": "Microsoft", "office365.com": "Microsoft",
-	"microsoft.com": "Microsoft", "yahoo.com": "Yahoo", "yahoodns.net": "Yahoo", "aol.com": "Yahoo",
-	"icloud.com": "Apple", "me.com": "Apple", "amazonses.com": "Amazon SES",
-}
+// bigProviders are the families (mailproviders.Family) whose names
+// spammers borrow in a HELO.
+var bigProviders = map[string]bool{"google": true, "microsoft": true, "yahoo": true, "apple": true, "amazon-ses": true}
 
 // providerFamily is the big provider a name belongs to, or "".
 func providerFamily(name string) string {
@@ -112,7 +109,10 @@ func providerFamily(name string) string {
 	if err != nil {
 		return ""
 	}
-	return providerFamilies[org]
+	if fam := mailproviders.Family(org); bigProviders[fam] {
+		return fam
+	}
+	return ""
 }
 
 // fromFamily reports whether the client may be of the provider family: its

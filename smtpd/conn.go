@@ -465,12 +465,10 @@ func escapeLine(b []byte) string {
 		r, n := utf8.DecodeRune(b)
 		switch {
 		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f:
-			out = append(out, '\\', 'x', "0123456789abcdef"[b[0]>>4], "0123456789abcdef"[b[0]&15])
+			out = appendHexEscapes(out, b[:1])
 		case textsafe.Invisible(r):
 			// A C1 control or a bidi mark would act on a terminal showing the record.
-			for _, x := range b[:n] {
-				out = append(out, '\\', 'x', "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
-			}
+			out = appendHexEscapes(out, b[:n])
 		case r == '\\':
 			out = append(out, '\\', '\\')
 		default:
@@ -479,6 +477,14 @@ func escapeLine(b []byte) string {
 		b = b[n:]
 	}
 	return string(out)
+}
+
+// appendHexEscapes appends each octet of b as \xNN.
+func appendHexEscapes(out, b []byte) []byte {
+	for _, x := range b {
+		out = append(out, '\\', 'x', "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
+	}
+	return out
 }
 
 // octetPreview renders the client octets an anomaly's detail quotes (sent before the greeting, or

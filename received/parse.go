@@ -51,22 +51,17 @@ func (b *builder) heloInjection(toks []span) []span {
 			break
 		}
 	}
-	client, clients, marks := -1, 0, 0
+	client, clients := -1, 0 // the last client comment before lastBy, and how many there are
 	for i := 1; i < lastBy; i++ {
-		switch t := toks[i]; {
-		case t.kind == tComment && isClientComment(b.s[t.pos:t.end]):
+		if t := toks[i]; t.kind == tComment && isClientComment(b.s[t.pos:t.end]) {
 			client, clients = i, clients+1
-		case t.kind == tSemi, t.kind == tWord && keyword(b.s[t.pos:t.end]) == cBy:
-			if client < 0 || i < client {
-				marks++
-			}
 		}
 	}
-	if client < 2 || clients < 2 && marks == 0 {
+	if client < 2 {
 		return toks
 	}
-	// Marks after the last client comment are the receiver's own oddities, not the greeting's.
-	marks = 0
+	// Only marks before that comment are the greeting's; after it they are the receiver's own oddities.
+	marks := 0
 	for i := 1; i < client; i++ {
 		if t := toks[i]; t.kind == tSemi || t.kind == tWord && keyword(b.s[t.pos:t.end]) == cBy {
 			marks++

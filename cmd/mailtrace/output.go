@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,9 +106,33 @@ func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptio
 		})
 	}
 	bar.clear()
-	err = errors.Join(err, w.Close(), out.Flush(), closeDst())
+	err = joinDistinct(err, w.Close(), out.Flush(), closeDst())
 	fmt.Fprintln(s.err, summaryLine(res.tally, time.Since(start)))
 	return res, err
+}
+
+// joinDistinct is errors.Join without repeats: a failed write sticks in
+// the buffered writer, and the message that hit it, the report's close and
+// the flush all return it again.
+func joinDistinct(errs ...error) error {
+	var kept []error
+	for _, err := range errs {
+		if err != nil && !slices.ContainsFunc(kept, func(k error) bool { return errors.Is(err, rootCause(k)) }) {
+			kept = append(kept, err)
+		}
+	}
+	return errors.Join(kept...)
+}
+
+// rootCause is the innermost error of a chain of single wraps.
+func rootCause(err error) error {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err
+		}
+		err = inner
+	}
 }
 
 // getenv is os.Getenv; tests replace it.

@@ -281,3 +281,21 @@ func TestAnalyzeNowStampsReports(t *testing.T) {
 		})
 	}
 }
+
+// A report that cannot be written is one error, said once: the report
+// writer and the buffer under it both hold the same failed write.
+func TestAnalyzeOutputWriteErrorSaidOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	for _, format := range []string{"text", "json", "sarif"} {
+		code, _, stderr := runCLI(t, "", "analyze", "--offline", "--format", format, "-o", "/dev/full",
+			"../../testdata/examples/seed-forged.eml")
+		if code != exitRuntime {
+			t.Errorf("%s: exit %d, want %d", format, code, exitRuntime)
+		}
+		if n := strings.Count(stderr, "no space left on device"); n != 1 {
+			t.Errorf("%s: the write error is said %d times, want once:\n%s", format, n, stderr)
+		}
+	}
+}

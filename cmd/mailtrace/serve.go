@@ -133,7 +133,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	// stdout is written through a buffer flushed whenever no delivery waits: one write per burst, not
 	// per message. The report stays unbuffered, one write per line, for readers that follow it.
 	out := bufio.NewWriterSize(s.out, 32<<10)
-	an := &serveAnalysis{a: a, out: out, report: reportFile}
+	an := &serveAnalysis{a: a, out: out, report: reportFile, idle: md.Idle}
 	if o.report == "" {
 		an.report = nil // nothing to encode
 	}
@@ -208,13 +208,29 @@ type serveAnalysis struct {
 	report io.Writer // nil without --report
 	count  uint64
 	err    error // the first error writing output
+	// idle reports that no session is open: memory is given back to the
+	// system once deliveries stop and it stays true for restAfter.
+	idle func() bool
 }
+
+// restAfter is how long the sink waits, once deliveries stop and no
+// session is open, before it gives back the memory a burst used; tests
+// shorten it.
+var restAfter = time.Second
+
+// freeOSMemory is debug.FreeOSMemory; tests watch it.
+var freeOSMemory = debug.FreeOSMemory
 
 // loop analyses deliveries until the context ends (a signal), the server
 // fails, or exitAfter messages were analysed.
 func (an *serveAnalysis) loop(ctx context.Context, deliveries <-chan capture.Delivery, served <-chan error, exitAfter uint64) error {
+	rest := time.NewTimer(restAfter)
+	rest.Stop()
+	defer rest.Stop()
 	for {
 		select {
+		case <-rest.C:
+			an.rest(rest)
 		case <-ctx.Done():
 			return nil // SIGINT/SIGTERM: a graceful stop, exit 0
 		case err := <-served:
@@ -229,9 +245,22 @@ func (an *serveAnalysis) loop(ctx context.Context, deliveries <-chan capture.Del
 			}
 			if len(deliveries) == 0 { // idle: lines must not wait for the next message
 				an.note(an.out.Flush())
+				rest.Reset(restAfter)
 			}
 		}
 	}
+}
+
+// rest gives the memory of a finished burst back to the system: sessions'
+// buffers, pooled spools and the analysis's garbage would otherwise stay
+// resident, since a sink at rest allocates nothing that would start the
+// collector. A session still open (a client between messages) puts it off.
+func (an *serveAnalysis) rest(timer *time.Timer) {
+	if an.idle != nil && !an.idle() {
+		timer.Reset(restAfter)
+		return
+	}
+	freeOSMemory()
 }
 
 func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {

@@ -178,3 +178,58 @@ func TestServeSessionFiles(t *testing.T) {
 		t.Errorf("record file (%v): %.300s", err, record)
 	}
 }
+
+// After a delivery, the sink gives its memory back once no session is
+// open: not while the client that sent the message stays connected, and
+// soon after it quits.
+func TestServeGivesMemoryBackAtRest(t *testing.T) {
+	released := make(chan struct{}, 16)
+	oldRest, oldFree := restAfter, freeOSMemory
+	restAfter, freeOSMemory = 10*time.Millisecond, func() { released <- struct{}{} }
+	t.Cleanup(func() { restAfter, freeOSMemory = oldRest, oldFree })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout syncBuffer
+	addr, done := startServe(t, ctx, &stdout, "--maildir", filepath.Join(t.TempDir(), "md"))
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("a@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("b@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhello\r\n")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The session is still open: many rest periods pass without a release.
+	time.Sleep(20 * restAfter)
+	select {
+	case <-released:
+		t.Fatal("memory released while a session was open")
+	default:
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no release after the last session closed")
+	}
+	if !strings.Contains(stdout.String(), "from=<a@example.org>") {
+		t.Errorf("the delivery was not analysed: %q", stdout.String())
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("serve exit %d", code)
+	}
+}

@@ -56,7 +56,7 @@ func init() {
 			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today.",
 			Example: "ARC-Seal: i=2; cv=pass ... over an edited ARC-Authentication-Results", Check: checkARCBroken},
 		{ID: "authres-disagrees", Severity: SeverityLow, Title: "Receiver's results disagree with mailtrace",
-			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked), and when an SPF pass names an envelope sender (smtp.mailfrom) of another domain than the message's Return-Path, which the receiver writes from the same MAIL FROM; info when the difference rests on DNS as it is today.",
+			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked), when the receiver records a DKIM pass for a signature the message does not carry (removed since, or a result the message never earned; seen without DNS), and when an SPF pass names an envelope sender (smtp.mailfrom) of another domain than the message's Return-Path, which the receiver writes from the same MAIL FROM; info when the difference rests on DNS as it is today.",
 			Example: "Authentication-Results: mx.example.net; dkim=pass header.d=example.com, body edited since", Check: checkAuthResDisagrees},
 	} {
 		register(r)
@@ -485,15 +485,18 @@ func arcEvidence(a *auth.ARC) string {
 
 func checkAuthResDisagrees(c *Context) []Finding {
 	out := c.envelopeClaimMismatch()
-	res := authChecked(c)
-	if res == nil {
-		return out
-	}
+	res := c.authResult()
 	for _, m := range res.Compared {
+		// A pass for a signature the message does not carry needs no DNS
+		// to see; every other disagreement needs results computed now.
+		missing := m.Claim.Method == "dkim" && m.Computed == ""
+		if !res.Checked && !missing {
+			continue
+		}
 		f := Finding{Message: m.Reason, Line: m.Claim.Line,
 			Evidence: fmt.Sprintf("%s: %s=%s %s", orDash(m.Claim.AuthServID), m.Claim.Method, m.Claim.Result, m.Claim.Domain)}
 		switch {
-		case m.Cryptographic:
+		case m.Cryptographic, missing:
 			f.Severity = SeverityMedium
 		case m.Dated:
 			f.Severity = SeverityInfo

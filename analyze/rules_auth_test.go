@@ -178,6 +178,9 @@ func TestAuthRules(t *testing.T) {
 		{"receiver saw a key since rotated", withClaims(delivered(dkimSign(t, authOrigin, "2019"), "192.0.2.10"),
 			"dkim=pass header.d=example.com header.s=2019"),
 			[]string{"dkim-key-missing:low", "authres-disagrees:info"}},
+		{"receiver's DKIM pass for a signature the message does not carry", withClaims(delivered(authOrigin, "192.0.2.10"),
+			"dkim=pass header.d=example.com header.s=sel; spf=pass smtp.mailfrom=alice@example.com"),
+			[]string{"authres-disagrees:medium"}},
 		{"receiver says DKIM failed, it verifies now", withClaims(delivered(signed, "192.0.2.10"), "dkim=fail header.d=example.com"),
 			[]string{"authres-disagrees:low"}},
 		{"receiver says SPF failed", withClaims(delivered(signed, "192.0.2.10"), "spf=fail smtp.mailfrom=alice@example.com"),
@@ -309,6 +312,16 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 	}
 	if res, ok := m.Auth.(*auth.Result); !ok || res.Checked || res.DKIM[0].Result != auth.StatusNotChecked {
 		t.Errorf("offline Auth = %+v", m.Auth)
+	}
+	// A receiver's pass for a signature the message does not carry needs
+	// no DNS; its pass for one it does carry cannot be compared offline.
+	m = analyzeAuth(t, nil, "offline", withClaims(delivered(authOrigin, "192.0.2.10"), "dkim=pass header.d=example.com"))
+	if got := authFindings(m); strings.Join(got, " ") != "authres-disagrees:medium" {
+		t.Errorf("offline, pass claimed for a missing signature: %v", got)
+	}
+	m = analyzeAuth(t, nil, "offline", withClaims(raw, "dkim=pass header.d=example.com"))
+	if got := authFindings(m); len(got) > 0 {
+		t.Errorf("offline, pass claimed for a signature it carries: %v", got)
 	}
 
 	srv := dnstest.NewServer(t, dnstest.WithNoAnswer())

@@ -91,7 +91,7 @@ func compareDKIM(sigs []DKIM, c Claim) *Mismatch {
 	domain := normDomain(c.Domain)
 	var match []DKIM
 	for _, d := range sigs {
-		if (domain == "" || d.Domain == domain) && (c.Selector == "" || strings.EqualFold(d.Selector, c.Selector)) {
+		if (domain == "" || signsFor(d.Domain, domain)) && (c.Selector == "" || strings.EqualFold(d.Selector, c.Selector)) {
 			match = append(match, d)
 		}
 	}
@@ -116,6 +116,14 @@ func compareDKIM(sigs []DKIM, c Claim) *Mismatch {
 	dated := best.Problem.DNSDependent() || best.Problem == ProblemExpired || best.Problem == ProblemUnsupported || best.Result == StatusTempError
 	return &Mismatch{Claim: c, Computed: best.Result, Dated: dated, Cryptographic: best.Problem.Cryptographic(),
 		Reason: fmt.Sprintf("the receiver says dkim=%s for %s; mailtrace finds %s now%s", c.Result, best.Domain, best.Result, because(best.Reason))}
+}
+
+// signsFor reports whether a signature of domain d can be the one a claim
+// about domain claimed means: the same domain, or a parent of it, since
+// receivers that record only the signing identity (header.i, RFC 6376
+// §3.5: d= or a subdomain of it) name the subdomain.
+func signsFor(d, claimed string) bool {
+	return d == claimed || d != "" && strings.HasSuffix(claimed, "."+d)
 }
 
 func compareSPF(s *SPF, c Claim) *Mismatch {

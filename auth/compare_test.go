@@ -34,6 +34,8 @@ func TestCompare(t *testing.T) {
 		{Claim{Method: "dkim", Result: "pass", Domain: "esp.example"}, false, false, false}, // not computed
 		{Claim{Method: "dkim", Result: "pass", Domain: "gone.example"}, true, false, false}, // no such signature
 		{Claim{Method: "dkim", Result: "none", Domain: "gone.example"}, false, false, false},
+		{Claim{Method: "dkim", Result: "pass", Domain: "news.example.com", Selector: "b"}, false, false, false}, // header.i of a subdomain
+		{Claim{Method: "dkim", Result: "pass", Domain: "badexample.com"}, true, false, false},                   // not a subdomain: no such signature
 		{Claim{Method: "dkim", Result: "temperror", Domain: "old.example"}, false, false, false},
 		{Claim{Method: "spf", Result: "pass", Domain: "bounce@example.com"}, true, true, false},
 		{Claim{Method: "spf", Result: "softfail", Domain: "example.com"}, false, false, false},

@@ -191,7 +191,7 @@ func authClaims(c *Context) []auth.Claim {
 			cl := auth.Claim{AuthServID: a.AuthServID, Method: r.Method, Result: r.Result, Line: a.Line}
 			switch r.Method {
 			case "dkim":
-				cl.Domain, cl.Selector = r.Props["header.d"], r.Props["header.s"]
+				cl.Domain, cl.Selector, cl.B = r.Props["header.d"], r.Props["header.s"], r.Props["header.b"]
 				if cl.Domain == "" {
 					cl.Domain = domainOf(r.Props["header.i"])
 				}

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -322,6 +323,16 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 	m = analyzeAuth(t, nil, "offline", withClaims(raw, "dkim=pass header.d=example.com"))
 	if got := authFindings(m); len(got) > 0 {
 		t.Errorf("offline, pass claimed for a signature it carries: %v", got)
+	}
+	// header.b (RFC 6008) names the signature by the start of its b=.
+	b := regexp.MustCompile(`\bb=([A-Za-z0-9+/]{8})`).FindStringSubmatch(raw)[1]
+	m = analyzeAuth(t, nil, "offline", withClaims(raw, "dkim=pass header.d=example.com header.b="+b))
+	if got := authFindings(m); len(got) > 0 {
+		t.Errorf("offline, pass claimed for the signature starting b=%s: %v", b, got)
+	}
+	m = analyzeAuth(t, nil, "offline", withClaims(raw, "dkim=pass header.d=example.com header.b=Zz"+b[2:]))
+	if got := authFindings(m); strings.Join(got, " ") != "authres-disagrees:medium" {
+		t.Errorf("offline, pass claimed for a signature the message does not carry (header.b): %v", got)
 	}
 
 	srv := dnstest.NewServer(t, dnstest.WithNoAnswer())

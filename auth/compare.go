@@ -15,7 +15,10 @@ type Claim struct {
 	// smtp.mailfrom (or smtp.helo) for SPF, header.from for DMARC.
 	Domain   string `json:"domain,omitempty"`
 	Selector string `json:"selector,omitempty"` // header.s, DKIM only
-	Line     int    `json:"line,omitempty"`
+	// B is header.b (RFC 6008): the first characters of the signature's
+	// b=, which tell apart two signatures of one domain and selector.
+	B    string `json:"-"`
+	Line int    `json:"line,omitempty"`
 }
 
 // Mismatch is a claim that disagrees with what mailtrace computed now.
@@ -91,7 +94,8 @@ func compareDKIM(sigs []DKIM, c Claim) *Mismatch {
 	domain := normDomain(c.Domain)
 	var match []DKIM
 	for _, d := range sigs {
-		if (domain == "" || signsFor(d.Domain, domain)) && (c.Selector == "" || strings.EqualFold(d.Selector, c.Selector)) {
+		if (domain == "" || signsFor(d.Domain, domain)) && (c.Selector == "" || strings.EqualFold(d.Selector, c.Selector)) &&
+			(c.B == "" || strings.HasPrefix(c.B, d.b) && len(d.b) == bKept || strings.HasPrefix(d.b, c.B)) {
 			match = append(match, d)
 		}
 	}
@@ -99,7 +103,11 @@ func compareDKIM(sigs []DKIM, c Claim) *Mismatch {
 		if sense(c.Result) != "pass" {
 			return nil
 		}
-		return &Mismatch{Claim: c, Reason: fmt.Sprintf("the receiver says a DKIM signature of %s passed, but the message has no such signature now", orAny(domain))}
+		which := orAny(domain)
+		if c.B != "" {
+			which += " starting b=" + c.B
+		}
+		return &Mismatch{Claim: c, Reason: fmt.Sprintf("the receiver says a DKIM signature of %s passed, but the message has no such signature now", which)}
 	}
 	// One passing signature satisfies a "pass" claim; a "fail" claim is
 	// contradicted only if every matching signature passes now.

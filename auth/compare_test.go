@@ -11,7 +11,7 @@ func TestCompare(t *testing.T) {
 	res := &Result{
 		DKIM: []DKIM{
 			{Signature: Signature{Domain: "example.com", Selector: "a", Result: StatusFail, Problem: ProblemBodyHashMismatch}, Aligned: true},
-			{Signature: Signature{Domain: "example.com", Selector: "b", Result: StatusPass}, Aligned: true},
+			{Signature: Signature{Domain: "example.com", Selector: "b", Result: StatusPass}, Aligned: true, b: "AbCdEfGh12"},
 			{Signature: Signature{Domain: "old.example", Selector: "s", Result: StatusPermError, Problem: ProblemKeyNotFound}},
 			{Signature: Signature{Domain: "esp.example", Selector: "s", Result: StatusNotChecked, Problem: ProblemNotChecked}},
 			{Signature: Signature{Domain: "sha1.example", Selector: "s", Result: StatusPermError, Problem: ProblemUnsupported}},
@@ -35,6 +35,8 @@ func TestCompare(t *testing.T) {
 		{Claim{Method: "dkim", Result: "pass", Domain: "gone.example"}, true, false, false}, // no such signature
 		{Claim{Method: "dkim", Result: "none", Domain: "gone.example"}, false, false, false},
 		{Claim{Method: "dkim", Result: "pass", Domain: "news.example.com", Selector: "b"}, false, false, false}, // header.i of a subdomain
+		{Claim{Method: "dkim", Result: "pass", Domain: "example.com", B: "AbCdEfGh"}, false, false, false},      // header.b names it
+		{Claim{Method: "dkim", Result: "pass", Domain: "example.com", B: "XyZ12345"}, true, false, false},       // no signature starts so
 		{Claim{Method: "dkim", Result: "pass", Domain: "badexample.com"}, true, false, false},                   // not a subdomain: no such signature
 		{Claim{Method: "dkim", Result: "temperror", Domain: "old.example"}, false, false, false},
 		{Claim{Method: "spf", Result: "pass", Domain: "bounce@example.com"}, true, true, false},

@@ -33,6 +33,9 @@ type DKIM struct {
 	// "none".
 	Aligned   bool   `json:"aligned"`
 	Alignment string `json:"alignment"`
+	// b is the start of the signature's b= (bKept characters, folding
+	// whitespace removed), for claims that name a signature by it.
+	b string
 }
 
 // MightHavePassed reports whether the signature failed only for want of
@@ -100,6 +103,7 @@ func describeDKIM(m *message, fi, n int, from string, hashBody bool) (DKIM, *msg
 	d := DKIM{Index: n, Headers: s.signed}
 	d.Domain, d.Selector, d.Algorithm, d.Line = s.domain, s.selector, s.algorithm, f.Line
 	d.Identity = stripFWS(s.tags.value("i"))
+	d.b = fwsPrefix(s.tags.value("b"), bKept)
 	if d.Headers == nil {
 		d.Headers = colonList(s.tags.value("h"))
 	}
@@ -125,6 +129,34 @@ func describeDKIM(m *message, fi, n int, from string, hashBody bool) (DKIM, *msg
 		return d, s, nil
 	}
 	return d, nil, serr
+}
+
+// bKept is how much of a signature's b= a DKIM result keeps: receivers
+// record 8 to a dozen characters of it as header.b (RFC 6008).
+const bKept = 32
+
+// fwsPrefix returns the first n characters of v that are not folding
+// whitespace.
+func fwsPrefix(v string, n int) string {
+	end, kept := 0, 0
+	for end < len(v) && kept < n {
+		if isFWS(v[end]) {
+			break
+		}
+		end++
+		kept++
+	}
+	if kept == n || end == len(v) {
+		return v[:end] // unfolded so far: no copy
+	}
+	var buf [bKept]byte
+	out := append(buf[:0], v[:end]...)
+	for i := end; i < len(v) && len(out) < n; i++ {
+		if !isFWS(v[i]) {
+			out = append(out, v[i])
+		}
+	}
+	return string(out)
 }
 
 // plainSeconds reads a value of decimal digits without a leading zero,

@@ -1,8 +1,6 @@
 package capture
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -42,17 +40,14 @@ type journal struct {
 	path string   // the journal, or the directory of the record files
 	// name gives a unique name to the record of a session that stored no message (one file per record).
 	name func() string
-	size int64 // offset of the next line
-	buf  bytes.Buffer
-	enc  *json.Encoder
-	err  error // the last write failure, reported by Close
+	size int64  // offset of the next line
+	buf  []byte // the batch's lines, encoded by appendSessionFile
+	err  error  // the last write failure, reported by Close
 }
 
 // recordFiles writes each record to dir/<message name>.json.
 func recordFiles(dir string, name func() string) *journal {
-	j := &journal{path: dir, name: name}
-	j.newBuffer()
-	return j
+	return &journal{path: dir, name: name}
 }
 
 func openJournal(path string) (*journal, error) {
@@ -65,9 +60,7 @@ func openJournal(path string) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("capture: open journal: %w", err)
 	}
-	j := &journal{f: f, path: path, size: size}
-	j.newBuffer()
-	return j, nil
+	return &journal{f: f, path: path, size: size}, nil
 }
 
 // write appends the records of batch in one write and fills in where each delivery's record is. A
@@ -78,23 +71,25 @@ func (j *journal) write(batch []job) {
 		j.writeFiles(batch)
 		return
 	}
-	j.buf.Reset()
+	j.buf = j.buf[:0]
 	offsets := make([]int64, len(batch))
 	for i := range batch {
 		offsets[i] = -1
-		start := j.buf.Len()
-		if err := j.enc.Encode(&batch[i].rec); err != nil {
-			j.buf.Truncate(start)
+		start := len(j.buf)
+		b, err := appendSessionFile(j.buf, &batch[i].rec)
+		if err != nil {
+			j.buf = b[:start]
 			continue
 		}
+		j.buf = b
 		offsets[i] = j.size + int64(start)
 	}
-	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+	if _, err := j.f.Write(j.buf); err != nil {
 		j.err = fmt.Errorf("capture: write journal: %w", err)
 		j.size, _ = j.f.Seek(0, io.SeekEnd) // after a short write, the next line starts at the end
 		return
 	}
-	j.size += int64(j.buf.Len())
+	j.size += int64(len(j.buf))
 	j.shrinkBuffer()
 	for i, b := range batch {
 		if d := b.delivery; d != nil && offsets[i] >= 0 {
@@ -106,8 +101,9 @@ func (j *journal) write(batch []job) {
 // writeFiles writes each record of batch to a file named after its message (new/NAME: NAME.json).
 func (j *journal) writeFiles(batch []job) {
 	for i := range batch {
-		j.buf.Reset()
-		if err := j.enc.Encode(&batch[i].rec); err != nil {
+		b, err := appendSessionFile(j.buf[:0], &batch[i].rec)
+		j.buf = b
+		if err != nil {
 			continue
 		}
 		name := strings.TrimPrefix(batch[i].rec.Message, "new/")
@@ -115,7 +111,7 @@ func (j *journal) writeFiles(batch []job) {
 			name = j.name()
 		}
 		path := filepath.Join(j.path, name+".json")
-		if err := writeNewFile(path, j.buf.Bytes()); err != nil {
+		if err := writeNewFile(path, j.buf); err != nil {
 			j.err = fmt.Errorf("capture: write session record: %w", err)
 			continue
 		}
@@ -126,17 +122,10 @@ func (j *journal) writeFiles(batch []job) {
 	j.shrinkBuffer()
 }
 
-// newBuffer starts an empty encoding buffer.
-func (j *journal) newBuffer() {
-	j.buf = bytes.Buffer{}
-	j.enc = json.NewEncoder(&j.buf)
-	j.enc.SetEscapeHTML(false) // keep <addresses> readable
-}
-
 // shrinkBuffer drops a buffer one huge batch grew, so that it is not pinned for the rest of the run.
 func (j *journal) shrinkBuffer() {
-	if j.buf.Cap() > 1<<20 {
-		j.newBuffer()
+	if cap(j.buf) > 1<<20 {
+		j.buf = nil
 	}
 }
 

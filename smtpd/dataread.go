@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"io"
 )
@@ -51,13 +52,22 @@ func (s *textScanner) scan(p []byte) {
 			s.bare = true
 			s.add(AnomalyDataBareCR, s.off+int64(i)-1, s.line, "CR not followed by LF")
 		}
+		if !special[b] {
+			// A run of ordinary octets, found a word at a time, only adds to the line length; the
+			// octet that takes the line over the limit is the one reported, as octet by octet.
+			j := plainEnd(p, i+1)
+			if n := j - i; !s.tooLong && s.lineLen+n > s.maxLine {
+				s.tooLong = true
+				s.add(AnomalyDataLineTooLong, s.off+int64(i+s.maxLine-s.lineLen), s.line, "text line longer than the limit")
+			}
+			s.lineLen += j - i
+			i = j - 1
+			continue
+		}
 		s.lineLen++
 		if s.lineLen > s.maxLine && !s.tooLong {
 			s.tooLong = true
 			s.add(AnomalyDataLineTooLong, s.off+int64(i), s.line, "text line longer than the limit")
-		}
-		if !special[b] {
-			continue
 		}
 		switch {
 		case b == '\r':
@@ -83,6 +93,45 @@ func (s *textScanner) scan(p []byte) {
 		}
 	}
 	s.off += int64(len(p))
+}
+
+// Word-at-a-time search for the octets the scanners stop at: a message is mostly ordinary text, and
+// looking at it eight octets at a time roughly halves the CPU the engine spends per message octet.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasZeroByte is non-zero exactly when one of the eight octets of x is zero.
+func hasZeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
+
+// lineEndAt returns the index of the first CR or LF in p from i on, or len(p).
+func lineEndAt(p []byte, i int) int {
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		if hasZeroByte(x^('\r'*ones))|hasZeroByte(x^('\n'*ones)) != 0 {
+			break
+		}
+	}
+	for i < len(p) && p[i] != '\r' && p[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// plainEnd returns the index of the first octet of p from i on that the text scanner looks at
+// (special), or len(p).
+func plainEnd(p []byte, i int) int {
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		if x&highs|hasZeroByte(x)|hasZeroByte(x^('\r'*ones))|hasZeroByte(x^('\n'*ones)) != 0 {
+			break
+		}
+	}
+	for i < len(p) && !special[p[i]] {
+		i++
+	}
+	return i
 }
 
 // finish reports a CR left dangling at the very end (possible with BDAT).
@@ -185,10 +234,7 @@ func (d *dotReader) process(buf []byte) (int, bool) {
 	i := 0
 	for i < len(buf) {
 		if d.state == sMID {
-			j := i
-			for j < len(buf) && buf[j] != '\r' && buf[j] != '\n' {
-				j++
-			}
+			j := lineEndAt(buf, i)
 			d.emit(buf[i:j]...)
 			if i = j; i == len(buf) {
 				break

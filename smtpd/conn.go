@@ -64,11 +64,19 @@ type conn struct {
 	lineBuf   []byte
 	closing   bool
 
+	// Allocated with the conn rather than one by one: at one connection per message, every
+	// allocation saved per connection is one per message.
+	tcv     timedConn
+	pubv    Conn
+	lineArr [256]byte
+	lines   [16]TranscriptLine // room for the transcript of a one-message session
+
 	mu     sync.Mutex // guards inTx and forced, which Server.Shutdown reads and writes
 	inTx   bool
 	forced bool
 
-	readLimit time.Time // an earlier read deadline while watching for pre-greeting talk
+	readLimit time.Time     // an earlier read deadline while watching for pre-greeting talk
+	rd, wr    armedDeadline // guarded by mu
 
 	rdns     chan string
 	rdnsName string
@@ -80,18 +88,19 @@ func newConn(s *Server, raw net.Conn) *conn {
 	c := &conn{
 		srv: s, opts: &s.opts, raw: raw, start: now, accepted: time.Now(),
 		deadline: time.Now().Add(s.opts.ConnTimeout),
-		perCode:  map[string]int{},
-		lineBuf:  make([]byte, 0, 256),
 	}
+	c.lineBuf = c.lineArr[:0]
 	c.client = addrPort(raw.RemoteAddr())
 	c.local = addrPort(raw.LocalAddr())
-	c.tc = &timedConn{Conn: raw, c: c}
+	c.tcv = timedConn{Conn: raw, c: c}
+	c.tc = &c.tcv
 	c.nc = c.tc
 	c.br = readers.Get().(*bufio.Reader)
 	c.br.Reset(flushReader{c})
 	c.bw = writers.Get().(*bufio.Writer)
 	c.bw.Reset(c.tc)
-	c.pub = &Conn{c: c}
+	c.pubv = Conn{c: c}
+	c.pub = &c.pubv
 	c.rec = SessionRecord{
 		ID:         s.newSessionID(),
 		Hostname:   s.opts.Hostname,
@@ -100,7 +109,7 @@ func newConn(s *Server, raw net.Conn) *conn {
 		ClientPort: int(c.client.Port()),
 		Start:      now,
 		Anomalies:  []Anomaly{},
-		Transcript: []TranscriptLine{},
+		Transcript: c.lines[:0],
 	}
 	if s.opts.LookupAddr != nil {
 		c.rdns = make(chan string, 1)
@@ -181,8 +190,10 @@ func (c *conn) greet() bool {
 
 // handle parses and answers one command line.
 func (c *conn) handle(lr lineResult) {
-	cmd, err := parseCommand(lr.line)
-	c.recordCommand(cmd, lr)
+	// One string of the line serves the parser and, when it needs no escaping, the transcript.
+	line := string(lr.line)
+	cmd, err := parseCommandString(line)
+	c.recordCommand(cmd, lr, line)
 	var r Reply
 	switch {
 	case lr.tooLong:
@@ -212,8 +223,12 @@ func (c *conn) handle(lr lineResult) {
 }
 
 // recordCommand records a client command line in the transcript, with AUTH secrets redacted.
-func (c *conn) recordCommand(cmd command, lr lineResult) {
-	text := escapeLine(lr.line)
+// line is lr.line as a string.
+func (c *conn) recordCommand(cmd command, lr lineResult, line string) {
+	text := line
+	if !lineClean(lr.line) {
+		text = escapeLine(lr.line)
+	}
 	if cmd.Verb == "AUTH" {
 		if mech, ir, ok := bytes.Cut(lr.line[min(5, len(lr.line)):], []byte(" ")); ok {
 			text = "AUTH " + escapeLine(mech) + " " + redacted(len(ir))
@@ -392,6 +407,9 @@ func (c *conn) transcript(dir, text string) {
 
 // anomaly records a forensic observation, at most maxPerCodeLines times per code.
 func (c *conn) anomaly(code, where string, off, line int64, detail string) {
+	if c.perCode == nil { // made on first use: most sessions have no anomaly
+		c.perCode = map[string]int{}
+	}
 	c.perCode[code]++
 	if n := c.perCode[code]; n > maxPerCodeLines || len(c.rec.Anomalies) >= maxAnomalies {
 		if n == maxPerCodeLines+1 {
@@ -431,7 +449,9 @@ func (c *conn) finish() {
 	c.bw.Reset(nil)
 	writers.Put(c.bw)
 	c.srv.forget(c)
-	c.srv.log(slog.LevelDebug, "session closed", "id", c.rec.ID, "client", c.rec.ClientIP, "reason", c.rec.CloseReason)
+	if c.srv.opts.Logger != nil { // the arguments alone cost four allocations
+		c.srv.log(slog.LevelDebug, "session closed", "id", c.rec.ID, "client", c.rec.ClientIP, "reason", c.rec.CloseReason)
+	}
 }
 
 // lookupAddr runs Options.LookupAddr in the background; ClientName waits for it.
@@ -449,15 +469,7 @@ func (c *conn) lookupAddr() {
 // anything else as \xNN, C1 controls and the format characters that reorder or hide text
 // (textsafe.Invisible) included.
 func escapeLine(b []byte) string {
-	clean := utf8.Valid(b)
-	for _, x := range b {
-		// Bytes of 0x80 and up may be C1 controls or bidi marks: the slow path looks.
-		if x < 0x20 && x != '\t' || x >= 0x7f || x == '\\' {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if lineClean(b) {
 		return string(b)
 	}
 	var out []byte
@@ -477,6 +489,17 @@ func escapeLine(b []byte) string {
 		b = b[n:]
 	}
 	return string(out)
+}
+
+// lineClean reports whether escapeLine leaves b as it is: printable ASCII and tabs, no backslash.
+// Octets of 0x80 and up may be C1 controls or bidi marks: escapeLine's slow path looks at them.
+func lineClean(b []byte) bool {
+	for _, x := range b {
+		if x < 0x20 && x != '\t' || x >= 0x7f || x == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendHexEscapes appends each octet of b as \xNN.
@@ -527,28 +550,55 @@ func redacted(n int) string { return "<redacted " + strconv.Itoa(n) + " octets>"
 // timedConn arms a read or write deadline before every I/O on the raw connection: the per-command idle
 // timeout (Options.CommandTimeout), capped by the per-connection limit. It also turns a shutdown into
 // errShutdown for connections outside a transaction.
+//
+// Setting a deadline is timer work in the runtime, and a session reads and writes a dozen times per
+// message: so the deadline armed on the socket is only moved when the one wanted is earlier, or later
+// by more than deadlineSlack. A deadline that then expires before the one wanted is not a timeout: it
+// is moved to the one wanted and the I/O goes on, so every timeout still ends exactly CommandTimeout
+// after the I/O began (or at the connection limit).
 type timedConn struct {
 	net.Conn
 	c *conn
 }
 
+// deadlineSlack is how much later than the armed deadline the wanted one may be before it is set, as
+// a fraction of Options.CommandTimeout: a short session arms each deadline once.
+const deadlineSlack = 8 // CommandTimeout/8
+
 func (t *timedConn) Read(p []byte) (int, error) {
 	if err := t.c.armRead(); err != nil {
 		return 0, err
 	}
-	return t.Conn.Read(p)
+	for {
+		n, err := t.Conn.Read(p)
+		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !t.c.rearm(&t.c.rd, t.Conn.SetReadDeadline) {
+			return n, err
+		}
+	}
 }
 
 func (t *timedConn) Write(p []byte) (int, error) {
-	d := time.Now().Add(t.c.opts.CommandTimeout)
-	t.c.mu.Lock() // so that a forced shutdown's short deadline is not overwritten
-	if t.c.forced {
-		d = time.Now().Add(time.Second)
+	c := t.c
+	c.mu.Lock() // so that a forced shutdown's short deadline is not overwritten
+	var err error
+	if c.forced {
+		err = t.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.wr = armedDeadline{}
+	} else {
+		// Not capped by the connection deadline: the 421 that announces it must still go out.
+		err = c.wr.arm(time.Now().Add(c.opts.CommandTimeout), c.opts.CommandTimeout, t.Conn.SetWriteDeadline)
 	}
-	// Not capped by the connection deadline: the 421 that announces it must still go out.
-	t.Conn.SetWriteDeadline(d)
-	t.c.mu.Unlock()
-	return t.Conn.Write(p)
+	c.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.Conn.Write(p)
+	for n < len(p) && err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.rearm(&c.wr, t.Conn.SetWriteDeadline) {
+		var m int
+		m, err = t.Conn.Write(p[n:])
+		n += m
+	}
+	return n, err
 }
 
 func (c *conn) armRead() error {
@@ -561,7 +611,36 @@ func (c *conn) armRead() error {
 	if !c.readLimit.IsZero() && c.readLimit.Before(d) {
 		d = c.readLimit
 	}
-	return c.raw.SetReadDeadline(d)
+	return c.rd.arm(d, c.opts.CommandTimeout, c.raw.SetReadDeadline)
+}
+
+// armedDeadline is a read or write deadline of the socket, guarded by conn.mu.
+type armedDeadline struct {
+	armed time.Time // set on the socket by arm; zero when unknown (interrupt set another)
+	want  time.Time // what the I/O in progress should have
+}
+
+// arm makes want the deadline of the next I/O: it sets it on the socket (set) when nothing is armed,
+// when want is earlier than what is, or later by more than timeout/deadlineSlack.
+func (a *armedDeadline) arm(want time.Time, timeout time.Duration, set func(time.Time) error) error {
+	a.want = want
+	if !a.armed.IsZero() && !want.Before(a.armed) && want.Sub(a.armed) <= timeout/deadlineSlack {
+		return nil
+	}
+	a.armed = want
+	return set(want)
+}
+
+// rearm handles an expired deadline: when it expired before the one wanted (and no shutdown
+// interrupted the I/O), it sets the one wanted and reports true, for the I/O to go on.
+func (c *conn) rearm(a *armedDeadline, set func(time.Time) error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.forced || a.armed.IsZero() || !time.Now().Before(a.want) {
+		return false
+	}
+	a.armed = a.want
+	return set(a.want) == nil
 }
 
 // capDeadline limits d to the connection deadline.

@@ -38,6 +38,14 @@ func init() {
 	}
 }
 
+// The replies of every message, made once: a Reply built in a handler puts its lines on the heap.
+// They are never modified.
+var (
+	replyMailOK = reply(CodeOK, esSenderOK, "Ok")
+	replyRcptOK = reply(CodeOK, esRcptOK, "Ok")
+	replyBye    = reply(CodeClosing, esOK, "Bye")
+)
+
 // helpVerbs is what HELP lists: the verbs that do something.
 const helpVerbs = "HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH"
 
@@ -62,15 +70,26 @@ func (c *conn) cmdHelo(verb, arg string) Reply {
 	if !c.esmtp {
 		return Reply{Code: CodeOK, Lines: []string{c.opts.Hostname}}
 	}
-	lines := []string{c.opts.Hostname, "PIPELINING", "SIZE " + strconv.FormatInt(c.opts.MaxMessageSize, 10)}
 	if c.srv.tlsConfig != nil && c.tls == nil {
-		lines = append(lines, "STARTTLS")
+		return Reply{Code: CodeOK, Lines: c.srv.ehloLines[1]}
 	}
-	if c.opts.AuthAcceptAny {
-		lines = append(lines, "AUTH PLAIN LOGIN")
+	return Reply{Code: CodeOK, Lines: c.srv.ehloLines[0]}
+}
+
+// ehloLines is the EHLO reply's text, without STARTTLS ([0]) and with it ([1]). It depends on the
+// options alone, so the server makes it once rather than every session.
+func ehloLines(o *Options) (lines [2][]string) {
+	for i := range lines {
+		l := []string{o.Hostname, "PIPELINING", "SIZE " + strconv.FormatInt(o.MaxMessageSize, 10)}
+		if i == 1 {
+			l = append(l, "STARTTLS")
+		}
+		if o.AuthAcceptAny {
+			l = append(l, "AUTH PLAIN LOGIN")
+		}
+		lines[i] = append(l, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING")
 	}
-	lines = append(lines, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING")
-	return Reply{Code: CodeOK, Lines: lines}
+	return lines
 }
 
 // cmdMail answers MAIL FROM (RFC 5321 §4.1.1.2) with its parameters.
@@ -108,7 +127,7 @@ func (c *conn) cmdMail(arg string) Reply {
 	}
 	c.setTx(env)
 	c.rcptTried = 0
-	return reply(CodeOK, esSenderOK, "Ok")
+	return replyMailOK
 }
 
 // mailParams checks MAIL parameters against what EHLO offered. A zero Reply means they are fine.
@@ -234,7 +253,7 @@ func (c *conn) cmdRcpt(arg string) Reply {
 		return replyFor(err, reply(CodeLocalError, esTempLocal, "Error: cannot accept recipient"))
 	}
 	c.env.Rcpts = append(c.env.Rcpts, rcpt)
-	return reply(CodeOK, esRcptOK, "Ok")
+	return replyRcptOK
 }
 
 // rcptParams checks RCPT parameters: only NOTIFY and ORCPT (RFC 3461 §4.1, §4.2) exist.
@@ -298,7 +317,7 @@ func (c *conn) cmdQuit(arg string) Reply {
 	}
 	c.closing = true
 	c.rec.CloseReason = "QUIT"
-	return reply(CodeClosing, esOK, "Bye")
+	return replyBye
 }
 
 // cmdVrfy answers VRFY with 252 (RFC 5321 §3.5.3): a sink verifies nobody but accepts everyone.

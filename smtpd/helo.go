@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"errors"
 	"net/netip"
 	"strings"
 )
@@ -71,7 +72,7 @@ func checkHelo(arg string, client, local netip.Addr, ourName, clientName string)
 		}
 		return fs
 	}
-	if a, err := netip.ParseAddr(name); err == nil {
+	if a, err := parseIP(name); err == nil {
 		add(AnomalyHeloBareIP, "IP address without [] (RFC 5321 §4.1.3)")
 		if a.Unmap() == local && a.Unmap() != client {
 			add(AnomalyHeloOurIP, "claims this server's address")
@@ -124,6 +125,22 @@ func fromFamily(fam string, client netip.Addr, clientName string) bool {
 		return providerFamily(clientName) == fam
 	}
 	return !(client.IsLoopback() || client.IsPrivate() || client.IsLinkLocalUnicast() || client.IsUnspecified())
+}
+
+// errNotIP is parseIP's answer for a name that cannot be an address.
+var errNotIP = errors.New("not an IP address")
+
+// parseIP is netip.ParseAddr, which allocates its error, answering at once for a name that cannot
+// be an address: IPv4 has only digits and dots, IPv6 always a colon. Most HELO names are domains.
+func parseIP(s string) (netip.Addr, error) {
+	if strings.IndexByte(s, ':') < 0 {
+		for i := 0; i < len(s); i++ {
+			if !isDigit(s[i]) && s[i] != '.' {
+				return netip.Addr{}, errNotIP
+			}
+		}
+	}
+	return netip.ParseAddr(s)
 }
 
 func isASCII(s string) bool {

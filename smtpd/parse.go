@@ -27,8 +27,10 @@ type command struct {
 // parseCommand splits a command line (without its line end) into verb and argument. It accepts several
 // spaces after the verb, as most servers do; it rejects control characters, which no command may contain
 // (RFC 5321 §4.1.2 restricts arguments to printable text; a CR here is a bare CR).
-func parseCommand(line []byte) (command, error) {
-	s := string(line)
+func parseCommand(line []byte) (command, error) { return parseCommandString(string(line)) }
+
+// parseCommandString is parseCommand on the line as a string.
+func parseCommandString(s string) (command, error) {
 	if strings.TrimRight(s, " \t") == "" {
 		return command{}, errEmptyLine
 	}
@@ -207,7 +209,7 @@ func validLocalPart(l string) bool {
 		}
 		return true
 	}
-	for _, atom := range strings.Split(l, ".") {
+	for atom := range strings.SplitSeq(l, ".") { // SplitSeq: no slice to allocate for every address
 		if atom == "" {
 			return false
 		}
@@ -232,7 +234,7 @@ func validDomain(d string) bool {
 	if d == "" || len(d) > 255 {
 		return false
 	}
-	for _, label := range strings.Split(d, ".") {
+	for label := range strings.SplitSeq(d, ".") { // SplitSeq: no slice to allocate for every address
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}

@@ -29,14 +29,25 @@ func (r Reply) Format() string {
 	return b.String()
 }
 
+// appendTo writes r to b, grown once to the exact size: every reply of every session goes through
+// here, and a builder left to grow by itself allocates two or three times.
 func (r Reply) appendTo(b *strings.Builder) {
 	lines := r.Lines
 	if len(lines) == 0 {
 		lines = []string{""}
 	}
-	code := strconv.Itoa(int(r.Code))
+	var codeBuf [20]byte
+	code := strconv.AppendInt(codeBuf[:0], int64(r.Code), 10)
+	n := 0
+	for _, l := range lines {
+		n += len(code) + 1 + len(l) + 2
+		if r.Enhanced != "" {
+			n += len(r.Enhanced) + 1
+		}
+	}
+	b.Grow(n)
 	for i, l := range lines {
-		b.WriteString(code)
+		b.Write(code)
 		if i < len(lines)-1 {
 			b.WriteByte('-')
 		} else {
@@ -75,13 +86,12 @@ func clientError(c Code) bool {
 	return (c >= 500 && c <= 504) || c == 555
 }
 
-// traceToken returns s as one token of a Received field's from-clause (RFC 5321 §4.4: a Domain or
+// writeTraceToken writes s as one token of a Received field's from-clause (RFC 5321 §4.4: a Domain or
 // an address-literal): letters, digits, '.', '-' and '_' stay, and so do the brackets and colons of an
 // address literal written whole ("[192.0.2.1]", "[IPv6:2001:db8::1]"); every other character, white
 // space, parentheses, ';' and stray brackets among them, becomes '?'. It also caps the length.
-func traceToken(s string, max int) string {
+func writeTraceToken(b *strings.Builder, s string, max int) {
 	literal := len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' && strings.Count(s, "[") == 1 && strings.Count(s, "]") == 1
-	var b strings.Builder
 	for i, r := range s {
 		if i >= max {
 			b.WriteString("...")
@@ -96,7 +106,6 @@ func traceToken(s string, max int) string {
 			b.WriteByte('?')
 		}
 	}
-	return b.String()
 }
 
 // printable returns s with control characters and bytes outside printable ASCII/UTF-8 replaced by '?',

@@ -97,6 +97,7 @@ type Server struct {
 	opts      Options
 	be        Backend
 	tlsConfig *tls.Config
+	ehloLines [2][]string // shared by every EHLO reply: never modified
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -114,6 +115,7 @@ func NewServer(opts Options, be Backend) (*Server, error) {
 	if s.tlsConfig, err = buildTLSConfig(&s.opts); err != nil {
 		return nil, err
 	}
+	s.ehloLines = ehloLines(&s.opts)
 	return s, nil
 }
 
@@ -270,9 +272,11 @@ func (c *conn) interrupt(force bool) {
 	if force {
 		c.forced = true
 		c.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		c.wr = armedDeadline{} // not ours any more: never extended
 	}
 	if force || !c.inTx {
 		c.raw.SetReadDeadline(time.Unix(1, 0))
+		c.rd = armedDeadline{}
 	}
 }
 

@@ -279,6 +279,27 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
+// TestTimeoutFromLastCommand: the idle timeout counts from the last command, also when commands come
+// too close together for the socket's deadline to be moved (timedConn keeps the one armed when the new
+// one is less than CommandTimeout/deadlineSlack later; it expires early and is moved then).
+func TestTimeoutFromLastCommand(t *testing.T) {
+	const timeout = 1600 * time.Millisecond // deadlineSlack 8: commands within 200 ms keep the deadline
+	be := newRecBackend()
+	ts := startServer(t, be, func(o *Options) { o.CommandTimeout = timeout })
+	nc, br := dialText(t, ts.addr)
+	exchange(t, nc, br, "HELO client.example\r\n", "250 mx.test")
+	time.Sleep(100 * time.Millisecond) // the next command comes later, but within the slack
+	sent := time.Now()
+	exchange(t, nc, br, "NOOP\r\n", "250 2.0.0 Ok")
+	exchange(t, nc, br, "", "421 4.4.2 mx.test Error: timeout exceeded", "<closed>")
+	if idle := time.Since(sent); idle < timeout {
+		t.Errorf("timed out %v after the last command, want at least %v", idle, timeout)
+	}
+	if rec := be.nextSession(t); rec.CloseReason != "command timeout" {
+		t.Errorf("close reason %q", rec.CloseReason)
+	}
+}
+
 // TestShutdownGraceful: an idle session gets 421 at once; a transaction in progress finishes with 250
 // and gets 421 at its next command; Shutdown then returns nil and Serve ErrServerClosed.
 func TestShutdownGraceful(t *testing.T) {

@@ -77,7 +77,7 @@ func (c *Conn) Record() SessionRecord { return c.c.rec.clone() }
 // NAME is ClientName or "unknown". Recipients are deliberately left out ("for <...>" would leak Bcc).
 // Cipher names are IANA's, not OpenSSL's as in Postfix.
 //
-// HELO and NAME go in as one token each (traceToken): this line is the trace readers trust, and a HELO
+// HELO and NAME go in as one token each (writeTraceToken): this line is the trace readers trust, and a HELO
 // such as "x (mail.example [192.0.2.1]) by mx.example with ESMTP; DATE" would otherwise write a hop of
 // the client's choosing into it.
 func (c *Conn) ReceivedHeader(env *Envelope, at time.Time) string {
@@ -85,20 +85,39 @@ func (c *Conn) ReceivedHeader(env *Envelope, at time.Time) string {
 	if name == "" {
 		name = "unknown"
 	}
-	ip := c.c.client.Addr().Unmap()
-	lit := ip.String()
-	if ip.Is6() {
-		lit = "IPv6:" + lit
-	}
 	var b strings.Builder
-	b.WriteString("Received: from " + traceToken(c.c.helo, 255) + " (" + traceToken(name, 255) + " [" + lit + "])\r\n")
+	// One allocation for the whole field, written once per message: the parts are appended in place.
+	b.Grow(200 + len(c.c.helo) + len(name) + len(c.c.opts.Hostname) + len(env.Protocol) + len(env.QueueID))
+	b.WriteString("Received: from ")
+	writeTraceToken(&b, c.c.helo, 255)
+	b.WriteString(" (")
+	writeTraceToken(&b, name, 255)
+	b.WriteString(" [")
+	ip := c.c.client.Addr().Unmap()
+	if ip.Is6() {
+		b.WriteString("IPv6:")
+	}
+	var buf [64]byte
+	if ip.IsValid() {
+		b.Write(ip.AppendTo(buf[:0]))
+	} else {
+		b.WriteString(ip.String()) // "invalid IP", where AppendTo writes nothing
+	}
+	b.WriteString("])\r\n")
 	if st := c.c.tls; st != nil {
 		bits := cipherBits(st.CipherSuite)
 		b.WriteString("\t(using " + postfixTLSVersion(st.Version) + " with cipher " + tls.CipherSuiteName(st.CipherSuite) +
 			" (" + bits + "/" + bits + " bits))\r\n")
 	}
-	b.WriteString("\tby " + c.c.opts.Hostname + " (mailtrace) with " + env.Protocol + " id " + env.QueueID + ";\r\n")
-	b.WriteString("\t" + at.Format("Mon, _2 Jan 2006 15:04:05 -0700 (MST)") + "\r\n")
+	b.WriteString("\tby ")
+	b.WriteString(c.c.opts.Hostname)
+	b.WriteString(" (mailtrace) with ")
+	b.WriteString(env.Protocol)
+	b.WriteString(" id ")
+	b.WriteString(env.QueueID)
+	b.WriteString(";\r\n\t")
+	b.Write(at.AppendFormat(buf[:0], "Mon, _2 Jan 2006 15:04:05 -0700 (MST)"))
+	b.WriteString("\r\n")
 	return b.String()
 }
 

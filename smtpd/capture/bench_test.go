@@ -150,3 +150,37 @@ func vmHWM(b *testing.B) int {
 	b.Skip("no VmHWM")
 	return 0
 }
+
+// BenchmarkSessionPerMessageNoSync is what smtp-source -l 4096 does, one connection per message, into
+// a Maildir without fsync: allocs/op are the server's (engine and capture) and the client's.
+func BenchmarkSessionPerMessageNoSync(b *testing.B) {
+	md, err := New(Options{Dir: b.TempDir(), NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := smtpd.NewServer(smtpd.Options{Hostname: "mx.test", DisableSTARTTLS: true, MaxConns: 1000}, md)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := srv.Listen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer func() {
+		srv.Shutdown(b.Context())
+		md.Close()
+	}()
+	body := benchMessage
+	if !strings.HasSuffix(body, "\r\n") {
+		body += "\r\n"
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		c := dial(b, l.Addr().String())
+		c.send("bench@client.example", "sink@mx.test", body, "250 ")
+		c.cmd("QUIT", "221 ")
+		c.nc.Close()
+	}
+}

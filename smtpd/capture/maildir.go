@@ -100,6 +100,8 @@ type Options struct {
 type Maildir struct {
 	opts    Options
 	dir     string
+	tmpDir  string // filepath.Join(dir, "tmp"), made once: a message's paths are then one concatenation
+	newDir  string // filepath.Join(dir, "new")
 	host    string
 	pid     int
 	seq     atomic.Uint64
@@ -138,6 +140,7 @@ func New(opts Options) (*Maildir, error) {
 		}
 	}
 	m.create = createFile
+	m.tmpDir, m.newDir = filepath.Join(m.dir, "tmp"), filepath.Join(m.dir, "new")
 	sessions := filepath.Join(m.dir, "sessions")
 	j := recordFiles(sessions, func() string { return m.uniqueName(time.Now()) })
 	if !opts.SessionFiles {
@@ -148,7 +151,7 @@ func New(opts Options) (*Maildir, error) {
 	}
 	m.journal = j
 	if !opts.NoSync {
-		c, err := newCommitter(filepath.Join(m.dir, "new"))
+		c, err := newCommitter(m.newDir)
 		if err != nil {
 			j.close()
 			return nil, err
@@ -238,9 +241,14 @@ func (l *liveSessions) idleChan() chan struct{} {
 }
 
 // uniqueName returns a Maildir unique name: time, then microseconds, pid and a counter, then host.
+// It is built on the stack: one allocation per message instead of five.
 func (m *Maildir) uniqueName(now time.Time) string {
-	return strconv.FormatInt(now.Unix(), 10) + ".M" + strconv.Itoa(now.Nanosecond()/1000) +
-		"P" + strconv.Itoa(m.pid) + "Q" + strconv.FormatUint(m.seq.Add(1), 10) + "." + m.host
+	var buf [128]byte
+	b := strconv.AppendInt(buf[:0], now.Unix(), 10)
+	b = strconv.AppendInt(append(b, ".M"...), int64(now.Nanosecond()/1000), 10)
+	b = strconv.AppendInt(append(b, 'P'), int64(m.pid), 10)
+	b = strconv.AppendUint(append(b, 'Q'), m.seq.Add(1), 10)
+	return string(append(append(b, '.'), m.host...))
 }
 
 // sanitizeHost escapes "/" and ":" as the Maildir specification asks.
@@ -277,33 +285,51 @@ func (s *session) Close() {
 // Data opens tmp/<unique> and writes the fields the sink adds.
 func (s *session) Data(env *smtpd.Envelope) (smtpd.MessageWriter, error) {
 	name := s.m.uniqueName(time.Now())
-	tmp := filepath.Join(s.m.dir, "tmp", name)
+	tmp := s.m.tmpDir + string(filepath.Separator) + name // = filepath.Join(dir, "tmp", name)
 	f, err := s.m.create(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("capture: create %s: %w", tmp, err)
 	}
-	w := &writer{s: s, f: f, name: name, tmp: tmp, env: env, buf: newSpool(f)}
-	hdr := prependedHeader(env, s.c.ReceivedHeader(env, env.Start))
-	if _, err := w.buf.Write([]byte(hdr)); err != nil {
+	w := &writer{s: s, f: f, name: name, tmp: tmp, env: env}
+	w.sp.init(f)
+	w.buf = &w.sp
+	n, err := writePrependedHeader(w.buf, env, s.c.ReceivedHeader(env, env.Start))
+	if err != nil {
 		w.Abort()
 		return nil, fmt.Errorf("capture: write %s: %w", tmp, err)
 	}
-	w.headerSize = int64(len(hdr))
+	w.headerSize = n
 	return w, nil
 }
 
-// prependedHeader is what the sink writes before the client's message.
-func prependedHeader(env *smtpd.Envelope, received string) string {
-	var b strings.Builder
-	b.WriteString("Return-Path: <" + env.From + ">\r\n")
-	for _, r := range env.Rcpts {
-		b.WriteString("X-Original-To: " + r.Address + "\r\n")
+// writePrependedHeader writes what the sink adds before the client's message, straight into the
+// message's buffer, and returns its size.
+func writePrependedHeader(sp *spool, env *smtpd.Envelope, received string) (int64, error) {
+	var n int64
+	write := func(parts ...string) error {
+		for _, p := range parts {
+			m, err := sp.WriteString(p)
+			n += int64(m)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := write("Return-Path: <", env.From, ">\r\n"); err != nil {
+		return n, err
 	}
 	for _, r := range env.Rcpts {
-		b.WriteString("Delivered-To: " + r.Address + "\r\n")
+		if err := write("X-Original-To: ", r.Address, "\r\n"); err != nil {
+			return n, err
+		}
 	}
-	b.WriteString(received)
-	return b.String()
+	for _, r := range env.Rcpts {
+		if err := write("Delivered-To: ", r.Address, "\r\n"); err != nil {
+			return n, err
+		}
+	}
+	return n, write(received)
 }
 
 // writer is one message on its way to new/. The message passes through a 32 KiB buffer and is never
@@ -311,7 +337,8 @@ func prependedHeader(env *smtpd.Envelope, received string) string {
 type writer struct {
 	s          *session
 	f          file
-	buf        *spool
+	buf        *spool // &sp until released
+	sp         spool
 	name, tmp  string
 	env        *smtpd.Envelope
 	headerSize int64
@@ -334,7 +361,7 @@ func (w *writer) Write(p []byte) (int, error) {
 // NoSync by a plain close and rename.
 func (w *writer) Commit() error {
 	m := w.s.m
-	dst := filepath.Join(m.dir, "new", w.name)
+	dst := m.newDir + string(filepath.Separator) + w.name // = filepath.Join(dir, "new", name)
 	if raw := w.buf.whole(); raw != nil && m.opts.KeepBytes > 0 {
 		w.kept = keep(raw, &m.kept, m.opts.KeepBytes)
 	}
@@ -391,7 +418,9 @@ func (w *writer) Acknowledged() {
 	rec := s.c.Record()
 	from := min(s.sentLines, len(rec.Transcript))
 	s.sentLines = len(rec.Transcript)
-	rec.Transcript = append(make([]smtpd.TranscriptLine, 0, len(rec.Transcript)-from), rec.Transcript[from:]...) // the rest is garbage now
+	if from > 0 { // the snapshot is a copy already: only a later message drops the lines sent before
+		rec.Transcript = append(make([]smtpd.TranscriptLine, 0, len(rec.Transcript)-from), rec.Transcript[from:]...) // the rest is garbage now
+	}
 	env := w.env.Clone()
 	s.m.jobs <- job{
 		rec: sessionFile{Message: "new/" + w.name, QueueID: env.QueueID, HeaderSize: w.headerSize,

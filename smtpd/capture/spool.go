@@ -22,12 +22,24 @@ type spool struct {
 }
 
 func newSpool(f file) *spool {
-	b := spools.Get().(*[]byte)
-	*b = (*b)[:0]
-	return &spool{f: f, b: b}
+	s := &spool{}
+	s.init(f)
+	return s
 }
 
-func (s *spool) Write(p []byte) (int, error) {
+// init readies a spool for f with a buffer from the pool.
+func (s *spool) init(f file) {
+	b := spools.Get().(*[]byte)
+	*b = (*b)[:0]
+	*s = spool{f: f, b: b}
+}
+
+func (s *spool) Write(p []byte) (int, error) { return spoolWrite(s, p) }
+
+// WriteString is Write without converting p, which would copy it.
+func (s *spool) WriteString(p string) (int, error) { return spoolWrite(s, p) }
+
+func spoolWrite[T string | []byte](s *spool, p T) (int, error) {
 	b := *s.b
 	if len(b)+len(p) <= cap(b) {
 		*s.b = append(b, p...)
@@ -38,7 +50,7 @@ func (s *spool) Write(p []byte) (int, error) {
 	}
 	s.spilled = true
 	if len(p) >= cap(b) { // no point copying what fills the buffer anyway
-		return s.f.Write(p)
+		return s.f.Write([]byte(p))
 	}
 	*s.b = append((*s.b)[:0], p...)
 	return len(p), nil

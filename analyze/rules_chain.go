@@ -20,7 +20,9 @@ func init() {
 		Explain: "Each hop's from-clause names the host that handed the message over, which must be the host " +
 			"that wrote the hop below it (its by-clause). mailtrace compares them by IP, by name, by " +
 			"organisational domain (public suffix list), by provider naming family (Microsoft 365, Google, " +
-			"Yahoo, Proofpoint, Oracle, Amazon SES) and, when DNS is enabled, by resolving the by-host. An " +
+			"Yahoo, Proofpoint, Oracle, Amazon SES) and, when DNS is enabled, by resolving the by-host. " +
+			"Between two servers inside Microsoft 365, where each names the one before it, the family is not " +
+			"enough: the server names must agree, so a hop taken out or renamed there breaks the chain. An " +
 			"unexpected host between two hops means the lines below were not written by the hosts that " +
 			"carried the message: the classic sign of Received lines added by the sender. Placeholder " +
 			"names (RFC 2606) and documentation addresses (RFC 5737) leave a link unknown only in an " +
@@ -127,6 +129,9 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 		return link{status: linkOK, how: "internal address", what: f.IP}
 	}
 	names, n := fromFacts(nf.hopNames)
+	if l, ok := msInternalLink(older, newer, by, nf.by, names[:n]); ok {
+		return l
+	}
 	for _, name := range names[:n] {
 		if l, ok := matchName(by, name); ok {
 			return l
@@ -143,6 +148,26 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
 		older.Index, by.clean, newer.Index, describeFrom(f))}
+}
+
+// msInternalLink judges a hand-off between two servers inside Microsoft
+// 365 (by is the older hop's by-host, newerBy the newer one's): there each
+// server records the one before it by its own name (BN9P220CA0018.
+// outlook.office365.com, then from BN9P220CA0018...), so the first labels
+// must agree. The family match would let any Microsoft name stand in for
+// any other, and so a hop taken out, swapped or rewritten.
+func msInternalLink(older, newer *received.Hop, by, newerBy *nameFacts, names []*nameFacts) (link, bool) {
+	if !by.msInternal || !newerBy.msInternal || len(names) == 0 {
+		return link{}, false
+	}
+	label := firstLabel(by.clean)
+	for _, name := range names {
+		if firstLabel(name.clean) == label {
+			return link{status: linkOK, how: "same Microsoft 365 server", what: name.clean}, true
+		}
+	}
+	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s; inside Microsoft 365 each server names the one before it",
+		older.Index, by.clean, newer.Index, describeFrom(newer.From))}, true
 }
 
 // matchByIP matches the by-host's address (its by-clause address, or the

@@ -89,6 +89,7 @@ type nameFacts struct {
 	ranges                 []netip.Prefix
 	provider, gateway, esp bool
 	placeholder            bool // isPlaceholder
+	msInternal             bool // msInternalHost
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -154,8 +155,29 @@ func (f nameFacts) withFamily() nameFacts {
 	f.provider, f.gateway, f.esp = knownProviders[f.family], gatewayFamilies[f.family], espFamilies[f.family]
 	label, _ := splitOrgDomain(f.org)
 	f.placeholder = isExampleClean(f.clean) || label == "example"
+	f.msInternal = f.family == "microsoft" && msInternalHost(f.clean)
 	return f
 }
+
+// msInternalHost reports a server inside Microsoft 365 by its name: the
+// mailbox and transport servers (*.prod.outlook.com, exchangelabs), the
+// front ends (*.outlook.office365.com) and Exchange Online Protection's
+// inbound side. Its outbound side (*.outbound.protection.outlook.com)
+// greets the internet under other names, so it is not one of them.
+func msInternalHost(clean string) bool {
+	if strings.Contains(clean, "outbound.protection.outlook.com") {
+		return false
+	}
+	for _, suffix := range msInternalSuffixes {
+		if strings.HasSuffix(clean, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+var msInternalSuffixes = []string{".prod.outlook.com", ".prod.exchangelabs.com", ".outlook.office365.com",
+	".mail.protection.outlook.com", ".prod.protection.outlook.com"}
 
 // nameCache remembers name facts across messages: the same few hundred
 // relay names recur in every mailbox. It is a fixed table indexed by a

@@ -1,0 +1,59 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Origin rules: a hop received from a webmail front end records the
+// message being written, so nothing can be older than it.
+func init() {
+	register(&Rule{
+		ID: "origin-not-oldest", Severity: SeverityMedium,
+		Title: "Webmail submission above other hops",
+		Explain: "A hop received with HTTP records a message written in webmail (Gmail's \"by 2002:... with " +
+			"HTTP\"): the message did not exist before it, so no Received line can be older. Lines below " +
+			"such a hop were not on this message's path: the chain was reordered, or lines were added. " +
+			"A resent message (Resent-* fields) keeps its old lines below the new submission and is not " +
+			"judged. HTTPS is not read as a submission: Microsoft 365 delivers into mailboxes with it, at " +
+			"the top of the chain.",
+		Example: "Received: from mail-sor-f41.google.com by mx.google.com ...\n" +
+			"Received: by 2002:a05:6a10:8d0e:b0:4d1:f2a3:6b7c with HTTP; ...\n" +
+			"Received: by mail-sor-f41.google.com with SMTP id ...",
+		Check: checkOriginNotOldest,
+	})
+}
+
+func checkOriginNotOldest(c *Context) []Finding {
+	hops := c.Report.Hops
+	var out []Finding
+	for i := 1; i < len(hops); i++ {
+		h := &hops[i]
+		if !webSubmission(h.With) {
+			continue
+		}
+		if out == nil && c.resent() {
+			return nil
+		}
+		out = append(out, Finding{Hops: []int{hops[i-1].Index, h.Index}, Line: h.Line,
+			Message:  fmt.Sprintf("hop %d, received with %s, is where the message was written, yet %d older hop(s) sit below it", h.Index, h.With, i),
+			Evidence: strings.TrimSpace(unfold(h.Raw))})
+	}
+	return out
+}
+
+// webSubmission reports a with-clause that names HTTP alone.
+func webSubmission(with string) bool {
+	return strings.EqualFold(strings.TrimSpace(with), "HTTP")
+}
+
+// resent reports Resent-* fields (RFC 5322 §3.6.6): a message
+// reintroduced by a user, which keeps its old trace below the new one.
+func (c *Context) resent() bool {
+	for i := range c.Msg.Fields {
+		if n := c.Msg.Fields[i].Name; len(n) > 7 && strings.EqualFold(n[:7], "Resent-") {
+			return true
+		}
+	}
+	return false
+}

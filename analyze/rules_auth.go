@@ -53,7 +53,7 @@ func init() {
 			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain vouches for earlier results, info when the failure rests on DNS answers missing today.",
 			Example: "From: x@example.com, _dmarc.example.com p=reject, no aligned pass", Check: checkDMARCFail},
 		{ID: "arc-broken", Severity: SeverityMedium, Title: "ARC chain broken",
-			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today.",
+			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today. Without DNS too: medium when a set's ARC-Authentication-Results records a DKIM pass for a signature the message does not carry (a planted set, or a message changed after sealing; list mail is not judged, since lists may strip signatures).",
 			Example: "ARC-Seal: i=2; cv=pass ... over an edited ARC-Authentication-Results", Check: checkARCBroken},
 		{ID: "authres-disagrees", Severity: SeverityLow, Title: "Receiver's results disagree with mailtrace",
 			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked), when the receiver records a DKIM pass for a signature the message does not carry (removed since, or a result the message never earned; seen without DNS), and when an SPF pass names an envelope sender (smtp.mailfrom) of another domain than the message's Return-Path, which the receiver writes from the same MAIL FROM; info when the difference rests on DNS as it is today.",
@@ -448,14 +448,15 @@ func checkDMARCFail(c *Context) []Finding {
 }
 
 func checkARCBroken(c *Context) []Finding {
-	res := authChecked(c)
-	if res == nil || res.ARC == nil {
-		return nil
+	res := c.authResult()
+	out := c.arcPassForMissing(res)
+	if !res.Checked || res.ARC == nil {
+		return out
 	}
 	a := res.ARC
 	switch a.Result {
 	case auth.StatusPass, auth.StatusNone, auth.StatusNotChecked:
-		return nil
+		return out
 	}
 	f := Finding{Message: fmt.Sprintf("ARC chain of %d set(s) broken at instance %d: %s", a.Instances, a.BrokenAt, a.Reason), Evidence: arcEvidence(a)}
 	if a.BrokenAt == 0 {
@@ -464,7 +465,51 @@ func checkARCBroken(c *Context) []Finding {
 	if a.Result != auth.StatusFail {
 		f.Severity = SeverityInfo // a key could not be had today
 	}
-	return []Finding{f}
+	return append(out, f)
+}
+
+// arcPassForMissing reports ARC sets whose intermediary records a DKIM
+// pass for a signature the message does not carry (by d=, s= and the start
+// of b=, as a receiver's own claims are read): the set was planted to
+// vouch for the message, or the message was changed after it was sealed.
+// Mailing lists may strip signatures after sealing, so list mail is not
+// judged. It needs no DNS.
+func (c *Context) arcPassForMissing(res *auth.Result) []Finding {
+	if res.ARC == nil || len(res.ARC.Sets) == 0 || c.viaList() {
+		return nil
+	}
+	var out []Finding
+	for _, set := range res.ARC.Sets {
+		var claims []auth.Claim
+		var ar AuthResults
+		ar.parseResults(stripComments(set.AuthResults))
+		for _, r := range ar.Results {
+			if r.Method != "dkim" || r.Result != "pass" {
+				continue
+			}
+			cl := auth.Claim{AuthServID: set.AuthServID, Method: r.Method, Result: r.Result,
+				Domain: r.Props["header.d"], Selector: r.Props["header.s"], B: r.Props["header.b"]}
+			if cl.Domain == "" {
+				cl.Domain = domainOf(r.Props["header.i"])
+			}
+			claims = append(claims, cl)
+		}
+		if len(claims) == 0 {
+			continue
+		}
+		cmp := auth.Result{DKIM: res.DKIM}
+		auth.Compare(&cmp, claims)
+		for _, m := range cmp.Compared {
+			if m.Computed != "" {
+				continue // a signature it carries: judged with DNS, by the chain's validation
+			}
+			out = append(out, Finding{Severity: SeverityMedium,
+				Message: fmt.Sprintf("ARC set %d (%s) records a DKIM pass for %s, but the message carries no such signature: the set was planted, or the message changed after it was sealed",
+					set.Instance, orDash(set.AuthServID), orDash(m.Claim.Domain)),
+				Evidence: fmt.Sprintf("ARC-Authentication-Results: i=%d; %s; %s", set.Instance, orDash(set.AuthServID), set.AuthResults)})
+		}
+	}
+	return out
 }
 
 func arcEvidence(a *auth.ARC) string {

@@ -324,6 +324,24 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 	if got := authFindings(m); len(got) > 0 {
 		t.Errorf("offline, pass claimed for a signature it carries: %v", got)
 	}
+	// An ARC set that vouches for a signature the message does not carry
+	// was planted; on list mail the list may have stripped it.
+	arcSet := "ARC-Seal: i=1; a=rsa-sha256; t=1700000000; cv=none; d=relay.example.net; s=arc; b=AAAA\r\n" +
+		"ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=relay.example.net; s=arc; h=from:subject; bh=AAAA; b=AAAA\r\n" +
+		"ARC-Authentication-Results: i=1; relay.example.net; dkim=pass header.d=example.com header.s=sel; spf=pass smtp.mailfrom=example.com\r\n"
+	for _, tt := range []struct {
+		name, raw string
+		want      string
+	}{
+		{"ARC pass for a missing signature", arcSet + delivered(authOrigin, "192.0.2.10"), "arc-broken:medium"},
+		{"ARC pass for a missing signature, list mail", arcSet + "List-Id: Team <team.lists.example.org>\r\n" + delivered(authOrigin, "192.0.2.10"), ""},
+		{"ARC pass for a signature it carries", arcSet + raw, ""},
+	} {
+		m = analyzeAuth(t, nil, "offline", tt.raw)
+		if got := strings.Join(authFindings(m), " "); got != tt.want {
+			t.Errorf("offline, %s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
 	// header.b (RFC 6008) names the signature by the start of its b=.
 	b := regexp.MustCompile(`\bb=([A-Za-z0-9+/]{8})`).FindStringSubmatch(raw)[1]
 	m = analyzeAuth(t, nil, "offline", withClaims(raw, "dkim=pass header.d=example.com header.b="+b))

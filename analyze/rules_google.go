@@ -230,11 +230,11 @@ func googleHostNumber(name string) (kind byte, n uint32, ok bool) {
 		return 0, 0, false
 	}
 	for i := 0; i < dash; i++ {
-		if c := googleLower(s[i]); !('a' <= c && c <= 'z' || isDigit(c)) {
+		if c := lowerASCII(s[i]); !('a' <= c && c <= 'z' || isDigit(c)) {
 			return 0, 0, false
 		}
 	}
-	kind, num := googleLower(s[dash+1]), s[dash+2:]
+	kind, num := lowerASCII(s[dash+1]), s[dash+2:]
 	switch {
 	case kind == 'f' && len(num) >= 1 && len(num) <= 3 && (num[0] != '0' || len(num) == 1):
 		for i := 0; i < len(num); i++ {
@@ -261,7 +261,7 @@ func googleHostNumber(name string) (kind byte, n uint32, ok bool) {
 }
 
 func hexDigit(c byte) (uint32, bool) {
-	switch c = googleLower(c); {
+	switch c = lowerASCII(c); {
 	case isDigit(c):
 		return uint32(c - '0'), true
 	case 'a' <= c && c <= 'f':
@@ -386,16 +386,9 @@ func googleFoldEqual(a, b string) bool {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		if googleLower(a[i]) != b[i] {
+		if lowerASCII(a[i]) != b[i] {
 			return false
 		}
 	}
 	return true
-}
-
-func googleLower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
@@ -131,6 +132,46 @@ var wellKnownTargets = func() []target {
 	return out
 }()
 
+// wellKnownIndex answers lookalike's questions of wellKnownTargets.
+var wellKnownIndex = newTargetIndex(wellKnownTargets)
+
+// targetIndex answers lookalike's questions of a fixed list of at most 64
+// targets without comparing the domain with each: which target is the
+// domain itself, and which it may imitate (the same skeleton, or a label
+// of six letters or more one letter longer or shorter, or as long), in the
+// list's order. Every message asks them of the same list.
+type targetIndex struct {
+	targets []target
+	real    map[[2]string]bool // {label, suffix} of each target
+	bySkel  map[string]uint64  // skeleton -> the targets that have it, as bits
+	byLen   map[int]uint64     // label length of six or more -> the targets, as bits
+}
+
+func newTargetIndex(targets []target) *targetIndex {
+	if len(targets) > 64 {
+		panic("targetIndex: more than 64 targets")
+	}
+	x := &targetIndex{targets: targets, real: map[[2]string]bool{}, bySkel: map[string]uint64{}, byLen: map[int]uint64{}}
+	for i, t := range targets {
+		bit := uint64(1) << i
+		x.real[[2]string{t.label, t.suffix}] = true
+		x.bySkel[t.skel] |= bit
+		if len(t.label) >= 6 {
+			x.byLen[len(t.label)] |= bit
+		}
+	}
+	return x
+}
+
+// candidates are the targets a label with skeleton skel may imitate.
+func (x *targetIndex) candidates(label, skel string) uint64 {
+	set := x.bySkel[skel]
+	if n := len(label); n >= 6 {
+		set |= x.byLen[n-1] | x.byLen[n] | x.byLen[n+1]
+	}
+	return set
+}
+
 // splitOrg splits an organisational domain into its label and suffix:
 // "paypal.com" -> "paypal", "com".
 func splitOrg(d string) (string, string) { return splitOrgDomain(orgDomain(d)) }
@@ -160,7 +201,7 @@ func checkLookalike(c *Context) []Finding {
 			continue
 		}
 		seen = append(seen, d)
-		if f, ok := lookalike(d, wellKnownTargets, own); ok {
+		if f, ok := lookalike(d, wellKnownIndex, own); ok {
 			f.Evidence = "From: " + c.firstValue(fieldFrom)
 			out = append(out, f)
 		}
@@ -168,8 +209,9 @@ func checkLookalike(c *Context) []Finding {
 	return out
 }
 
-// lookalike judges one domain against the target lists.
-func lookalike(domain string, lists ...[]target) (Finding, bool) {
+// lookalike judges one domain against the well-known targets (through
+// their index) and the recipient's own.
+func lookalike(domain string, known *targetIndex, own []target) (Finding, bool) {
 	uni := domain
 	if strings.Contains(domain, "xn--") || !isASCII(domain) {
 		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
@@ -180,37 +222,49 @@ func lookalike(domain string, lists ...[]target) (Finding, bool) {
 	if label == "" {
 		return Finding{}, false
 	}
-	for _, targets := range lists {
-		for i := range targets {
-			if t := &targets[i]; t.label == label && t.suffix == suffix {
-				return Finding{}, false // it is the real one
-			}
+	if known.real[[2]string{label, suffix}] {
+		return Finding{}, false // it is the real one
+	}
+	for i := range own {
+		if t := &own[i]; t.label == label && t.suffix == suffix {
+			return Finding{}, false
 		}
 	}
 	shown := domain
 	if uni != domain {
 		shown = fmt.Sprintf("%s (%s)", domain, uni)
 	}
-	// The skeleton of an ASCII label is made on the stack: it is compared
-	// with every target, and kept only for one that may be imitated.
+	// The skeleton of an ASCII label is made on the stack: it is looked up
+	// and compared, and kept only for a target that may be imitated.
 	var buf [64]byte
 	skb, onStack := asciiSkeleton(label, buf[:0])
 	sk := ""
 	if !onStack {
 		sk = skeleton(label)
 	}
-	for _, targets := range lists {
-		for i := range targets {
-			t := &targets[i]
-			// What imitates needs, checked here first: most targets are
-			// ruled out by a length.
-			sameSkel := onStack && string(skb) == t.skel || !onStack && sk == t.skel
-			if !sameSkel && !(len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1) {
-				continue
-			}
-			if f, ok := imitates(label, sameSkel, shown, t); ok {
-				return f, true
-			}
+	sameSkel := func(t *target) bool { return onStack && string(skb) == t.skel || !onStack && sk == t.skel }
+	var set uint64
+	if onStack {
+		set = known.candidates(label, string(skb))
+	} else {
+		set = known.candidates(label, sk)
+	}
+	for ; set != 0; set &= set - 1 {
+		t := &known.targets[bits.TrailingZeros64(set)]
+		if f, ok := imitates(label, sameSkel(t), shown, t); ok {
+			return f, true
+		}
+	}
+	for i := range own {
+		t := &own[i]
+		// What imitates needs, checked here first: most targets are
+		// ruled out by a length.
+		same := sameSkel(t)
+		if !same && !(len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1) {
+			continue
+		}
+		if f, ok := imitates(label, same, shown, t); ok {
+			return f, true
 		}
 	}
 	if mixedScripts(label) {

@@ -159,13 +159,15 @@ func receivedFields(m *Message) []received.Field {
 	return out
 }
 
+// equalFoldASCII reports whether a and b are equal once ASCII letters are
+// folded; every other byte must match exactly (folding with |0x20 would
+// also take '@' for '`' and CR for '-').
 func equalFoldASCII(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		x, y := a[i]|0x20, b[i]|0x20
-		if x != y {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
 			return false
 		}
 	}

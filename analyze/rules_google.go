@@ -104,7 +104,7 @@ func checkGoogleMXSuccessor(c *Context) []Finding {
 // (any case, a final dot allowed).
 func isGmailMX(host string) bool {
 	host = strings.TrimSuffix(host, ".")
-	return len(host) == len("mx.google.com") && googleFoldEqual(host, "mx.google.com")
+	return len(host) == len("mx.google.com") && equalFoldASCII(host, "mx.google.com")
 }
 
 // googleOutbound reports a client that is one of Google's outbound hosts
@@ -173,11 +173,11 @@ func checkGoogleNameAddress(c *Context) []Finding {
 // does not start with one.
 func googleFromText(h *received.Hop) string {
 	u := unfold(h.Raw)
-	if len(u) < 5 || !googleFoldEqual(u[:5], "from ") && !googleFoldEqual(u[:5], "from\t") {
+	if len(u) < 5 || !equalFoldASCII(u[:5], "from ") && !equalFoldASCII(u[:5], "from\t") {
 		return "from " + describeFrom(h.From)
 	}
 	for i := 5; i+2 <= len(u); i++ {
-		if b := u[i-1]; (b == ' ' || b == '\t' || b == ')') && googleFoldEqual(u[i:i+2], "by") &&
+		if b := u[i-1]; (b == ' ' || b == '\t' || b == ')') && equalFoldASCII(u[i:i+2], "by") &&
 			(i+2 == len(u) || u[i+2] == ' ' || u[i+2] == '\t') {
 			return strings.TrimSpace(u[:i])
 		}
@@ -220,8 +220,8 @@ func googleNameContradicts(name string, a netip.Addr) bool {
 func googleHostNumber(name string) (kind byte, n uint32, ok bool) {
 	const prefix, suffix = "mail-", ".google.com"
 	name = strings.TrimSuffix(name, ".")
-	if len(name) < len(prefix)+len("a-f1")+len(suffix) || !googleFoldEqual(name[:len(prefix)], prefix) ||
-		!googleFoldEqual(name[len(name)-len(suffix):], suffix) {
+	if len(name) < len(prefix)+len("a-f1")+len(suffix) || !equalFoldASCII(name[:len(prefix)], prefix) ||
+		!equalFoldASCII(name[len(name)-len(suffix):], suffix) {
 		return 0, 0, false
 	}
 	s := name[len(prefix) : len(name)-len(suffix)] // "<label>-f<N>"
@@ -319,12 +319,12 @@ func checkGoogleGap(c *Context) []Finding {
 func isGoogleStamper(host string) bool {
 	host = strings.TrimSuffix(host, ".")
 	for _, d := range [...]string{"google.com", "gmail.com", "googlemail.com"} {
-		if len(host) == len(d) && googleFoldEqual(host, d) ||
-			len(host) > len(d) && host[len(host)-len(d)-1] == '.' && googleFoldEqual(host[len(host)-len(d):], d) {
+		if len(host) == len(d) && equalFoldASCII(host, d) ||
+			len(host) > len(d) && host[len(host)-len(d)-1] == '.' && equalFoldASCII(host[len(host)-len(d):], d) {
 			return true
 		}
 	}
-	if len(host) < len("2002:a00::") || !googleFoldEqual(host[:6], "2002:a") || host[8] != ':' {
+	if len(host) < len("2002:a00::") || !equalFoldASCII(host[:6], "2002:a") || host[8] != ':' {
 		return false
 	}
 	_, ok1 := hexDigit(host[6])
@@ -377,18 +377,4 @@ func nthSunday(year int, month time.Month, n int) time.Time {
 	first := time.Date(year, month, 1, 0, 0, 0, 0, time.UTC)
 	d := (7 - int(first.Weekday())) % 7
 	return first.AddDate(0, 0, d+7*(n-1))
-}
-
-// googleFoldEqual compares a with the lower-case ASCII b, folding only
-// A-Z: a name matches only when it is spelt that way.
-func googleFoldEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lowerASCII(a[i]) != b[i] {
-			return false
-		}
-	}
-	return true
 }

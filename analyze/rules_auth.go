@@ -98,6 +98,15 @@ func (c *Context) authResult() *auth.Result {
 				res.DKIM[i].Line += c.lineOffset
 			}
 		}
+		if res.ARC != nil {
+			for i := range res.ARC.Sets {
+				for _, sig := range [2]*auth.Signature{res.ARC.Sets[i].Seal, res.ARC.Sets[i].Message} {
+					if sig != nil && sig.Line > 0 {
+						sig.Line += c.lineOffset
+					}
+				}
+			}
+		}
 	}
 	if claims := authClaims(c); len(claims) > 0 {
 		auth.Compare(res, claims)

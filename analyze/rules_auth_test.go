@@ -187,7 +187,7 @@ func TestAuthRules(t *testing.T) {
 		{"receiver says SPF failed", withClaims(delivered(signed, "192.0.2.10"), "spf=fail smtp.mailfrom=alice@example.com"),
 			[]string{"authres-disagrees:info"}},
 		{"ARC set missing its first instance", "ARC-Seal: i=2; a=rsa-sha256; cv=pass; d=list.example.org; s=arc; b=AAAA\r\n" + delivered(signed, "192.0.2.10"),
-			[]string{"arc-broken:medium"}},
+			[]string{"arc-broken:medium", "arc-broken:medium"}}, // and no hop of list.example.org took it in
 	}
 	r := flakyKey{z}
 	for _, tt := range tests {
@@ -336,6 +336,7 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 		{"ARC pass for a missing signature", arcSet + delivered(authOrigin, "192.0.2.10"), "arc-broken:medium"},
 		{"ARC pass for a missing signature, list mail", arcSet + "List-Id: Team <team.lists.example.org>\r\n" + delivered(authOrigin, "192.0.2.10"), ""},
 		{"ARC pass for a signature it carries", arcSet + raw, ""},
+		{"ARC set of an organisation that never took the message in", strings.ReplaceAll(arcSet, "relay.example.net", "relay.example.info") + raw, "arc-broken:medium"},
 	} {
 		m = analyzeAuth(t, nil, "offline", tt.raw)
 		if got := strings.Join(authFindings(m), " "); got != tt.want {

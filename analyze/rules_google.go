@@ -68,6 +68,36 @@ func init() {
 			"Received: by 2002:a05:6a10:8d0e:b0:4d1:f2a3:6b7c with HTTP; Fri, 27 Jan 2023 00:11:23 -0800 (PST)",
 		Check: checkGoogleGap,
 	})
+	register(&Rule{
+		ID: "google-relay-client", Severity: SeverityMedium,
+		Title: "Google outbound relay records a client",
+		Explain: "Google's outbound relays (mail-<x>-f<N>.google.com, mail-<x>-x<hex>.google.com) write their " +
+			"own Received line as a hand-off inside Google, without a client: \"by mail-sor-f41.google.com " +
+			"with SMTP id ...\". Submissions are received by smtp.gmail.com, webmail by Google's internal " +
+			"hosts. A line by such a relay that names a client (a from-clause, an address) was not written " +
+			"by Google: a hop was inserted into a Gmail path.",
+		Example: "Received: from [10.20.30.40] (host.example-isp.net [185.220.101.34])\n" +
+			"        by mail-sor-f41.google.com with ESMTPSA id p13sor3668120ljj.40",
+		Check: checkGoogleRelayClient,
+	})
+}
+
+func checkGoogleRelayClient(c *Context) []Finding {
+	var out []Finding
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
+		if h.From.IP == "" && h.From.HELO == "" && h.From.RDNS == "" {
+			continue
+		}
+		if _, _, ok := googleHostNumber(h.By.Host); !ok {
+			continue
+		}
+		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
+			Message: fmt.Sprintf("hop %d is written by %s, a Google outbound relay, yet records a client (%s): Google's relays hand mail on without one",
+				h.Index, h.By.Host, describeFrom(h.From)),
+			Evidence: googleFromText(h) + " by " + h.By.Host})
+	}
+	return out
 }
 
 // googleMaxGap is how far apart two adjacent Google hops may be stamped.

@@ -361,6 +361,9 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 	}
 	m = analyzeAuth(t, r, "network", delivered(dkimSign(t, authOrigin, "sel"), "203.0.113.66"))
 	for _, f := range m.Findings {
+		if f.Rule == "dkim-signed-after" {
+			continue // it rests on the message's own dates (signed now, delivered in 2025 here), not on DNS
+		}
 		if strings.HasPrefix(f.Rule, "dkim-") || strings.HasPrefix(f.Rule, "spf-") || strings.HasPrefix(f.Rule, "dmarc-") {
 			if f.Severity != SeverityInfo {
 				t.Errorf("DNS silent: %s is %s (%s)", f.Rule, f.Severity, f.Message)

@@ -94,7 +94,7 @@ var offlineRuleFiles = map[string]bool{"rules_parse.go": true, "rules_chain.go":
 	"rules_addr.go": true, "rules_helo.go": true, "rules_envelope.go": true, "rules_header.go": true,
 	"rules_lookalike.go": true, "rules_authres.go": true, "rules_provider.go": true, "rules_queueid.go": true,
 	"rules_google.go": true, "rules_origin.go": true, "rules_arctime.go": true,
-	"rules_msarrival.go": true}
+	"rules_msarrival.go": true, "rules_dkimtime.go": true}
 
 // ruleFile returns the base name of the file that implements a rule.
 func ruleFile(r Rule) string {

@@ -197,25 +197,34 @@ func authClaims(c *Context) []auth.Claim {
 			continue
 		}
 		for _, r := range a.Results {
-			cl := auth.Claim{AuthServID: a.AuthServID, Method: r.Method, Result: r.Result, Line: a.Line}
-			switch r.Method {
-			case "dkim":
-				cl.Domain, cl.Selector, cl.B = r.Props["header.d"], r.Props["header.s"], r.Props["header.b"]
-				if cl.Domain == "" {
-					cl.Domain = domainOf(r.Props["header.i"])
-				}
-			case "spf":
-				cl.Domain = firstOf(r.Props["smtp.mailfrom"], r.Props["smtp.helo"])
-			case "dmarc":
-				cl.Domain = r.Props["header.from"]
-			case "arc":
-			default:
-				continue
+			if cl, ok := claimOf(a.AuthServID, a.Line, r); ok {
+				out = append(out, cl)
 			}
-			out = append(out, cl)
 		}
 	}
 	return out
+}
+
+// claimOf is one result a receiver or an intermediary recorded, as a
+// claim about the identity it names; false for methods mailtrace does not
+// compare.
+func claimOf(authServID string, line int, r AuthResult) (auth.Claim, bool) {
+	cl := auth.Claim{AuthServID: authServID, Method: r.Method, Result: r.Result, Line: line}
+	switch r.Method {
+	case "dkim":
+		cl.Domain, cl.Selector, cl.B = r.Props["header.d"], r.Props["header.s"], r.Props["header.b"]
+		if cl.Domain == "" {
+			cl.Domain = domainOf(r.Props["header.i"])
+		}
+	case "spf":
+		cl.Domain = firstOf(r.Props["smtp.mailfrom"], r.Props["smtp.helo"])
+	case "dmarc":
+		cl.Domain = r.Props["header.from"]
+	case "arc":
+	default:
+		return cl, false
+	}
+	return cl, true
 }
 
 func firstOf(s ...string) string {
@@ -518,11 +527,7 @@ func (c *Context) arcPassForMissing(res *auth.Result) []Finding {
 			if r.Method != "dkim" || r.Result != "pass" {
 				continue
 			}
-			cl := auth.Claim{AuthServID: set.AuthServID, Method: r.Method, Result: r.Result,
-				Domain: r.Props["header.d"], Selector: r.Props["header.s"], B: r.Props["header.b"]}
-			if cl.Domain == "" {
-				cl.Domain = domainOf(r.Props["header.i"])
-			}
+			cl, _ := claimOf(set.AuthServID, 0, r)
 			claims = append(claims, cl)
 		}
 		if len(claims) == 0 {

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,13 +41,10 @@ func checkARCSealTime(c *Context) []Finding {
 	}
 	var out []Finding
 	for _, set := range res.ARC.Sets {
-		if set.Seal == nil || set.Seal.Line <= 0 {
+		if set.Seal == nil || set.Seal.Line <= 0 || set.Sealed == nil || set.Sealed.Unix() <= 0 {
 			continue
 		}
-		t, ok := c.sealTime(set.Seal.Line)
-		if !ok {
-			continue
-		}
+		t := *set.Sealed
 		h := sealerHop(c.Report.Hops, set, set.Seal.Line)
 		if h == nil || h.Time == nil {
 			continue
@@ -61,35 +57,6 @@ func checkARCSealTime(c *Context) []Finding {
 		}
 	}
 	return out
-}
-
-// sealTime reads t= of the ARC-Seal field on the given input line.
-func (c *Context) sealTime(line int) (time.Time, bool) {
-	for i := range c.Msg.Fields {
-		f := &c.Msg.Fields[i]
-		if f.Line != line || !equalFoldASCII(f.Name, "ARC-Seal") {
-			continue
-		}
-		v := tagValue(f.Unfolded(), "t")
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 || n > 1<<40 {
-			return time.Time{}, false
-		}
-		return time.Unix(n, 0), true
-	}
-	return time.Time{}, false
-}
-
-// tagValue returns the value of tag name in a DKIM-style tag list
-// ("a=1; t=2"), spaces trimmed, or "".
-func tagValue(list, name string) string {
-	for part := range strings.SplitSeq(list, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		if ok && strings.TrimSpace(k) == name {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // sealerHop is the Received line the sealer wrote as it took the message

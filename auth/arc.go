@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxARCInstance is the highest instance RFC 8617 §4.2.1 allows.
@@ -40,6 +41,9 @@ type ARCSet struct {
 	AuthResults string     `json:"auth_results,omitempty"` // what that intermediary found, as written
 	Message     *Signature `json:"message_signature,omitempty"`
 	Seal        *Signature `json:"seal,omitempty"`
+	// Sealed is the seal's t=, when it has one: the sealer seals as it
+	// receives the message. Not in the report.
+	Sealed *time.Time `json:"-"`
 }
 
 // arcSet holds the fields of one instance.
@@ -213,6 +217,7 @@ func describeSet(m *message, s *arcSet) ARCSet {
 		// The seal's tags parsed (collectARC), or it would not be here.
 		out.Seal = sigOfTags(m.fields[s.seal[0]], s.sealTags)
 		out.CV = strings.ToLower(stripFWS(s.sealTags.value("cv")))
+		out.Sealed = unixTag(s.sealTags, "t")
 	}
 	return out
 }

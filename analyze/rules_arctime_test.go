@@ -14,16 +14,9 @@ import (
 // Received line can be found names that line's moment, within the rule's
 // tolerance; and the rule finds enough of them to mean something.
 func TestARCSealTimeCorpus(t *testing.T) {
-	srcs := loadRulesCorpus(t)
-	a := New(Options{HeaderOnly: true, Now: corpusNow, DNSMode: "offline"})
 	applicable, widest := 0, time.Duration(0)
-	for _, s := range srcs {
-		rep, msg := a.read(Input{File: s.File, Raw: s.Raw})
-		if msg == nil {
-			continue
-		}
-		c := &Context{Ctx: context.Background(), Msg: msg, Report: rep, Opts: &a.opts}
-		c.Trust = inferTrust(c.Ctx, rep.Hops, &a.opts, false)
+	for _, c := range corpusContexts(t) {
+		rep := c.Report
 		res := c.authResult()
 		if res.ARC == nil {
 			continue
@@ -42,7 +35,7 @@ func TestARCSealTimeCorpus(t *testing.T) {
 			widest = max(widest, d, -d)
 		}
 		for _, f := range checkARCSealTime(c) {
-			t.Errorf("%s: %s", strings.TrimPrefix(s.File, corpusDir+"/"), f.Message)
+			t.Errorf("%s: %s", strings.TrimPrefix(rep.File, corpusDir+"/"), f.Message)
 		}
 	}
 	t.Logf("%d ARC seals with their sealer's Received line; widest gap %s", applicable, widest)

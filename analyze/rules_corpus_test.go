@@ -123,6 +123,24 @@ func formatCounts(m map[string]int) string {
 	return b.String()
 }
 
+// corpusContexts reads every corpus message as Analyze does, header-only
+// and offline, and returns each one's rule context with the trust
+// boundary inferred: for tests of one rule's parts over real mail.
+func corpusContexts(tb testing.TB) []*Context {
+	a := New(Options{HeaderOnly: true, Now: corpusNow, DNSMode: "offline"})
+	var out []*Context
+	for _, s := range loadRulesCorpus(tb) {
+		rep, msg := a.read(Input{File: s.File, Raw: s.Raw})
+		if msg == nil {
+			continue
+		}
+		c := &Context{Ctx: context.Background(), Msg: msg, Report: rep, Opts: &a.opts}
+		c.Trust = inferTrust(c.Ctx, rep.Hops, &a.opts, false)
+		out = append(out, c)
+	}
+	return out
+}
+
 // rulesBenchMessages returns the messages benchmarks run over.
 func rulesBenchMessages(b *testing.B) [][]byte {
 	var raws [][]byte

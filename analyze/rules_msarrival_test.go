@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,16 +9,9 @@ import (
 // TestMSArrivalTimeCorpus: on real mail Microsoft 365's own hops follow
 // its arrival record, and the rule reads enough of them to mean something.
 func TestMSArrivalTimeCorpus(t *testing.T) {
-	srcs := loadRulesCorpus(t)
-	a := New(Options{HeaderOnly: true, Now: corpusNow, DNSMode: "offline"})
 	applicable := 0
-	for _, s := range srcs {
-		rep, msg := a.read(Input{File: s.File, Raw: s.Raw})
-		if msg == nil {
-			continue
-		}
-		c := &Context{Ctx: context.Background(), Msg: msg, Report: rep, Opts: &a.opts}
-		c.Trust = inferTrust(c.Ctx, rep.Hops, &a.opts, false)
+	for _, c := range corpusContexts(t) {
+		rep := c.Report
 		if _, _, ok := c.msArrival(); !ok {
 			continue
 		}
@@ -30,7 +22,7 @@ func TestMSArrivalTimeCorpus(t *testing.T) {
 			}
 		}
 		for _, f := range checkMSArrivalTime(c) {
-			t.Errorf("%s: %s", strings.TrimPrefix(s.File, corpusDir+"/"), f.Message)
+			t.Errorf("%s: %s", strings.TrimPrefix(rep.File, corpusDir+"/"), f.Message)
 		}
 	}
 	t.Logf("%d messages with an arrival record and Microsoft 365 hops", applicable)

@@ -13,9 +13,9 @@ func init() {
 		Title: "DKIM signature made after the message was delivered",
 		Explain: "A DKIM signature's t= is when it was made (RFC 6376 §3.5), and signing happens on the way " +
 			"out, before any receiver stamps its Received line. A signature made more than a quarter of an " +
-			"hour (or --clock-skew, when wider) after the newest Received line means the Received dates were moved back (the signed time " +
-			"cannot be, without breaking the signature), or the signature was added after delivery. It " +
-			"needs no DNS; the signature need not verify.",
+			"hour (or --clock-skew, when wider) after the newest Received line means the Received dates " +
+			"were moved back (the signed time cannot be, without breaking the signature), or the signature " +
+			"was added after delivery. It needs no DNS; the signature need not verify.",
 		Example: "DKIM-Signature: ...; t=1795079698 (19 Nov 2026)\nReceived: ... ; Mon, 16 Nov 2026 10:15:04 +0100",
 		Check:   checkDKIMSignedAfter,
 	})

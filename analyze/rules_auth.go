@@ -212,14 +212,14 @@ func claimOf(authServID string, line int, r AuthResult) (auth.Claim, bool) {
 	cl := auth.Claim{AuthServID: authServID, Method: r.Method, Result: r.Result, Line: line}
 	switch r.Method {
 	case "dkim":
-		cl.Domain, cl.Selector, cl.B = r.Props["header.d"], r.Props["header.s"], r.Props["header.b"]
+		cl.Domain, cl.Selector, cl.B = r.Props.Get("header.d"), r.Props.Get("header.s"), r.Props.Get("header.b")
 		if cl.Domain == "" {
-			cl.Domain = domainOf(r.Props["header.i"])
+			cl.Domain = domainOf(r.Props.Get("header.i"))
 		}
 	case "spf":
-		cl.Domain = firstOf(r.Props["smtp.mailfrom"], r.Props["smtp.helo"])
+		cl.Domain = firstOf(r.Props.Get("smtp.mailfrom"), r.Props.Get("smtp.helo"))
 	case "dmarc":
-		cl.Domain = r.Props["header.from"]
+		cl.Domain = r.Props.Get("header.from")
 	case "arc":
 	default:
 		return cl, false
@@ -603,14 +603,14 @@ func (c *Context) envelopeClaimMismatch() []Finding {
 			continue
 		}
 		for _, r := range a.Results {
-			mf := domainOf(r.Props["smtp.mailfrom"])
+			mf := domainOf(r.Props.Get("smtp.mailfrom"))
 			if r.Method != "spf" || r.Result != "pass" || mf == "" || strings.EqualFold(mf, rp) {
 				continue
 			}
 			out = append(out, Finding{Severity: SeverityMedium, Line: a.Line,
 				Message: fmt.Sprintf("%s records an SPF pass for envelope sender %s, but the message's envelope sender is %s: the claim is not about this message",
-					orDash(a.AuthServID), r.Props["smtp.mailfrom"], c.Report.Envelope.MailFrom),
-				Evidence: fmt.Sprintf("%s: spf=pass smtp.mailfrom=%s | MAIL FROM:<%s>", orDash(a.AuthServID), r.Props["smtp.mailfrom"], c.Report.Envelope.MailFrom)})
+					orDash(a.AuthServID), r.Props.Get("smtp.mailfrom"), c.Report.Envelope.MailFrom),
+				Evidence: fmt.Sprintf("%s: spf=pass smtp.mailfrom=%s | MAIL FROM:<%s>", orDash(a.AuthServID), r.Props.Get("smtp.mailfrom"), c.Report.Envelope.MailFrom)})
 		}
 	}
 	return out

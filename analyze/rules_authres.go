@@ -1,8 +1,8 @@
 package analyze
 
 import (
+	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 
@@ -62,10 +62,44 @@ type AuthResults struct {
 
 // AuthResult is one method's result ("dkim=pass header.d=example.org").
 type AuthResult struct {
-	Method string            `json:"method"` // lower case: dkim, spf, dmarc, arc, iprev, auth, ...
-	Result string            `json:"result"` // lower case: pass, fail, softfail, none, ...
-	Reason string            `json:"reason,omitempty"`
-	Props  map[string]string `json:"props,omitempty"` // "header.d" -> "example.org", keys lower case
+	Method string `json:"method"` // lower case: dkim, spf, dmarc, arc, iprev, auth, ...
+	Result string `json:"result"` // lower case: pass, fail, softfail, none, ...
+	Reason string `json:"reason,omitempty"`
+	Props  Props  `json:"props,omitempty"` // "header.d" -> "example.org", keys lower case
+}
+
+// Props are a result's properties in the order written. A result has a
+// few: a list read front to back costs less than a map per result, made
+// for every trusted field of every message.
+type Props []Prop
+
+// Prop is one "ptype.property=value" of a result.
+type Prop struct{ Key, Value string }
+
+// Get is the value of key (lower case), or "". A key written twice has
+// its last value, as when the properties were a map.
+func (p Props) Get(key string) string {
+	v, _ := p.lookup(key)
+	return v
+}
+
+func (p Props) lookup(key string) (string, bool) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i].Key == key {
+			return p[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// MarshalJSON writes the properties as one object, keys sorted and each
+// once with its last value: what encoding/json made of the map they were.
+func (p Props) MarshalJSON() ([]byte, error) {
+	m := make(map[string]string, len(p))
+	for _, kv := range p {
+		m[kv.Key] = kv.Value
+	}
+	return json.Marshal(m)
 }
 
 // Get returns the result of the first entry for a method, or "".
@@ -130,33 +164,35 @@ func firstWord(s string) string {
 }
 
 // parseResInfo reads "method[/version]=result reason=... ptype.prop=value".
+// It walks the words of s without making a list of them: it runs for
+// every result of every trusted field.
 func parseResInfo(s string) (AuthResult, bool) {
-	toks := strings.Fields(s)
-	if len(toks) == 0 {
-		return AuthResult{}, false
-	}
-	k, v, ok := strings.Cut(toks[0], "=")
-	if !ok || k == "" {
-		return AuthResult{}, false
-	}
-	if i := strings.IndexByte(k, '/'); i >= 0 {
-		k = k[:i]
-	}
-	r := AuthResult{Method: strings.ToLower(strings.TrimSpace(k)), Result: strings.ToLower(strings.Trim(v, `"`))}
-	for _, t := range toks[1:] {
-		pk, pv, ok := strings.Cut(t, "=")
+	var r AuthResult
+	first := true
+	for t := range strings.FieldsSeq(s) {
+		k, v, ok := strings.Cut(t, "=")
+		if first {
+			if !ok || k == "" {
+				return AuthResult{}, false
+			}
+			if i := strings.IndexByte(k, '/'); i >= 0 {
+				k = k[:i]
+			}
+			r.Method, r.Result, first = strings.ToLower(k), strings.ToLower(strings.Trim(v, `"`)), false
+			continue
+		}
 		if !ok {
 			continue
 		}
-		pk = strings.ToLower(pk)
-		if pk == "reason" {
-			r.Reason = strings.Trim(pv, `"`)
+		k = strings.ToLower(k)
+		if k == "reason" {
+			r.Reason = strings.Trim(v, `"`)
 			continue
 		}
 		if r.Props == nil {
-			r.Props = map[string]string{}
+			r.Props = make(Props, 0, 4)
 		}
-		r.Props[pk] = strings.Trim(pv, `"`)
+		r.Props = append(r.Props, Prop{k, strings.Trim(v, `"`)})
 	}
 	return r, r.Method != "" && r.Result != ""
 }
@@ -414,23 +450,24 @@ func checkAuthResTrusted(c *Context) []Finding {
 
 // summarizeAuth renders "dkim=pass (example.org) spf=pass dmarc=pass".
 func summarizeAuth(a AuthResults) string {
-	var parts []string
-	for _, r := range a.Results {
-		s := r.Method + "=" + r.Result
-		var keys []string
-		for k := range r.Props {
-			if k == "header.d" || k == "header.from" || k == "smtp.mailfrom" || k == "header.i" {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			s += " " + k + "=" + r.Props[k]
-		}
-		parts = append(parts, s)
-	}
-	if len(parts) == 0 {
+	if len(a.Results) == 0 {
 		return "no results"
 	}
-	return strings.Join(parts, "; ")
+	var b strings.Builder
+	for i, r := range a.Results {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r.Method)
+		b.WriteByte('=')
+		b.WriteString(r.Result)
+		// The identities, in the order of their names, each once.
+		for _, k := range [...]string{"header.d", "header.from", "header.i", "smtp.mailfrom"} {
+			if v, ok := r.Props.lookup(k); ok {
+				b.WriteString(" " + k + "=")
+				b.WriteString(v)
+			}
+		}
+	}
+	return b.String()
 }

@@ -142,7 +142,7 @@ func corpusContexts(tb testing.TB) []*Context {
 }
 
 // rulesBenchMessages returns the messages benchmarks run over.
-func rulesBenchMessages(b *testing.B) [][]byte {
+func rulesBenchMessages(b testing.TB) [][]byte {
 	var raws [][]byte
 	dirs := []string{corpusDir}
 	if _, err := os.Stat(corpusDir); err != nil {

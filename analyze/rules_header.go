@@ -224,37 +224,72 @@ func checkDisplayName(c *Context) []Finding {
 }
 
 // displayNameFinding compares the addresses and domains inside a display
-// name with the real address.
+// name with the real address. Most names hold neither (a dot is often
+// an initial's, "John Q. Public"): the regexps run only on a name that
+// holds an "@", or a dot between a letter or digit and two letters, which
+// every match of addrInName or domainInName has.
 func displayNameFinding(a Address) (Finding, bool) {
-	name, real := a.Name, strings.ToLower(a.Address)
-	if name == "" || !strings.ContainsAny(name, "@.") || domainOf(real) == "" {
+	name := a.Name
+	if name == "" || !strings.ContainsAny(name, "@.") {
+		return Finding{}, false
+	}
+	hasAt := strings.IndexByte(name, '@') >= 0
+	if !hasAt && !mayHoldDomain(name) {
+		return Finding{}, false
+	}
+	real := strings.ToLower(a.Address)
+	if domainOf(real) == "" {
 		return Finding{}, false
 	}
 	realFam := family(domainOf(real))
-	// Most names that hold a dot show nothing: the evidence is written
-	// only for a finding.
+	// The evidence and the severity are worked out only for a finding.
 	ev := func() string { return fmt.Sprintf("From: %q <%s>", name, a.Address) }
-	sev := SeverityMedium
-	if viaList.MatchString(name) {
-		sev = SeverityInfo
-	}
-	for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
-		if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
-			return Finding{Severity: sev, Evidence: ev(),
-				Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
+	viaName := func() bool { return viaList.MatchString(name) }
+	rest := name
+	if hasAt {
+		for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
+			if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
+				sev := SeverityMedium
+				if viaName() {
+					sev = SeverityInfo
+				}
+				return Finding{Severity: sev, Evidence: ev(),
+					Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
+			}
 		}
+		rest = addrInName.ReplaceAllString(name, " ")
 	}
-	rest := addrInName.ReplaceAllString(name, " ")
 	for _, m := range domainInName.FindAllStringSubmatch(rest, -1) {
 		d := strings.ToLower(m[1])
 		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
 			continue
 		}
-		if sev == SeverityMedium {
-			sev = SeverityLow
+		sev := SeverityLow
+		if viaName() {
+			sev = SeverityInfo
 		}
 		return Finding{Severity: sev, Evidence: ev(),
 			Message: fmt.Sprintf("display name shows domain %s, the address is %s", d, a.Address)}, true
 	}
 	return Finding{}, false
 }
+
+// mayHoldDomain reports a dot after an ASCII letter or digit and before
+// two ASCII letters: where every domainInName match ends its last label
+// but one and starts its top-level domain. Other text is left to the
+// regexp, whose (?i) lets [a-z] match the Kelvin sign and the long s.
+func mayHoldDomain(s string) bool {
+	if !isASCII(s) {
+		return true
+	}
+	for i := 1; i+2 < len(s); i++ {
+		if s[i] == '.' && isAlnumASCII(s[i-1]) && isLetterASCII(s[i+1]) && isLetterASCII(s[i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetterASCII(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func isAlnumASCII(c byte) bool { return isLetterASCII(c) || '0' <= c && c <= '9' }

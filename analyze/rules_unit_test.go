@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strings"
@@ -190,8 +191,8 @@ func TestParseAuthResults(t *testing.T) {
 		}
 		if tc.prop[0] != "" {
 			for _, r := range a.Results {
-				if r.Method == tc.prop[0] && r.Props[tc.prop[1]] != tc.prop[2] {
-					t.Errorf("%q: %s %s=%q, want %q", tc.in, r.Method, tc.prop[1], r.Props[tc.prop[1]], tc.prop[2])
+				if r.Method == tc.prop[0] && r.Props.Get(tc.prop[1]) != tc.prop[2] {
+					t.Errorf("%q: %s %s=%q, want %q", tc.in, r.Method, tc.prop[1], r.Props.Get(tc.prop[1]), tc.prop[2])
 				}
 			}
 		}
@@ -531,5 +532,48 @@ func TestInternalGap(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: internal gap %v, want %v (%+v)", tc.name, got, tc.want, rep.Findings)
 		}
+	}
+}
+
+// mayHoldDomain must hold wherever domainInName matches: it only spares
+// the regexp names that cannot match.
+func TestMayHoldDomainCoversRegexp(t *testing.T) {
+	for _, s := range []string{"John Q. Public", "Amazon.com", "PayPal.COM Security", "a.bc", "x.y", "1.de",
+		"-.de", "foo .com", "foo. com", "bank.\u212Ar", "ex\u017F.de", "a.b.c", "support@paypal.com via list",
+		"Mr. X", "v.1.2", "a-.de", "", ".", "..", "a..de"} {
+		checkMayHoldDomain(t, s)
+	}
+}
+
+func FuzzMayHoldDomain(f *testing.F) {
+	for _, s := range []string{"John Q. Public", "Amazon.com", "bank.\u212Ar", "a.b9"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkMayHoldDomain)
+}
+
+func checkMayHoldDomain(t *testing.T, s string) {
+	if domainInName.MatchString(s) && !mayHoldDomain(s) {
+		t.Errorf("%q: domainInName matches %q, mayHoldDomain says it cannot", s, domainInName.FindString(s))
+	}
+}
+
+// Props read and encode as the map they replaced: the last value of a
+// repeated key wins, and JSON is one object with sorted keys.
+func TestPropsLikeMap(t *testing.T) {
+	r := ParseAuthResults("mx.example; dkim=pass header.d=a.example header.S=sel header.d=b.example").Results[0]
+	if got := r.Props.Get("header.d"); got != "b.example" {
+		t.Errorf("header.d = %q, want the last value b.example", got)
+	}
+	if got := r.Props.Get("header.s"); got != "sel" {
+		t.Errorf("header.s = %q, want sel (keys are lower-cased)", got)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"method":"dkim","result":"pass","props":{"header.d":"b.example","header.s":"sel"}}`
+	if string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
 
 // ErrNoHeader is returned by Split when the input holds no header field at all.
@@ -241,39 +243,5 @@ func (s *splitter) nextOf(c byte, memo *int) int {
 	return *memo - 1
 }
 
-// unfold removes CRLF/LF/CR followed by white space and trims the result.
-// Every field value ends in its line end, so trimming first leaves most
-// values without one: those need no copy.
-func unfold(v string) string {
-	t := strings.TrimSpace(v)
-	if strings.IndexByte(t, '\n') < 0 && strings.IndexByte(t, '\r') < 0 {
-		return t
-	}
-	return strings.TrimSpace(dropLineEnds(t))
-}
-
-// dropLineEnds removes every CR and LF.
-func dropLineEnds(t string) string {
-	var b strings.Builder
-	b.Grow(len(t))
-	for {
-		i := strings.IndexByte(t, '\n')
-		if i < 0 {
-			i = len(t)
-		}
-		chunk := t[:i]
-		for {
-			j := strings.IndexByte(chunk, '\r')
-			if j < 0 {
-				break
-			}
-			b.WriteString(chunk[:j])
-			chunk = chunk[j+1:]
-		}
-		b.WriteString(chunk)
-		if i == len(t) {
-			return b.String()
-		}
-		t = t[i+1:]
-	}
-}
+// unfold removes a field value's line ends and trims it (rfc5322.Unfold).
+func unfold(v string) string { return rfc5322.Unfold(v) }

@@ -21,8 +21,12 @@ const (
 // own organisational domain.
 func orgDomain(domain string) string {
 	domain = normDomain(domain)
-	if domain == "" {
-		return ""
+	if strings.Count(domain, ".") < 2 {
+		// One label, or two: either the list's suffix is the last label
+		// and the domain is that plus one, or the domain is itself a
+		// suffix (or has an empty label) and its own organisational
+		// domain. Most From domains: no lookup.
+		return domain
 	}
 	h := maphash.String(orgSeed, domain)
 	a, b := &orgCache[h&(orgCacheSlots-1)], &orgCache[(h>>32)&(orgCacheSlots-1)]
@@ -57,15 +61,17 @@ const orgCacheSlots = 1 << 12 // a power of two
 
 type orgEntry struct{ domain, org string }
 
-// alignment compares an authenticated domain with the From domain.
-func alignment(domain, from string) string {
-	domain, from = normDomain(domain), normDomain(from)
+// alignment compares an authenticated domain with the From domain, both
+// as normDomain leaves them; the caller has the From domain's
+// organisational domain (fromOrg): a message's DKIM signatures, SPF and
+// DMARC all need it.
+func alignment(domain, from, fromOrg string) string {
 	switch {
 	case domain == "" || from == "":
 		return alignNone
 	case domain == from:
 		return alignStrict
-	case orgDomain(domain) == orgDomain(from):
+	case orgDomain(domain) == fromOrg:
 		return alignRelaxed
 	}
 	return alignNone

@@ -1,9 +1,10 @@
 package auth
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,33 +53,21 @@ type arcSet struct {
 	aar, ams, seal []int // field indexes; more than one is a structure error
 	// amsTags and sealTags are the tags of the first AMS and seal, read
 	// once for their instance.
-	amsTags, sealTags tagList
+	amsTags, sealTags sigTags
 }
 
-var requiredAMSTags = []string{"i", "a", "b", "bh", "d", "h", "s"}
-var requiredSealTags = []string{"i", "a", "b", "cv", "d", "s"}
+var requiredAMSTags = []sigTag{tagI, tagA, tagB, tagBH, tagD, tagH, tagS}
+var requiredSealTags = []sigTag{tagI, tagA, tagB, tagCV, tagD, tagS}
 
 // checkARC validates the chain as RFC 8617 §5.2 describes, verifying every
 // signature it can so the report shows where the chain breaks; into res.
 func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
-	sets, structErr := collectARC(m)
-	*res = ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
-	if len(sets) == 0 && structErr == "" {
+	sets, ask := describeARC(m, res)
+	switch {
+	case !ask:
 		return res
-	}
-	res.Instances = len(sets)
-	if structErr != "" {
-		res.Structure = structErr
-	}
-	for _, s := range sets {
-		res.Sets = append(res.Sets, describeSet(m, s))
-	}
-	if res.Structure == "ok" {
-		res.Structure = chainStructure(res.Sets)
-	}
-	if l.r == nil {
-		res.Result, res.Reason = StatusNotChecked, "signatures not checked: DNS is offline"
-		markSetsNotChecked(res.Sets)
+	case l.r == nil:
+		arcOffline(res)
 		return res
 	}
 	verifyARCSets(l, m, sets, res)
@@ -86,43 +75,72 @@ func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
 	return res
 }
 
+// describeARC fills in res what the ARC fields say of themselves and of
+// the chain's structure (RFC 8617 §5.2 steps 2-3), which needs no DNS; it
+// returns the sets, and whether there are any signatures to verify.
+func describeARC(m *message, res *ARC) (_ []*arcSet, ask bool) {
+	sets, structErr := collectARC(m)
+	*res = ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
+	if len(sets) == 0 && structErr == "" {
+		return nil, false
+	}
+	res.Instances = len(sets)
+	if structErr != "" {
+		res.Structure = structErr
+	}
+	if len(sets) > 0 {
+		res.Sets = make([]ARCSet, len(sets))
+	}
+	for i, s := range sets {
+		res.Sets[i] = describeSet(m, s)
+	}
+	if res.Structure == "ok" {
+		res.Structure = chainStructure(res.Sets)
+	}
+	return sets, true
+}
+
+// arcOffline is the chain's result without DNS.
+func arcOffline(res *ARC) {
+	res.Result, res.Reason = StatusNotChecked, "signatures not checked: DNS is offline"
+	markSetsNotChecked(res.Sets)
+}
+
 // collectARC groups the ARC fields by instance. The error is a structure
 // problem found while reading (bad or duplicate instance numbers).
 func collectARC(m *message) ([]*arcSet, string) {
-	var byN map[int]*arcSet // made for the first ARC field: most messages have none
+	var sets []*arcSet // by instance; made for the first ARC field: most messages have none
 	var problems []string
 	get := func(n int) *arcSet {
-		if byN == nil {
-			byN = map[int]*arcSet{}
+		i, found := slices.BinarySearchFunc(sets, n, func(s *arcSet, n int) int { return cmp.Compare(s.n, n) })
+		if !found {
+			sets = slices.Insert(sets, i, &arcSet{n: n})
 		}
-		if byN[n] == nil {
-			byN[n] = &arcSet{n: n}
-		}
-		return byN[n]
+		return sets[i]
 	}
-	for i, f := range m.fields {
-		if !isARCField(f.Name) {
+	for i := range m.fields {
+		f := &m.fields[i]
+		kind := arcKind(f.Name)
+		if kind == notARC {
 			continue
 		}
 		var list *[]int
 		var n int
 		var err error
-		switch {
-		case f.is("ARC-Authentication-Results"):
-			n, err = aarInstance(f.value())
-			if err == nil {
+		if kind == aarField {
+			if n, err = aarInstance(f.value()); err == nil {
 				list = &get(n).aar
 			}
-		case f.is("ARC-Message-Signature"), f.is("ARC-Seal"):
-			var tags tagList
+		} else {
+			var tags sigTags
 			tags, n, err = tagInstance(f.value())
-			if err != nil && f.lineEndsVary() {
+			if err != nil && f.requote(err.Error()) {
 				// The error may quote the text: quote it as the verifier reads it.
 				tags, n, err = tagInstance(f.quotedValue())
 			}
 			switch {
 			case err != nil:
-			case f.is("ARC-Seal"):
+			case kind == sealField:
 				s := get(n)
 				if list = &s.seal; len(s.seal) == 0 {
 					s.sealTags = tags
@@ -133,8 +151,6 @@ func collectARC(m *message) ([]*arcSet, string) {
 					s.amsTags = tags
 				}
 			}
-		default:
-			continue
 		}
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s at line %d: %v", f.Name, f.Line, err))
@@ -142,22 +158,36 @@ func collectARC(m *message) ([]*arcSet, string) {
 		}
 		*list = append(*list, i)
 	}
-	if byN == nil {
-		return nil, strings.Join(problems, "; ") // most messages: no ARC field
-	}
-	sets := make([]*arcSet, 0, len(byN))
-	for _, s := range byN {
-		sets = append(sets, s)
-	}
-	sort.Slice(sets, func(i, j int) bool { return sets[i].n < sets[j].n })
 	return sets, strings.Join(problems, "; ")
 }
 
-// isARCField reports the name of one of the three ARC fields.
-func isARCField(name string) bool {
-	return maybeARC(name) && (strings.EqualFold(name, "ARC-Authentication-Results") ||
-		strings.EqualFold(name, "ARC-Message-Signature") || strings.EqualFold(name, "ARC-Seal"))
+// arcField is which of the three ARC fields a field is.
+type arcField uint8
+
+const (
+	notARC    arcField = iota
+	aarField           // ARC-Authentication-Results
+	amsField           // ARC-Message-Signature
+	sealField          // ARC-Seal
+)
+
+// arcKind tells the ARC fields apart by name.
+func arcKind(name string) arcField {
+	switch {
+	case !maybeARC(name):
+		return notARC
+	case strings.EqualFold(name, "ARC-Seal"):
+		return sealField
+	case strings.EqualFold(name, "ARC-Message-Signature"):
+		return amsField
+	case strings.EqualFold(name, "ARC-Authentication-Results"):
+		return aarField
+	}
+	return notARC
 }
+
+// isARCField reports the name of one of the three ARC fields.
+func isARCField(name string) bool { return arcKind(name) != notARC }
 
 // maybeARC reports a name that could equal an ARC field name ignoring case:
 // eight bytes or more (no rune folds to an ASCII letter in fewer bytes than
@@ -167,14 +197,14 @@ func maybeARC(name string) bool {
 }
 
 // tagInstance reads i= of an ARC-Message-Signature or ARC-Seal.
-func tagInstance(v string) (tagList, int, error) {
-	tags, err := parseTagList(v)
+func tagInstance(v string) (sigTags, int, error) {
+	tags, err := parseSigTags(v)
 	if err != nil {
-		return nil, 0, err
+		return sigTags{}, 0, err
 	}
-	iv, ok := tags.get("i")
+	iv, ok := tags.get(tagI)
 	if !ok {
-		return nil, 0, fmt.Errorf("no i= tag")
+		return sigTags{}, 0, fmt.Errorf("no i= tag")
 	}
 	n, err := parseInstance(iv)
 	return tags, n, err
@@ -211,23 +241,23 @@ func describeSet(m *message, s *arcSet) ARCSet {
 		out.AuthServID, out.AuthResults = splitAAR(m.fields[s.aar[0]].value())
 	}
 	if len(s.ams) > 0 {
-		out.Message = sigOfTags(m.fields[s.ams[0]], s.amsTags)
+		out.Message = sigOfTags(m.fields[s.ams[0]], &s.amsTags)
 	}
 	if len(s.seal) > 0 {
 		// The seal's tags parsed (collectARC), or it would not be here.
-		out.Seal = sigOfTags(m.fields[s.seal[0]], s.sealTags)
-		out.CV = strings.ToLower(stripFWS(s.sealTags.value("cv")))
-		out.Sealed = unixTag(s.sealTags, "t")
+		out.Seal = sigOfTags(m.fields[s.seal[0]], &s.sealTags)
+		out.CV = strings.ToLower(stripFWS(s.sealTags.value(tagCV)))
+		out.Sealed = unixTag(s.sealTags.get(tagT))
 	}
 	return out
 }
 
 // sigOfTags fills the parts of a Signature a field's tags state.
-func sigOfTags(f field, tags tagList) *Signature {
+func sigOfTags(f field, tags *sigTags) *Signature {
 	return &Signature{
-		Domain:    normDomain(stripFWS(tags.value("d"))),
-		Selector:  strings.ToLower(stripFWS(tags.value("s"))),
-		Algorithm: strings.ToLower(stripFWS(tags.value("a"))),
+		Domain:    normDomain(stripFWS(tags.value(tagD))),
+		Selector:  strings.ToLower(stripFWS(tags.value(tagS))),
+		Algorithm: strings.ToLower(stripFWS(tags.value(tagA))),
 		Line:      f.Line,
 	}
 }
@@ -319,12 +349,10 @@ func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
 	fail := func(st Status, p Problem, reason string) verifyResult {
 		return verifyResult{status: st, problem: p, reason: reason}
 	}
-	for _, name := range requiredSealTags {
-		if _, ok := tags.get(name); !ok {
-			return fail(StatusPermError, ProblemMalformed, "no "+name+"= tag")
-		}
+	if k, ok := tags.missing(requiredSealTags); ok {
+		return fail(StatusPermError, ProblemMalformed, "no "+k.String()+"= tag")
 	}
-	if _, ok := tags.get("h"); ok {
+	if tags.has(tagH) {
 		return fail(StatusPermError, ProblemMalformed, "h= is not allowed in an ARC-Seal (RFC 8617 §4.1.3)")
 	}
 	ss := &msgSig{field: seal, tags: tags, bodyLimit: -1}
@@ -352,14 +380,14 @@ func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
 
 // parseSeal reads the algorithm, domain, selector and b= of a seal.
 func (s *msgSig) parseSeal() *sigError {
-	s.domain = normDomain(stripFWS(s.tags.value("d")))
-	s.selector = strings.ToLower(stripFWS(s.tags.value("s")))
-	s.algorithm = strings.ToLower(stripFWS(s.tags.value("a")))
+	s.domain = normDomain(stripFWS(s.tags.value(tagD)))
+	s.selector = strings.ToLower(stripFWS(s.tags.value(tagS)))
+	s.algorithm = strings.ToLower(stripFWS(s.tags.value(tagA)))
 	var err error
 	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
 		return &sigError{ProblemUnsupported, err.Error()}
 	}
-	if s.sig, err = decodeB64(s.tags.value("b")); err != nil {
+	if s.sig, err = decodeB64(s.tags.value(tagB)); err != nil {
 		return &sigError{ProblemMalformed, "b= is not base64"}
 	}
 	return nil
@@ -381,7 +409,7 @@ func sealDigest(m *message, sets []*arcSet, k int, ss *msgSig) ([]byte, bool) {
 			h.Write([]byte(canonHeader(m.fields[s.seal[0]].Raw, canonRelaxed)))
 		}
 	}
-	self := canonHeader(blankTag(ss.field.Raw, ss.tagsInRaw(), "b"), canonRelaxed)
+	self := canonHeader(ss.blankedRaw(), canonRelaxed)
 	h.Write([]byte(strings.TrimSuffix(self, "\r\n")))
 	return h.Sum(nil), true
 }

@@ -198,40 +198,88 @@ func New(opts Options) *Verifier {
 // noteToday is said of every DNS-based result.
 const noteToday = "checked against DNS as it is now; keys and policies may have changed since delivery"
 
+// reasonOffline is the reason of every result that needed DNS, offline.
+const reasonOffline = "not checked: DNS is offline"
+
 // Check verifies one message. It never fails: what could not be decided
 // is a status in the result. Check sets no deadline of its own: DNS waits
 // as long as ctx and the resolver allow (SPF alone may ask ten questions
 // in a row), so callers bound ctx.
 func (v *Verifier) Check(ctx context.Context, in Input) *Result {
+	if v.opts.Resolver == nil && v.opts.HeaderOnly && in.Header != nil {
+		return v.checkHeaderOffline(&in)
+	}
 	// Every message gets all four parts of a result, its lookups and,
 	// offline, its message: one allocation instead of six.
 	parts := &struct {
-		res   Result
-		spf   SPF
-		dmarc DMARC
-		arc   ARC
-		lk    lookups
-		msg   offlineMessage
+		resultParts
+		lk  lookups
+		msg offlineMessage
 	}{}
 	lk := &parts.lk
 	lk.ctx, lk.r, lk.keys = ctx, v.opts.Resolver, v.keys
-	m := messageOf(in, lk.r != nil, &parts.msg)
+	m := messageOf(&in, lk.r != nil, &parts.msg)
 	res := &parts.res
 	res.CheckedAt, res.DKIM = v.opts.Now().UTC(), []DKIM{}
 	res.From, res.FromNote = m.fromDomain()
-	res.DKIM = v.checkDKIM(lk, m, res.From)
-	res.SPF = checkSPF(lk, in, res.From, &parts.spf)
-	res.DMARC = checkDMARC(lk, res.From, res.DKIM, res.SPF, &parts.dmarc)
+	fromOrg := orgDomain(res.From)
+	res.DKIM = v.checkDKIM(lk, m, res.From, fromOrg)
+	res.SPF = checkSPF(lk, &in, res.From, fromOrg, &parts.spf)
+	res.DMARC = checkDMARC(lk, res.From, fromOrg, res.DKIM, res.SPF, &parts.dmarc)
 	res.ARC = v.checkARC(lk, m, &parts.arc)
 	res.Lookups = lk.count()
 	res.Checked = lk.online()
-	switch {
-	case res.Checked:
+	if res.Checked {
 		res.Note = noteToday
-	case !hashesBody(v.opts, lk) && len(res.DKIM) > 0:
-		res.Note = "not checked: DNS is offline; DKIM body hashes not computed (header-only)"
-	default:
-		res.Note = "not checked: DNS is offline"
+	} else {
+		res.Note = offlineNote(hashesBody(v.opts, lk), res.DKIM)
 	}
 	return res
+}
+
+// resultParts are the parts of every message's result.
+type resultParts struct {
+	res   Result
+	spf   SPF
+	dmarc DMARC
+	arc   ARC
+}
+
+// checkHeaderOffline is Check of a header-only check without DNS, of the
+// caller's split (Input.Header): what the header says of itself is
+// described, nothing is verified or hashed. The message and its fields
+// are read where they are, so only the result takes an allocation:
+// nothing here keeps them (as verifying and hashing do) past the call.
+func (v *Verifier) checkHeaderOffline(in *Input) *Result {
+	parts := &resultParts{}
+	res := &parts.res
+	res.CheckedAt = v.opts.Now().UTC()
+	var fields [4]field // most messages: From and a signature or two
+	m := &message{body: in.Body, fields: adoptFields(in.Header, fields[:0])}
+	res.From, res.FromNote = m.fromDomain()
+	fromOrg := orgDomain(res.From)
+	res.DKIM = describeDKIMs(m, res.From, fromOrg)
+	res.SPF = &parts.spf
+	if _, ask := describeSPF(in, res.From, fromOrg, res.SPF); ask {
+		res.SPF.Result, res.SPF.Reason = StatusNotChecked, reasonOffline
+	}
+	res.DMARC = &parts.dmarc
+	if describeDMARC(res.From, fromOrg, res.DMARC) {
+		res.DMARC.Result, res.DMARC.Reason = StatusNotChecked, reasonOffline
+	}
+	res.ARC = &parts.arc
+	if _, ask := describeARC(m, res.ARC); ask {
+		arcOffline(res.ARC)
+	}
+	res.Note = offlineNote(false, res.DKIM)
+	return res
+}
+
+// offlineNote is a result's note without DNS; hashed says whether the DKIM
+// body hashes were computed.
+func offlineNote(hashed bool, sigs []DKIM) string {
+	if !hashed && len(sigs) > 0 {
+		return reasonOffline + "; DKIM body hashes not computed (header-only)"
+	}
+	return reasonOffline
 }

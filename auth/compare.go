@@ -92,14 +92,19 @@ func disagree(claimed string, computed Status) bool {
 
 func compareDKIM(sigs []DKIM, c Claim) *Mismatch {
 	domain := normDomain(c.Domain)
-	var match []DKIM
-	for _, d := range sigs {
+	// One passing signature satisfies a "pass" claim; a "fail" claim is
+	// contradicted only if every matching signature passes now: the first
+	// matching signature that passes is compared, or else the first.
+	var best *DKIM
+	for i := range sigs {
+		d := &sigs[i]
 		if (domain == "" || signsFor(d.Domain, domain)) && (c.Selector == "" || strings.EqualFold(d.Selector, c.Selector)) &&
-			(c.B == "" || strings.HasPrefix(c.B, d.b) && len(d.b) == bKept || strings.HasPrefix(d.b, c.B)) {
-			match = append(match, d)
+			(c.B == "" || strings.HasPrefix(c.B, d.b) && len(d.b) == bKept || strings.HasPrefix(d.b, c.B)) &&
+			(best == nil || d.Result == StatusPass && best.Result != StatusPass) {
+			best = d
 		}
 	}
-	if len(match) == 0 {
+	if best == nil {
 		if sense(c.Result) != "pass" {
 			return nil
 		}
@@ -108,15 +113,6 @@ func compareDKIM(sigs []DKIM, c Claim) *Mismatch {
 			which += " starting b=" + c.B
 		}
 		return &Mismatch{Claim: c, Reason: fmt.Sprintf("the receiver says a DKIM signature of %s passed, but the message has no such signature now", which)}
-	}
-	// One passing signature satisfies a "pass" claim; a "fail" claim is
-	// contradicted only if every matching signature passes now.
-	best := match[0]
-	for _, d := range match {
-		if d.Result == StatusPass {
-			best = d
-			break
-		}
 	}
 	if !disagree(c.Result, best.Result) {
 		return nil

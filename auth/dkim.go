@@ -46,27 +46,38 @@ func (d *DKIM) MightHavePassed() bool {
 }
 
 // requiredDKIMTags are the tags RFC 6376 §3.5 requires.
-var requiredDKIMTags = []string{"v", "a", "b", "bh", "d", "h", "s"}
+var requiredDKIMTags = []sigTag{tagV, tagA, tagB, tagBH, tagD, tagH, tagS}
 
 // checkDKIM verifies every DKIM-Signature of m: go-msgauth gives the
 // verdict; the signature's own tags, the body hash and the policy
 // fallbacks come from this package.
-func (v *Verifier) checkDKIM(l *lookups, m *message, from string) []DKIM {
-	idx := m.all("DKIM-Signature")
-	out := make([]DKIM, len(idx))
+func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) []DKIM {
 	hashBody := hashesBody(v.opts, l)
+	if l.r == nil && !hashBody {
+		return describeDKIMs(m, from, fromOrg)
+	}
+	var buf [8]int
+	idx := m.appendAll(buf[:0], "DKIM-Signature")
+	out := make([]DKIM, len(idx))
 	if l.r == nil {
 		// Offline the signatures are described, not verified.
 		for i, fi := range idx {
-			out[i], _, _ = describeDKIM(m, fi, i+1, from, hashBody)
-			out[i].Result, out[i].Problem, out[i].Reason = StatusNotChecked, ProblemNotChecked, "not checked: DNS is offline"
+			d, s, serr := describeDKIM(m, fi, i+1, from, fromOrg)
+			compareBody(&d, &s, serr, m)
+			out[i] = d
+			notChecked(&out[i])
 		}
 		return out
 	}
 	sigs := make([]*msgSig, len(idx))
 	serrs := make([]*sigError, len(idx))
 	for i, fi := range idx {
-		out[i], sigs[i], serrs[i] = describeDKIM(m, fi, i+1, from, hashBody)
+		d, s, serr := describeDKIM(m, fi, i+1, from, fromOrg)
+		compareBody(&d, &s, serr, m)
+		out[i], serrs[i] = d, serr
+		if serr == nil {
+			sigs[i] = &s
+		}
 	}
 	if len(idx) == 0 {
 		return out
@@ -87,6 +98,22 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from string) []DKIM {
 	return out
 }
 
+// describeDKIMs describes every DKIM-Signature of m, offline, leaving the
+// body unread.
+func describeDKIMs(m *message, from, fromOrg string) []DKIM {
+	var buf [8]int
+	idx := m.appendAll(buf[:0], "DKIM-Signature")
+	out := make([]DKIM, len(idx))
+	for i, fi := range idx {
+		out[i], _, _ = describeDKIM(m, fi, i+1, from, fromOrg)
+		notChecked(&out[i])
+	}
+	return out
+}
+
+// notChecked is the result of a signature offline.
+func notChecked(d *DKIM) { setResult(d, StatusNotChecked, ProblemNotChecked, reasonOffline) }
+
 // hashesBody reports whether the body hashes are computed: always, but
 // on a header-only check without DNS, where no verdict needs them.
 func hashesBody(o Options, l *lookups) bool { return !o.HeaderOnly || l.r != nil }
@@ -94,41 +121,46 @@ func hashesBody(o Options, l *lookups) bool { return !o.HeaderOnly || l.r != nil
 // bodyNotChecked is DKIM.BodyHash when the body was left unread.
 const bodyNotChecked = "not-checked"
 
-// describeDKIM fills what the signature says of itself, and compares its
-// body hash when hashBody is set. The signature is nil, with the reason,
-// when this package cannot use it.
-func describeDKIM(m *message, fi, n int, from string, hashBody bool) (DKIM, *msgSig, *sigError) {
+// describeDKIM fills what the signature says of itself, and returns the
+// signature read, with the reason when this package cannot use it. The
+// body hash is left to compareBody. fromOrg is the From domain's
+// organisational domain.
+func describeDKIM(m *message, fi, n int, from, fromOrg string) (DKIM, msgSig, *sigError) {
 	f := m.fields[fi]
-	s, serr := parseMsgSig(f, requiredDKIMTags)
+	s, serr := readMsgSig(f, requiredDKIMTags)
 	d := DKIM{Index: n, Headers: s.signed}
 	d.Domain, d.Selector, d.Algorithm, d.Line = s.domain, s.selector, s.algorithm, f.Line
-	d.Identity = stripFWS(s.tags.value("i"))
-	d.b = fwsPrefix(s.tags.value("b"), bKept)
+	d.Identity = stripFWS(s.tags.value(tagI))
+	d.b = fwsPrefix(s.tags.value(tagB), bKept)
 	if d.Headers == nil {
-		d.Headers = colonList(s.tags.value("h"))
+		d.Headers = colonList(s.tags.value(tagH))
 	}
 	if d.Headers == nil {
 		d.Headers = []string{} // a signature without h=: an array, as docs/json.md has it
 	}
-	d.Canon = canonName(parseCanon(s.tags.value("c")))
-	d.Signed = unixTag(s.tags, "t")
-	d.Expires = unixTag(s.tags, "x")
+	d.Canon = canonName(parseCanon(s.tags.value(tagC)))
+	d.Signed = unixTag(s.tags.get(tagT))
+	d.Expires = unixTag(s.tags.get(tagX))
 	if s.bodyLimit >= 0 {
-		d.BodyLength = &s.bodyLimit
+		n := s.bodyLimit // a copy: a pointer into s would move every s to the heap
+		d.BodyLength = &n
 	}
-	d.Alignment = alignment(d.Domain, from)
+	d.Alignment = alignment(d.Domain, from, fromOrg)
 	d.Aligned = d.Alignment != alignNone
-	if serr == nil && !hashBody {
-		d.BodyHash = bodyNotChecked
-		return d, s, nil
-	}
 	if serr == nil {
-		c := s.checkBody(m)
-		d.BodyHash = map[bool]string{true: "match", false: "mismatch"}[c.match]
-		d.UnsignedBytes = c.unsigned
-		return d, s, nil
+		d.BodyHash = bodyNotChecked // until compareBody hashes it
 	}
-	return d, nil, serr
+	return d, s, serr
+}
+
+// compareBody compares the body hash of a usable signature with the body.
+func compareBody(d *DKIM, s *msgSig, serr *sigError, m *message) {
+	if serr != nil {
+		return
+	}
+	c := s.checkBody(m)
+	d.BodyHash = map[bool]string{true: "match", false: "mismatch"}[c.match]
+	d.UnsignedBytes = c.unsigned
 }
 
 // bKept is how much of a signature's b= a DKIM result keeps: receivers
@@ -193,16 +225,21 @@ func canonName(header, body string, _ bool) string {
 	return header + "/" + body
 }
 
-func unixTag(tags tagList, name string) *time.Time {
-	v, ok := tags.get(name)
+// unixTag reads a time in seconds since the epoch (t=, x=), nil when the
+// tag is absent (ok false) or no such time.
+func unixTag(v string, ok bool) *time.Time {
 	if !ok {
 		return nil
 	}
 	sec, ok := plainSeconds(stripFWS(v))
 	if !ok {
-		if _, err := fmt.Sscan(stripFWS(v), &sec); err != nil {
+		// A variable of its own: the one Sscan writes to lives on the
+		// heap, and most values never need it.
+		var scanned int64
+		if _, err := fmt.Sscan(stripFWS(v), &scanned); err != nil {
 			return nil
 		}
+		sec = scanned
 	}
 	if sec < 0 || sec > 1<<40 {
 		return nil

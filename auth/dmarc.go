@@ -37,14 +37,13 @@ type DMARC struct {
 }
 
 // checkDMARC discovers the policy and evaluates alignment, into res.
-func checkDMARC(l *lookups, from string, sigs []DKIM, s *SPF, res *DMARC) *DMARC {
-	*res = DMARC{FromDomain: from, OrgDomain: orgDomain(from), Percent: 100}
+// fromOrg is the From domain's organisational domain.
+func checkDMARC(l *lookups, from, fromOrg string, sigs []DKIM, s *SPF, res *DMARC) *DMARC {
 	switch {
-	case from == "":
-		res.Result, res.Reason = StatusNone, "no From domain to evaluate"
+	case !describeDMARC(from, fromOrg, res):
 		return res
 	case l.r == nil:
-		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
+		res.Result, res.Reason = StatusNotChecked, reasonOffline
 		return res
 	}
 	rec, st, reason := l.discoverPolicy(res)
@@ -56,6 +55,17 @@ func checkDMARC(l *lookups, from string, sigs []DKIM, s *SPF, res *DMARC) *DMARC
 	res.applyRecord(rec)
 	res.evaluate(sigs, s)
 	return res
+}
+
+// describeDMARC fills in res what needs no DNS, and the result when there
+// is no From domain to evaluate; it reports whether there is one.
+func describeDMARC(from, fromOrg string, res *DMARC) bool {
+	*res = DMARC{FromDomain: from, OrgDomain: fromOrg, Percent: 100}
+	if from == "" {
+		res.Result, res.Reason = StatusNone, "no From domain to evaluate"
+		return false
+	}
+	return true
 }
 
 // discoverPolicy finds the record (RFC 7489 §6.6.3): first at the From

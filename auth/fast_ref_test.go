@@ -3,15 +3,20 @@ package auth
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/mail"
 	"reflect"
 	"strings"
 	"testing"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/mailtrace/mailtrace/internal/gentext"
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
 
-// colonList and unixTag got quicker paths; these tests hold them to the
-// plain versions they replaced.
+// Some functions got quicker paths (colonList, unixTag, unfold, trimAngles,
+// the From address, the organisational domain of short names); these
+// tests hold them to the plain versions they replaced.
 
 // refColonList is the former colonList: strip, then split.
 func refColonList(s string) []string {
@@ -46,7 +51,7 @@ func TestUnixTag(t *testing.T) {
 	for _, v := range []string{"", "0", "00", "017", "1700000000", " 1700000000 ", "17000\r\n 00000", "+5", "-5",
 		"0x10", "0b11", "1_000", "12abc", "99999999999999", "1099511627776", "1099511627777", "999999999999999999999",
 		"１２", "3.5", "7 8"} {
-		got := unixTag(tagList{{Name: "t", Value: v}}, "t")
+		got := unixTag(v, true)
 		sec, ok := refUnixSeconds(v)
 		if ok != (got != nil) || ok && got.Unix() != sec {
 			t.Errorf("unixTag(%q) = %v, want %d %v", v, got, sec, ok)
@@ -115,6 +120,22 @@ func TestUnfoldIgnoresCRLF(t *testing.T) {
 	}
 }
 
+// TestUnfold holds unfold to what it does: every CR and LF dropped, white
+// space trimmed.
+func TestUnfold(t *testing.T) {
+	ref := func(v string) string {
+		return strings.TrimSpace(strings.NewReplacer("\r", "", "\n", "").Replace(strings.TrimSpace(v)))
+	}
+	pieces := []string{"\n", "\r\n", "\r", " ", "\t", "a", "bc", "\r\r", "\n\n", "; x=1"}
+	r := rand.New(rand.NewPCG(25, 26))
+	for range 20000 {
+		v := gentext.Join(r, pieces, r.IntN(12))
+		if got, want := unfold(v), ref(v); got != want {
+			t.Fatalf("unfold(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
 // TestValidB64 holds validB64 to decoding.
 func TestValidB64(t *testing.T) {
 	pieces := []string{"A", "Zz", "09", "+/", "=", "==", " ", "\r\n", "\t", "-", "_", "QUJD", "QUI=", "QQ==", "é"}
@@ -124,6 +145,108 @@ func TestValidB64(t *testing.T) {
 		_, err := decodeB64(s)
 		if got := validB64(s); got != (err == nil) {
 			t.Fatalf("validB64(%q) = %v, decoding says %v", s, got, err)
+		}
+	}
+}
+
+// refFromAddress is how fromDomain read a From value before
+// plainFromAddress: rfc5322.SimpleMailbox, then net/mail, then
+// scrapeAddress. It returns the first address and their count.
+func refFromAddress(v string) (string, int) {
+	if _, addr, ok := rfc5322.SimpleMailbox(v); ok {
+		return addr, 1
+	}
+	if list, err := mail.ParseAddressList(v); err == nil {
+		if len(list) == 0 {
+			return "", 0
+		}
+		return list[0].Address, len(list)
+	}
+	if a := scrapeAddress(v); a != "" {
+		return a, 1
+	}
+	return "", 0
+}
+
+// TestPlainFromAddress holds plainFromAddress to the reading it spares:
+// every value it reads must be one mailbox whose address net/mail (or
+// scrapeAddress) finds the same.
+func TestPlainFromAddress(t *testing.T) {
+	pieces := []string{"a", "b.c", "@", "<", ">", " <", "x@y.z", "<x@y.z>", "(", ")", "(c)", "\"", "\\", ",", ":", ";", " ", "\t",
+		"=?utf-8?q?J=C3=B8rn?=", "=?x-unknown?q?a?=", "=?utf-8?b?!!?=", "ü", "\xff", ".", "[", "]", "..", "-", "Name"}
+	r := rand.New(rand.NewPCG(23, 24))
+	read := 0
+	addrs := []string{"x@y.z", "a.b@c", "x@y..z", "@y.z", "x@", "x.@y", "x@[1.2.3.4]", "\"q\"@y.z", "ü@y.z"}
+	for range 200000 {
+		v := gentext.Join(r, pieces, r.IntN(9))
+		// Most random values are read by nobody: shape a third as a
+		// phrase and an angle-addr, and a third as an address and a
+		// comment.
+		switch a := addrs[r.IntN(len(addrs))]; r.IntN(3) {
+		case 0:
+			v += " <" + a + ">"
+		case 1:
+			v = a + " (" + v + ")"
+		}
+		got, ok := plainFromAddress(v)
+		if !ok {
+			continue
+		}
+		read++
+		if want, n := refFromAddress(v); got != want || n != 1 {
+			t.Fatalf("plainFromAddress(%q) = %q, but %d addresses, the first %q", v, got, n, want)
+		}
+	}
+	if read < 5000 {
+		t.Errorf("only %d values read: the test shows little", read)
+	}
+	t.Logf("%d values read", read)
+}
+
+// TestOrgDomainShortNames holds orgDomain's answer for names of one or two
+// labels, which it gives without the list, to the list's.
+func TestOrgDomainShortNames(t *testing.T) {
+	ref := func(d string) string {
+		if org, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
+			return org
+		}
+		return d
+	}
+	// Suffixes of every kind: ICANN and private, wildcard (*.ck) and
+	// exception (!www.ck) rules, IDN, unlisted TLDs, empty labels.
+	labels := []string{"com", "example", "co", "uk", "blogspot", "github", "io", "ck", "www", "kawasaki", "jp", "xn--p1ai",
+		"рф", "пример", "amazonaws", "s3", "localhost", "invalid", "", "EXAMPLE", "k"}
+	var names []string
+	for _, a := range labels {
+		names = append(names, a, a+".", "."+a)
+		for _, b := range labels {
+			names = append(names, a+"."+b, a+"."+b+".", "."+a+"."+b)
+		}
+	}
+	n := 0
+	for _, d := range names {
+		nd := normDomain(d)
+		if strings.Count(nd, ".") >= 2 {
+			continue
+		}
+		n++
+		if got, want := orgDomain(d), ref(nd); got != want {
+			t.Errorf("orgDomain(%q) = %q, the list says %q", d, got, want)
+		}
+	}
+	if n < 400 {
+		t.Errorf("only %d names of one or two labels", n)
+	}
+}
+
+// TestTrimAngles holds trimAngles to strings.Trim, which it replaced.
+func TestTrimAngles(t *testing.T) {
+	pieces := []string{" ", "<", ">", "a@b.c", "\t", "<>", "x"}
+	r := rand.New(rand.NewPCG(27, 28))
+	for range 5000 {
+		s := gentext.Join(r, pieces, r.IntN(7))
+		if got, want := trimAngles(s), strings.Trim(s, " <>"); got != want {
+			t.Fatalf("trimAngles(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -1,13 +1,15 @@
 package auth
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 )
 
 // FuzzTagList: the tag-list parser never panics, keeps names unique, and
-// blanking b= leaves the rest of the text alone.
+// blanking b= leaves the rest of the text alone; a signature's tags by
+// name (parseSigTags) are the list's.
 func FuzzTagList(f *testing.F) {
 	for _, s := range []string{
 		"v=1; a=rsa-sha256; d=example.com; s=sel; h=from:to; bh=AAAA; b=BBBB",
@@ -32,13 +34,25 @@ func FuzzTagList(f *testing.F) {
 				t.Fatalf("bad offsets %+v in %q", tg, s)
 			}
 		}
+		st, serr := parseSigTags(s)
+		if fmt.Sprint(serr) != fmt.Sprint(err) {
+			t.Fatalf("parseSigTags(%q) fails with %v, parseTagList with %v", s, serr, err)
+		}
+		for k := range numSigTags {
+			if v, ok := tags.get(k.String()); st.has(k) != ok || st.value(k) != v {
+				t.Fatalf("parseSigTags(%q): %s= is %q (%v), in the list %q (%v)", s, k, st.value(k), st.has(k), v, ok)
+			}
+		}
 		if err != nil {
 			return
 		}
 		if len(tags) > maxTags {
 			t.Fatalf("%d tags", len(tags))
 		}
-		blanked := blankTag(s, tags, "b")
+		blanked := s
+		if st.has(tagB) {
+			blanked = blankValue(s, st.bEq, st.bEnd)
+		}
 		again, err := parseTagList(blanked)
 		if err != nil {
 			t.Fatalf("blanked %q does not parse: %v", blanked, err)
@@ -91,5 +105,17 @@ func FuzzCheck(f *testing.F) {
 		if strings.Count(strings.ToLower(msg), "dkim-signature") == 0 && len(res.DKIM) > 0 {
 			t.Fatalf("results without signatures")
 		}
+	})
+}
+
+// FuzzHeaderSplit: a check without DNS reads the caller's split of a
+// header (Input.Header) as it reads its own (checkHeaderLikeSplit), the
+// header-only one on a path of its own (checkHeaderOffline).
+func FuzzHeaderSplit(f *testing.F) {
+	f.Add("From: \"A, B\" <a@example.com>\nDKIM-Signature: v=1; a=rsa-sha1; d=example.com; s=s; h=from:to;\n\tbh=AAAA; b=AA\n BB; c=odd\n\nbody\n")
+	f.Add("ARC-Seal: i=1; cv=none; a=rsa-sha256; d=x.org; s=arc; b=AAAA\r\nARC-Message-Signature: i=1; a=rsa-sha256; d=x.org; s=arc; h=from; bh=AAAA; b=AAAA\r\nARC-Authentication-Results: i=1; x; dkim=pass\r\n" + baseMessage)
+	f.Add("From: =?x-unknown?q?a?= <a@b.example.co.uk>\nfrom: second@example.org\n\n")
+	f.Fuzz(func(t *testing.T, msg string) {
+		checkHeaderLikeSplit(t, msg, []byte(msg))
 	})
 }

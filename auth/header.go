@@ -2,11 +2,14 @@ package auth
 
 import (
 	"bytes"
-	"github.com/mailtrace/mailtrace/internal/rfc5322"
+	"math/bits"
 	"net/mail"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
 
 // field is one header field as the DKIM verifier sees it: the raw lines
@@ -52,6 +55,15 @@ func (f field) quotedValue() string { return crlfValue(f.value()) }
 // lineEndsVary reports a value that quotedValue would change.
 func (f field) lineEndsVary() bool { return f.Raw == "" && hasBareLF(f.val) }
 
+// requote reports whether a reason found in f's value is to be found
+// again in its quotedValue: the value has a bare LF, and the reason may
+// quote a line end (%q writes an LF as `\n`). Whatever else is read from a
+// value skips folding white space, CR and LF alike, so no other reason
+// changes.
+func (f field) requote(reason string) bool {
+	return f.lineEndsVary() && strings.Contains(reason, `\n`)
+}
+
 // is reports whether the field has that name (strings.EqualFold).
 func (f field) is(name string) bool { return sameName(f.Name, name) }
 
@@ -87,50 +99,61 @@ type message struct {
 // and go-msgauth splits the message again anyway.
 //
 // buf is where an adopted header's message is built.
-func messageOf(in Input, verify bool, buf *offlineMessage) *message {
-	if !verify {
-		if m, ok := adoptHeader(in, buf); ok {
-			return m
-		}
+func messageOf(in *Input, verify bool, buf *offlineMessage) *message {
+	if verify {
+		return splitMessage(in.Message)
 	}
-	return splitMessage(in.Message)
+	if m, ok := adoptHeader(in, buf); ok {
+		return m
+	}
+	return splitFor(in.Message, true)
 }
 
 // readOffline reports the fields a check without DNS reads: From, DKIM
-// signatures and ARC fields. Their names start with F, D or A, letters no
-// other rune folds to, so most names are ruled out by their first byte;
-// the rest by their length, since only a name with a byte past ASCII can
-// equal one of a different length (sameName).
+// signatures and ARC fields. A name is compared only with those of them
+// that a name of its length can equal (offlineByLen): most names are ruled
+// out by their length alone, before a byte of theirs is read (in a long
+// header, a cache line each).
 func readOffline(name string) bool {
-	if name == "" {
+	if len(name) >= len(offlineByLen) {
 		return false
 	}
-	switch name[0] | 0x20 {
-	case 'f', 'd', 'a':
-	default:
-		return false
-	}
-	switch len(name) {
-	case len("From"):
-		return sameName(name, "From")
-	case len("DKIM-Signature"):
-		return sameName(name, "DKIM-Signature")
-	case len("ARC-Seal"), len("ARC-Message-Signature"), len("ARC-Authentication-Results"):
-		return isARCField(name)
-	}
-	if len(name) < len("From") || isASCII(name) {
-		return false
-	}
-	return sameName(name, "From") || sameName(name, "DKIM-Signature") || isARCField(name)
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
+	for set := offlineByLen[len(name)]; set != 0; set &= set - 1 {
+		if sameName(name, offlineNames[bits.TrailingZeros8(set)]) {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// offlineNames are the names readOffline accepts.
+var offlineNames = [...]string{"From", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"}
+
+// offlineByLen has, for each length, a bit for each of offlineNames that a
+// name of that length can equal ignoring case: from its own length to
+// foldedLen's, since strings.EqualFold matches the Kelvin sign to k and ſ
+// to s, which take more bytes than the letters.
+var offlineByLen = func() (t [32]uint8) {
+	for i, n := range offlineNames {
+		for l := len(n); l <= foldedLen(n); l++ {
+			t[l] |= 1 << i
+		}
+	}
+	return t
+}()
+
+// foldedLen is the length of the longest string strings.EqualFold
+// matches to s: each rune spelled by the longest rune it folds to.
+func foldedLen(s string) int {
+	n := 0
+	for _, r := range s {
+		longest := utf8.RuneLen(r)
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			longest = max(longest, utf8.RuneLen(f))
+		}
+		n += longest
+	}
+	return n
 }
 
 // offlineMessage is a message built from the caller's fields, with room
@@ -151,19 +174,23 @@ type offlineMessage struct {
 // tags whose values are read with folding white space stripped, CR and LF
 // alike; only a reason quoting the text could tell, and such reasons are
 // made from quotedValue (parseMsgSig, collectARC).
-func adoptHeader(in Input, a *offlineMessage) (_ *message, ok bool) {
+func adoptHeader(in *Input, a *offlineMessage) (_ *message, ok bool) {
 	if in.Header == nil {
 		return nil, false
 	}
-	m := &a.m
-	m.body, m.fields = in.Body, a.buf[:0]
-	for _, f := range in.Header {
-		if !readOffline(f.Name) {
-			continue
+	a.m = message{body: in.Body, fields: adoptFields(in.Header, a.buf[:0])}
+	return &a.m, true
+}
+
+// adoptFields appends to out the fields of h that readOffline accepts,
+// their values as the caller has them.
+func adoptFields(h []Field, out []field) []field {
+	for i := range h {
+		if f := &h[i]; readOffline(f.Name) {
+			out = append(out, field{Name: f.Name, Line: f.Line, val: f.Value})
 		}
-		m.fields = append(m.fields, field{Name: f.Name, Line: f.Line, val: f.Value})
 	}
-	return m, true
+	return out
 }
 
 // splitMessage splits raw like go-msgauth's header reader: lines end at LF
@@ -176,15 +203,23 @@ func adoptHeader(in Input, a *offlineMessage) (_ *message, ok bool) {
 // and every field's Raw is a piece of it: one allocation for the whole
 // header instead of several per field, since every message is split even
 // when it carries no signature.
-func splitMessage(raw []byte) *message {
+func splitMessage(raw []byte) *message { return splitFor(raw, false) }
+
+// splitFor is splitMessage; offline, it keeps only the fields a check
+// without DNS reads (readOffline), as adoptHeader does, and copies no
+// other.
+func splitFor(raw []byte, offline bool) *message {
 	m := &message{firstLine: 1}
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		_, rest, _ := bytes.Cut(raw, []byte("\n"))
 		raw, m.firstLine = rest, 2
 	}
 	var buf [128]headerLine // most headers fit: no allocation for the lines
-	lines, size, bodyStart, ended := scanHeader(raw, buf[:0])
-	m.fields = splitFields(raw, lines, size, m.firstLine)
+	lines, size, bodyStart, ended := scanHeader(raw, buf[:0], m.firstLine)
+	if offline {
+		lines, size = offlineLines(raw, lines)
+	}
+	m.fields = splitFields(raw, lines, size)
 	if ended {
 		m.body, m.verifyInput = raw[bodyStart:], raw
 		return m
@@ -200,16 +235,17 @@ func splitMessage(raw []byte) *message {
 
 // headerLine is one header line: raw[start:end] is its text, without its
 // LF or CRLF; crlf says it ends in CRLF in the input, as it will in Raw.
+// num is its number in the input.
 type headerLine struct {
-	start, end int
-	crlf       bool
+	start, end, num int
+	crlf            bool
 }
 
 // scanHeader lists the header lines up to the first empty line (nothing
 // before its LF but an optional CR, or a lone CR at the very end), and the
 // size they take with CRLF line ends. The body starts after the empty
 // line; without one the whole input is header.
-func scanHeader(raw []byte, lines []headerLine) (_ []headerLine, size, bodyStart int, ended bool) {
+func scanHeader(raw []byte, lines []headerLine, firstLine int) (_ []headerLine, size, bodyStart int, ended bool) {
 	for pos := 0; pos < len(raw); {
 		end, next := len(raw), len(raw)
 		if i := bytes.IndexByte(raw[pos:], '\n'); i >= 0 {
@@ -222,11 +258,35 @@ func scanHeader(raw []byte, lines []headerLine) (_ []headerLine, size, bodyStart
 		if end == pos {
 			return lines, size, next, true
 		}
-		lines = append(lines, headerLine{pos, end, crlf && next > end+1})
+		lines = append(lines, headerLine{pos, end, firstLine + len(lines), crlf && next > end+1})
 		size += end - pos + 2
 		pos = next
 	}
 	return lines, size, len(raw), false
+}
+
+// offlineLines keeps the lines of the fields readOffline accepts, and
+// returns the size they take with CRLF line ends.
+func offlineLines(raw []byte, lines []headerLine) (_ []headerLine, size int) {
+	out, keep := lines[:0], false
+	for n, l := range lines {
+		text := raw[l.start:l.end]
+		if n == 0 || text[0] != ' ' && text[0] != '\t' {
+			name, _, _ := bytes.Cut(text, []byte(":"))
+			keep = readOfflineBytes(bytes.TrimSpace(name))
+		}
+		if keep {
+			out = append(out, l)
+			size += l.end - l.start + 2
+		}
+	}
+	return out, size
+}
+
+// readOfflineBytes is readOffline of a name not yet copied out of the
+// message; most are ruled out by their length before any copy.
+func readOfflineBytes(name []byte) bool {
+	return len(name) < len(offlineByLen) && offlineByLen[len(name)] != 0 && readOffline(string(name))
 }
 
 // fieldStart is where a field starts in the CRLF header text, where its
@@ -239,7 +299,7 @@ type fieldStart struct{ off, nameEnd, line int }
 // piece of that string: one allocation for the whole header instead of
 // several per field, since every message is split, signed or not. Lines
 // that end in CRLF already are copied in runs.
-func splitFields(raw []byte, lines []headerLine, size, firstLine int) []field {
+func splitFields(raw []byte, lines []headerLine, size int) []field {
 	var buf [64]fieldStart
 	starts := buf[:0]
 	var b strings.Builder
@@ -253,7 +313,7 @@ func splitFields(raw []byte, lines []headerLine, size, firstLine int) []field {
 			if nameEnd < 0 {
 				nameEnd = len(text)
 			}
-			starts = append(starts, fieldStart{off, off + nameEnd, firstLine + n})
+			starts = append(starts, fieldStart{off, off + nameEnd, l.num})
 		}
 		switch {
 		case l.crlf && runEnd == l.start:
@@ -281,11 +341,11 @@ func splitFields(raw []byte, lines []headerLine, size, firstLine int) []field {
 	return fields
 }
 
-// all returns the fields with that name, in header order (top first).
-func (m *message) all(name string) []int {
-	var out []int
-	for i, f := range m.fields {
-		if f.is(name) {
+// appendAll appends the indexes of the fields with that name to out, in
+// header order (top first).
+func (m *message) appendAll(out []int, name string) []int {
+	for i := range m.fields {
+		if m.fields[i].is(name) {
 			out = append(out, i)
 		}
 	}
@@ -314,7 +374,7 @@ func (m *message) fromDomain() (domain, note string) {
 		note = "several From fields; the first is used"
 	}
 	v := unfold(m.fields[first].value())
-	if _, addr, ok := rfc5322.SimpleMailbox(v); ok {
+	if addr, ok := plainFromAddress(v); ok {
 		return domainOf(addr), note // most From fields: one plain mailbox
 	}
 	var addrs []string
@@ -332,6 +392,60 @@ func (m *message) fromDomain() (domain, note string) {
 		note = "several addresses in From; the first is used"
 	}
 	return domainOf(addrs[0]), note
+}
+
+// plainFromAddress reads the address of the From values whose reading is
+// certain without net/mail: its parser and, when that fails,
+// scrapeAddress find the same single address. Those are a bare
+// local@domain, a phrase before <local@domain>, and local@domain followed
+// by a comment, with local@domain of dot-atoms (rfc5322.IsDotAtomAddr).
+// The phrase need not be one net/mail accepts (an encoded word in an
+// unknown charset makes it fail), only one that cannot hold a second
+// address or end elsewhere (phraseEndsAtAngle); a comment must end at the
+// end of the value and hold no "<" that scrapeAddress would take.
+func plainFromAddress(v string) (string, bool) {
+	switch {
+	case strings.HasSuffix(v, ">"):
+		i := strings.LastIndexByte(v, '<')
+		if i < 0 || !rfc5322.IsDotAtomAddr(v[i+1:len(v)-1]) || !phraseEndsAtAngle(v[:i]) {
+			return "", false
+		}
+		return v[i+1 : len(v)-1], true
+	case strings.HasSuffix(v, ")"):
+		i := strings.IndexAny(v, " \t")
+		if i < 0 || !rfc5322.IsDotAtomAddr(v[:i]) {
+			return "", false
+		}
+		c := strings.TrimLeft(v[i:], " \t")
+		if c[0] != '(' || strings.ContainsAny(c[1:len(c)-1], "()\\<>") {
+			return "", false
+		}
+		return v[:i], true
+	}
+	return v, rfc5322.IsDotAtomAddr(v)
+}
+
+// phraseEndsAtAngle reports a display name after which net/mail can only
+// read the angle-addr that follows, or fail: it holds none of the
+// characters that start another address, a group or an addr-spec
+// (",:;@"), no angle bracket, and quotes only around the whole of it
+// (with nothing inside that could end them early).
+func phraseEndsAtAngle(p string) bool {
+	q := p
+	for q != "" && (q[len(q)-1] == ' ' || q[len(q)-1] == '\t') {
+		q = q[:len(q)-1]
+	}
+	if len(q) >= 2 && q[0] == '"' && q[len(q)-1] == '"' {
+		inner := q[1 : len(q)-1]
+		return strings.IndexByte(inner, '"') < 0 && strings.IndexByte(inner, '\\') < 0
+	}
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case ',', ':', ';', '@', '<', '>', '"':
+			return false
+		}
+	}
+	return true
 }
 
 // scrapeAddress finds an address in a From value net/mail rejects: the text
@@ -391,26 +505,8 @@ func isNormDomain(d string) bool {
 	return true
 }
 
-// unfold removes line ends (RFC 5322 §2.2.3) and trims. A value whose
-// line ends are all in the white space around it needs no copy.
-func unfold(v string) string {
-	t := strings.TrimSpace(v)
-	if strings.IndexByte(t, '\n') < 0 && strings.IndexByte(t, '\r') < 0 {
-		return t
-	}
-	var b strings.Builder
-	b.Grow(len(t))
-	for {
-		i := strings.IndexAny(t, "\r\n")
-		if i < 0 {
-			b.WriteString(t)
-			break
-		}
-		b.WriteString(t[:i])
-		t = t[i+1:]
-	}
-	return strings.TrimSpace(b.String())
-}
+// unfold removes a field value's line ends and trims it (rfc5322.Unfold).
+func unfold(v string) string { return rfc5322.Unfold(v) }
 
 // hasBareLF reports an LF without a CR before it.
 func hasBareLF(v string) bool {

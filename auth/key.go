@@ -188,10 +188,13 @@ func parseAlgorithm(a string) (keyAlg string, err error) {
 	case "ed25519-sha256":
 		return "ed25519", nil
 	case "rsa-sha1":
-		return "", errors.New("rsa-sha1 is too weak (RFC 8301)")
+		return "", errSHA1
 	}
 	return "", fmt.Errorf("algorithm %q", a)
 }
+
+// errSHA1 is made once: many an old signature meets it.
+var errSHA1 = errors.New("rsa-sha1 is too weak (RFC 8301)")
 
 // verify checks sig over the SHA-256 digest of the signed data. Ed25519
 // signs the digest too (RFC 8463 §3).

@@ -59,9 +59,12 @@ func (l *lookups) count() int {
 // online reports whether DNS was there: a resolver is set and not every
 // question came back "offline".
 func (l *lookups) online() bool {
+	if l.r == nil {
+		return false // set before the first question, never after: no lock to read it
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.r != nil && (l.asked == 0 || l.offline < l.asked)
+	return l.asked == 0 || l.offline < l.asked
 }
 
 // lookupTXT returns the TXT strings of name (each record's strings joined,

@@ -17,7 +17,7 @@ const maxSignedFields = 256
 // RFC 6376 §3.5 for the AMS).
 type msgSig struct {
 	field              field
-	tags               tagList
+	tags               sigTags
 	keyAlg             string
 	headerC, bodyC     string
 	signed             []string
@@ -35,29 +35,34 @@ type sigError struct {
 
 // parseMsgSig reads the tags of f. required lists the tags the kind of
 // signature must carry.
-func parseMsgSig(f field, required []string) (*msgSig, *sigError) {
+func parseMsgSig(f field, required []sigTag) (*msgSig, *sigError) {
+	s, serr := readMsgSig(f, required)
+	return &s, serr
+}
+
+// readMsgSig is parseMsgSig returning the signature itself: one that is
+// only described, never verified, takes no allocation.
+func readMsgSig(f field, required []sigTag) (msgSig, *sigError) {
 	s, serr := parseMsgSigValue(f, f.value(), required)
-	if serr != nil && f.lineEndsVary() {
+	if serr != nil && f.requote(serr.reason) {
 		// The reason may quote the text: quote it as the verifier reads it.
 		return parseMsgSigValue(f, f.quotedValue(), required)
 	}
 	return s, serr
 }
 
-// parseMsgSigValue is parseMsgSig of f's value v.
-func parseMsgSigValue(f field, v string, required []string) (*msgSig, *sigError) {
-	tags, err := parseTagList(v)
-	s := &msgSig{field: f, tags: tags, bodyLimit: -1}
-	s.domain = normDomain(stripFWS(tags.value("d")))
-	s.selector = strings.ToLower(stripFWS(tags.value("s")))
-	s.algorithm = strings.ToLower(stripFWS(tags.value("a")))
+// parseMsgSigValue is readMsgSig of f's value v.
+func parseMsgSigValue(f field, v string, required []sigTag) (msgSig, *sigError) {
+	tags, err := parseSigTags(v)
+	s := msgSig{field: f, tags: tags, bodyLimit: -1}
+	s.domain = normDomain(stripFWS(tags.value(tagD)))
+	s.selector = strings.ToLower(stripFWS(tags.value(tagS)))
+	s.algorithm = strings.ToLower(stripFWS(tags.value(tagA)))
 	if err != nil {
 		return s, &sigError{ProblemMalformed, err.Error()}
 	}
-	for _, name := range required {
-		if _, ok := tags.get(name); !ok {
-			return s, &sigError{ProblemMalformed, "no " + name + "= tag"}
-		}
+	if k, ok := tags.missing(required); ok {
+		return s, &sigError{ProblemMalformed, "no " + k.String() + "= tag"}
 	}
 	return s, s.parseValues()
 }
@@ -68,27 +73,27 @@ func (s *msgSig) parseValues() *sigError {
 		return &sigError{ProblemUnsupported, err.Error()}
 	}
 	var ok bool
-	if s.headerC, s.bodyC, ok = parseCanon(s.tags.value("c")); !ok {
-		return &sigError{ProblemUnsupported, fmt.Sprintf("canonicalization %q", s.tags.value("c"))}
+	if s.headerC, s.bodyC, ok = parseCanon(s.tags.value(tagC)); !ok {
+		return &sigError{ProblemUnsupported, fmt.Sprintf("canonicalization %q", s.tags.value(tagC))}
 	}
-	s.signed = colonList(s.tags.value("h"))
+	s.signed = colonList(s.tags.value(tagH))
 	if len(s.signed) > maxSignedFields {
 		return &sigError{ProblemLimit, fmt.Sprintf("h= lists %d fields", len(s.signed))}
 	}
-	if !validB64(s.tags.value("bh")) {
+	if !validB64(s.tags.value(tagBH)) {
 		return &sigError{ProblemMalformed, "bh= is not base64"}
 	}
-	if !validB64(s.tags.value("b")) {
+	if !validB64(s.tags.value(tagB)) {
 		return &sigError{ProblemMalformed, "b= is not base64"}
 	}
-	if l, ok := s.tags.get("l"); ok {
+	if l, ok := s.tags.get(tagL); ok {
 		n, err := strconv.ParseInt(stripFWS(l), 10, 64)
 		if err != nil || n < 0 {
 			return &sigError{ProblemMalformed, fmt.Sprintf("l=%q", l)}
 		}
 		s.bodyLimit = n
 	}
-	if q, ok := s.tags.get("q"); ok && !strings.Contains(strings.ToLower(stripFWS(q)), "dns/txt") {
+	if q, ok := s.tags.get(tagQ); ok && !strings.Contains(strings.ToLower(stripFWS(q)), "dns/txt") {
 		return &sigError{ProblemUnsupported, fmt.Sprintf("query method q=%q", q)}
 	}
 	return nil
@@ -143,7 +148,7 @@ func (s *msgSig) checkBody(m *message) bodyCheck {
 		}
 		c.unsigned = n - s.bodyLimit
 	}
-	bh, _ := decodeB64(s.tags.value("bh")) // valid: parseValues saw to it
+	bh, _ := decodeB64(s.tags.value(tagBH)) // valid: parseValues saw to it
 	c.match = bytes.Equal(sum, bh)
 	return c
 }
@@ -159,22 +164,19 @@ func (s *msgSig) headerDigest(fields []field) []byte {
 			h.Write([]byte(canonHeader(fields[i].Raw, s.headerC)))
 		}
 	}
-	self := canonHeader(blankTag(s.field.Raw, s.tagsInRaw(), "b"), s.headerC)
+	self := canonHeader(s.blankedRaw(), s.headerC)
 	h.Write([]byte(strings.TrimSuffix(self, "\r\n")))
 	return h.Sum(nil)
 }
 
-// tagsInRaw re-parses the tags with offsets relative to the raw field
-// (name and colon included), so b= can be blanked in the raw text.
-func (s *msgSig) tagsInRaw() tagList {
-	colon := strings.IndexByte(s.field.Raw, ':') + 1
-	out := make(tagList, len(s.tags))
-	for i, t := range s.tags {
-		t.Eq += colon
-		t.End += colon
-		out[i] = t
+// blankedRaw is the raw field (name and colon included) with b='s value
+// blank: the tags were read from the value, after the colon.
+func (s *msgSig) blankedRaw() string {
+	if !s.tags.has(tagB) {
+		return s.field.Raw
 	}
-	return out
+	colon := strings.IndexByte(s.field.Raw, ':') + 1
+	return blankValue(s.field.Raw, colon+s.tags.bEq, colon+s.tags.bEnd)
 }
 
 // Reasons of the cryptographic failures, worded the same whichever
@@ -250,14 +252,24 @@ func decodeB64(s string) ([]byte, error) {
 // "==" (encoding/base64 does not check the bits padding leaves over).
 func validB64(s string) bool {
 	n, pad := 0, 0 // bytes counted, and "=" among them
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		// A b= value is a few hundred bytes of data between folds: eight
+		// bytes of it are checked at once, without a branch each.
+		if pad == 0 && i+8 <= len(s) && b64Alphabet[s[i]]&b64Alphabet[s[i+1]]&b64Alphabet[s[i+2]]&b64Alphabet[s[i+3]]&
+			b64Alphabet[s[i+4]]&b64Alphabet[s[i+5]]&b64Alphabet[s[i+6]]&b64Alphabet[s[i+7]] != 0 {
+			i += 8
+			n += 8
+			continue
+		}
 		c := s[i]
+		i++
 		switch {
+		case b64Alphabet[c] != 0 && pad == 0:
 		case isFWS(c):
 			continue
 		case c == '=':
 			pad++
-		case pad > 0 || !b64Alphabet[c]:
+		default:
 			return false // data after padding, or not base64
 		}
 		n++
@@ -265,10 +277,11 @@ func validB64(s string) bool {
 	return n%4 == 0 && pad <= 2
 }
 
-// b64Alphabet marks the bytes of the standard base64 alphabet.
-var b64Alphabet = func() (t [256]bool) {
+// b64Alphabet is 1 for the bytes of the standard base64 alphabet, 0 for
+// the others.
+var b64Alphabet = func() (t [256]uint8) {
 	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
-		t[c] = true
+		t[c] = 1
 	}
 	return t
 }()
@@ -277,7 +290,7 @@ var b64Alphabet = func() (t [256]bool) {
 // parseValues found valid.
 func (s *msgSig) signature() []byte {
 	if s.sig == nil {
-		s.sig, _ = decodeB64(s.tags.value("b"))
+		s.sig, _ = decodeB64(s.tags.value(tagB))
 	}
 	return s.sig
 }

@@ -28,32 +28,14 @@ type SPF struct {
 }
 
 // checkSPF evaluates SPF with blitiri.com.ar/go/spf through mailtrace's
-// resolver, into res.
-func checkSPF(l *lookups, in Input, from string, res *SPF) *SPF {
-	*res = SPF{Scope: "mailfrom", HELO: in.HELO, Hop: in.Hop, Sender: strings.Trim(in.MailFrom, " <>")}
-	if in.IP.IsValid() {
-		res.IP = in.IP.Unmap().String()
-	}
-	helo := normDomain(in.HELO)
-	if res.Sender == "" || !strings.Contains(res.Sender, "@") {
-		res.Scope = "helo"
-		res.Sender = "postmaster@" + helo
-	}
-	res.Domain = domainOf(res.Sender)
-	res.Alignment = alignment(res.Domain, from)
-	res.Aligned = res.Alignment != alignNone
+// resolver, into res. fromOrg is the From domain's organisational domain.
+func checkSPF(l *lookups, in *Input, from, fromOrg string, res *SPF) *SPF {
+	helo, ask := describeSPF(in, from, fromOrg, res)
 	switch {
-	case in.SkipSPF != "":
-		res.Result, res.Reason = StatusNone, in.SkipSPF
-		return res
-	case !in.IP.IsValid():
-		res.Result, res.Reason = StatusNotChecked, "no client IP for the hop that entered the receiving side"
-		return res
-	case res.Domain == "" || strings.HasPrefix(helo, "[") || mayBeIP(res.Domain) && net.ParseIP(res.Domain) != nil:
-		res.Result, res.Reason = StatusNone, "no domain to check (null sender and no usable HELO name)"
+	case !ask:
 		return res
 	case l.r == nil:
-		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
+		res.Result, res.Reason = StatusNotChecked, reasonOffline
 		return res
 	}
 	before := l.snapshot()
@@ -68,12 +50,55 @@ func checkSPF(l *lookups, in Input, from string, res *SPF) *SPF {
 		res.Result, res.Reason = StatusPermError, fmt.Sprintf("the SPF record of %s has a %v (RFC 7208 §4.6)", syntax.domain, syntax.err)
 	}
 	if result == spf.TempError && l.allOfflineSince(before) {
-		res.Result, res.Reason = StatusNotChecked, "not checked: DNS is offline"
+		res.Result, res.Reason = StatusNotChecked, reasonOffline
 		return res
 	}
 	res.Record = l.spfRecord(res.Domain)
 	res.Note = noteToday
 	return res
+}
+
+// describeSPF fills in res what needs no DNS: the identity checked, its
+// alignment, and the result when SPF is not to be evaluated (ask false).
+// helo is the HELO name as evaluated.
+func describeSPF(in *Input, from, fromOrg string, res *SPF) (helo string, ask bool) {
+	*res = SPF{Scope: "mailfrom", HELO: in.HELO, Hop: in.Hop, Sender: trimAngles(in.MailFrom)}
+	if in.IP.IsValid() {
+		res.IP = in.IP.Unmap().String()
+	}
+	helo = normDomain(in.HELO)
+	if res.Sender == "" || !strings.Contains(res.Sender, "@") {
+		res.Scope = "helo"
+		res.Sender = "postmaster@" + helo
+	}
+	res.Domain = domainOf(res.Sender)
+	res.Alignment = alignment(res.Domain, from, fromOrg)
+	res.Aligned = res.Alignment != alignNone
+	switch {
+	case in.SkipSPF != "":
+		res.Result, res.Reason = StatusNone, in.SkipSPF
+		return helo, false
+	case !in.IP.IsValid():
+		res.Result, res.Reason = StatusNotChecked, "no client IP for the hop that entered the receiving side"
+		return helo, false
+	case res.Domain == "" || strings.HasPrefix(helo, "[") || mayBeIP(res.Domain) && net.ParseIP(res.Domain) != nil:
+		res.Result, res.Reason = StatusNone, "no domain to check (null sender and no usable HELO name)"
+		return helo, false
+	}
+	return helo, true
+}
+
+// trimAngles is strings.Trim(s, " <>") without the set Trim builds for
+// every call.
+func trimAngles(s string) string {
+	isCut := func(c byte) bool { return c == ' ' || c == '<' || c == '>' }
+	for s != "" && isCut(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isCut(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // mayBeIP reports text net.ParseIP could accept: IPv6 has a colon, IPv4

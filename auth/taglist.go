@@ -46,8 +46,47 @@ func (l tagList) value(name string) string {
 
 // tagParser is a cursor over a tag list.
 type tagParser struct {
-	s   string
-	pos int
+	s     string
+	pos   int
+	n     int      // tags read
+	names tagNames // their names
+}
+
+// tagNames are the names of the tags read so far: a name may not repeat
+// (RFC 6376 §3.2). Most names are one letter, and the few longer ones (bh=,
+// cv=) are kept in place: a list takes no allocation to check.
+type tagNames struct {
+	letters uint64 // bit c-'A' for each one-letter name c
+	longer  [2]string
+	more    []string // the longer names that did not fit
+}
+
+// add records name, reporting false when it was there already.
+func (ns *tagNames) add(name string) bool {
+	if len(name) == 1 {
+		bit := uint64(1) << (name[0] - 'A') // a letter: 'A' to 'z' spans 58
+		if ns.letters&bit != 0 {
+			return false
+		}
+		ns.letters |= bit
+		return true
+	}
+	for i, n := range ns.longer {
+		switch n {
+		case name:
+			return false
+		case "":
+			ns.longer[i] = name
+			return true
+		}
+	}
+	for _, n := range ns.more {
+		if n == name {
+			return false
+		}
+	}
+	ns.more = append(ns.more, name)
+	return true
 }
 
 // parseTagList reads a tag list as RFC 6376 §3.2 defines it:
@@ -60,30 +99,42 @@ type tagParser struct {
 // folding white space around them is dropped. The grammar's VALCHAR range
 // is not enforced on values: DKIM records in the wild carry UTF-8 and
 // stray bytes, and refusing them would hide the rest of the signature. A
-// duplicate tag name is an error (RFC 6376 §3.2: "MUST NOT" repeat).
+// duplicate tag name is an error (RFC 6376 §3.2: "MUST NOT" repeat). On
+// an error the tags before it are returned.
 func parseTagList(s string) (tagList, error) {
-	p := &tagParser{s: s}
+	p := tagParser{s: s}
 	out := make(tagList, 0, 12)
 	for {
-		p.skipFWS()
-		if p.done() {
-			return out, nil
-		}
-		t, err := p.tagSpec()
-		if err != nil {
+		t, ok, err := p.next()
+		if !ok {
 			return out, err
 		}
-		if _, dup := out.get(t.Name); dup {
-			return out, fmt.Errorf("%w %q", errDuplicateTag, t.Name)
-		}
-		if len(out) == maxTags {
-			return out, fmt.Errorf("%w: more than %d tags", errTagSyntax, maxTags)
-		}
 		out = append(out, t)
-		if !p.done() {
-			p.pos++ // the ";" that ended the value
-		}
 	}
+}
+
+// next reads the next tag of the list; ok is false at its end and at an
+// error, a repeated name or one tag too many included.
+func (p *tagParser) next() (_ tag, ok bool, _ error) {
+	p.skipFWS()
+	if p.done() {
+		return tag{}, false, nil
+	}
+	t, err := p.tagSpec()
+	if err != nil {
+		return tag{}, false, err
+	}
+	if !p.names.add(t.Name) {
+		return tag{}, false, fmt.Errorf("%w %q", errDuplicateTag, t.Name)
+	}
+	if p.n == maxTags {
+		return tag{}, false, fmt.Errorf("%w: more than %d tags", errTagSyntax, maxTags)
+	}
+	p.n++
+	if !p.done() {
+		p.pos++ // the ";" that ended the value
+	}
+	return t, true, nil
 }
 
 func (p *tagParser) done() bool { return p.pos >= len(p.s) }
@@ -112,11 +163,16 @@ func (p *tagParser) tagSpec() (tag, error) {
 	eq := p.pos
 	p.skipFWS()
 	start := p.pos
-	for !p.done() && p.peek() != ';' {
-		p.pos++
+	if i := strings.IndexByte(p.s[start:], ';'); i >= 0 {
+		p.pos = start + i
+	} else {
+		p.pos = len(p.s)
 	}
-	value := strings.TrimRight(p.s[start:p.pos], " \t\r\n")
-	return tag{Name: name, Value: value, Eq: eq, End: start + len(value)}, nil
+	end := p.pos
+	for end > start && isFWS(p.s[end-1]) {
+		end--
+	}
+	return tag{Name: name, Value: p.s[start:end], Eq: eq, End: end}, nil
 }
 
 // tagName reads ALPHA *(ALPHA / DIGIT / "_").
@@ -143,6 +199,14 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // stripFWS removes every white space and line end: base64 values and
 // colon lists may be folded anywhere (RFC 6376 §3.5, "b=" and "h=").
 func stripFWS(s string) string {
+	// White space only around the text (an item of a list folded after
+	// its colon) needs no copy.
+	for len(s) > 0 && isFWS(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isFWS(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
 	i := 0
 	for i < len(s) && !isFWS(s[i]) {
 		i++
@@ -165,36 +229,156 @@ func stripFWS(s string) string {
 func colonList(s string) []string {
 	// Splitting first and stripping each item gives the same items as
 	// stripping first (white space holds no colon), without copies for
-	// items that have no white space.
+	// items that have no white space. Items are short: a loop over the
+	// bytes finds their ends quicker than a call to find each.
 	var out []string
-	for rest := s; ; {
-		item, more, found := strings.Cut(rest, ":")
-		if item = stripFWS(item); item != "" {
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != ':' {
+			continue
+		}
+		if item := stripFWS(s[start:i]); item != "" {
 			if out == nil {
-				out = make([]string, 0, strings.Count(rest, ":")+1)
+				out = make([]string, 0, strings.Count(s[start:], ":")+1)
 			}
 			out = append(out, item)
 		}
-		if !found {
-			return out
+		start = i + 1
+	}
+	return out
+}
+
+// blankValue returns s with the tag value that starts after the "=" at
+// eq and ends at end removed, surrounding white space included
+// (RFC 6376 §3.7, RFC 8617 §4.1.3): the form a signature field is hashed
+// in, with b= blank.
+func blankValue(s string, eq, end int) string {
+	for end < len(s) && s[end] != ';' {
+		end++ // trailing white space belongs to the value's FWS
+	}
+	return s[:eq] + s[end:]
+}
+
+// sigTag names a tag of a message signature or seal.
+type sigTag uint8
+
+// The tags of DKIM-Signature (RFC 6376 §3.5), ARC-Message-Signature
+// (RFC 8617 §4.1.2) and ARC-Seal (RFC 8617 §4.1.3) that this package
+// reads. Others (z=, and whatever a signer adds) are only checked for
+// syntax and repetition.
+const (
+	tagA sigTag = iota
+	tagB
+	tagBH
+	tagC
+	tagCV
+	tagD
+	tagH
+	tagI
+	tagL
+	tagQ
+	tagS
+	tagT
+	tagV
+	tagX
+	numSigTags
+)
+
+var sigTagNames = [numSigTags]string{"a", "b", "bh", "c", "cv", "d", "h", "i", "l", "q", "s", "t", "v", "x"}
+
+func (k sigTag) String() string { return sigTagNames[k] }
+
+// sigTagOf returns the tag of a name, false for a tag not read here.
+func sigTagOf(name string) (sigTag, bool) {
+	if len(name) == 2 {
+		switch name {
+		case "bh":
+			return tagBH, true
+		case "cv":
+			return tagCV, true
 		}
-		rest = more
+		return 0, false
+	}
+	if len(name) != 1 {
+		return 0, false
+	}
+	switch name[0] {
+	case 'a':
+		return tagA, true
+	case 'b':
+		return tagB, true
+	case 'c':
+		return tagC, true
+	case 'd':
+		return tagD, true
+	case 'h':
+		return tagH, true
+	case 'i':
+		return tagI, true
+	case 'l':
+		return tagL, true
+	case 'q':
+		return tagQ, true
+	case 's':
+		return tagS, true
+	case 't':
+		return tagT, true
+	case 'v':
+		return tagV, true
+	case 'x':
+		return tagX, true
+	}
+	return 0, false
+}
+
+// sigTags are the tags of a signature by name: every reader of a
+// signature asks for several of them, often more than once, and a list
+// would be searched each time (and allocated for every signature, though
+// most are only described).
+type sigTags struct {
+	vals    [numSigTags]string
+	present uint16 // bit k for each tag k the list holds
+	// bEq and bEnd locate b='s value in the text read (tag.Eq, tag.End),
+	// to blank it when the signature is hashed.
+	bEq, bEnd int
+}
+
+// parseSigTags reads a signature's tag list as parseTagList does, with the
+// same errors; on an error the tags before it are kept.
+func parseSigTags(s string) (sigTags, error) {
+	var st sigTags
+	p := tagParser{s: s}
+	for {
+		t, ok, err := p.next()
+		if !ok {
+			return st, err
+		}
+		k, known := sigTagOf(t.Name)
+		if !known {
+			continue
+		}
+		st.vals[k] = t.Value
+		st.present |= 1 << k
+		if k == tagB {
+			st.bEq, st.bEnd = t.Eq, t.End
+		}
 	}
 }
 
-// blankTag returns s with the value of the first tag named name removed,
-// surrounding white space included (RFC 6376 §3.7, RFC 8617 §4.1.3): the
-// form a signature field is hashed in.
-func blankTag(s string, l tagList, name string) string {
-	for _, t := range l {
-		if t.Name != name {
-			continue
+// get returns the tag's value and whether the list holds it.
+func (st *sigTags) get(k sigTag) (string, bool) { return st.vals[k], st.has(k) }
+
+// value returns the tag's value, "" when absent.
+func (st *sigTags) value(k sigTag) string { return st.vals[k] }
+
+func (st *sigTags) has(k sigTag) bool { return st.present&(1<<k) != 0 }
+
+// missing returns the first of the required tags the list lacks.
+func (st *sigTags) missing(required []sigTag) (sigTag, bool) {
+	for _, k := range required {
+		if !st.has(k) {
+			return k, true
 		}
-		end := t.End
-		for end < len(s) && s[end] != ';' {
-			end++ // trailing white space belongs to the value's FWS
-		}
-		return s[:t.Eq] + s[end:]
 	}
-	return s
+	return 0, false
 }

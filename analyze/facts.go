@@ -227,7 +227,23 @@ var indexedLength = func() (t [32]bool) {
 // firstValue is Msg.Get of a single-instance field (singleFields[k]).
 func (c *Context) firstValue(k int) string {
 	if i := c.fields().first[k]; i >= 0 {
-		return c.Msg.Fields[i].Unfolded()
+		return c.unfolded(i)
 	}
 	return ""
+}
+
+// unfolded is Msg.Fields[i].Unfolded(), which reading the message already
+// worked out for the report's header summary: most values a rule quotes
+// are folded, and unfolding them again would copy them again.
+func (c *Context) unfolded(i int) string {
+	return unfoldedAt(c.Msg.Fields, c.Report.Header.Fields, i)
+}
+
+// unfoldedAt is fields[i].Unfolded(), taken from summary (the header
+// summary's fields, one per field) when it has one per field.
+func unfoldedAt(fields []Field, summary []FieldEntry, i int) string {
+	if len(summary) == len(fields) {
+		return summary[i].Value
+	}
+	return fields[i].Unfolded()
 }

@@ -257,7 +257,7 @@ func checkAuthResultsLikeRef(t *testing.T, v string) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ParseAuthResults(%q)\n got %+v\nwant %+v", v, got, want)
 	}
-	head, _ := parseAuthHead(v)
+	head, _ := parseAuthHead(unfold(v))
 	if head.AuthServID != want.AuthServID || head.Raw != want.Raw {
 		t.Fatalf("parseAuthHead(%q) = %+v, want %q", v, head, want.AuthServID)
 	}

@@ -115,16 +115,15 @@ func (a AuthResults) Get(method string) string {
 // ParseAuthResults parses one Authentication-Results value. It never
 // fails: what it cannot read is left out, Raw keeps everything.
 func ParseAuthResults(value string) AuthResults {
-	out, v := parseAuthHead(value)
+	out, v := parseAuthHead(unfold(value))
 	out.parseResults(v)
 	return out
 }
 
-// parseAuthHead reads the authserv-id, and returns the text without
-// comments for parseResults: most fields of a message are somebody
-// else's, and their results are never read.
-func parseAuthHead(value string) (AuthResults, string) {
-	raw := unfold(value)
+// parseAuthHead reads the authserv-id of an unfolded value (Raw), and
+// returns the text without comments for parseResults: most fields of a
+// message are somebody else's, and their results are never read.
+func parseAuthHead(raw string) (AuthResults, string) {
 	v := stripComments(raw)
 	out := AuthResults{Raw: raw}
 	if id := firstWord(firstPart(v, ';')); id != "" && !strings.Contains(id, "=") {
@@ -244,7 +243,7 @@ func AuthResultsOf(rep *MessageReport, trusted []string) []AuthResults {
 			idx = append(idx, i)
 		}
 	}
-	return classifyAuthResults(rep.Fields, idx, rep.Hops, t, true)
+	return classifyAuthResults(rep.Fields, rep.Header.Fields, idx, rep.Hops, t, true)
 }
 
 // trustFromReport rebuilds what the authserv-id check needs from the
@@ -343,7 +342,7 @@ func (c *Context) topZoneEnd() int {
 // fields the receiving side did not write are read only when all is set:
 // the rules never look at them.
 // idx lists the indexes of the Authentication-Results fields.
-func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trust, all bool) []AuthResults {
+func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops []received.Hop, t *Trust, all bool) []AuthResults {
 	microsoftSide := t.hasFamily("microsoft")
 	var out []AuthResults
 	var zones []arZone
@@ -352,7 +351,7 @@ func classifyAuthResults(fields []Field, idx []int, hops []received.Hop, t *Trus
 	origin := originEnd(fields)
 	for _, i := range idx {
 		f := &fields[i]
-		ar, v := parseAuthHead(f.Value)
+		ar, v := parseAuthHead(unfoldedAt(fields, summary, i))
 		texts = append(texts, v)
 		ar.Line = f.Line
 		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide
@@ -404,7 +403,7 @@ func (c *Context) authResults() []AuthResults {
 		c.authCache, c.cacheReady = nil, c.cacheReady|cachedAuth
 		return nil
 	}
-	out := classifyAuthResults(c.Msg.Fields, x.authResults, c.Report.Hops, t, false)
+	out := classifyAuthResults(c.Msg.Fields, c.Report.Header.Fields, x.authResults, c.Report.Hops, t, false)
 	c.authCache, c.cacheReady = out, c.cacheReady|cachedAuth
 	return out
 }

@@ -242,7 +242,7 @@ func (c *Context) recipientFamilies() []string {
 		top := c.topZoneEnd()
 		for _, i := range c.fields().recipients {
 			if f := &c.Msg.Fields[i]; f.Line < top {
-				add(f.Unfolded())
+				add(c.unfolded(i))
 				break
 			}
 		}

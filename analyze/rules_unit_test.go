@@ -476,7 +476,7 @@ func TestAuthResBeforeOrigin(t *testing.T) {
 				idx = append(idx, i)
 			}
 		}
-		ars := classifyAuthResults(msg.Fields, idx, hops, tr, false)
+		ars := classifyAuthResults(msg.Fields, nil, idx, hops, tr, false)
 		if len(ars) != 1 || forgedClaim(ars[0]) != tc.forged {
 			t.Errorf("%s: %+v, want forged %v", tc.name, ars, tc.forged)
 		}

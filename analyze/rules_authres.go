@@ -463,7 +463,9 @@ func summarizeAuth(a AuthResults) string {
 		// The identities, in the order of their names, each once.
 		for _, k := range [...]string{"header.d", "header.from", "header.i", "smtp.mailfrom"} {
 			if v, ok := r.Props.lookup(k); ok {
-				b.WriteString(" " + k + "=")
+				b.WriteByte(' ')
+				b.WriteString(k)
+				b.WriteByte('=')
 				b.WriteString(v)
 			}
 		}

@@ -260,7 +260,7 @@ func googleHostNumber(name string) (kind byte, n uint32, ok bool) {
 		return 0, 0, false
 	}
 	for i := 0; i < dash; i++ {
-		if c := lowerASCII(s[i]); !('a' <= c && c <= 'z' || isDigit(c)) {
+		if !isAlnumASCII(s[i]) {
 			return 0, 0, false
 		}
 	}

@@ -289,7 +289,3 @@ func mayHoldDomain(s string) bool {
 	}
 	return false
 }
-
-func isLetterASCII(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-func isAlnumASCII(c byte) bool { return isLetterASCII(c) || '0' <= c && c <= '9' }

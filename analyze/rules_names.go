@@ -218,6 +218,11 @@ func factsOrPrev2(name string, a, b *nameFacts) *nameFacts {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// isLetterASCII reports an ASCII letter: c|0x20 folds only A-Z onto a-z.
+func isLetterASCII(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func isAlnumASCII(c byte) bool { return isLetterASCII(c) || isDigit(c) }
+
 // gatewayFamilies are filtering services that receive a domain's mail
 // before handing it to the domain's own servers: a hop from them into the
 // receiving organisation is the receiving side's own relay.

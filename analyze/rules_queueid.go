@@ -229,9 +229,9 @@ func isSendmailQueueID(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c >= '0' && c <= '9':
+		case isDigit(c):
 			digits++
-		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+		case isLetterASCII(c):
 			digits = 0
 		default:
 			return false
@@ -248,7 +248,7 @@ func isQueueHostName(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+		if !(isAlnumASCII(c) || c == '-' || c == '.' || c == '_') {
 			return false
 		}
 	}

@@ -8,10 +8,13 @@
 #
 # For mailtrace two rates are given: "accepted" is what the client saw (messages acknowledged per
 # second, from smtp-source's start to its end); "analysed" runs until the last message's line is on
-# stdout. "sink cpu" and "mt cpu" are the CPU time (user + system, in microseconds) each server used
-# per message, mailtrace's analysis included: steadier than the rates on a shared machine. smtp-sink stores nothing. smtp-source opens one connection per message (no -d), as the
-# target asks. Rounds alternate between the sinks because a shared machine's load changes over a run;
-# the script prints the load average with each round and the medians at the end.
+# stdout. "ratio" is accepted against smtp-sink's rate in the same round (in the median row, of the
+# two medians): on a shared machine it swings from round to round mostly because smtp-sink's rate
+# does. "sink cpu" and "mt cpu" are the CPU time (user + system, in microseconds) each server used per
+# message, mailtrace's analysis included: steadier than the rates on a shared machine. smtp-sink
+# stores nothing. smtp-source opens one connection per message (no -d), as the target asks. Rounds
+# alternate between the sinks because a shared machine's load changes over a run; the script prints
+# the load average with each round and the medians at the end.
 #
 # BREAKDOWN=1 adds two diagnostic columns from smtpd/internal/sinkmain, a main without analysis that
 # only this script uses: the engine alone (stores nothing) and the storage alone (fsync, no analysis).
@@ -136,7 +139,7 @@ engine() {
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE, $ROUNDS rounds, Maildirs in $work, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-header=$(printf '%-6s %10s %14s %14s %10s %10s' round smtp-sink 'mt accepted' 'mt analysed' 'sink cpu' 'mt cpu')
+header=$(printf '%-6s %10s %14s %14s %6s %10s %10s' round smtp-sink 'mt accepted' 'mt analysed' ratio 'sink cpu' 'mt cpu')
 if [ "$BREAKDOWN" = 1 ]; then header+=$(printf ' %14s %14s' 'engine only' 'storage only'); fi
 echo "$header   load"
 for f in pf acc ana pfcpu mtcpu en st; do : >"$work/$f"; done
@@ -145,7 +148,7 @@ for r in $(seq "$ROUNDS"); do
 	read -r pf pfcpu <<<"$(postfix_sink)"
 	read -r acc ana mtcpu <<<"$(mailtrace_serve)"
 	for f in pf acc ana pfcpu mtcpu; do echo "${!f}" >>"$work/$f"; done
-	line=$(printf '%-6s %10s %14s %14s %10s %10s' "$r" "$pf" "$acc" "$ana" "$pfcpu" "$mtcpu")
+	line=$(printf '%-6s %10s %14s %14s %5s%% %10s %10s' "$r" "$pf" "$acc" "$ana" "$((100 * acc / pf))" "$pfcpu" "$mtcpu")
 	if [ "$BREAKDOWN" = 1 ]; then
 		en=$(engine -discard)
 		st=$(engine)
@@ -158,7 +161,7 @@ done
 pf=$(median <"$work/pf")
 acc=$(median <"$work/acc")
 ana=$(median <"$work/ana")
-line=$(printf '%-6s %10s %14s %14s %10s %10s' median "$pf" "$acc" "$ana" "$(median <"$work/pfcpu")" "$(median <"$work/mtcpu")")
+line=$(printf '%-6s %10s %14s %14s %5s%% %10s %10s' median "$pf" "$acc" "$ana" "$((100 * acc / pf))" "$(median <"$work/pfcpu")" "$(median <"$work/mtcpu")")
 if [ "$BREAKDOWN" = 1 ]; then line+=$(printf ' %14s %14s' "$(median <"$work/en")" "$(median <"$work/st")"); fi
 echo "$line   msg/s, cpu: server CPU us per message"
 echo "mailtrace serve (fsync + analysis): accepted $((100 * acc / pf))%, analysed $((100 * ana / pf))% of smtp-sink (target >= 50%)"

@@ -21,8 +21,10 @@ import (
 // the golden messages and generated headers.
 
 // refHeader splits raw as Field describes, or returns nil when raw breaks
-// the contract (a CR that is not part of a CRLF, a continuation first, no
-// empty line).
+// the contract (a CR that is not part of a CRLF, a continuation first, a
+// field whose first line has no colon, no empty line). Field has no
+// reading of a line without a colon, and no caller makes one: analyze's
+// Split ends the header there.
 func refHeader(raw []byte) (hdr []Field, body []byte) {
 	pos, line := 0, 1
 	if bytes.HasPrefix(raw, []byte("From ")) {
@@ -51,7 +53,10 @@ func refHeader(raw []byte) (hdr []Field, body []byte) {
 			}
 			hdr[len(hdr)-1].Value += whole
 		} else {
-			name, value, _ := strings.Cut(whole, ":")
+			name, value, ok := strings.Cut(whole, ":")
+			if !ok {
+				return nil, nil
+			}
 			hdr = append(hdr, Field{Name: strings.TrimSpace(name), Value: value, Line: line})
 		}
 		pos += i + 1
@@ -123,7 +128,7 @@ func TestHeaderMatchesSplitGenerated(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(7, 8))
 	adopted := 0
-	for range 3000 {
+	for range 3600 { // about one in 25 fits the contract
 		if checkHeaderLikeSplit(t, "generated", []byte(gentext.Join(r, headerPieces, r.IntN(30)))) {
 			adopted++
 		}

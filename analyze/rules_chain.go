@@ -385,7 +385,7 @@ func checkAppended(c *Context) []Finding {
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,
 			Message:  fmt.Sprintf("hop %d looks added by hand: %s", h.Index, strings.Join(marks, "; ")),
-			Evidence: strings.TrimSpace(unfold(h.Raw))})
+			Evidence: unfold(h.Raw)})
 	}
 	return out
 }

@@ -86,7 +86,7 @@ func checkGoogleRelayClient(c *Context) []Finding {
 	var out []Finding
 	for i := range c.Report.Hops {
 		h := &c.Report.Hops[i]
-		if h.From.IP == "" && h.From.HELO == "" && h.From.RDNS == "" {
+		if !hasClient(h.From) {
 			continue
 		}
 		if _, _, ok := googleHostNumber(h.By.Host); !ok {
@@ -125,7 +125,7 @@ func checkGoogleMXSuccessor(c *Context) []Finding {
 		out = append(out, Finding{Hops: []int{mx.Index, next.Index}, Line: next.Line, Severity: sev,
 			Message: fmt.Sprintf("hop %d took the message from %s after Gmail's inbound MX delivered it (hop %d); Gmail's MX relays nowhere",
 				next.Index, clientOf(next.From), mx.Index),
-			Evidence: fmt.Sprintf("hop %d: by %s | hop %d: %s", mx.Index, mx.By.Host, next.Index, strings.TrimSpace(unfold(next.Raw)))})
+			Evidence: fmt.Sprintf("hop %d: by %s | hop %d: %s", mx.Index, mx.By.Host, next.Index, unfold(next.Raw))})
 	}
 	return out
 }

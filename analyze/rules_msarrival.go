@@ -79,7 +79,7 @@ func (c *Context) msArrival() (time.Time, string, bool) {
 		if len(f.Name) != len(name) || !equalFoldASCII(f.Name, name) {
 			continue
 		}
-		value := strings.TrimSpace(f.Unfolded())
+		value := f.Unfolded()
 		v := value
 		if j := strings.IndexAny(v, ".("); j >= 0 {
 			v = strings.TrimSpace(v[:j])

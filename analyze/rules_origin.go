@@ -37,7 +37,7 @@ func checkOriginNotOldest(c *Context) []Finding {
 		}
 		out = append(out, Finding{Hops: []int{hops[i-1].Index, h.Index}, Line: h.Line,
 			Message:  fmt.Sprintf("hop %d, received with %s, is where the message was written, yet %d older hop(s) sit below it", h.Index, h.With, i),
-			Evidence: strings.TrimSpace(unfold(h.Raw))})
+			Evidence: unfold(h.Raw)})
 	}
 	return out
 }

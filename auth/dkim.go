@@ -159,7 +159,10 @@ func compareBody(d *DKIM, s *msgSig, serr *sigError, m *message) {
 		return
 	}
 	c := s.checkBody(m)
-	d.BodyHash = map[bool]string{true: "match", false: "mismatch"}[c.match]
+	d.BodyHash = "mismatch"
+	if c.match {
+		d.BodyHash = "match"
+	}
 	d.UnsignedBytes = c.unsigned
 }
 

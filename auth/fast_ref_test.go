@@ -250,3 +250,18 @@ func TestTrimAngles(t *testing.T) {
 		}
 	}
 }
+
+// sigTagOf is a switch for speed; sigTagNames names the same tags for
+// String. The two must agree, and nothing else may be read as a tag.
+func TestSigTagOfMatchesNames(t *testing.T) {
+	for k := sigTag(0); k < numSigTags; k++ {
+		if got, ok := sigTagOf(k.String()); !ok || got != k {
+			t.Errorf("sigTagOf(%q) = %v %v, want %v", k.String(), got, ok, k)
+		}
+	}
+	for _, name := range []string{"", "z", "A", "B", "bH", "cV", "bhx", "e", "aa"} {
+		if k, ok := sigTagOf(name); ok {
+			t.Errorf("sigTagOf(%q) = %v, want no tag", name, k)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func init() {
 			Explain: "A DKIM signature cannot be used at all: malformed tags, an unsupported or weak algorithm (rsa-sha1, RFC 8301), From not signed, an unusable key record, or past mailtrace's limits. Broken signers exist, but a signature that authenticates nothing authenticates nothing.",
 			Example: "DKIM-Signature: v=1; a=rsa-sha1; ...", Check: checkDKIMInvalid},
 		{ID: "dkim-expired", Severity: SeverityInfo, Title: "DKIM signature expired",
-			Explain: "The signature's x= time has passed (RFC 6376 §3.5). mailtrace checks it anyway and says whether it is otherwise valid; a message read long after delivery is expected to have expired signatures.",
+			Explain: "The signature's x= time has passed (RFC 6376 §3.5) at the analysis time: now, or the time --now gives, so that a report made again later says the same. mailtrace checks it anyway and says whether it is otherwise valid; a message read long after delivery is expected to have expired signatures.",
 			Example: "DKIM-Signature: ...; x=1700000000", Check: checkDKIMExpired},
 		{ID: "dkim-body-length", Severity: SeverityMedium, Title: "DKIM signature covers part of the body",
 			Explain: "The signature carries l= (RFC 6376 §3.5): only the first l bytes of the body are signed, so anyone can append content that still verifies. Medium when content follows the signed part, info when l= covers the whole body.",

@@ -83,11 +83,12 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) []DKI
 		return out
 	}
 	verifs := v.libraryVerify(l, m, len(idx), out)
+	now := v.opts.Now()
 	for i := range out {
 		if i >= len(verifs) || verifs[i] == nil {
 			continue // a limit already recorded
 		}
-		l.judgeDKIM(&out[i], sigs[i], verifs[i].Err, m)
+		l.judgeDKIM(&out[i], sigs[i], verifs[i].Err, m, now)
 		judgeTimes(&out[i])
 		if serrs[i] != nil && out[i].Problem.DNSDependent() && serrs[i].problem != ProblemLimit {
 			// The signature is unusable whatever DNS says (rsa-sha1, bad
@@ -290,10 +291,16 @@ func setResult(d *DKIM, st Status, p Problem, reason string) {
 
 // judgeDKIM turns go-msgauth's error into a result. Policy refusals
 // (expired, l=) are re-checked cryptographically so the reader learns
-// whether the signature was otherwise good.
-func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message) {
+// whether the signature was otherwise good. Expiry is judged as of now,
+// the analysis time (Options.Now, which --now sets), not by go-msgauth's
+// clock, the machine's: a report made as of a date must say what held
+// then, and say it again when it is made later.
+func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message, now time.Time) {
 	if err == nil {
 		setResult(d, StatusPass, ProblemNone, "")
+		if expiredAt(d, now) {
+			setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
+		}
 		l.noteKeyBits(d)
 		return
 	}
@@ -314,7 +321,7 @@ func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message) {
 	}
 	setResult(d, st, p, reason)
 	if (p == ProblemExpired || p == ProblemBodyLength) && s != nil {
-		l.recheck(d, s, m)
+		l.recheck(d, s, m, now)
 	}
 	if d.BodyHash == "mismatch" && d.Problem != ProblemBodyHashMismatch && d.Result != StatusPass {
 		d.Reason += "; the body hash does not match the body either"
@@ -351,15 +358,16 @@ func judgeTimes(d *DKIM) {
 }
 
 // recheck verifies a signature go-msgauth refused on policy grounds.
-func (l *lookups) recheck(d *DKIM, s *msgSig, m *message) {
+func (l *lookups) recheck(d *DKIM, s *msgSig, m *message, now time.Time) {
 	r := l.verifyMsgSig(s, m)
 	d.KeyBits = r.keyBits
 	switch {
+	case d.Problem == ProblemExpired && d.Expires != nil && !expiredAt(d, now):
+		// The machine's clock is past x=, the analysis time is not: the
+		// signature is what its cryptography and its key make it.
+		setResult(d, r.status, r.problem, r.reason)
 	case r.status == StatusPass && d.Problem == ProblemExpired:
-		d.Reason = "signature expired; it is otherwise valid"
-		if d.Expires != nil {
-			d.Reason = fmt.Sprintf("signature expired at %s; it is otherwise valid", d.Expires.Format(time.RFC3339))
-		}
+		d.Reason = expiredReason(d)
 	case r.status == StatusPass:
 		d.Reason = fmt.Sprintf("signature valid for the first %d body bytes only; %d bytes follow unsigned", s.bodyLimit, r.body.unsigned)
 	case r.problem.Cryptographic():
@@ -368,6 +376,18 @@ func (l *lookups) recheck(d *DKIM, s *msgSig, m *message) {
 	default:
 		d.Reason = fmt.Sprintf("%s; not otherwise verifiable: %s", d.Reason, r.reason)
 	}
+}
+
+// expiredAt reports whether the signature's x= is before t.
+func expiredAt(d *DKIM, t time.Time) bool { return d.Expires != nil && t.After(*d.Expires) }
+
+// expiredReason is the reason of an expired signature that is otherwise
+// valid.
+func expiredReason(d *DKIM) string {
+	if d.Expires == nil {
+		return "signature expired; it is otherwise valid"
+	}
+	return fmt.Sprintf("signature expired at %s; it is otherwise valid", d.Expires.Format(time.RFC3339))
 }
 
 // noteKeyBits records the key size when the key can be had (from the

@@ -363,3 +363,51 @@ func TestDKIMTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestDKIMExpiryAsOfNow: x= is judged at the analysis time (Options.Now,
+// which --now sets), not by go-msgauth's clock: a signature that expired
+// before today but not before the analysis time passes, and one whose x=
+// is after today but before the analysis time is expired, otherwise valid.
+// A cryptographic failure stays one either way.
+func TestDKIMExpiryAsOfNow(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	z := zone(t, txtRR("sel._domainkey.example.com", keyRecord(t, rk)))
+	signed := func(selector, times string) string { return signTimed(t, rk, selector, times) }
+	const x2020, x2096 = "t=1500000000; x=1600000000;", "t=1500000000; x=4000000000;"
+	in2019 := time.Unix(1550000000, 0) // before x=1600000000, which today is past
+	in2097 := time.Unix(4050000000, 0) // after x=4000000000, which today is ahead
+	tests := []struct {
+		name    string
+		msg     string
+		now     time.Time
+		result  Status
+		problem Problem
+		reason  string // a part of the reason
+	}{
+		{"expired today, not as of the analysis", signed("sel", x2020), in2019, StatusPass, ProblemNone, ""},
+		{"expired today and as of the analysis", signed("sel", x2020), fixedNow(), StatusPolicy, ProblemExpired, "expired at 2020-09-13T12:26:40Z; it is otherwise valid"},
+		{"valid today, expired as of the analysis", signed("sel", x2096), in2097, StatusPolicy, ProblemExpired, "expired at 2096-10-02T07:06:40Z; it is otherwise valid"},
+		{"expired today, not as of the analysis, body modified", strings.Replace(signed("sel", x2020), "Hello Bob", "Hello Eve", 1), in2019, StatusFail, ProblemBodyHashMismatch, reasonBodyHash},
+		{"expired today, not as of the analysis, key missing", signed("gone", x2020), in2019, StatusPermError, ProblemKeyNotFound, ""},
+		{"valid today, expired as of the analysis, body modified", strings.Replace(signed("sel", x2096), "Hello Bob", "Hello Eve", 1), in2097, StatusFail, ProblemBodyHashMismatch, reasonBodyHash},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := tt.now
+			res := New(Options{Resolver: z, Now: func() time.Time { return now }}).Check(ctxT(t), Input{Message: []byte(tt.msg)})
+			d := res.DKIM[0]
+			if d.Result != tt.result || d.Problem != tt.problem {
+				t.Errorf("result %s/%s (%s), want %s/%s", d.Result, d.Problem, d.Reason, tt.result, tt.problem)
+			}
+			if !strings.Contains(d.Reason, tt.reason) {
+				t.Errorf("reason %q, want it to contain %q", d.Reason, tt.reason)
+			}
+			if got, want := strings.Contains(d.Reason, "expired"), tt.problem == ProblemExpired; got != want {
+				t.Errorf("reason %q speaks of expiry: %v, want %v", d.Reason, got, want)
+			}
+			if d.KeyBits == 0 && tt.problem != ProblemKeyNotFound {
+				t.Errorf("key size not recorded: %+v", d)
+			}
+		})
+	}
+}

@@ -1,6 +1,9 @@
 package received
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // The date of a Received field is an RFC 5322 §3.3 date-time, read
 // leniently as MTAs write it: weekday optional, 2- and 3-digit years
@@ -332,6 +335,15 @@ func (b *builder) setDate(text string, t time.Time, info dateInfo) {
 	if info.goStyle {
 		b.marks |= mGoDate
 	}
+	if isQmailDate(text) {
+		b.marks |= mQmailDate
+	}
+}
+
+// isQmailDate recognises the date qmail writes (date822fmt): no weekday,
+// always UTC as "-0000", as in "1 Dec 1997 17:50:04 -0000".
+func isQmailDate(text string) bool {
+	return text != "" && isDigit(text[0]) && strings.HasSuffix(text, " -0000")
 }
 
 // dateComments reads the comments that follow the date: FreeBSD's

@@ -12,6 +12,7 @@ type fromState struct {
 	heloApart  bool   // the MTA wrote the HELO apart: "helo=x" (Exim), "(HELO x)" (qmail)
 	commentIP  bool   // From.IP came from a comment (what the receiver saw)
 	really     bool   // InterMail's "(really [ip])" names the true peer
+	bareIP     bool   // a from-comment was one address, unbracketed: "(ip)", "(user@ip)" (qmail)
 	top        ipText // "from name [ip]" (fetchmail, Exim 3, ZoneMTA)
 	hasTop     bool
 }
@@ -57,6 +58,7 @@ func (b *builder) fromComment(c string) {
 			continue
 		}
 		if ip, ok := wordIP(w.word, idx == 0); ok {
+			f.bareIP = idx == 0 && w.word[0] != '['
 			b.setFromIP(ip, f.really)
 			candIP = candIP || idx == 1 && cand != ""
 			idx++
@@ -72,6 +74,7 @@ func (b *builder) fromComment(c string) {
 		}
 		idx++
 	}
+	f.bareIP = f.bareIP && idx == 1
 	if cand != "" && (candIP || idx == 1) && b.setRDNS(cand) {
 		found = true
 	}
@@ -224,6 +227,15 @@ func (b *builder) finishFrom() {
 		if _, isIP := looksIP(name); !isIP {
 			b.setRDNS(name)
 		}
+	case f.bareIP && b.marks&mQmailDate != 0 && b.h.ID == "":
+		// qmail-smtpd: "from rdns (ip) by host with SMTP; 1 Dec 1997
+		// 17:50:04 -0000". It leaves "(HELO x)" out when the HELO is the
+		// reverse name or there was none (it then takes the reverse name
+		// for the HELO), so the name is both.
+		if _, isIP := looksIP(name); !isIP {
+			b.setRDNS(name)
+		}
+		hf.HELO = name
 	default:
 		hf.HELO = name // RFC 5321 §4.4: the name the client gave
 	}

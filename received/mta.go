@@ -10,11 +10,12 @@ import (
 type marks uint16
 
 const (
-	mQmail    marks = 1 << iota // qmail comment-only field, qmail-scanner
-	mHeloWord                   // "(HELO name)" as qmail and qpsmtpd write it
-	mExim                       // "helo=", "port=" in the from-comment
-	mSendmail                   // "(may be forged)", "(from user@localhost)"
-	mGoDate                     // Go's time.Time.String date (SendGrid)
+	mQmail     marks = 1 << iota // qmail comment-only field, qmail-scanner
+	mHeloWord                    // "(HELO name)" as qmail and qpsmtpd write it
+	mExim                        // "helo=", "port=" in the from-comment
+	mSendmail                    // "(may be forged)", "(from user@localhost)"
+	mGoDate                      // Go's time.Time.String date (SendGrid)
+	mQmailDate                   // qmail's date: no weekday, "-0000"
 )
 
 // softwareFamilies maps words of a software comment to a family; the first
@@ -170,8 +171,10 @@ func (b *builder) markFamily() string {
 		return "sendmail"
 	case h.TLS == "Google Transport Security" || h.By.IP != "" && isGoogleInternal(h):
 		return "gmail"
-	case b.marks&mHeloWord != 0 && h.ID == "":
-		return "qmail" // qmail-smtpd: "from rdns (HELO x) (ip) by host with SMTP; date"
+	case h.ID == "" && (b.marks&mHeloWord != 0 || b.marks&mQmailDate != 0 && b.from.bareIP):
+		// qmail-smtpd: "from rdns (HELO x) (ip) by host with SMTP; date",
+		// or "from rdns (ip)" with its date (no weekday, "-0000").
+		return "qmail"
 	case b.marks&mGoDate != 0:
 		return "sendgrid"
 	}

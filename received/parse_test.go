@@ -127,6 +127,22 @@ var parseCases = []struct {
 	{"qmail helo", "from unknown (HELO client.example) (198.51.100.33)\n  by mail.example.com with SMTP; 8 Mar 2017 01:21:00 -0000",
 		want{helo: "client.example", ip: "198.51.100.33", byHost: "mail.example.com", with: "SMTP",
 			time: "2017-03-08T01:21:00Z", mta: "qmail", parsed: ParsedFull}},
+	// qmail-smtpd leaves "(HELO x)" out when the HELO is the reverse name
+	// (or there was none): the name is then both, which its date shows.
+	{"qmail no helo", "from scanner.worldgate.com (198.161.84.3) by taz.hyperreal.org with SMTP; 1 Dec 1997 17:50:04 -0000",
+		want{helo: "scanner.worldgate.com", rdns: "scanner.worldgate.com", ip: "198.161.84.3", byHost: "taz.hyperreal.org",
+			with: "SMTP", time: "1997-12-01T17:50:04Z", mta: "qmail", parsed: ParsedFull}},
+	{"qmail no helo, no reverse name, ident", "from unknown (root@192.0.2.9)\n  by mx.example.org with ESMTP; 1 Jun 2025 10:00:00 -0000",
+		want{helo: "unknown", ip: "192.0.2.9", ident: "root", byHost: "mx.example.org", with: "ESMTP",
+			time: "2025-06-01T10:00:00Z", mta: "qmail", parsed: ParsedFull}},
+	// The same shape with another date, or with the address bracketed, is
+	// not qmail's: the name stays the HELO.
+	{"bare address, weekday date", "from mta-c-24-10.infusionmail.com (208.76.24.10) by example.com with SMTP; Thu, 27 Mar 2014 14:07:03 -0400",
+		want{helo: "mta-c-24-10.infusionmail.com", ip: "208.76.24.10", byHost: "example.com", with: "SMTP",
+			time: "2014-03-27T14:07:03-04:00", parsed: ParsedFull}},
+	{"bracketed address, qmail-like date", "from mx.example.net ([192.0.2.9]) by mx.example.org with ESMTP; 1 Jun 2025 10:00:00 -0000",
+		want{helo: "mx.example.net", ip: "192.0.2.9", byHost: "mx.example.org", with: "ESMTP",
+			time: "2025-06-01T10:00:00Z", parsed: ParsedFull}},
 	// qmail-ldap with smtp-auth ident and envelope sender.
 	{"qmail-ldap", "from unknown (HELO laptop) (alice@[198.51.100.4])\n  (envelope-sender <alice@example.net>)\n  by smtp.example.com (qmail-ldap-1.03) with SMTP\n  for <bob@example.com>; 1 Jan 2024 10:00:00 -0000",
 		want{helo: "laptop", ip: "198.51.100.4", ident: "alice", byHost: "smtp.example.com", with: "SMTP", rcpt: "bob@example.com",

@@ -66,13 +66,14 @@ func FuzzCanonName(f *testing.F) {
 func FuzzZone(f *testing.F) {
 	f.Add("$ORIGIN z.test.\n@ MX 0 .\nx CNAME x\n")
 	f.Add("$TTL 60\na.test. TXT \"a\" \"b\"\nb.test. CNAME a.test.\n")
+	f.Add("*.z.test. MX 10 x\n*.x.z.test. CNAME a.y.z.test.\n*. A 192.0.2.1\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		z, err := ParseZone(strings.NewReader(text), "z.test", "fuzz")
 		if err != nil {
 			return
 		}
 		ctx := context.Background()
-		for _, name := range []string{"z.test", "x.z.test", "a.test", "b.test"} {
+		for _, name := range []string{"z.test", "x.z.test", "a.test", "b.test", "w.x.z.test", "*.z.test", "."} {
 			_, _ = z.LookupIP(ctx, name)
 			_, _ = z.LookupMX(ctx, name)
 			_, _ = z.LookupTXT(ctx, name)

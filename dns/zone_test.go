@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mailtrace/mailtrace/dns"
+	"github.com/mailtrace/mailtrace/dns/dnstest"
 )
 
 func TestParseZoneErrors(t *testing.T) {
@@ -83,5 +84,33 @@ func TestZonesMerge(t *testing.T) {
 		if _, err := z.LookupIP(ctxT(t), name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestWildcardRoute routes mail for names only a wildcard covers
+// (RFC 4592), from the files and over the wire from a server serving the
+// same files: "*.w.test MX" gives every name under w.test that has no
+// records of its own an MX, but not an existing name.
+func TestWildcardRoute(t *testing.T) {
+	const text = "$ORIGIN w.test.\n@ SOA ns host 1 3600 600 86400 300\n* MX 10 mx\nmx A 192.0.2.25\nweb A 192.0.2.80\n"
+	z, err := dns.ParseZone(strings.NewReader(text), "", "w.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dnstest.NewServer(t, dnstest.WithZone(text))
+	for name, r := range map[string]dns.Resolver{"zone": z, "wire": network(t, srv)} {
+		t.Run(name, func(t *testing.T) {
+			for _, domain := range []string{"shop.w.test", "a.b.w.test"} {
+				route := dns.Route(ctxT(t), r, domain)
+				if len(route.Hosts) != 1 || route.Hosts[0].Host != "mx.w.test" || fmt.Sprint(route.Hosts[0].Addrs) != "[192.0.2.25]" || route.Implicit {
+					t.Errorf("%s: route %+v, want mx.w.test [192.0.2.25] from the wildcard", domain, route)
+				}
+			}
+			// web exists: the wildcard does not speak for it, so its MX is
+			// implicit (RFC 5321 §5.1).
+			if route := dns.Route(ctxT(t), r, "web.w.test"); !route.Implicit || len(route.Hosts) != 1 || route.Hosts[0].Host != "web.w.test" {
+				t.Errorf("web.w.test: route %+v, want the implicit MX", route)
+			}
+		})
 	}
 }

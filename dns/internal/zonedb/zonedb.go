@@ -1,6 +1,6 @@
 // Package zonedb holds records read from RFC 1035 master files and answers
 // questions about them the way an authoritative server would (RFC 1034
-// §4.3.2, without delegations or wildcards).
+// §4.3.2 with the wildcards of RFC 4592, without delegations).
 //
 // It is shared by the dns package's Zone resolver and by the dnstest
 // server, so that offline analysis and wire tests see the same world.
@@ -110,19 +110,25 @@ func (db *DB) Add(rr mdns.RR) {
 // for a negative answer, the authority section with the enclosing SOA whose
 // TTL is min(SOA TTL, MINIMUM) as RFC 2308 §3 asks. A CNAME loop yields the
 // looping chain and NOERROR; telling it apart is the client's job.
+//
+// A name that does not exist takes the records of the wildcard at its
+// closest encloser, if there is one, with its own name as their owner
+// (RFC 4592 §3.3.1): "*.example.com" answers for "a.example.com" and
+// "b.a.example.com", but not for an existing name, an empty non-terminal
+// or a name below either.
 func (db *DB) Answer(qname string, qtype uint16) (rcode int, answer, authority []mdns.RR) {
 	name := strings.ToLower(mdns.Fqdn(qname))
 	seen := map[string]bool{name: true}
 	for range MaxChain {
-		node := db.nodes[name]
+		node, _ := db.node(name)
 		if rrs := node[qtype]; len(rrs) > 0 {
-			return mdns.RcodeSuccess, append(answer, rrs...), nil
+			return mdns.RcodeSuccess, append(answer, ownedBy(rrs, name)...), nil
 		}
 		cnames := node[mdns.TypeCNAME]
 		if qtype == mdns.TypeCNAME || len(cnames) == 0 {
 			break
 		}
-		answer = append(answer, cnames[0])
+		answer = append(answer, ownedBy(cnames[:1], name)...)
 		name = strings.ToLower(mdns.Fqdn(cnames[0].(*mdns.CNAME).Target))
 		if seen[name] {
 			return mdns.RcodeSuccess, answer, nil
@@ -130,13 +136,53 @@ func (db *DB) Answer(qname string, qtype uint16) (rcode int, answer, authority [
 		seen[name] = true
 	}
 	rcode = mdns.RcodeSuccess
-	if !db.exists[name] {
+	if _, found := db.node(name); !found {
 		rcode = mdns.RcodeNameError // RFC 6604: the code is about the last name of the chain
 	}
 	if soa := db.enclosingSOA(name); soa != nil {
 		authority = []mdns.RR{soa}
 	}
 	return rcode, answer, authority
+}
+
+// node returns the records of name, and whether it exists: its own when
+// it does (an empty non-terminal has none), else those of the wildcard at
+// its closest encloser, the longest of its ancestors that exists
+// (RFC 4592 §3.3.1).
+func (db *DB) node(name string) (map[uint16][]mdns.RR, bool) {
+	if db.exists[name] {
+		return db.nodes[name], true
+	}
+	encloser := "."
+	if offs := mdns.Split(name); len(offs) > 1 {
+		for _, off := range offs[1:] {
+			if db.exists[name[off:]] {
+				encloser = name[off:]
+				break
+			}
+		}
+	}
+	source := "*." + encloser
+	if encloser == "." {
+		source = "*."
+	}
+	wild, ok := db.nodes[source]
+	return wild, ok
+}
+
+// ownedBy returns rrs with name as their owner: a wildcard's records are
+// copied under the name asked (RFC 4592 §3.3.1); other records are
+// returned as they are.
+func ownedBy(rrs []mdns.RR, name string) []mdns.RR {
+	if len(rrs) == 0 || strings.EqualFold(rrs[0].Header().Name, name) {
+		return rrs
+	}
+	out := make([]mdns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = mdns.Copy(rr)
+		out[i].Header().Name = name
+	}
+	return out
 }
 
 func (db *DB) enclosingSOA(name string) mdns.RR {

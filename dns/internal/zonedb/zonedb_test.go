@@ -61,6 +61,73 @@ func TestAnswer(t *testing.T) {
 	}
 }
 
+// wildText has the wildcards of RFC 4592 §2.2.1's example, shortened.
+const wildText = `$ORIGIN w.test.
+$TTL 300
+@          SOA   ns host 1 3600 600 86400 300
+*          TXT   "the wildcard"
+*          MX    10 host1.w.test.
+host1      A     192.0.2.1
+sub.*      TXT   "under the wildcard"
+_ssh._tcp.host1  SRV 0 0 22 host1
+*.cn       CNAME host1
+`
+
+func TestAnswerWildcard(t *testing.T) {
+	db := New()
+	if err := db.Load(strings.NewReader(wildText), "", "w"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		qtype uint16
+		rcode int
+		want  string // the answer's records, owner first; "" for none
+	}{
+		{"a.w.test.", mdns.TypeTXT, mdns.RcodeSuccess, `a.w.test. TXT "the wildcard"`},
+		{"b.a.w.test.", mdns.TypeMX, mdns.RcodeSuccess, "b.a.w.test. MX 10 host1.w.test."},
+		{"A.W.TEST.", mdns.TypeTXT, mdns.RcodeSuccess, `a.w.test. TXT "the wildcard"`},
+		{"a.w.test.", mdns.TypeA, mdns.RcodeSuccess, ""},               // the wildcard has no A: NODATA
+		{"host1.w.test.", mdns.TypeMX, mdns.RcodeSuccess, ""},          // an existing name takes no wildcard
+		{"_tcp.host1.w.test.", mdns.TypeA, mdns.RcodeSuccess, ""},      // an empty non-terminal exists
+		{"host1.host1.w.test.", mdns.TypeTXT, mdns.RcodeNameError, ""}, // the closest encloser, host1, has no wildcard
+		{"_foo._tcp.host1.w.test.", mdns.TypeTXT, mdns.RcodeNameError, ""},
+		{"*.w.test.", mdns.TypeTXT, mdns.RcodeSuccess, `*.w.test. TXT "the wildcard"`},
+		{"sub.*.w.test.", mdns.TypeTXT, mdns.RcodeSuccess, `sub.*.w.test. TXT "under the wildcard"`},
+		{"x.cn.w.test.", mdns.TypeA, mdns.RcodeSuccess, "x.cn.w.test. CNAME host1.w.test. | host1.w.test. A 192.0.2.1"},
+		{"x.other.test.", mdns.TypeTXT, mdns.RcodeNameError, ""},
+	}
+	for _, tt := range tests {
+		rcode, ans, ns := db.Answer(tt.name, tt.qtype)
+		var got []string
+		for _, rr := range ans {
+			f := strings.Fields(rr.String())
+			got = append(got, f[0]+" "+strings.Join(f[3:], " "))
+		}
+		if rcode != tt.rcode || strings.Join(got, " | ") != tt.want {
+			t.Errorf("%s %s: rcode %d, answer %q; want rcode %d, %q", tt.name, mdns.TypeToString[tt.qtype], rcode, got, tt.rcode, tt.want)
+		}
+		if len(ans) == 0 && tt.name != "x.other.test." && len(ns) != 1 {
+			t.Errorf("%s %s: negative answer without the SOA: %v", tt.name, mdns.TypeToString[tt.qtype], ns)
+		}
+	}
+	// The wildcard's own records keep their owner.
+	_, ans, _ := db.Answer("a.w.test.", mdns.TypeTXT)
+	if len(ans) != 1 {
+		t.Fatalf("a.w.test. TXT: %d answers, want 1", len(ans))
+	}
+	if db.nodes["*.w.test."][mdns.TypeTXT][0].Header().Name != "*.w.test." || ans[0].Header().Name != "a.w.test." {
+		t.Error("synthesising an answer changed the wildcard's own record")
+	}
+}
+
+func TestAnswerRoot(t *testing.T) {
+	rcode, ans, _ := New().Answer(".", mdns.TypeA)
+	if rcode != mdns.RcodeNameError || len(ans) != 0 {
+		t.Errorf("root in an empty DB: rcode %d, %d answers", rcode, len(ans))
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	err := New().Load(strings.NewReader("$ORIGIN z.test.\n\nx A 1.2.3\n"), "", "f.zone")
 	if err == nil || !strings.HasPrefix(err.Error(), "f.zone:3:") {

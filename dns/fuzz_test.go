@@ -67,6 +67,7 @@ func FuzzZone(f *testing.F) {
 	f.Add("$ORIGIN z.test.\n@ MX 0 .\nx CNAME x\n")
 	f.Add("$TTL 60\na.test. TXT \"a\" \"b\"\nb.test. CNAME a.test.\n")
 	f.Add("*.z.test. MX 10 x\n*.x.z.test. CNAME a.y.z.test.\n*. A 192.0.2.1\n")
+	f.Add("x.z.test. DNAME z.test.\nz.test. DNAME x.z.test.\na.test. DNAME .\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		z, err := ParseZone(strings.NewReader(text), "z.test", "fuzz")
 		if err != nil {

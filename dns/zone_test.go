@@ -114,3 +114,23 @@ func TestWildcardRoute(t *testing.T) {
 		})
 	}
 }
+
+// TestDNAMERoute routes mail for a name a DNAME redirects (RFC 6672),
+// from the files and over the wire: the domain's MX is asked at the name
+// the DNAME gives, as at the end of a CNAME chain.
+func TestDNAMERoute(t *testing.T) {
+	const text = "$ORIGIN d.test.\n@ SOA ns host 1 3600 600 86400 300\nold DNAME new.d.test.\nshop.new MX 10 mx.new\nmx.new A 192.0.2.25\n"
+	z, err := dns.ParseZone(strings.NewReader(text), "", "d.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dnstest.NewServer(t, dnstest.WithZone(text))
+	for name, r := range map[string]dns.Resolver{"zone": z, "wire": network(t, srv)} {
+		t.Run(name, func(t *testing.T) {
+			route := dns.Route(ctxT(t), r, "shop.old.d.test")
+			if route.Canonical != "shop.new.d.test" || len(route.Hosts) != 1 || route.Hosts[0].Host != "mx.new.d.test" || fmt.Sprint(route.Hosts[0].Addrs) != "[192.0.2.25]" {
+				t.Errorf("route %+v, want shop.new.d.test's MX mx.new.d.test [192.0.2.25]", route)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 // Package zonedb holds records read from RFC 1035 master files and answers
 // questions about them the way an authoritative server would (RFC 1034
-// §4.3.2 with the wildcards of RFC 4592, without delegations).
+// §4.3.2 with the wildcards of RFC 4592 and the DNAMEs of RFC 6672, without
+// delegations).
 //
 // It is shared by the dns package's Zone resolver and by the dnstest
 // server, so that offline analysis and wire tests see the same world.
@@ -115,11 +116,30 @@ func (db *DB) Add(rr mdns.RR) {
 // closest encloser, if there is one, with its own name as their owner
 // (RFC 4592 §3.3.1): "*.example.com" answers for "a.example.com" and
 // "b.a.example.com", but not for an existing name, an empty non-terminal
-// or a name below either.
+// or a name below either. A DNAME above a name redirects it (RFC 6672
+// §3.1): the answer holds the DNAME and the CNAME it stands for, and goes
+// on at the new name.
 func (db *DB) Answer(qname string, qtype uint16) (rcode int, answer, authority []mdns.RR) {
 	name := strings.ToLower(mdns.Fqdn(qname))
 	seen := map[string]bool{name: true}
 	for range MaxChain {
+		if dname, ok := db.dnameAbove(name); ok {
+			cname, ok := synthesize(name, dname)
+			answer = append(answer, dname)
+			if !ok {
+				return mdns.RcodeYXDomain, answer, nil // the new name is too long (RFC 6672 §2.2)
+			}
+			answer = append(answer, cname)
+			if qtype == mdns.TypeCNAME {
+				return mdns.RcodeSuccess, answer, nil
+			}
+			name = cname.Target
+			if seen[name] {
+				return mdns.RcodeSuccess, answer, nil
+			}
+			seen[name] = true
+			continue
+		}
 		node, _ := db.node(name)
 		if rrs := node[qtype]; len(rrs) > 0 {
 			return mdns.RcodeSuccess, append(answer, ownedBy(rrs, name)...), nil
@@ -168,6 +188,36 @@ func (db *DB) node(name string) (map[uint16][]mdns.RR, bool) {
 	}
 	wild, ok := db.nodes[source]
 	return wild, ok
+}
+
+// dnameAbove returns the DNAME of the nearest proper ancestor of name
+// that has one.
+func (db *DB) dnameAbove(name string) (*mdns.DNAME, bool) {
+	offs := mdns.Split(name)
+	if len(offs) < 2 {
+		return nil, false
+	}
+	for _, off := range offs[1:] {
+		if rrs := db.nodes[name[off:]][mdns.TypeDNAME]; len(rrs) > 0 {
+			return rrs[0].(*mdns.DNAME), true
+		}
+	}
+	return nil, false
+}
+
+// synthesize is the CNAME a DNAME stands for at name, which is below the
+// DNAME's owner: the owner replaced by the target (RFC 6672 §2.2); false
+// when the result is not a domain name (too long).
+func synthesize(name string, dname *mdns.DNAME) (*mdns.CNAME, bool) {
+	owner := strings.ToLower(mdns.Fqdn(dname.Hdr.Name))
+	target := name[:len(name)-len(owner)] + strings.ToLower(mdns.Fqdn(dname.Target))
+	if dname.Target == "." || dname.Target == "" {
+		target = name[:len(name)-len(owner)]
+	}
+	if _, ok := mdns.IsDomainName(target); !ok || len(target) > 255 {
+		return nil, false
+	}
+	return &mdns.CNAME{Hdr: mdns.RR_Header{Name: name, Rrtype: mdns.TypeCNAME, Class: mdns.ClassINET, Ttl: dname.Hdr.Ttl}, Target: target}, true
 }
 
 // ownedBy returns rrs with name as their owner: a wildcard's records are

@@ -99,12 +99,7 @@ func TestAnswerWildcard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rcode, ans, ns := db.Answer(tt.name, tt.qtype)
-		var got []string
-		for _, rr := range ans {
-			f := strings.Fields(rr.String())
-			got = append(got, f[0]+" "+strings.Join(f[3:], " "))
-		}
-		if rcode != tt.rcode || strings.Join(got, " | ") != tt.want {
+		if got := answerText(ans); rcode != tt.rcode || got != tt.want {
 			t.Errorf("%s %s: rcode %d, answer %q; want rcode %d, %q", tt.name, mdns.TypeToString[tt.qtype], rcode, got, tt.rcode, tt.want)
 		}
 		if len(ans) == 0 && tt.name != "x.other.test." && len(ns) != 1 {
@@ -119,6 +114,53 @@ func TestAnswerWildcard(t *testing.T) {
 	if db.nodes["*.w.test."][mdns.TypeTXT][0].Header().Name != "*.w.test." || ans[0].Header().Name != "a.w.test." {
 		t.Error("synthesising an answer changed the wildcard's own record")
 	}
+}
+
+func TestAnswerDNAME(t *testing.T) {
+	text := `$ORIGIN d.test.
+$TTL 300
+@         SOA    ns host 1 3600 600 86400 300
+old       DNAME  new.d.test.
+old       A      192.0.2.9
+a.new     A      192.0.2.1
+loop      DNAME  loop2.d.test.
+loop2     DNAME  loop.d.test.
+long      DNAME  ` + strings.Repeat("a123456789.", 22) + `
+`
+	db := New()
+	if err := db.Load(strings.NewReader(text), "", "d"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		qtype uint16
+		rcode int
+		want  string
+	}{
+		{"a.old.d.test.", mdns.TypeA, mdns.RcodeSuccess, "old.d.test. DNAME new.d.test. | a.old.d.test. CNAME a.new.d.test. | a.new.d.test. A 192.0.2.1"},
+		{"a.old.d.test.", mdns.TypeCNAME, mdns.RcodeSuccess, "old.d.test. DNAME new.d.test. | a.old.d.test. CNAME a.new.d.test."},
+		{"b.old.d.test.", mdns.TypeA, mdns.RcodeNameError, "old.d.test. DNAME new.d.test. | b.old.d.test. CNAME b.new.d.test."},
+		{"old.d.test.", mdns.TypeA, mdns.RcodeSuccess, "old.d.test. A 192.0.2.9"}, // the owner itself is not redirected
+		{"old.d.test.", mdns.TypeDNAME, mdns.RcodeSuccess, "old.d.test. DNAME new.d.test."},
+		{"x.loop.d.test.", mdns.TypeA, mdns.RcodeSuccess, "loop.d.test. DNAME loop2.d.test. | x.loop.d.test. CNAME x.loop2.d.test. | loop2.d.test. DNAME loop.d.test. | x.loop2.d.test. CNAME x.loop.d.test."},
+		{strings.Repeat("b123456789.", 3) + "long.d.test.", mdns.TypeA, mdns.RcodeYXDomain, "long.d.test. DNAME " + strings.Repeat("a123456789.", 22)},
+	}
+	for _, tt := range tests {
+		rcode, ans, _ := db.Answer(tt.name, tt.qtype)
+		if got := answerText(ans); rcode != tt.rcode || got != tt.want {
+			t.Errorf("%s %s: rcode %d, answer %q; want rcode %d, %q", tt.name, mdns.TypeToString[tt.qtype], rcode, got, tt.rcode, tt.want)
+		}
+	}
+}
+
+// answerText writes an answer section as "owner TYPE data | ...".
+func answerText(ans []mdns.RR) string {
+	var out []string
+	for _, rr := range ans {
+		f := strings.Fields(rr.String()) // owner, TTL, class, type, data...
+		out = append(out, f[0]+" "+strings.Join(f[3:], " "))
+	}
+	return strings.Join(out, " | ")
 }
 
 func TestAnswerRoot(t *testing.T) {

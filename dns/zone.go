@@ -12,7 +12,8 @@ import (
 
 // Zone answers from RFC 1035 master files, as if it were the authoritative
 // server of every name in them: a name with no record at all (nor below
-// it) is ErrNotFound, a name with records but none of the type ErrNoData.
+// it, nor a wildcard for it) is ErrNotFound, a name with records but none
+// of the type ErrNoData. Wildcards (RFC 4592), DNAMEs (RFC 6672) and
 // CNAMEs are followed inside the data, TXT character-strings are joined.
 // It never touches the network, so an analysis run on it is reproducible.
 // A Zone is safe for concurrent use.

@@ -28,6 +28,9 @@ type Options struct {
 	Now        func() time.Time
 	ClockSkew  time.Duration // tolerance for hops stamped out of order; 0 means 5 minutes
 	Trusted    []string      // CIDRs, hosts or domains of the receiving side (--trusted)
+	// Disabled are the IDs of rules not to run (--disable): they yield no
+	// finding and weigh nothing in the score. ValidRuleID checks an ID.
+	Disabled []string
 }
 
 // Input is one message to analyse.
@@ -60,7 +63,8 @@ type SessionAnomaly struct {
 
 // Analyzer runs the analysis. It is safe for concurrent use.
 type Analyzer struct {
-	opts Options
+	opts  Options
+	rules []*Rule // the catalogue without the disabled rules
 }
 
 // New returns an Analyzer with defaults filled in.
@@ -77,7 +81,7 @@ func New(opts Options) *Analyzer {
 			opts.DNSMode = "network"
 		}
 	}
-	return &Analyzer{opts: opts}
+	return &Analyzer{opts: opts, rules: enabledRules(opts.Disabled)}
 }
 
 // Analyze analyses one message. It never fails: a message that cannot be
@@ -127,7 +131,7 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies,
 		lineOffset: max(in.Line-1, 0)}
 	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
-	rep.Findings = runRules(c)
+	rep.Findings = runRules(c, a.rules)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 }
 

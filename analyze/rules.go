@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/mailtrace/mailtrace/auth"
@@ -76,6 +78,32 @@ func (c *Context) fieldLine(name string) int {
 	return 0
 }
 
+// enabledRules is the catalogue, in the order rules run, without the
+// rules whose IDs are in disabled.
+func enabledRules(disabled []string) []*Rule {
+	if len(disabled) == 0 {
+		return registry
+	}
+	var out []*Rule
+	for _, r := range registry {
+		if !slices.Contains(disabled, r.ID) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ValidRuleID reports whether id names a rule of the catalogue, for
+// Options.Disabled.
+func ValidRuleID(id string) error {
+	for _, r := range registry {
+		if r.ID == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("no rule %q (mailtrace rules lists them)", id)
+}
+
 // Rules returns the catalogue, sorted by ID.
 func Rules() []Rule {
 	out := make([]Rule, len(registry))
@@ -87,9 +115,9 @@ func Rules() []Rule {
 }
 
 // runRules runs every rule and fills in IDs and default severities.
-func runRules(c *Context) []Finding {
+func runRules(c *Context, rules []*Rule) []Finding {
 	out := []Finding{}
-	for _, r := range registry {
+	for _, r := range rules {
 		for _, f := range r.Check(c) {
 			f.Rule = r.ID
 			if f.Severity == "" {

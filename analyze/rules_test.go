@@ -215,3 +215,30 @@ func TestDocsListEveryRule(t *testing.T) {
 		}
 	}
 }
+
+// TestDisabledRules: a disabled rule runs in no analyzer built with it and
+// in every other; the catalogue keeps it. ValidRuleID knows the
+// catalogue's IDs and no others.
+func TestDisabledRules(t *testing.T) {
+	const seed = "../testdata/examples/seed-forged.eml"
+	count := func(m *MessageReport, id string) int {
+		n := 0
+		for _, f := range m.Findings {
+			if f.Rule == id {
+				n++
+			}
+		}
+		return n
+	}
+	off := analyzeFile(t, seed, Options{Disabled: []string{"received-appended"}})
+	on := analyzeFile(t, seed, Options{})
+	if count(off, "received-appended") != 0 || count(on, "received-appended") == 0 {
+		t.Errorf("received-appended findings: %d disabled, %d enabled; want 0 and some", count(off, "received-appended"), count(on, "received-appended"))
+	}
+	if off.Score >= on.Score || count(off, "hop-continuity") != count(on, "hop-continuity") {
+		t.Errorf("disabling one rule: score %d against %d, other rules' findings changed: %s against %s", off.Score, on.Score, ruleIDs(off), ruleIDs(on))
+	}
+	if len(Rules()) != len(registry) || ValidRuleID("received-appended") != nil || ValidRuleID("received-appendd") == nil {
+		t.Error("the catalogue or ValidRuleID changed")
+	}
+}

@@ -68,7 +68,7 @@ func (hw *htmlWriter) Message(m *analyze.MessageReport) error {
 
 func (hw *htmlWriter) Close() error {
 	page := htmlPage{Title: Safe(hw.opts.Title), CSP: CSP, CSS: htmlCSS, Tally: hw.tally,
-		Generated: hw.opts.Now().UTC().Format("2006-01-02 15:04:05 UTC")}
+		Generated: hw.opts.Now().UTC().Format("2006-01-02 15:04:05 UTC"), Disabled: Safe(strings.Join(hw.opts.Disabled, ", "))}
 	steps := []func() error{
 		func() error { return htmlTemplates.ExecuteTemplate(hw.w, "head", page) },
 		func() error { return hw.index.copyTo(hw.w) },
@@ -89,6 +89,7 @@ type htmlPage struct {
 	Title, CSP, Generated string
 	CSS                   template.CSS
 	Tally                 analyze.Tally
+	Disabled              string // the rules not run (--disable), through Safe
 }
 
 // htmlMessage is one message made ready for the template: every string in

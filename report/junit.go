@@ -145,8 +145,13 @@ func (jw *junitWriter) Close() error {
 		xml.StartElement{Name: xml.Name{Local: "property"}, Attr: []xml.Attr{
 			{Name: xml.Name{Local: "name"}, Value: "fail-on"}, {Name: xml.Name{Local: "value"}, Value: Safe(jw.opts.FailOnText)}}},
 		xml.EndElement{Name: xml.Name{Local: "property"}},
-		xml.EndElement{Name: xml.Name{Local: "properties"}},
 	}
+	if len(jw.opts.Disabled) > 0 {
+		tokens = append(tokens, xml.StartElement{Name: xml.Name{Local: "property"}, Attr: []xml.Attr{
+			{Name: xml.Name{Local: "name"}, Value: "disabled-rules"}, {Name: xml.Name{Local: "value"}, Value: Safe(strings.Join(jw.opts.Disabled, ","))}}},
+			xml.EndElement{Name: xml.Name{Local: "property"}})
+	}
+	tokens = append(tokens, xml.EndElement{Name: xml.Name{Local: "properties"}})
 	for _, t := range tokens {
 		if err := enc.EncodeToken(t); err != nil {
 			return fmt.Errorf("write junit: %w", err)

@@ -133,6 +133,9 @@ func (mw *markdownWriter) Close() error {
 	fmt.Fprintf(&head, "**%d messages:** %s %d forged · %s %d suspicious · %s %d clean · %s %d errors\n\n",
 		t.Messages, verdictEmoji(analyze.VerdictForged), t.Forged, verdictEmoji(analyze.VerdictSuspicious), t.Suspicious,
 		verdictEmoji(analyze.VerdictClean), t.Clean, verdictEmoji(analyze.VerdictError), t.Errors)
+	if len(mw.opts.Disabled) > 0 {
+		fmt.Fprintf(&head, "_Rules not run (--disable): %s._\n\n", mdText(strings.Join(mw.opts.Disabled, ", ")))
+	}
 	if t.Messages > 0 {
 		head.WriteString("| # | Message | Verdict | Score | Findings | From | Subject |\n|---:|---|---|---:|---:|---|---|\n")
 	}

@@ -31,6 +31,21 @@ type sarifWriter struct {
 	notes     spool // toolExecutionNotifications, written after the results
 	nNotes    int
 	prints    map[string]bool // fingerprints of the message being written
+	// overrides turn the disabled rules off in the invocation
+	// (ruleConfigurationOverrides, §3.20.5).
+	overrides []sarifOverride
+}
+
+// sarifOverride is a configurationOverride (§3.51): here, a rule the run
+// did not run.
+type sarifOverride struct {
+	Configuration struct {
+		Enabled bool `json:"enabled"`
+	} `json:"configuration"`
+	Descriptor struct {
+		ID    string `json:"id"`
+		Index int    `json:"index"`
+	} `json:"descriptor"`
 }
 
 // The SARIF objects mailtrace writes: a subset of the 2.1.0 schema.
@@ -93,6 +108,13 @@ func newSARIFWriter(w io.Writer, opts Options) (*sarifWriter, error) {
 	for i, r := range rules {
 		sw.ruleIndex[r.ID] = i
 		driver.Rules[i] = sarifRuleOf(r)
+	}
+	for _, id := range opts.Disabled {
+		if i, ok := sw.ruleIndex[id]; ok {
+			var o sarifOverride
+			o.Descriptor.ID, o.Descriptor.Index = id, i
+			sw.overrides = append(sw.overrides, o)
+		}
 	}
 	b, err := marshalInert(driver, "        ", "  ")
 	if err != nil {
@@ -270,6 +292,15 @@ func (sw *sarifWriter) Close() error {
 	end += fmt.Sprintf(",\n      \"invocations\": [\n        {\n          \"executionSuccessful\": %t", sw.nNotes == 0)
 	if _, err := io.WriteString(sw.w, end); err != nil {
 		return fmt.Errorf("write sarif: %w", err)
+	}
+	if len(sw.overrides) > 0 {
+		b, err := marshalInert(sw.overrides, "          ", "  ")
+		if err != nil {
+			return fmt.Errorf("write sarif: %w", err)
+		}
+		if _, err := io.WriteString(sw.w, ",\n          \"ruleConfigurationOverrides\": "+string(b)); err != nil {
+			return fmt.Errorf("write sarif: %w", err)
+		}
 	}
 	if sw.nNotes > 0 {
 		if _, err := io.WriteString(sw.w, ",\n          \"toolExecutionNotifications\": ["); err != nil {

@@ -40,6 +40,10 @@ type Options struct {
 	Rules   []analyze.Rule
 	Version string // tool version for sarif; "" leaves it out
 	Title   string // html and markdown title; "" means "mailtrace report"
+	// Disabled are the IDs of the rules the run did not run (--disable):
+	// json, sarif, junit, markdown and html say so, text leaves it to the
+	// summary line.
+	Disabled []string
 
 	// Now is the clock for timestamps and durations; nil means time.Now.
 	// Tests fix it so golden files stay stable.
@@ -75,7 +79,7 @@ func NewWriter(w io.Writer, format string, opts Options) (Writer, error) {
 	case "text":
 		return &textWriter{w: w, opts: TextOptions{Color: opts.Color}}, nil
 	case "json":
-		return &jsonWriter{w: w}, nil
+		return &jsonWriter{w: w, disabled: opts.Disabled}, nil
 	case "jsonl":
 		return writerFunc(func(m *analyze.MessageReport) error { return JSONLine(w, m) }), nil
 	case "markdown":
@@ -132,8 +136,20 @@ func (t *textWriter) Close() error { return nil }
 // jsonWriter streams the document JSON writes whole, byte for byte the
 // same, so --format json needs no more memory than jsonl.
 type jsonWriter struct {
-	w io.Writer
-	n int
+	w        io.Writer
+	disabled []string // the document's disabled_rules
+	n        int
+}
+
+// head opens the document: the schema, the rules disabled if any, and the
+// messages array.
+func (j *jsonWriter) head() string {
+	head := fmt.Sprintf("{\n  \"schema\": %q,\n", analyze.Schema)
+	if len(j.disabled) > 0 {
+		ids, _ := marshalInert(j.disabled, "", "") // a []string always encodes
+		head += "  \"disabled_rules\": " + string(ids) + ",\n"
+	}
+	return head + "  \"messages\": ["
 }
 
 func (j *jsonWriter) Message(m *analyze.MessageReport) error {
@@ -143,7 +159,7 @@ func (j *jsonWriter) Message(m *analyze.MessageReport) error {
 	}
 	sep := ",\n    "
 	if j.n == 0 {
-		sep = fmt.Sprintf("{\n  \"schema\": %q,\n  \"messages\": [\n    ", analyze.Schema)
+		sep = j.head() + "\n    "
 	}
 	j.n++
 	if _, err := io.WriteString(j.w, sep); err != nil {
@@ -158,7 +174,7 @@ func (j *jsonWriter) Message(m *analyze.MessageReport) error {
 func (j *jsonWriter) Close() error {
 	end := "\n  ]\n}\n"
 	if j.n == 0 {
-		end = fmt.Sprintf("{\n  \"schema\": %q,\n  \"messages\": []\n}\n", analyze.Schema)
+		end = j.head() + "]\n}\n"
 	}
 	if _, err := io.WriteString(j.w, end); err != nil {
 		return fmt.Errorf("write json: %w", err)

@@ -55,13 +55,13 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	out.failOn, out.failOnText, out.now = rules.failOn, rules.failOnText, rules.now
+	out.failOn, out.failOnText, out.now, out.disabled = rules.failOn, rules.failOnText, rules.now, rules.disabled
 	if err := checkOutputNotInput(out.file, opts.paths); err != nil {
 		return err
 	}
 	in := listInputs(opts.paths, out.file, s)
 	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode,
-		Trusted: rules.trusted, ClockSkew: rules.clockSkew, Now: rules.now})
+		Trusted: rules.trusted, Disabled: rules.disabled, ClockSkew: rules.clockSkew, Now: rules.now})
 	res, err := runBatch(c, a, in.Paths, out, s)
 	if err != nil {
 		return err

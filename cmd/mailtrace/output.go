@@ -32,6 +32,9 @@ type outputOptions struct {
 	// now is --now: it stamps the HTML and JUnit reports, so that a run
 	// with --now is reproducible byte for byte. nil means the clock.
 	now func() time.Time
+	// disabled are the rules --disable kept from running: the report and
+	// the summary line say so.
+	disabled []string
 }
 
 func outputFlags() []cli.Flag {
@@ -77,7 +80,7 @@ func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptio
 		return res, err
 	}
 	out := bufio.NewWriterSize(dst, 64<<10)
-	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText, Now: o.now, Version: version()})
+	w, err := report.NewWriter(out, o.format, report.Options{Color: o.useColor(s.out), FailOn: failOn, FailOnText: o.failOnText, Now: o.now, Version: version(), Disabled: o.disabled})
 	if err != nil {
 		closeDst()
 		return res, err
@@ -107,7 +110,7 @@ func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptio
 	}
 	bar.clear()
 	err = joinDistinct(err, w.Close(), out.Flush(), closeDst())
-	fmt.Fprintln(s.err, summaryLine(res.tally, time.Since(start)))
+	fmt.Fprintln(s.err, summaryLine(res.tally, time.Since(start), o.disabled))
 	return res, err
 }
 
@@ -214,10 +217,13 @@ func isTerminal(w io.Writer) bool {
 }
 
 // summaryLine is the run's last line on standard error.
-func summaryLine(t analyze.Tally, d time.Duration) string {
+func summaryLine(t analyze.Tally, d time.Duration, disabled []string) string {
 	rate := ""
 	if secs := d.Seconds(); secs > 0 && t.Messages > 0 {
 		rate = fmt.Sprintf(", %.0f msg/s", float64(t.Messages)/secs)
+	}
+	if len(disabled) > 0 {
+		rate += "; rules not run: " + strings.Join(disabled, ", ")
 	}
 	return fmt.Sprintf("mailtrace: %d %s: %d clean, %d suspicious, %d forged, %d %s in %s%s",
 		t.Messages, plural(t.Messages, "message", "messages"), t.Clean, t.Suspicious, t.Forged,

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,6 +118,7 @@ func wrap(text string, width int, indent string) string {
 // ruleOptions are the analyze flags that steer the rules and the gate.
 type ruleOptions struct {
 	trusted    []string
+	disabled   []string // rule IDs not to run
 	clockSkew  time.Duration
 	failOn     func(*analyze.MessageReport) bool
 	failOnText string
@@ -127,13 +129,14 @@ func ruleFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "fail-on", Value: "forged", Usage: "exit with status 3 when any message is `LEVEL`: forged, suspicious (or worse), never"},
 		&cli.StringSliceFlag{Name: "trusted", Usage: "treat `CIDR|HOST|DOMAIN` as the receiving side's own, beyond what the chain shows (repeatable)"},
+		&cli.StringSliceFlag{Name: "disable", Usage: "do not run rule `ID`: no finding, no weight in the score (repeatable, or comma-separated; mailtrace rules lists the IDs)"},
 		&cli.DurationFlag{Name: "clock-skew", Value: 5 * time.Minute, Usage: "`DURATION` a hop may be stamped before the hop below it (e.g. 90s, 10m)"},
 		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "analyse as if the time were `RFC3339` (reproducible reports; default: the clock)"},
 	}
 }
 
 func ruleOptionsFrom(c *cli.Context) (ruleOptions, error) {
-	o := ruleOptions{trusted: c.StringSlice("trusted"), clockSkew: c.Duration("clock-skew"), failOnText: c.String("fail-on")}
+	o := ruleOptions{trusted: c.StringSlice("trusted"), disabled: c.StringSlice("disable"), clockSkew: c.Duration("clock-skew"), failOnText: c.String("fail-on")}
 	if t := c.Timestamp("now"); t != nil {
 		fixed := *t
 		o.now = func() time.Time { return fixed }
@@ -153,5 +156,16 @@ func ruleOptionsFrom(c *cli.Context) (ruleOptions, error) {
 			return o, usageErrorf("%v", err)
 		}
 	}
+	var disabled []string
+	for _, id := range o.disabled {
+		id = strings.TrimSpace(id)
+		if err := analyze.ValidRuleID(id); err != nil {
+			return o, usageErrorf("--disable: %v", err)
+		}
+		if !slices.Contains(disabled, id) {
+			disabled = append(disabled, id)
+		}
+	}
+	o.disabled = disabled
 	return o, nil
 }

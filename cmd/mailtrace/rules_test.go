@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -71,5 +72,50 @@ func TestFailOn(t *testing.T) {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.want, stderr)
 			}
 		})
+	}
+}
+
+// TestDisable: --disable keeps rules from running, so their findings and
+// their weight leave the report and the gate (the seed example, forged by
+// its appended lines, then passes --fail-on forged); the report and the
+// summary line name the rules; an unknown ID is a usage error.
+func TestDisable(t *testing.T) {
+	const seed = "../../testdata/examples/seed-forged.eml"
+	code, _, _ := runCLI(t, "", "analyze", "--offline", seed)
+	if code != exitGate {
+		t.Fatalf("seed without --disable: exit %d, want %d", code, exitGate)
+	}
+	code, out, stderr := runCLI(t, "", "analyze", "--offline", "-f", "json",
+		"--disable", "received-appended,hop-continuity", "--disable", "received-appended", seed)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d (stderr %q)", code, exitOK, stderr)
+	}
+	var doc struct {
+		Disabled []string `json:"disabled_rules"`
+		Messages []struct {
+			Verdict  string
+			Findings []struct{ Rule string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(doc.Disabled) != "[received-appended hop-continuity]" {
+		t.Errorf("disabled_rules %v, want each rule once, in the order given", doc.Disabled)
+	}
+	for _, f := range doc.Messages[0].Findings {
+		if f.Rule == "received-appended" || f.Rule == "hop-continuity" {
+			t.Errorf("a disabled rule found something: %s", f.Rule)
+		}
+	}
+	if doc.Messages[0].Verdict == "forged" {
+		t.Error("still forged with the rules that find the appended lines disabled")
+	}
+	if !strings.Contains(stderr, "rules not run: received-appended, hop-continuity") {
+		t.Errorf("summary line does not name the disabled rules: %q", stderr)
+	}
+	code, _, stderr = runCLI(t, "", "analyze", "--offline", "--disable", "hop-continuty", seed)
+	if code != exitUsage || !strings.Contains(stderr, `no rule "hop-continuty"`) {
+		t.Errorf("misspelt rule: exit %d, stderr %q; want a usage error naming it", code, stderr)
 	}
 }

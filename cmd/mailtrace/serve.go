@@ -103,7 +103,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		// arriving at once stay under 150 MB (bench/smtp-memory.sh). Small messages never get near it.
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
-	a, err := serveAnalyzer(c)
+	a, disabled, err := serveAnalyzer(c)
 	if err != nil {
 		return err
 	}
@@ -127,6 +127,9 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		return fmt.Errorf("serve: %w", err) // smtpd.ErrAddrInUse names the port
 	}
 	fmt.Fprintf(s.err, "mailtrace: listening on %s, storing in %s\n", l.Addr(), o.maildir)
+	if len(disabled) > 0 {
+		fmt.Fprintf(s.err, "mailtrace: rules not run (--disable): %s\n", strings.Join(disabled, ", "))
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
@@ -163,18 +166,19 @@ const serveKeepBytes = 8 << 20
 const serveMemoryLimit = 96 << 20
 
 // serveAnalyzer builds the analysis shared by every message: one resolver
-// and its cache for the whole run.
-func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, error) {
+// and its cache for the whole run. It returns the rules --disable keeps
+// from running.
+func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, []string, error) {
 	resolver, mode, err := resolverFromFlags(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules, err := ruleOptionsFrom(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return analyze.New(analyze.Options{HeaderOnly: c.Bool("header-only"), Resolver: resolver, DNSMode: mode,
-		Trusted: rules.trusted, ClockSkew: rules.clockSkew, Now: rules.now}), nil
+		Trusted: rules.trusted, Disabled: rules.disabled, ClockSkew: rules.clockSkew, Now: rules.now}), rules.disabled, nil
 }
 
 func openReport(path string) (io.WriteCloser, error) {

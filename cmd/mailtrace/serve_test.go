@@ -57,26 +57,37 @@ func startServe(t *testing.T, ctx context.Context, stdout io.Writer, args ...str
 	return "", nil
 }
 
-func TestServeCapturesAndAnalyses(t *testing.T) {
-	dir := t.TempDir()
-	reportPath := filepath.Join(dir, "report.jsonl")
-	var stdout syncBuffer
-	addr, done := startServe(t, context.Background(), &stdout, "--maildir", filepath.Join(dir, "md"),
-		"--exit-after", "2", "--report", reportPath, "--hostname", "sink.test")
-	msg := "From: Boss <ceo@bank.example>\r\nTo: alice@corp.example\r\nSubject: urgent\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@bank.example>\r\n\r\npay now\r\n"
-	for range 2 {
-		if err := smtp.SendMail(addr, nil, "bounce@other.example", []string{"alice@corp.example", "hidden@corp.example"}, []byte(msg)); err != nil {
-			t.Fatalf("SendMail: %v", err)
-		}
-	}
+// bossMessage is a message from one domain, sent below with an envelope
+// sender of another and a Bcc recipient.
+const bossMessage = "From: Boss <ceo@bank.example>\r\nTo: alice@corp.example\r\nSubject: urgent\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@bank.example>\r\n\r\npay now\r\n"
+
+// awaitExit waits for a serve run with --exit-after to stop by itself, with
+// status 0.
+func awaitExit(t *testing.T, done <-chan int) {
+	t.Helper()
 	select {
 	case code := <-done:
 		if code != exitOK {
 			t.Fatalf("serve exit %d", code)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop after --exit-after 2")
+		t.Fatal("serve did not stop after --exit-after")
 	}
+}
+
+func TestServeCapturesAndAnalyses(t *testing.T) {
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	var stdout syncBuffer
+	addr, done := startServe(t, context.Background(), &stdout, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "2", "--report", reportPath, "--hostname", "sink.test")
+	msg := bossMessage
+	for range 2 {
+		if err := smtp.SendMail(addr, nil, "bounce@other.example", []string{"alice@corp.example", "hidden@corp.example"}, []byte(msg)); err != nil {
+			t.Fatalf("SendMail: %v", err)
+		}
+	}
+	awaitExit(t, done)
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "from=<bounce@other.example> to=<alice@corp.example>,<hidden@corp.example>") {
 		t.Fatalf("stdout lines: %q", lines)
@@ -231,5 +242,35 @@ func TestServeGivesMemoryBackAtRest(t *testing.T) {
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("serve exit %d", code)
+	}
+}
+
+// TestServeDisable: serve takes --disable as analyze does: a message
+// captured with a Bcc recipient and another envelope sender gets neither
+// rule's finding when both are disabled.
+func TestServeDisable(t *testing.T) {
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	addr, done := startServe(t, context.Background(), io.Discard, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "1", "--report", reportPath, "--disable", "envelope-rcpt-hidden,envelope-from-mismatch")
+	msg := bossMessage
+	if err := smtp.SendMail(addr, nil, "bounce@other.example", []string{"alice@corp.example", "hidden@corp.example"}, []byte(msg)); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	awaitExit(t, done)
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Findings []struct{ Rule string }
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(raw), &rep); err != nil {
+		t.Fatalf("report line: %v", err)
+	}
+	for _, f := range rep.Findings {
+		if f.Rule == "envelope-rcpt-hidden" || f.Rule == "envelope-from-mismatch" {
+			t.Errorf("disabled rule %s found something", f.Rule)
+		}
 	}
 }

@@ -170,7 +170,10 @@ type fieldIndex struct {
 	// without DNS (auth.ReadsOffline), in header order.
 	authResults, recipients, auth []int
 	repeated                      bool // a single-instance field occurs twice
-	ready                         bool
+	// originIP is 1 + the index of the first X-Originating-IP field, 0
+	// when there is none.
+	originIP int
+	ready    bool
 	// The lists start in these: a message has a few of each.
 	buf [12]int
 }
@@ -203,6 +206,8 @@ func (c *Context) fields() *fieldIndex {
 			x.authResults = append(x.authResults, i)
 		case isRecipientField(name):
 			x.recipients = append(x.recipients, i)
+		case x.originIP == 0 && len(name) == len(originIPField) && equalFoldASCII(name, originIPField):
+			x.originIP = i + 1
 		}
 		if auth.ReadsOffline(name) {
 			x.auth = append(x.auth, i)
@@ -217,7 +222,7 @@ func (c *Context) fields() *fieldIndex {
 // of these lengths can equal one of them.
 var indexedLength = func() (t [32]bool) {
 	names := append(singleFields[:], "Authentication-Results", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature",
-		"ARC-Authentication-Results")
+		"ARC-Authentication-Results", originIPField)
 	for _, n := range append(names, recipientFields...) {
 		t[len(n)] = true
 	}

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -22,6 +23,50 @@ func init() {
 			"Received: by mail-sor-f41.google.com with SMTP id ...",
 		Check: checkOriginNotOldest,
 	})
+	register(&Rule{
+		ID: "originating-ip", Severity: SeverityInfo, Field: originIPField,
+		Title: "Webmail client address recorded",
+		Explain: "X-Originating-IP is where a webmail service (Outlook.com and Exchange's Outlook on the web, " +
+			"Yahoo, Roundcube and others) records the address of the browser that wrote the message. No " +
+			"Received line shows it, since the webmail server itself sends the message over SMTP, so it is " +
+			"the nearest mailtrace gets to the person behind the message. It is the sender's own provider's " +
+			"claim: below the trust boundary anyone could write it. A private address is a client inside " +
+			"the sender's network.",
+		Example: "X-Originating-IP: [203.0.113.77]",
+		Check:   checkOriginatingIP,
+	})
+}
+
+// originIPField is the field webmail services record their client in.
+const originIPField = "X-Originating-IP"
+
+func checkOriginatingIP(c *Context) []Finding {
+	first := c.fields().originIP - 1
+	if first < 0 {
+		return nil
+	}
+	var addrs, evidence []string
+	for i := first; i < len(c.Msg.Fields); i++ {
+		f := &c.Msg.Fields[i]
+		if len(f.Name) != len(originIPField) || !equalFoldASCII(f.Name, originIPField) {
+			continue
+		}
+		v := strings.TrimSpace(c.unfolded(i))
+		evidence = append(evidence, originIPField+": "+v)
+		addr, err := netip.ParseAddr(strings.Trim(v, "[] "))
+		if err != nil {
+			addrs = append(addrs, fmt.Sprintf("%q, which is not an address", v))
+			continue
+		}
+		text := addr.Unmap().String()
+		if why := reservedWhyAddr(addr); why != "" {
+			text = why + " address " + text // as private-address words it
+		}
+		addrs = append(addrs, text)
+	}
+	return []Finding{{Line: c.Msg.Fields[first].Line,
+		Message:  "the sender's webmail recorded the client that wrote the message: " + strings.Join(addrs, "; "),
+		Evidence: strings.Join(evidence, " | ")}}
 }
 
 func checkOriginNotOldest(c *Context) []Finding {

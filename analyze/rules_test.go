@@ -242,3 +242,21 @@ func TestDisabledRules(t *testing.T) {
 		t.Error("the catalogue or ValidRuleID changed")
 	}
 }
+
+// TestOriginatingIP: every X-Originating-IP field is read, in header
+// order, whatever the case of its name; reserved ranges are named and a
+// value that is no address is quoted.
+func TestOriginatingIP(t *testing.T) {
+	raw := "From: a@b.example\r\nDate: Mon, 16 Nov 2026 09:14:58 +0000\r\nX-Originating-IP: [10.1.2.3]\r\n" +
+		"Subject: hi\r\nx-originating-ip: 81.2.69.160\r\nX-Originating-IP: not-an-ip\r\n\r\nbody\r\n"
+	m := New(Options{Now: rulesNow}).Analyze(context.Background(), Input{Raw: []byte(raw)})
+	got := fired(m)["originating-ip"]
+	if len(got) != 1 {
+		t.Fatalf("originating-ip findings: %+v", got)
+	}
+	f := got[0]
+	want := `the sender's webmail recorded the client that wrote the message: private (RFC 1918) address 10.1.2.3; 81.2.69.160; "not-an-ip", which is not an address`
+	if f.Message != want || f.Line != 3 || strings.Count(f.Evidence, " | ") != 2 || f.Severity != SeverityInfo {
+		t.Errorf("finding %+v\nwant message %q on line 3 with three fields as evidence", f, want)
+	}
+}

@@ -26,8 +26,8 @@ func init() {
 	register(&Rule{
 		ID: "originating-ip", Severity: SeverityInfo, Field: originIPField,
 		Title: "Webmail client address recorded",
-		Explain: "X-Originating-IP is where a webmail service (Outlook.com and Exchange's Outlook on the web, " +
-			"Yahoo, Roundcube and others) records the address of the browser that wrote the message. No " +
+		Explain: "X-Originating-IP is where a webmail service (Exchange's Outlook on the web and many others) " +
+			"records the address of the browser that wrote the message. No " +
 			"Received line shows it, since the webmail server itself sends the message over SMTP, so it is " +
 			"the nearest mailtrace gets to the person behind the message. It is the sender's own provider's " +
 			"claim: below the trust boundary anyone could write it. A private address is a client inside " +

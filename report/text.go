@@ -130,7 +130,9 @@ func (p *printer) findings(m *analyze.MessageReport) {
 		sev := p.paint(fmt.Sprintf("%-6s", f.Severity), severityColor(f.Severity))
 		p.linef("  %s %-24s %-9s %s\n", sev, f.Rule, where, Safe(f.Message))
 		if f.Evidence != "" && f.Evidence != f.Message {
-			p.linef("         evidence: %s\n", Safe(truncate(f.Evidence, 300)))
+			// Folding whitespace is kept in the evidence (JSON has it
+			// exact); on a terminal its runs only push the text apart.
+			p.linef("         evidence: %s\n", Safe(truncate(strings.Join(strings.Fields(f.Evidence), " "), 300)))
 		}
 	}
 }

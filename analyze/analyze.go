@@ -31,6 +31,10 @@ type Options struct {
 	// Disabled are the IDs of rules not to run (--disable): they yield no
 	// finding and weigh nothing in the score. ValidRuleID checks an ID.
 	Disabled []string
+	// Attached also analyses the messages a message carries (forwarded as
+	// an attachment, returned in a bounce or an abuse report): see
+	// AnalyzeAll.
+	Attached bool
 }
 
 // Input is one message to analyse.

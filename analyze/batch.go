@@ -50,7 +50,7 @@ func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, o
 		defer close(pending)
 		defer close(jobs)
 		readErr <- ReadSources(paths, stdin, func(src Source) error {
-			j := &batchJob{src: src, done: make(chan *MessageReport, 1)}
+			j := &batchJob{src: src, done: make(chan []*MessageReport, 1)}
 			select {
 			case pending <- j:
 			case <-ctx.Done():
@@ -100,35 +100,38 @@ func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, o
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		var m *MessageReport
+		var ms []*MessageReport
 		select {
-		case m = <-j.done:
+		case ms = <-j.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if err := emit(m); err != nil {
-			return err
+		for _, m := range ms {
+			if err := emit(m); err != nil {
+				return err
+			}
 		}
 	}
 }
 
 type batchJob struct {
 	src  Source
-	done chan *MessageReport // buffered: a worker never waits for the emitter
+	done chan []*MessageReport // buffered: a worker never waits for the emitter
 }
 
-// analyzeSource analyses one source, turning a read error, and a panic in
-// a rule, into an error report: one hostile message must not end a batch.
-func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (m *MessageReport) {
+// analyzeSource analyses one source (with the messages it carries, when
+// Options.Attached is set), turning a read error, and a panic in a rule,
+// into an error report: one hostile message must not end a batch.
+func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (ms []*MessageReport) {
 	if src.Err != nil {
-		return ErrorReport(src.File, src.Index, src.Err)
+		return []*MessageReport{ErrorReport(src.File, src.Index, src.Err)}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			m = ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))
+			ms = []*MessageReport{ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))}
 		}
 	}()
-	return a.Analyze(ctx, Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw})
+	return a.AnalyzeAll(ctx, Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw})
 }
 
 // ErrorReport is the report of a message that could not be analysed.

@@ -49,8 +49,12 @@ type Report struct {
 
 // MessageReport is the analysis of one message.
 type MessageReport struct {
-	File     string         `json:"file"`
-	Index    int            `json:"index"` // position in an mbox (1-based); 0 for a single message
+	File  string `json:"file"`
+	Index int    `json:"index"` // position in an mbox (1-based); 0 for a single message
+	// Part is where in the message read from File this one was attached
+	// ("2", "2/1" for one attached inside that one); "" for the message
+	// read itself. Set with Options.Attached.
+	Part     string         `json:"part,omitempty"`
 	Error    string         `json:"error,omitempty"`
 	Verdict  Verdict        `json:"verdict"`
 	Score    int            `json:"score"`

@@ -177,8 +177,13 @@ func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error
 		hops = []int{} // a list, as in the JSON report, even for a finding built by hand
 	}
 	text := sarifText(f.Message)
-	if m.Index > 0 {
+	switch {
+	case m.Index > 0 && m.Part != "":
+		text = fmt.Sprintf("Message #%d, attached in part %s: %s", m.Index, sarifText(m.Part), text)
+	case m.Index > 0:
 		text = fmt.Sprintf("Message #%d: %s", m.Index, text)
+	case m.Part != "":
+		text = fmt.Sprintf("Attached in part %s: %s", sarifText(m.Part), text)
 	}
 	if f.Evidence != "" && f.Evidence != f.Message {
 		text += "\nEvidence: " + sarifText(truncate(f.Evidence, 500))
@@ -197,6 +202,9 @@ func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error
 	}
 	if m.Index > 0 {
 		res.Properties["mboxIndex"] = m.Index
+	}
+	if m.Part != "" {
+		res.Properties["attachedPart"] = Safe(m.Part)
 	}
 	return sw.element(sw.w, &sw.results, res, "        ")
 }
@@ -249,6 +257,9 @@ func (sw *sarifWriter) fingerprint(m *analyze.MessageReport, f analyze.Finding) 
 func fingerprint(m *analyze.MessageReport, f analyze.Finding, salt string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00%v", f.Rule, filepath.ToSlash(m.File), m.Index, f.Evidence, f.Hops)
+	if m.Part != "" {
+		fmt.Fprintf(h, "\x00part %s", m.Part) // an attached message's findings are its own
+	}
 	if salt != "" {
 		fmt.Fprintf(h, "\x00%s", salt)
 	}

@@ -185,10 +185,14 @@ func (j *jsonWriter) Close() error {
 // messageName is how every format names a message: the file, and its
 // position when it came from an mbox. Not yet escaped.
 func messageName(m *analyze.MessageReport) string {
+	name := m.File
 	if m.Index > 0 {
-		return fmt.Sprintf("%s #%d", m.File, m.Index)
+		name = fmt.Sprintf("%s #%d", m.File, m.Index)
 	}
-	return m.File
+	if m.Part != "" {
+		name += " attached in part " + m.Part
+	}
+	return name
 }
 
 // findingLines are the header lines a finding points at: its own line, or

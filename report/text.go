@@ -42,6 +42,7 @@ func TextMessage(w io.Writer, m *analyze.MessageReport, opts TextOptions) error 
 	p.title(m)
 	if m.Error != "" {
 		p.linef("  error: %s\n", Safe(m.Error))
+		p.defects(m)
 		return p.err
 	}
 	p.summary(m)
@@ -57,7 +58,20 @@ func TextMessage(w io.Writer, m *analyze.MessageReport, opts TextOptions) error 
 		p.err = AuthTextOf(w, m)
 	}
 	p.findings(m)
+	p.defects(m)
 	return p.err
+}
+
+// defects lists what reading the message ran into: a broken header block,
+// an attached message that could not be analysed.
+func (p *printer) defects(m *analyze.MessageReport) {
+	if len(m.Defects) == 0 {
+		return
+	}
+	p.linef("\nDefects:\n")
+	for _, d := range m.Defects {
+		p.linef("  %s\n", Safe(d))
+	}
 }
 
 type printer struct {
@@ -73,11 +87,7 @@ func (p *printer) linef(format string, args ...any) {
 }
 
 func (p *printer) title(m *analyze.MessageReport) {
-	name := Safe(m.File)
-	if m.Index > 0 {
-		name = fmt.Sprintf("%s #%d", name, m.Index)
-	}
-	p.linef("== %s ==\n", name)
+	p.linef("== %s ==\n", Safe(messageName(m)))
 	if m.Error == "" {
 		p.linef("Verdict: %s (score %d)\n", p.paint(string(m.Verdict), verdictColor(m.Verdict)), m.Score)
 	}

@@ -15,6 +15,7 @@ type analyzeOptions struct {
 	paths      []string
 	format     string
 	headerOnly bool
+	attached   bool
 }
 
 func analyzeCommand(s streams) *cli.Command {
@@ -33,10 +34,11 @@ func analyzeCommand(s streams) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: formatUsage},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body (faster; header analysis is the same)"},
+			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments, returned in bounces and abuse reports), each reported after it"},
 		}, append(append(dnsFlags(), outputFlags()...), ruleFlags()...)...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
-			opts := analyzeOptions{paths: c.Args().Slice(), format: c.String("format"), headerOnly: c.Bool("header-only")}
+			opts := analyzeOptions{paths: c.Args().Slice(), format: c.String("format"), headerOnly: c.Bool("header-only"), attached: c.Bool("attached")}
 			return runAnalyze(c, opts, s)
 		},
 	}
@@ -60,7 +62,7 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 		return err
 	}
 	in := listInputs(opts.paths, out.file, s)
-	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Resolver: resolver, DNSMode: mode,
+	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Attached: opts.attached, Resolver: resolver, DNSMode: mode,
 		Trusted: rules.trusted, Disabled: rules.disabled, ClockSkew: rules.clockSkew, Now: rules.now})
 	res, err := runBatch(c, a, in.Paths, out, s)
 	if err != nil {

@@ -237,3 +237,20 @@ func TestAnalyzeCorpusDirectory(t *testing.T) {
 		t.Errorf("MANIFEST.tsv not noted: %q", walked)
 	}
 }
+
+// TestAnalyzeAttached: a phishing report carries the forged message as an
+// attachment; with --attached it is reported after the report, named by
+// its part, and meets the gate; without, only the clean report is read.
+func TestAnalyzeAttached(t *testing.T) {
+	const report = "../../testdata/attached/phishing-report.eml"
+	if code, _, stderr := runCLI(t, "", "analyze", "--offline", report); code != exitOK {
+		t.Fatalf("without --attached: exit %d, want %d (%s)", code, exitOK, stderr)
+	}
+	code, out, stderr := runCLI(t, "", "analyze", "--offline", "--attached", report)
+	if code != exitGate {
+		t.Fatalf("with --attached: exit %d, want %d (%s)", code, exitGate, stderr)
+	}
+	if !strings.Contains(out, "== "+report+" attached in part 2 ==\nVerdict: forged") || !strings.Contains(stderr, "2 messages: 1 clean, 0 suspicious, 1 forged") {
+		t.Errorf("output:\n%s\nstderr: %s", out, stderr)
+	}
+}

@@ -1,0 +1,151 @@
+package analyze
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jhillyerd/enmime/v2"
+)
+
+// Attached messages. A message forwarded as an attachment (message/rfc822,
+// RFC 2046 §5.2.1), or the returned message of a bounce or an abuse report
+// (text/rfc822-headers, RFC 6522; message/global, RFC 6532), has a trace of
+// its own: for a phishing report it is the one that matters, and the
+// carrier's only says who forwarded it.
+
+// maxAttachedDepth bounds how deep attached messages are looked for: a
+// message attached in one attached in another.
+const maxAttachedDepth = 3
+
+// attachedPart is one message carried inside another.
+type attachedPart struct {
+	part string // where in the carrier: its MIME part ("2"), "2/1" for one inside that one
+	raw  []byte
+	off  int // byte offset of raw in the carrier's raw
+}
+
+// isMessageType reports the content types that carry a whole message or its
+// header.
+func isMessageType(ct string) bool {
+	switch strings.ToLower(ct) {
+	case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers":
+		return true
+	}
+	return false
+}
+
+// attachedParts lists the messages raw carries, in MIME order. A part
+// whose bytes are not in raw as they are (a base64 or quoted-printable
+// encoding, which RFC 2046 §5.2.1 does not allow for messages) cannot be
+// placed on the file's lines and is named in skipped instead.
+func attachedParts(raw []byte) (parts []attachedPart, skipped []string) {
+	if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
+		return nil, nil // the body summary says why it was not decoded
+	}
+	root, err := readParts(raw)
+	if err != nil || root == nil {
+		return nil, nil
+	}
+	from := 0 // the same message attached twice is found twice
+	var walk func(p *enmime.Part)
+	walk = func(p *enmime.Part) {
+		for ; p != nil; p = p.NextSibling {
+			if !isMessageType(p.ContentType) {
+				walk(p.FirstChild)
+				continue
+			}
+			switch cte := strings.ToLower(strings.TrimSpace(p.Header.Get("Content-Transfer-Encoding"))); {
+			case cte == "base64" || cte == "quoted-printable":
+				skipped = append(skipped, fmt.Sprintf("attached message in part %s not analysed: it is encoded (%s), so its lines are not the file's", p.PartID, cte))
+			case len(bytes.TrimLeft(p.Content, "\r\n")) == 0:
+			default:
+				// Some writers leave a blank line before the attached header.
+				body := bytes.TrimLeft(p.Content, "\r\n")
+				if i := bytes.Index(raw[from:], body); i >= 0 {
+					parts = append(parts, attachedPart{part: p.PartID, raw: body, off: from + i})
+					from += i + len(body)
+				}
+			}
+		}
+	}
+	walk(root)
+	return parts, skipped
+}
+
+// partsParser reads the MIME tree as written: no transfer decoding, no
+// charset conversion, so that an attached message's bytes are the file's.
+var partsParser = enmime.NewParser(
+	enmime.RawContent(true),
+	enmime.DisableCharacterDetection(true),
+	enmime.DisableTextConversion(true),
+)
+
+// readParts is enmime's part tree of raw; a panic in enmime, fed hostile
+// input, is an error.
+func readParts(raw []byte) (root *enmime.Part, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			root, err = nil, fmt.Errorf("MIME parser failed: %v", r)
+		}
+	}()
+	return partsParser.ReadParts(bytes.NewReader(raw))
+}
+
+// AnalyzeAll is Analyze, followed, with Options.Attached, by the reports of
+// the messages the message carries, each with Part set, in MIME order and
+// depth first: a message attached inside an attached one follows it.
+func (a *Analyzer) AnalyzeAll(ctx context.Context, in Input) []*MessageReport {
+	out := []*MessageReport{a.Analyze(ctx, in)}
+	if a.opts.Attached {
+		out = a.appendAttached(ctx, out, in, "", 1)
+	}
+	return out
+}
+
+// appendAttached appends the reports of the messages in.Raw carries; prefix
+// is the part path of in itself.
+func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in Input, prefix string, depth int) []*MessageReport {
+	carrier := out[len(out)-1]
+	if carrier.Error != "" || depth > maxAttachedDepth {
+		return out
+	}
+	parts, skipped := attachedParts(in.Raw)
+	carrier.Defects = append(carrier.Defects, skipped...)
+	line := max(in.Line, 1)
+	at := 0 // in.Raw[:at] has been counted into line
+	for _, p := range parts {
+		line += lineEnds(in.Raw[at:p.off])
+		at = p.off
+		sub := Input{File: in.File, Index: in.Index, Line: line, Raw: p.raw}
+		m := a.Analyze(ctx, sub)
+		if m.Error != "" {
+			// Not a message after all (a bounce's returned part may be
+			// anything): the carrier says so; the run has no error.
+			carrier.Defects = append(carrier.Defects, fmt.Sprintf("attached message in part %s not analysed: %s", prefix+p.part, m.Error))
+			continue
+		}
+		m.Part = prefix + p.part
+		out = append(out, m)
+		out = a.appendAttached(ctx, out, sub, m.Part+"/", depth+1)
+	}
+	return out
+}
+
+// lineEnds counts the line ends in b as Split does: CRLF, LF or a bare CR.
+func lineEnds(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\n':
+			n++
+		case '\r':
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+			n++
+		}
+	}
+	return n
+}

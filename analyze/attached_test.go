@@ -1,0 +1,130 @@
+package analyze
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestAnalyzeAll: with Options.Attached, the messages a message carries
+// follow its report, depth first, each with its MIME part and with line
+// numbers of the file; an attached message that is encoded is named in
+// the carrier's defects instead. Without the option only the carrier is
+// reported.
+func TestAnalyzeAll(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/attached/nested.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n")
+	in := Input{File: "nested.eml", Raw: raw}
+	if ms := New(Options{Now: rulesNow}).AnalyzeAll(context.Background(), in); len(ms) != 1 {
+		t.Fatalf("without Attached: %d reports, want 1", len(ms))
+	}
+	ms := New(Options{Now: rulesNow, Attached: true}).AnalyzeAll(context.Background(), in)
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Part+":"+string(m.Verdict))
+	}
+	// Part 2 is the phishing report, 2/2 the forged message in it, 3 a
+	// genuine message; part 4 is base64.
+	if want := ":clean 2:clean 2/2:forged 3:clean"; strings.Join(got, " ") != want {
+		t.Fatalf("reports %q, want %q", strings.Join(got, " "), want)
+	}
+	if len(ms[0].Defects) != 1 || !strings.Contains(ms[0].Defects[0], "part 4 not analysed") {
+		t.Errorf("carrier defects %q, want the encoded part 4 named", ms[0].Defects)
+	}
+	for _, m := range ms[1:] {
+		for _, h := range m.Hops {
+			if h.Line < 1 || h.Line > len(lines) || !strings.HasPrefix(lines[h.Line-1], "Received: "+strings.Fields(h.Raw)[0]) {
+				t.Errorf("part %s hop %d: line %d is not its Received line", m.Part, h.Index, h.Line)
+			}
+		}
+		if m.File != "nested.eml" {
+			t.Errorf("part %s: file %q", m.Part, m.File)
+		}
+	}
+	appended := 0
+	for _, f := range ms[2].Findings {
+		if f.Rule == "received-appended" {
+			appended++
+		}
+	}
+	if appended != 2 {
+		t.Errorf("the forged attachment's appended lines: %d findings, want 2 (%s)", appended, ruleIDs(ms[2]))
+	}
+}
+
+// TestAttachedParts: the same message attached twice is found twice, at
+// its two places; text/rfc822-headers (a bounce's returned header) counts;
+// a message without MIME carries nothing.
+func TestAttachedParts(t *testing.T) {
+	inner := "Received: from a.example ([192.0.2.1]) by b.example; Mon, 16 Nov 2026 09:00:00 +0000\r\nFrom: x@a.example\r\nSubject: s\r\n\r\nhi\r\n"
+	raw := "From: y@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n" +
+		"--r\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--r\r\nContent-Type: text/rfc822-headers\r\n\r\n" + inner + "--r--\r\n"
+	parts, skipped := attachedParts([]byte(raw))
+	if len(parts) != 2 || len(skipped) != 0 {
+		t.Fatalf("parts %d, skipped %q; want 2 and none", len(parts), skipped)
+	}
+	if parts[0].part != "1" || parts[1].part != "2" || parts[0].off == parts[1].off {
+		t.Errorf("parts at %s:%d and %s:%d", parts[0].part, parts[0].off, parts[1].part, parts[1].off)
+	}
+	for _, p := range parts {
+		if !bytes.Equal([]byte(raw)[p.off:p.off+len(p.raw)], p.raw) {
+			t.Errorf("part %s: offset %d does not hold its bytes", p.part, p.off)
+		}
+	}
+	if parts, _ := attachedParts([]byte(inner)); len(parts) != 0 {
+		t.Errorf("a plain message carries %d messages", len(parts))
+	}
+}
+
+// FuzzAttached: whatever the MIME, finding and analysing attached messages
+// never panics, every report placed inside the carrier's lines.
+func FuzzAttached(f *testing.F) {
+	for _, p := range []string{"../testdata/attached/nested.eml", "../testdata/attached/phishing-report.eml"} {
+		if raw, err := os.ReadFile(p); err == nil {
+			f.Add(raw)
+		}
+	}
+	f.Add([]byte("Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@b\r\n\r\nx"))
+	a := New(Options{Now: rulesNow, Attached: true, HeaderOnly: true})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ms := a.AnalyzeAll(context.Background(), Input{Raw: raw})
+		n := lineEnds(raw) + 1
+		for _, m := range ms[1:] {
+			for _, h := range m.Hops {
+				if h.Line > n {
+					t.Fatalf("part %s: hop line %d past the carrier's %d lines", m.Part, h.Line, n)
+				}
+			}
+		}
+	})
+}
+
+// TestAttachedOddParts: a blank line before the attached header is passed
+// over; a part that holds no message, and one with an 8-bit byte that a
+// charset conversion would change, are handled as they are written.
+func TestAttachedOddParts(t *testing.T) {
+	inner := "Received: from a.example ([192.0.2.1]) by b.example; Mon, 16 Nov 2026 09:00:00 +0000\r\nFrom: x@a.example\r\nSubject: caf\xe9\r\n\r\nhi\r\n"
+	raw := "From: y@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"r\"\r\n\r\n" +
+		"--r\r\nContent-Type: message/rfc822\r\n\r\n\r\n" + inner +
+		"--r\r\nContent-Type: message/rfc822\r\n\r\nREDACTED\r\n" +
+		"--r\r\nContent-Type: text/rfc822-headers\r\n\r\n" + inner + "--r--\r\n"
+	ms := New(Options{Now: rulesNow, Attached: true}).AnalyzeAll(context.Background(), Input{File: "m.eml", Raw: []byte(raw)})
+	var parts []string
+	for _, m := range ms[1:] {
+		parts = append(parts, m.Part)
+		if len(m.Hops) != 1 || m.Hops[0].Line < 6 {
+			t.Errorf("part %s: hops %+v, want its Received line on a line of the file", m.Part, m.Hops)
+		}
+	}
+	if strings.Join(parts, " ") != "1 3" {
+		t.Errorf("parts analysed %q, want 1 and 3", parts)
+	}
+	if len(ms[0].Defects) != 1 || !strings.Contains(ms[0].Defects[0], "part 2 not analysed") {
+		t.Errorf("carrier defects %q, want part 2 named", ms[0].Defects)
+	}
+}

@@ -55,6 +55,7 @@ func serveCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "append one JSON object per message to `FILE`"},
 			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on stop, how long transactions in progress may take"},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body"},
+			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments, returned in bounces and abuse reports): a line and a report object each, after the message's"},
 			&cli.BoolFlag{Name: "session-files", Usage: "write each session record to sessions/<message name>.json instead of the run's journal sessions/<run>.jsonl"},
 		}, dnsFlags()...), ruleFlags()...),
 		OnUsageError: onUsageError,
@@ -177,7 +178,7 @@ func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return analyze.New(analyze.Options{HeaderOnly: c.Bool("header-only"), Resolver: resolver, DNSMode: mode,
+	return analyze.New(analyze.Options{HeaderOnly: c.Bool("header-only"), Attached: c.Bool("attached"), Resolver: resolver, DNSMode: mode,
 		Trusted: rules.trusted, Disabled: rules.disabled, ClockSkew: rules.clockSkew, Now: rules.now}), rules.disabled, nil
 }
 
@@ -270,17 +271,21 @@ func (an *serveAnalysis) rest(timer *time.Timer) {
 func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {
 	an.count++
 	raw, err := d.ReadMessage()
-	var m *analyze.MessageReport
+	var ms []*analyze.MessageReport
 	if err != nil {
-		m = analyze.ErrorReport(d.Path, 0, fmt.Errorf("read stored message: %w", err))
+		ms = []*analyze.MessageReport{analyze.ErrorReport(d.Path, 0, fmt.Errorf("read stored message: %w", err))}
 	} else {
-		m = an.a.Analyze(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
+		// With --attached the messages it carries follow, read from their
+		// own trace: the session's envelope is the carrier's.
+		ms = an.a.AnalyzeAll(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
 			Session: sessionOf(d), Anomalies: anomaliesOf(d)})
 	}
-	_, err = fmt.Fprintln(an.out, deliveryLine(d, m))
-	an.note(err)
-	if an.report != nil {
-		an.note(report.JSONLine(an.report, m))
+	for _, m := range ms {
+		_, err = fmt.Fprintln(an.out, deliveryLine(d, m))
+		an.note(err)
+		if an.report != nil {
+			an.note(report.JSONLine(an.report, m))
+		}
 	}
 }
 
@@ -356,6 +361,10 @@ func deliveryLine(d capture.Delivery, m *analyze.MessageReport) string {
 	env := trueEnvelope(d)
 	line := fmt.Sprintf("%s from=<%s> to=<%s> verdict=%s score=%d", d.QueueID, env.MailFrom,
 		strings.Join(env.RcptTo, ">,<"), m.Verdict, m.Score)
+	if m.Part != "" {
+		// An attached message: the envelope is its carrier's.
+		line = fmt.Sprintf("%s attached part=%s verdict=%s score=%d", d.QueueID, m.Part, m.Verdict, m.Score)
+	}
 	if f := topFinding(m.Findings); f != nil {
 		line += fmt.Sprintf(" top=%s(%s): %s", f.Rule, f.Severity, f.Message)
 	}

@@ -274,3 +274,36 @@ func TestServeDisable(t *testing.T) {
 		}
 	}
 }
+
+// TestServeAttached: a phishing report delivered to the sink with
+// --attached gives a line and a report object for the report and for the
+// forged message it carries.
+func TestServeAttached(t *testing.T) {
+	msg, err := os.ReadFile("../../testdata/attached/phishing-report.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	var stdout syncBuffer
+	addr, done := startServe(t, context.Background(), &stdout, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "1", "--report", reportPath, "--attached")
+	crlf := bytes.ReplaceAll(msg, []byte("\n"), []byte("\r\n"))
+	if err := smtp.SendMail(addr, nil, "alice@corp.example", []string{"abuse@corp.example"}, crlf); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	awaitExit(t, done)
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "from=<alice@corp.example>") || !strings.Contains(lines[1], " attached part=2 verdict=forged") {
+		t.Fatalf("stdout lines: %q", lines)
+	}
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var second struct{ Part, Verdict string }
+	if len(objs) != 2 || json.Unmarshal([]byte(objs[1]), &second) != nil || second.Part != "2" || second.Verdict != "forged" {
+		t.Errorf("report objects: %d, second %+v", len(objs), second)
+	}
+}

@@ -82,6 +82,12 @@ func (mw *markdownWriter) section(b *strings.Builder, n int, m *analyze.MessageR
 	}
 	mdFindings(b, m)
 	mdHops(b, m)
+	if len(m.Defects) > 0 {
+		fmt.Fprintf(b, "\n**Defects:**\n\n")
+		for _, d := range m.Defects {
+			fmt.Fprintf(b, "- %s\n", mdText(d))
+		}
+	}
 }
 
 func mdFindings(b io.Writer, m *analyze.MessageReport) {

@@ -29,3 +29,27 @@ func TestTextEvidenceUnfolded(t *testing.T) {
 		t.Errorf("JSON lost the evidence as written: %s", js.String())
 	}
 }
+
+// TestDefectsShown: text and Markdown list a message's defects (a broken
+// header block, an attached message left out), escaped like the rest.
+func TestDefectsShown(t *testing.T) {
+	m := &analyze.MessageReport{File: "m.eml", Verdict: analyze.VerdictClean,
+		Defects: []string{"line 7: header ends without a blank line", "attached message in part 3 not analysed: *bold* \x1b[31m"}}
+	for format, want := range map[string][]string{
+		"text":     {"Defects:\n  line 7: header ends without a blank line\n", `not analysed: *bold* \x1b[31m`},
+		"markdown": {"**Defects:**", `not analysed\: \*bold\*`},
+	} {
+		var buf bytes.Buffer
+		if err := Render(&buf, format, &analyze.Report{Messages: []*analyze.MessageReport{m}}, testOptions()); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s lacks %q:\n%s", format, w, buf.String())
+			}
+		}
+		if strings.Contains(buf.String(), "\x1b") {
+			t.Errorf("%s passes an escape sequence through", format)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func isMessageType(ct string) bool {
 // placed on the file's lines and is named in skipped instead.
 func attachedParts(raw []byte) (parts []attachedPart, skipped []string) {
 	if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
-		return nil, nil // the body summary says why it was not decoded
+		return nil, nil // too deep to parse at all (summarizeMIME says so in the body summary)
 	}
 	root, err := readParts(raw)
 	if err != nil || root == nil {
@@ -56,18 +56,23 @@ func attachedParts(raw []byte) (parts []attachedPart, skipped []string) {
 				walk(p.FirstChild)
 				continue
 			}
-			switch cte := strings.ToLower(strings.TrimSpace(p.Header.Get("Content-Transfer-Encoding"))); {
-			case cte == "base64" || cte == "quoted-printable":
+			// Some writers leave a blank line before the attached header.
+			body := bytes.TrimLeft(p.Content, "\r\n")
+			cte := strings.ToLower(strings.TrimSpace(p.Header.Get("Content-Transfer-Encoding")))
+			if cte == "base64" || cte == "quoted-printable" {
 				skipped = append(skipped, fmt.Sprintf("attached message in part %s not analysed: it is encoded (%s), so its lines are not the file's", p.PartID, cte))
-			case len(bytes.TrimLeft(p.Content, "\r\n")) == 0:
-			default:
-				// Some writers leave a blank line before the attached header.
-				body := bytes.TrimLeft(p.Content, "\r\n")
-				if i := bytes.Index(raw[from:], body); i >= 0 {
-					parts = append(parts, attachedPart{part: p.PartID, raw: body, off: from + i})
-					from += i + len(body)
-				}
+				continue
 			}
+			if len(body) == 0 {
+				continue
+			}
+			i := bytes.Index(raw[from:], body)
+			if i < 0 {
+				skipped = append(skipped, fmt.Sprintf("attached message in part %s not analysed: its bytes are not in the file as they are", p.PartID))
+				continue
+			}
+			parts = append(parts, attachedPart{part: p.PartID, raw: body, off: from + i})
+			from += i + len(body)
 		}
 	}
 	walk(root)

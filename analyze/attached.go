@@ -19,6 +19,11 @@ import (
 // message attached in one attached in another.
 const maxAttachedDepth = 3
 
+// maxAttached bounds how many attached messages one message gets analysed,
+// all levels together: each is a whole analysis, DNS included, and a
+// hostile message can hold thousands.
+const maxAttached = 100
+
 // attachedPart is one message carried inside another.
 type attachedPart struct {
 	part string // where in the carrier: its MIME part ("2"), "2/1" for one inside that one
@@ -103,15 +108,21 @@ func readParts(raw []byte) (root *enmime.Part, err error) {
 // depth first: a message attached inside an attached one follows it.
 func (a *Analyzer) AnalyzeAll(ctx context.Context, in Input) []*MessageReport {
 	out := []*MessageReport{a.Analyze(ctx, in)}
-	if a.opts.Attached {
-		out = a.appendAttached(ctx, out, in, "", 1)
+	if !a.opts.Attached {
+		return out
+	}
+	dropped := 0
+	out = a.appendAttached(ctx, out, in, "", 1, &dropped)
+	if dropped > 0 {
+		out[0].Defects = append(out[0].Defects, fmt.Sprintf("%d more attached messages not analysed (at most %d are)", dropped, maxAttached))
 	}
 	return out
 }
 
 // appendAttached appends the reports of the messages in.Raw carries; prefix
-// is the part path of in itself.
-func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in Input, prefix string, depth int) []*MessageReport {
+// is the part path of in itself. Past maxAttached reports it counts the
+// messages it leaves out in dropped.
+func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in Input, prefix string, depth int, dropped *int) []*MessageReport {
 	carrier := out[len(out)-1]
 	if carrier.Error != "" || depth > maxAttachedDepth {
 		return out
@@ -121,6 +132,10 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 	line := max(in.Line, 1)
 	at := 0 // in.Raw[:at] has been counted into line
 	for _, p := range parts {
+		if len(out) > maxAttached { // out holds the top carrier and the attached ones so far
+			*dropped++
+			continue
+		}
 		line += lineEnds(in.Raw[at:p.off])
 		at = p.off
 		sub := Input{File: in.File, Index: in.Index, Line: line, Raw: p.raw}
@@ -133,7 +148,7 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 		}
 		m.Part = prefix + p.part
 		out = append(out, m)
-		out = a.appendAttached(ctx, out, sub, m.Part+"/", depth+1)
+		out = a.appendAttached(ctx, out, sub, m.Part+"/", depth+1, dropped)
 	}
 	return out
 }

@@ -128,3 +128,21 @@ func TestAttachedOddParts(t *testing.T) {
 		t.Errorf("carrier defects %q, want part 2 named", ms[0].Defects)
 	}
 }
+
+// TestAttachedLimit: past maxAttached attached messages, the rest are
+// counted in the carrier's defects, not analysed.
+func TestAttachedLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: y@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"r\"\r\n\r\n")
+	for range maxAttached + 5 {
+		b.WriteString("--r\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@a.example\r\nSubject: s\r\n\r\nhi\r\n")
+	}
+	b.WriteString("--r--\r\n")
+	ms := New(Options{Now: rulesNow, Attached: true, HeaderOnly: true}).AnalyzeAll(context.Background(), Input{Raw: []byte(b.String())})
+	if len(ms) != 1+maxAttached {
+		t.Errorf("%d reports, want the carrier and %d", len(ms), maxAttached)
+	}
+	if d := ms[0].Defects; len(d) != 1 || !strings.HasPrefix(d[0], "5 more attached messages not analysed") {
+		t.Errorf("carrier defects %q", d)
+	}
+}

@@ -218,16 +218,16 @@ func isTerminal(w io.Writer) bool {
 
 // summaryLine is the run's last line on standard error.
 func summaryLine(t analyze.Tally, d time.Duration, disabled []string) string {
-	rate := ""
+	tail := "" // the rate, and the rules not run
 	if secs := d.Seconds(); secs > 0 && t.Messages > 0 {
-		rate = fmt.Sprintf(", %.0f msg/s", float64(t.Messages)/secs)
+		tail = fmt.Sprintf(", %.0f msg/s", float64(t.Messages)/secs)
 	}
 	if len(disabled) > 0 {
-		rate += "; rules not run: " + strings.Join(disabled, ", ")
+		tail += "; rules not run: " + strings.Join(disabled, ", ")
 	}
 	return fmt.Sprintf("mailtrace: %d %s: %d clean, %d suspicious, %d forged, %d %s in %s%s",
 		t.Messages, plural(t.Messages, "message", "messages"), t.Clean, t.Suspicious, t.Forged,
-		t.Errors, plural(t.Errors, "error", "errors"), d.Round(time.Millisecond), rate)
+		t.Errors, plural(t.Errors, "error", "errors"), d.Round(time.Millisecond), tail)
 }
 
 func plural(n int, one, many string) string {

@@ -139,7 +139,7 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 		line += lineEnds(in.Raw[at:p.off])
 		at = p.off
 		sub := Input{File: in.File, Index: in.Index, Line: line, Raw: p.raw}
-		m := a.Analyze(ctx, sub)
+		m := a.analyzeAttached(ctx, sub)
 		if m.Error != "" {
 			// Not a message after all (a bounce's returned part may be
 			// anything): the carrier says so; the run has no error.
@@ -151,6 +151,17 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 		out = a.appendAttached(ctx, out, sub, m.Part+"/", depth+1, dropped)
 	}
 	return out
+}
+
+// analyzeAttached is Analyze with a panic turned into an error report, so
+// that an attached message costs its carrier's report nothing.
+func (a *Analyzer) analyzeAttached(ctx context.Context, in Input) (m *MessageReport) {
+	defer func() {
+		if r := recover(); r != nil {
+			m = ErrorReport(in.File, in.Index, fmt.Errorf("analyze: internal error: %v", r))
+		}
+	}()
+	return a.Analyze(ctx, in)
 }
 
 // lineEnds counts the line ends in b as Split does: CRLF, LF or a bare CR.

@@ -51,7 +51,7 @@ func checkOriginatingIP(c *Context) []Finding {
 		if len(f.Name) != len(originIPField) || !equalFoldASCII(f.Name, originIPField) {
 			continue
 		}
-		v := strings.TrimSpace(c.unfolded(i))
+		v := c.unfolded(i) // unfolding trims
 		evidence = append(evidence, originIPField+": "+v)
 		addr, err := netip.ParseAddr(strings.Trim(v, "[] "))
 		if err != nil {

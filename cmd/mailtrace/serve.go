@@ -355,15 +355,17 @@ func anomaliesOf(d capture.Delivery) []analyze.SessionAnomaly {
 	return out
 }
 
-// deliveryLine is the one line per message on stdout: queue id, envelope,
+// deliveryLine is the one line per message on stdout: queue id, envelope
+// (for an attached message, its part: the envelope is its carrier's),
 // verdict and the weightiest finding.
 func deliveryLine(d capture.Delivery, m *analyze.MessageReport) string {
-	env := trueEnvelope(d)
-	line := fmt.Sprintf("%s from=<%s> to=<%s> verdict=%s score=%d", d.QueueID, env.MailFrom,
-		strings.Join(env.RcptTo, ">,<"), m.Verdict, m.Score)
+	var line string
 	if m.Part != "" {
-		// An attached message: the envelope is its carrier's.
 		line = fmt.Sprintf("%s attached part=%s verdict=%s score=%d", d.QueueID, m.Part, m.Verdict, m.Score)
+	} else {
+		env := trueEnvelope(d)
+		line = fmt.Sprintf("%s from=<%s> to=<%s> verdict=%s score=%d", d.QueueID, env.MailFrom,
+			strings.Join(env.RcptTo, ">,<"), m.Verdict, m.Score)
 	}
 	if f := topFinding(m.Findings); f != nil {
 		line += fmt.Sprintf(" top=%s(%s): %s", f.Rule, f.Severity, f.Message)

@@ -210,9 +210,9 @@ func (db *DB) dnameAbove(name string) (*mdns.DNAME, bool) {
 // when the result is not a domain name (too long).
 func synthesize(name string, dname *mdns.DNAME) (*mdns.CNAME, bool) {
 	owner := strings.ToLower(mdns.Fqdn(dname.Hdr.Name))
-	target := name[:len(name)-len(owner)] + strings.ToLower(mdns.Fqdn(dname.Target))
-	if dname.Target == "." || dname.Target == "" {
-		target = name[:len(name)-len(owner)]
+	target := name[:len(name)-len(owner)] // the labels below the owner, with their final dot
+	if dname.Target != "." && dname.Target != "" {
+		target += strings.ToLower(mdns.Fqdn(dname.Target))
 	}
 	if _, ok := mdns.IsDomainName(target); !ok || len(target) > 255 {
 		return nil, false

@@ -87,18 +87,25 @@ func TestZonesMerge(t *testing.T) {
 	}
 }
 
+// fileAndWire answers from the master file text two ways: the Zone
+// resolver reading it, and a Network resolver asking a dnstest server that
+// serves it.
+func fileAndWire(t *testing.T, text string) map[string]dns.Resolver {
+	t.Helper()
+	z, err := dns.ParseZone(strings.NewReader(text), "", "test.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]dns.Resolver{"zone": z, "wire": network(t, dnstest.NewServer(t, dnstest.WithZone(text)))}
+}
+
 // TestWildcardRoute routes mail for names only a wildcard covers
 // (RFC 4592), from the files and over the wire from a server serving the
 // same files: "*.w.test MX" gives every name under w.test that has no
 // records of its own an MX, but not an existing name.
 func TestWildcardRoute(t *testing.T) {
 	const text = "$ORIGIN w.test.\n@ SOA ns host 1 3600 600 86400 300\n* MX 10 mx\nmx A 192.0.2.25\nweb A 192.0.2.80\n"
-	z, err := dns.ParseZone(strings.NewReader(text), "", "w.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := dnstest.NewServer(t, dnstest.WithZone(text))
-	for name, r := range map[string]dns.Resolver{"zone": z, "wire": network(t, srv)} {
+	for name, r := range fileAndWire(t, text) {
 		t.Run(name, func(t *testing.T) {
 			for _, domain := range []string{"shop.w.test", "a.b.w.test"} {
 				route := dns.Route(ctxT(t), r, domain)
@@ -120,12 +127,7 @@ func TestWildcardRoute(t *testing.T) {
 // the DNAME gives, as at the end of a CNAME chain.
 func TestDNAMERoute(t *testing.T) {
 	const text = "$ORIGIN d.test.\n@ SOA ns host 1 3600 600 86400 300\nold DNAME new.d.test.\nshop.new MX 10 mx.new\nmx.new A 192.0.2.25\n"
-	z, err := dns.ParseZone(strings.NewReader(text), "", "d.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := dnstest.NewServer(t, dnstest.WithZone(text))
-	for name, r := range map[string]dns.Resolver{"zone": z, "wire": network(t, srv)} {
+	for name, r := range fileAndWire(t, text) {
 		t.Run(name, func(t *testing.T) {
 			route := dns.Route(ctxT(t), r, "shop.old.d.test")
 			if route.Canonical != "shop.new.d.test" || len(route.Hosts) != 1 || route.Hosts[0].Host != "mx.new.d.test" || fmt.Sprint(route.Hosts[0].Addrs) != "[192.0.2.25]" {

@@ -62,8 +62,9 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 		return err
 	}
 	in := listInputs(opts.paths, out.file, s)
-	a := analyze.New(analyze.Options{HeaderOnly: opts.headerOnly, Attached: opts.attached, Resolver: resolver, DNSMode: mode,
-		Trusted: rules.trusted, Disabled: rules.disabled, ClockSkew: rules.clockSkew, Now: rules.now})
+	ao := rules.analyzeOptions(resolver, mode)
+	ao.HeaderOnly, ao.Attached = opts.headerOnly, opts.attached
+	a := analyze.New(ao)
 	res, err := runBatch(c, a, in.Paths, out, s)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/dns"
 )
 
 // rulesCommand is `mailtrace rules`: the catalogue of checks, with their
@@ -133,6 +134,13 @@ func ruleFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "clock-skew", Value: 5 * time.Minute, Usage: "`DURATION` a hop may be stamped before the hop below it (e.g. 90s, 10m)"},
 		&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "analyse as if the time were `RFC3339` (reproducible reports; default: the clock)"},
 	}
+}
+
+// analyzeOptions are the analysis options the DNS and rule flags give,
+// shared by analyze and serve; each adds what its own flags say.
+func (o ruleOptions) analyzeOptions(resolver dns.Resolver, mode string) analyze.Options {
+	return analyze.Options{Resolver: resolver, DNSMode: mode, Trusted: o.trusted, Disabled: o.disabled,
+		ClockSkew: o.clockSkew, Now: o.now}
 }
 
 func ruleOptionsFrom(c *cli.Context) (ruleOptions, error) {

@@ -178,8 +178,9 @@ func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return analyze.New(analyze.Options{HeaderOnly: c.Bool("header-only"), Attached: c.Bool("attached"), Resolver: resolver, DNSMode: mode,
-		Trusted: rules.trusted, Disabled: rules.disabled, ClockSkew: rules.clockSkew, Now: rules.now}), rules.disabled, nil
+	ao := rules.analyzeOptions(resolver, mode)
+	ao.HeaderOnly, ao.Attached = c.Bool("header-only"), c.Bool("attached")
+	return analyze.New(ao), rules.disabled, nil
 }
 
 func openReport(path string) (io.WriteCloser, error) {

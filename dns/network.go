@@ -1,11 +1,13 @@
 package dns
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,17 +17,19 @@ import (
 )
 
 // Options configures a Network resolver. The zero value reads the servers
-// from /etc/resolv.conf and uses the defaults named below. The search list,
-// ndots and the timeout options of resolv.conf are ignored: mailtrace only
-// asks about fully qualified names and keeps its own short timeouts.
+// from /etc/resolv.conf and uses the defaults named below. The search list
+// and ndots of resolv.conf are ignored: mailtrace only asks about fully
+// qualified names.
 type Options struct {
 	// Servers are "host", "host:port" or "[v6]:port" (port 53 by default).
 	// Empty: the nameservers of ResolvConf.
 	Servers    []string
 	ResolvConf string // default "/etc/resolv.conf"
-	// Timeout bounds one try at one server (default 2s).
+	// Timeout bounds one try at one server. 0: with the servers of
+	// ResolvConf, its timeout option (see resolvOptions), else 2s.
 	Timeout time.Duration
-	// Attempts is how many rounds are made over the servers (default 2).
+	// Attempts is how many rounds are made over the servers. 0: with the
+	// servers of ResolvConf, its attempts option, else 2.
 	Attempts int
 	// Budget bounds a whole lookup, every try included (default
 	// Attempts × servers × Timeout, at most 10s).
@@ -59,15 +63,18 @@ type Network struct {
 // NewNetwork returns a Network resolver; it fails when no server is given
 // or found in resolv.conf, or when a server address is malformed.
 func NewNetwork(opts Options) (*Network, error) {
-	servers, err := serverList(opts)
+	servers, conf, err := serverList(opts)
 	if err != nil {
 		return nil, err
 	}
 	n := &Network{
 		servers:  servers,
-		timeout:  cmp(opts.Timeout, defaultTimeout),
+		timeout:  cmp(opts.Timeout, cmp(conf.timeout, defaultTimeout)),
 		attempts: opts.Attempts,
 		udpSize:  opts.UDPSize,
+	}
+	if n.attempts <= 0 {
+		n.attempts = conf.attempts
 	}
 	if n.attempts <= 0 {
 		n.attempts = defaultAttempts
@@ -94,32 +101,92 @@ func cmp(d, def time.Duration) time.Duration {
 // Servers returns the server addresses in use, as host:port.
 func (n *Network) Servers() []string { return append([]string(nil), n.servers...) }
 
-func serverList(opts Options) ([]string, error) {
+// serverList returns the servers to ask, and, when they come from
+// resolv.conf, its options.
+func serverList(opts Options) ([]string, resolvOptions, error) {
 	given := opts.Servers
 	port := "53"
+	var conf resolvOptions
 	if len(given) == 0 {
 		path := opts.ResolvConf
 		if path == "" {
 			path = defaultResolvConf
 		}
-		cc, err := mdns.ClientConfigFromFile(path)
+		text, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("dns: reading resolver configuration: %w", err)
+			return nil, conf, fmt.Errorf("dns: reading resolver configuration: %w", err)
+		}
+		cc, err := mdns.ClientConfigFromReader(bytes.NewReader(text))
+		if err != nil {
+			return nil, conf, fmt.Errorf("dns: reading resolver configuration %s: %w", path, err)
 		}
 		if len(cc.Servers) == 0 {
-			return nil, fmt.Errorf("dns: no nameserver in %s", path)
+			return nil, conf, fmt.Errorf("dns: no nameserver in %s", path)
 		}
 		given, port = cc.Servers, cc.Port
+		conf = parseResolvOptions(string(text), os.Getenv("RES_OPTIONS"))
 	}
 	out := make([]string, 0, len(given))
 	for _, s := range given {
 		addr, err := serverAddr(s, port)
 		if err != nil {
-			return nil, err
+			return nil, conf, err
 		}
 		out = append(out, addr)
 	}
-	return out, nil
+	return out, conf, nil
+}
+
+// resolvOptions are the options of resolv.conf(5) that bear on asking for a
+// fully qualified name; zero when not given.
+type resolvOptions struct {
+	timeout  time.Duration // timeout:n, one try at one server
+	attempts int           // attempts:n, rounds over the servers
+}
+
+// The bounds glibc puts on the options (resolv.h: RES_MAXRETRANS,
+// RES_MAXRETRY).
+const (
+	maxResolvTimeout  = 30
+	maxResolvAttempts = 5
+)
+
+// parseResolvOptions reads the options lines of a resolv.conf, then env, the
+// RES_OPTIONS environment variable, which overrides them as it does for the C
+// library. A later option wins; values out of range are brought within
+// glibc's bounds, and malformed ones are skipped.
+func parseResolvOptions(conf, env string) resolvOptions {
+	var o resolvOptions
+	for line := range strings.Lines(conf) {
+		if i := strings.IndexAny(line, "#;"); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		if len(fields) > 0 && fields[0] == "options" {
+			o.set(fields[1:])
+		}
+	}
+	o.set(strings.Fields(env))
+	return o
+}
+
+func (o *resolvOptions) set(options []string) {
+	for _, opt := range options {
+		name, value, ok := strings.Cut(opt, ":")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			continue
+		}
+		switch name {
+		case "timeout":
+			o.timeout = time.Duration(min(max(n, 1), maxResolvTimeout)) * time.Second
+		case "attempts":
+			o.attempts = min(max(n, 1), maxResolvAttempts)
+		}
+	}
 }
 
 // serverAddr accepts "host", "host:port", "v6", "[v6]" and "[v6]:port".

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/mailtrace/mailtrace/dns"
@@ -14,7 +12,7 @@ func dnsFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "offline", Usage: "no DNS at all: DNS checks report \"not checked\""},
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS server `ADDR[:PORT]` to ask (repeatable; default: /etc/resolv.conf)"},
 		&cli.StringSliceFlag{Name: "dns-zone", Usage: "answer from RFC 1035 master `FILE` (repeatable); alone, a reproducible offline world: names a file's zone (SOA) leaves out are NXDOMAIN, names outside every zone unknown"},
-		&cli.DurationFlag{Name: "dns-timeout", Value: 2 * time.Second, Usage: "timeout of one DNS query"},
+		&cli.DurationFlag{Name: "dns-timeout", Usage: "timeout of one DNS query (default: the timeout option of /etc/resolv.conf or RES_OPTIONS when its servers are asked, else 2s)"},
 	}
 }
 

@@ -1,0 +1,58 @@
+package dns
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestParseResolvOptions(t *testing.T) {
+	for _, tt := range []struct {
+		name, conf, env string
+		want            resolvOptions
+	}{
+		{"none", "nameserver 192.0.2.1\n", "", resolvOptions{}},
+		{"both", "nameserver 192.0.2.1\noptions timeout:1 attempts:3 rotate ndots:2\n", "", resolvOptions{time.Second, 3}},
+		{"later line wins", "options timeout:4\noptions timeout:1\n", "", resolvOptions{timeout: time.Second}},
+		{"environment overrides the file", "options timeout:4 attempts:3\n", "timeout:7", resolvOptions{7 * time.Second, 3}},
+		{"glibc's bounds", "options timeout:99 attempts:9\n", "", resolvOptions{30 * time.Second, 5}},
+		{"zero is the least", "options timeout:0 attempts:0\n", "", resolvOptions{time.Second, 1}},
+		{"malformed values skipped", "options timeout:x attempts:-2 timeout attempts:\n", "", resolvOptions{}},
+		{"comments", "options attempts:4 # timeout:9\n; options timeout:8\n", "", resolvOptions{attempts: 4}},
+		{"only at the start of a line", "nameserver 192.0.2.1 options timeout:9\n", "", resolvOptions{}},
+		{"tabs", "options\ttimeout:3\n", "", resolvOptions{timeout: 3 * time.Second}},
+	} {
+		if got := parseResolvOptions(tt.conf, tt.env); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestNetworkResolvOptions: resolv.conf's options apply to its own servers;
+// explicit options and given servers keep theirs.
+func TestNetworkResolvOptions(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(conf, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RES_OPTIONS", "attempts:3")
+	for _, tt := range []struct {
+		name     string
+		opts     Options
+		timeout  time.Duration
+		attempts int
+	}{
+		{"from resolv.conf", Options{ResolvConf: conf}, time.Second, 3},
+		{"explicit", Options{ResolvConf: conf, Timeout: 5 * time.Second, Attempts: 1}, 5 * time.Second, 1},
+		{"given servers", Options{ResolvConf: conf, Servers: []string{"127.0.0.1"}}, defaultTimeout, defaultAttempts},
+	} {
+		n, err := NewNetwork(tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if n.timeout != tt.timeout || n.attempts != tt.attempts {
+			t.Errorf("%s: timeout %v attempts %d, want %v and %d", tt.name, n.timeout, n.attempts, tt.timeout, tt.attempts)
+		}
+	}
+}

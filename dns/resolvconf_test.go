@@ -56,3 +56,17 @@ func TestNetworkResolvOptions(t *testing.T) {
 		}
 	}
 }
+
+// FuzzResolvOptions: any resolv.conf and RES_OPTIONS give options within
+// glibc's bounds, and never panic.
+func FuzzResolvOptions(f *testing.F) {
+	f.Add("nameserver 192.0.2.1\noptions timeout:1 attempts:3 rotate\n", "timeout:7")
+	f.Add("options timeout:99999999999999999999 attempts:-1\n", "attempts:")
+	f.Add("options\ttimeout:0\r\n# x\n", "")
+	f.Fuzz(func(t *testing.T, conf, env string) {
+		o := parseResolvOptions(conf, env)
+		if o.timeout < 0 || o.timeout > maxResolvTimeout*time.Second || o.attempts < 0 || o.attempts > maxResolvAttempts {
+			t.Errorf("out of bounds: %+v", o)
+		}
+	})
+}

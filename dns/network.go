@@ -153,17 +153,16 @@ const (
 
 // parseResolvOptions reads the options lines of a resolv.conf, then env, the
 // RES_OPTIONS environment variable, which overrides them as it does for the C
-// library. A later option wins; values out of range are brought within
-// glibc's bounds, and malformed ones are skipped.
+// library. As glibc reads the file, the keyword starts its line, and only a
+// line starting with '#' or ';' is a comment. A later option wins; values
+// out of range are brought within glibc's bounds, and malformed ones are
+// skipped.
 func parseResolvOptions(conf, env string) resolvOptions {
 	var o resolvOptions
 	for line := range strings.Lines(conf) {
-		if i := strings.IndexAny(line, "#;"); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(line)
-		if len(fields) > 0 && fields[0] == "options" {
-			o.set(fields[1:])
+		rest, ok := strings.CutPrefix(line, "options")
+		if ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			o.set(strings.Fields(rest))
 		}
 	}
 	o.set(strings.Fields(env))

@@ -19,8 +19,10 @@ func TestParseResolvOptions(t *testing.T) {
 		{"glibc's bounds", "options timeout:99 attempts:9\n", "", resolvOptions{30 * time.Second, 5}},
 		{"zero is the least", "options timeout:0 attempts:0\n", "", resolvOptions{time.Second, 1}},
 		{"malformed values skipped", "options timeout:x attempts:-2 timeout attempts:\n", "", resolvOptions{}},
-		{"comments", "options attempts:4 # timeout:9\n; options timeout:8\n", "", resolvOptions{attempts: 4}},
-		{"only at the start of a line", "nameserver 192.0.2.1 options timeout:9\n", "", resolvOptions{}},
+		{"comments", "# options timeout:9\n; options timeout:8\noptions attempts:4\n", "", resolvOptions{attempts: 4}},
+		// glibc takes a '#' inside a line for an unknown option.
+		{"no comment inside a line", "options attempts:4 # timeout:9\n", "", resolvOptions{9 * time.Second, 4}},
+		{"the keyword starts its line", "nameserver 192.0.2.1 options timeout:9\n options timeout:8\noptionstimeout:7\n", "", resolvOptions{}},
 		{"tabs", "options\ttimeout:3\n", "", resolvOptions{timeout: 3 * time.Second}},
 	} {
 		if got := parseResolvOptions(tt.conf, tt.env); got != tt.want {

@@ -39,12 +39,36 @@ func TestMergeFamilies(t *testing.T) {
 
 func TestRouteStatusDescribe(t *testing.T) {
 	for _, s := range []RouteStatus{RouteMX, RouteImplicitMX, RouteNullMX, RouteNoDomain, RouteNoRoute,
-		RouteTempError, RoutePermError, RouteNotChecked} {
+		RouteNoUsableMX, RouteAddressLiteral, RouteTempError, RoutePermError, RouteNotChecked} {
 		if d := s.Describe(); d == "" || d == string(s) {
 			t.Errorf("%s has no description", s)
 		}
 	}
 	if RouteNullMX.Describe() != "accepts no mail (null MX)" {
 		t.Errorf("null MX: %q", RouteNullMX.Describe())
+	}
+}
+
+// TestHostsStatus: MX hosts none of which has an address make no route
+// (RFC 5321 §5.1); one with an address, or one that failed only for now,
+// leaves it open.
+func TestHostsStatus(t *testing.T) {
+	nx := RouteHost{Host: "missing.example", Outcome: OutcomeNXDomain}
+	ok := RouteHost{Host: "mx.example", Outcome: OutcomeAnswer}
+	temp := RouteHost{Host: "slow.example", Outcome: OutcomeTempError}
+	broken := RouteHost{Host: "loop.example", Outcome: OutcomePermError}
+	for _, tc := range []struct {
+		hosts []RouteHost
+		want  RouteStatus
+	}{
+		{[]RouteHost{nx}, RouteNoUsableMX},
+		{[]RouteHost{nx, broken}, RouteNoUsableMX},
+		{[]RouteHost{nx, ok}, RouteMX},
+		{[]RouteHost{broken, temp}, RouteTempError},
+		{[]RouteHost{temp, ok}, RouteMX},
+	} {
+		if got := hostsStatus(tc.hosts); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.hosts, got, tc.want)
+		}
 	}
 }

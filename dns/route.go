@@ -66,9 +66,15 @@ const (
 	RouteNullMX     RouteStatus = "null-mx"     // the domain accepts no mail (RFC 7505)
 	RouteNoDomain   RouteStatus = "nxdomain"    // the domain does not exist
 	RouteNoRoute    RouteStatus = "no-route"    // neither MX nor address
-	RouteTempError  RouteStatus = "temperror"
-	RoutePermError  RouteStatus = "permerror" // CNAME loop, chain too long, invalid name, refused
-	RouteNotChecked RouteStatus = "not-checked"
+	// RouteNoUsableMX: MX records, but none of their hosts has an address
+	// or can have one (RFC 5321 §5.1: reported as an error).
+	RouteNoUsableMX RouteStatus = "no-usable-mx"
+	// RouteAddressLiteral: the address names its host by address
+	// ("user@[192.0.2.1]", RFC 5321 §4.1.3): no DNS is asked.
+	RouteAddressLiteral RouteStatus = "address-literal"
+	RouteTempError      RouteStatus = "temperror"
+	RoutePermError      RouteStatus = "permerror" // CNAME loop, chain too long, invalid name, refused
+	RouteNotChecked     RouteStatus = "not-checked"
 )
 
 // Describe says the status in words.
@@ -84,6 +90,10 @@ func (s RouteStatus) Describe() string {
 		return "domain does not exist"
 	case RouteNoRoute:
 		return "no MX record and no address: cannot receive mail"
+	case RouteNoUsableMX:
+		return "MX hosts listed, but none has an address: mail cannot be delivered"
+	case RouteAddressLiteral:
+		return "an address literal: delivered to that address, no DNS asked"
 	case RouteTempError:
 		return "DNS failed temporarily"
 	case RoutePermError:
@@ -143,7 +153,12 @@ const routeParallel = 8
 // lone "0 ." the null MX of RFC 7505; then each host's addresses, through
 // its CNAMEs too. Lookup failures are recorded, never returned.
 func Route(ctx context.Context, r Resolver, domain string) RouteResult {
-	res := RouteResult{Domain: domain, Canonical: domain}
+	res := RouteResult{Domain: domain, Canonical: domain, Lookups: []Lookup{}}
+	if ip, ok := AddressLiteral(domain); ok {
+		res.Hosts = []RouteHost{{Host: domain, Canonical: domain, Lookups: []Lookup{}, Addrs: []netip.Addr{ip}, Outcome: OutcomeAnswer}}
+		res.Status = RouteAddressLiteral
+		return res
+	}
 	name, err := canonName(domain)
 	if err != nil {
 		return res.stop(RoutePermError, fmt.Errorf("route %q: %w", domain, err))
@@ -170,7 +185,47 @@ func Route(ctx context.Context, r Resolver, domain string) RouteResult {
 	}
 	res.Hosts = resolveHosts(ctx, r, res.MX, &res.Truncated)
 	res.Status = RouteMX
+	if !res.Truncated {
+		res.Status = hostsStatus(res.Hosts)
+	}
 	return res
+}
+
+// hostsStatus is RouteMX while some MX host has an address; else a
+// temporary error if one of them may yet have one, or RouteNoUsableMX.
+func hostsStatus(hosts []RouteHost) RouteStatus {
+	temporary := false
+	for _, h := range hosts {
+		switch h.Outcome {
+		case OutcomeAnswer:
+			return RouteMX
+		case OutcomeTempError, OutcomeOffline:
+			temporary = true
+		}
+	}
+	if temporary {
+		return RouteTempError
+	}
+	return RouteNoUsableMX
+}
+
+// AddressLiteral reports whether domain is the address literal of an
+// address ("[192.0.2.1]", "[IPv6:2001:db8::1]", RFC 5321 §4.1.3), and
+// which address.
+func AddressLiteral(domain string) (netip.Addr, bool) {
+	inner, ok := strings.CutPrefix(domain, "[")
+	if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+		return netip.Addr{}, false
+	}
+	v6 := len(inner) > 5 && strings.EqualFold(inner[:5], "IPv6:")
+	if v6 {
+		inner = inner[5:]
+	}
+	ip, err := netip.ParseAddr(inner)
+	if err != nil || ip.Zone() != "" || ip.Is4() == v6 {
+		return netip.Addr{}, false
+	}
+	return ip, true
 }
 
 func (res RouteResult) stop(s RouteStatus, err error) RouteResult {
@@ -207,7 +262,7 @@ func resolveHosts(ctx context.Context, r Resolver, mx []MX, truncated *bool) []R
 	sem := make(chan struct{}, routeParallel)
 	var wg sync.WaitGroup
 	for i, m := range mx {
-		hosts[i] = RouteHost{Preference: m.Preference, Host: m.Host, Canonical: m.Host}
+		hosts[i] = RouteHost{Preference: m.Preference, Host: m.Host, Canonical: m.Host, Lookups: []Lookup{}}
 		if m.Host == "." {
 			hosts[i].Outcome = OutcomePermError
 			hosts[i].Error = "null MX target among other MX records (RFC 7505 §3)"
@@ -247,10 +302,11 @@ func (h *RouteHost) resolveAddrs(ctx context.Context, r Resolver) {
 }
 
 // HasHost reports whether name is one of the hosts mail for the domain goes
-// to, by its MX name or a name its CNAMEs lead to.
+// to, by its MX name (those beyond MaxRouteHosts included) or a name its
+// CNAMEs lead to. An internationalised name matches its A-labels.
 func (res RouteResult) HasHost(name string) bool {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if name == "" {
+	name, err := canonName(name)
+	if err != nil {
 		return false
 	}
 	for _, h := range res.Hosts {
@@ -258,7 +314,7 @@ func (res RouteResult) HasHost(name string) bool {
 			return true
 		}
 	}
-	return false
+	return slices.ContainsFunc(res.MX, func(m MX) bool { return m.Host == name })
 }
 
 // HasIP reports whether ip is an address of one of the hosts.

@@ -69,13 +69,35 @@ func TestRoute(t *testing.T) {
 			cnames: []string{"c2.mt.test", "c3.mt.test", "c4.mt.test", "c5.mt.test", "c6.mt.test", "c7.mt.test", "c8.mt.test", "c9.mt.test"}},
 		{domain: "d1.mt.test", status: dns.RouteImplicitMX, canonical: "d9.mt.test", hosts: []string{"d9.mt.test"},
 			cnames: []string{"d2.mt.test", "d3.mt.test", "d4.mt.test", "d5.mt.test", "d6.mt.test", "d7.mt.test", "d8.mt.test", "d9.mt.test"}},
-		{domain: "badmx.mt.test", status: dns.RouteMX, canonical: "badmx.mt.test", hosts: []string{"missing.mt.test"},
+		{domain: "badmx.mt.test", status: dns.RouteNoUsableMX, canonical: "badmx.mt.test", hosts: []string{"missing.mt.test"},
 			check: func(t *testing.T, res dns.RouteResult) {
 				if h := res.Hosts[0]; h.Outcome != dns.OutcomeNXDomain || len(h.Addrs) != 0 {
 					t.Errorf("host = %+v, want nxdomain", h)
 				}
 			}},
-		{domain: "loopmx.mt.test", status: dns.RouteMX, canonical: "loopmx.mt.test", hosts: []string{"loop1.mt.test"},
+		{domain: "null10.mt.test", status: dns.RouteNullMX, canonical: "null10.mt.test",
+			check: func(t *testing.T, res dns.RouteResult) {
+				if len(res.MX) != 1 || res.MX[0].Preference != 10 {
+					t.Errorf("MX = %v, want the published preference 10", res.MX)
+				}
+			}},
+		{domain: "nullplus.mt.test", status: dns.RouteNoUsableMX, canonical: "nullplus.mt.test", hosts: []string{".", "missing.mt.test"},
+			check: func(t *testing.T, res dns.RouteResult) {
+				if res.NullMX || res.Hosts[0].Outcome != dns.OutcomePermError {
+					t.Errorf("a null MX among others taken for a null MX: %+v", res)
+				}
+			}},
+		{domain: "[192.0.2.1]", status: dns.RouteAddressLiteral, canonical: "[192.0.2.1]", hosts: []string{"[192.0.2.1]"},
+			check: func(t *testing.T, res dns.RouteResult) {
+				if !res.HasIP(netip.MustParseAddr("192.0.2.1")) || len(res.Lookups) != 0 || res.Lookups == nil {
+					t.Errorf("address literal: %+v, want its address and no lookup", res)
+				}
+			}},
+		{domain: "[IPv6:2001:db8::1]", status: dns.RouteAddressLiteral, canonical: "[IPv6:2001:db8::1]", hosts: []string{"[IPv6:2001:db8::1]"}},
+		// RFC 5321 §4.1.3: an IPv6 literal carries its tag, an IPv4 one none.
+		{domain: "[2001:db8::1]", status: dns.RoutePermError, canonical: "[2001:db8::1]", errText: "invalid name"},
+		{domain: "[IPv6:192.0.2.1]", status: dns.RoutePermError, canonical: "[IPv6:192.0.2.1]", errText: "invalid name"},
+		{domain: "loopmx.mt.test", status: dns.RouteNoUsableMX, canonical: "loopmx.mt.test", hosts: []string{"loop1.mt.test"},
 			check: func(t *testing.T, res dns.RouteResult) {
 				if h := res.Hosts[0]; h.Outcome != dns.OutcomePermError || !strings.Contains(h.Error, "loop") {
 					t.Errorf("host = %+v, want a CNAME loop error", h)
@@ -114,6 +136,18 @@ func TestRouteHas(t *testing.T) {
 		"www.mt.test": false, "mt.test": false, "": false,
 	} {
 		if got := res.HasHost(name); got != want {
+			t.Errorf("HasHost(%q) = %v, want %v", name, got, want)
+		}
+	}
+	// An internationalised name matches the A-labels DNS publishes, and an
+	// MX host beyond those resolved (MaxRouteHosts) is still an MX host.
+	big := dns.RouteResult{
+		MX:        []dns.MX{{Preference: 10, Host: "mx.xn--bcher-kva.de"}, {Preference: 50, Host: "backup.example.net"}},
+		Hosts:     []dns.RouteHost{{Preference: 10, Host: "mx.xn--bcher-kva.de", Canonical: "mx.xn--bcher-kva.de"}},
+		Truncated: true,
+	}
+	for name, want := range map[string]bool{"mx.bücher.de": true, "MX.Bücher.DE.": true, "backup.example.net": true, "bücher.de": false} {
+		if got := big.HasHost(name); got != want {
 			t.Errorf("HasHost(%q) = %v, want %v", name, got, want)
 		}
 	}

@@ -8,33 +8,18 @@ import (
 	"github.com/mailtrace/mailtrace/dns"
 )
 
-// routeSummary says the status in words, and, when the MX hosts were
-// resolved and none has an address, that mail has nowhere to go (RFC 5321
-// §5.1: a sender tries every MX host, then gives up).
-func routeSummary(r dns.RouteResult) string {
-	if r.Status != dns.RouteMX || len(r.Hosts) == 0 || r.Truncated {
-		return r.Status.Describe()
-	}
-	for _, h := range r.Hosts {
-		if len(h.Addrs) > 0 || h.Outcome != dns.OutcomeNXDomain && h.Outcome != dns.OutcomeNoData {
-			return r.Status.Describe()
-		}
-	}
-	return "MX hosts listed, but none has an address: mail cannot be delivered"
-}
-
 // RouteText draws mail routing for a domain as a tree: the domain, its
 // CNAME chain, its MX hosts by preference, and each host's addresses.
 func RouteText(w io.Writer, r dns.RouteResult) error {
 	p := &printer{w: w}
-	p.linef("%s  (%s)\n", Safe(r.Domain), routeSummary(r))
+	p.linef("%s  (%s)\n", Safe(r.Domain), r.Status.Describe())
 	var items []string
 	for _, c := range r.CNAMEs {
 		items = append(items, "CNAME -> "+Safe(c))
 	}
 	switch {
 	case r.NullMX:
-		items = append(items, "MX 0 .  (null MX, RFC 7505: accepts no mail)")
+		items = append(items, fmt.Sprintf("MX %d .  (null MX, RFC 7505: accepts no mail)", r.MX[0].Preference))
 	case r.Implicit:
 		items = append(items, "no MX: implicit MX, the domain's own address")
 	case len(r.MX) > 0:
@@ -49,7 +34,7 @@ func RouteText(w io.Writer, r dns.RouteResult) error {
 	}
 	for i, h := range r.Hosts {
 		last := i == len(r.Hosts)-1
-		p.linef("%s%s\n", "   "+branch(last), hostLine(h))
+		p.linef("%s%s\n", "   "+branch(last), hostLine(h, !h.Implicit && r.Status != dns.RouteAddressLiteral))
 	}
 	if r.Truncated {
 		p.linef("   (more MX hosts than mailtrace resolves; the rest were not looked up)\n")
@@ -64,9 +49,10 @@ func branch(last bool) string {
 	return "├─ "
 }
 
-func hostLine(h dns.RouteHost) string {
+// hostLine is one host of the tree; pref: it has an MX preference.
+func hostLine(h dns.RouteHost, pref bool) string {
 	var b strings.Builder
-	if !h.Implicit {
+	if pref {
 		fmt.Fprintf(&b, "%d ", h.Preference)
 	}
 	b.WriteString(Safe(h.Host))

@@ -9,27 +9,30 @@ import (
 	"github.com/mailtrace/mailtrace/dns"
 )
 
-// TestRouteSummary: a domain whose MX hosts all lack an address is not
-// "delivered to its MX hosts"; one host with an address, or a lookup that
-// only failed for now, is.
-func TestRouteSummary(t *testing.T) {
-	nx := dns.RouteHost{Host: "missing.example", Outcome: dns.OutcomeNXDomain}
-	ok := dns.RouteHost{Host: "mx.example", Outcome: dns.OutcomeAnswer, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}
-	temp := dns.RouteHost{Host: "slow.example", Outcome: dns.OutcomeTempError}
+// TestRouteTextHead: the first line says the route's status in words, and a
+// null MX is shown with the preference it was published with.
+func TestRouteTextHead(t *testing.T) {
 	for _, tc := range []struct {
-		hosts []dns.RouteHost
-		want  string
+		res  dns.RouteResult
+		want []string
 	}{
-		{[]dns.RouteHost{nx}, "none has an address"},
-		{[]dns.RouteHost{nx, ok}, "delivered to its MX hosts"},
-		{[]dns.RouteHost{nx, temp}, "delivered to its MX hosts"},
+		{dns.RouteResult{Domain: "d.example", Status: dns.RouteNoUsableMX,
+			Hosts: []dns.RouteHost{{Preference: 10, Host: "missing.example", Outcome: dns.OutcomeNXDomain}}},
+			[]string{"d.example  (MX hosts listed, but none has an address", "10 missing.example => nxdomain"}},
+		{dns.RouteResult{Domain: "n.example", Status: dns.RouteNullMX, NullMX: true, MX: []dns.MX{{Preference: 10, Host: "."}}},
+			[]string{"accepts no mail", "MX 10 .  (null MX"}},
+		{dns.RouteResult{Domain: "[192.0.2.1]", Status: dns.RouteAddressLiteral,
+			Hosts: []dns.RouteHost{{Host: "[192.0.2.1]", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, Outcome: dns.OutcomeAnswer}}},
+			[]string{"an address literal", "└─ [192.0.2.1] => 192.0.2.1\n"}},
 	} {
 		var buf bytes.Buffer
-		if err := RouteText(&buf, dns.RouteResult{Domain: "d.example", Status: dns.RouteMX, Hosts: tc.hosts}); err != nil {
+		if err := RouteText(&buf, tc.res); err != nil {
 			t.Fatal(err)
 		}
-		if first, _, _ := strings.Cut(buf.String(), "\n"); !strings.Contains(first, tc.want) {
-			t.Errorf("%d hosts: %q, want %q", len(tc.hosts), first, tc.want)
+		for _, w := range tc.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s: %q lacks %q", tc.res.Domain, buf.String(), w)
+			}
 		}
 	}
 }

@@ -34,13 +34,9 @@ func runRoute(c *cli.Context, target, format string, s streams) error {
 	if err := checkFormat(format, "text", "json"); err != nil {
 		return err
 	}
-	domain := target
-	if i := strings.LastIndexByte(target, '@'); i >= 0 {
-		domain = target[i+1:]
-	}
-	domain = strings.Trim(domain, "<> ")
-	if domain == "" {
-		return usageErrorf("no domain in %q", target)
+	domain, err := routeDomain(target)
+	if err != nil {
+		return err
 	}
 	r, _, err := resolverFromFlags(c)
 	if err != nil {
@@ -54,4 +50,57 @@ func runRoute(c *cli.Context, target, format string, s streams) error {
 		return report.RouteJSON(s.out, res)
 	}
 	return report.RouteText(s.out, res)
+}
+
+// routeDomain is the domain of an address ("bob@example.org", with or without
+// angle brackets or a display name before them) or the domain given. One
+// that cannot be looked up is a usage error, not a DNS outcome.
+func routeDomain(target string) (string, error) {
+	t := strings.TrimSpace(target)
+	if strings.HasSuffix(t, ">") {
+		if i := strings.LastIndexByte(t, '<'); i >= 0 {
+			t = t[i+1 : len(t)-1]
+		}
+	}
+	domain := t
+	if i := strings.LastIndexByte(t, '@'); i >= 0 {
+		if !oneLocalPart(t[:i]) {
+			return "", usageErrorf("%q is not one address or domain", target)
+		}
+		domain = t[i+1:]
+	}
+	switch {
+	case domain == "":
+		return "", usageErrorf("no domain in %q", target)
+	case strings.ContainsAny(domain, " \t,;<>()\""):
+		return "", usageErrorf("%q is not one address or domain", target)
+	}
+	if _, ok := dns.AddressLiteral(domain); ok {
+		return domain, nil
+	}
+	if _, err := dns.CanonName(domain); err != nil {
+		why := strings.TrimSuffix(err.Error(), ": "+dns.ErrPermanent.Error())
+		if i := strings.LastIndex(why, ": "); i >= 0 {
+			why = why[i+2:]
+		}
+		return "", usageErrorf("%q is not a domain name DNS can look up: %s", domain, why)
+	}
+	return domain, nil
+}
+
+// oneLocalPart reports whether s can be the local part of one address: no
+// separator, space or second "@" outside a quoted string.
+func oneLocalPart(s string) bool {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && strings.IndexByte(" \t,;<>()@", c) >= 0:
+			return false
+		}
+	}
+	return !quoted
 }

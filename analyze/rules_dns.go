@@ -245,16 +245,27 @@ func publicIP(s string) (netip.Addr, bool) {
 // envelope recipient, else the first To address.
 func recipientDomain(r *MessageReport) string {
 	for _, a := range r.Envelope.RcptTo {
-		if d := domainOf(a); d != "" {
+		if d := routedDomain(a); d != "" {
 			return d
 		}
 	}
 	for _, a := range r.Header.To {
-		if d := domainOf(a.Address); d != "" {
+		if d := routedDomain(a.Address); d != "" {
 			return d
 		}
 	}
 	return ""
+}
+
+// routedDomain is the domain of addr when mail for it is routed through DNS;
+// "" for an address literal ("bob@[192.0.2.1]", RFC 5321 §4.1.3), which
+// names its host without one.
+func routedDomain(addr string) string {
+	d := domainOf(addr)
+	if _, err := netip.ParseAddr(strings.TrimPrefix(d, "ipv6:")); err == nil {
+		return ""
+	}
+	return d
 }
 
 // boundaryIndex is the hop where the receiving side took the message from

@@ -29,6 +29,10 @@ $ORIGIN turmeric.com.
 $ORIGIN bank.example.
 @        SOA ns hostmaster 1 7200 900 1209600 300
 mail     A   63.250.10.99
+$ORIGIN xn--bcher-kva.de.
+@        SOA ns hostmaster 1 7200 900 1209600 300
+@        MX  10 mx
+mx       A   134.53.20.9
 $ORIGIN 23.128.104.in-addr.arpa.
 115      PTR galangal.org.
 $ORIGIN 10.250.63.in-addr.arpa.
@@ -97,6 +101,14 @@ func TestDNSRules(t *testing.T) {
 		{"entered elsewhere than the MX", msgWithHops("rth@bieberdorf.edu",
 			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) id 1 for <rth@bieberdorf.edu>"+date),
 			"mx-entry-mismatch", ""},
+		// The MX is published in A-labels; the receiver wrote its name in U-labels.
+		{"entered at an internationalised domain's MX", msgWithHops("rth@bücher.de",
+			"from galangal.org (galangal.org [104.128.23.115]) by mx.bücher.de (Postfix) id 1 for <rth@bücher.de>"+date),
+			"", "mx-entry-mismatch"},
+		// An address literal names its host: there is no MX to enter at.
+		{"address-literal recipient", msgWithHops("rth@[192.0.2.1]",
+			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) id 1 for <rth@[192.0.2.1]>"+date),
+			"", "mx-entry-mismatch"},
 		// MX routing is by the envelope recipient: a To: address alone may be a list's.
 		{"no envelope recipient, only To", msgWithHops("rth@bieberdorf.edu",
 			"from galangal.org (galangal.org [104.128.23.115]) by relay.turmeric.com (8.8.5) id 1"+date),
@@ -155,5 +167,21 @@ func TestDNSExamples(t *testing.T) {
 	rep := analyzeWithDNS(t, r, string(raw))
 	if rep.Verdict != VerdictClean || len(rep.Findings) != 0 {
 		t.Errorf("genuine example: %s %v", rep.Verdict, rulesFired(rep))
+	}
+}
+
+// TestRoutedDomain: an address literal has no domain to route through DNS.
+func TestRoutedDomain(t *testing.T) {
+	for addr, want := range map[string]string{
+		"rth@bieberdorf.edu":       "bieberdorf.edu",
+		"rth@Bieberdorf.EDU.":      "bieberdorf.edu",
+		"rth@[192.0.2.1]":          "",
+		"<rth@[IPv6:2001:db8::1]>": "",
+		"rth@[ipv6:2001:db8::1]":   "",
+		"no-domain":                "",
+	} {
+		if got := routedDomain(addr); got != want {
+			t.Errorf("routedDomain(%q) = %q, want %q", addr, got, want)
+		}
 	}
 }

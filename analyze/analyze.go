@@ -105,14 +105,14 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	rep := &MessageReport{File: in.File, Index: in.Index, Verdict: VerdictClean, Session: in.Session}
 	defer rep.fillLists() // on every path: the lists the contract calls arrays are [], not null
 	msg, err := Split(in.Raw)
+	if in.Line > 1 { // a message that failed too: its defects name file lines
+		shiftLines(msg, in.Line-1)
+	}
 	rep.Defects = msg.Defects
 	if err != nil {
 		rep.Error = err.Error()
 		rep.Verdict = VerdictError
 		return rep, nil
-	}
-	if in.Line > 1 {
-		shiftLines(msg, in.Line-1)
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)

@@ -253,7 +253,9 @@ func (w *walker) symlink(path string, inMaildir bool, out *[]walkEntry) {
 // and without a message extension, does not look like a message.
 func (w *walker) file(path string, info os.FileInfo, inMaildir bool, out *[]walkEntry) {
 	ext := strings.ToLower(filepath.Ext(path))
-	if skipExt[ext] || w.excluded(path, info) {
+	// A Maildir name ends in the host's name, whose last label can look
+	// like an extension (mx.example.md): there every file is a message.
+	if (!inMaildir && skipExt[ext]) || w.excluded(path, info) {
 		return
 	}
 	// Maildir files are messages by construction; the sniff is for what
@@ -320,7 +322,7 @@ func startsLikeMessage(b []byte) bool {
 		line := b[:end]
 		b = b[min(end+1, len(b)):]
 		if len(bytes.TrimSpace(line)) > 0 {
-			return bytes.HasPrefix(line, []byte("From ")) || isFieldStart(line)
+			return startsMbox(line) || isFieldStart(line)
 		}
 	}
 	return true
@@ -343,6 +345,7 @@ func isFieldStart(line []byte) bool {
 // isMaildirTmp reports whether dir is the tmp/ of a Maildir, where messages
 // are still being written (Maildir spec: never read tmp/).
 func isMaildirTmp(dir string) bool {
+	dir = filepath.Clean(dir) // "md/tmp/" is md/tmp
 	if filepath.Base(dir) != "tmp" {
 		return false
 	}
@@ -355,6 +358,7 @@ func isMaildirTmp(dir string) bool {
 // isMaildirSub reports whether dir is the cur/ or new/ of a Maildir: a
 // sibling of the other, or of tmp/.
 func isMaildirSub(dir string) bool {
+	dir = filepath.Clean(dir)
 	base := filepath.Base(dir)
 	if base != "cur" && base != "new" {
 		return false
@@ -381,11 +385,12 @@ func readFile(path string, fn func(Source) error) error {
 }
 
 // readStream reads one message, or every message of an mbox when the
-// stream starts with a "From " line.
+// stream's first line, after a byte order mark or blank lines, is an mbox
+// "From " line.
 func readStream(name string, r io.Reader, fn func(Source) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(5)
-	if string(head) == "From " {
+	head, _ := br.Peek(sniffBytes)
+	if startsMbox(firstTextLine(head)) {
 		return readMbox(name, br, fn)
 	}
 	raw, err := io.ReadAll(io.LimitReader(br, maxMessageBytes+1))
@@ -401,57 +406,123 @@ func readStream(name string, r io.Reader, fn func(Source) error) error {
 	return fn(Source{File: name, Raw: raw})
 }
 
+// firstTextLine is the first line of b that is not blank, a UTF-8 byte
+// order mark before it left out.
+func firstTextLine(b []byte) []byte {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	for len(b) > 0 {
+		end := bytes.IndexAny(b, "\r\n")
+		if end < 0 {
+			return b
+		}
+		if line := b[:end]; len(bytes.TrimSpace(line)) > 0 {
+			return line
+		}
+		b = b[end+1:]
+	}
+	return nil
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// startsMbox reports whether line can be the "From " line an mbox starts
+// with (RFC 4155): "From " and a sender, not a From field written with
+// white space before its colon (RFC 5322 §4.5.3, "From : a@example.org").
+func startsMbox(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("From "))
+	rest = bytes.TrimLeft(rest, " \t")
+	return ok && len(rest) > 0 && rest[0] != ':'
+}
+
+// isMboxSeparator reports whether line, after a blank line inside an mbox,
+// starts the next message: "From ", a sender and a date with its time of
+// day (RFC 4155: "From " addr-spec timestamp). A body line such as "From
+// the start it was", left unquoted by an mboxo writer, is not one.
+func isMboxSeparator(line []byte) bool {
+	if !startsMbox(line) {
+		return false
+	}
+	for i := 5; i+3 < len(line); i++ { // H:MM, the time of the timestamp
+		if line[i] == ':' && isDigitByte(line[i-1]) && isDigitByte(line[i+1]) && isDigitByte(line[i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigitByte(c byte) bool { return '0' <= c && c <= '9' }
+
 // readMbox splits an mbox (RFC 4155) on "From " lines that follow a blank line
 // or start the file, undoing mboxrd quoting (">From " -> "From ", one level).
 // The "From " line itself is kept at the top of each message: it is the
-// envelope sender the local delivery agent recorded.
+// envelope sender the local delivery agent recorded. Lines before the first
+// "From " line (a byte order mark, blank lines) are not a message. Lines are
+// counted as Split counts them (a bare CR ends one too), so that every
+// message's lines are the file's. A message over maxMessageBytes is an
+// error entry, as a file that large is.
 func readMbox(name string, br *bufio.Reader, fn func(Source) error) error {
 	var cur bytes.Buffer
 	index, prevBlank := 0, true
-	lineNo, start := 0, 0 // lines read so far; the line the current message starts at
+	lineNo, start := 0, 0 // lines begun so far; the line the current message starts at
+	atLineStart, oversize := true, false
 	emit := func() error {
+		raw := cur.Bytes()
+		cur = bytes.Buffer{} // raw is the message's now: no copy, and no buffer kept at its size
 		if index == 0 {
 			return nil
 		}
-		raw := bytes.Clone(cur.Bytes())
+		if oversize {
+			oversize = false
+			return fn(Source{File: name, Index: index, Line: start,
+				Err: fmt.Errorf("read %s: message %d (line %d) larger than %d bytes", name, index, start, maxMessageBytes)})
+		}
 		// The blank line before the next "From " belongs to the mbox, not the message.
-		raw = trimOneBlankLine(raw)
-		cur.Reset()
-		return fn(Source{File: name, Index: index, Line: start, Raw: raw})
+		return fn(Source{File: name, Index: index, Line: start, Raw: trimOneBlankLine(raw)})
 	}
 	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: keep reading it in pieces.
-			cur.Write(line)
-			prevBlank = false
-			continue
-		}
-		if len(line) > 0 {
-			lineNo++
-			if prevBlank && bytes.HasPrefix(line, []byte("From ")) {
-				if e := emit(); e != nil {
-					return e
+		piece, err := br.ReadSlice('\n')
+		whole := !errors.Is(err, bufio.ErrBufferFull) // piece ends its line
+		if len(piece) > 0 {
+			if atLineStart {
+				lineNo++
+				if index == 0 && startsMbox(bytes.TrimPrefix(piece, utf8BOM)) || prevBlank && isMboxSeparator(piece) {
+					if e := emit(); e != nil {
+						return e
+					}
+					index, start = index+1, lineNo
+				} else if isQuotedFrom(piece) {
+					piece = piece[1:]
 				}
-				index, start = index+1, lineNo
-			} else if isQuotedFrom(line) {
-				line = line[1:]
 			}
-			if cur.Len() < maxMessageBytes {
-				cur.Write(line)
+			lineNo += bareCRs(piece)
+			if cur.Len()+len(piece) <= maxMessageBytes {
+				cur.Write(piece)
+			} else {
+				oversize = true
 			}
-			prevBlank = len(bytes.TrimRight(line, "\r\n")) == 0
+			prevBlank = whole && atLineStart && len(bytes.TrimRight(piece, "\r\n")) == 0
 		}
+		atLineStart = whole
 		if err == io.EOF {
 			return emit()
 		}
-		if err != nil {
+		if err != nil && whole {
 			if e := emit(); e != nil {
 				return e
 			}
 			return fn(Source{File: name, Index: index + 1, Err: fmt.Errorf("read %s: %w", name, err)})
 		}
 	}
+}
+
+// bareCRs counts the CRs in a line that are not its CRLF ending: each ends a
+// line for Split.
+func bareCRs(piece []byte) int {
+	n := bytes.Count(piece, []byte("\r"))
+	if bytes.HasSuffix(piece, []byte("\r\n")) {
+		n--
+	}
+	return n
 }
 
 // isQuotedFrom matches mboxrd's ">From ", ">>From ", ...

@@ -1,13 +1,14 @@
 package analyze
 
 import (
-	"github.com/mailtrace/mailtrace/internal/filetree"
-
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/filetree"
 )
 
 func collect(t *testing.T, paths []string, stdin string) []Source {
@@ -239,5 +240,101 @@ func TestWalkFileNamedDash(t *testing.T) {
 	got := collect(t, in.Paths, "Subject: stdin\n\n")
 	if len(got) != 1 || string(got[0].Raw) != msg {
 		t.Errorf("read %+v, want the file's message", got)
+	}
+}
+
+// TestReadMboxEdges: mbox shapes an audit found split wrongly. Every
+// message keeps its own bytes and starts at its own file line.
+func TestReadMboxEdges(t *testing.T) {
+	const sep = " Mon Jan  1 00:00:00 2024\n"
+	type want struct {
+		line     int
+		contains string
+	}
+	tests := []struct {
+		name string
+		mbox string
+		want []want // one per message, Index 1, 2, ...
+	}{
+		{"separator line longer than the read buffer",
+			"From " + strings.Repeat("a", 70000) + sep + "Subject: one\n\nx\n\nFrom b@c" + sep + "Subject: two\n\ny\n",
+			[]want{{1, "Subject: one"}, {6, "Subject: two"}}},
+		{"unquoted body line starting with From after a blank line",
+			"From a@b" + sep + "Subject: one\n\nhi\n\nFrom the start it was\n\nFrom c@d" + sep + "Subject: two\n\nb\n",
+			[]want{{1, "\nFrom the start it was\n"}, {8, "Subject: two"}}},
+		{"byte order mark and blank lines before the first separator",
+			"\xef\xbb\xbf\n\nFrom a@b" + sep + "Subject: one\n\nx\n",
+			[]want{{3, "Subject: one"}}},
+		{"a bare CR ends a line, as Split counts them",
+			"From a@b" + sep + "Subject: one\rX-A: b\n\nx\n\nFrom c@d" + sep + "Subject: two\n\ny\n",
+			[]want{{1, "Subject: one"}, {7, "Subject: two"}}},
+		{"no unquoting inside a long line",
+			"From a@b" + sep + "X-Long: " + strings.Repeat("a", 65528) + ">From here\n\nbody\n",
+			[]want{{1, "a>From here\n"}}},
+	}
+	for _, tt := range tests {
+		got := collect(t, nil, tt.mbox)
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: %d messages, want %d", tt.name, len(got), len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			s := got[i]
+			if s.Err != nil || s.Index != i+1 || s.Line != w.line || !strings.Contains(string(s.Raw), w.contains) {
+				t.Errorf("%s: message %d: index %d, line %d, err %v, %d bytes; want line %d holding %q",
+					tt.name, i+1, s.Index, s.Line, s.Err, len(s.Raw), w.line, w.contains)
+			}
+		}
+	}
+	// A From field with white space before its colon (RFC 5322 §4.5.3)
+	// starts a message, not an mbox.
+	got := collect(t, nil, "From : alice@example.com\nSubject: x\n\nhi\n")
+	if len(got) != 1 || got[0].Index != 0 {
+		t.Errorf("From field taken for an mbox: %+v", got)
+	}
+}
+
+// TestReadMaildirNames: in a Maildir every file is a message, whatever its
+// name ends in, and a directory named with a final slash is still one.
+func TestReadMaildirNames(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"md/new/1700000000.M1P2.mx.example.md":   "Subject: a\n\nx\n",
+		"md/new/1700000001.M1P2.mx.example.zone": "Subject: b\n\nx\n",
+		"md/cur/1700000002.M1P2.host:2,S":        "not a header line\n",
+	}
+	for p, text := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "md/tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got := ExpandInputs([]string{filepath.Join(dir, "md") + "/", filepath.Join(dir, "md/cur") + "/"}, WalkOptions{})
+	if n := len(got.Paths); n != 4 || len(got.Skipped) != 0 {
+		t.Errorf("paths %v, skipped %v; want the 3 messages (one of them twice) and no skip", got.Paths, got.Skipped)
+	}
+}
+
+// TestFailedMboxMessageLines: the defects of an mbox message that has no
+// header name the file's lines, as those of one that has do.
+func TestFailedMboxMessageLines(t *testing.T) {
+	const sep = " Mon Jan  1 00:00:00 2024\n"
+	mbox := "From a@b" + sep + "Subject: one\n\nx\n\nFrom c@d" + sep + "not a header\n"
+	a := New(Options{HeaderOnly: true, DNSMode: "offline"})
+	var reps []*MessageReport
+	for _, s := range collect(t, nil, mbox) {
+		reps = append(reps, a.Analyze(context.Background(), Input{Raw: s.Raw, Index: s.Index, Line: s.Line}))
+	}
+	if len(reps) != 2 || reps[1].Error == "" {
+		t.Fatalf("reports %+v", reps)
+	}
+	if d := reps[1].Defects; len(d) == 0 || !strings.HasPrefix(d[0], "line 7:") {
+		t.Errorf("defects %q, want the file's line 7", d)
 	}
 }

@@ -53,8 +53,8 @@ func outputOptionsFrom(c *cli.Context, format string) (outputOptions, error) {
 	if err := checkFormat(o.format, report.Formats...); err != nil {
 		return o, err
 	}
-	if o.workers < 1 {
-		return o, usageErrorf("--workers must be at least 1, not %d", o.workers)
+	if o.workers < 1 || o.workers > maxWorkers {
+		return o, usageErrorf("--workers must be between 1 and %d, not %d", maxWorkers, o.workers)
 	}
 	return o, nil
 }
@@ -68,6 +68,10 @@ type batchResult struct {
 // runBatch analyses paths with a, Workers at a time, renders each report
 // as it arrives in input order, draws progress on a terminal's standard
 // error and ends with a summary line there.
+// maxWorkers bounds --workers: each worker holds messages in flight, and
+// past the number of cores more add only memory.
+const maxWorkers = 1024
+
 func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptions, s streams) (batchResult, error) {
 	var res batchResult
 	failOn := o.failOn

@@ -73,6 +73,7 @@ func TestAnalyzeOutputFile(t *testing.T) {
 func TestAnalyzeUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"analyze", "--offline", "--workers", "0", "x.eml"},
+		{"analyze", "--offline", "--workers", "1025", "x.eml"}, // a huge value ran out of memory
 		{"analyze", "--offline", "--format", "pdf", "x.eml"},
 	} {
 		if code, _, stderr := runCLI(t, "", args...); code != exitUsage {

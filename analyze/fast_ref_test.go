@@ -23,7 +23,19 @@ import (
 func refSplit(raw []byte) (*Message, error) {
 	m := &Message{Raw: raw}
 	s := &refSplitter{data: raw}
-	if bytes.HasPrefix(raw, []byte("From ")) {
+	if bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) {
+		s.pos = 3
+		m.Defects = append(m.Defects, "line 1: a byte order mark (U+FEFF) before the header, left out")
+	}
+	blank := 0
+	for strings.HasPrefix(string(raw[s.pos:]), "\n") && s.pos+1 < len(raw) || strings.HasPrefix(string(raw[s.pos:]), "\r\n") {
+		s.next()
+		blank++
+	}
+	if blank > 0 {
+		m.Defects = append(m.Defects, fmt.Sprintf("line 1: %d blank lines before the header, left out", blank))
+	}
+	if rest, ok := strings.CutPrefix(string(raw[s.pos:]), "From "); ok && !strings.HasPrefix(strings.TrimLeft(rest, " \t"), ":") && strings.TrimLeft(rest, " \t") != "" {
 		line, _ := s.next()
 		m.MboxFrom = string(line)
 	}

@@ -70,10 +70,16 @@ func (m *Message) All(name string) []Field {
 // A line that is neither a field nor a continuation ends the header (as
 // Python's email package does) and is recorded as a defect. Split returns the
 // partial message together with ErrNoHeader when no field was found.
+//
+// Before the header, a UTF-8 byte order mark and blank lines are left out,
+// each named in a defect: no header starts with them, but files saved by an
+// editor or cut from a terminal do. An mbox "From " line after them is kept
+// in MboxFrom.
 func Split(raw []byte) (*Message, error) {
 	m := &Message{Raw: raw}
 	s := &splitter{data: raw}
-	if bytes.HasPrefix(raw, []byte("From ")) {
+	m.skipBeforeHeader(s)
+	if startsMbox(raw[s.pos:]) {
 		line, _ := s.next()
 		m.MboxFrom = string(line)
 	}
@@ -85,6 +91,23 @@ func Split(raw []byte) (*Message, error) {
 		return m, ErrNoHeader
 	}
 	return m, nil
+}
+
+// skipBeforeHeader moves s past a byte order mark and blank lines (ended by
+// LF or CRLF, as package auth reads them) at the start of the message.
+func (m *Message) skipBeforeHeader(s *splitter) {
+	if bytes.HasPrefix(s.data, utf8BOM) {
+		s.pos = len(utf8BOM)
+		m.Defects = append(m.Defects, "line 1: a byte order mark (U+FEFF) before the header, left out")
+	}
+	blank := 0
+	for rest := s.data[s.pos:]; len(rest) > 1 && (rest[0] == '\n' || rest[0] == '\r' && rest[1] == '\n'); rest = s.data[s.pos:] {
+		s.next()
+		blank++
+	}
+	if blank > 0 {
+		m.Defects = append(m.Defects, fmt.Sprintf("line 1: %d blank lines before the header, left out", blank))
+	}
 }
 
 func (m *Message) splitHeader(s *splitter) {

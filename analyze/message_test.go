@@ -125,3 +125,38 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitStart: what may come before a header. A byte order mark and
+// blank lines are left out with a defect; a From field with white space
+// before its colon (RFC 5322 §4.5.3) is a field, not an mbox line.
+func TestSplitStart(t *testing.T) {
+	for _, tt := range []struct {
+		name, raw string
+		from      string // the From field's value, "" for none
+		fromLine  int
+		mbox      string
+		defect    string
+	}{
+		{"byte order mark", "\xef\xbb\xbfFrom: a@example.com\nSubject: b\n\nhi\n", "a@example.com", 1, "", "byte order mark"},
+		{"blank lines", "\n\r\nFrom: a@example.com\n\nhi\n", "a@example.com", 3, "", "line 1: 2 blank lines"},
+		{"obsolete From field", "From : a@example.com\nSubject: x\n\nhi\n", "a@example.com", 1, "", ""},
+		{"mbox line", "From a@example.com Mon Jan  1 00:00:00 2024\nFrom: b@example.com\n\nhi\n", "b@example.com", 2, "From a@example.com Mon Jan  1 00:00:00 2024", ""},
+		{"byte order mark and mbox line", "\xef\xbb\xbfFrom a@x Mon Jan  1 00:00:00 2024\nFrom: b@example.com\n\nhi\n", "b@example.com", 2, "From a@x Mon Jan  1 00:00:00 2024", "byte order mark"},
+	} {
+		m, err := Split([]byte(tt.raw))
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		from := m.All("From")
+		if len(from) != 1 || strings.TrimSpace(from[0].Value) != tt.from || from[0].Line != tt.fromLine {
+			t.Errorf("%s: From fields %+v, want %q on line %d", tt.name, from, tt.from, tt.fromLine)
+		}
+		if m.MboxFrom != tt.mbox {
+			t.Errorf("%s: mbox line %q, want %q", tt.name, m.MboxFrom, tt.mbox)
+		}
+		if got := strings.Join(m.Defects, "; "); (tt.defect == "") != (got == "") || !strings.Contains(got, tt.defect) {
+			t.Errorf("%s: defects %q, want %q", tt.name, got, tt.defect)
+		}
+	}
+}

@@ -22,9 +22,15 @@ import (
 // refSplitMessage is the former splitMessage.
 func refSplitMessage(raw []byte) *message {
 	m := &message{firstLine: 1}
-	if bytes.HasPrefix(raw, []byte("From ")) {
-		_, rest, _ := bytes.Cut(raw, []byte("\n"))
-		raw, m.firstLine = rest, 2
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+	for len(raw) > 1 && (bytes.HasPrefix(raw, []byte("\n")) || bytes.HasPrefix(raw, []byte("\r\n"))) {
+		raw = raw[bytes.IndexByte(raw, '\n')+1:]
+		m.firstLine++
+	}
+	if rest, ok := strings.CutPrefix(string(raw), "From "); ok && strings.TrimLeft(rest, " \t") != "" && !strings.HasPrefix(strings.TrimLeft(rest, " \t"), ":") {
+		_, after, _ := bytes.Cut(raw, []byte("\n"))
+		raw = after
+		m.firstLine++
 	}
 	pos, line := 0, m.firstLine-1
 	for pos < len(raw) {

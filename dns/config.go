@@ -63,10 +63,15 @@ func newOverlay(z *Zone, next looker) *overlay {
 	return o
 }
 
+// lookup asks the zone first. A negative answer that is not the files' to
+// give, because no SOA of theirs encloses the name it is about, goes to the
+// next resolver: about the question's name, or, when the files lead from it
+// through CNAMEs to a name outside them, about that last name (a zone's
+// alias of a host elsewhere).
 func (o *overlay) lookup(ctx context.Context, q question) (answer, error) {
-	a, err := o.zone.lookup(ctx, q)
-	if errors.Is(err, ErrNotFound) && !o.zone.authoritative(q.name) {
-		return o.next.lookup(ctx, q)
+	a, final, err := o.zone.lookupFinal(ctx, q)
+	if final || !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrNoData) {
+		return a, err
 	}
-	return a, err
+	return o.next.lookup(ctx, question{name: o.zone.chainEnd(q), qtype: q.qtype})
 }

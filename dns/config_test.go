@@ -3,6 +3,7 @@ package dns_test
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -111,6 +112,35 @@ func TestNewZoneOverNetwork(t *testing.T) {
 	}
 	if srv.QueriesFor("other.test") != 1 {
 		t.Errorf("network asked %d times about other.test, want 1", srv.QueriesFor("other.test"))
+	}
+}
+
+// TestZoneAliasOverNetwork: a file's alias of a host elsewhere (a CNAME out
+// of its zones) is followed to the network for the host's records, as a
+// recursive server would; it is not "no such name".
+func TestZoneAliasOverNetwork(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ov.zone")
+	zone := "$ORIGIN ov.test.\n@ SOA ns host 1 3600 600 86400 300\n@ MX 10 alias\nalias CNAME mail.outside.test.\nnone CNAME gone.outside.test.\n"
+	if err := os.WriteFile(file, []byte(zone), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := dnstest.NewServer(t, dnstest.WithZone("$ORIGIN outside.test.\n@ SOA ns host 1 3600 600 86400 300\nmail A 192.0.2.77\n"))
+	r, err := dns.New(dns.Config{ZoneFiles: []string{file}, Servers: []string{srv.Addr()}, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if ips, err := r.LookupIP(ctx, "alias.ov.test"); err != nil || fmt.Sprint(ips) != "[192.0.2.77]" {
+		t.Errorf("alias of a host elsewhere: %v, %v", ips, err)
+	}
+	if _, err := r.LookupIP(ctx, "none.ov.test"); !errors.Is(err, dns.ErrNotFound) {
+		t.Errorf("alias of a name that does not exist: %v, want ErrNotFound", err)
+	}
+	if res := dns.Route(ctx, r, "ov.test"); res.Status != dns.RouteMX || !res.HasIP(netip.MustParseAddr("192.0.2.77")) {
+		t.Errorf("route: %s %+v", res.Status, res.Hosts)
+	}
+	if srv.QueriesFor("alias.ov.test") != 0 {
+		t.Error("network asked about the file's own name")
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	mdns "github.com/miekg/dns"
+
 	"github.com/mailtrace/mailtrace/dns/internal/zonedb"
 )
 
@@ -83,9 +85,26 @@ func (z *Zone) lookupFinal(ctx context.Context, q question) (answer, bool, error
 	return a, len(ns) > 0, nil
 }
 
-// authoritative reports whether the files hold a SOA enclosing name, so
-// that their silence about it is final.
-func (z *Zone) authoritative(name string) bool { return z.db.Authoritative(name) }
+// chainEnd is the last name of the CNAME chain the files hold from q's name
+// (q's name itself when they hold none), as far as they answer q.
+func (z *Zone) chainEnd(q question) string {
+	_, ans, _ := z.db.Answer(q.name, q.qtype)
+	name := q.name
+	for range len(ans) {
+		next := ""
+		for _, rr := range ans {
+			if c, ok := rr.(*mdns.CNAME); ok && canonTarget(c.Hdr.Name) == name {
+				next = canonTarget(c.Target)
+				break
+			}
+		}
+		if next == "" || next == name {
+			break
+		}
+		name = next
+	}
+	return name
+}
 
 // closedWorld is the resolver of a run whose only DNS is zone files. The
 // files are the whole world only where they say so: a negative answer

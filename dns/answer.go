@@ -184,8 +184,13 @@ func interpret(q question, rcode int, ans, ns []mdns.RR) (answer, error) {
 	if a.ttl, a.hasTTL = negativeTTL(ns); a.hasTTL {
 		a.ttl = min(a.ttl, time.Duration(ttl)*time.Second) // the CNAMEs followed count too
 	}
-	if rcode == mdns.RcodeNameError {
+	switch rcode {
+	case mdns.RcodeNameError:
 		return a, ErrNotFound
+	case mdns.RcodeYXDomain:
+		// RFC 6672 §2.2: a DNAME made the name too long. Not an answer
+		// about the name, as a server's YXDOMAIN is not (Network.try).
+		return a, fmt.Errorf("%w: a DNAME substitution gives a name longer than DNS allows (YXDOMAIN)", ErrTemporary)
 	}
 	return a, ErrNoData
 }

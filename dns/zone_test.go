@@ -136,3 +136,20 @@ func TestDNAMERoute(t *testing.T) {
 		})
 	}
 }
+
+// TestDNAMETooLong: a DNAME that makes a name longer than DNS allows
+// (YXDOMAIN, RFC 6672 §2.2) is a temporary error from the files as over the
+// wire: not "no records", and not evidence either way.
+func TestDNAMETooLong(t *testing.T) {
+	long := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 40) + ".x.test."
+	text := "$ORIGIN y.test.\n@ SOA ns host 1 3600 600 86400 300\nlong DNAME " + long + "\n"
+	name := strings.Repeat("e", 20) + "." + strings.Repeat("f", 20) + ".long.y.test"
+	for kind, r := range fileAndWire(t, text) {
+		if _, err := r.LookupMX(ctxT(t), name); !errors.Is(err, dns.ErrTemporary) || errors.Is(err, dns.ErrNoData) {
+			t.Errorf("%s: %v, want a temporary error", kind, err)
+		}
+		if route := dns.Route(ctxT(t), r, name); route.Status != dns.RouteTempError {
+			t.Errorf("%s: route %s, want temperror", kind, route.Status)
+		}
+	}
+}

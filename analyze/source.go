@@ -124,10 +124,23 @@ func ExpandInputs(paths []string, opts WalkOptions) Inputs {
 	}
 	w := newWalker(opts)
 	var in Inputs
+	seen := map[string]bool{} // a file named twice, or also found in a named directory, is read once
+	add := func(p string) {
+		key := p
+		if p != "-" {
+			key = w.abs(p)
+		}
+		if seen[key] {
+			w.skip(p, skipNamedTwice)
+			return
+		}
+		seen[key] = true
+		in.Paths = append(in.Paths, p)
+	}
 	for _, p := range paths {
 		if p == "-" || !isDir(p) {
 			// Named files are read as they are; a missing one is an error entry.
-			in.Paths = append(in.Paths, p)
+			add(p)
 			continue
 		}
 		entries := w.list(p)
@@ -135,7 +148,7 @@ func ExpandInputs(paths []string, opts WalkOptions) Inputs {
 			in.Empty = append(in.Empty, p)
 		}
 		for _, e := range entries {
-			in.Paths = append(in.Paths, e.path)
+			add(e.path)
 		}
 	}
 	in.Skipped = w.skipped
@@ -161,6 +174,7 @@ const (
 	skipSymlinkDir = "symlinked directory, not followed"
 	skipNotMessage = `not a message: its first line is neither a header field nor an mbox "From " line`
 	skipIrregular  = "not a regular file"
+	skipNamedTwice = "already read: named more than once (or also in a directory named)"
 )
 
 // walker lists the files below a directory: regular files and symlinks to

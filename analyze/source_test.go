@@ -316,8 +316,11 @@ func TestReadMaildirNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := ExpandInputs([]string{filepath.Join(dir, "md") + "/", filepath.Join(dir, "md/cur") + "/"}, WalkOptions{})
-	if n := len(got.Paths); n != 4 || len(got.Skipped) != 0 {
-		t.Errorf("paths %v, skipped %v; want the 3 messages (one of them twice) and no skip", got.Paths, got.Skipped)
+	if n := len(got.Paths); n != 3 || len(got.Skipped) != 1 || got.Skipped[0].Reason != skipNamedTwice {
+		t.Errorf("paths %v, skipped %v; want the 3 messages, and md/cur/'s message skipped only as read already", got.Paths, got.Skipped)
+	}
+	if got := ExpandInputs([]string{filepath.Join(dir, "md/cur") + "/"}, WalkOptions{}); len(got.Paths) != 1 || len(got.Skipped) != 0 {
+		t.Errorf("md/cur/ alone: paths %v, skipped %v; want its message read", got.Paths, got.Skipped)
 	}
 }
 
@@ -336,5 +339,25 @@ func TestFailedMboxMessageLines(t *testing.T) {
 	}
 	if d := reps[1].Defects; len(d) == 0 || !strings.HasPrefix(d[0], "line 7:") {
 		t.Errorf("defects %q, want the file's line 7", d)
+	}
+}
+
+// TestExpandInputsOnce: a file named twice, or named and also found in a
+// directory named, is read once, and the second naming is a Skip; so is a
+// second "-" (standard input has one content).
+func TestExpandInputsOnce(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.eml"), filepath.Join(dir, "b.eml")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, []byte(msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ExpandInputs([]string{a, dir, filepath.Join(dir, ".", "a.eml"), "-", "-"}, WalkOptions{})
+	if want := []string{a, b, "-"}; strings.Join(got.Paths, " ") != strings.Join(want, " ") {
+		t.Errorf("paths %v, want %v", got.Paths, want)
+	}
+	if len(got.Skipped) != 3 {
+		t.Errorf("skipped %v, want the three repeats", got.Skipped)
 	}
 }

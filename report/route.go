@@ -8,11 +8,20 @@ import (
 	"github.com/mailtrace/mailtrace/dns"
 )
 
+// routeHead says the route's status in words; a CNAME chain that ends at a
+// name that does not exist is not a domain that does not exist.
+func routeHead(r dns.RouteResult) string {
+	if r.Status == dns.RouteNoDomain && len(r.CNAMEs) > 0 {
+		return "an alias of " + Safe(r.Canonical) + ", which does not exist"
+	}
+	return r.Status.Describe()
+}
+
 // RouteText draws mail routing for a domain as a tree: the domain, its
 // CNAME chain, its MX hosts by preference, and each host's addresses.
 func RouteText(w io.Writer, r dns.RouteResult) error {
 	p := &printer{w: w}
-	p.linef("%s  (%s)\n", Safe(r.Domain), r.Status.Describe())
+	p.linef("%s  (%s)\n", Safe(r.Domain), routeHead(r))
 	var items []string
 	for _, c := range r.CNAMEs {
 		items = append(items, "CNAME -> "+Safe(c))

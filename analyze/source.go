@@ -232,6 +232,10 @@ func (w *walker) walk(dir string, inMaildir bool, out *[]walkEntry) {
 		}
 		switch {
 		case strings.HasPrefix(d.Name(), "."):
+			// Hidden, but for a Maildir++ folder (.Sent, .Junk) of a Maildir.
+			if d.IsDir() && isMaildir(dir) && isMaildir(path) {
+				w.walk(path, false, out)
+			}
 		case d.IsDir():
 			if !isMaildirTmp(path) {
 				w.walk(path, isMaildirSub(path), out)
@@ -354,6 +358,16 @@ func isFieldStart(line []byte) bool {
 		i++
 	}
 	return i < len(line) && line[i] == ':'
+}
+
+// isMaildir reports whether dir is a Maildir: it holds cur/ or new/.
+func isMaildir(dir string) bool {
+	for _, sub := range []string{"cur", "new"} {
+		if info, err := os.Stat(filepath.Join(dir, sub)); err == nil && info.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 // isMaildirTmp reports whether dir is the tmp/ of a Maildir, where messages

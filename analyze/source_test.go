@@ -361,3 +361,23 @@ func TestExpandInputsOnce(t *testing.T) {
 		t.Errorf("skipped %v, want the three repeats", got.Skipped)
 	}
 }
+
+// TestReadMaildirFolders: naming a Maildir reads its Maildir++ folders
+// (.Sent, .Junk: hidden directories that are Maildirs themselves), but no
+// other hidden directory.
+func TestReadMaildirFolders(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"md/cur/1", "md/.Junk/new/2", "md/.Sent/cur/3:2,S", "md/.git/objects/x.eml", "other/.Junk/new/4"} {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ExpandInputs([]string{filepath.Join(dir, "md"), filepath.Join(dir, "other")}, WalkOptions{})
+	if rel := relPaths(t, dir, got.Paths); rel != "md/.Junk/new/2 md/.Sent/cur/3:2,S md/cur/1" {
+		t.Errorf("paths %s", rel)
+	}
+}

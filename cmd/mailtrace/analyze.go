@@ -25,7 +25,8 @@ func analyzeCommand(s streams) *cli.Command {
 		ArgsUsage: "[FILE|DIR|MBOX|-]...",
 		Description: "Reads .eml files, directories (recursively; Maildir cur/ and new/), mbox files and standard\n" +
 			"input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.\n" +
-			"A directory walk passes over hidden entries, Maildir tmp/ and files ending in\n   " +
+			"A directory walk passes over hidden entries (but for a Maildir's folders: .Sent, .Junk),\n" +
+			"Maildir tmp/ and files ending in\n   " +
 			strings.Join(analyze.SkipExtensions(), " ") + "\n" +
 			"It reads symlinks to files, and skips with a note symlinked directories and, outside a Maildir,\n" +
 			"files other than .eml and .mbox whose first line is neither a header field nor an mbox \"From \" line.\n" +

@@ -102,7 +102,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
 // report's header summary, hops, envelope and (unless HeaderOnly) body.
 // The message is nil when it could not be split; the report then says why.
 func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
-	rep := &MessageReport{File: in.File, Index: in.Index, Verdict: VerdictClean, Session: in.Session}
+	rep := &MessageReport{File: in.File, Index: in.Index, Line: in.Line, Verdict: VerdictClean, Session: in.Session}
 	defer rep.fillLists() // on every path: the lists the contract calls arrays are [], not null
 	msg, err := Split(in.Raw)
 	if in.Line > 1 { // a message that failed too: its defects name file lines

@@ -159,6 +159,7 @@ func (a *Analyzer) analyzeAttached(ctx context.Context, in Input) (m *MessageRep
 	defer func() {
 		if r := recover(); r != nil {
 			m = ErrorReport(in.File, in.Index, fmt.Errorf("analyze: internal error: %v", r))
+			m.Line = in.Line
 		}
 	}()
 	return a.Analyze(ctx, in)

@@ -124,11 +124,15 @@ type batchJob struct {
 // into an error report: one hostile message must not end a batch.
 func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (ms []*MessageReport) {
 	if src.Err != nil {
-		return []*MessageReport{ErrorReport(src.File, src.Index, src.Err)}
+		m := ErrorReport(src.File, src.Index, src.Err)
+		m.Line = src.Line
+		return []*MessageReport{m}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			ms = []*MessageReport{ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))}
+			m := ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))
+			m.Line = src.Line
+			ms = []*MessageReport{m}
 		}
 	}()
 	return a.AnalyzeAll(ctx, Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw})

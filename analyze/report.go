@@ -54,7 +54,10 @@ type MessageReport struct {
 	// Part is where in the message read from File this one was attached
 	// ("2", "2/1" for one attached inside that one); "" for the message
 	// read itself. Set with Options.Attached.
-	Part     string         `json:"part,omitempty"`
+	Part string `json:"part,omitempty"`
+	// Line is the line of File the message starts at, for a message of an
+	// mbox or one attached to another; 0 for a file that is one message.
+	Line     int            `json:"line,omitempty"`
 	Error    string         `json:"error,omitempty"`
 	Verdict  Verdict        `json:"verdict"`
 	Score    int            `json:"score"`

@@ -340,6 +340,9 @@ func TestFailedMboxMessageLines(t *testing.T) {
 	if d := reps[1].Defects; len(d) == 0 || !strings.HasPrefix(d[0], "line 7:") {
 		t.Errorf("defects %q, want the file's line 7", d)
 	}
+	if reps[0].Line != 1 || reps[1].Line != 6 {
+		t.Errorf("messages start at lines %d and %d, want 1 and 6", reps[0].Line, reps[1].Line)
+	}
 }
 
 // TestExpandInputsOnce: a file named twice, or named and also found in a

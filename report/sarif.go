@@ -268,7 +268,11 @@ func fingerprint(m *analyze.MessageReport, f analyze.Finding, salt string) strin
 
 func (sw *sarifWriter) notify(m *analyze.MessageReport) error {
 	n := sarifNotification{Level: "error", Message: sarifMessage{Text: sarifText(messageName(m) + ": " + m.Error)}}
-	if loc, ok := sarifLocationOf(m, nil); ok {
+	var lines []int
+	if m.Line > 0 {
+		lines = []int{m.Line} // where an mbox's message that could not be read starts
+	}
+	if loc, ok := sarifLocationOf(m, lines); ok {
 		n.Locations = []sarifLocation{loc}
 	}
 	return sw.element(&sw.notes, &sw.nNotes, n, "            ")

@@ -196,7 +196,8 @@ func messageName(m *analyze.MessageReport) string {
 }
 
 // findingLines are the header lines a finding points at: its own line, or
-// the lines of the hops it concerns.
+// the lines of the hops it concerns; for a finding about a whole message of
+// an mbox or an attached one, the line that message starts at.
 func findingLines(m *analyze.MessageReport, f analyze.Finding) []int {
 	if f.Line > 0 {
 		return []int{f.Line}
@@ -206,6 +207,9 @@ func findingLines(m *analyze.MessageReport, f analyze.Finding) []int {
 		if i >= 1 && i <= len(m.Hops) && m.Hops[i-1].Line > 0 {
 			out = append(out, m.Hops[i-1].Line)
 		}
+	}
+	if len(out) == 0 && m.Line > 0 {
+		out = []int{m.Line}
 	}
 	return out
 }

@@ -134,6 +134,9 @@ type RouteHost struct {
 	Addrs      []netip.Addr `json:"addrs,omitempty"`
 	Outcome    Outcome      `json:"outcome"` // of the address lookup (or of what stopped it)
 	Error      string       `json:"error,omitempty"`
+	// Warnings name what the DNS standards forbid in this host's records,
+	// though mail may still reach it.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // MaxCNAMEDepth is how many CNAMEs Route follows from one name.
@@ -281,8 +284,14 @@ func resolveHosts(ctx context.Context, r Resolver, mx []MX, truncated *bool) []R
 // resolve chases the host's CNAMEs (RFC 2181 §10.3 forbids them as MX
 // targets, but mail still flows through them) and looks up its addresses.
 func (h *RouteHost) resolve(ctx context.Context, r Resolver) {
+	if _, err := netip.ParseAddr(h.Host); err == nil {
+		h.Warnings = append(h.Warnings, "the MX target is an address; it must be a host name (RFC 1035 §3.3.9, RFC 5321 §5.1)")
+	}
 	ch := chase(ctx, r, h.Host)
 	h.CNAMEs, h.Canonical, h.Lookups = ch.targets, ch.canonical, ch.lookups
+	if len(h.CNAMEs) > 0 {
+		h.Warnings = append(h.Warnings, "the MX target is an alias (CNAME), which RFC 2181 §10.3 forbids")
+	}
 	if ch.err != nil {
 		h.Outcome, h.Error = OutcomeOf(ch.err), errorText(ch.err)
 		return

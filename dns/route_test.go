@@ -44,6 +44,9 @@ func TestRoute(t *testing.T) {
 				if fmt.Sprint(res.Hosts[0].Addrs) != "[192.0.2.25 2001:db8::25]" {
 					t.Errorf("mx1 addrs = %v", res.Hosts[0].Addrs)
 				}
+				if len(mx2.Warnings) != 1 || !strings.Contains(mx2.Warnings[0], "RFC 2181") || len(res.Hosts[0].Warnings) != 0 {
+					t.Errorf("warnings %q and %q, want mx2's alias named", mx2.Warnings, res.Hosts[0].Warnings)
+				}
 			}},
 		{domain: "MailDom.mt.test.", status: dns.RouteMX, canonical: "mt.test", cnames: []string{"mt.test"},
 			hosts: []string{"mx1.mt.test", "mx1b.mt.test", "mx2.mt.test"}},
@@ -211,4 +214,13 @@ func TestRouteGolden(t *testing.T) {
 	}
 	got = append(got, '\n')
 	golden.Check(t, "../testdata/dns/route.golden.json", got)
+}
+
+// TestRouteAddressTarget: an MX whose target is an address is named as such.
+func TestRouteAddressTarget(t *testing.T) {
+	res := dns.Route(ctxT(t), loadZone(t, testZone), "ipmx.mt.test")
+	if len(res.Hosts) != 1 || res.Hosts[0].Host != "192.0.2.1" || len(res.Hosts[0].Warnings) != 1 ||
+		!strings.Contains(res.Hosts[0].Warnings[0], "must be a host name") {
+		t.Errorf("route %+v, want the address target named", res.Hosts)
+	}
 }

@@ -81,6 +81,9 @@ func hostLine(h dns.RouteHost, pref bool) string {
 	if h.Error != "" {
 		b.WriteString("  (" + Safe(h.Error) + ")")
 	}
+	for _, w := range h.Warnings {
+		b.WriteString("  [" + Safe(w) + "]")
+	}
 	return b.String()
 }
 

@@ -9,15 +9,15 @@ import (
 	"golang.org/x/net/idna"
 )
 
+// CanonName returns name as lookups use it: A-labels (RFC 5891), lower
+// case, no final dot. The error says why a name cannot be looked up.
+func CanonName(name string) (string, error) { return canonName(name) }
+
 // canonName checks a name that may come from a message and returns the form
 // used for queries and cache keys: ASCII (IDNA A-labels, RFC 5891), lower
 // case, without the final dot. Only letters, digits, '-', '_' (service
 // labels such as _dmarc) and '/' (RFC 2317 classless reverse zones) are
 // accepted: anything else cannot be a host name and is not sent.
-// CanonName returns name as lookups use it: A-labels (RFC 5891), lower
-// case, no final dot. The error says why a name cannot be looked up.
-func CanonName(name string) (string, error) { return canonName(name) }
-
 func canonName(name string) (string, error) {
 	if len(name) > 1024 { // not worth looking at, nor quoting in an error
 		return "", fmt.Errorf("invalid name: %d bytes long: %w", len(name), ErrPermanent)

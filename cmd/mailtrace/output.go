@@ -65,13 +65,13 @@ type batchResult struct {
 	failed int // messages that met failOn
 }
 
-// runBatch analyses paths with a, Workers at a time, renders each report
-// as it arrives in input order, draws progress on a terminal's standard
-// error and ends with a summary line there.
 // maxWorkers bounds --workers: each worker holds messages in flight, and
 // past the number of cores more add only memory.
 const maxWorkers = 1024
 
+// runBatch analyses paths with a, Workers at a time, renders each report
+// as it arrives in input order, draws progress on a terminal's standard
+// error and ends with a summary line there.
 func runBatch(c *cli.Context, a *analyze.Analyzer, paths []string, o outputOptions, s streams) (batchResult, error) {
 	var res batchResult
 	failOn := o.failOn

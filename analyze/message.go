@@ -79,7 +79,7 @@ func Split(raw []byte) (*Message, error) {
 	m := &Message{Raw: raw}
 	s := &splitter{data: raw}
 	m.skipBeforeHeader(s)
-	if startsMbox(raw[s.pos:]) {
+	if rfc5322.IsMboxFromLine(raw[s.pos:]) {
 		line, _ := s.next()
 		m.MboxFrom = string(line)
 	}
@@ -93,17 +93,13 @@ func Split(raw []byte) (*Message, error) {
 	return m, nil
 }
 
-// skipBeforeHeader moves s past a byte order mark and blank lines (ended by
-// LF or CRLF, as package auth reads them) at the start of the message.
+// skipBeforeHeader moves s past a byte order mark and blank lines at the
+// start of the message (rfc5322.HeaderStart), each named in a defect.
 func (m *Message) skipBeforeHeader(s *splitter) {
-	if bytes.HasPrefix(s.data, utf8BOM) {
-		s.pos = len(utf8BOM)
+	off, blank, bom := rfc5322.HeaderStart(s.data)
+	s.pos, s.line = off, blank // the lines passed over are blank: no CR alone among them
+	if bom {
 		m.Defects = append(m.Defects, "line 1: a byte order mark (U+FEFF) before the header, left out")
-	}
-	blank := 0
-	for rest := s.data[s.pos:]; len(rest) > 1 && (rest[0] == '\n' || rest[0] == '\r' && rest[1] == '\n'); rest = s.data[s.pos:] {
-		s.next()
-		blank++
 	}
 	if blank > 0 {
 		m.Defects = append(m.Defects, fmt.Sprintf("line 1: %d blank lines before the header, left out", blank))

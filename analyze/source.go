@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
 
 // Source is one message read from the inputs, or the error that kept it
@@ -331,19 +333,8 @@ func (w *walker) looksLikeMessage(path string) bool {
 // white space before the colon). A UTF-8 byte order mark is allowed.
 // Blank input is undecided and counts as a message.
 func startsLikeMessage(b []byte) bool {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	for len(b) > 0 {
-		end := bytes.IndexAny(b, "\r\n")
-		if end < 0 {
-			end = len(b)
-		}
-		line := b[:end]
-		b = b[min(end+1, len(b)):]
-		if len(bytes.TrimSpace(line)) > 0 {
-			return startsMbox(line) || isFieldStart(line)
-		}
-	}
-	return true
+	line := firstTextLine(b)
+	return line == nil || rfc5322.IsMboxFromLine(line) || isFieldStart(line)
 }
 
 func isFieldStart(line []byte) bool {
@@ -418,7 +409,7 @@ func readFile(path string, fn func(Source) error) error {
 func readStream(name string, r io.Reader, fn func(Source) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(sniffBytes)
-	if startsMbox(firstTextLine(head)) {
+	if rfc5322.IsMboxFromLine(firstTextLine(head)) {
 		return readMbox(name, br, fn)
 	}
 	raw, err := io.ReadAll(io.LimitReader(br, maxMessageBytes+1))
@@ -435,31 +426,20 @@ func readStream(name string, r io.Reader, fn func(Source) error) error {
 }
 
 // firstTextLine is the first line of b that is not blank, a UTF-8 byte
-// order mark before it left out.
+// order mark before it left out; nil when b is blank.
 func firstTextLine(b []byte) []byte {
-	b = bytes.TrimPrefix(b, utf8BOM)
+	b = bytes.TrimPrefix(b, []byte(rfc5322.UTF8BOM))
 	for len(b) > 0 {
 		end := bytes.IndexAny(b, "\r\n")
 		if end < 0 {
-			return b
+			end = len(b)
 		}
 		if line := b[:end]; len(bytes.TrimSpace(line)) > 0 {
 			return line
 		}
-		b = b[end+1:]
+		b = b[min(end+1, len(b)):]
 	}
 	return nil
-}
-
-var utf8BOM = []byte("\xef\xbb\xbf")
-
-// startsMbox reports whether line can be the "From " line an mbox starts
-// with (RFC 4155): "From " and a sender, not a From field written with
-// white space before its colon (RFC 5322 §4.5.3, "From : a@example.org").
-func startsMbox(line []byte) bool {
-	rest, ok := bytes.CutPrefix(line, []byte("From "))
-	rest = bytes.TrimLeft(rest, " \t")
-	return ok && len(rest) > 0 && rest[0] != ':'
 }
 
 // isMboxSeparator reports whether line, after a blank line inside an mbox,
@@ -467,18 +447,16 @@ func startsMbox(line []byte) bool {
 // day (RFC 4155: "From " addr-spec timestamp). A body line such as "From
 // the start it was", left unquoted by an mboxo writer, is not one.
 func isMboxSeparator(line []byte) bool {
-	if !startsMbox(line) {
+	if !rfc5322.IsMboxFromLine(line) {
 		return false
 	}
 	for i := 5; i+3 < len(line); i++ { // H:MM, the time of the timestamp
-		if line[i] == ':' && isDigitByte(line[i-1]) && isDigitByte(line[i+1]) && isDigitByte(line[i+2]) {
+		if line[i] == ':' && isDigit(line[i-1]) && isDigit(line[i+1]) && isDigit(line[i+2]) {
 			return true
 		}
 	}
 	return false
 }
-
-func isDigitByte(c byte) bool { return '0' <= c && c <= '9' }
 
 // readMbox splits an mbox (RFC 4155) on "From " lines that follow a blank line
 // or start the file, undoing mboxrd quoting (">From " -> "From ", one level).
@@ -513,7 +491,7 @@ func readMbox(name string, br *bufio.Reader, fn func(Source) error) error {
 		if len(piece) > 0 {
 			if atLineStart {
 				lineNo++
-				if index == 0 && startsMbox(bytes.TrimPrefix(piece, utf8BOM)) || prevBlank && isMboxSeparator(piece) {
+				if index == 0 && rfc5322.IsMboxFromLine(bytes.TrimPrefix(piece, []byte(rfc5322.UTF8BOM))) || prevBlank && isMboxSeparator(piece) {
 					if e := emit(); e != nil {
 						return e
 					}

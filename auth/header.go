@@ -205,15 +205,6 @@ func adoptFields(h []Field, out []field) []field {
 // when it carries no signature.
 func splitMessage(raw []byte) *message { return splitFor(raw, false) }
 
-// isMboxLine reports whether raw starts with an mbox "From " line (RFC 4155)
-// rather than a From field written with white space before its colon
-// (RFC 5322 §4.5.3).
-func isMboxLine(raw []byte) bool {
-	rest, ok := bytes.CutPrefix(raw, []byte("From "))
-	rest = bytes.TrimLeft(rest, " \t")
-	return ok && len(rest) > 0 && rest[0] != ':'
-}
-
 // splitFor is splitMessage; offline, it keeps only the fields a check
 // without DNS reads (readOffline), as adoptHeader does, and copies no
 // other.
@@ -221,12 +212,9 @@ func splitFor(raw []byte, offline bool) *message {
 	m := &message{firstLine: 1}
 	// As analyze.Split reads the start: a byte order mark and blank lines
 	// are left out, then an mbox "From " line.
-	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	for len(raw) > 1 && (raw[0] == '\n' || raw[0] == '\r' && raw[1] == '\n') {
-		_, raw, _ = bytes.Cut(raw, []byte("\n"))
-		m.firstLine++
-	}
-	if isMboxLine(raw) {
+	off, blank, _ := rfc5322.HeaderStart(raw)
+	raw, m.firstLine = raw[off:], m.firstLine+blank
+	if rfc5322.IsMboxFromLine(raw) {
 		_, raw, _ = bytes.Cut(raw, []byte("\n"))
 		m.firstLine++
 	}

@@ -158,8 +158,7 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 func (a *Analyzer) analyzeAttached(ctx context.Context, in Input) (m *MessageReport) {
 	defer func() {
 		if r := recover(); r != nil {
-			m = ErrorReport(in.File, in.Index, fmt.Errorf("analyze: internal error: %v", r))
-			m.Line = in.Line
+			m = in.errorReport(fmt.Errorf("analyze: internal error: %v", r))
 		}
 	}()
 	return a.Analyze(ctx, in)

@@ -123,25 +123,29 @@ type batchJob struct {
 // Options.Attached is set), turning a read error, and a panic in a rule,
 // into an error report: one hostile message must not end a batch.
 func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (ms []*MessageReport) {
+	in := Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw}
 	if src.Err != nil {
-		m := ErrorReport(src.File, src.Index, src.Err)
-		m.Line = src.Line
-		return []*MessageReport{m}
+		return []*MessageReport{in.errorReport(src.Err)}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			m := ErrorReport(src.File, src.Index, fmt.Errorf("analyze: internal error: %v", r))
-			m.Line = src.Line
-			ms = []*MessageReport{m}
+			ms = []*MessageReport{in.errorReport(fmt.Errorf("analyze: internal error: %v", r))}
 		}
 	}()
-	return a.AnalyzeAll(ctx, Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw})
+	return a.AnalyzeAll(ctx, in)
 }
 
 // ErrorReport is the report of a message that could not be analysed.
 func ErrorReport(file string, index int, err error) *MessageReport {
 	m := &MessageReport{File: file, Index: index, Verdict: VerdictError, Error: err.Error()}
 	m.fillLists()
+	return m
+}
+
+// errorReport is ErrorReport for the message in points at, with its line.
+func (in Input) errorReport(err error) *MessageReport {
+	m := ErrorReport(in.File, in.Index, err)
+	m.Line = in.Line
 	return m
 }
 

@@ -216,8 +216,9 @@ func hostsStatus(hosts []RouteHost) RouteStatus {
 // address ("[192.0.2.1]", "[IPv6:2001:db8::1]", RFC 5321 §4.1.3), and
 // which address.
 func AddressLiteral(domain string) (netip.Addr, bool) {
-	inner, ok := strings.CutPrefix(domain, "[")
-	if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+	inner, open := strings.CutPrefix(domain, "[")
+	inner, closed := strings.CutSuffix(inner, "]")
+	if !open || !closed {
 		return netip.Addr{}, false
 	}
 	v6 := len(inner) > 5 && strings.EqualFold(inner[:5], "IPv6:")

@@ -100,6 +100,7 @@ func TestRoute(t *testing.T) {
 		// RFC 5321 §4.1.3: an IPv6 literal carries its tag, an IPv4 one none.
 		{domain: "[2001:db8::1]", status: dns.RoutePermError, canonical: "[2001:db8::1]", errText: "invalid name"},
 		{domain: "[IPv6:192.0.2.1]", status: dns.RoutePermError, canonical: "[IPv6:192.0.2.1]", errText: "invalid name"},
+		{domain: "192.0.2.1]", status: dns.RoutePermError, canonical: "192.0.2.1]", errText: "invalid name"}, // no opening bracket
 		{domain: "loopmx.mt.test", status: dns.RouteNoUsableMX, canonical: "loopmx.mt.test", hosts: []string{"loop1.mt.test"},
 			check: func(t *testing.T, res dns.RouteResult) {
 				if h := res.Hosts[0]; h.Outcome != dns.OutcomePermError || !strings.Contains(h.Error, "loop") {

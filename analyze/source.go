@@ -3,7 +3,6 @@ package analyze
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -440,111 +439,4 @@ func firstTextLine(b []byte) []byte {
 		b = b[min(end+1, len(b)):]
 	}
 	return nil
-}
-
-// isMboxSeparator reports whether line, after a blank line inside an mbox,
-// starts the next message: "From ", a sender and a date with its time of
-// day (RFC 4155: "From " addr-spec timestamp). A body line such as "From
-// the start it was", left unquoted by an mboxo writer, is not one.
-func isMboxSeparator(line []byte) bool {
-	if !rfc5322.IsMboxFromLine(line) {
-		return false
-	}
-	for i := 5; i+3 < len(line); i++ { // H:MM, the time of the timestamp
-		if line[i] == ':' && isDigit(line[i-1]) && isDigit(line[i+1]) && isDigit(line[i+2]) {
-			return true
-		}
-	}
-	return false
-}
-
-// readMbox splits an mbox (RFC 4155) on "From " lines that follow a blank line
-// or start the file, undoing mboxrd quoting (">From " -> "From ", one level).
-// The "From " line itself is kept at the top of each message: it is the
-// envelope sender the local delivery agent recorded. Lines before the first
-// "From " line (a byte order mark, blank lines) are not a message. Lines are
-// counted as Split counts them (a bare CR ends one too), so that every
-// message's lines are the file's. A message over maxMessageBytes is an
-// error entry, as a file that large is.
-func readMbox(name string, br *bufio.Reader, fn func(Source) error) error {
-	var cur bytes.Buffer
-	index, prevBlank := 0, true
-	lineNo, start := 0, 0 // lines begun so far; the line the current message starts at
-	atLineStart, oversize := true, false
-	emit := func() error {
-		raw := cur.Bytes()
-		cur = bytes.Buffer{} // raw is the message's now: no copy, and no buffer kept at its size
-		if index == 0 {
-			return nil
-		}
-		if oversize {
-			oversize = false
-			return fn(Source{File: name, Index: index, Line: start,
-				Err: fmt.Errorf("read %s: message %d (line %d) larger than %d bytes", name, index, start, maxMessageBytes)})
-		}
-		// The blank line before the next "From " belongs to the mbox, not the message.
-		return fn(Source{File: name, Index: index, Line: start, Raw: trimOneBlankLine(raw)})
-	}
-	for {
-		piece, err := br.ReadSlice('\n')
-		whole := !errors.Is(err, bufio.ErrBufferFull) // piece ends its line
-		if len(piece) > 0 {
-			if atLineStart {
-				lineNo++
-				if index == 0 && rfc5322.IsMboxFromLine(bytes.TrimPrefix(piece, []byte(rfc5322.UTF8BOM))) || prevBlank && isMboxSeparator(piece) {
-					if e := emit(); e != nil {
-						return e
-					}
-					index, start = index+1, lineNo
-				} else if isQuotedFrom(piece) {
-					piece = piece[1:]
-				}
-			}
-			lineNo += bareCRs(piece)
-			if cur.Len()+len(piece) <= maxMessageBytes {
-				cur.Write(piece)
-			} else {
-				oversize = true
-			}
-			prevBlank = whole && atLineStart && len(bytes.TrimRight(piece, "\r\n")) == 0
-		}
-		atLineStart = whole
-		if err == io.EOF {
-			return emit()
-		}
-		if err != nil && whole {
-			if e := emit(); e != nil {
-				return e
-			}
-			return fn(Source{File: name, Index: index + 1, Err: fmt.Errorf("read %s: %w", name, err)})
-		}
-	}
-}
-
-// bareCRs counts the CRs in a line that are not its CRLF ending: each ends a
-// line for Split.
-func bareCRs(piece []byte) int {
-	n := bytes.Count(piece, []byte("\r"))
-	if bytes.HasSuffix(piece, []byte("\r\n")) {
-		n--
-	}
-	return n
-}
-
-// isQuotedFrom matches mboxrd's ">From ", ">>From ", ...
-func isQuotedFrom(line []byte) bool {
-	i := 0
-	for i < len(line) && line[i] == '>' {
-		i++
-	}
-	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
-}
-
-func trimOneBlankLine(raw []byte) []byte {
-	for _, end := range []string{"\r\n\r\n", "\n\n"} {
-		if bytes.HasSuffix(raw, []byte(end)) {
-			return raw[:len(raw)-len(end)/2]
-		}
-	}
-	return raw
 }

@@ -17,7 +17,9 @@ import (
 const mboxPiece = 64 << 10
 
 // readMbox splits an mbox (RFC 4155) on "From " lines that follow a blank line
-// or start the file, undoing mboxrd quoting (">From " -> "From ", one level).
+// or start the file, undoing mboxrd quoting (">From " -> "From ", one level),
+// but where a confirmed Content-Length says where a body ends (mboxcl,
+// mboxcl2: see mboxcl.go).
 // The "From " line itself is kept at the top of each message: it is the
 // envelope sender the local delivery agent recorded. Lines before the first
 // "From " line (a byte order mark, blank lines) are not a message. Lines are
@@ -25,7 +27,7 @@ const mboxPiece = 64 << 10
 // message's lines are the file's. A message over maxMessageBytes is an
 // error entry, as a file that large is.
 func readMbox(name string, r io.Reader, fn func(Source) error) error {
-	m := &mboxReader{name: name, fn: fn, in: lookahead{r: r}, prevBlank: true, atLineStart: true}
+	m := &mboxReader{name: name, fn: fn, in: lookahead{r: r}, limit: maxMessageBytes, prevBlank: true, atLineStart: true}
 	return m.run()
 }
 
@@ -36,11 +38,17 @@ type mboxReader struct {
 	fn   func(Source) error
 	in   lookahead
 	cur  bytes.Buffer // the message read so far
+	// limit is the most a message may hold; a larger one becomes an error
+	// entry. It is maxMessageBytes but in tests.
+	limit int
 	// index is the message's number (0 before the first separator), start
 	// the line it starts at, lineNo the lines begun so far.
 	index, start, lineNo   int
 	prevBlank, atLineStart bool
-	oversize               bool // the message outgrew maxMessageBytes: it becomes an error entry
+	oversize               bool // the message outgrew limit
+	cl                     contentLength
+	bodyLen                int  // the length the header just ended states, to be checked
+	exact                  bool // the body was taken by its Content-Length: no mbox blank line to trim
 }
 
 func (m *mboxReader) run() error {
@@ -62,6 +70,10 @@ func (m *mboxReader) run() error {
 			}
 			return m.fn(Source{File: m.name, Index: m.index + 1, Err: fmt.Errorf("read %s: %w", m.name, err)})
 		}
+		if m.bodyLen > 0 {
+			m.takeBody(m.bodyLen)
+			m.bodyLen = 0
+		}
 	}
 }
 
@@ -75,9 +87,17 @@ func (m *mboxReader) line(piece []byte, whole bool) error {
 				return err
 			}
 			m.index, m.start = m.index+1, m.lineNo
-		} else if isQuotedFrom(piece) {
-			piece = piece[1:]
+			m.cl.start()
+		} else {
+			if m.cl.reading {
+				m.bodyLen = m.cl.line(piece, whole)
+			}
+			if isQuotedFrom(piece) {
+				piece = piece[1:]
+			}
 		}
+	} else if m.cl.reading {
+		m.cl.more()
 	}
 	m.lineNo += bareCRs(piece)
 	m.write(piece)
@@ -96,7 +116,7 @@ func (m *mboxReader) startsMessage(line []byte) bool {
 }
 
 func (m *mboxReader) write(b []byte) {
-	if m.cur.Len()+len(b) <= maxMessageBytes {
+	if m.cur.Len()+len(b) <= m.limit {
 		m.cur.Write(b)
 	} else {
 		m.oversize = true
@@ -107,17 +127,20 @@ func (m *mboxReader) write(b []byte) {
 func (m *mboxReader) emit() error {
 	raw := m.cur.Bytes()
 	m.cur = bytes.Buffer{} // raw is the message's now: no copy, and no buffer kept at its size
-	oversize := m.oversize
-	m.oversize = false
+	oversize, exact := m.oversize, m.exact
+	m.oversize, m.exact = false, false
 	if m.index == 0 {
 		return nil
 	}
 	if oversize {
 		return m.fn(Source{File: m.name, Index: m.index, Line: m.start,
-			Err: fmt.Errorf("read %s: message %d (line %d) larger than %d bytes", m.name, m.index, m.start, maxMessageBytes)})
+			Err: fmt.Errorf("read %s: message %d (line %d) larger than %d bytes", m.name, m.index, m.start, m.limit)})
 	}
-	// The blank line before the next "From " belongs to the mbox, not the message.
-	return m.fn(Source{File: m.name, Index: m.index, Line: m.start, Raw: trimOneBlankLine(raw)})
+	if !exact {
+		// The blank line before the next "From " belongs to the mbox, not the message.
+		raw = trimOneBlankLine(raw)
+	}
+	return m.fn(Source{File: m.name, Index: m.index, Line: m.start, Raw: raw})
 }
 
 // isMboxSeparator reports whether line, after a blank line inside an mbox,

@@ -49,7 +49,8 @@ var msgExt = map[string]bool{".eml": true, ".mbox": true}
 
 // ReadSources calls fn for every message found in paths, in order: files,
 // directories (recursively, Maildir cur/ and new/ included, tmp/ skipped),
-// mbox files (split on "From " lines, ">From" unescaped) and "-" for stdin.
+// mbox files (split on "From " lines, ">From" unescaped, or by a confirmed
+// Content-Length) and "-" for stdin.
 // No paths means stdin. A directory is walked as ExpandInputs walks it,
 // skipped entries passing silently. It stops early only when fn returns
 // an error.

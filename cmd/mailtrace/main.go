@@ -62,14 +62,23 @@ func usageErrorf(format string, args ...any) error {
 
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	s := streams{in: stdin, out: stdout, err: stderr}
+	app := newApp(streams{in: stdin, out: stdout, err: stderr})
+	args, err := flagsFirst(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
+	return exitCode(err, stderr)
+}
+
+// newApp builds the command line: every command, on the given streams.
+func newApp(s streams) *cli.App {
 	app := &cli.App{
 		Name:                 "mailtrace",
 		Usage:                "tell whether an email's trace is genuine",
 		Description:          "Parses the Received: hop chain of raw messages (files, directories, mbox, Maildir, stdin),\nchecks it for forgery and reports for people (text) and for CI (JSON, exit codes).",
-		Reader:               stdin,
-		Writer:               stdout,
-		ErrWriter:            stderr,
+		Reader:               s.in,
+		Writer:               s.out,
+		ErrWriter:            s.err,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run maps errors to codes below
 		EnableBashCompletion: false,
 		Version:              version(),
@@ -83,10 +92,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		},
+		// The app's own template: adding to cli.AppHelpTemplate, a global,
+		// would add the exit codes again for every app a process builds.
+		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodesHelp,
 	}
-	cli.AppHelpTemplate = cli.AppHelpTemplate + "\n" + exitCodesHelp
-	err := app.RunContext(ctx, args)
-	return exitCode(err, stderr)
+	return app
 }
 
 // version is the module version this binary was built from, or, for a

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Peak RSS of `mailtrace analyze --offline` on very large messages: a 50 MiB
+# header line, text body, base64 attachment and folded field, and 100,000
+# Received fields (analyze's bigMessage writes them). Each file is analysed
+# alone, one run at a time, as JSON with and without --header-only and as text.
+#   bench/bigmem.sh [BINARY]      (default: build ./cmd/mailtrace)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}" bigmem.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+bin=${1:-}
+if [ -z "$bin" ]; then
+	bin=$work/mailtrace
+	go build -o "$bin" ./cmd/mailtrace
+fi
+MAILTRACE_BIGMSG_DIR=$work go test -count=1 -run '^TestWriteBigMessages$' ./analyze/ >/dev/null
+peak() { # peak RSS in MB and time of the analysis of $1 with the flags that follow
+	local f=$1
+	shift
+	/usr/bin/time -f '%M %e' -o "$work/rss" "$bin" analyze --offline "$@" "$f" >/dev/null 2>"$work/err" || true
+	read -r kb secs < <(tail -1 "$work/rss")
+	echo "$((kb / 1024)) ($secs s)"
+}
+printf '| message | size MB | json | json --header-only | text |\n|---|---|---|---|---|\n'
+for kind in header-line text-body base64-attachment received-fields folded-field; do
+	f=$work/$kind.eml
+	printf '| %s | %d | %s | %s | %s |\n' "$kind" $(($(stat -c %s "$f") / 1048576)) \
+		"$(peak "$f" -f json)" "$(peak "$f" -f json --header-only)" "$(peak "$f" -f text)"
+done

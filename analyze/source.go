@@ -68,7 +68,7 @@ func ReadSources(paths []string, stdin io.Reader, fn func(Source) error) error {
 
 func readPath(p string, stdin io.Reader, fn func(Source) error) error {
 	if p == "-" {
-		return readStream("-", stdin, fn)
+		return readStream("-", stdin, 0, fn)
 	}
 	info, err := os.Stat(p)
 	if err != nil {
@@ -400,19 +400,27 @@ func readFile(path string, fn func(Source) error) error {
 		return fn(Source{File: path, Err: fmt.Errorf("read %s: %w", path, err)})
 	}
 	defer f.Close()
-	return readStream(path, f, fn)
+	var size int64 // unknown
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		size = info.Size()
+	}
+	return readStream(path, f, size, fn)
 }
 
 // readStream reads one message, or every message of an mbox when the
 // stream's first line, after a byte order mark or blank lines, is an mbox
-// "From " line.
-func readStream(name string, r io.Reader, fn func(Source) error) error {
+// "From " line. size is the stream's size when it is known, else 0.
+func readStream(name string, r io.Reader, size int64, fn func(Source) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(sniffBytes)
 	if rfc5322.IsMboxFromLine(firstTextLine(head)) {
 		return readMbox(name, br, fn)
 	}
-	raw, err := io.ReadAll(io.LimitReader(br, maxMessageBytes+1))
+	if size > maxMessageBytes {
+		// Reading it would only hold maxMessageBytes to say so.
+		return fn(Source{File: name, Err: fmt.Errorf("read %s: larger than %d bytes", name, maxMessageBytes)})
+	}
+	raw, err := readAll(br, size)
 	if err != nil {
 		return fn(Source{File: name, Err: fmt.Errorf("read %s: %w", name, err)})
 	}
@@ -423,6 +431,31 @@ func readStream(name string, r io.Reader, fn func(Source) error) error {
 		return fn(Source{File: name, Err: fmt.Errorf("read %s: empty input", name)})
 	}
 	return fn(Source{File: name, Raw: raw})
+}
+
+// readAll reads r to its end, or to one byte past maxMessageBytes. With
+// the size known, the message is read into one buffer of that size:
+// io.ReadAll reads into pieces and copies them into one at the end, which
+// holds a large message twice.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	r = io.LimitReader(r, maxMessageBytes+1)
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, size+1) // the extra byte reads the end without growing
+	for {
+		if len(buf) == cap(buf) { // the file grew since its size was taken
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // firstTextLine is the first line of b that is not blank, a UTF-8 byte

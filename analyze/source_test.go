@@ -384,3 +384,40 @@ func TestReadMaildirFolders(t *testing.T) {
 		t.Errorf("paths %s", rel)
 	}
 }
+
+// TestReadAllSized: a file is read into a buffer of the size it had when
+// opened, and read whole when it was wrong about it, shorter or longer.
+func TestReadAllSized(t *testing.T) {
+	msg := strings.Repeat("Subject: x\r\n", 1000)
+	for _, size := range []int64{0, 1, int64(len(msg)) - 1, int64(len(msg)), int64(len(msg)) + 100} {
+		got, err := readAll(strings.NewReader(msg), size)
+		if err != nil || string(got) != msg {
+			t.Errorf("size %d: read %d bytes, %v; want %d", size, len(got), err, len(msg))
+		}
+		if size == int64(len(msg)) && cap(got) != len(msg)+1 {
+			t.Errorf("size %d: buffer of %d bytes, want %d: one allocation", size, cap(got), len(msg)+1)
+		}
+	}
+}
+
+// TestReadFileTooLarge: a file larger than a message may be is an error
+// entry without being read.
+func TestReadFileTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.eml")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A sparse file: its size is past the bound, its blocks are not written.
+	if _, err := f.WriteString("Subject: big\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxMessageBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got := collect(t, []string{path}, "")
+	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "larger than") || got[0].Raw != nil {
+		t.Fatalf("got %+v, want one error entry: larger than %d bytes", got, maxMessageBytes)
+	}
+}

@@ -219,10 +219,7 @@ func splitFor(raw []byte, offline bool) *message {
 		m.firstLine++
 	}
 	var buf [128]headerLine // most headers fit: no allocation for the lines
-	lines, size, bodyStart, ended := scanHeader(raw, buf[:0], m.firstLine)
-	if offline {
-		lines, size = offlineLines(raw, lines)
-	}
+	lines, size, bodyStart, ended := scanHeader(raw, buf[:0], m.firstLine, offline)
 	m.fields = splitFields(raw, lines, size)
 	if ended {
 		m.body, m.verifyInput = raw[bodyStart:], raw
@@ -249,8 +246,13 @@ type headerLine struct {
 // before its LF but an optional CR, or a lone CR at the very end), and the
 // size they take with CRLF line ends. The body starts after the empty
 // line; without one the whole input is header.
-func scanHeader(raw []byte, lines []headerLine, firstLine int) (_ []headerLine, size, bodyStart int, ended bool) {
-	for pos := 0; pos < len(raw); {
+//
+// Offline, only the lines of the fields readOffline accepts are listed:
+// a header of a million lines, most of them one folded field, would
+// otherwise take 32 bytes a line for lines no check reads.
+func scanHeader(raw []byte, lines []headerLine, firstLine int, offline bool) (_ []headerLine, size, bodyStart int, ended bool) {
+	keep := true
+	for pos, num := 0, firstLine; pos < len(raw); num++ {
 		end, next := len(raw), len(raw)
 		if i := bytes.IndexByte(raw[pos:], '\n'); i >= 0 {
 			end, next = pos+i, pos+i+1
@@ -262,29 +264,17 @@ func scanHeader(raw []byte, lines []headerLine, firstLine int) (_ []headerLine, 
 		if end == pos {
 			return lines, size, next, true
 		}
-		lines = append(lines, headerLine{pos, end, firstLine + len(lines), crlf && next > end+1})
-		size += end - pos + 2
-		pos = next
-	}
-	return lines, size, len(raw), false
-}
-
-// offlineLines keeps the lines of the fields readOffline accepts, and
-// returns the size they take with CRLF line ends.
-func offlineLines(raw []byte, lines []headerLine) (_ []headerLine, size int) {
-	out, keep := lines[:0], false
-	for n, l := range lines {
-		text := raw[l.start:l.end]
-		if n == 0 || text[0] != ' ' && text[0] != '\t' {
+		if text := raw[pos:end]; offline && (num == firstLine || text[0] != ' ' && text[0] != '\t') {
 			name, _, _ := bytes.Cut(text, []byte(":"))
 			keep = readOfflineBytes(bytes.TrimSpace(name))
 		}
 		if keep {
-			out = append(out, l)
-			size += l.end - l.start + 2
+			lines = append(lines, headerLine{pos, end, num, crlf && next > end+1})
+			size += end - pos + 2
 		}
+		pos = next
 	}
-	return out, size
+	return lines, size, len(raw), false
 }
 
 // readOfflineBytes is readOffline of a name not yet copied out of the

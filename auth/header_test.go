@@ -3,10 +3,12 @@ package auth
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +157,34 @@ func TestReadOffline(t *testing.T) {
 			t.Errorf("readOffline(%q) = %v, want %v", n, got, want)
 		}
 	}
+}
+
+// TestOfflineSplitLongField: offline, the lines of a field no check reads
+// are not listed, so a References field folded over 200,000 lines costs no
+// memory for its lines (32 bytes each, grown by appending: 32 MB allocated before).
+func TestOfflineSplitLongField(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@example.com\r\nReferences:")
+	for i := range 200_000 {
+		fmt.Fprintf(&b, "\r\n <%d@example.com>", i)
+	}
+	b.WriteString("\r\nDKIM-Signature: v=1; d=example.com\r\n\r\nbody\r\n")
+	raw := []byte(b.String())
+	var m *message
+	allocated := allocatedBytes(func() { m = splitFor(raw, true) })
+	if len(m.fields) != 2 || !m.fields[1].is("DKIM-Signature") || m.fields[1].Line != 200_003 {
+		t.Fatalf("fields %+v, want From and DKIM-Signature (line 200003)", m.fields)
+	}
+	if allocated > 64<<10 {
+		t.Errorf("the split allocated %d bytes, want under 64 KiB", allocated)
+	}
+}
+
+// allocatedBytes is how many bytes f allocates.
+func allocatedBytes(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

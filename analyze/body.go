@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/jhillyerd/enmime/v2"
@@ -45,7 +46,24 @@ func summarizeBody(msg *Message) *BodySummary {
 	if text, ok := plainText(msg); ok {
 		return &BodySummary{Size: len(msg.Raw), TextSize: text, Attachments: []Attachment{}}
 	}
-	return summarizeMIME(msg.Raw)
+	return summarizeMIME(msg.Raw, mimeInput(msg))
+}
+
+// mimeInput is the message as enmime is given it: without the long fields
+// it reads nothing from (Message.bigFields), when enmime and Split read
+// the header alike: no defect but cut fields, no line ended by a CR alone.
+// Most messages have none and are given as they are.
+func mimeInput(msg *Message) io.Reader {
+	if len(msg.big) == 0 || len(msg.Defects) != msg.cuts || msg.bareCR {
+		return bytes.NewReader(msg.Raw)
+	}
+	pieces := make([]io.Reader, 0, len(msg.big)+1)
+	pos := 0
+	for _, f := range msg.big {
+		pieces = append(pieces, bytes.NewReader(msg.Raw[pos:f.nameStart]))
+		pos = f.end
+	}
+	return io.MultiReader(append(pieces, bytes.NewReader(msg.Raw[pos:]))...)
 }
 
 // plainText returns the text size of a message that is not MIME (RFC 2045
@@ -86,8 +104,9 @@ const (
 	maxMIMEUnclosed = 12
 )
 
-// summarizeMIME is the body summary through enmime.
-func summarizeMIME(raw []byte) (b *BodySummary) {
+// summarizeMIME is the body summary of raw through enmime, which reads
+// in: raw, or raw without fields it reads nothing from (mimeInput).
+func summarizeMIME(raw []byte, in io.Reader) (b *BodySummary) {
 	b = &BodySummary{Size: len(raw), Attachments: []Attachment{}}
 	if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
 		b.Errors = append(b.Errors, fmt.Sprintf("MIME nesting too deep: %d multiparts inside each other (at most %d), %d never closed (at most %d); body not decoded",
@@ -101,7 +120,7 @@ func summarizeMIME(raw []byte) (b *BodySummary) {
 			b.Errors = append(b.Errors, fmt.Sprintf("MIME parser failed: %v", r))
 		}
 	}()
-	env, err := bodyParser.ReadEnvelope(bytes.NewReader(raw))
+	env, err := bodyParser.ReadEnvelope(in)
 	if err != nil {
 		b.Errors = append(b.Errors, fmt.Sprintf("MIME parse: %v", err))
 		return b

@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -96,7 +98,7 @@ func BenchmarkSummarizeBody(b *testing.B) {
 	})
 	b.Run("enmime", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			summarizeMIME(raw)
+			summarizeMIME(raw, bytes.NewReader(raw))
 		}
 	})
 }
@@ -127,7 +129,7 @@ func TestPlainTextMatchesEnmime(t *testing.T) {
 			continue
 		}
 		plain++
-		got, want := summarizeBody(msg), summarizeMIME(raw)
+		got, want := summarizeBody(msg), summarizeMIME(raw, bytes.NewReader(raw))
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: shortcut %+v, enmime %+v", path, got, want)
 		}
@@ -170,7 +172,8 @@ func TestMIMENestingLimit(t *testing.T) {
 		{40, 40 - maxMIMEUnclosed - 1, true},
 		{maxMIMENesting + 1, maxMIMENesting + 1, true},
 	} {
-		b := summarizeMIME(nestedMIME(tc.depth, tc.closed))
+		raw := nestedMIME(tc.depth, tc.closed)
+		b := summarizeMIME(raw, bytes.NewReader(raw))
 		refused := len(b.Errors) > 0 && strings.HasPrefix(b.Errors[0], "MIME nesting too deep")
 		if refused != tc.refused {
 			t.Errorf("depth %d, %d closed: refused %v, want %v (%q)", tc.depth, tc.closed, refused, tc.refused, b.Errors)
@@ -223,4 +226,94 @@ func TestMIMENestingCorpus(t *testing.T) {
 		t.Skip("no messages")
 	}
 	t.Logf("%d messages", n)
+}
+
+// bigValue is a field value over bigFieldBytes.
+var bigValue = strings.Repeat("lorem ipsum =?utf-8?q?dolor?= \xff sit amet ", bigFieldBytes/40+1)
+
+// TestMIMEInputMatchesRaw: enmime given the message without the long
+// fields it reads nothing from (mimeInput) summarises it as it does the
+// whole message: on crafted headers where a field is left out, or must
+// not be, and on generated ones.
+func TestMIMEInputMatchesRaw(t *testing.T) {
+	const mixed = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+	const body = "\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n"
+	for _, tc := range []struct {
+		name, raw string
+		omitted   bool
+	}{
+		{"long Subject", "From: a@example.com\r\nSubject: " + bigValue + "\r\n" + mixed + body, true},
+		{"long first field", "X-Big: " + bigValue + "\r\nFrom: a@example.com\r\n" + mixed + body, true},
+		{"long folded field, LF", "From: a@example.com\nReferences:" + strings.Repeat("\n <a@example.com>", bigFieldBytes/16) + "\n" + mixed + body, true},
+		{"long field last", mixed + "X-Big: " + bigValue + "\r\n" + body, true},
+		{"HTML only", "Subject: " + bigValue + "\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n", true},
+		{"after the mbox line's first field", "From a@example.com Mon Jan  1 00:00:00 2024\r\nFrom: a@example.com\r\nX-Big: " + bigValue + "\r\n" + mixed + body, true},
+		// enmime reads an mbox line as a field, and without a colon runs it into the next.
+		{"first field after an mbox line", "From a@example.com\r\nX-Big: " + bigValue + "\r\n" + mixed + body, false},
+		{"white space before the colon", "X-Big : " + bigValue + "\r\n" + mixed + body, false},
+		{"tab before the colon", "From: a@example.com\r\nX-Big\t: " + bigValue + "\r\n" + mixed + body, false},
+		{"long Content- field", "Content-Description: " + bigValue + "\r\n" + mixed + body, false},
+		{"long content-type", "MIME-Version: 1.0\r\ncontent-type: multipart/mixed; boundary=b; x=\"" + bigValue + "\"\r\n" + body, false},
+		{"byte order mark", "\ufeffX-Big: " + bigValue + "\r\n" + mixed + body, false},
+		{"bare CR", "From: a@example.com\rX-Big: " + bigValue + "\r\n" + mixed + body, false},
+		{"no body", "From: a@example.com\r\nX-Big: " + bigValue, false},
+		{"a line that is no field", "X-Big: " + bigValue + "\r\nnot a field\r\n" + mixed + body, false},
+	} {
+		msg, _ := Split([]byte(tc.raw))
+		if omitted := len(msg.big) > 0 && len(msg.Defects) == msg.cuts && !msg.bareCR; omitted != tc.omitted {
+			t.Errorf("%s: left out %v, want %v", tc.name, omitted, tc.omitted)
+		}
+		checkMIMEInput(t, tc.name, msg)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	omitted := 0
+	for range 200 {
+		msg, _ := Split(generatedMIME(r))
+		if checkMIMEInput(t, "generated", msg) {
+			omitted++
+		}
+	}
+	t.Logf("%d of 200 generated messages had a field left out", omitted)
+	if omitted < 20 {
+		t.Errorf("only %d generated messages had a field left out", omitted)
+	}
+}
+
+// generatedMIME is a message of random header lines, long ones among them,
+// and a random body, for TestMIMEInputMatchesRaw. One line in five is one
+// that keeps the long fields in (white space before a colon, a line that
+// is no field, a CR alone...).
+func generatedMIME(r *rand.Rand) []byte {
+	lines := []string{"X-Big: " + bigValue, "Subject: s", " continued", "MIME-Version: 1.0",
+		"References:" + strings.Repeat("\r\n <a@example.com>", bigFieldBytes/16),
+		"Content-Type: multipart/mixed; boundary=b", "content-type: text/html", "From a@b Mon Jan  1 00:00:00 2024"}
+	odd := []string{"x-big\t:" + bigValue, "X-Big :" + bigValue, "From a@b", "not a field", "\ufeffX: y", "Subject: \r"}
+	bodyLines := []string{"--b", "--b--", "Content-Type: text/plain", "Content-Type: image/png", "", "text"}
+	var b bytes.Buffer
+	for range r.IntN(8) {
+		line := lines[r.IntN(len(lines))]
+		if r.IntN(5) == 0 {
+			line = odd[r.IntN(len(odd))]
+		}
+		b.WriteString(line + [...]string{"\r\n", "\n"}[r.IntN(2)])
+	}
+	b.WriteString("\r\n")
+	for range r.IntN(12) {
+		b.WriteString(bodyLines[r.IntN(len(bodyLines))] + "\r\n")
+	}
+	return b.Bytes()
+}
+
+// checkMIMEInput compares enmime's summaries of msg and of its mimeInput,
+// and reports whether that left something out.
+func checkMIMEInput(t *testing.T, name string, msg *Message) bool {
+	t.Helper()
+	in := mimeInput(msg)
+	got, want := summarizeMIME(msg.Raw, in), summarizeMIME(msg.Raw, bytes.NewReader(msg.Raw))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s (%.200q): without the long fields %+v, whole %+v", name, msg.Raw, got, want)
+	}
+	_, whole := in.(*bytes.Reader)
+	return !whole
 }

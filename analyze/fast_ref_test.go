@@ -157,6 +157,18 @@ func checkSplitLikeRef(t *testing.T, raw []byte) {
 		t.Fatalf("Split(%.200q): bareCR %v", raw, got.bareCR)
 	}
 	want.bareCR = got.bareCR
+	// So are the cut fields it counts and the long ones it notes for the
+	// MIME parser (TestMIMEInputMatchesRaw holds those to enmime).
+	cuts := 0
+	for _, d := range want.Defects {
+		if strings.HasSuffix(d, " bytes, cut") {
+			cuts++
+		}
+	}
+	if got.cuts != cuts {
+		t.Fatalf("Split(%.200q): %d fields cut, want %d", raw, got.cuts, cuts)
+	}
+	want.cuts, want.big = got.cuts, got.big
 	if gerr != werr || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Split(%.200q):\n got %+v, %v\nwant %+v, %v", raw, got, gerr, want, werr)
 	}

@@ -41,6 +41,13 @@ type Message struct {
 	// line there, as most readers of RFC 822 did; package auth (and DKIM
 	// verifiers) read it as part of the line.
 	bareCR bool
+	// cuts counts the defects that are fields cut at maxFieldBytes: the
+	// header is read alike by every reader all the same.
+	cuts int
+	// big are the fields that the MIME parser may be given the message
+	// without (mimeInput): longer than bigFieldBytes, and read by no part
+	// of it.
+	big []fieldSpan
 }
 
 // Get returns the unfolded value of the first field with that name
@@ -109,7 +116,7 @@ func (m *Message) skipBeforeHeader(s *splitter) {
 func (m *Message) splitHeader(s *splitter) {
 	var buf [64]fieldSpan // most headers fit: no allocation for the spans
 	spans := buf[:0]
-	defer func() { m.Fields = m.fieldsOf(spans) }()
+	defer func() { m.Fields, m.big = m.fieldsOf(spans), m.bigFields(spans) }()
 	closeLast := func(end int) {
 		if len(spans) > 0 && spans[len(spans)-1].valueEnd == 0 {
 			m.closeSpan(&spans[len(spans)-1], end)
@@ -148,7 +155,8 @@ func (m *Message) splitHeader(s *splitter) {
 // A value runs until the next line that does not start with white space.
 type fieldSpan struct {
 	nameStart, nameEnd   int
-	valueStart, valueEnd int
+	valueStart, valueEnd int // valueEnd is where the value kept ends
+	end                  int // where the field ends in the message, its line end included
 	line                 int
 }
 
@@ -156,11 +164,42 @@ type fieldSpan struct {
 // folding and line ends so they can be shown exactly; one longer than
 // maxFieldBytes is cut.
 func (m *Message) closeSpan(f *fieldSpan, end int) {
-	f.valueEnd = end
+	f.valueEnd, f.end = end, end
 	if end-f.valueStart > maxFieldBytes {
 		f.valueEnd = f.valueStart + maxFieldBytes
+		m.cuts++
 		m.Defects = append(m.Defects, fmt.Sprintf("line %d: field %.40q longer than %d bytes, cut", f.line, m.Raw[f.nameStart:f.nameEnd], maxFieldBytes))
 	}
+}
+
+// bigFieldBytes is the size from which a field that the MIME parser reads
+// nothing from is left out of what it is given: enmime copies every header
+// line several times over (a 50 MiB Subject took 600 MB), to use only the
+// Content- fields.
+const bigFieldBytes = 64 << 10
+
+// bigFields returns the fields longer than bigFieldBytes that enmime
+// reads nothing from, so that leaving them out changes nothing it reports:
+//   - a name not starting with "Content-" and not MIME-Version: the only
+//     fields it reads are Content-Type, -Disposition, -Transfer-Encoding
+//     and -ID;
+//   - the colon right after the name: white space before it is removed or
+//     named in an error that quotes the line;
+//   - not the first field after an mbox "From " line: enmime reads that
+//     line as a field, and without a colon it runs into the field after it.
+//
+// mimeInput also requires a header read alike by enmime and Split.
+func (m *Message) bigFields(spans []fieldSpan) []fieldSpan {
+	var out []fieldSpan
+	for i, f := range spans {
+		name := m.Raw[f.nameStart:f.nameEnd]
+		if f.end-f.nameStart <= bigFieldBytes || m.Raw[f.nameEnd] != ':' || i == 0 && m.MboxFrom != "" ||
+			len(name) >= 8 && equalFoldASCII(string(name[:8]), "Content-") || equalFoldASCII(string(name), "MIME-Version") {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // fieldsOf turns the spans into fields. Names and values are pieces of

@@ -628,6 +628,19 @@ func (c *Context) duplicatePairs() []int {
 		out = make([]int, 0, len(hops))
 	}
 	out = out[:len(hops)]
+	if len(hops) > maxPairwiseHops {
+		c.duplicatesByKey(out)
+	} else {
+		c.duplicatesPairwise(out)
+	}
+	c.dupCache, c.cacheReady = out, c.cacheReady|cachedDups
+	return out
+}
+
+// duplicatesPairwise fills out for duplicatePairs, comparing every hop
+// with every older one.
+func (c *Context) duplicatesPairwise(out []int) {
+	hops := c.Report.Hops
 	var keys []uint64
 	for i := range out {
 		out[i] = -1
@@ -646,8 +659,30 @@ func (c *Context) duplicatePairs() []int {
 			}
 		}
 	}
-	c.dupCache, c.cacheReady = out, c.cacheReady|cachedDups
-	return out
+}
+
+// maxPairwiseHops is the longest chain whose hops duplicatePairs compares
+// pair by pair: 100,000 Received fields made five billion comparisons,
+// which took minutes.
+const maxPairwiseHops = 64
+
+// duplicatesByKey fills out for duplicatePairs on a long chain: each hop
+// is compared only with the older hops whose lines hash alike (hopKeys),
+// as a copy's must, oldest first, so that out is what duplicatesPairwise
+// gives.
+func (c *Context) duplicatesByKey(out []int) {
+	hops, keys := c.Report.Hops, c.hopKeys()
+	byKey := make(map[uint64][]int)
+	for i := range out {
+		out[i] = -1
+		for _, j := range byKey[keys[i]] {
+			if sameParse(&hops[j], &hops[i]) && sameLine(hops[j].Raw, hops[i].Raw) {
+				out[i] = j
+				break
+			}
+		}
+		byKey[keys[i]] = append(byKey[keys[i]], i)
+	}
 }
 
 // duplicateHops marks every hop whose unfolded line equals another's.

@@ -40,10 +40,14 @@ func parseMediaTypeDefaultCharset(ctype string) (string, map[string]string, []st
 
 // summarizeBody decodes the MIME structure of msg with enmime. A MIME
 // failure is recorded in the summary; it never stops header analysis, which
-// has already run on the raw fields. A message that is not MIME at all is
-// summarised without enmime (see plainText).
+// has already run on the raw fields. A message that is not MIME at all, or
+// is one text part that enmime passes through, is summarised without
+// enmime (see plainText and textPart).
 func summarizeBody(msg *Message) *BodySummary {
 	if text, ok := plainText(msg); ok {
+		return &BodySummary{Size: len(msg.Raw), TextSize: text, Attachments: []Attachment{}}
+	}
+	if text, ok := textPart(msg); ok {
 		return &BodySummary{Size: len(msg.Raw), TextSize: text, Attachments: []Attachment{}}
 	}
 	return summarizeMIME(msg.Raw, mimeInput(msg))
@@ -85,12 +89,128 @@ func plainText(msg *Message) (int, bool) {
 	if msg.bareCR {
 		return 0, false // enmime reads no bare-CR header, where Split does
 	}
-	for _, c := range msg.Body {
-		if c >= 0x80 || c == 0 {
-			return 0, false
-		}
+	if !isASCIIText(msg.Body) {
+		return 0, false
 	}
 	return len(msg.Body), true
+}
+
+// textPart returns the text size of a MIME message that enmime reads as a
+// single text/plain part and passes through byte for byte: declared UTF-8,
+// or US-ASCII with a body of 7 bits and no NUL, with no transfer encoding
+// to undo and no disposition. enmime would read such a body into memory
+// twice and copy it into a string once more to give its length (a 50 MiB
+// text took 300 MB). The header must read alike to enmime and Split (no
+// defect but cut fields, no CR alone, no white space before a colon, an
+// mbox line that enmime takes for a field of its own), and the nesting
+// check that summarizeMIME makes first must pass. A reference test holds
+// it to enmime's result.
+func textPart(msg *Message) (int, bool) {
+	if len(msg.Defects) != msg.cuts || msg.bareCR || msg.spaceBeforeColon || !mboxLineIsField(msg.MboxFrom) {
+		return 0, false
+	}
+	ctype, cte, ok := textPartFields(msg)
+	if !ok {
+		return 0, false
+	}
+	mtype, params, invalid, err := parseMediaTypeDefaultCharset(ctype)
+	if err != nil || len(invalid) > 0 || mtype != "text/plain" {
+		return 0, false
+	}
+	switch strings.ToLower(cte) {
+	case "", "7bit", "8bit", "binary":
+	default:
+		return 0, false
+	}
+	switch strings.ToLower(params["charset"]) {
+	case "utf-8": // passed through as it is
+	case "us-ascii": // decoded as windows-1252: one byte a rune below 0x80
+		if !isASCIIText(msg.Body) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if deepest, unclosed := mimeNesting(msg.Raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
+		return 0, false
+	}
+	return len(msg.Body), true
+}
+
+// textPartFields returns the values of the Content-Type and
+// Content-Transfer-Encoding fields as enmime reads them, the type enmime
+// gives a message without one in its place; ok is false when one of them
+// is there twice or was cut, or there is a Content-Disposition.
+func textPartFields(msg *Message) (ctype, cte string, ok bool) {
+	ctype = `text/plain; charset="us-ascii"` // enmime's for a message that declares none
+	var seenType, seenCTE bool
+	for _, f := range msg.Fields {
+		var seen *bool
+		switch {
+		case equalFoldASCII(f.Name, "Content-Type"):
+			seen, ctype = &seenType, enmimeValue(f.Value)
+		case equalFoldASCII(f.Name, "Content-Transfer-Encoding"):
+			seen, cte = &seenCTE, enmimeValue(f.Value)
+		case equalFoldASCII(f.Name, "Content-Disposition"):
+			return "", "", false
+		default:
+			continue
+		}
+		if *seen || len(f.Value) >= maxFieldBytes {
+			return "", "", false
+		}
+		*seen = true
+	}
+	return ctype, cte, true
+}
+
+// enmimeValue is a field's value as enmime reads it: every line trimmed of
+// ASCII white space, CR and LF included (its first line on the right, the
+// field's name being on its left), the lines joined with one space, then
+// spaces and tabs trimmed around the whole.
+func enmimeValue(v string) string {
+	v = strings.TrimSuffix(v, "\n")
+	first, rest, folded := strings.Cut(v, "\n")
+	if !folded {
+		return strings.Trim(strings.TrimRight(first, " \t\r\n"), " \t")
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(first, " \t\r\n"))
+	for line := range strings.SplitSeq(rest, "\n") {
+		b.WriteByte(' ')
+		b.WriteString(strings.Trim(line, " \t\r\n"))
+	}
+	return strings.Trim(b.String(), " \t")
+}
+
+// mboxLineIsField reports whether enmime reads an mbox "From " line as a
+// field of its own, as it does when the line has a colon (the time of its
+// date) and before it only spaces and bytes a field name may hold; "" is
+// no line. Without a colon, enmime runs the line into the field after it.
+func mboxLineIsField(line string) bool {
+	if line == "" {
+		return true
+	}
+	i := strings.IndexByte(line, ':')
+	if i <= 0 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		if c := line[j]; c != ' ' && (c < 33 || c > 126) {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIIText reports a body of 7-bit bytes without NUL.
+func isASCIIText(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // MIME nesting that enmime is not given: a multipart nested in a multipart

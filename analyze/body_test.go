@@ -140,6 +140,95 @@ func TestPlainTextMatchesEnmime(t *testing.T) {
 	}
 }
 
+// TestTextPartMatchesEnmime: wherever the single-text-part shortcut
+// applies, it gives exactly enmime's summary, over testdata, the shared
+// corpus and generated messages: Content-Type and transfer encoding
+// written every way enmime reads alike or not, folded, twice, after an
+// mbox line, with bodies of every kind of byte.
+func TestTextPartMatchesEnmime(t *testing.T) {
+	var files []string
+	for _, root := range []string{"../testdata", "../../shared/corpus"} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".eml") {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	taken, corpus := 0, 0
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkTextPart(t, path, raw) {
+			corpus++
+		}
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 3000 {
+		if checkTextPart(t, "generated", generatedTextPart(r)) {
+			taken++
+		}
+	}
+	t.Logf("%d corpus and %d of 3000 generated messages took the shortcut", corpus, taken)
+	if taken < 300 || taken > 2700 {
+		t.Errorf("%d of 3000 generated messages took the shortcut: the test checks too little", taken)
+	}
+}
+
+// checkTextPart compares the shortcut with enmime on raw, when it applies.
+func checkTextPart(t *testing.T, name string, raw []byte) bool {
+	t.Helper()
+	msg, err := Split(raw)
+	if err != nil {
+		return false
+	}
+	if _, plain := plainText(msg); plain {
+		return false
+	}
+	n, ok := textPart(msg)
+	if !ok {
+		return false
+	}
+	got := &BodySummary{Size: len(raw), TextSize: n, Attachments: []Attachment{}}
+	if want := summarizeMIME(raw, bytes.NewReader(raw)); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s (%.300q): shortcut %+v, enmime %+v", name, raw, got, want)
+	}
+	return true
+}
+
+// generatedTextPart is a message of random MIME fields and a random body;
+// one field in four is one that enmime reads otherwise or that keeps the
+// shortcut from applying.
+func generatedTextPart(r *rand.Rand) []byte {
+	fields := []string{"MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "content-type: text/plain; CHARSET=UTF-8",
+		"Content-Type: text/plain; charset=\"us-ascii\"; format=flowed", "Content-Type: text/plain;\r\n\tcharset=utf-8",
+		"Content-Type:\r\n text/plain; charset=utf-8 ", "Content-Type: text/plain; charset=utf-8; name=a.txt",
+		"Content-Transfer-Encoding: 8bit", "Content-Transfer-Encoding:  BINARY  ", "Subject: s", "From: a@example.com"}
+	odd := []string{"Content-Type: TEXT/PLAIN; charset=utf-8", "Content-Type: text/plain; charset=iso-8859-1", "Content-Type: text/plain; charset=utf8",
+		"Content-Type: text/html; charset=utf-8", "Content-Type: text/plain; charset", "Content-Type: multipart/mixed; boundary=b",
+		"Content-Transfer-Encoding: base64", "Content-Transfer-Encoding: quoted-printable", "Content-Transfer-Encoding: 7bit (plain)",
+		"Content-Disposition: inline", "Content-Disposition: attachment", "X-Tab\t: x", "X-Space : x"}
+	mbox := []string{"", "", "", "From a@b Mon Jan  1 00:00:00 2024\r\n", "From a@b\r\n", "From a\tb Mon Jan  1 00:00:00 2024\r\n"}
+	bodies := []string{"", "hello\r\n", "h\u00e9llo\r\n", "h\xe9llo\r\n", "a\x00b\r\n", "\xff\xfe\r\n", "--b\r\nx\r\n--b--\r\n",
+		strings.Repeat("boundary=x\r\n", maxMIMEUnclosed+1)}
+	var b strings.Builder
+	b.WriteString(mbox[r.IntN(len(mbox))])
+	for range 1 + r.IntN(4) {
+		if r.IntN(4) == 0 {
+			b.WriteString(odd[r.IntN(len(odd))] + "\r\n")
+		} else {
+			b.WriteString(fields[r.IntN(len(fields))] + "\r\n")
+		}
+	}
+	b.WriteString("\r\n")
+	for range r.IntN(3) {
+		b.WriteString(bodies[r.IntN(len(bodies))])
+	}
+	return []byte(b.String())
+}
+
 // nestedMIME builds a message of depth multiparts inside each other, the
 // innermost holding a text part; closed says how many of them, from the
 // innermost out, end with their close delimiter.

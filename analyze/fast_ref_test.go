@@ -157,8 +157,9 @@ func checkSplitLikeRef(t *testing.T, raw []byte) {
 		t.Fatalf("Split(%.200q): bareCR %v", raw, got.bareCR)
 	}
 	want.bareCR = got.bareCR
-	// So are the cut fields it counts and the long ones it notes for the
-	// MIME parser (TestMIMEInputMatchesRaw holds those to enmime).
+	// So are the cut fields it counts, and what it notes for the MIME
+	// parser: the long fields (TestMIMEInputMatchesRaw holds those to
+	// enmime) and white space before a colon.
 	cuts := 0
 	for _, d := range want.Defects {
 		if strings.HasSuffix(d, " bytes, cut") {
@@ -169,6 +170,10 @@ func checkSplitLikeRef(t *testing.T, raw []byte) {
 		t.Fatalf("Split(%.200q): %d fields cut, want %d", raw, got.cuts, cuts)
 	}
 	want.cuts, want.big = got.cuts, got.big
+	if space := strings.Contains(string(raw), " :") || strings.Contains(string(raw), "\t:"); got.spaceBeforeColon && !space {
+		t.Fatalf("Split(%.200q): white space before a colon, but there is none", raw)
+	}
+	want.spaceBeforeColon = got.spaceBeforeColon
 	if gerr != werr || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Split(%.200q):\n got %+v, %v\nwant %+v, %v", raw, got, gerr, want, werr)
 	}

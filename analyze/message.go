@@ -48,6 +48,9 @@ type Message struct {
 	// without (mimeInput): longer than bigFieldBytes, and read by no part
 	// of it.
 	big []fieldSpan
+	// spaceBeforeColon is set when a field has white space between its
+	// name and its colon, which enmime reads otherwise than Split.
+	spaceBeforeColon bool
 }
 
 // Get returns the unfolded value of the first field with that name
@@ -143,7 +146,9 @@ func (m *Message) splitHeader(s *splitter) {
 			return
 		}
 		closeLast(start)
-		spans = append(spans, fieldSpan{nameStart: start, nameEnd: start + len(name), valueStart: start + bytes.IndexByte(line, ':') + 1, line: s.line})
+		f := fieldSpan{nameStart: start, nameEnd: start + len(name), valueStart: start + bytes.IndexByte(line, ':') + 1, line: s.line}
+		m.spaceBeforeColon = m.spaceBeforeColon || f.valueStart-1 != f.nameEnd
+		spans = append(spans, f)
 	}
 	closeLast(s.pos)
 	if len(spans) > 0 {

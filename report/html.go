@@ -256,7 +256,7 @@ func htmlHops(id string, m *analyze.MessageReport, findings []htmlFinding) ([]ht
 	for i, h := range m.Hops {
 		hh := htmlHop{ID: fmt.Sprintf("%s-hop%d", id, h.Index), Index: fmt.Sprint(h.Index), Time: orEmpty(hopTime(h.Time)),
 			Delay: FormatDelay(h.DelaySeconds), From: fromCell(h.From), By: byCell(h.By), With: orEmpty(withCell(h)),
-			Raw: Safe(truncate(strings.Join(strings.Fields(h.Raw), " "), 300)), Trusted: h.Trusted, Unparsed: h.Parsed == received.ParsedNone}
+			Raw: Safe(truncateFields(h.Raw, 300)), Trusted: h.Trusted, Unparsed: h.Parsed == received.ParsedNone}
 		if h.Line > 0 {
 			hh.Line = htmlRef{ID: fmt.Sprintf("%s-L%d", id, h.Line), Text: fmt.Sprint(h.Line)}
 		}

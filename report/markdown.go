@@ -127,7 +127,7 @@ func mdHops(b io.Writer, m *analyze.MessageReport) {
 // hopFrom is the from cell, or the raw text when the line was not parsed.
 func hopFrom(h received.Hop) string {
 	if h.Parsed == received.ParsedNone {
-		return "unparsed: " + truncate(strings.Join(strings.Fields(h.Raw), " "), 100)
+		return "unparsed: " + truncateFields(h.Raw, 100)
 	}
 	return fromCell(h.From)
 }

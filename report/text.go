@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -142,7 +143,7 @@ func (p *printer) findings(m *analyze.MessageReport) {
 		if f.Evidence != "" && f.Evidence != f.Message {
 			// Folding whitespace is kept in the evidence (JSON has it
 			// exact); on a terminal its runs only push the text apart.
-			p.linef("         evidence: %s\n", Safe(truncate(strings.Join(strings.Fields(f.Evidence), " "), 300)))
+			p.linef("         evidence: %s\n", Safe(truncateFields(f.Evidence, 300)))
 		}
 	}
 }
@@ -349,13 +350,59 @@ func joinInts(n []int) string {
 	return strings.Join(s, ",")
 }
 
-// truncate cuts s to at most n runes, marking the cut.
+// truncate cuts s to at most n runes, marking the cut. A byte that is no
+// UTF-8 counts as one rune, written U+FFFD in the part kept, as []rune(s)
+// has it; only that part is decoded, so a 1 MiB Subject is not made a
+// slice of 4 MiB to print 120 runes of it.
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	end := 0 // s[:end] holds the first n runes
+	for k := 0; k < n && end < len(s); k++ {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	if end == len(s) {
 		return s
 	}
-	return string(r[:n]) + "…"
+	kept := s[:end]
+	if !utf8.ValidString(kept) {
+		var b strings.Builder
+		for _, r := range kept {
+			b.WriteRune(r)
+		}
+		kept = b.String()
+	}
+	return kept + "…"
+}
+
+// truncateFields is truncate(strings.Join(strings.Fields(s), " "), n),
+// with only as much of the joined text built as it keeps: evidence can
+// be a field of 1 MiB or a MIME parser's error quoting a longer line, and
+// splitting that into words took several times its size.
+func truncateFields(s string, n int) string {
+	var b strings.Builder
+	runes := 0
+	for w := range strings.FieldsSeq(s) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+			runes++
+		}
+		w = firstRunes(w, n+1-runes)
+		b.WriteString(w)
+		if runes += utf8.RuneCountInString(w); runes > n {
+			break // enough for truncate to cut, and where
+		}
+	}
+	return truncate(b.String(), n)
+}
+
+// firstRunes is s up to its first n runes (none when n < 1).
+func firstRunes(s string, n int) string {
+	end := 0
+	for k := 0; k < n && end < len(s); k++ {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	return s[:end]
 }
 
 const (

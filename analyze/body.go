@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jhillyerd/enmime/v2"
 	"github.com/jhillyerd/enmime/v2/mediatype"
@@ -242,7 +243,7 @@ func summarizeMIME(raw []byte, in io.Reader) (b *BodySummary) {
 	}()
 	env, err := bodyParser.ReadEnvelope(in)
 	if err != nil {
-		b.Errors = append(b.Errors, fmt.Sprintf("MIME parse: %v", err))
+		b.Errors = append(b.Errors, cutError(fmt.Sprintf("MIME parse: %v", err)))
 		return b
 	}
 	b.TextSize, b.HTMLSize, b.Inlines = len(env.Text), len(env.HTML), len(env.Inlines)
@@ -250,9 +251,25 @@ func summarizeMIME(raw []byte, in io.Reader) (b *BodySummary) {
 		b.Attachments = append(b.Attachments, Attachment{Name: p.FileName, ContentType: p.ContentType, Size: len(p.Content)})
 	}
 	for _, e := range env.Errors {
-		b.Errors = append(b.Errors, e.Error())
+		b.Errors = append(b.Errors, cutError(e.Error()))
 	}
 	return b
+}
+
+// cutError cuts an error of enmime's to maxFieldBytes, as Split cuts a
+// field, marking the cut with "…": enmime quotes whole header lines in its
+// errors ("Continued line %q was not indented", "malformed MIME header
+// line: ..."), and one of 50 MiB was reported whole, twice in JSON (the
+// body's errors, the mime-error finding's evidence).
+func cutError(e string) string {
+	if len(e) <= maxFieldBytes {
+		return e
+	}
+	end := maxFieldBytes
+	for end > 0 && !utf8.RuneStart(e[end]) {
+		end-- // not inside a rune
+	}
+	return e[:end] + "…"
 }
 
 // mimeNesting scans raw for multipart boundaries, without parsing MIME: a

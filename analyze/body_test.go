@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSummarizeBody(t *testing.T) {
@@ -405,4 +406,31 @@ func checkMIMEInput(t *testing.T, name string, msg *Message) bool {
 	}
 	_, whole := in.(*bytes.Reader)
 	return !whole
+}
+
+// TestMIMEErrorCut: an error of enmime's that quotes a header line longer
+// than a field may be is cut as the field is, at a rune's start.
+func TestMIMEErrorCut(t *testing.T) {
+	junk := strings.Repeat("é ", maxFieldBytes/2) // no colon: enmime quotes it as a continuation not indented
+	raw := []byte("From: a@example.com\r\nSubject: s\r\n" + junk + "\r\n\r\nbody\r\n")
+	msg, _ := Split(raw)
+	b := summarizeBody(msg)
+	if len(b.Errors) != 1 {
+		t.Fatalf("errors %.200q, want the one quoting the line", b.Errors)
+	}
+	e := b.Errors[0]
+	if !strings.HasPrefix(e, `[W] Malformed Header: Continued line "é é `) || !strings.HasSuffix(e, "…") ||
+		len(e) > maxFieldBytes+len("…") || !utf8.ValidString(e) {
+		t.Errorf("error of %d bytes, %.60q…%q: want it cut to %d bytes and marked", len(e), e, e[max(len(e)-20, 0):], maxFieldBytes)
+	}
+	// Without a colon before it, an mbox line runs into the field after
+	// it, and enmime's parse fails on a line that starts with a space.
+	msg, _ = Split([]byte("From a@example.com\r\nX: " + junk + "\r\n\r\nbody\r\n"))
+	if b := summarizeBody(msg); len(b.Errors) != 1 || len(b.Errors[0]) > maxFieldBytes+len("…") ||
+		!strings.HasPrefix(b.Errors[0], "MIME parse: ") {
+		t.Errorf("errors %.200q, want the parse error, cut", b.Errors)
+	}
+	if short := "[W] Malformed Header: short"; cutError(short) != short {
+		t.Errorf("cutError(%q) = %q", short, cutError(short))
+	}
 }

@@ -434,3 +434,15 @@ func TestMIMEErrorCut(t *testing.T) {
 		t.Errorf("cutError(%q) = %q", short, cutError(short))
 	}
 }
+
+// FuzzTextPartLikeEnmime holds the text-part shortcut to enmime on any
+// input the shortcut takes: the summary must be the one enmime gives.
+func FuzzTextPartLikeEnmime(f *testing.F) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for range 40 {
+		f.Add(generatedTextPart(r))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkTextPart(t, "fuzzed", raw)
+	})
+}

@@ -51,15 +51,70 @@ func summarizeBody(msg *Message) *BodySummary {
 	if text, ok := textPart(msg); ok {
 		return &BodySummary{Size: len(msg.Raw), TextSize: text, Attachments: []Attachment{}}
 	}
+	if line := longMIMEHeaderLine(msg); line > 0 {
+		return &BodySummary{Size: len(msg.Raw), Attachments: []Attachment{}, Errors: []string{fmt.Sprintf(
+			"MIME not decoded: line %d, which a MIME parser reads as part of the header, is longer than %d bytes", line, maxFieldBytes)}}
+	}
 	return summarizeMIME(msg.Raw, mimeInput(msg))
 }
 
+// skipsBigFields reports whether enmime is given msg without its long
+// fields (mimeInput): when there are some, and enmime and Split read the
+// header alike: no defect but cut fields, no line ended by a CR alone.
+func skipsBigFields(msg *Message) bool {
+	return len(msg.big) > 0 && len(msg.Defects) == msg.cuts && !msg.bareCR
+}
+
+// longMIMEHeaderLine returns the number of the first line longer than
+// maxFieldBytes in what enmime would read as the header (up to the first
+// blank line, LF-ended lines as it reads them), leaving out the fields
+// mimeInput leaves out; 0 when there is none. enmime copies every header
+// line several times over and quotes a malformed one whole in its errors:
+// a 50 MiB line that Split saw end the header took 470 MB. Split has cut
+// or set aside such a line already, so the header analysis has it.
+func longMIMEHeaderLine(msg *Message) int {
+	if len(msg.Raw) <= maxFieldBytes {
+		return 0 // no line can be that long
+	}
+	var skip []fieldSpan
+	if skipsBigFields(msg) {
+		skip = msg.big
+	}
+	raw := msg.Raw
+	// n counts lines as Split does, a CR alone ending one too, so that the
+	// number is the report's.
+	for pos, n := 0, 1; pos < len(raw); {
+		end := bytes.IndexByte(raw[pos:], '\n') + 1
+		if end == 0 {
+			end = len(raw) - pos
+		}
+		line := raw[pos : pos+end]
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return 0 // the blank line: the header ends
+		}
+		if len(line) > maxFieldBytes && !insideSpan(skip, pos) {
+			return n
+		}
+		pos, n = pos+end, n+1+bareCRs(line)
+	}
+	return 0
+}
+
+// insideSpan reports whether offset pos is inside one of the fields.
+func insideSpan(fields []fieldSpan, pos int) bool {
+	for _, f := range fields {
+		if f.nameStart <= pos && pos < f.end {
+			return true
+		}
+	}
+	return false
+}
+
 // mimeInput is the message as enmime is given it: without the long fields
-// it reads nothing from (Message.bigFields), when enmime and Split read
-// the header alike: no defect but cut fields, no line ended by a CR alone.
-// Most messages have none and are given as they are.
+// it reads nothing from (Message.bigFields) when skipsBigFields. Most
+// messages have none and are given as they are.
 func mimeInput(msg *Message) io.Reader {
-	if len(msg.big) == 0 || len(msg.Defects) != msg.cuts || msg.bareCR {
+	if !skipsBigFields(msg) {
 		return bytes.NewReader(msg.Raw)
 	}
 	pieces := make([]io.Reader, 0, len(msg.big)+1)

@@ -413,8 +413,7 @@ func checkMIMEInput(t *testing.T, name string, msg *Message) bool {
 func TestMIMEErrorCut(t *testing.T) {
 	junk := strings.Repeat("é ", maxFieldBytes/2) // no colon: enmime quotes it as a continuation not indented
 	raw := []byte("From: a@example.com\r\nSubject: s\r\n" + junk + "\r\n\r\nbody\r\n")
-	msg, _ := Split(raw)
-	b := summarizeBody(msg)
+	b := summarizeMIME(raw, bytes.NewReader(raw)) // summarizeBody does not give enmime such a line
 	if len(b.Errors) != 1 {
 		t.Fatalf("errors %.200q, want the one quoting the line", b.Errors)
 	}
@@ -425,8 +424,8 @@ func TestMIMEErrorCut(t *testing.T) {
 	}
 	// Without a colon before it, an mbox line runs into the field after
 	// it, and enmime's parse fails on a line that starts with a space.
-	msg, _ = Split([]byte("From a@example.com\r\nX: " + junk + "\r\n\r\nbody\r\n"))
-	if b := summarizeBody(msg); len(b.Errors) != 1 || len(b.Errors[0]) > maxFieldBytes+len("…") ||
+	raw = []byte("From a@example.com\r\nX: " + junk + "\r\n\r\nbody\r\n")
+	if b := summarizeMIME(raw, bytes.NewReader(raw)); len(b.Errors) != 1 || len(b.Errors[0]) > maxFieldBytes+len("…") ||
 		!strings.HasPrefix(b.Errors[0], "MIME parse: ") {
 		t.Errorf("errors %.200q, want the parse error, cut", b.Errors)
 	}
@@ -445,4 +444,37 @@ func FuzzTextPartLikeEnmime(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkTextPart(t, "fuzzed", raw)
 	})
+}
+
+// TestLongMIMEHeaderLine: a line longer than a field may be, in what enmime
+// reads as the header, is not given to it (it copies such a line many
+// times over), unless it is a field enmime is given the message without.
+func TestLongMIMEHeaderLine(t *testing.T) {
+	long := strings.Repeat("A", maxFieldBytes+1)
+	const mime = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+	for _, tc := range []struct {
+		name, raw string
+		line      int // 0: decoded
+	}{
+		{"junk line that ends Split's header", "From: a@example.com\r\n" + mime + long + "\r\n\r\nbody\r\n", 4},
+		{"long Subject, header read alike", "From: a@example.com\r\nSubject: " + long + "\r\n" + mime + "\r\nbody\r\n", 0},
+		// A CR alone ends a line for Split, not for enmime: no field is left out.
+		{"long Subject, header read otherwise", "From: a@example.com\r\nX-Odd: a\rb\r\nSubject: " + long + "\r\n" + mime + "\r\nbody\r\n", 4},
+		{"long Content-Type", "From: a@example.com\r\nContent-Type: text/plain; x=" + long + "\r\n\r\nbody\r\n", 2},
+		{"long line in the body", "From: a@example.com\r\n" + mime + "\r\n" + long + "\r\n", 0},
+		{"long line in the body, LF", "From: a@example.com\n" + strings.ReplaceAll(mime, "\r", "") + "\n" + long + "\n", 0},
+		{"no blank line at all", "From: a@example.com\r\n" + mime + "body\r\n" + long, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, _ := Split([]byte(tc.raw))
+			if got := longMIMEHeaderLine(msg); got != tc.line {
+				t.Fatalf("line %d, want %d", got, tc.line)
+			}
+			b := summarizeBody(msg)
+			refused := len(b.Errors) == 1 && strings.HasPrefix(b.Errors[0], fmt.Sprintf("MIME not decoded: line %d,", tc.line))
+			if refused != (tc.line > 0) {
+				t.Errorf("summary errors %.200q", b.Errors)
+			}
+		})
+	}
 }

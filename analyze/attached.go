@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/jhillyerd/enmime/v2"
@@ -49,7 +50,17 @@ func attachedParts(raw []byte) (parts []attachedPart, skipped []string) {
 	if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
 		return nil, nil // too deep to parse at all (summarizeMIME says so in the body summary)
 	}
-	root, err := readParts(raw)
+	// enmime is given the message as summarizeBody gives it: without the
+	// long fields it reads nothing from, and not at all with a line it
+	// would copy many times over. The parts' bytes are the file's either way.
+	msg, err := Split(raw)
+	if err != nil {
+		return nil, nil
+	}
+	if line := longMIMEHeaderLine(msg); line > 0 {
+		return nil, []string{fmt.Sprintf("attached messages not looked for: line %d, which a MIME parser reads as part of the header, is longer than %d bytes", line, maxFieldBytes)}
+	}
+	root, err := readParts(mimeInput(msg))
 	if err != nil || root == nil {
 		return nil, nil
 	}
@@ -92,15 +103,15 @@ var partsParser = enmime.NewParser(
 	enmime.DisableTextConversion(true),
 )
 
-// readParts is enmime's part tree of raw; a panic in enmime, fed hostile
+// readParts is enmime's part tree of what r reads; a panic in enmime, fed hostile
 // input, is an error.
-func readParts(raw []byte) (root *enmime.Part, err error) {
+func readParts(r io.Reader) (root *enmime.Part, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			root, err = nil, fmt.Errorf("MIME parser failed: %v", r)
 		}
 	}()
-	return partsParser.ReadParts(bytes.NewReader(raw))
+	return partsParser.ReadParts(r)
 }
 
 // AnalyzeAll is Analyze, followed, with Options.Attached, by the reports of

@@ -82,6 +82,28 @@ func TestAttachedParts(t *testing.T) {
 	}
 }
 
+// TestAttachedPartsLongHeaderLine: a long field enmime reads nothing from
+// is left out of what it is given, and the attached message is found at
+// its place all the same; a longer-than-a-field line it would read as
+// part of the header keeps it from being given the message, and says so.
+func TestAttachedPartsLongHeaderLine(t *testing.T) {
+	inner := "Received: from a.example ([192.0.2.1]) by b.example; Mon, 16 Nov 2026 09:00:00 +0000\r\nFrom: x@a.example\r\n\r\nhi\r\n"
+	mime := "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"r\"\r\n"
+	body := "\r\n--r\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--r--\r\n"
+	long := strings.Repeat("x ", maxFieldBytes/2+1)
+	raw := "From: y@b.example\r\nSubject: " + long + "\r\n" + mime + body
+	want := strings.TrimSuffix(inner, "\r\n") // the line end before a delimiter is the delimiter's
+	parts, skipped := attachedParts([]byte(raw))
+	if len(parts) != 1 || len(skipped) != 0 || string(parts[0].raw) != want || raw[parts[0].off:parts[0].off+len(want)] != want {
+		t.Fatalf("long Subject: parts %+v, skipped %q; want the attached message at its place", parts, skipped)
+	}
+	raw = "From: y@b.example\r\n" + mime + long + "\r\n" + body
+	parts, skipped = attachedParts([]byte(raw))
+	if len(parts) != 0 || len(skipped) != 1 || !strings.HasPrefix(skipped[0], "attached messages not looked for: line 4,") {
+		t.Fatalf("junk line: parts %d, skipped %q; want none and the reason", len(parts), skipped)
+	}
+}
+
 // FuzzAttached: whatever the MIME, finding and analysing attached messages
 // never panics nor hangs (the fuzz corpus's slowest input takes 10 ms),
 // every report placed inside the carrier's lines.

@@ -6,6 +6,13 @@
 #   bench/bigmem.sh [BINARY]      (default: build ./cmd/mailtrace)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/time ]; then # GNU time gives the peak RSS; Debian's base does not have it
+	if [ "$(id -u)" != 0 ]; then
+		echo "bigmem: need /usr/bin/time (Debian package time), or root to install it" >&2
+		exit 1
+	fi
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends time
+fi
 work=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}" bigmem.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 bin=${1:-}

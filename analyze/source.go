@@ -412,15 +412,22 @@ func readFile(path string, fn func(Source) error) error {
 // "From " line. size is the stream's size when it is known, else 0.
 func readStream(name string, r io.Reader, size int64, fn func(Source) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	var rest io.Reader = br
+	if err != nil && err != bufio.ErrBufferFull {
+		// The stream ended (or failed) within the sniffed bytes, and Peek
+		// took the end: reading on would wait for a second one, which a
+		// terminal's Ctrl-D, unlike a file's end, does not give.
+		rest = io.MultiReader(bytes.NewReader(head), ended{err})
+	}
 	if rfc5322.IsMboxFromLine(firstTextLine(head)) {
-		return readMbox(name, br, fn)
+		return readMbox(name, rest, fn)
 	}
 	if size > maxMessageBytes {
 		// Reading it would only hold maxMessageBytes to say so.
 		return fn(Source{File: name, Err: fmt.Errorf("read %s: larger than %d bytes", name, maxMessageBytes)})
 	}
-	raw, err := readAll(br, size)
+	raw, err := readAll(rest, size)
 	if err != nil {
 		return fn(Source{File: name, Err: fmt.Errorf("read %s: %w", name, err)})
 	}
@@ -432,6 +439,11 @@ func readStream(name string, r io.Reader, size int64, fn func(Source) error) err
 	}
 	return fn(Source{File: name, Raw: raw})
 }
+
+// ended is a stream that has ended with err.
+type ended struct{ err error }
+
+func (e ended) Read([]byte) (int, error) { return 0, e.err }
 
 // readAll reads r to its end, or to one byte past maxMessageBytes. With
 // the size known, the message is read into one buffer of that size:

@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -419,5 +421,40 @@ func TestReadFileTooLarge(t *testing.T) {
 	got := collect(t, []string{path}, "")
 	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "larger than") || got[0].Raw != nil {
 		t.Fatalf("got %+v, want one error entry: larger than %d bytes", got, maxMessageBytes)
+	}
+}
+
+// onceEOF gives its data, then the end once, as a terminal gives Ctrl-D:
+// a read after that is an error here (a terminal would wait).
+type onceEOF struct {
+	data  []byte
+	ended bool
+}
+
+func (r *onceEOF) Read(p []byte) (int, error) {
+	switch {
+	case len(r.data) > 0:
+		n := copy(p, r.data)
+		r.data = r.data[n:]
+		return n, nil
+	case r.ended:
+		return 0, errors.New("read after the end")
+	}
+	r.ended = true
+	return 0, io.EOF
+}
+
+// TestReadStreamEndsOnce: a message or mbox shorter than what is sniffed
+// is read to the one end its stream gives.
+func TestReadStreamEndsOnce(t *testing.T) {
+	for _, raw := range []string{
+		"From: a@example.com\r\nSubject: s\r\n\r\nhi\r\n",
+		"From a@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\n\nhi\n",
+	} {
+		var got []Source
+		err := readStream("-", &onceEOF{data: []byte(raw)}, 0, func(s Source) error { got = append(got, s); return nil })
+		if err != nil || len(got) != 1 || got[0].Err != nil || !strings.HasSuffix(string(got[0].Raw), "hi\r\n") && !strings.HasSuffix(string(got[0].Raw), "hi\n") {
+			t.Errorf("%.30q: %v, %+v", raw, err, got)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -62,6 +63,7 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	if err := checkOutputNotInput(out.file, opts.paths); err != nil {
 		return err
 	}
+	hintStdin(opts.paths, s)
 	in := listInputs(opts.paths, out.file, s)
 	ao := rules.analyzeOptions(resolver, mode)
 	ao.HeaderOnly, ao.Attached = opts.headerOnly, opts.attached
@@ -71,6 +73,15 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 		return err
 	}
 	return runStatus(res, in.Empty, s)
+}
+
+// hintStdin says, when standard input is a terminal and one of the
+// inputs, that mailtrace is waiting for a message there: run without
+// arguments, it would otherwise wait in silence.
+func hintStdin(paths []string, s streams) {
+	if (len(paths) == 0 || slices.Contains(paths, "-")) && isInteractive(s.in) {
+		fmt.Fprintln(s.err, "mailtrace: reading a message from standard input; end it with Ctrl-D (files and directories go as arguments)")
+	}
 }
 
 // listInputs walks the named directories and says on standard error what

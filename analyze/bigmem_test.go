@@ -2,8 +2,9 @@ package analyze
 
 import (
 	"context"
-	"runtime"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/allocs"
 )
 
 // TestBigMessageMemory: analysing a large message allocates a small
@@ -21,7 +22,7 @@ func TestBigMessageMemory(t *testing.T) {
 	for _, kind := range []string{"header-line", "text-body", "base64-attachment", "folded-field"} {
 		raw := bigMessage(kind, size)
 		var rep *MessageReport
-		allocated := totalAlloc(func() { rep = a.Analyze(context.Background(), Input{Raw: raw}) })
+		allocated := allocs.Bytes(func() { rep = a.Analyze(context.Background(), Input{Raw: raw}) })
 		if rep.Verdict == VerdictError || rep.Body == nil {
 			t.Fatalf("%s: verdict %s, body %+v: not analysed", kind, rep.Verdict, rep.Body)
 		}
@@ -30,13 +31,4 @@ func TestBigMessageMemory(t *testing.T) {
 			t.Errorf("%s of %d bytes: the analysis allocated %d bytes, more than %d", kind, len(raw), allocated, limit)
 		}
 	}
-}
-
-// totalAlloc is how many bytes f allocates.
-func totalAlloc(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

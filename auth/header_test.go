@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailtrace/mailtrace/internal/allocs"
 	"github.com/mailtrace/mailtrace/internal/gentext"
 )
 
@@ -171,20 +171,11 @@ func TestOfflineSplitLongField(t *testing.T) {
 	b.WriteString("\r\nDKIM-Signature: v=1; d=example.com\r\n\r\nbody\r\n")
 	raw := []byte(b.String())
 	var m *message
-	allocated := allocatedBytes(func() { m = splitFor(raw, true) })
+	allocated := allocs.Bytes(func() { m = splitFor(raw, true) })
 	if len(m.fields) != 2 || !m.fields[1].is("DKIM-Signature") || m.fields[1].Line != 200_003 {
 		t.Fatalf("fields %+v, want From and DKIM-Signature (line 200003)", m.fields)
 	}
 	if allocated > 64<<10 {
 		t.Errorf("the split allocated %d bytes, want under 64 KiB", allocated)
 	}
-}
-
-// allocatedBytes is how many bytes f allocates.
-func allocatedBytes(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

@@ -175,19 +175,9 @@ func (a *Analyzer) analyzeAttached(ctx context.Context, in Input) (m *MessageRep
 	return a.Analyze(ctx, in)
 }
 
-// lineEnds counts the line ends in b as Split does: CRLF, LF or a bare CR.
+// lineEnds counts the line ends in b as Split does: CRLF, LF or a bare CR,
+// that is every LF and CR but one of each CRLF pair. bytes.Count reads a
+// large piece (a body of megabytes, a line of one) far faster than a loop.
 func lineEnds(b []byte) int {
-	n := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '\n':
-			n++
-		case '\r':
-			if i+1 < len(b) && b[i+1] == '\n' {
-				i++
-			}
-			n++
-		}
-	}
-	return n
+	return bytes.Count(b, []byte("\n")) + bytes.Count(b, []byte("\r")) - bytes.Count(b, []byte("\r\n"))
 }

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -175,5 +176,32 @@ func TestAttachedLimit(t *testing.T) {
 	}
 	if d := ms[0].Defects; len(d) != 1 || !strings.HasPrefix(d[0], "5 more attached messages not analysed") {
 		t.Errorf("carrier defects %q", d)
+	}
+}
+
+// TestLineEnds holds lineEnds to a walk of the bytes as Split ends lines:
+// a CRLF, an LF or a CR alone.
+func TestLineEnds(t *testing.T) {
+	walk := func(b []byte) int {
+		n := 0
+		for i := 0; i < len(b); i++ {
+			if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+			if b[i] == '\n' || b[i] == '\r' {
+				n++
+			}
+		}
+		return n
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = "a\r\n"[r.IntN(3)]
+		}
+		if got, want := lineEnds(b), walk(b); got != want {
+			t.Fatalf("lineEnds(%q) = %d, want %d", b, got, want)
+		}
 	}
 }

@@ -95,7 +95,7 @@ func longMIMEHeaderLine(msg *Message) int {
 		if len(line) > maxFieldBytes && !insideSpan(skip, pos) {
 			return n
 		}
-		pos, n = pos+end, n+1+bareCRs(line)
+		pos, n = pos+end, n+lineEnds(line)
 	}
 	return 0
 }

@@ -206,10 +206,9 @@ func (m *mboxReader) confirmLength(n int) (blank int, ok bool) {
 }
 
 // lineStarts counts the lines b begins, as Split counts them: one for each
-// LF, CRLF or bare CR that ends a line, and one for a last line that has
-// no end.
+// line end (lineEnds), and one for a last line that has no end.
 func lineStarts(b []byte) int {
-	n := bytes.Count(b, []byte("\n")) + bytes.Count(b, []byte("\r")) - bytes.Count(b, []byte("\r\n"))
+	n := lineEnds(b)
 	if len(b) > 0 && b[len(b)-1] != '\n' {
 		n++
 	}

@@ -91,11 +91,18 @@ func New(opts Options) *Analyzer {
 // Analyze analyses one message. It never fails: a message that cannot be
 // split becomes a report with Error set and verdict "error".
 func (a *Analyzer) Analyze(ctx context.Context, in Input) *MessageReport {
+	rep, _ := a.analyze(ctx, in)
+	return rep
+}
+
+// analyze is Analyze that also returns the message as split, nil when it
+// could not be: finding the messages it carries reads the same split.
+func (a *Analyzer) analyze(ctx context.Context, in Input) (*MessageReport, *Message) {
 	rep, msg := a.read(in)
 	if msg != nil {
 		a.judge(ctx, in, msg, rep)
 	}
-	return rep
+	return rep, msg
 }
 
 // read is the first half of Analyze: it splits the message and fills the

@@ -46,19 +46,16 @@ func isMessageType(ct string) bool {
 // whose bytes are not in raw as they are (a base64 or quoted-printable
 // encoding, which RFC 2046 §5.2.1 does not allow for messages) cannot be
 // placed on the file's lines and is named in skipped instead.
-func attachedParts(raw []byte) (parts []attachedPart, skipped []string) {
+func attachedParts(msg *Message) (parts []attachedPart, skipped []string) {
+	raw := msg.Raw
 	if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
 		return nil, nil // too deep to parse at all (summarizeMIME says so in the body summary)
 	}
 	// enmime is given the message as summarizeBody gives it: without the
 	// long fields it reads nothing from, and not at all with a line it
 	// would copy many times over. The parts' bytes are the file's either way.
-	msg, err := Split(raw)
-	if err != nil {
-		return nil, nil
-	}
 	if line := longMIMEHeaderLine(msg); line > 0 {
-		return nil, []string{fmt.Sprintf("attached messages not looked for: line %d, which a MIME parser reads as part of the header, is longer than %d bytes", line, maxFieldBytes)}
+		return nil, []string{"attached messages not looked for: " + longLineReason(line)}
 	}
 	root, err := readParts(mimeInput(msg))
 	if err != nil || root == nil {
@@ -118,27 +115,29 @@ func readParts(r io.Reader) (root *enmime.Part, err error) {
 // the messages the message carries, each with Part set, in MIME order and
 // depth first: a message attached inside an attached one follows it.
 func (a *Analyzer) AnalyzeAll(ctx context.Context, in Input) []*MessageReport {
-	out := []*MessageReport{a.Analyze(ctx, in)}
+	rep, msg := a.analyze(ctx, in)
+	out := []*MessageReport{rep}
 	if !a.opts.Attached {
 		return out
 	}
 	dropped := 0
-	out = a.appendAttached(ctx, out, in, "", 1, &dropped)
+	out = a.appendAttached(ctx, out, in, msg, "", 1, &dropped)
 	if dropped > 0 {
 		out[0].Defects = append(out[0].Defects, fmt.Sprintf("%d more attached messages not analysed (at most %d are)", dropped, maxAttached))
 	}
 	return out
 }
 
-// appendAttached appends the reports of the messages in.Raw carries; prefix
-// is the part path of in itself. Past maxAttached reports it counts the
-// messages it leaves out in dropped.
-func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in Input, prefix string, depth int, dropped *int) []*MessageReport {
+// appendAttached appends the reports of the messages in.Raw carries; msg is
+// in split (nil when it could not be), and prefix the part path of in
+// itself. Past maxAttached reports it counts the messages it leaves out in
+// dropped.
+func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in Input, msg *Message, prefix string, depth int, dropped *int) []*MessageReport {
 	carrier := out[len(out)-1]
-	if carrier.Error != "" || depth > maxAttachedDepth {
+	if msg == nil || carrier.Error != "" || depth > maxAttachedDepth {
 		return out
 	}
-	parts, skipped := attachedParts(in.Raw)
+	parts, skipped := attachedParts(msg)
 	carrier.Defects = append(carrier.Defects, skipped...)
 	line := max(in.Line, 1)
 	at := 0 // in.Raw[:at] has been counted into line
@@ -150,7 +149,7 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 		line += lineEnds(in.Raw[at:p.off])
 		at = p.off
 		sub := Input{File: in.File, Index: in.Index, Line: line, Raw: p.raw}
-		m := a.analyzeAttached(ctx, sub)
+		m, subMsg := a.analyzeAttached(ctx, sub)
 		if m.Error != "" {
 			// Not a message after all (a bounce's returned part may be
 			// anything): the carrier says so; the run has no error.
@@ -159,20 +158,20 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 		}
 		m.Part = prefix + p.part
 		out = append(out, m)
-		out = a.appendAttached(ctx, out, sub, m.Part+"/", depth+1, dropped)
+		out = a.appendAttached(ctx, out, sub, subMsg, m.Part+"/", depth+1, dropped)
 	}
 	return out
 }
 
-// analyzeAttached is Analyze with a panic turned into an error report, so
+// analyzeAttached is analyze with a panic turned into an error report, so
 // that an attached message costs its carrier's report nothing.
-func (a *Analyzer) analyzeAttached(ctx context.Context, in Input) (m *MessageReport) {
+func (a *Analyzer) analyzeAttached(ctx context.Context, in Input) (m *MessageReport, msg *Message) {
 	defer func() {
 		if r := recover(); r != nil {
-			m = in.errorReport(fmt.Errorf("analyze: internal error: %v", r))
+			m, msg = in.errorReport(fmt.Errorf("analyze: internal error: %v", r)), nil
 		}
 	}()
-	return a.Analyze(ctx, in)
+	return a.analyze(ctx, in)
 }
 
 // lineEnds counts the line ends in b as Split does: CRLF, LF or a bare CR,

@@ -59,6 +59,16 @@ func TestAnalyzeAll(t *testing.T) {
 	}
 }
 
+// partsOf is attachedParts of raw, split as the analysis splits it.
+func partsOf(t *testing.T, raw string) ([]attachedPart, []string) {
+	t.Helper()
+	msg, err := Split([]byte(raw))
+	if err != nil {
+		t.Fatalf("split: %v", err)
+	}
+	return attachedParts(msg)
+}
+
 // TestAttachedParts: the same message attached twice is found twice, at
 // its two places; text/rfc822-headers (a bounce's returned header) counts;
 // a message without MIME carries nothing.
@@ -66,7 +76,7 @@ func TestAttachedParts(t *testing.T) {
 	inner := "Received: from a.example ([192.0.2.1]) by b.example; Mon, 16 Nov 2026 09:00:00 +0000\r\nFrom: x@a.example\r\nSubject: s\r\n\r\nhi\r\n"
 	raw := "From: y@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n" +
 		"--r\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--r\r\nContent-Type: text/rfc822-headers\r\n\r\n" + inner + "--r--\r\n"
-	parts, skipped := attachedParts([]byte(raw))
+	parts, skipped := partsOf(t, raw)
 	if len(parts) != 2 || len(skipped) != 0 {
 		t.Fatalf("parts %d, skipped %q; want 2 and none", len(parts), skipped)
 	}
@@ -78,7 +88,7 @@ func TestAttachedParts(t *testing.T) {
 			t.Errorf("part %s: offset %d does not hold its bytes", p.part, p.off)
 		}
 	}
-	if parts, _ := attachedParts([]byte(inner)); len(parts) != 0 {
+	if parts, _ := partsOf(t, inner); len(parts) != 0 {
 		t.Errorf("a plain message carries %d messages", len(parts))
 	}
 }
@@ -94,12 +104,12 @@ func TestAttachedPartsLongHeaderLine(t *testing.T) {
 	long := strings.Repeat("x ", maxFieldBytes/2+1)
 	raw := "From: y@b.example\r\nSubject: " + long + "\r\n" + mime + body
 	want := strings.TrimSuffix(inner, "\r\n") // the line end before a delimiter is the delimiter's
-	parts, skipped := attachedParts([]byte(raw))
+	parts, skipped := partsOf(t, raw)
 	if len(parts) != 1 || len(skipped) != 0 || string(parts[0].raw) != want || raw[parts[0].off:parts[0].off+len(want)] != want {
 		t.Fatalf("long Subject: parts %+v, skipped %q; want the attached message at its place", parts, skipped)
 	}
 	raw = "From: y@b.example\r\n" + mime + long + "\r\n" + body
-	parts, skipped = attachedParts([]byte(raw))
+	parts, skipped = partsOf(t, raw)
 	if len(parts) != 0 || len(skipped) != 1 || !strings.HasPrefix(skipped[0], "attached messages not looked for: line 4,") {
 		t.Fatalf("junk line: parts %d, skipped %q; want none and the reason", len(parts), skipped)
 	}

@@ -52,8 +52,7 @@ func summarizeBody(msg *Message) *BodySummary {
 		return &BodySummary{Size: len(msg.Raw), TextSize: text, Attachments: []Attachment{}}
 	}
 	if line := longMIMEHeaderLine(msg); line > 0 {
-		return &BodySummary{Size: len(msg.Raw), Attachments: []Attachment{}, Errors: []string{fmt.Sprintf(
-			"MIME not decoded: line %d, which a MIME parser reads as part of the header, is longer than %d bytes", line, maxFieldBytes)}}
+		return &BodySummary{Size: len(msg.Raw), Attachments: []Attachment{}, Errors: []string{"MIME not decoded: " + longLineReason(line)}}
 	}
 	return summarizeMIME(msg.Raw, mimeInput(msg))
 }
@@ -98,6 +97,12 @@ func longMIMEHeaderLine(msg *Message) int {
 		pos, n = pos+end, n+lineEnds(line)
 	}
 	return 0
+}
+
+// longLineReason says why enmime is not given a message that has a line
+// longMIMEHeaderLine found.
+func longLineReason(line int) string {
+	return fmt.Sprintf("line %d, which a MIME parser reads as part of the header, is longer than %d bytes", line, maxFieldBytes)
 }
 
 // insideSpan reports whether offset pos is inside one of the fields.

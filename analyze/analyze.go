@@ -12,6 +12,7 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,7 +124,15 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
-	chain := received.BuildChain(receivedFields(msg))
+	fields := receivedFields(msg)
+	if n := len(fields); n > maxHops {
+		// Newest first: the receiving side's end of the chain is kept. The
+		// message keeps its defects; the report's list gets one more.
+		rep.Defects = append(slices.Clip(msg.Defects), fmt.Sprintf(
+			"line %d: %d older Received fields not analysed (at most %d hops are)", fields[maxHops].Line, n-maxHops, maxHops))
+		fields = fields[:maxHops]
+	}
+	chain := received.BuildChain(fields)
 	rep.Hops = chain.Hops
 	if in.Envelope != nil {
 		rep.Envelope = *in.Envelope
@@ -159,6 +168,13 @@ func shiftLines(msg *Message, off int) {
 		}
 	}
 }
+
+// maxHops bounds the chain read from one message: the newest maxHops
+// Received fields are analysed. No MTA passes on mail with more than about
+// a hundred (received-too-many); without a bound, a 25 MB message of
+// Received lines, which serve accepts, took a gigabyte and seconds to
+// analyse and a hundred megabytes to report.
+const maxHops = 1000
 
 // receivedFields lists the Received fields in header order (newest first).
 func receivedFields(m *Message) []received.Field {

@@ -53,6 +53,51 @@ func init() {
 			"Received: from a.example (a.example [192.0.2.1]) by b.example id X; Mon, 1 Jan 2024 ...",
 		Check: checkDuplicates,
 	})
+	register(&Rule{
+		ID: "received-too-many", Severity: SeverityMedium,
+		Title: "More Received lines than any MTA passes on",
+		Explain: "MTAs count a message's Received fields to stop mail loops and refuse the message past a " +
+			"limit (RFC 5321 §6.3 asks for at least 100; Postfix refuses at 50, Exim at 30 and Sendmail " +
+			"at 25 by default). A message that arrived with more than 100 carries lines no chain of such " +
+			"servers wrote: they were added by hand, usually to pad a forged chain or to bury its start, " +
+			"or the message looped through a server that counts none. Info when the receiving side wrote " +
+			"the lines past the limit (a loop inside it). mailtrace analyses the newest " +
+			"1000 hops and says how many older lines it left out.",
+		Example: "150 Received fields: the oldest 50 are past the 100 an MTA counts before it refuses the message",
+		Check:   checkTooMany,
+	})
+}
+
+// hopLimit is the hop count past which MTAs refuse mail as looping: RFC
+// 5321 §6.3's "at least 100", above every common MTA's default.
+const hopLimit = 100
+
+// checkTooMany points at the newest hop past hopLimit: the line below the
+// hundred an MTA would have counted before refusing the message.
+func checkTooMany(c *Context) []Finding {
+	hops := c.Report.Hops
+	if len(hops) <= hopLimit {
+		return nil
+	}
+	total := 0
+	for i := range c.Msg.Fields {
+		if f := &c.Msg.Fields[i]; len(f.Name) == 8 && equalFoldASCII(f.Name, "Received") {
+			total++
+		}
+	}
+	h := &hops[len(hops)-hopLimit-1]
+	past := fmt.Sprintf("the oldest %d, from hop %d down, are", total-hopLimit, h.Index)
+	if total == hopLimit+1 {
+		past = fmt.Sprintf("the oldest, hop %d, is", h.Index)
+	}
+	msg := fmt.Sprintf("%d Received fields, more than the %d after which MTAs refuse mail as looping: %s past that limit",
+		total, hopLimit, past)
+	f := Finding{Hops: []int{h.Index}, Line: h.Line, Message: msg, Evidence: strings.TrimSpace(h.Raw)}
+	if h.Trusted {
+		// The receiving side wrote it: a loop inside one site, no forgery.
+		f.Severity, f.Message = SeverityInfo, msg+"; the receiving side wrote them: a loop inside it"
+	}
+	return []Finding{f}
 }
 
 // linkStatus is what continuity says about one adjacent pair.

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -43,5 +44,42 @@ func TestDuplicatesByKeyMatchesPairwise(t *testing.T) {
 	}
 	if copies == 0 || copies == len(pairwise) {
 		t.Fatalf("%d of %d hops are copies: the chain tests nothing", copies, len(pairwise))
+	}
+}
+
+// TestHopCap: a message with more Received fields than maxHops keeps them
+// all in its header, and its chain is the newest maxHops of them; the
+// report's defects say how many were left out from which line on (a file
+// line when the message sits further down an mbox), and received-too-many
+// counts every field. Lines past the limit that the receiving side wrote
+// (internal addresses all the way down) are a loop inside it: info.
+func TestHopCap(t *testing.T) {
+	const n = maxHops + 205
+	var b strings.Builder
+	for i := n; i >= 1; i-- { // newest first; hop i comes from relay i-1
+		fmt.Fprintf(&b, "Received: from r%d.example.org (r%d.example.org [10.0.%d.%d])\r\n\tby r%d.example.org; Mon, 3 Mar 2025 09:%02d:%02d +0000\r\n",
+			i-1, i-1, i/250, i%250, i, i/60%60, i%60)
+	}
+	b.WriteString("From: a@example.org\r\nTo: b@example.org\r\nDate: Mon, 3 Mar 2025 09:00:00 +0000\r\n\r\nbody\r\n")
+	for _, start := range []int{1, 11} {
+		m := New(Options{Now: rulesNow}).Analyze(context.Background(), Input{Raw: []byte(b.String()), Line: start})
+		if len(m.Hops) != maxHops || m.Hops[maxHops-1].Line != start || m.Hops[0].Line != start+2*(maxHops-1) {
+			t.Fatalf("start %d: %d hops, newest on line %d, oldest on line %d", start, len(m.Hops), m.Hops[maxHops-1].Line, m.Hops[0].Line)
+		}
+		received := 0
+		for _, f := range m.Header.Fields {
+			if f.Name == "Received" {
+				received++
+			}
+		}
+		want := fmt.Sprintf("line %d: 205 older Received fields not analysed (at most %d hops are)", start+2*maxHops, maxHops)
+		if received != n || !slices.Contains(m.Defects, want) {
+			t.Errorf("start %d: %d Received fields in the header, defects %q; want %d and %q", start, received, m.Defects, n, want)
+		}
+		got := fired(m)["received-too-many"]
+		if len(got) != 1 || got[0].Hops[0] != maxHops-hopLimit || got[0].Severity != SeverityInfo ||
+			!strings.HasPrefix(got[0].Message, fmt.Sprintf("%d Received fields, more than the %d", n, hopLimit)) {
+			t.Errorf("start %d: received-too-many %+v; want one info finding on hop %d counting %d fields", start, got, maxHops-hopLimit, n)
+		}
 	}
 }

@@ -124,13 +124,11 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
-	fields := receivedFields(msg)
-	if n := len(fields); n > maxHops {
-		// Newest first: the receiving side's end of the chain is kept. The
-		// message keeps its defects; the report's list gets one more.
+	fields, omitted, line := receivedFields(msg)
+	if omitted > 0 {
+		// The message keeps its defects; the report's list gets one more.
 		rep.Defects = append(slices.Clip(msg.Defects), fmt.Sprintf(
-			"line %d: %d older Received fields not analysed (at most %d hops are)", fields[maxHops].Line, n-maxHops, maxHops))
-		fields = fields[:maxHops]
+			"line %d: %d older Received fields not analysed (at most %d hops are)", line, omitted, maxHops))
 	}
 	chain := received.BuildChain(fields)
 	rep.Hops = chain.Hops
@@ -176,18 +174,27 @@ func shiftLines(msg *Message, off int) {
 // analyse and a hundred megabytes to report.
 const maxHops = 1000
 
-// receivedFields lists the Received fields in header order (newest first).
-func receivedFields(m *Message) []received.Field {
-	var out []received.Field
+// receivedFields lists the newest maxHops Received fields in header order
+// (newest first): the receiving side's end of the chain. It also returns
+// how many older ones it left out, and the line of the newest of those.
+func receivedFields(m *Message) (out []received.Field, omitted, omittedLine int) {
 	for _, f := range m.Fields {
-		if len(f.Name) == 8 && equalFoldASCII(f.Name, "Received") {
-			// The value loses the space after the colon and its final line
-			// end; folding inside it is kept as written.
-			v := strings.TrimRight(strings.TrimLeft(f.Value, " \t"), "\r\n")
-			out = append(out, received.Field{Value: v, Line: f.Line})
+		if len(f.Name) != 8 || !equalFoldASCII(f.Name, "Received") {
+			continue
 		}
+		if len(out) == maxHops {
+			if omitted == 0 {
+				omittedLine = f.Line
+			}
+			omitted++
+			continue
+		}
+		// The value loses the space after the colon and its final line
+		// end; folding inside it is kept as written.
+		v := strings.TrimRight(strings.TrimLeft(f.Value, " \t"), "\r\n")
+		out = append(out, received.Field{Value: v, Line: f.Line})
 	}
-	return out
+	return out, omitted, omittedLine
 }
 
 // equalFoldASCII reports whether a and b are equal once ASCII letters are

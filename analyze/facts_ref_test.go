@@ -126,7 +126,7 @@ func TestHopFactsCorpus(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		chain := received.BuildChain(receivedFields(msg)).Hops
+		chain := chainOf(msg)
 		hops += len(chain)
 		checkHopFacts(t, m.name, chain)
 	}
@@ -308,7 +308,7 @@ func TestSendmailMinor(t *testing.T) {
 	}
 	for _, m := range loadCorpus(t) {
 		msg, _ := Split(m.raw)
-		for _, h := range received.BuildChain(receivedFields(msg)).Hops {
+		for _, h := range chainOf(msg) {
 			checkSendmailMinor(t, h.Raw)
 		}
 	}

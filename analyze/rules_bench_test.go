@@ -34,7 +34,7 @@ func headerPath(raw []byte) (prepared, bool) {
 	}
 	rep := &MessageReport{Findings: []Finding{}, Fields: msg.Fields}
 	rep.Header = summarize(msg)
-	rep.Hops = received.BuildChain(receivedFields(msg)).Hops
+	rep.Hops = chainOf(msg)
 	rep.Envelope = envelopeFromTrace(msg, rep.Hops)
 	return prepared{msg, rep}, true
 }
@@ -139,4 +139,10 @@ func BenchmarkRules(b *testing.B) {
 		}
 		run(b, mine, true, false)
 	})
+}
+
+// chainOf is the chain read builds of a message.
+func chainOf(msg *Message) []received.Hop {
+	fields, _, _ := receivedFields(msg)
+	return received.BuildChain(fields).Hops
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns"
-	"github.com/mailtrace/mailtrace/received"
 )
 
 // fakeResolver answers LookupIP from a map; names it does not know fail
@@ -468,7 +467,7 @@ func TestAuthResBeforeOrigin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hops := received.BuildChain(receivedFields(msg)).Hops
+		hops := chainOf(msg)
 		tr := inferTrust(context.Background(), hops, &Options{}, false)
 		var idx []int
 		for i, f := range msg.Fields {

@@ -31,3 +31,29 @@ func TestMarkdownBudget(t *testing.T) {
 		t.Errorf("no count of what is left out:\n%s", out[len(out)-600:])
 	}
 }
+
+// TestMarkdownCounts: counts of one take the singular.
+func TestMarkdownCounts(t *testing.T) {
+	for _, c := range []struct {
+		verdicts []analyze.Verdict
+		want     string
+	}{
+		{[]analyze.Verdict{analyze.VerdictError}, "**1 message:** ❌ 0 forged · ⚠️ 0 suspicious · ✅ 0 clean · 💥 1 error\n"},
+		{[]analyze.Verdict{analyze.VerdictClean, analyze.VerdictClean}, "**2 messages:** ❌ 0 forged · ⚠️ 0 suspicious · ✅ 2 clean · 💥 0 errors\n"},
+	} {
+		var msgs []*analyze.MessageReport
+		for i, v := range c.verdicts {
+			msgs = append(msgs, &analyze.MessageReport{File: fmt.Sprintf("m%d.eml", i), Verdict: v})
+		}
+		var buf bytes.Buffer
+		if err := Render(&buf, "markdown", &analyze.Report{Schema: analyze.Schema, Messages: msgs}, testOptions()); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), c.want) {
+			t.Errorf("%v: no %q in\n%s", c.verdicts, c.want, buf.String())
+		}
+	}
+	if got := counted(1, "more message") + ", " + counted(3, "more message"); got != "1 more message, 3 more messages" {
+		t.Errorf("counted: %q", got)
+	}
+}

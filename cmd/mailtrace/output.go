@@ -303,8 +303,8 @@ func progressLine(done, files int, t analyze.Tally, elapsed time.Duration) strin
 		fmt.Fprintf(&b, "[%s%s] %d/%d files  ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, files)
 	}
 	rate := float64(t.Messages) / max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(&b, "%d messages (%d forged, %d suspicious)  %.0f msg/s  %s", t.Messages, t.Forged, t.Suspicious,
-		rate, elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "%d %s (%d forged, %d suspicious)  %.0f msg/s  %s", t.Messages, plural(t.Messages, "message", "messages"),
+		t.Forged, t.Suspicious, rate, elapsed.Round(time.Second))
 	return b.String()
 }
 

@@ -58,7 +58,7 @@ func init() {
 			Explain: "RFC 5321 §2.3.8 requires CRLF. Bare LF or CR in commands or text shows a hand-rolled client, and is the raw material of smuggling attacks.",
 			Example: "EHLO x\\n"},
 		{ID: "session-helo", Severity: SeverityMedium, Title: "Invalid or impersonating HELO in the session",
-			Explain: "The client's HELO/EHLO was not a valid domain or address literal, claimed to be this server (its name or address), named an address that is not the client's (RFC 5321 §4.1.1.1, §4.1.3), or named a big provider (Google, Microsoft, Yahoo, Apple, Amazon SES) from a loopback or private address or from a client whose reverse DNS name is not that provider's.",
+			Explain: "The client's HELO/EHLO was not a valid domain or address literal, claimed to be this server (its name from another host, or its address), named an address that is not the client's (RFC 5321 §4.1.1.1, §4.1.3), or named a big provider (Google, Microsoft, Yahoo, Apple, Amazon SES) from a loopback or private address or from a client whose reverse DNS name is not that provider's.",
 			Example: "EHLO [198.51.100.1] from 203.0.113.9"},
 		{ID: "session-8bit", Severity: SeverityInfo, Title: "8-bit data without BODY=8BITMIME",
 			Explain: "The message held 8-bit octets although MAIL FROM did not declare BODY=8BITMIME (RFC 6152 §3). Common in badly written senders.",

@@ -87,7 +87,10 @@ func checkHelo(arg string, client, local netip.Addr, ourName, clientName string)
 	if !strings.Contains(trimmed, ".") {
 		add(AnomalyHeloNotFQDN, "single-label name")
 	}
-	if ourName != "" && strings.EqualFold(trimmed, strings.TrimSuffix(ourName, ".")) {
+	// A client on this host (loopback, or our own address) that gives our
+	// name tells the truth: a local program greets with the host's name.
+	sameHost := client.IsLoopback() || client == local
+	if ourName != "" && !sameHost && strings.EqualFold(trimmed, strings.TrimSuffix(ourName, ".")) {
 		add(AnomalyHeloOurName, "claims to be this server")
 	}
 	if fam := providerFamily(trimmed); fam != "" && !fromFamily(fam, client, clientName) {

@@ -144,6 +144,12 @@ func TestCheckHelo(t *testing.T) {
 		// A public client without a name yet gets the benefit of the doubt.
 		{"mail-yw1-f170.google.com", ""},
 	}
+	// A client on this host greets with its name, which is ours.
+	for _, c := range []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"), local} {
+		if fs := checkHelo("mx.test", c, local, "mx.test", ""); len(fs) != 0 {
+			t.Errorf("checkHelo(mx.test) from %s on this host = %v, want nothing", c, fs)
+		}
+	}
 	for _, tt := range tests {
 		var codes []string
 		for _, f := range checkHelo(tt.arg, client, local, "mx.test", "") {

@@ -37,6 +37,10 @@ type Options struct {
 	// UDPSize is the EDNS0 payload size advertised (RFC 6891 §6.2.5,
 	// default 4096).
 	UDPSize uint16
+	// Rotate starts each lookup at the next server in turn, spreading the
+	// load over them, instead of at the one that answered last. With the
+	// servers of ResolvConf, its rotate option sets it too.
+	Rotate bool
 }
 
 const (
@@ -58,6 +62,10 @@ type Network struct {
 	attempts  int
 	udpSize   uint16
 	preferred atomic.Int32 // the server that answered last is asked first
+	// rotate: each lookup starts at the server after the last lookup's
+	// first (resolv.conf's rotate), preferred is not used.
+	rotate bool
+	next   atomic.Uint32
 }
 
 // NewNetwork returns a Network resolver; it fails when no server is given
@@ -72,6 +80,7 @@ func NewNetwork(opts Options) (*Network, error) {
 		timeout:  cmp(opts.Timeout, cmp(conf.timeout, defaultTimeout)),
 		attempts: opts.Attempts,
 		udpSize:  opts.UDPSize,
+		rotate:   opts.Rotate || conf.rotate,
 	}
 	if n.attempts <= 0 {
 		n.attempts = conf.attempts
@@ -142,6 +151,7 @@ func serverList(opts Options) ([]string, resolvOptions, error) {
 type resolvOptions struct {
 	timeout  time.Duration // timeout:n, one try at one server
 	attempts int           // attempts:n, rounds over the servers
+	rotate   bool          // rotate: each lookup starts at the next server
 }
 
 // The bounds glibc puts on the options (resolv.h: RES_MAXRETRANS,
@@ -171,6 +181,10 @@ func parseResolvOptions(conf, env string) resolvOptions {
 
 func (o *resolvOptions) set(options []string) {
 	for _, opt := range options {
+		if opt == "rotate" {
+			o.rotate = true
+			continue
+		}
 		name, value, ok := strings.Cut(opt, ":")
 		if !ok {
 			continue
@@ -241,6 +255,9 @@ func (n *Network) resolve(ctx context.Context, q question) (*mdns.Msg, error) {
 	answered := false
 	useless := make([]bool, len(n.servers))
 	start := int(n.preferred.Load())
+	if n.rotate {
+		start = int((n.next.Add(1) - 1) % uint32(len(n.servers)))
+	}
 	for round := 0; round < n.attempts && ctx.Err() == nil; round++ {
 		for k := range n.servers {
 			i := (start + k) % len(n.servers)
@@ -249,7 +266,9 @@ func (n *Network) resolve(ctx context.Context, q question) (*mdns.Msg, error) {
 			}
 			m, kind, err := n.try(ctx, n.servers[i], q)
 			if err == nil {
-				n.preferred.Store(int32(i))
+				if !n.rotate {
+					n.preferred.Store(int32(i))
+				}
 				return m, nil
 			}
 			last = fmt.Errorf("%s: %w", n.servers[i], err)

@@ -162,6 +162,41 @@ func TestNetworkFirstServerDead(t *testing.T) {
 	}
 }
 
+// TestNetworkRotate: with Rotate (resolv.conf's rotate) lookups take the
+// servers in turn; without it they keep to the one that answered. A dead
+// server in the rotation is passed over.
+func TestNetworkRotate(t *testing.T) {
+	a := dnstest.NewServer(t, dnstest.WithZoneFile(testZone))
+	b := dnstest.NewServer(t, dnstest.WithZoneFile(testZone))
+	for _, tt := range []struct {
+		rotate       bool
+		wantA, wantB int
+	}{{false, 4, 0}, {true, 2, 2}} {
+		n, err := dns.NewNetwork(dns.Options{Servers: []string{a.Addr(), b.Addr()}, Timeout: 300 * time.Millisecond, Attempts: 1, Rotate: tt.rotate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a0, b0 := a.Queries(), b.Queries()
+		for _, name := range []string{"mt.test", "maildom.mt.test", "a.mt.test", "b.mt.test"} {
+			if _, err := n.LookupTXT(ctxT(t), name); err != nil && !errors.Is(err, dns.ErrNotFound) && !errors.Is(err, dns.ErrNoData) {
+				t.Fatalf("rotate %v, %s: %v", tt.rotate, name, err)
+			}
+		}
+		if ga, gb := a.Queries()-a0, b.Queries()-b0; ga != tt.wantA || gb != tt.wantB {
+			t.Errorf("rotate %v: servers asked %d and %d times, want %d and %d", tt.rotate, ga, gb, tt.wantA, tt.wantB)
+		}
+	}
+	n, err := dns.NewNetwork(dns.Options{Servers: []string{closedPort(t), a.Addr()}, Timeout: 300 * time.Millisecond, Attempts: 1, Rotate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := n.LookupMX(ctxT(t), "mt.test"); err != nil {
+			t.Errorf("a dead server in the rotation: %v", err)
+		}
+	}
+}
+
 func TestNetworkAllServersFail(t *testing.T) {
 	servfail := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.ServFail))
 	refused := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.Refused))

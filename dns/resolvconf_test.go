@@ -13,15 +13,17 @@ func TestParseResolvOptions(t *testing.T) {
 		want            resolvOptions
 	}{
 		{"none", "nameserver 192.0.2.1\n", "", resolvOptions{}},
-		{"both", "nameserver 192.0.2.1\noptions timeout:1 attempts:3 rotate ndots:2\n", "", resolvOptions{time.Second, 3}},
+		{"all three", "nameserver 192.0.2.1\noptions timeout:1 attempts:3 rotate ndots:2\n", "", resolvOptions{time.Second, 3, true}},
+		{"rotate from the environment", "options timeout:4\n", "rotate", resolvOptions{timeout: 4 * time.Second, rotate: true}},
+		{"rotate takes no value", "options rotate:1\n", "", resolvOptions{}},
 		{"later line wins", "options timeout:4\noptions timeout:1\n", "", resolvOptions{timeout: time.Second}},
-		{"environment overrides the file", "options timeout:4 attempts:3\n", "timeout:7", resolvOptions{7 * time.Second, 3}},
-		{"glibc's bounds", "options timeout:99 attempts:9\n", "", resolvOptions{30 * time.Second, 5}},
-		{"zero is the least", "options timeout:0 attempts:0\n", "", resolvOptions{time.Second, 1}},
+		{"environment overrides the file", "options timeout:4 attempts:3\n", "timeout:7", resolvOptions{timeout: 7 * time.Second, attempts: 3}},
+		{"glibc's bounds", "options timeout:99 attempts:9\n", "", resolvOptions{timeout: 30 * time.Second, attempts: 5}},
+		{"zero is the least", "options timeout:0 attempts:0\n", "", resolvOptions{timeout: time.Second, attempts: 1}},
 		{"malformed values skipped", "options timeout:x attempts:-2 timeout attempts:\n", "", resolvOptions{}},
 		{"comments", "# options timeout:9\n; options timeout:8\noptions attempts:4\n", "", resolvOptions{attempts: 4}},
 		// glibc takes a '#' inside a line for an unknown option.
-		{"no comment inside a line", "options attempts:4 # timeout:9\n", "", resolvOptions{9 * time.Second, 4}},
+		{"no comment inside a line", "options attempts:4 # timeout:9\n", "", resolvOptions{timeout: 9 * time.Second, attempts: 4}},
 		{"the keyword starts its line", "nameserver 192.0.2.1 options timeout:9\n options timeout:8\noptionstimeout:7\n", "", resolvOptions{}},
 		{"tabs", "options\ttimeout:3\n", "", resolvOptions{timeout: 3 * time.Second}},
 	} {
@@ -35,7 +37,7 @@ func TestParseResolvOptions(t *testing.T) {
 // explicit options and given servers keep theirs.
 func TestNetworkResolvOptions(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "resolv.conf")
-	if err := os.WriteFile(conf, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:4\n"), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:4 rotate\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("RES_OPTIONS", "attempts:3")
@@ -44,17 +46,19 @@ func TestNetworkResolvOptions(t *testing.T) {
 		opts     Options
 		timeout  time.Duration
 		attempts int
+		rotate   bool
 	}{
-		{"from resolv.conf", Options{ResolvConf: conf}, time.Second, 3},
-		{"explicit", Options{ResolvConf: conf, Timeout: 5 * time.Second, Attempts: 1}, 5 * time.Second, 1},
-		{"given servers", Options{ResolvConf: conf, Servers: []string{"127.0.0.1"}}, defaultTimeout, defaultAttempts},
+		{"from resolv.conf", Options{ResolvConf: conf}, time.Second, 3, true},
+		{"explicit", Options{ResolvConf: conf, Timeout: 5 * time.Second, Attempts: 1}, 5 * time.Second, 1, true},
+		{"given servers", Options{ResolvConf: conf, Servers: []string{"127.0.0.1"}}, defaultTimeout, defaultAttempts, false},
+		{"given servers, rotated", Options{Servers: []string{"127.0.0.1"}, Rotate: true}, defaultTimeout, defaultAttempts, true},
 	} {
 		n, err := NewNetwork(tt.opts)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		if n.timeout != tt.timeout || n.attempts != tt.attempts {
-			t.Errorf("%s: timeout %v attempts %d, want %v and %d", tt.name, n.timeout, n.attempts, tt.timeout, tt.attempts)
+		if n.timeout != tt.timeout || n.attempts != tt.attempts || n.rotate != tt.rotate {
+			t.Errorf("%s: timeout %v attempts %d rotate %v, want %v, %d and %v", tt.name, n.timeout, n.attempts, n.rotate, tt.timeout, tt.attempts, tt.rotate)
 		}
 	}
 }

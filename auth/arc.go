@@ -111,6 +111,7 @@ func arcOffline(res *ARC) {
 func collectARC(m *message) ([]*arcSet, string) {
 	var sets []*arcSet // by instance; made for the first ARC field: most messages have none
 	var problems []string
+	more := 0 // problems past maxProblemsListed
 	get := func(n int) *arcSet {
 		i, found := slices.BinarySearchFunc(sets, n, func(s *arcSet, n int) int { return cmp.Compare(s.n, n) })
 		if !found {
@@ -153,13 +154,24 @@ func collectARC(m *message) ([]*arcSet, string) {
 			}
 		}
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s at line %d: %v", f.Name, f.Line, err))
+			if len(problems) < maxProblemsListed {
+				problems = append(problems, fmt.Sprintf("%s at line %d: %v", f.Name, f.Line, err))
+			} else {
+				more++
+			}
 			continue
 		}
 		*list = append(*list, i)
 	}
+	if more > 0 {
+		problems = append(problems, fmt.Sprintf("and %d more", more))
+	}
 	return sets, strings.Join(problems, "; ")
 }
+
+// maxProblemsListed is how many unreadable ARC fields collectARC names
+// before it counts the rest.
+const maxProblemsListed = 10
 
 // arcField is which of the three ARC fields a field is.
 type arcField uint8

@@ -106,18 +106,21 @@ type Signature struct {
 type Result struct {
 	// Checked is false when no DNS was available (offline): every result
 	// below is then "not-checked" apart from what needs no DNS.
-	Checked   bool       `json:"checked"`
-	CheckedAt time.Time  `json:"checked_at"`
-	Note      string     `json:"note"`
-	From      string     `json:"from_domain"` // RFC5322.From domain used for alignment
-	FromNote  string     `json:"from_note,omitempty"`
-	DKIM      []DKIM     `json:"dkim"`
-	SPF       *SPF       `json:"spf"`
-	DMARC     *DMARC     `json:"dmarc"`
-	ARC       *ARC       `json:"arc"`
-	Lookups   int        `json:"dns_lookups"` // questions put to the resolver (its cache may have answered them)
-	Claims    []Claim    `json:"claims,omitempty"`
-	Compared  []Mismatch `json:"disagreements,omitempty"`
+	Checked   bool      `json:"checked"`
+	CheckedAt time.Time `json:"checked_at"`
+	Note      string    `json:"note"`
+	From      string    `json:"from_domain"` // RFC5322.From domain used for alignment
+	FromNote  string    `json:"from_note,omitempty"`
+	DKIM      []DKIM    `json:"dkim"`
+	// DKIMOmitted counts the DKIM-Signature fields past the first 50,
+	// which DKIM does not list.
+	DKIMOmitted int        `json:"dkim_omitted,omitempty"`
+	SPF         *SPF       `json:"spf"`
+	DMARC       *DMARC     `json:"dmarc"`
+	ARC         *ARC       `json:"arc"`
+	Lookups     int        `json:"dns_lookups"` // questions put to the resolver (its cache may have answered them)
+	Claims      []Claim    `json:"claims,omitempty"`
+	Compared    []Mismatch `json:"disagreements,omitempty"`
 }
 
 // Options configure a Verifier. The zero value checks nothing ("not
@@ -223,7 +226,7 @@ func (v *Verifier) Check(ctx context.Context, in Input) *Result {
 	res.CheckedAt, res.DKIM = v.opts.Now().UTC(), []DKIM{}
 	res.From, res.FromNote = m.fromDomain()
 	fromOrg := orgDomain(res.From)
-	res.DKIM = v.checkDKIM(lk, m, res.From, fromOrg)
+	res.DKIM, res.DKIMOmitted = v.checkDKIM(lk, m, res.From, fromOrg)
 	res.SPF = checkSPF(lk, &in, res.From, fromOrg, &parts.spf)
 	res.DMARC = checkDMARC(lk, res.From, fromOrg, res.DKIM, res.SPF, &parts.dmarc)
 	res.ARC = v.checkARC(lk, m, &parts.arc)
@@ -258,7 +261,7 @@ func (v *Verifier) checkHeaderOffline(in *Input) *Result {
 	m := &message{body: in.Body, fields: adoptFields(in.Header, fields[:0])}
 	res.From, res.FromNote = m.fromDomain()
 	fromOrg := orgDomain(res.From)
-	res.DKIM = describeDKIMs(m, res.From, fromOrg)
+	res.DKIM, res.DKIMOmitted = describeDKIMs(m, res.From, fromOrg)
 	res.SPF = &parts.spf
 	if _, ask := describeSPF(in, res.From, fromOrg, res.SPF); ask {
 		res.SPF.Result, res.SPF.Reason = StatusNotChecked, reasonOffline

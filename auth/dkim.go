@@ -51,13 +51,13 @@ var requiredDKIMTags = []sigTag{tagV, tagA, tagB, tagBH, tagD, tagH, tagS}
 // checkDKIM verifies every DKIM-Signature of m: go-msgauth gives the
 // verdict; the signature's own tags, the body hash and the policy
 // fallbacks come from this package.
-func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) []DKIM {
+func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) ([]DKIM, int) {
 	hashBody := hashesBody(v.opts, l)
 	if l.r == nil && !hashBody {
 		return describeDKIMs(m, from, fromOrg)
 	}
 	var buf [8]int
-	idx := m.appendAll(buf[:0], "DKIM-Signature")
+	idx, omitted := signatureFields(m, buf[:0])
 	out := make([]DKIM, len(idx))
 	if l.r == nil {
 		// Offline the signatures are described, not verified.
@@ -67,7 +67,7 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) []DKI
 			out[i] = d
 			notChecked(&out[i])
 		}
-		return out
+		return out, omitted
 	}
 	sigs := make([]*msgSig, len(idx))
 	serrs := make([]*sigError, len(idx))
@@ -80,7 +80,7 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) []DKI
 		}
 	}
 	if len(idx) == 0 {
-		return out
+		return out, omitted
 	}
 	verifs := v.libraryVerify(l, m, len(idx), out)
 	now := v.opts.Now()
@@ -96,20 +96,35 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) []DKI
 			setResult(&out[i], StatusPermError, serrs[i].problem, serrs[i].reason+" (and "+out[i].Reason+")")
 		}
 	}
-	return out
+	return out, omitted
 }
 
 // describeDKIMs describes every DKIM-Signature of m, offline, leaving the
 // body unread.
-func describeDKIMs(m *message, from, fromOrg string) []DKIM {
+func describeDKIMs(m *message, from, fromOrg string) ([]DKIM, int) {
 	var buf [8]int
-	idx := m.appendAll(buf[:0], "DKIM-Signature")
+	idx, omitted := signatureFields(m, buf[:0])
 	out := make([]DKIM, len(idx))
 	for i, fi := range idx {
 		out[i], _, _ = describeDKIM(m, fi, i+1, from, fromOrg)
 		notChecked(&out[i])
 	}
-	return out
+	return out, omitted
+}
+
+// maxListedSignatures bounds the DKIM signatures a result lists (at most
+// MaxSignatures of them are verified): signers add one or two, and each
+// listed one is read, and its body hash computed, on its own.
+const maxListedSignatures = 50
+
+// signatureFields appends the indexes of the first maxListedSignatures
+// DKIM-Signature fields to buf, and counts the others.
+func signatureFields(m *message, buf []int) ([]int, int) {
+	idx := m.appendAll(buf, "DKIM-Signature")
+	if len(idx) > maxListedSignatures {
+		return idx[:maxListedSignatures], len(idx) - maxListedSignatures
+	}
+	return idx, 0
 }
 
 // notChecked is the result of a signature offline.

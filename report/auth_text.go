@@ -53,6 +53,9 @@ func authRows(a *auth.Result) []authRow {
 	for _, d := range a.DKIM {
 		rows = append(rows, authRow{"DKIM", string(d.Result), dkimText(d)})
 	}
+	if a.DKIMOmitted > 0 {
+		rows = append(rows, authRow{"DKIM", "more", fmt.Sprintf("%d more DKIM-Signature fields, not read (at most %d are)", a.DKIMOmitted, len(a.DKIM))})
+	}
 	if s := a.SPF; s != nil {
 		rows = append(rows, authRow{"SPF", string(s.Result), spfText(s)})
 	}

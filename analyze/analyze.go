@@ -124,6 +124,7 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
+	rep.Defects = capAddressLists(&rep.Header, msg, rep.Defects)
 	fields, omitted, line := receivedFields(msg)
 	if omitted > 0 {
 		// The message keeps its defects; the report's list gets one more.
@@ -135,7 +136,12 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	if in.Envelope != nil {
 		rep.Envelope = *in.Envelope
 	} else {
-		rep.Envelope = envelopeFromTrace(msg, rep.Hops)
+		var omitted, line int
+		rep.Envelope, omitted, line = envelopeFromTrace(msg, rep.Hops)
+		if omitted > 0 {
+			rep.Defects = append(slices.Clip(rep.Defects), fmt.Sprintf(
+				"line %d: %d more envelope recipients not listed (at most %d are)", line, omitted, maxRcpts))
+		}
 	}
 	if !a.opts.HeaderOnly {
 		rep.Body = summarizeBody(msg)
@@ -151,6 +157,69 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	c.Trust = inferTrust(ctx, rep.Hops, &a.opts, captured)
 	rep.Findings = runRules(c, a.rules)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
+	rep.Findings = capFindings(rep.Findings)
+}
+
+// maxRuleFindings bounds the findings one rule lists for one message; the
+// verdict and score count them all.
+const maxRuleFindings = 100
+
+// capFindings keeps the first maxRuleFindings findings of each rule (a
+// rule's findings are together, in the order the rule made them) and says
+// how many more there were in an info finding after them.
+func capFindings(findings []Finding) []Finding {
+	over := false
+	for i := maxRuleFindings; i < len(findings) && !over; i++ {
+		over = findings[i].Rule == findings[i-maxRuleFindings].Rule
+	}
+	if !over {
+		return findings
+	}
+	var out []Finding
+	for i := 0; i < len(findings); {
+		j := i
+		for j < len(findings) && findings[j].Rule == findings[i].Rule {
+			j++
+		}
+		if j-i <= maxRuleFindings {
+			out = append(out, findings[i:j]...)
+		} else {
+			out = append(out, findings[i:i+maxRuleFindings]...)
+			out = append(out, Finding{Rule: findings[i].Rule, Severity: SeverityInfo, Hops: []int{},
+				Message: fmt.Sprintf("%d more %s findings not listed (the score counts them)", j-i-maxRuleFindings, findings[i].Rule)})
+		}
+		i = j
+	}
+	return out
+}
+
+// maxAddresses bounds each address list of the header summary (From,
+// Reply-To, To, Cc): rules compare each address with others, and no one
+// addresses mail by hand to more.
+const maxAddresses = 1000
+
+// capAddressLists keeps the first maxAddresses addresses of each list of
+// h and says in defects how many a longer list had.
+func capAddressLists(h *HeaderSummary, m *Message, defects []string) []string {
+	for _, l := range []struct {
+		name string
+		list *[]Address
+	}{{"From", &h.From}, {"Reply-To", &h.ReplyTo}, {"To", &h.To}, {"Cc", &h.Cc}} {
+		n := len(*l.list)
+		if n <= maxAddresses {
+			continue
+		}
+		*l.list = slices.Clone((*l.list)[:maxAddresses])
+		line := 0
+		for _, f := range m.Fields {
+			if sameFieldName(f.Name, l.name) {
+				line = f.Line
+				break
+			}
+		}
+		defects = append(slices.Clip(defects), fmt.Sprintf("line %d: %s lists %d addresses; the first %d are analysed", line, l.name, n, maxAddresses))
+	}
+	return defects
 }
 
 // shiftLines makes the lines Split counted from the message's first line

@@ -19,34 +19,61 @@ func sameFieldName(fieldName, name string) bool {
 	return len(fieldName) == len(name) && strings.EqualFold(fieldName, name)
 }
 
+// maxRcpts bounds the envelope recipients rebuilt from trace fields: RFC
+// 5321 §4.5.3.1.8 has servers take at least 100 recipients a message, and
+// serve takes 1000. Past it, recipients are counted, not listed, since
+// rules compare each with the header's addresses and DNS may be asked
+// about their domains.
+const maxRcpts = 1000
+
+// maxEvidence bounds the trace fields an envelope lists as its evidence.
+const maxEvidence = 4 * maxRcpts
+
 // envelopeFromTrace rebuilds the SMTP envelope from trace fields: the sender
 // from Return-Path (RFC 5321 §4.4: written at final delivery) or
 // X-Envelope-From, the recipients from delivery fields and the Received "for"
-// clauses. Every address keeps the field it came from.
-func envelopeFromTrace(m *Message, hops []received.Hop) Envelope {
-	env := Envelope{Source: "trace", RcptTo: []string{}}
+// clauses. Every address keeps the field it came from. Past maxRcpts
+// recipients it counts the others and returns the line of the first.
+func envelopeFromTrace(m *Message, hops []received.Hop) (env Envelope, omitted, omittedLine int) {
+	env = Envelope{Source: "trace", RcptTo: []string{}}
+	evidence := func(field, addr string, line int) {
+		if len(env.Evidence) < maxEvidence {
+			env.Evidence = append(env.Evidence, EnvelopeSource{Field: field, Address: addr, Line: line})
+		}
+	}
 	for _, name := range []string{"Return-Path", "X-Envelope-From"} {
 		for _, f := range m.Fields {
 			if !sameFieldName(f.Name, name) {
 				continue
 			}
 			addr := angleAddr(f.Unfolded())
-			env.Evidence = append(env.Evidence, EnvelopeSource{Field: f.Name, Address: addr, Line: f.Line})
+			evidence(f.Name, addr, f.Line)
 			if env.MailFrom == "" {
 				env.MailFrom = addr
 			}
 		}
 	}
-	seen := map[string]bool{}
+	listed := map[string]bool{} // lower-cased address: listed, or counted past maxRcpts
 	add := func(field, addr string, line int) {
 		addr = angleAddr(addr)
 		if addr == "" || !strings.Contains(addr, "@") {
 			return
 		}
-		env.Evidence = append(env.Evidence, EnvelopeSource{Field: field, Address: addr, Line: line})
-		if key := strings.ToLower(addr); !seen[key] {
-			seen[key] = true
+		key := strings.ToLower(addr)
+		kept, seen := listed[key]
+		switch {
+		case seen:
+		case len(env.RcptTo) < maxRcpts:
+			listed[key], kept = true, true
 			env.RcptTo = append(env.RcptTo, addr)
+		default:
+			listed[key] = false
+			if omitted++; omitted == 1 {
+				omittedLine = line
+			}
+		}
+		if kept {
+			evidence(field, addr, line)
 		}
 	}
 	for _, name := range recipientFields {
@@ -63,5 +90,5 @@ func envelopeFromTrace(m *Message, hops []received.Hop) Envelope {
 	for i := len(hops) - 1; i >= 0; i-- {
 		add("Received for", hops[i].For, hops[i].Line)
 	}
-	return env
+	return env, omitted, omittedLine
 }

@@ -35,7 +35,7 @@ func headerPath(raw []byte) (prepared, bool) {
 	rep := &MessageReport{Findings: []Finding{}, Fields: msg.Fields}
 	rep.Header = summarize(msg)
 	rep.Hops = chainOf(msg)
-	rep.Envelope = envelopeFromTrace(msg, rep.Hops)
+	rep.Envelope, _, _ = envelopeFromTrace(msg, rep.Hops)
 	return prepared{msg, rep}, true
 }
 

@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -115,8 +117,20 @@ func checkHiddenRcpt(c *Context) []Finding {
 	if len(hidden) == 0 {
 		return nil
 	}
-	return []Finding{{Message: "envelope recipient " + strings.Join(hidden, ", ") + " is not in To/Cc: Bcc or a list",
+	return []Finding{{Message: "envelope recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a list",
 		Evidence: envelopeEvidence(c.Report.Envelope, hidden), Line: evidenceLine(c.Report.Envelope, hidden[0])}}
+}
+
+// maxShown is how many addresses or fields a finding names before it
+// counts the rest.
+const maxShown = 10
+
+// joinFirst joins the first max items of list with ", " and counts the rest.
+func joinFirst(list []string, max int) string {
+	if len(list) <= max {
+		return strings.Join(list, ", ")
+	}
+	return strings.Join(list[:max], ", ") + " and " + strconv.Itoa(len(list)-max) + " more"
 }
 
 // sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII
@@ -149,17 +163,38 @@ func evidenceLine(env Envelope, addr string) int {
 	return 0
 }
 
+// envelopeEvidence lists the trace fields that named addrs, the first
+// maxShown of them, and counts the rest.
 func envelopeEvidence(env Envelope, addrs []string) string {
+	named := func(addr string) bool {
+		return slices.ContainsFunc(addrs, func(a string) bool { return sameLower(a, addr) })
+	}
+	if len(addrs) > maxShown {
+		// A long list is looked up, not walked for every field.
+		set := make(map[string]bool, len(addrs))
+		for _, a := range addrs {
+			set[strings.ToLower(a)] = true
+		}
+		named = func(addr string) bool { return set[strings.ToLower(addr)] }
+	}
 	var b strings.Builder
+	shown, more := 0, 0
 	for _, e := range env.Evidence {
-		if slices.ContainsFunc(addrs, func(a string) bool { return sameLower(a, e.Address) }) {
-			if b.Len() > 0 {
+		switch {
+		case !named(e.Address):
+		case shown == maxShown:
+			more++
+		default:
+			if shown++; shown > 1 {
 				b.WriteString(" | ")
 			}
 			b.WriteString(e.Field)
 			b.WriteString(": ")
 			b.WriteString(e.Address)
 		}
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, " | and %d more", more)
 	}
 	return b.String()
 }

@@ -136,9 +136,14 @@ func checkDuplicateFields(c *Context) []Finding {
 		}
 		sev, same := SeverityMedium, true
 		var ev []string
-		for _, f := range fields {
-			ev = append(ev, fmt.Sprintf("line %d: %s: %s", f.Line, f.Name, f.Unfolded()))
+		for k, f := range fields {
+			if k < maxShown {
+				ev = append(ev, fmt.Sprintf("line %d: %s: %s", f.Line, f.Name, f.Unfolded()))
+			}
 			same = same && f.Unfolded() == fields[0].Unfolded()
+		}
+		if more := len(fields) - maxShown; more > 0 {
+			ev = append(ev, fmt.Sprintf("and %d more", more))
 		}
 		switch {
 		case same:

@@ -46,9 +46,14 @@ func checkOriginatingIP(c *Context) []Finding {
 		return nil
 	}
 	var addrs, evidence []string
+	more := 0 // fields past the first maxShown, counted
 	for i := first; i < len(c.Msg.Fields); i++ {
 		f := &c.Msg.Fields[i]
 		if len(f.Name) != len(originIPField) || !equalFoldASCII(f.Name, originIPField) {
+			continue
+		}
+		if len(evidence) == maxShown {
+			more++
 			continue
 		}
 		v := c.unfolded(i) // unfolding trims
@@ -64,9 +69,13 @@ func checkOriginatingIP(c *Context) []Finding {
 		}
 		addrs = append(addrs, text)
 	}
+	msg, ev := strings.Join(addrs, "; "), strings.Join(evidence, " | ")
+	if more > 0 {
+		msg += fmt.Sprintf("; and %d more", more)
+		ev += fmt.Sprintf(" | and %d more", more)
+	}
 	return []Finding{{Line: c.Msg.Fields[first].Line,
-		Message:  "the sender's webmail recorded the client that wrote the message: " + strings.Join(addrs, "; "),
-		Evidence: strings.Join(evidence, " | ")}}
+		Message: "the sender's webmail recorded the client that wrote the message: " + msg, Evidence: ev}}
 }
 
 func checkOriginNotOldest(c *Context) []Finding {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -68,11 +72,41 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	ao := rules.analyzeOptions(resolver, mode)
 	ao.HeaderOnly, ao.Attached = opts.headerOnly, opts.attached
 	a := analyze.New(ao)
+	done := make(chan struct{})
+	defer close(done)
+	go stopAfterSignal(c.Context, done, stopGrace, s.err, exit)
 	res, err := runBatch(c, a, in.Paths, out, s)
 	if err != nil {
 		return err
 	}
 	return runStatus(res, in.Empty, s)
+}
+
+// stopGrace is how long analyze may take to stop after SIGINT or SIGTERM:
+// it stops between messages and DNS gives up at once, but the analysis of
+// a message already begun is not interrupted.
+const stopGrace = 5 * time.Second
+
+// exit is os.Exit; tests replace it.
+var exit = os.Exit
+
+// stopAfterSignal ends the process with status 1 when ctx is cancelled (a
+// signal) and done is not closed within grace, so that one SIGTERM (from
+// timeout(1), systemd, a CI runner) stops a run whatever it is doing.
+func stopAfterSignal(ctx context.Context, done <-chan struct{}, grace time.Duration, stderr io.Writer, exit func(int)) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		fmt.Fprintf(stderr, "mailtrace: interrupted: the analysis did not stop within %s\n", grace)
+		exit(exitRuntime)
+	}
 }
 
 // hintStdin says, when standard input is a terminal and one of the

@@ -48,8 +48,8 @@ func isMessageType(ct string) bool {
 // placed on the file's lines and is named in skipped instead.
 func attachedParts(msg *Message) (parts []attachedPart, skipped []string) {
 	raw := msg.Raw
-	if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
-		return nil, nil // too deep to parse at all (summarizeMIME says so in the body summary)
+	if mimeTooComplex(raw) != "" {
+		return nil, nil // not parsed at all (summarizeMIME says why in the body summary)
 	}
 	// enmime is given the message as summarizeBody gives it: without the
 	// long fields it reads nothing from, and not at all with a line it

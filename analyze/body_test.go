@@ -2,12 +2,14 @@ package analyze
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -276,20 +278,39 @@ func TestMIMENestingLimit(t *testing.T) {
 
 func TestMIMENesting(t *testing.T) {
 	for _, tc := range []struct {
-		raw               string
-		deepest, unclosed int
+		raw                      string
+		deepest, unclosed, parts int
 	}{
-		{"Content-Type: text/plain\r\n\r\nboundary talk without an equals sign\r\n", 0, 0},
-		{"Content-Type: multipart/mixed;\r\n boundary=\"a b;c\"\r\n\r\n--a b;c\r\n\r\nx\r\n--a b;c--\r\n", 1, 0},
+		{"Content-Type: text/plain\r\n\r\nboundary talk without an equals sign\r\n--x\r\n", 0, 0, 0},
+		{"Content-Type: multipart/mixed;\r\n boundary=\"a b;c\"\r\n\r\n--a b;c\r\n\r\nx\r\n--a b;c--\r\n", 1, 0, 1},
 		// "--b10" is a delimiter of b10, not of b1 nested inside it.
-		{"boundary=b10\r\n--b10\r\nboundary=b1\r\n--b1\r\n--b10\r\n--b10--\r\n", 2, 0},
-		{"boundary=b1\r\n--b1\r\nboundary=b2\r\n--b2\r\nboundary=b3\r\n--b1--\r\n", 3, 0},
-		{"boundary=b1\r\nboundary=b2\r\n--b1 \r\n", 2, 1},
+		{"boundary=b10\r\n--b10\r\nboundary=b1\r\n--b1\r\n--b10\r\n--b10--\r\n", 2, 0, 3},
+		{"boundary=b1\r\n--b1\r\nboundary=b2\r\n--b2\r\nboundary=b3\r\n--b1--\r\n", 3, 0, 2},
+		{"boundary=b1\r\nboundary=b2\r\n--b1 \r\n", 2, 1, 1},
+		// A delimiter of no open multipart begins no part.
+		{"boundary=b1\r\n--b1\r\n--b2\r\n--b1--\r\n--b1\r\n", 1, 0, 1},
 	} {
-		d, u := mimeNesting([]byte(tc.raw), maxMIMENesting)
-		if d != tc.deepest || u != tc.unclosed {
-			t.Errorf("mimeNesting(%q) = %d, %d; want %d, %d", tc.raw, d, u, tc.deepest, tc.unclosed)
+		d, u, p := mimeNesting([]byte(tc.raw), maxMIMENesting)
+		if d != tc.deepest || u != tc.unclosed || p != tc.parts {
+			t.Errorf("mimeNesting(%q) = %d, %d, %d; want %d, %d, %d", tc.raw, d, u, p, tc.deepest, tc.unclosed, tc.parts)
 		}
+	}
+}
+
+// TestMIMEParts: a body of more than maxMIMEParts parts is not given to
+// enmime, whose time grows with the square of the parts, and the body
+// summary says so; the header is analysed all the same.
+func TestMIMEParts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@example.org\r\nTo: b@example.net\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n")
+	for i := range maxMIMEParts + 1 {
+		fmt.Fprintf(&b, "--B\r\nContent-Type: text/plain\r\n\r\npart %d\r\n", i)
+	}
+	b.WriteString("--B--\r\n")
+	m := New(Options{Now: rulesNow, DNSMode: "offline"}).Analyze(context.Background(), Input{Raw: []byte(b.String())})
+	want := fmt.Sprintf("MIME has %d parts (at most %d are decoded); body not decoded", maxMIMEParts+1, maxMIMEParts)
+	if m.Body == nil || !slices.Equal(m.Body.Errors, []string{want}) || m.Header.From[0].Address != "a@example.org" {
+		t.Errorf("body %+v, header %+v; want the error %q", m.Body, m.Header, want)
 	}
 }
 
@@ -306,8 +327,8 @@ func TestMIMENestingCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			n++
-			if deepest, unclosed := mimeNesting(raw, maxMIMENesting); deepest > 8 || unclosed > 4 {
-				t.Errorf("%s: %d nested, %d unclosed", path, deepest, unclosed)
+			if deepest, unclosed, parts := mimeNesting(raw, maxMIMENesting); deepest > 8 || unclosed > 4 || parts > 100 {
+				t.Errorf("%s: %d nested, %d unclosed, %d parts", path, deepest, unclosed, parts)
 			}
 			return nil
 		})

@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ type DKIM struct {
 	// b is the start of the signature's b= (bKept characters, folding
 	// whitespace removed), for claims that name a signature by it.
 	b string
+	// signedCount is how many names h= lists; Headers keeps at most
+	// maxSignedFields of them.
+	signedCount int
 }
 
 // MightHavePassed reports whether the signature failed only for want of
@@ -153,6 +157,10 @@ func describeDKIM(m *message, fi, n int, from, fromOrg string) (DKIM, msgSig, *s
 	}
 	if d.Headers == nil {
 		d.Headers = []string{} // a signature without h=: an array, as docs/json.md has it
+	}
+	if d.signedCount = len(d.Headers); d.signedCount > maxSignedFields {
+		// Past the limit (a ProblemLimit), the names are not all listed.
+		d.Headers = slices.Clone(d.Headers[:maxSignedFields])
 	}
 	d.Canon = canonName(parseCanon(s.tags.value(tagC)))
 	d.Signed = unixTag(s.tags.get(tagT))
@@ -277,9 +285,9 @@ func (v *Verifier) libraryVerify(l *lookups, m *message, n int, out []DKIM) []*d
 		return nil
 	}
 	for _, d := range out {
-		if len(d.Headers) > maxSignedFields {
+		if d.signedCount > maxSignedFields {
 			for i := range out {
-				setResult(&out[i], StatusPolicy, ProblemLimit, fmt.Sprintf("not verified: a signature lists %d header fields (limit %d)", len(d.Headers), maxSignedFields))
+				setResult(&out[i], StatusPolicy, ProblemLimit, fmt.Sprintf("not verified: a signature lists %d header fields (limit %d)", d.signedCount, maxSignedFields))
 			}
 			return nil
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/mailtrace/mailtrace/dns"
 )
 
 // TestDKIM covers the per-signature results: each case signs baseMessage
@@ -240,6 +242,33 @@ func TestDKIMLimits(t *testing.T) {
 		}
 		if d.Result != want {
 			t.Errorf("signature %d: %s (%s), want %s", i+1, d.Result, d.Reason, want)
+		}
+	}
+}
+
+// TestDKIMListLimits: a result lists the first maxListedSignatures
+// signatures and counts the rest; a signature whose h= names more than
+// maxSignedFields fields lists that many, and is not verified.
+func TestDKIMListLimits(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	long := strings.Repeat("From:", maxSignedFields+44) + "From"
+	msg := "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=" + long + "; bh=AAAA; b=BBBB\r\n" + baseMessage
+	for range maxListedSignatures + 6 {
+		msg = "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA; b=BBBB\r\n" + msg
+	}
+	z := zone(t, txtRR("sel._domainkey.example.com", keyRecord(t, rk)))
+	for _, r := range []dns.Resolver{nil, z} {
+		res := New(Options{Resolver: r, Now: fixedNow}).Check(ctxT(t), Input{Message: []byte(msg)})
+		if len(res.DKIM) != maxListedSignatures || res.DKIMOmitted != 7 {
+			t.Fatalf("resolver %v: %d results, %d omitted; want %d and 7", r != nil, len(res.DKIM), res.DKIMOmitted, maxListedSignatures)
+		}
+	}
+	msg = "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=" + long + "; bh=AAAA; b=BBBB\r\n" + baseMessage
+	for _, r := range []dns.Resolver{nil, z} {
+		res := New(Options{Resolver: r, Now: fixedNow}).Check(ctxT(t), Input{Message: []byte(msg)})
+		// Offline every result is not-checked.
+		if d := res.DKIM[0]; len(d.Headers) != maxSignedFields || r != nil && d.Problem != ProblemLimit {
+			t.Errorf("resolver %v: %d signed headers listed, problem %q (%s); want %d and %q", r != nil, len(d.Headers), d.Problem, d.Reason, maxSignedFields, ProblemLimit)
 		}
 	}
 }

@@ -125,6 +125,10 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
 	rep.Defects = capAddressLists(&rep.Header, msg, rep.Defects)
+	if n := len(msg.Fields); n > maxListedFields {
+		rep.Defects = append(slices.Clip(rep.Defects), fmt.Sprintf("line %d: %d more header fields not listed (at most %d are)",
+			msg.Fields[maxListedFields].Line, n-maxListedFields, maxListedFields))
+	}
 	fields, omitted, line := receivedFields(msg)
 	if omitted > 0 {
 		// The message keeps its defects; the report's list gets one more.

@@ -69,18 +69,29 @@ func decodeWords(s string) string {
 // occurrence.
 var summaryFields = [...]string{"From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "Return-Path", "Sender"}
 
+// maxListedFields bounds the fields the header summary lists: real mail
+// has a few dozen, and a flood of short fields cost 80 bytes of report
+// each (25 MB of Subject fields made a 158 MB JSON report).
+const maxListedFields = 10000
+
 // summarize builds the header summary from the split message. Every field
-// is unfolded once, and the summary's fields are picked in the same pass.
+// it lists or picks is unfolded once, in one pass.
 func summarize(m *Message) HeaderSummary {
 	var first [len(summaryFields)]string // unfolded value of each summary field
 	var found [len(summaryFields)]bool
 	var h HeaderSummary
-	h.Fields = make([]FieldEntry, len(m.Fields))
+	h.Fields = make([]FieldEntry, min(len(m.Fields), maxListedFields))
 	for i, f := range m.Fields {
-		v := f.Unfolded()
-		h.Fields[i] = FieldEntry{Name: f.Name, Value: v, Line: f.Line}
+		v, unfolded := "", false
+		if i < len(h.Fields) {
+			v, unfolded = f.Unfolded(), true
+			h.Fields[i] = FieldEntry{Name: f.Name, Value: v, Line: f.Line}
+		}
 		for k, name := range summaryFields {
 			if !found[k] && len(f.Name) == len(name) && strings.EqualFold(f.Name, name) {
+				if !unfolded {
+					v, unfolded = f.Unfolded(), true
+				}
 				first[k], found[k] = v, true
 			}
 		}

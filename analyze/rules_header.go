@@ -122,38 +122,52 @@ func checkDuplicateFields(c *Context) []Finding {
 		return nil
 	}
 	count := &x.count
-	var byName [len(singleFields)][]Field
+	// Each repeated field's copies, as the finding needs them: the first
+	// value, the second line, whether all are the same, the first
+	// maxShown quoted. A flood of copies is not gathered.
+	type copies struct {
+		first    string
+		n, line2 int
+		same     bool
+		ev       []string
+	}
+	var byName [len(singleFields)]copies
 	for _, f := range c.Msg.Fields {
-		if i := singleFieldIndex(f.Name); i >= 0 && count[i] > 1 {
-			byName[i] = append(byName[i], f)
+		i := singleFieldIndex(f.Name)
+		if i < 0 || count[i] < 2 {
+			continue
+		}
+		cp, v := &byName[i], f.Unfolded()
+		switch cp.n++; cp.n {
+		case 1:
+			cp.first, cp.same = v, true
+		case 2:
+			cp.line2 = f.Line
+		}
+		cp.same = cp.same && v == cp.first
+		if cp.n <= maxShown {
+			cp.ev = append(cp.ev, fmt.Sprintf("line %d: %s: %s", f.Line, f.Name, v))
 		}
 	}
 	var out []Finding
 	for i, name := range singleFields {
-		fields := byName[i]
-		if len(fields) < 2 {
+		cp := &byName[i]
+		if cp.n < 2 {
 			continue
 		}
-		sev, same := SeverityMedium, true
-		var ev []string
-		for k, f := range fields {
-			if k < maxShown {
-				ev = append(ev, fmt.Sprintf("line %d: %s: %s", f.Line, f.Name, f.Unfolded()))
-			}
-			same = same && f.Unfolded() == fields[0].Unfolded()
-		}
-		if more := len(fields) - maxShown; more > 0 {
-			ev = append(ev, fmt.Sprintf("and %d more", more))
-		}
+		sev := SeverityMedium
 		switch {
-		case same:
+		case cp.same:
 			sev = SeverityLow
 		case name == "From" || name == "Sender":
 			sev = SeverityHigh
 		}
-		out = append(out, Finding{Severity: sev, Line: fields[1].Line,
-			Message:  fmt.Sprintf("%d %s fields", len(fields), name),
-			Evidence: strings.Join(ev, " | ")})
+		if more := cp.n - maxShown; more > 0 {
+			cp.ev = append(cp.ev, fmt.Sprintf("and %d more", more))
+		}
+		out = append(out, Finding{Severity: sev, Line: cp.line2,
+			Message:  fmt.Sprintf("%d %s fields", cp.n, name),
+			Evidence: strings.Join(cp.ev, " | ")})
 	}
 	return out
 }

@@ -13,7 +13,22 @@ import (
 // bigKinds are the shapes of very large message that bigMessage writes,
 // one for each place a message can be large: a header line, a body of
 // text, an attachment, a long trace and a folded field.
-var bigKinds = []string{"header-line", "text-body", "base64-attachment", "received-fields", "folded-field"}
+var bigKinds = []string{"header-line", "text-body", "base64-attachment", "received-fields", "folded-field",
+	"delivered-to-fields", "to-addresses", "subject-fields", "dkim-signatures", "originating-ip-fields", "mime-parts"}
+
+// floodLines are the kinds that repeat one short line until the message
+// is large: a flood of the fields (or parts) that rules compare with one
+// another, which must not take time or report space growing faster than
+// the message.
+var floodLines = map[string]func(i int) string{
+	"delivered-to-fields": func(i int) string { return fmt.Sprintf("Delivered-To: u%d@d%d.example.net\r\n", i, i) },
+	"to-addresses":        func(i int) string { return fmt.Sprintf(" u%d@d%d.example.net,\r\n", i, i%1000) },
+	"subject-fields":      func(i int) string { return fmt.Sprintf("Subject: s%d\r\n", i) },
+	"dkim-signatures": func(i int) string {
+		return fmt.Sprintf("DKIM-Signature: v=1; a=rsa-sha256; d=ex%d.org; s=s; h=from; bh=AAAA; b=BBBB\r\n", i)
+	},
+	"originating-ip-fields": func(i int) string { return fmt.Sprintf("X-Originating-IP: [10.%d.%d.1]\r\n", i%256, i/256%256) },
+}
 
 // bigHeader is the header every big message starts with: a DKIM signature
 // among the fields, so that its body hash is computed offline too.
@@ -56,8 +71,30 @@ func bigMessage(kind string, size int) []byte {
 			fmt.Fprintf(&b, "\r\n\t<%08d.ref@mail.example.org>", i)
 		}
 		b.WriteString("\r\n\r\nHello.\r\n")
+	case "to-addresses": // one Cc field of many addresses
+		b.WriteString("Subject: flood\r\nCc: first@example.net,\r\n")
+		for i := 0; b.Len() < size; i++ {
+			b.WriteString(floodLines[kind](i))
+		}
+		b.WriteString(" last@example.net\r\n\r\nHello.\r\n")
+	case "mime-parts": // a multipart of many small text parts
+		b.WriteString("Subject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n")
+		for i := 0; b.Len() < size; i++ {
+			fmt.Fprintf(&b, "--b1\r\nContent-Type: text/plain\r\n\r\npart %d\r\n", i)
+		}
+		b.WriteString("--b1--\r\n")
 	default:
-		panic("bigMessage: unknown kind " + kind)
+		line, ok := floodLines[kind]
+		if !ok {
+			panic("bigMessage: unknown kind " + kind)
+		}
+		if kind != "subject-fields" {
+			b.WriteString("Subject: flood\r\n")
+		}
+		for i := 0; b.Len() < size; i++ {
+			b.WriteString(line(i))
+		}
+		b.WriteString("\r\nHello.\r\n")
 	}
 	return b.Bytes()
 }

@@ -62,6 +62,14 @@ func TestFloodBounds(t *testing.T) {
 			t.Errorf("%d To addresses, defects %q; want %d and %q", len(m.Header.To), m.Defects, maxAddresses, want)
 		}
 	})
+	t.Run("header fields", func(t *testing.T) {
+		m := analyzeRaw(t, "From: a@example.org\r\nTo: b@example.net\r\n"+
+			repeat(maxListedFields+3, func(i int) string { return fmt.Sprintf("X-Note: %d\r\n", i) })+tail)
+		want := fmt.Sprintf("line %d: 8 more header fields not listed (at most %d are)", maxListedFields+1, maxListedFields)
+		if len(m.Header.Fields) != maxListedFields || !slices.Contains(m.Defects, want) || m.Header.Subject != "x" {
+			t.Errorf("%d fields listed, subject %q, defects %q; want %d, x and %q", len(m.Header.Fields), m.Header.Subject, m.Defects, maxListedFields, want)
+		}
+	})
 	t.Run("findings of one rule", func(t *testing.T) {
 		n := maxRuleFindings + 20
 		m := analyzeRaw(t, "From: a@example.org\r\nTo: b@example.net\r\n"+

@@ -99,7 +99,7 @@ func (s RouteStatus) Describe() string {
 	case RoutePermError:
 		return "DNS data is broken"
 	case RouteNotChecked:
-		return "not checked (offline)"
+		return "not checked: DNS is offline"
 	}
 	return string(s)
 }

@@ -34,7 +34,7 @@ func RouteText(w io.Writer, r dns.RouteResult) error {
 	case len(r.MX) > 0:
 		items = append(items, "MX of "+Safe(r.Canonical))
 	}
-	if r.Error != "" {
+	if r.Error != "" && r.Status != dns.RouteNotChecked { // offline, the head says it all
 		items = append(items, "error: "+Safe(r.Error))
 	}
 	for i, it := range items {

@@ -32,6 +32,9 @@ func TestRouteTextHead(t *testing.T) {
 		{dns.RouteResult{Domain: "[192.0.2.1]", Status: dns.RouteAddressLiteral,
 			Hosts: []dns.RouteHost{{Host: "[192.0.2.1]", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, Outcome: dns.OutcomeAnswer}}},
 			[]string{"an address literal", "└─ [192.0.2.1] => 192.0.2.1\n"}},
+		// Offline the head says it all: the lookup's error is not repeated under it.
+		{dns.RouteResult{Domain: "off.example", Status: dns.RouteNotChecked, Error: `lookup CNAME "off.example": dns: offline, not checked`},
+			[]string{"off.example  (not checked: DNS is offline)\n"}},
 	} {
 		var buf bytes.Buffer
 		if err := RouteText(&buf, tc.res); err != nil {
@@ -41,6 +44,9 @@ func TestRouteTextHead(t *testing.T) {
 			if !strings.Contains(buf.String(), w) {
 				t.Errorf("%s: %q lacks %q", tc.res.Domain, buf.String(), w)
 			}
+		}
+		if tc.res.Status == dns.RouteNotChecked && strings.Count(buf.String(), "\n") != 1 {
+			t.Errorf("%s: %q, want the head line alone", tc.res.Domain, buf.String())
 		}
 	}
 }

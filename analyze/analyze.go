@@ -124,28 +124,23 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	}
 	rep.Fields = msg.Fields
 	rep.Header = summarize(msg)
-	rep.Defects = capAddressLists(&rep.Header, msg, rep.Defects)
+	cuts := capAddressLists(&rep.Header, msg) // what the bounds leave out, said in the defects
 	if n := len(msg.Fields); n > maxListedFields {
-		rep.Defects = append(slices.Clip(rep.Defects), fmt.Sprintf("line %d: %d more header fields not listed (at most %d are)",
+		cuts = append(cuts, fmt.Sprintf("line %d: %d more header fields not listed (at most %d are)",
 			msg.Fields[maxListedFields].Line, n-maxListedFields, maxListedFields))
 	}
 	fields, omitted, line := receivedFields(msg)
 	if omitted > 0 {
-		// The message keeps its defects; the report's list gets one more.
-		rep.Defects = append(slices.Clip(msg.Defects), fmt.Sprintf(
-			"line %d: %d older Received fields not analysed (at most %d hops are)", line, omitted, maxHops))
+		cuts = append(cuts, fmt.Sprintf("line %d: %d older Received fields not analysed (at most %d hops are)", line, omitted, maxHops))
 	}
-	chain := received.BuildChain(fields)
-	rep.Hops = chain.Hops
+	rep.Hops = received.BuildChain(fields).Hops
 	if in.Envelope != nil {
 		rep.Envelope = *in.Envelope
-	} else {
-		var omitted, line int
-		rep.Envelope, omitted, line = envelopeFromTrace(msg, rep.Hops)
-		if omitted > 0 {
-			rep.Defects = append(slices.Clip(rep.Defects), fmt.Sprintf(
-				"line %d: %d more envelope recipients not listed (at most %d are)", line, omitted, maxRcpts))
-		}
+	} else if rep.Envelope, omitted, line = envelopeFromTrace(msg, rep.Hops); omitted > 0 {
+		cuts = append(cuts, fmt.Sprintf("line %d: %d more envelope recipients not listed (at most %d are)", line, omitted, maxRcpts))
+	}
+	if len(cuts) > 0 {
+		rep.Defects = append(slices.Clip(rep.Defects), cuts...) // msg.Defects stay the message's own
 	}
 	if !a.opts.HeaderOnly {
 		rep.Body = summarizeBody(msg)
@@ -203,8 +198,8 @@ func capFindings(findings []Finding) []Finding {
 const maxAddresses = 1000
 
 // capAddressLists keeps the first maxAddresses addresses of each list of
-// h and says in defects how many a longer list had.
-func capAddressLists(h *HeaderSummary, m *Message, defects []string) []string {
+// h, and returns a defect for each longer list that says how long it was.
+func capAddressLists(h *HeaderSummary, m *Message) (defects []string) {
 	for _, l := range []struct {
 		name string
 		list *[]Address
@@ -221,7 +216,7 @@ func capAddressLists(h *HeaderSummary, m *Message, defects []string) []string {
 				break
 			}
 		}
-		defects = append(slices.Clip(defects), fmt.Sprintf("line %d: %s lists %d addresses; the first %d are analysed", line, l.name, n, maxAddresses))
+		defects = append(defects, fmt.Sprintf("line %d: %s lists %d addresses; the first %d are analysed", line, l.name, n, maxAddresses))
 	}
 	return defects
 }

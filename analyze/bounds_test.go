@@ -62,6 +62,21 @@ func TestFloodBounds(t *testing.T) {
 			t.Errorf("%d To addresses, defects %q; want %d and %q", len(m.Header.To), m.Defects, maxAddresses, want)
 		}
 	})
+	t.Run("every cut is said", func(t *testing.T) {
+		var to []string
+		for i := range maxAddresses + 1 {
+			to = append(to, fmt.Sprintf("u%d@example.net", i))
+		}
+		m := analyzeRaw(t, repeat(maxHops+1, func(i int) string {
+			return fmt.Sprintf("Received: from a%d.example.org by b.example.org; Mon, 3 Mar 2025 09:59:00 +0000\r\n", i)
+		})+"From: a@example.org\r\nTo: "+strings.Join(to, ", ")+"\r\n"+
+			repeat(maxRcpts+1, func(i int) string { return fmt.Sprintf("Delivered-To: d%d@example.net\r\n", i) })+tail)
+		for _, want := range []string{"To lists", "older Received fields not analysed", "more envelope recipients not listed"} {
+			if !slices.ContainsFunc(m.Defects, func(d string) bool { return strings.Contains(d, want) }) {
+				t.Errorf("no defect says %q: %q", want, m.Defects)
+			}
+		}
+	})
 	t.Run("header fields", func(t *testing.T) {
 		m := analyzeRaw(t, "From: a@example.org\r\nTo: b@example.net\r\n"+
 			repeat(maxListedFields+3, func(i int) string { return fmt.Sprintf("X-Note: %d\r\n", i) })+tail)

@@ -53,21 +53,21 @@ func envelopeFromTrace(m *Message, hops []received.Hop) (env Envelope, omitted, 
 			}
 		}
 	}
-	listed := map[string]bool{} // lower-cased address: listed, or counted past maxRcpts
+	known := map[string]bool{} // lower-cased address: true when listed, false when counted past maxRcpts
 	add := func(field, addr string, line int) {
 		addr = angleAddr(addr)
 		if addr == "" || !strings.Contains(addr, "@") {
 			return
 		}
 		key := strings.ToLower(addr)
-		kept, seen := listed[key]
+		kept, seen := known[key]
 		switch {
 		case seen:
 		case len(env.RcptTo) < maxRcpts:
-			listed[key], kept = true, true
+			known[key], kept = true, true
 			env.RcptTo = append(env.RcptTo, addr)
 		default:
-			listed[key] = false
+			known[key] = false
 			if omitted++; omitted == 1 {
 				omittedLine = line
 			}

@@ -125,12 +125,12 @@ func checkHiddenRcpt(c *Context) []Finding {
 // counts the rest.
 const maxShown = 10
 
-// joinFirst joins the first max items of list with ", " and counts the rest.
-func joinFirst(list []string, max int) string {
-	if len(list) <= max {
+// joinFirst joins the first n items of list with ", " and counts the rest.
+func joinFirst(list []string, n int) string {
+	if len(list) <= n {
 		return strings.Join(list, ", ")
 	}
-	return strings.Join(list[:max], ", ") + " and " + strconv.Itoa(len(list)-max) + " more"
+	return strings.Join(list[:n], ", ") + " and " + strconv.Itoa(len(list)-n) + " more"
 }
 
 // sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII

@@ -152,9 +152,15 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	}
 	shutdown(srv, md, o.grace)
 	close(deliveries)
-	for d := range deliveries { // stored and acknowledged before the stop: analyse them too
-		an.analyse(context.Background(), d)
+	// Messages stored and acknowledged before the stop are analysed too.
+	// DNS has the grace period for them, then they are judged without it,
+	// so that a resolver that does not answer cannot hold the stop for a
+	// lookup budget a message.
+	drain, cancel := context.WithTimeout(context.Background(), o.grace)
+	for d := range deliveries {
+		an.analyse(drain, d)
 	}
+	cancel()
 	an.note(out.Flush())
 	return errors.Join(stopErr, an.err)
 }

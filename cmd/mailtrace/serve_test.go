@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailtrace/mailtrace/dns/dnstest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while run writes to it.
@@ -305,5 +307,50 @@ func TestServeAttached(t *testing.T) {
 	var second struct{ Part, Verdict string }
 	if len(objs) != 2 || json.Unmarshal([]byte(objs[1]), &second) != nil || second.Part != "2" || second.Verdict != "forged" {
 		t.Errorf("report objects: %d, second %+v", len(objs), second)
+	}
+}
+
+// TestServeStopWithDeadDNS: messages stored before a stop are still
+// analysed, each with a line on stdout, but a resolver that never answers
+// holds the stop for the grace period, not for a lookup budget (here 2 ×
+// 5 s) a message.
+func TestServeStopWithDeadDNS(t *testing.T) {
+	silent := dnstest.NewServer(t, dnstest.WithNoAnswer())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout syncBuffer
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"mailtrace", "serve", "--listen", "127.0.0.1:0", "--dns", silent.Addr(), "--dns-timeout", "5s",
+			"--grace", "300ms", "--maildir", filepath.Join(t.TempDir(), "md")}, strings.NewReader(""), &stdout, pw)
+		pw.Close()
+	}()
+	var addr string
+	sc := bufio.NewScanner(pr)
+	for addr == "" && sc.Scan() {
+		if m := regexp.MustCompile(`listening on (\S+),`).FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	const n = 3
+	for i := range n {
+		if err := smtp.SendMail(addr, nil, "boss@bank.example", []string{"alice@corp.example"}, []byte(bossMessage)); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	start := time.Now()
+	cancel() // the signal, while the first message waits on DNS
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("serve still analysing 8 s after the signal")
+	}
+	if lines := strings.Count(stdout.String(), "\n"); lines != n {
+		t.Errorf("%d lines on stdout after %v, want %d:\n%s", lines, time.Since(start), n, stdout.String())
 	}
 }

@@ -278,7 +278,13 @@ func TestCacheFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			c := dns.NewCache(networkAt(t, tt.srv.Addr()), dns.CacheOptions{Now: clk.Now, FailureTTL: tt.failureTTL})
+			// The resolver's own cooldown (TestNetworkCooldown) runs on the
+			// real clock: it is kept out of the cache's clock here.
+			n, err := dns.NewNetwork(dns.Options{Servers: []string{tt.srv.Addr()}, Timeout: 300 * time.Millisecond, Attempts: 1, Cooldown: time.Nanosecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := dns.NewCache(n, dns.CacheOptions{Now: clk.Now, FailureTTL: tt.failureTTL})
 			before := tt.srv.Queries()
 			for _, advance := range []time.Duration{0, 0, 31 * time.Second} {
 				clk.Advance(advance)

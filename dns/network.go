@@ -41,12 +41,17 @@ type Options struct {
 	// load over them, instead of at the one that answered last. With the
 	// servers of ResolvConf, its rotate option sets it too.
 	Rotate bool
+	// Cooldown is how long no server is asked after a lookup that none
+	// answered (default 30s): the lookups meanwhile fail at once with
+	// ErrUnreachable instead of each waiting out its budget.
+	Cooldown time.Duration
 }
 
 const (
 	defaultTimeout    = 2 * time.Second
 	defaultAttempts   = 2
 	defaultMaxBudget  = 10 * time.Second
+	defaultCooldown   = 30 * time.Second
 	defaultUDPSize    = 4096
 	defaultResolvConf = "/etc/resolv.conf"
 )
@@ -66,6 +71,10 @@ type Network struct {
 	// first (resolv.conf's rotate), preferred is not used.
 	rotate bool
 	next   atomic.Uint32
+	// silentUntil (Unix nanoseconds) is the end of the cooldown after a
+	// lookup no server answered; 0 when the last lookup was answered.
+	silentUntil atomic.Int64
+	cooldown    time.Duration
 }
 
 // NewNetwork returns a Network resolver; it fails when no server is given
@@ -81,6 +90,7 @@ func NewNetwork(opts Options) (*Network, error) {
 		attempts: opts.Attempts,
 		udpSize:  opts.UDPSize,
 		rotate:   opts.Rotate || conf.rotate,
+		cooldown: cmp(opts.Cooldown, defaultCooldown),
 	}
 	if n.attempts <= 0 {
 		n.attempts = conf.attempts
@@ -218,13 +228,24 @@ func serverAddr(s, port string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-func (n *Network) lookup(ctx context.Context, q question) (answer, error) {
-	if err := ctx.Err(); err != nil {
+func (n *Network) lookup(parent context.Context, q question) (answer, error) {
+	if err := parent.Err(); err != nil {
 		return answer{}, fmt.Errorf("lookup %s: %w: %w", q, ErrTemporary, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.budget)
+	if until := n.silentUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return answer{}, fmt.Errorf("lookup %s: %w: %w: no server answered a lookup in the last %s", q, ErrTemporary, ErrUnreachable, n.cooldown)
+	}
+	ctx, cancel := context.WithTimeout(parent, n.budget)
 	defer cancel()
 	m, err := n.resolve(ctx, q)
+	switch {
+	case err == nil || !errors.Is(err, ErrUnreachable):
+		n.silentUntil.Store(0) // a server answered, if only to refuse
+	case !cutShort(parent):
+		// Every server was asked in vain, within the lookup's own budget:
+		// DNS is down, and the next lookups would each wait as long.
+		n.silentUntil.Store(time.Now().Add(n.cooldown).UnixNano())
+	}
 	if err != nil {
 		return answer{}, fmt.Errorf("lookup %s: %w", q, err)
 	}
@@ -233,6 +254,17 @@ func (n *Network) lookup(ctx context.Context, q question) (answer, error) {
 		return a, fmt.Errorf("lookup %s: %w", q, err)
 	}
 	return a, nil
+}
+
+// cutShort reports whether the caller's context ended the lookup: it is
+// done, or its deadline has come (a read timed out by that deadline may
+// return before the context's own timer marks it done).
+func cutShort(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // failure says how a try at one server went wrong. Every kind ends in

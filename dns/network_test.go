@@ -197,6 +197,51 @@ func TestNetworkRotate(t *testing.T) {
 	}
 }
 
+// TestNetworkCooldown: after a lookup that no server answered, no server
+// is asked until the cooldown has passed; the lookups meanwhile fail at once
+// as unreachable. A lookup cut short by its caller marks nothing, and a
+// server that answers, if only with SERVFAIL, ends the cooldown.
+func TestNetworkCooldown(t *testing.T) {
+	silent := dnstest.NewServer(t, dnstest.WithNoAnswer())
+	n, err := dns.NewNetwork(dns.Options{Servers: []string{silent.Addr()}, Timeout: 100 * time.Millisecond, Attempts: 1, Cooldown: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func() error { _, err := n.LookupMX(ctxT(t), "mt.test"); return err }
+	// Cut short by the caller: the server is asked, nothing is marked.
+	short, cancel := context.WithTimeout(ctxT(t), 20*time.Millisecond)
+	defer cancel()
+	if _, err := n.LookupMX(short, "mt.test"); err == nil {
+		t.Fatal("an answer from a silent server")
+	}
+	for i, want := range []int{1, 1, 1} { // asked, then not during the cooldown
+		before := silent.Queries()
+		if err := lookup(); !errors.Is(err, dns.ErrUnreachable) {
+			t.Fatalf("lookup %d: %v, want unreachable", i, err)
+		}
+		if got := silent.Queries() - before; (i == 0 && got != want) || (i > 0 && got != 0) {
+			t.Errorf("lookup %d: server asked %d times", i, got)
+		}
+	}
+	time.Sleep(450 * time.Millisecond)
+	before := silent.Queries()
+	if err := lookup(); !errors.Is(err, dns.ErrUnreachable) || silent.Queries()-before != 1 {
+		t.Errorf("after the cooldown: %v, server asked %d times; want it asked again", err, silent.Queries()-before)
+	}
+	// A server that answers SERVFAIL is there: no cooldown after it.
+	servfail := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.ServFail))
+	m, err := dns.NewNetwork(dns.Options{Servers: []string{servfail.Addr()}, Timeout: 100 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		before := servfail.Queries()
+		if _, err := m.LookupMX(ctxT(t), "mt.test"); errors.Is(err, dns.ErrUnreachable) || servfail.Queries()-before != 1 {
+			t.Errorf("SERVFAIL: %v, server asked %d times; want a temporary error, asked once", err, servfail.Queries()-before)
+		}
+	}
+}
+
 func TestNetworkAllServersFail(t *testing.T) {
 	servfail := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.ServFail))
 	refused := dnstest.NewServer(t, dnstest.WithRcode("mt.test", dnstest.Refused))

@@ -53,7 +53,7 @@ func serveCommand(s streams) *cli.Command {
 			&cli.BoolFlag{Name: "reject-bare-line-ends", Usage: "refuse (554) messages with bare CR or LF instead of keeping them whole"},
 			&cli.Uint64Flag{Name: "exit-after", Usage: "stop after `N` messages were stored and analysed (for CI)"},
 			&cli.StringFlag{Name: "report", Usage: "append one JSON object per message to `FILE`"},
-			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on stop, how long transactions in progress may take"},
+			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on stop, how long transactions in progress may take, and DNS for the messages stored before it"},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body"},
 			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments, returned in bounces and abuse reports): a line and a report object each, after the message's"},
 			&cli.BoolFlag{Name: "session-files", Usage: "write each session record to sessions/<message name>.json instead of the run's journal sessions/<run>.jsonl"},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,14 +37,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServe runs `mailtrace serve` on 127.0.0.1:0 and returns the address
-// it listens on and a channel with its exit status.
+// startServe runs `mailtrace serve` on 127.0.0.1:0, --offline unless args
+// name a --dns server, and returns the address it listens on and a channel
+// with its exit status.
 func startServe(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) (string, <-chan int) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
+	cmd := []string{"mailtrace", "serve", "--listen", "127.0.0.1:0"}
+	if !slices.Contains(args, "--dns") {
+		cmd = append(cmd, "--offline")
+	}
 	go func() {
-		code := run(ctx, append([]string{"mailtrace", "serve", "--listen", "127.0.0.1:0", "--offline"}, args...), strings.NewReader(""), stdout, pw)
+		code := run(ctx, append(cmd, args...), strings.NewReader(""), stdout, pw)
 		pw.Close()
 		done <- code
 	}()
@@ -319,21 +325,8 @@ func TestServeStopWithDeadDNS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout syncBuffer
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"mailtrace", "serve", "--listen", "127.0.0.1:0", "--dns", silent.Addr(), "--dns-timeout", "5s",
-			"--grace", "300ms", "--maildir", filepath.Join(t.TempDir(), "md")}, strings.NewReader(""), &stdout, pw)
-		pw.Close()
-	}()
-	var addr string
-	sc := bufio.NewScanner(pr)
-	for addr == "" && sc.Scan() {
-		if m := regexp.MustCompile(`listening on (\S+),`).FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	go io.Copy(io.Discard, pr)
+	addr, done := startServe(t, ctx, &stdout, "--dns", silent.Addr(), "--dns-timeout", "5s", "--grace", "300ms",
+		"--maildir", filepath.Join(t.TempDir(), "md"))
 	const n = 3
 	for i := range n {
 		if err := smtp.SendMail(addr, nil, "boss@bank.example", []string{"alice@corp.example"}, []byte(bossMessage)); err != nil {

@@ -18,7 +18,16 @@ type BatchOptions struct {
 	// a run over a million messages holds at most Window of them.
 	// <= 0 means 4 × Workers; it is never less than Workers.
 	Window int
+	// WindowBytes bounds the bytes of those messages together, so that
+	// many workers (which DNS latency calls for) do not hold as many large
+	// messages: a message that would pass it waits for older ones to be
+	// emitted, unless none is in flight. <= 0 means 256 MiB.
+	WindowBytes int64
 }
+
+// defaultWindowBytes is BatchOptions.WindowBytes's default: the largest
+// message read, so that one always fits.
+const defaultWindowBytes = maxMessageBytes
 
 func (o BatchOptions) withDefaults() BatchOptions {
 	if o.Workers <= 0 {
@@ -30,7 +39,50 @@ func (o BatchOptions) withDefaults() BatchOptions {
 	if o.Window < o.Workers {
 		o.Window = o.Workers
 	}
+	if o.WindowBytes <= 0 {
+		o.WindowBytes = defaultWindowBytes
+	}
 	return o
+}
+
+// byteWindow counts the bytes of the messages in flight against a bound.
+type byteWindow struct {
+	mu        sync.Mutex
+	used, max int64
+	freed     chan struct{} // closed, and replaced, when bytes are given back
+}
+
+func newByteWindow(max int64) *byteWindow {
+	return &byteWindow{max: max, freed: make(chan struct{})}
+}
+
+// take waits until n more bytes fit (or nothing is in flight), then counts
+// them; it gives up when ctx ends.
+func (w *byteWindow) take(ctx context.Context, n int64) error {
+	for {
+		w.mu.Lock()
+		if w.used == 0 || w.used+n <= w.max {
+			w.used += n
+			w.mu.Unlock()
+			return nil
+		}
+		freed := w.freed
+		w.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// give gives back n bytes taken before.
+func (w *byteWindow) give(n int64) {
+	w.mu.Lock()
+	w.used -= n
+	close(w.freed)
+	w.freed = make(chan struct{})
+	w.mu.Unlock()
 }
 
 // Batch analyses every message ReadSources finds in paths, Workers at a
@@ -45,12 +97,16 @@ func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, o
 	// pending holds the jobs in input order; its capacity is the window, so
 	// the reader blocks once Window messages are in flight.
 	pending := make(chan *batchJob, opts.Window)
+	window := newByteWindow(opts.WindowBytes)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(pending)
 		defer close(jobs)
 		readErr <- ReadSources(paths, stdin, func(src Source) error {
 			j := &batchJob{src: src, done: make(chan []*MessageReport, 1)}
+			if err := window.take(ctx, int64(len(src.Raw))); err != nil {
+				return err
+			}
 			select {
 			case pending <- j:
 			case <-ctx.Done():
@@ -106,6 +162,7 @@ func (a *Analyzer) Batch(ctx context.Context, paths []string, stdin io.Reader, o
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		window.give(int64(len(j.src.Raw)))
 		for _, m := range ms {
 			if err := emit(m); err != nil {
 				return err

@@ -102,6 +102,41 @@ func TestBatchWindowBoundsReadAhead(t *testing.T) {
 	}
 }
 
+// TestBatchWindowBytesBoundsReadAhead: with many workers and a window of
+// many messages, WindowBytes still keeps the reader within that many bytes
+// (plus the message it holds and bufio's read-ahead) of the emitter; a
+// window smaller than one message still lets every message through.
+func TestBatchWindowBytesBoundsReadAhead(t *testing.T) {
+	const n, size = 120, 16 << 10
+	raw := mbox(n, size)
+	for _, windowBytes := range []int64{3 * size, 1} {
+		cr := &countingReader{r: bytes.NewReader(raw)}
+		a := New(Options{HeaderOnly: true})
+		emitted, worst := 0, int64(0)
+		var subjects []string
+		err := a.Batch(context.Background(), nil, cr, BatchOptions{Workers: 8, Window: 100, WindowBytes: windowBytes}, func(m *MessageReport) error {
+			emitted++
+			subjects = append(subjects, m.Header.Subject)
+			for range 50 {
+				runtime.Gosched() // a slow consumer: give the reader every chance to run ahead
+			}
+			if ahead := cr.n.Load() - int64(emitted*size); ahead > worst {
+				worst = ahead
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("WindowBytes %d: Batch: %v", windowBytes, err)
+		}
+		if limit := max(windowBytes, size) + 2*size + 64<<10; worst > limit {
+			t.Errorf("WindowBytes %d: reader ran %d bytes ahead of the emitter, want <= %d", windowBytes, worst, limit)
+		}
+		if emitted != n || subjects[0] != "msg 1" || subjects[n-1] != fmt.Sprintf("msg %d", n) {
+			t.Errorf("WindowBytes %d: emitted %d, first %q, last %q", windowBytes, emitted, subjects[0], subjects[len(subjects)-1])
+		}
+	}
+}
+
 func TestBatchErrorsAreReportsInPlace(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) {

@@ -59,6 +59,7 @@ func runAnalyze(c *cli.Context, opts analyzeOptions, s streams) error {
 	if err != nil {
 		return err
 	}
+	out.workers = workersFor(c.IsSet("workers"), out.workers, mode)
 	rules, err := ruleOptionsFrom(c)
 	if err != nil {
 		return err

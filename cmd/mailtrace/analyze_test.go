@@ -53,3 +53,24 @@ func TestStopAfterSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkersFor: network DNS raises the default number of workers, never
+// a number given with --workers, and no other DNS mode does.
+func TestWorkersFor(t *testing.T) {
+	for _, tt := range []struct {
+		set     bool
+		workers int
+		mode    string
+		want    int
+	}{
+		{false, 2, "network", networkWorkers},
+		{false, 64, "network", 64},
+		{true, 3, "network", 3},
+		{false, 2, "offline", 2},
+		{false, 2, "zone", 2},
+	} {
+		if got := workersFor(tt.set, tt.workers, tt.mode); got != tt.want {
+			t.Errorf("workersFor(%v, %d, %q) = %d, want %d", tt.set, tt.workers, tt.mode, got, tt.want)
+		}
+	}
+}

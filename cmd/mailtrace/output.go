@@ -40,7 +40,7 @@ type outputOptions struct {
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` instead of standard output"},
-		&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "messages analysed in parallel; output keeps input order"},
+		&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: fmt.Sprintf("messages analysed in parallel; output keeps input order (with network DNS, whose answers keep workers waiting, at least %d)", networkWorkers)},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also off when NO_COLOR is set or output is not a terminal)"},
 	}
 }
@@ -63,6 +63,22 @@ func outputOptionsFrom(c *cli.Context, format string) (outputOptions, error) {
 type batchResult struct {
 	tally  analyze.Tally
 	failed int // messages that met failOn
+}
+
+// networkWorkers is the least --workers with network DNS when the flag is
+// not given: a message's analysis then mostly waits for answers, and more
+// messages at once hide the latency (with 30 ms answers, 34 corpus
+// messages took 1.61 s with 2 workers, 0.54 s with 8, 0.18 s with 32). The
+// batch's byte window keeps their memory bounded.
+const networkWorkers = 16
+
+// workersFor is the workers of a run: --workers when given (set), else
+// its default, raised to networkWorkers with network DNS.
+func workersFor(set bool, workers int, dnsMode string) int {
+	if !set && dnsMode == "network" {
+		return max(workers, networkWorkers)
+	}
+	return workers
 }
 
 // maxWorkers bounds --workers: each worker holds messages in flight, and

@@ -47,13 +47,13 @@ func (o BatchOptions) withDefaults() BatchOptions {
 
 // byteWindow counts the bytes of the messages in flight against a bound.
 type byteWindow struct {
-	mu        sync.Mutex
-	used, max int64
-	freed     chan struct{} // closed, and replaced, when bytes are given back
+	mu          sync.Mutex
+	used, limit int64
+	freed       chan struct{} // closed, and replaced, when bytes are given back
 }
 
-func newByteWindow(max int64) *byteWindow {
-	return &byteWindow{max: max, freed: make(chan struct{})}
+func newByteWindow(limit int64) *byteWindow {
+	return &byteWindow{limit: limit, freed: make(chan struct{})}
 }
 
 // take waits until n more bytes fit (or nothing is in flight), then counts
@@ -61,7 +61,7 @@ func newByteWindow(max int64) *byteWindow {
 func (w *byteWindow) take(ctx context.Context, n int64) error {
 	for {
 		w.mu.Lock()
-		if w.used == 0 || w.used+n <= w.max {
+		if w.used == 0 || w.used+n <= w.limit {
 			w.used += n
 			w.mu.Unlock()
 			return nil

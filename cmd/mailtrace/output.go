@@ -81,8 +81,8 @@ func workersFor(set bool, workers int, dnsMode string) int {
 	return workers
 }
 
-// maxWorkers bounds --workers: each worker holds messages in flight, and
-// past the number of cores more add only memory.
+// maxWorkers bounds --workers: each worker holds a message in flight, and
+// past the number of cores more help only while they wait for DNS.
 const maxWorkers = 1024
 
 // runBatch analyses paths with a, Workers at a time, renders each report

@@ -68,7 +68,7 @@ func ReadSources(paths []string, stdin io.Reader, fn func(Source) error) error {
 
 func readPath(p string, stdin io.Reader, fn func(Source) error) error {
 	if p == "-" {
-		return readStream("-", stdin, 0, fn)
+		return readStream("-", stdin, remainingSize(stdin), fn)
 	}
 	info, err := os.Stat(p)
 	if err != nil {
@@ -392,6 +392,25 @@ func isMaildirSub(dir string) bool {
 		}
 	}
 	return false
+}
+
+// remainingSize is what is left to read of r when it is a regular file
+// (standard input redirected from one): read in one buffer of that size, a
+// message is not held twice as it grows. 0, unknown, for anything else.
+func remainingSize(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return 0
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || off > info.Size() {
+		return 0
+	}
+	return info.Size() - off
 }
 
 func readFile(path string, fn func(Source) error) error {

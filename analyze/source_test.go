@@ -402,6 +402,44 @@ func TestReadAllSized(t *testing.T) {
 	}
 }
 
+// TestStdinFromFile: standard input redirected from a file is read into
+// one buffer of the size left to read (a part already read is not counted);
+// a pipe's size is unknown.
+func TestStdinFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.eml")
+	msg := "Subject: x\r\n\r\n" + strings.Repeat("body\r\n", 1000)
+	if err := os.WriteFile(path, []byte("skipped"+msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(int64(len("skipped")), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if got := remainingSize(f); got != int64(len(msg)) {
+		t.Errorf("remaining size %d, want %d", got, len(msg))
+	}
+	var raw []byte
+	if err := ReadSources([]string{"-"}, f, func(s Source) error { raw = s.Raw; return s.Err }); err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != msg || cap(raw) != len(msg)+1 {
+		t.Errorf("read %d bytes into a buffer of %d; want %d into %d", len(raw), cap(raw), len(msg), len(msg)+1)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	pw.Close()
+	if got := remainingSize(pr); got != 0 {
+		t.Errorf("a pipe's remaining size: %d, want 0 (unknown)", got)
+	}
+}
+
 // TestReadFileTooLarge: a file larger than a message may be is an error
 // entry without being read.
 func TestReadFileTooLarge(t *testing.T) {

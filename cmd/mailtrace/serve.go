@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -104,7 +105,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		// arriving at once stay under 150 MB (bench/smtp-memory.sh). Small messages never get near it.
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
-	a, disabled, err := serveAnalyzer(c)
+	a, disabled, workers, err := serveAnalyzer(c)
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	// stdout is written through a buffer flushed whenever no delivery waits: one write per burst, not
 	// per message. The report stays unbuffered, one write per line, for readers that follow it.
 	out := bufio.NewWriterSize(s.out, 32<<10)
-	an := &serveAnalysis{a: a, out: out, report: reportFile, idle: md.Idle}
+	an := &serveAnalysis{a: a, out: out, report: reportFile, idle: md.Idle, workers: workers}
 	if o.report == "" {
 		an.report = nil // nothing to encode
 	}
@@ -174,19 +175,20 @@ const serveMemoryLimit = 96 << 20
 
 // serveAnalyzer builds the analysis shared by every message: one resolver
 // and its cache for the whole run. It returns the rules --disable keeps
-// from running.
-func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, []string, error) {
+// from running, and how many messages are analysed at once: one, but with
+// network DNS, whose answers keep an analysis waiting, networkWorkers.
+func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, []string, int, error) {
 	resolver, mode, err := resolverFromFlags(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	rules, err := ruleOptionsFrom(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	ao := rules.analyzeOptions(resolver, mode)
 	ao.HeaderOnly, ao.Attached = c.Bool("header-only"), c.Bool("attached")
-	return analyze.New(ao), rules.disabled, nil
+	return analyze.New(ao), rules.disabled, workersFor(false, 1, mode), nil
 }
 
 func openReport(path string) (io.WriteCloser, error) {
@@ -219,7 +221,10 @@ type serveAnalysis struct {
 	out    *bufio.Writer
 	report io.Writer // nil without --report
 	count  uint64
-	err    error // the first error writing output
+	// workers is how many queued messages are analysed at once (their
+	// lines still come in delivery order); see serveAnalyzer.
+	workers int
+	err     error // the first error writing output
 	// idle reports that no session is open: memory is given back to the
 	// system once deliveries stop and it stays true for restAfter.
 	idle func() bool
@@ -251,7 +256,7 @@ func (an *serveAnalysis) loop(ctx context.Context, deliveries <-chan capture.Del
 			}
 			return fmt.Errorf("serve: %w", err)
 		case d := <-deliveries:
-			an.analyse(ctx, d)
+			an.analyseQueued(ctx, d, deliveries)
 			if exitAfter > 0 && an.count >= exitAfter {
 				return nil
 			}
@@ -275,18 +280,61 @@ func (an *serveAnalysis) rest(timer *time.Timer) {
 	freeOSMemory()
 }
 
-func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {
-	an.count++
-	raw, err := d.ReadMessage()
-	var ms []*analyze.MessageReport
-	if err != nil {
-		ms = []*analyze.MessageReport{analyze.ErrorReport(d.Path, 0, fmt.Errorf("read stored message: %w", err))}
-	} else {
-		// With --attached the messages it carries follow, read from their
-		// own trace: the session's envelope is the carrier's.
-		ms = an.a.AnalyzeAll(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
-			Session: sessionOf(d), Anomalies: anomaliesOf(d)})
+// parallelBytes bounds the stored messages analysed at once by
+// analyseQueued: many small ones, or a large one or two.
+const parallelBytes = 32 << 20
+
+// analyseQueued analyses d, and with more than one worker also the
+// deliveries already queued behind it, all at once: up to workers of them,
+// and none more once they hold parallelBytes. Their lines follow in
+// delivery order. With 30 ms DNS answers and a new domain in every message,
+// one at a time analysed 15.6 msg/s, 16 at a time 121-125.
+func (an *serveAnalysis) analyseQueued(ctx context.Context, d capture.Delivery, queue <-chan capture.Delivery) {
+	if an.workers <= 1 {
+		an.analyse(ctx, d)
+		return
 	}
+	batch, size := []capture.Delivery{d}, d.Size
+gather:
+	for len(batch) < an.workers && size < parallelBytes {
+		select {
+		case next := <-queue:
+			batch, size = append(batch, next), size+next.Size
+		default:
+			break gather // nothing more is waiting
+		}
+	}
+	results := make([][]*analyze.MessageReport, len(batch))
+	var wg sync.WaitGroup
+	for i, d := range batch {
+		wg.Go(func() { results[i] = an.reports(ctx, d) })
+	}
+	wg.Wait()
+	for i, d := range batch {
+		an.emit(d, results[i])
+	}
+}
+
+func (an *serveAnalysis) analyse(ctx context.Context, d capture.Delivery) {
+	an.emit(d, an.reports(ctx, d))
+}
+
+// reports analyses one stored message; it writes nothing.
+func (an *serveAnalysis) reports(ctx context.Context, d capture.Delivery) []*analyze.MessageReport {
+	raw, err := d.ReadMessage()
+	if err != nil {
+		return []*analyze.MessageReport{analyze.ErrorReport(d.Path, 0, fmt.Errorf("read stored message: %w", err))}
+	}
+	// With --attached the messages it carries follow, read from their
+	// own trace: the session's envelope is the carrier's.
+	return an.a.AnalyzeAll(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
+		Session: sessionOf(d), Anomalies: anomaliesOf(d)})
+}
+
+// emit writes a delivery's line on stdout and, with --report, its JSON.
+func (an *serveAnalysis) emit(d capture.Delivery, ms []*analyze.MessageReport) {
+	an.count++
+	var err error
 	for _, m := range ms {
 		_, err = fmt.Fprintln(an.out, deliveryLine(d, m))
 		an.note(err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/smtp"
 	"os"
@@ -345,5 +346,39 @@ func TestServeStopWithDeadDNS(t *testing.T) {
 	}
 	if lines := strings.Count(stdout.String(), "\n"); lines != n {
 		t.Errorf("%d lines on stdout after %v, want %d:\n%s", lines, time.Since(start), n, stdout.String())
+	}
+}
+
+// TestServeNetworkDNSKeepsOrder: with network DNS the messages waiting
+// for analysis are analysed together (an answer keeps each waiting); their
+// lines still come one per message, in delivery order.
+func TestServeNetworkDNSKeepsOrder(t *testing.T) {
+	slow := dnstest.NewServer(t, dnstest.WithZoneFile("../../testdata/dns/test.zone"), dnstest.WithDelay(20*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout syncBuffer
+	addr, done := startServe(t, ctx, &stdout, "--dns", slow.Addr(), "--maildir", filepath.Join(t.TempDir(), "md"))
+	const n = 30
+	for i := range n {
+		from := fmt.Sprintf("a%d@d%d.example", i, i)
+		msg := "From: " + from + "\r\nTo: b@corp.example\r\nSubject: s\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nhi\r\n"
+		if err := smtp.SendMail(addr, nil, from, []string{"b@corp.example"}, []byte(msg)); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(stdout.String(), "\n") < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), n, stdout.String())
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf(" from=<a%d@d%d.example> ", i, i); !strings.Contains(l, want) {
+			t.Errorf("line %d is %q, want the message from a%d", i+1, l, i)
+		}
 	}
 }

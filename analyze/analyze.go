@@ -209,14 +209,8 @@ func capAddressLists(h *HeaderSummary, m *Message) (defects []string) {
 			continue
 		}
 		*l.list = slices.Clone((*l.list)[:maxAddresses])
-		line := 0
-		for _, f := range m.Fields {
-			if sameFieldName(f.Name, l.name) {
-				line = f.Line
-				break
-			}
-		}
-		defects = append(defects, fmt.Sprintf("line %d: %s lists %d addresses; the first %d are analysed", line, l.name, n, maxAddresses))
+		defects = append(defects, fmt.Sprintf("line %d: %s lists %d addresses; the first %d are analysed",
+			firstFieldLine(m.Fields, l.name), l.name, n, maxAddresses))
 	}
 	return defects
 }

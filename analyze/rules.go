@@ -69,9 +69,13 @@ var registry []*Rule
 func register(r *Rule) { registry = append(registry, r) }
 
 // fieldLine is the line of the first field named name, 0 when there is none.
-func (c *Context) fieldLine(name string) int {
-	for i := range c.Msg.Fields {
-		if f := &c.Msg.Fields[i]; len(f.Name) == len(name) && equalFoldASCII(f.Name, name) {
+func (c *Context) fieldLine(name string) int { return firstFieldLine(c.Msg.Fields, name) }
+
+// firstFieldLine is the line of the first of fields named name, 0 when
+// none is.
+func firstFieldLine(fields []Field, name string) int {
+	for i := range fields {
+		if f := &fields[i]; len(f.Name) == len(name) && equalFoldASCII(f.Name, name) {
 			return f.Line
 		}
 	}

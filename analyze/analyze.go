@@ -241,7 +241,7 @@ const maxHops = 1000
 // how many older ones it left out, and the line of the newest of those.
 func receivedFields(m *Message) (out []received.Field, omitted, omittedLine int) {
 	for _, f := range m.Fields {
-		if len(f.Name) != 8 || !equalFoldASCII(f.Name, "Received") {
+		if !isReceived(f.Name) {
 			continue
 		}
 		if len(out) == maxHops {
@@ -258,6 +258,9 @@ func receivedFields(m *Message) (out []received.Field, omitted, omittedLine int)
 	}
 	return out, omitted, omittedLine
 }
+
+// isReceived reports a field name that is Received, in any case.
+func isReceived(name string) bool { return len(name) == 8 && equalFoldASCII(name, "Received") }
 
 // equalFoldASCII reports whether a and b are equal once ASCII letters are
 // folded; every other byte must match exactly (folding with |0x20 would

@@ -81,7 +81,7 @@ func checkTooMany(c *Context) []Finding {
 	}
 	total := 0
 	for i := range c.Msg.Fields {
-		if f := &c.Msg.Fields[i]; len(f.Name) == 8 && equalFoldASCII(f.Name, "Received") {
+		if isReceived(c.Msg.Fields[i].Name) {
 			total++
 		}
 	}

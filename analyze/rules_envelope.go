@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,7 +129,16 @@ func joinFirst(list []string, n int) string {
 	if len(list) <= n {
 		return strings.Join(list, ", ")
 	}
-	return strings.Join(list[:n], ", ") + " and " + strconv.Itoa(len(list)-n) + " more"
+	return strings.Join(list[:n], ", ") + andMore(" ", len(list)-n)
+}
+
+// andMore is how a list that names the first few items ends: after sep,
+// "and N more", for the more left out; "" when none was.
+func andMore(sep string, more int) string {
+	if more <= 0 {
+		return ""
+	}
+	return sep + "and " + strconv.Itoa(more) + " more"
 }
 
 // sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII
@@ -193,8 +201,6 @@ func envelopeEvidence(env Envelope, addrs []string) string {
 			b.WriteString(e.Address)
 		}
 	}
-	if more > 0 {
-		fmt.Fprintf(&b, " | and %d more", more)
-	}
+	b.WriteString(andMore(" | ", more))
 	return b.String()
 }

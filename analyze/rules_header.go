@@ -162,12 +162,9 @@ func checkDuplicateFields(c *Context) []Finding {
 		case name == "From" || name == "Sender":
 			sev = SeverityHigh
 		}
-		if more := cp.n - maxShown; more > 0 {
-			cp.ev = append(cp.ev, fmt.Sprintf("and %d more", more))
-		}
 		out = append(out, Finding{Severity: sev, Line: cp.line2,
 			Message:  fmt.Sprintf("%d %s fields", cp.n, name),
-			Evidence: strings.Join(cp.ev, " | ")})
+			Evidence: strings.Join(cp.ev, " | ") + andMore(" | ", cp.n-maxShown)})
 	}
 	return out
 }

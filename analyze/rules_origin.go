@@ -69,11 +69,7 @@ func checkOriginatingIP(c *Context) []Finding {
 		}
 		addrs = append(addrs, text)
 	}
-	msg, ev := strings.Join(addrs, "; "), strings.Join(evidence, " | ")
-	if more > 0 {
-		msg += fmt.Sprintf("; and %d more", more)
-		ev += fmt.Sprintf(" | and %d more", more)
-	}
+	msg, ev := strings.Join(addrs, "; ")+andMore("; ", more), strings.Join(evidence, " | ")+andMore(" | ", more)
 	return []Finding{{Line: c.Msg.Fields[first].Line,
 		Message: "the sender's webmail recorded the client that wrote the message: " + msg, Evidence: ev}}
 }

@@ -419,11 +419,7 @@ func readFile(path string, fn func(Source) error) error {
 		return fn(Source{File: path, Err: fmt.Errorf("read %s: %w", path, err)})
 	}
 	defer f.Close()
-	var size int64 // unknown
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
-		size = info.Size()
-	}
-	return readStream(path, f, size, fn)
+	return readStream(path, f, remainingSize(f), fn)
 }
 
 // readStream reads one message, or every message of an mbox when the

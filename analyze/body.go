@@ -163,9 +163,9 @@ func plainText(msg *Message) (int, bool) {
 // twice and copy it into a string once more to give its length (a 50 MiB
 // text took 300 MB). The header must read alike to enmime and Split (no
 // defect but cut fields, no CR alone, no white space before a colon, an
-// mbox line that enmime takes for a field of its own), and the nesting
-// check that summarizeMIME makes first must pass. A reference test holds
-// it to enmime's result.
+// mbox line that enmime takes for a field of its own), and the check
+// that summarizeMIME makes first (mimeTooComplex) must pass. A reference
+// test holds it to enmime's result.
 func textPart(msg *Message) (int, bool) {
 	if len(msg.Defects) != msg.cuts || msg.bareCR || msg.spaceBeforeColon || !mboxLineIsField(msg.MboxFrom) {
 		return 0, false
@@ -192,7 +192,7 @@ func textPart(msg *Message) (int, bool) {
 	default:
 		return 0, false
 	}
-	if deepest, unclosed, _ := mimeNesting(msg.Raw, maxMIMENesting); deepest > maxMIMENesting || unclosed > maxMIMEUnclosed {
+	if mimeTooComplex(msg.Raw) != "" {
 		return 0, false
 	}
 	return len(msg.Body), true

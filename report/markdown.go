@@ -137,8 +137,8 @@ func (mw *markdownWriter) Close() error {
 	var head strings.Builder
 	fmt.Fprintf(&head, "## %s\n\n", mdText(mw.opts.Title))
 	fmt.Fprintf(&head, "**%s:** %s %d forged · %s %d suspicious · %s %d clean · %s %s\n\n",
-		counted(t.Messages, "message"), verdictEmoji(analyze.VerdictForged), t.Forged, verdictEmoji(analyze.VerdictSuspicious), t.Suspicious,
-		verdictEmoji(analyze.VerdictClean), t.Clean, verdictEmoji(analyze.VerdictError), counted(t.Errors, "error"))
+		Counted(t.Messages, "message"), verdictEmoji(analyze.VerdictForged), t.Forged, verdictEmoji(analyze.VerdictSuspicious), t.Suspicious,
+		verdictEmoji(analyze.VerdictClean), t.Clean, verdictEmoji(analyze.VerdictError), Counted(t.Errors, "error"))
 	if len(mw.opts.Disabled) > 0 {
 		fmt.Fprintf(&head, "_Rules not run (--disable): %s._\n\n", mdText(strings.Join(mw.opts.Disabled, ", ")))
 	}
@@ -158,7 +158,7 @@ func (mw *markdownWriter) Close() error {
 		}
 		note := fmt.Sprintf("\n_%s %s not shown (%d forged, %d suspicious, %d clean, %s): a Markdown report "+
 			"stops near %d KB, within GitHub's comment limit; `--format json` or `--format sarif` lists every message._\n",
-			counted(l.Messages, "more message"), verb, l.Forged, l.Suspicious, l.Clean, counted(l.Errors, "error"), markdownBudget/1000)
+			Counted(l.Messages, "more message"), verb, l.Forged, l.Suspicious, l.Clean, Counted(l.Errors, "error"), markdownBudget/1000)
 		if _, err := io.WriteString(mw.w, note); err != nil {
 			return fmt.Errorf("write markdown: %w", err)
 		}
@@ -191,12 +191,4 @@ func severityBadge(s analyze.Severity) string {
 	icon := map[analyze.Severity]string{analyze.SeverityHigh: "🔴", analyze.SeverityMedium: "🟠",
 		analyze.SeverityLow: "🟡", analyze.SeverityInfo: "⚪"}[s]
 	return strings.TrimSpace(icon + " " + mdCell(string(s)))
-}
-
-// counted is "1 message", "2 messages": n and a noun whose plural takes an s.
-func counted(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -53,7 +53,7 @@ func TestMarkdownCounts(t *testing.T) {
 			t.Errorf("%v: no %q in\n%s", c.verdicts, c.want, buf.String())
 		}
 	}
-	if got := counted(1, "more message") + ", " + counted(3, "more message"); got != "1 more message, 3 more messages" {
-		t.Errorf("counted: %q", got)
+	if got := Counted(1, "more message") + ", " + Counted(3, "more message"); got != "1 more message, 3 more messages" {
+		t.Errorf("Counted: %q", got)
 	}
 }

@@ -441,3 +441,11 @@ func severityColor(s analyze.Severity) string {
 	}
 	return ""
 }
+
+// Counted is "1 message", "2 messages": n and a noun whose plural takes an s.
+func Counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

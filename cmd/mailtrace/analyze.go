@@ -146,7 +146,7 @@ func runStatus(res batchResult, empty []string, s streams) error {
 			fmt.Fprintf(s.err, "mailtrace: %v\n", noMessages)
 		}
 		if n := res.tally.Errors; n > 0 {
-			fmt.Fprintf(s.err, "mailtrace: %d %s could not be read\n", n, plural(n, "input", "inputs"))
+			fmt.Fprintf(s.err, "mailtrace: %s could not be read\n", report.Counted(n, "input"))
 		}
 		return errGate
 	case noMessages != nil:
@@ -155,7 +155,7 @@ func runStatus(res batchResult, empty []string, s streams) error {
 		// Every readable message was analysed and reported; the run still
 		// fails so that a pipeline notices a fixture it could not read.
 		n := res.tally.Errors
-		return fmt.Errorf("%d %s could not be read", n, plural(n, "input", "inputs"))
+		return fmt.Errorf("%s could not be read", report.Counted(n, "input"))
 	}
 	return nil
 }

@@ -245,16 +245,9 @@ func summaryLine(t analyze.Tally, d time.Duration, disabled []string) string {
 	if len(disabled) > 0 {
 		tail += "; rules not run: " + strings.Join(disabled, ", ")
 	}
-	return fmt.Sprintf("mailtrace: %d %s: %d clean, %d suspicious, %d forged, %d %s in %s%s",
-		t.Messages, plural(t.Messages, "message", "messages"), t.Clean, t.Suspicious, t.Forged,
-		t.Errors, plural(t.Errors, "error", "errors"), d.Round(time.Millisecond), tail)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return fmt.Sprintf("mailtrace: %s: %d clean, %d suspicious, %d forged, %s in %s%s",
+		report.Counted(t.Messages, "message"), t.Clean, t.Suspicious, t.Forged,
+		report.Counted(t.Errors, "error"), d.Round(time.Millisecond), tail)
 }
 
 // progress draws a one-line bar on standard error when it is a terminal
@@ -319,7 +312,7 @@ func progressLine(done, files int, t analyze.Tally, elapsed time.Duration) strin
 		fmt.Fprintf(&b, "[%s%s] %d/%d files  ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, files)
 	}
 	rate := float64(t.Messages) / max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(&b, "%d %s (%d forged, %d suspicious)  %.0f msg/s  %s", t.Messages, plural(t.Messages, "message", "messages"),
+	fmt.Fprintf(&b, "%s (%d forged, %d suspicious)  %.0f msg/s  %s", report.Counted(t.Messages, "message"),
 		t.Forged, t.Suspicious, rate, elapsed.Round(time.Second))
 	return b.String()
 }

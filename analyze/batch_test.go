@@ -77,28 +77,12 @@ func TestBatchWindowBoundsReadAhead(t *testing.T) {
 	// input at once; the window keeps it within Window messages (plus the
 	// one it holds and bufio's 64 KiB read-ahead) of the emitter.
 	const n, size, window = 200, 16 << 10, 4
-	raw := mbox(n, size)
-	cr := &countingReader{r: bytes.NewReader(raw)}
-	a := New(Options{HeaderOnly: true})
-	emitted, worst := 0, int64(0)
-	err := a.Batch(context.Background(), nil, cr, BatchOptions{Workers: 2, Window: window}, func(m *MessageReport) error {
-		emitted++
-		for range 50 {
-			runtime.Gosched() // a slow consumer: give the reader every chance to run ahead
-		}
-		if ahead := cr.n.Load() - int64(emitted*size); ahead > worst {
-			worst = ahead
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Batch: %v", err)
-	}
+	worst, subjects := readAhead(t, mbox(n, size), size, BatchOptions{Workers: 2, Window: window})
 	if limit := int64((window+2)*size + 64<<10); worst > limit {
 		t.Errorf("reader ran %d bytes ahead of the emitter, want <= %d", worst, limit)
 	}
-	if emitted != n {
-		t.Errorf("emitted %d, want %d", emitted, n)
+	if len(subjects) != n {
+		t.Errorf("emitted %d, want %d", len(subjects), n)
 	}
 }
 
@@ -110,31 +94,36 @@ func TestBatchWindowBytesBoundsReadAhead(t *testing.T) {
 	const n, size = 120, 16 << 10
 	raw := mbox(n, size)
 	for _, windowBytes := range []int64{3 * size, 1} {
-		cr := &countingReader{r: bytes.NewReader(raw)}
-		a := New(Options{HeaderOnly: true})
-		emitted, worst := 0, int64(0)
-		var subjects []string
-		err := a.Batch(context.Background(), nil, cr, BatchOptions{Workers: 8, Window: 100, WindowBytes: windowBytes}, func(m *MessageReport) error {
-			emitted++
-			subjects = append(subjects, m.Header.Subject)
-			for range 50 {
-				runtime.Gosched() // a slow consumer: give the reader every chance to run ahead
-			}
-			if ahead := cr.n.Load() - int64(emitted*size); ahead > worst {
-				worst = ahead
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("WindowBytes %d: Batch: %v", windowBytes, err)
-		}
+		worst, subjects := readAhead(t, raw, size, BatchOptions{Workers: 8, Window: 100, WindowBytes: windowBytes})
 		if limit := max(windowBytes, size) + 2*size + 64<<10; worst > limit {
 			t.Errorf("WindowBytes %d: reader ran %d bytes ahead of the emitter, want <= %d", windowBytes, worst, limit)
 		}
-		if emitted != n || subjects[0] != "msg 1" || subjects[n-1] != fmt.Sprintf("msg %d", n) {
-			t.Errorf("WindowBytes %d: emitted %d, first %q, last %q", windowBytes, emitted, subjects[0], subjects[len(subjects)-1])
+		if len(subjects) != n || subjects[0] != "msg 1" || subjects[n-1] != fmt.Sprintf("msg %d", n) {
+			t.Errorf("WindowBytes %d: emitted %d, first %q, last %q", windowBytes, len(subjects), subjects[0], subjects[len(subjects)-1])
 		}
 	}
+}
+
+// readAhead runs Batch over raw, an mbox of messages of about size bytes,
+// with a slow consumer, and returns how many bytes at most the reader had
+// read past what was emitted, and the Subjects emitted, in order.
+func readAhead(t *testing.T, raw []byte, size int, opts BatchOptions) (worst int64, subjects []string) {
+	t.Helper()
+	cr := &countingReader{r: bytes.NewReader(raw)}
+	err := New(Options{HeaderOnly: true}).Batch(context.Background(), nil, cr, opts, func(m *MessageReport) error {
+		subjects = append(subjects, m.Header.Subject)
+		for range 50 {
+			runtime.Gosched() // a slow consumer: give the reader every chance to run ahead
+		}
+		if ahead := cr.n.Load() - int64(len(subjects)*size); ahead > worst {
+			worst = ahead
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Batch: %v", err)
+	}
+	return worst, subjects
 }
 
 func TestBatchErrorsAreReportsInPlace(t *testing.T) {

@@ -17,7 +17,8 @@ func init() {
 			"such a hop were not on this message's path: the chain was reordered, or lines were added. " +
 			"A resent message (Resent-* fields) keeps its old lines below the new submission and is not " +
 			"judged. HTTPS is not read as a submission: Microsoft 365 delivers into mailboxes with it, at " +
-			"the top of the chain.",
+			"the top of the chain. Nor is an HTTP hop right above an authenticated submission to the same " +
+			"provider: Yahoo takes mail in with ESMTPA and carries it through its own gate with HTTP.",
 		Example: "Received: from mail-sor-f41.google.com by mx.google.com ...\n" +
 			"Received: by 2002:a05:6a10:8d0e:b0:4d1:f2a3:6b7c with HTTP; ...\n" +
 			"Received: by mail-sor-f41.google.com with SMTP id ...",
@@ -79,7 +80,7 @@ func checkOriginNotOldest(c *Context) []Finding {
 	var out []Finding
 	for i := 1; i < len(hops); i++ {
 		h := &hops[i]
-		if !webSubmission(h.With) {
+		if !webSubmission(h.With) || submittedWithin(c, i) {
 			continue
 		}
 		if out == nil && c.resent() {
@@ -90,6 +91,24 @@ func checkOriginNotOldest(c *Context) []Finding {
 			Evidence: unfold(h.Raw)})
 	}
 	return out
+}
+
+// submittedWithin reports an HTTP hop i whose older neighbour is an
+// authenticated submission to the same organisation: Yahoo takes a
+// message in over SMTP AUTH ("by smtp420.mail.sg3.yahoo.com (Oath Hermes
+// SMTP Server) with ESMTPA") and then carries it through its own gate
+// "with HTTP", so the HTTP hop is not where the message was written. The
+// two are of one organisation when their by-hosts are, or when the same
+// provider's software wrote both.
+func submittedWithin(c *Context, i int) bool {
+	hops, hf := c.Report.Hops, c.hopFacts()
+	if !hf[i-1].authed {
+		return false
+	}
+	if mta := hops[i-1].MTA; mta != "" && mta == hops[i].MTA {
+		return true // "by hermes--production-bf1-... (Yahoo Inc. Hermes SMTP Server)": no domain to compare
+	}
+	return hf[i-1].by.org != "" && hf[i-1].by.family == hf[i].by.family
 }
 
 // webSubmission reports a with-clause that names HTTP alone.

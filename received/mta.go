@@ -53,6 +53,7 @@ var softwareFamilies = [...]struct{ needle, family string }{
 	{"intermail", "intermail"},
 	{"ibm esmtp", "ibm"},
 	{"xmail", "xmail"},
+	{"hermes smtp server", "yahoo"}, // "(Oath Hermes SMTP Server)", "(Yahoo Inc. Hermes SMTP Server)"
 }
 
 var softwareNeedles = func() *foldSet {

@@ -80,6 +80,9 @@ func (b *builder) heloInjection(toks []span) []span {
 // isClientComment reports a comment shaped like a receiver's note of its client: an IP literal in
 // brackets, as in Postfix's "(name [192.0.2.1])" or Exim's "([192.0.2.1] helo=x)".
 func isClientComment(c string) bool {
+	if isGreetingComment(c) {
+		return false
+	}
 	open := strings.IndexByte(c, '[')
 	if open < 0 {
 		return false
@@ -91,6 +94,17 @@ func isClientComment(c string) bool {
 	lit := strings.TrimPrefix(c[open+1:open+end], "IPv6:")
 	_, err := netip.ParseAddr(lit)
 	return err == nil
+}
+
+// isGreetingComment reports a receiver's note of the greeting itself, "(EHLO [192.0.2.1])" as
+// qmail and Yahoo write it: an address literal there is what the client said, not the peer the
+// receiver saw, so it is no client comment.
+func isGreetingComment(c string) bool {
+	c = strings.TrimLeft(strings.TrimPrefix(c, "("), " \t")
+	if len(c) < 5 || c[4] != ' ' && c[4] != '\t' {
+		return false
+	}
+	return eqFold(c[:4], "helo") || eqFold(c[:4], "ehlo") || eqFold(c[:4], "lhlo")
 }
 
 // clauseKind names the RFC 5321 §4.4 clause being read.

@@ -402,6 +402,11 @@ func TestParseHELOInjection(t *testing.T) {
 			"mail.example.org", "192.0.2.1", "mx.example.net", "2024-01-01T00:00:05Z", false},
 		{"from unknown (HELO mail.example.org) (192.0.2.1) by mx.example.net with SMTP; 1 Jan 2024 00:00:05 -0000",
 			"mail.example.org", "192.0.2.1", "mx.example.net", "2024-01-01T00:00:05Z", false},
+		// Yahoo's Hermes and qmail write the greeting apart; its address literal is what the client said.
+		{"from p225-ix6.kyoto.ocn.ne.jp (EHLO [192.168.0.12]) ([126.12.34.225])\r\n          by smtp420.mail.sg3.yahoo.com (Oath Hermes SMTP Server) with ESMTPA ID 509d918b63b096cb66546fb3368b15e3\r\n          for <a@example.jp>;\r\n          Mon, 21 May 2018 05:27:46 +0000 (UTC)",
+			"[192.168.0.12]", "126.12.34.225", "smtp420.mail.sg3.yahoo.com", "2018-05-21T05:27:46Z", false},
+		{"from mail.example.org (ehlo [192.168.0.12]) ([192.0.2.1]) by mx.example.net with ESMTP; 1 Jan 2024 00:00:05 -0000",
+			"[192.168.0.12]", "192.0.2.1", "mx.example.net", "2024-01-01T00:00:05Z", false},
 	} {
 		h := Parse(tc.value)
 		got := ""

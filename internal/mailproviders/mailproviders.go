@@ -10,10 +10,12 @@ import "strings"
 // them. A provider names its hosts under several domains (Microsoft 365
 // relays under outlook.com, office365.com and exchangelabs.com in one
 // chain), so continuity and fingerprints compare families, not domains.
+// Only domains the provider's own hosts live under belong here: not
+// googleusercontent.com, whose hosts are Google Cloud customers' machines
+// that anyone can rent and name a HELO after Gmail from.
 var families = map[string]string{
 	"google.com": "google", "gmail.com": "google", "googlemail.com": "google", "1e100.net": "google",
-	"googleusercontent.com": "google", "googlegroups.com": "google",
-	"outlook.com": "microsoft", "office365.com": "microsoft", "exchangelabs.com": "microsoft",
+	"googlegroups.com": "google", "outlook.com": "microsoft", "office365.com": "microsoft", "exchangelabs.com": "microsoft",
 	"hotmail.com": "microsoft", "live.com": "microsoft", "msn.com": "microsoft", "microsoft.com": "microsoft",
 	"outlook.fr": "microsoft", "hotmail.co.uk": "microsoft", "hotmail.fr": "microsoft", "live.co.uk": "microsoft",
 	"yahoo.com": "yahoo", "yahoo.net": "yahoo", "yahoodns.net": "yahoo", "ymail.com": "yahoo",
@@ -27,6 +29,8 @@ var families = map[string]string{
 	"mimecast.com": "mimecast", "mimecast-offshore.com": "mimecast",
 	"messagelabs.com": "messagelabs", "symantec.com": "messagelabs",
 	"icloud.com": "apple", "me.com": "apple", "mac.com": "apple", "apple.com": "apple",
+	"zoho.com": "zoho", "zohomail.com": "zoho", "zoho.eu": "zoho", "zohomail.eu": "zoho", "zoho.in": "zoho",
+	"zohomail.in": "zoho", "zoho.com.au": "zoho", "zohomail.com.au": "zoho", "zoho.jp": "zoho",
 }
 
 // Family returns the provider family of an organisational domain

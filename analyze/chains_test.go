@@ -1,0 +1,59 @@
+package analyze
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// chainsNow is after every date in testdata/chains.
+func chainsNow() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC) }
+
+// TestChainsClean: testdata/chains/clean holds chains in real providers'
+// formats that once came out suspicious or forged (Yahoo's Hermes lines
+// and its HTTP gate, qmail's "(EHLO [literal])", Zoho's hosts under two
+// domains). Each must come out clean, without a finding of medium or worse.
+func TestChainsClean(t *testing.T) {
+	requireParser(t)
+	files, _ := filepath.Glob("../testdata/chains/clean/*.eml")
+	if len(files) == 0 {
+		t.Fatal("no files in testdata/chains/clean")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			m := analyzeFile(t, path, Options{Now: chainsNow})
+			for _, f := range m.Findings {
+				if SeverityWeight(f.Severity) >= SeverityWeight(SeverityMedium) {
+					t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
+				}
+			}
+			if m.Verdict != VerdictClean {
+				t.Errorf("verdict %s (score %d), want clean; findings: %s", m.Verdict, m.Score, ruleIDs(m))
+			}
+		})
+	}
+}
+
+// TestChainsForged: forgeries in testdata/chains/forged, each with the
+// rule that must catch it and the least verdict it must get.
+func TestChainsForged(t *testing.T) {
+	requireParser(t)
+	for _, tc := range []struct {
+		file, rule string
+		verdict    Verdict
+	}{
+		// A Google Cloud VM greeting as Gmail: its rDNS is Google's
+		// domain for customers' machines, not Gmail's.
+		{"gcp-vm-helo-gmail.eml", "helo-impersonation", VerdictSuspicious},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})
+			if len(fired(m)[tc.rule]) == 0 {
+				t.Errorf("%s did not fire; findings: %s", tc.rule, ruleIDs(m))
+			}
+			if !Meets(m.Verdict, string(tc.verdict)) {
+				t.Errorf("verdict %s (score %d), want at least %s", m.Verdict, m.Score, tc.verdict)
+			}
+		})
+	}
+}

@@ -45,6 +45,10 @@ func TestChainsForged(t *testing.T) {
 		// A Google Cloud VM greeting as Gmail: its rDNS is Google's
 		// domain for customers' machines, not Gmail's.
 		{"gcp-vm-helo-gmail.eml", "helo-impersonation", VerdictSuspicious},
+		// Forged Microsoft 365 lines under a hop whose client greeted with
+		// a Microsoft name from an address outside Microsoft's ranges,
+		// recorded without reverse DNS: the greeting links nothing.
+		{"microsoft-helo-outside-ranges.eml", "hop-continuity", VerdictSuspicious},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

@@ -178,6 +178,9 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 		return l
 	}
 	for _, name := range names[:n] {
+		if name == nf.helo && heloDisproved(nf) {
+			continue
+		}
 		if l, ok := matchName(by, name); ok {
 			return l
 		}
@@ -193,6 +196,15 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
 		older.Index, by.clean, newer.Index, describeFrom(f))}
+}
+
+// heloDisproved reports a hop whose HELO names a provider whose outbound
+// ranges are known in full while the address it came from is outside them, and no
+// reverse DNS of that name backs it: the greeting is the client's own claim
+// ("from EUR05-AM6-obe.outbound.protection.outlook.com (unknown
+// [91.215.85.17])"), and the address disproves it, so it links nothing.
+func heloDisproved(nf *hopFacts) bool {
+	return nf.helo != nf.rdns && completeRanges[nf.helo.family] && nf.rangeIP && !nf.inRanges(nf.helo.ranges)
 }
 
 // msInternalLink judges a hand-off between two servers inside Microsoft

@@ -94,10 +94,15 @@ func checkHELOInjection(c *Context) []Finding {
 
 // providerRanges are the published outbound ranges of the providers whose
 // names spammers borrow, so a claim can be checked when rDNS is missing.
+// Google's and Microsoft's are their SPF records in full (completeRanges);
+// the others are the main blocks only.
 var providerRanges = map[string][]netip.Prefix{
+	// Google: _netblocks, _netblocks2 and _netblocks3.google.com, which _spf.google.com includes.
 	"google": prefixes("209.85.128.0/17", "74.125.0.0/16", "64.233.160.0/19", "66.102.0.0/20",
-		"66.249.80.0/20", "72.14.192.0/18", "108.177.8.0/21", "172.217.0.0/19", "173.194.0.0/16",
-		"216.58.192.0/19", "35.190.247.0/24", "2001:4860::/32", "2607:f8b0::/32", "2a00:1450::/32", "2404:6800::/32", "2800:3f0::/32"),
+		"66.249.80.0/20", "72.14.192.0/18", "108.177.8.0/21", "108.177.96.0/19", "172.217.0.0/16",
+		"172.253.0.0/16", "173.194.0.0/16", "216.58.192.0/19", "216.239.32.0/19", "35.190.247.0/24",
+		"35.191.0.0/16", "130.211.0.0/22",
+		"2001:4860::/32", "2607:f8b0::/32", "2a00:1450::/32", "2404:6800::/32", "2800:3f0::/32", "2c0f:fb50::/32"),
 	"microsoft": prefixes("40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17",
 		"65.54.0.0/16", "65.55.0.0/16", "207.46.0.0/16", "157.55.0.0/16", "2a01:111::/32", "2603:1000::/24"),
 	"yahoo": prefixes("98.136.0.0/14", "66.163.160.0/19", "74.6.0.0/16", "67.195.0.0/16",
@@ -106,6 +111,10 @@ var providerRanges = map[string][]netip.Prefix{
 	"amazon-ses": prefixes("54.240.0.0/18", "69.169.224.0/20", "23.249.208.0/20", "23.251.224.0/19",
 		"76.223.176.0/20", "199.255.192.0/22", "199.127.232.0/22", "54.239.0.0/17"),
 }
+
+// completeRanges are the families whose every outbound address
+// providerRanges lists, so an address outside them is not theirs.
+var completeRanges = map[string]bool{"google": true, "microsoft": true}
 
 func prefixes(s ...string) []netip.Prefix {
 	out := make([]netip.Prefix, len(s))

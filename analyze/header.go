@@ -186,7 +186,15 @@ func addressList(v string) []Address {
 	if list, ok := simpleMailboxList(v); ok {
 		return list
 	}
-	if list, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v); err == nil {
+	p := mail.AddressParser{WordDecoder: wordDecoder}
+	list, err := p.ParseList(v)
+	if err != nil && strings.IndexByte(v, '(') >= 0 {
+		// net/mail skips comments only between some tokens; CFWS may stand
+		// between any two of an addr-spec (RFC 5322 §3.4.1), and a comment
+		// is no part of the address.
+		list, err = p.ParseList(rfc5322.StripComments(v))
+	}
+	if err == nil {
 		out := make([]Address, len(list))
 		for i, a := range list {
 			out[i] = Address{Name: a.Name, Address: a.Address}
@@ -197,8 +205,27 @@ func addressList(v string) []Address {
 }
 
 // scrapeAddresses finds addr-specs in text that does not parse as an
-// address list, splitting on commas outside quotes.
+// address list, its comments removed first (rfc5322.StripComments) so
+// that no address is taken out of a comment, as auth reads the From domain.
+// When the text without comments holds none (a "(" never closed before the
+// addresses), they are scraped from the text as written, and comments are
+// removed from each.
 func scrapeAddresses(v string) []Address {
+	if s := rfc5322.StripComments(v); s != v {
+		if out := scrapeRaw(s); len(out) > 0 {
+			return out
+		}
+	}
+	out := scrapeRaw(v)
+	for i := range out {
+		out[i].Address = rfc5322.StripComments(out[i].Address)
+	}
+	return out
+}
+
+// scrapeRaw finds the addr-specs of scrapeAddresses, splitting on commas
+// outside quotes.
+func scrapeRaw(v string) []Address {
 	var out []Address
 	for _, part := range splitOutsideQuotes(v, ',') {
 		part = strings.TrimSpace(part)
@@ -247,9 +274,11 @@ func indexOutsideQuotes(s string, sep byte) int {
 	return -1
 }
 
-// angleAddr returns the address inside <...>, or the trimmed text.
+// angleAddr returns the address inside <...>, or the trimmed text, without
+// comments (rfc5322.StripComments): a path (RFC 5321 §4.1.2) has none, but
+// Return-Path is a header field, whose CFWS may hold one (RFC 5322 §3.6.7).
 func angleAddr(v string) string {
-	v = strings.TrimSpace(v)
+	v = strings.TrimSpace(rfc5322.StripComments(v))
 	if i := strings.IndexByte(v, '<'); i >= 0 {
 		if j := strings.IndexByte(v[i:], '>'); j > 0 {
 			return strings.TrimSpace(v[i+1 : i+j])

@@ -141,6 +141,10 @@ func TestAuthRules(t *testing.T) {
 		{"genuine, two signatures", delivered(dkimSign(t, signed, "ed"), "192.0.2.10"), nil},
 		{"spoofed from an outside server, unsigned", delivered(authOrigin, "203.0.113.66"),
 			[]string{"spf-fail:medium", "dmarc-fail:medium"}},
+		// A comment in the angle-addr holding another address hid the
+		// DMARC failure: the From domain is the addr-spec's (RFC 5322 §3.2.2).
+		{"spoofed, a comment in the From angle-addr", delivered(strings.Replace(authOrigin, "<alice@example.com>", "<alice@example.com(alerts@mailer.example.net)>", 1), "203.0.113.66"),
+			[]string{"spf-fail:medium", "dmarc-fail:medium"}},
 		{"body changed after signing", delivered(strings.Replace(signed, "the usual account", "account XX00 1234", 1), "203.0.113.66"),
 			[]string{"dkim-fail:high", "spf-fail:medium", "dmarc-fail:medium"}},
 		{"body changed by a mailing list", delivered("List-Id: Team <team.lists.example.org>\r\n"+strings.Replace(signed, "the usual account", "the usual account\r\n-- \r\nteam mailing list", 1), "192.0.2.10"),

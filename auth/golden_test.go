@@ -160,6 +160,9 @@ func regenerateGolden(t *testing.T) {
 			"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=!!; b=AAAA\r\n" +
 			"DKIM-Signature: garbage\r\n" + signed, direct, "three unusable signatures beside a good one"},
 		{"12-null-sender", signed, goldenInput{IP: "192.0.2.10", HELO: "example.com"}, "null reverse-path: SPF checks the HELO identity (RFC 7208 §2.4)"},
+		{"13-from-comment", strings.Replace(baseMessage, "<alice@example.com>", "<alice@example.com(alerts@evil.test)>", 1),
+			goldenInput{IP: "203.0.113.66", HELO: "bulk.example.net", MailFrom: "bounce@evil.test"},
+			"a comment in the From angle-addr holds another address: the From domain is example.com (RFC 5322 §3.2.2), DMARC fails under p=reject"},
 	}
 	for _, c := range cases {
 		write(c.name+".eml", c.msg)

@@ -372,7 +372,14 @@ func (m *message) fromDomain() (domain, note string) {
 		return domainOf(addr), note // most From fields: one plain mailbox
 	}
 	var addrs []string
-	if list, err := mail.ParseAddressList(v); err == nil {
+	list, err := mail.ParseAddressList(v)
+	if err != nil && strings.IndexByte(v, '(') >= 0 {
+		// net/mail skips comments only between some tokens; CFWS may stand
+		// between any two of an addr-spec (RFC 5322 §3.4.1), and a comment
+		// is no part of the address DMARC reads.
+		list, err = mail.ParseAddressList(rfc5322.StripComments(v))
+	}
+	if err == nil {
 		for _, a := range list {
 			addrs = append(addrs, a.Address)
 		}
@@ -442,9 +449,25 @@ func phraseEndsAtAngle(p string) bool {
 	return true
 }
 
-// scrapeAddress finds an address in a From value net/mail rejects: the text
-// inside the last <...>, or a bare word holding "@".
+// scrapeAddress finds an address in a From value net/mail rejects, its
+// comments removed first (rfc5322.StripComments), so that an address in a
+// comment is never taken for the one a comment follows
+// ("<service@paypal.com(alerts@mailer-eu7.net)>" is service@paypal.com).
+// When the value without comments holds none (a "(" never closed before
+// the address), the address is scraped from the value as written, and
+// comments are removed from it.
 func scrapeAddress(v string) string {
+	if s := rfc5322.StripComments(v); s != v {
+		if a := scrapeRaw(s); a != "" {
+			return a
+		}
+	}
+	return rfc5322.StripComments(scrapeRaw(v))
+}
+
+// scrapeRaw finds the text inside the last <...>, or a bare word holding
+// "@".
+func scrapeRaw(v string) string {
 	if i := strings.LastIndexByte(v, '<'); i >= 0 {
 		if j := strings.IndexByte(v[i:], '>'); j > 0 {
 			return strings.TrimSpace(v[i+1 : i+j])

@@ -179,3 +179,40 @@ func TestOfflineSplitLongField(t *testing.T) {
 		t.Errorf("the split allocated %d bytes, want under 64 KiB", allocated)
 	}
 }
+
+// TestFromDomainComments: comments are CFWS (RFC 5322 §3.2.2, §3.4.1) and
+// no part of the address DMARC reads, wherever in the From value they
+// stand; a "(" in a quoted local part is text.
+func TestFromDomainComments(t *testing.T) {
+	tests := []struct {
+		name, from, want string
+	}{
+		// The forgery that hid a DMARC failure under p=reject.
+		{"inside angle-addr", "PayPal <service@paypal.com(alerts@mailer-eu7.net)>", "paypal.com"},
+		{"around every token", "PayPal <(c)service(c)@(c)paypal.com(c)>", "paypal.com"},
+		{"before addr-spec", "(alerts@mailer-eu7.net) service@paypal.com", "paypal.com"},
+		{"after addr-spec", "service@paypal.com (alerts@mailer-eu7.net)", "paypal.com"},
+		{"after angle-addr", "PayPal <service@paypal.com> (<alerts@mailer-eu7.net>)", "paypal.com"},
+		{"before domain", "service@(mailer-eu7.net)paypal.com", "paypal.com"},
+		{"white space before >", "PayPal <service@paypal.com (alerts@mailer-eu7.net) >", "paypal.com"},
+		{"nested", "PayPal <service@paypal.com(a (b) alerts@mailer-eu7.net)>", "paypal.com"},
+		{"quoted-pair", `PayPal <service@paypal.com(a\) alerts@mailer-eu7.net)>`, "paypal.com"},
+		{"in a list", "PayPal <service@paypal.com(x, <a@mailer-eu7.net>)>, <b@example.org>", "paypal.com"},
+		{"paren in quoted local part", `"a(b"@paypal.com`, "paypal.com"},
+		{"paren in quoted local part, angle-addr", `Name <"a(b@mailer-eu7.net"@paypal.com>`, "paypal.com"},
+		// An unclosed "(" runs to the end: the address before it is read.
+		{"unbalanced inside angle-addr", "PayPal <service@paypal.com(alerts@mailer-eu7.net>", "paypal.com"},
+		// A "(" never closed before the address: the address as written.
+		{"unbalanced before", "Pay(Pal <service@paypal.com>", "paypal.com"},
+		{"unclosed quote", `"PayPal <service@paypal.com(alerts@mailer-eu7.net)>`, "paypal.com"},
+		{"only a comment", "(service@paypal.com)", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := splitMessage([]byte("From: " + tc.from + "\r\nTo: b@example.net\r\n\r\nbody\r\n"))
+			if got, _ := m.fromDomain(); got != tc.want {
+				t.Errorf("fromDomain of %q = %q, want %q", tc.from, got, tc.want)
+			}
+		})
+	}
+}

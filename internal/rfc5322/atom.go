@@ -1,6 +1,7 @@
 // Package rfc5322 holds small lexical predicates of RFC 5322 §3.2-3.4
 // (atext, dot-atoms, quoted-string runs) shared by the fast paths that read
-// addresses without net/mail when the text is plainly simple, and where a
+// addresses without net/mail when the text is plainly simple, the removal
+// of comments (§3.2.2) their fallbacks read an address after, and where a
 // message's header starts, which analyze and auth must read alike.
 package rfc5322
 

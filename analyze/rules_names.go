@@ -225,8 +225,13 @@ func isAlnumASCII(c byte) bool { return isLetterASCII(c) || isDigit(c) }
 
 // gatewayFamilies are filtering services that receive a domain's mail
 // before handing it to the domain's own servers: a hop from them into the
-// receiving organisation is the receiving side's own relay.
-var gatewayFamilies = map[string]bool{"proofpoint": true, "mimecast": true, "messagelabs": true}
+// receiving organisation is the receiving side's own relay. The others
+// are named by the domain the service's hosts live under, which serves
+// nothing else: Cisco Secure Email (IronPort) cloud, Barracuda, Forcepoint,
+// Hornetsecurity, SpamExperts and Trellix (FireEye) ETP.
+var gatewayFamilies = map[string]bool{"proofpoint": true, "mimecast": true, "messagelabs": true,
+	"iphmx.com": true, "barracudanetworks.com": true, "mailcontrol.com": true, "hornetsecurity.com": true,
+	"antispamcloud.com": true, "fireeyecloud.com": true}
 
 // family returns the provider family of a host name, or its
 // organisational domain when no family is known.

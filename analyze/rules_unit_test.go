@@ -391,6 +391,14 @@ From: a@tarragon.org
 
 x
 `, []bool{true, true, true}},
+		{"Cisco Secure Email (IronPort) cloud gateway feeding Postfix", `Received: from esa3.sorrel.iphmx.com (esa3.sorrel.iphmx.com [68.232.139.130])
+	by mail.sorrel.net (Postfix) with ESMTPS id 4VsKx20Qz1z9sVc; Wed, 29 May 2024 14:02:12 +0200 (CEST)
+Received: from mail.tarragon.org ([93.184.215.25])
+  by esa3.sorrel.iphmx.com with ESMTP/TLS/ECDHE-RSA-AES256-GCM-SHA384; 29 May 2024 08:02:11 -0400
+From: a@tarragon.org
+
+x
+`, []bool{true, true}},
 		{"a HELO borrowing the receiver's name is not trusted", `Received: from mx2.sorrel.net (dsl-185-12-64-7.juniper-net.net [185.12.64.7])
 	by mx1.sorrel.net (Postfix) with ESMTP id 3D9E1C0122; Mon, 16 Nov 2026 10:15:03 +0100
 Received: from lovage.com by mx2.sorrel.net (8.14.7/8.14.7) id wAG9EI0a012345; Mon, 16 Nov 2026 09:14:30 +0000

@@ -44,7 +44,9 @@ func init() {
 		Title: "Display name shows another address or domain",
 		Explain: "The From display name contains an address or domain other than the real one, so a " +
 			"reader who sees only the name sees the wrong sender. Medium for another address, low for " +
-			"another domain; list rewrites (\"X via List\") are info.",
+			"another domain. A mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", and a " +
+			"List-Id or List-Post field, or a re-sender's address (Google Groups, groups.io), shows a list " +
+			"sent it; the words alone do not.",
 		Example: "From: \"service@paypal.com\" <alerts@evil.example>",
 		Check:   checkDisplayName,
 	})
@@ -233,10 +235,26 @@ func checkDisplayName(c *Context) []Finding {
 	var out []Finding
 	for _, a := range c.Report.Header.From {
 		if f, ok := displayNameFinding(a); ok {
+			if resentByList(c, a) {
+				f.Severity, f.Message = SeverityInfo, f.Message+", as a mailing list's rewrite does"
+			}
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// resenders are the organisational domains of services that send a
+// member's message from their own address and name the member in the
+// display name ("alice@example.com via Group" <group@googlegroups.com>).
+var resenders = map[string]bool{"googlegroups.com": true, "groups.io": true}
+
+// resentByList reports a From a mailing list or a re-sending service
+// rewrote: the name says "via" or "on behalf of", and a List-Id or
+// List-Post field (RFC 2919, RFC 2369) or a re-sender's From address
+// shows who did. The words alone are anyone's to write.
+func resentByList(c *Context, a Address) bool {
+	return viaList.MatchString(a.Name) && (c.viaList() || resenders[orgDomain(domainOf(a.Address))])
 }
 
 // displayNameFinding compares the addresses and domains inside a display
@@ -260,16 +278,11 @@ func displayNameFinding(a Address) (Finding, bool) {
 	realFam := family(domainOf(real))
 	// The evidence and the severity are worked out only for a finding.
 	ev := func() string { return fmt.Sprintf("From: %q <%s>", name, a.Address) }
-	viaName := func() bool { return viaList.MatchString(name) }
 	rest := name
 	if hasAt {
 		for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
 			if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
-				sev := SeverityMedium
-				if viaName() {
-					sev = SeverityInfo
-				}
-				return Finding{Severity: sev, Evidence: ev(),
+				return Finding{Severity: SeverityMedium, Evidence: ev(),
 					Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
 			}
 		}
@@ -280,11 +293,7 @@ func displayNameFinding(a Address) (Finding, bool) {
 		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
 			continue
 		}
-		sev := SeverityLow
-		if viaName() {
-			sev = SeverityInfo
-		}
-		return Finding{Severity: sev, Evidence: ev(),
+		return Finding{Severity: SeverityLow, Evidence: ev(),
 			Message: fmt.Sprintf("display name shows domain %s, the address is %s", d, a.Address)}, true
 	}
 	return Finding{}, false

@@ -1,0 +1,42 @@
+package analyze
+
+import "testing"
+
+// TestDisplayNameSpoof holds display-name-spoof's severity for From fields
+// beyond its -pos and -neg cases. The cases named dNN come from the
+// display-name audit's reproductions (d01 is the plain ASCII spoof the
+// others must match); the list cases are the From rewrites of Google
+// Groups and Mailman's DMARC mitigation.
+func TestDisplayNameSpoof(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string // From and any other fields
+		want   Severity
+	}{
+		{"d01", `From: "service@paypal.com" <alerts@mailer-eu7.net>`, SeverityMedium},
+		{"domain", `From: "PayPal.com Security" <alerts@mailer-eu7.net>`, SeverityLow},
+
+		// "via" or "on behalf of" alone is no list: a forger writes it too.
+		{"d40 via, no list", `From: "service@paypal.com via Secure Message Center" <alerts@mailer-eu7.net>`, SeverityMedium},
+		{"d43 on behalf of, no list", `From: "PayPal Billing on behalf of service@paypal.com" <alerts@mailer-eu7.net>`, SeverityMedium},
+		{"domain via, no list", `From: "paypal.com via Secure Message Center" <alerts@mailer-eu7.net>`, SeverityLow},
+		{"list fields, no via", "List-Id: <offers.mailer-eu7.net>\nFrom: \"service@paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"google groups", "List-Id: <acme-users.googlegroups.com>\nFrom: \"'alice@acme-supplies.com' via Acme Users\" <acme-users@googlegroups.com>", SeverityInfo},
+		{"google groups address", `From: "'alice@acme-supplies.com' via Acme Users" <acme-users@googlegroups.com>`, SeverityInfo},
+		{"mailman", "List-Id: <debian-user.lists.debian.org>\nFrom: \"alice@acme-supplies.com via Debian-user\" <debian-user@lists.debian.org>", SeverityInfo},
+		{"list-post", "List-Post: <mailto:users@lists.tarragon.org>\nFrom: \"acme-supplies.com via Users\" <users@lists.tarragon.org>", SeverityInfo},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := tt.header + "\nTo: bob@northwind.de\nSubject: hi\nDate: Mon, 16 Nov 2026 09:14:58 +0000\n" +
+				"Message-ID: <20261116091458.GA1234@mailer-eu7.net>\n\nbody\n"
+			got := fired(analyzeRaw(t, raw, Options{}, Input{}))["display-name-spoof"]
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("fired %+v", got)
+			case tt.want != "" && (len(got) != 1 || got[0].Severity != tt.want):
+				t.Errorf("findings %+v, want one %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/publicsuffix"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Header rules: the originator fields the reader trusts (RFC 5322 §3.6).
@@ -43,7 +45,9 @@ func init() {
 		Field: "From",
 		Title: "Display name shows another address or domain",
 		Explain: "The From display name contains an address or domain other than the real one, so a " +
-			"reader who sees only the name sees the wrong sender. Medium for another address, low for " +
+			"reader who sees only the name sees the wrong sender. The name is read as it looks: without " +
+			"invisible format characters (zero-width spaces), in NFKC (fullwidth letters and at signs), " +
+			"with look-alike full stops (U+2024, U+3002) as dots. Medium for another address, low for " +
 			"another domain. A mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", and a " +
 			"List-Id or List-Post field, or a re-sender's address (Google Groups, groups.io), shows a list " +
 			"sent it; the words alone do not.",
@@ -258,12 +262,16 @@ func resentByList(c *Context, a Address) bool {
 }
 
 // displayNameFinding compares the addresses and domains inside a display
-// name with the real address. Most names hold neither (a dot is often
-// an initial's, "John Q. Public"): the regexps run only on a name that
-// holds an "@", or a dot between a letter or digit and two letters, which
-// every match of addrInName or domainInName has.
+// name, as a reader sees it (nameAsSeen), with the real address. Most
+// names hold neither (a dot is often an initial's, "John Q. Public"): the
+// regexps run only on a name that holds an "@", or a dot between a letter
+// or digit and two letters, which every match of addrInName or
+// domainInName has. The evidence quotes the name as written.
 func displayNameFinding(a Address) (Finding, bool) {
 	name := a.Name
+	if !isASCII(name) {
+		name = nameAsSeen(name)
+	}
 	if name == "" || !strings.ContainsAny(name, "@.") {
 		return Finding{}, false
 	}
@@ -276,14 +284,20 @@ func displayNameFinding(a Address) (Finding, bool) {
 		return Finding{}, false
 	}
 	realFam := family(domainOf(real))
-	// The evidence and the severity are worked out only for a finding.
-	ev := func() string { return fmt.Sprintf("From: %q <%s>", name, a.Address) }
+	// The evidence and the message are worked out only for a finding.
+	ev := func() string { return fmt.Sprintf("From: %q <%s>", a.Name, a.Address) }
+	shown := func(s string) string {
+		if name == a.Name || strings.Contains(strings.ToLower(a.Name), strings.ToLower(s)) {
+			return s
+		}
+		return s + " (written with invisible or look-alike characters)"
+	}
 	rest := name
 	if hasAt {
 		for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
 			if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
 				return Finding{Severity: SeverityMedium, Evidence: ev(),
-					Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
+					Message: fmt.Sprintf("display name shows %s, the address is %s", shown(m[0]), a.Address)}, true
 			}
 		}
 		rest = addrInName.ReplaceAllString(name, " ")
@@ -294,9 +308,31 @@ func displayNameFinding(a Address) (Finding, bool) {
 			continue
 		}
 		return Finding{Severity: SeverityLow, Evidence: ev(),
-			Message: fmt.Sprintf("display name shows domain %s, the address is %s", d, a.Address)}, true
+			Message: fmt.Sprintf("display name shows domain %s, the address is %s", shown(d), a.Address)}, true
 	}
 	return Finding{}, false
+}
+
+// nameAsSeen is a display name as a reader sees it: without format
+// characters (Unicode category Cf: zero-width spaces and joiners, U+2060,
+// U+FEFF, bidi marks), in NFKC (fullwidth letters, the fullwidth at sign
+// U+FF20 and the one-dot leader U+2024 become ASCII), and with the full
+// stops NFKC leaves alone (the ideographic U+3002, which the halfwidth
+// U+FF61 becomes) made '.'. A forger's "pay\u200bpal.com" is paypal.com.
+func nameAsSeen(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\u2024', '\uff0e', '\u3002', '\uff61':
+			return '.'
+		}
+		return r
+	}, norm.NFKC.String(s))
 }
 
 // mayHoldDomain reports a dot after an ASCII letter or digit and before

@@ -25,6 +25,20 @@ func TestDisplayNameSpoof(t *testing.T) {
 		{"google groups address", `From: "'alice@acme-supplies.com' via Acme Users" <acme-users@googlegroups.com>`, SeverityInfo},
 		{"mailman", "List-Id: <debian-user.lists.debian.org>\nFrom: \"alice@acme-supplies.com via Debian-user\" <debian-user@lists.debian.org>", SeverityInfo},
 		{"list-post", "List-Post: <mailto:users@lists.tarragon.org>\nFrom: \"acme-supplies.com via Users\" <users@lists.tarragon.org>", SeverityInfo},
+
+		// Invisible and look-alike characters: the name is matched as a
+		// reader sees it, and quoted as written.
+		{"d14 zero-width space", "From: \"service@pay\u200bpal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d15 encoded zero-width space", "From: =?UTF-8?B?c2VydmljZUBwYXnigItwYWwuY29t?= <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d16 one-dot leader", "From: \"service@paypal\u2024com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d17 fullwidth full stop", "From: \"service@paypal\uff0ecom\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d04 fullwidth at sign", "From: \"service\uff20paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"fullwidth letters", "From: \"\uff53\uff45\uff52\uff56\uff49\uff43\uff45@paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"word joiner and BOM", "From: \"service@\u2060paypal.\ufeffcom\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"ideographic full stop", "From: \"PayPal\u3002com Security\" <alerts@mailer-eu7.net>", SeverityLow},
+		{"halfwidth ideographic full stop", "From: \"PayPal\uff61com Security\" <alerts@mailer-eu7.net>", SeverityLow},
+		{"accented name", "From: \"J\u00fcrgen M\u00fcller\" <juergen@mailer-eu7.net>", ""},
+		{"fullwidth real address", "From: \"alerts\uff20mailer-eu7\uff0enet\" <alerts@mailer-eu7.net>", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,5 +52,17 @@ func TestDisplayNameSpoof(t *testing.T) {
 				t.Errorf("findings %+v, want one %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDisplayNameAsWritten: the finding names the address a reader sees
+// and says how it was disguised; the evidence quotes the name as written,
+// the zero-width space escaped (d14).
+func TestDisplayNameAsWritten(t *testing.T) {
+	f, ok := displayNameFinding(Address{Name: "service@pay\u200bpal.com", Address: "alerts@mailer-eu7.net"})
+	wantMsg := "display name shows service@paypal.com (written with invisible or look-alike characters), the address is alerts@mailer-eu7.net"
+	wantEv := `From: "service@pay\u200bpal.com" <alerts@mailer-eu7.net>`
+	if !ok || f.Message != wantMsg || f.Evidence != wantEv {
+		t.Errorf("finding %+v\nwant message %q\nand evidence %s", f, wantMsg, wantEv)
 	}
 }

@@ -47,10 +47,12 @@ func init() {
 		Explain: "The From display name contains an address or domain other than the real one, so a " +
 			"reader who sees only the name sees the wrong sender. The name is read as it looks: without " +
 			"invisible format characters (zero-width spaces), in NFKC (fullwidth letters and at signs), " +
-			"with look-alike full stops (U+2024, U+3002) as dots. Medium for another address, low for " +
-			"another domain. A mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", and a " +
-			"List-Id or List-Post field, or a re-sender's address (Google Groups, groups.io), shows a list " +
-			"sent it; the words alone do not.",
+			"with look-alike full stops (U+2024, U+3002) as dots. Medium for another address, even at the " +
+			"same big provider (another gmail.com mailbox); low for another mailbox of the sender's own " +
+			"organisation and for another domain. A name that is the address itself is no finding. A " +
+			"mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", and a List-Id or " +
+			"List-Post field, or a re-sender's address (Google Groups, groups.io), shows a list sent it; " +
+			"the words alone do not.",
 		Example: "From: \"service@paypal.com\" <alerts@evil.example>",
 		Check:   checkDisplayName,
 	})
@@ -294,10 +296,11 @@ func displayNameFinding(a Address) (Finding, bool) {
 	}
 	rest := name
 	if hasAt {
-		for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
-			if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
-				return Finding{Severity: SeverityMedium, Evidence: ev(),
-					Message: fmt.Sprintf("display name shows %s, the address is %s", shown(m[0]), a.Address)}, true
+		for _, m := range addrInName.FindAllStringSubmatchIndex(name, -1) {
+			shownAddr, shownDomain := name[m[0]:m[1]], name[m[2]:m[3]]
+			if sev, ok := otherAddressSeverity(name[:m[1]], shownAddr, shownDomain, a.Address, realFam); ok {
+				return Finding{Severity: sev, Evidence: ev(),
+					Message: fmt.Sprintf("display name shows %s, the address is %s", shown(shownAddr), a.Address)}, true
 			}
 		}
 		rest = addrInName.ReplaceAllString(name, " ")
@@ -311,6 +314,41 @@ func displayNameFinding(a Address) (Finding, bool) {
 			Message: fmt.Sprintf("display name shows domain %s, the address is %s", shown(d), a.Address)}, true
 	}
 	return Finding{}, false
+}
+
+// otherAddressSeverity judges an address shown in a display name (upTo
+// is the name up to its end) against the real address, whose family is
+// realFam. Whole addresses are compared first, case-insensitively and the
+// local part as written (no dots or +tags dropped): the real address
+// itself, or its tail where the name holds characters addrInName does not
+// ("o'brien@..."), is no spoof. Another organisation's address is medium,
+// as is another mailbox at a big provider, where anyone can open one
+// ("john.smith@gmail.com" <j0hn.smith.billing@gmail.com>). Another
+// mailbox of the sender's own organisation is low ("support@shop.example"
+// <noreply@shop.example>), and the same mailbox under another of its
+// names (alice@example.com <alice@mail.example.com>) nothing.
+func otherAddressSeverity(upTo, addr, domain, real, realFam string) (Severity, bool) {
+	if len(upTo) >= len(real) && strings.EqualFold(upTo[len(upTo)-len(real):], real) || !isFQDN(domain) {
+		return "", false
+	}
+	f := facts(domain)
+	switch {
+	case f.family != realFam:
+		return SeverityMedium, true
+	case strings.EqualFold(localPart(addr), localPart(real)):
+		return "", false
+	case f.provider:
+		return SeverityMedium, true
+	}
+	return SeverityLow, true
+}
+
+// localPart is the part of an address before its last "@".
+func localPart(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
 }
 
 // nameAsSeen is a display name as a reader sees it: without format

@@ -37,6 +37,15 @@ func TestDisplayNameSpoof(t *testing.T) {
 		{"word joiner and BOM", "From: \"service@\u2060paypal.\ufeffcom\" <alerts@mailer-eu7.net>", SeverityMedium},
 		{"ideographic full stop", "From: \"PayPal\u3002com Security\" <alerts@mailer-eu7.net>", SeverityLow},
 		{"halfwidth ideographic full stop", "From: \"PayPal\uff61com Security\" <alerts@mailer-eu7.net>", SeverityLow},
+		// Whole addresses first, then organisations.
+		{"d42 another gmail mailbox", `From: "john.smith@gmail.com" <j0hn.smith.billing@gmail.com>`, SeverityMedium},
+		{"d41 another organisation", `From: "ceo@northwind.de" <ceo.northwind.de@gmail.com>`, SeverityMedium},
+		{"another mailbox of the organisation", `From: "support@tarragon.org" <noreply@tarragon.org>`, SeverityLow},
+		{"the address itself", `From: "Alice@Tarragon.org" <alice@tarragon.org>`, ""},
+		{"the address beyond addrInName", `From: "o'brien@tarragon.org" <o'brien@tarragon.org>`, ""},
+		{"the mailbox under another name", `From: "alice@tarragon.org" <alice@mail.tarragon.org>`, ""},
+		{"the gmail mailbox at googlemail", `From: "john.smith@googlemail.com" <john.smith@gmail.com>`, ""},
+		{"dots are the local part's", `From: "johnsmith@gmail.com" <john.smith@gmail.com>`, SeverityMedium},
 		{"accented name", "From: \"J\u00fcrgen M\u00fcller\" <juergen@mailer-eu7.net>", ""},
 		{"fullwidth real address", "From: \"alerts\uff20mailer-eu7\uff0enet\" <alerts@mailer-eu7.net>", ""},
 	}

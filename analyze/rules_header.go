@@ -31,6 +31,18 @@ func init() {
 		Check:   checkMissingFields,
 	})
 	register(&Rule{
+		ID: "header-from-multiple", Severity: SeverityMedium,
+		Field: "From",
+		Title: "From lists several mailboxes and no Sender",
+		Explain: "RFC 5322 §3.6.2 requires a Sender field when From holds more than one mailbox, to say " +
+			"which of them sent the message. Without it a mail program shows one mailbox while DMARC may " +
+			"check another (RFC 7489 §6.6.1 leaves receivers to choose), a known trick: medium when the " +
+			"mailboxes are in different organisations, low when all are in one. With a Sender several " +
+			"authors are legal and no finding.",
+		Example: "From: PayPal <service@paypal.com>, <alerts@evil.example>",
+		Check:   checkFromMailboxes,
+	})
+	register(&Rule{
 		ID: "msgid-domain", Severity: SeverityLow,
 		Field: "Message-ID",
 		Title: "Message-ID domain matches neither From nor the chain",
@@ -187,6 +199,26 @@ func checkMissingFields(c *Context) []Finding {
 		}
 	}
 	return out
+}
+
+// checkFromMailboxes reports a From of several mailboxes without the
+// Sender field RFC 5322 §3.6.2 then requires.
+func checkFromMailboxes(c *Context) []Finding {
+	from := c.Report.Header.From
+	if len(from) < 2 || c.fields().count[fieldSender] > 0 {
+		return nil
+	}
+	sev := SeverityLow
+	addrs := make([]string, len(from))
+	for i, a := range from {
+		addrs[i] = a.Address
+		if otherOrg(a.Address, from[0].Address) {
+			sev = SeverityMedium
+		}
+	}
+	return []Finding{{Severity: sev,
+		Message:  fmt.Sprintf("From lists %d mailboxes (%s) and no Sender field says which one sent the message", len(from), joinFirst(addrs, maxShown)),
+		Evidence: "From: " + c.firstValue(fieldFrom) + " | (absent) Sender"}}
 }
 
 // msgIDDomain returns the domain of a Message-ID "<left@right>".

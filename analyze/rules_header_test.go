@@ -75,3 +75,34 @@ func TestDisplayNameAsWritten(t *testing.T) {
 		t.Errorf("finding %+v\nwant message %q\nand evidence %s", f, wantMsg, wantEv)
 	}
 }
+
+// TestFromMailboxes holds header-from-multiple beyond its -pos and -neg
+// cases: h04 and h13 are the audit's reproductions (the second a group,
+// which From may not hold at all).
+func TestFromMailboxes(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string // From and any other fields
+		want   Severity
+	}{
+		{"h04 two organisations", "From: PayPal <service@paypal.com>, <alerts@mailer-eu7.net>", SeverityMedium},
+		{"h13 group", "From: PayPal:service@paypal.com;, <alerts@mailer-eu7.net>", SeverityMedium},
+		{"one organisation", "From: Alice <alice@tarragon.org>, Carol <carol@mail.tarragon.org>", SeverityLow},
+		{"with a Sender", "From: PayPal <service@paypal.com>, <alerts@mailer-eu7.net>\nSender: alerts@mailer-eu7.net", ""},
+		{"one mailbox", "From: Alice <alice@tarragon.org>", ""},
+		{"comma in an unquoted name", "From: Tarragon, Alice <alice@tarragon.org>", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := tt.header + "\nTo: bob@northwind.de\nSubject: hi\nDate: Mon, 16 Nov 2026 09:14:58 +0000\n" +
+				"Message-ID: <20261116091458.GA1234@mailer-eu7.net>\n\nbody\n"
+			got := fired(analyzeRaw(t, raw, Options{}, Input{}))["header-from-multiple"]
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("fired %+v", got)
+			case tt.want != "" && (len(got) != 1 || got[0].Severity != tt.want):
+				t.Errorf("findings %+v, want one %s", got, tt.want)
+			}
+		})
+	}
+}

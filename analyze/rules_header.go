@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/publicsuffix"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Header rules: the originator fields the reader trusts (RFC 5322 §3.6).
@@ -29,6 +31,18 @@ func init() {
 		Check:   checkMissingFields,
 	})
 	register(&Rule{
+		ID: "header-from-multiple", Severity: SeverityMedium,
+		Field: "From",
+		Title: "From lists several mailboxes and no Sender",
+		Explain: "RFC 5322 §3.6.2 requires a Sender field when From holds more than one mailbox, to say " +
+			"which of them sent the message. Without it a mail program shows one mailbox while DMARC may " +
+			"check another (RFC 7489 §6.6.1 leaves receivers to choose), a known trick: medium when the " +
+			"mailboxes are in different organisations, low when all are in one. With a Sender several " +
+			"authors are legal and no finding.",
+		Example: "From: PayPal <service@paypal.com>, <alerts@evil.example>",
+		Check:   checkFromMailboxes,
+	})
+	register(&Rule{
 		ID: "msgid-domain", Severity: SeverityLow,
 		Field: "Message-ID",
 		Title: "Message-ID domain matches neither From nor the chain",
@@ -43,8 +57,14 @@ func init() {
 		Field: "From",
 		Title: "Display name shows another address or domain",
 		Explain: "The From display name contains an address or domain other than the real one, so a " +
-			"reader who sees only the name sees the wrong sender. Medium for another address, low for " +
-			"another domain; list rewrites (\"X via List\") are info.",
+			"reader who sees only the name sees the wrong sender. The name is read as it looks: without " +
+			"invisible format characters (zero-width spaces), in NFKC (fullwidth letters and at signs), " +
+			"with look-alike full stops (U+2024, U+3002) as dots. Medium for another address, even at the " +
+			"same big provider (another gmail.com mailbox); low for another mailbox of the sender's own " +
+			"organisation and for another domain. A name that is the address itself is no finding. A " +
+			"mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", and a List-Id or " +
+			"List-Post field, or a re-sender's address (Google Groups, groups.io), shows a list sent it; " +
+			"the words alone do not.",
 		Example: "From: \"service@paypal.com\" <alerts@evil.example>",
 		Check:   checkDisplayName,
 	})
@@ -181,6 +201,26 @@ func checkMissingFields(c *Context) []Finding {
 	return out
 }
 
+// checkFromMailboxes reports a From of several mailboxes without the
+// Sender field RFC 5322 §3.6.2 then requires.
+func checkFromMailboxes(c *Context) []Finding {
+	from := c.Report.Header.From
+	if len(from) < 2 || c.fields().count[fieldSender] > 0 {
+		return nil
+	}
+	sev := SeverityLow
+	addrs := make([]string, len(from))
+	for i, a := range from {
+		addrs[i] = a.Address
+		if otherOrg(a.Address, from[0].Address) {
+			sev = SeverityMedium
+		}
+	}
+	return []Finding{{Severity: sev,
+		Message:  fmt.Sprintf("From lists %d mailboxes (%s) and no Sender field says which one sent the message", len(from), joinFirst(addrs, maxShown)),
+		Evidence: "From: " + c.firstValue(fieldFrom) + " | (absent) Sender"}}
+}
+
 // msgIDDomain returns the domain of a Message-ID "<left@right>".
 func msgIDDomain(id string) string {
 	id = strings.TrimSpace(id)
@@ -233,19 +273,39 @@ func checkDisplayName(c *Context) []Finding {
 	var out []Finding
 	for _, a := range c.Report.Header.From {
 		if f, ok := displayNameFinding(a); ok {
+			if resentByList(c, a) {
+				f.Severity, f.Message = SeverityInfo, f.Message+", as a mailing list's rewrite does"
+			}
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
+// resenders are the organisational domains of services that send a
+// member's message from their own address and name the member in the
+// display name ("alice@example.com via Group" <group@googlegroups.com>).
+var resenders = map[string]bool{"googlegroups.com": true, "groups.io": true}
+
+// resentByList reports a From a mailing list or a re-sending service
+// rewrote: the name says "via" or "on behalf of", and a List-Id or
+// List-Post field (RFC 2919, RFC 2369) or a re-sender's From address
+// shows who did. The words alone are anyone's to write.
+func resentByList(c *Context, a Address) bool {
+	return viaList.MatchString(a.Name) && (c.viaList() || resenders[orgDomain(domainOf(a.Address))])
+}
+
 // displayNameFinding compares the addresses and domains inside a display
-// name with the real address. Most names hold neither (a dot is often
-// an initial's, "John Q. Public"): the regexps run only on a name that
-// holds an "@", or a dot between a letter or digit and two letters, which
-// every match of addrInName or domainInName has.
+// name, as a reader sees it (nameAsSeen), with the real address. Most
+// names hold neither (a dot is often an initial's, "John Q. Public"): the
+// regexps run only on a name that holds an "@", or a dot between a letter
+// or digit and two letters, which every match of addrInName or
+// domainInName has. The evidence quotes the name as written.
 func displayNameFinding(a Address) (Finding, bool) {
 	name := a.Name
+	if !isASCII(name) {
+		name = nameAsSeen(name)
+	}
 	if name == "" || !strings.ContainsAny(name, "@.") {
 		return Finding{}, false
 	}
@@ -258,19 +318,21 @@ func displayNameFinding(a Address) (Finding, bool) {
 		return Finding{}, false
 	}
 	realFam := family(domainOf(real))
-	// The evidence and the severity are worked out only for a finding.
-	ev := func() string { return fmt.Sprintf("From: %q <%s>", name, a.Address) }
-	viaName := func() bool { return viaList.MatchString(name) }
+	// The evidence and the message are worked out only for a finding.
+	ev := func() string { return fmt.Sprintf("From: %q <%s>", a.Name, a.Address) }
+	shown := func(s string) string {
+		if name == a.Name || strings.Contains(strings.ToLower(a.Name), strings.ToLower(s)) {
+			return s
+		}
+		return s + " (written with invisible or look-alike characters)"
+	}
 	rest := name
 	if hasAt {
-		for _, m := range addrInName.FindAllStringSubmatch(name, -1) {
-			if strings.ToLower(m[0]) != real && family(m[1]) != realFam && isFQDN(m[1]) {
-				sev := SeverityMedium
-				if viaName() {
-					sev = SeverityInfo
-				}
+		for _, m := range addrInName.FindAllStringSubmatchIndex(name, -1) {
+			shownAddr, shownDomain := name[m[0]:m[1]], name[m[2]:m[3]]
+			if sev, ok := otherAddressSeverity(name[:m[1]], shownAddr, shownDomain, a.Address, realFam); ok {
 				return Finding{Severity: sev, Evidence: ev(),
-					Message: fmt.Sprintf("display name shows %s, the address is %s", m[0], a.Address)}, true
+					Message: fmt.Sprintf("display name shows %s, the address is %s", shown(shownAddr), a.Address)}, true
 			}
 		}
 		rest = addrInName.ReplaceAllString(name, " ")
@@ -280,14 +342,67 @@ func displayNameFinding(a Address) (Finding, bool) {
 		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
 			continue
 		}
-		sev := SeverityLow
-		if viaName() {
-			sev = SeverityInfo
-		}
-		return Finding{Severity: sev, Evidence: ev(),
-			Message: fmt.Sprintf("display name shows domain %s, the address is %s", d, a.Address)}, true
+		return Finding{Severity: SeverityLow, Evidence: ev(),
+			Message: fmt.Sprintf("display name shows domain %s, the address is %s", shown(d), a.Address)}, true
 	}
 	return Finding{}, false
+}
+
+// otherAddressSeverity judges an address shown in a display name (upTo
+// is the name up to its end) against the real address, whose family is
+// realFam. Whole addresses are compared first, case-insensitively and the
+// local part as written (no dots or +tags dropped): the real address
+// itself, or its tail where the name holds characters addrInName does not
+// ("o'brien@..."), is no spoof. Another organisation's address is medium,
+// as is another mailbox at a big provider, where anyone can open one
+// ("john.smith@gmail.com" <j0hn.smith.billing@gmail.com>). Another
+// mailbox of the sender's own organisation is low ("support@shop.example"
+// <noreply@shop.example>), and the same mailbox under another of its
+// names (alice@example.com <alice@mail.example.com>) nothing.
+func otherAddressSeverity(upTo, addr, domain, real, realFam string) (Severity, bool) {
+	if len(upTo) >= len(real) && strings.EqualFold(upTo[len(upTo)-len(real):], real) || !isFQDN(domain) {
+		return "", false
+	}
+	f := facts(domain)
+	switch {
+	case f.family != realFam:
+		return SeverityMedium, true
+	case strings.EqualFold(localPart(addr), localPart(real)):
+		return "", false
+	case f.provider:
+		return SeverityMedium, true
+	}
+	return SeverityLow, true
+}
+
+// localPart is the part of an address before its last "@".
+func localPart(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}
+
+// nameAsSeen is a display name as a reader sees it: without format
+// characters (Unicode category Cf: zero-width spaces and joiners, U+2060,
+// U+FEFF, bidi marks), in NFKC (fullwidth letters, the fullwidth at sign
+// U+FF20 and the one-dot leader U+2024 become ASCII), and with the full
+// stops NFKC leaves alone (the ideographic U+3002, which the halfwidth
+// U+FF61 becomes) made '.'. A forger's "pay\u200bpal.com" is paypal.com.
+func nameAsSeen(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\u2024', '\uff0e', '\u3002', '\uff61':
+			return '.'
+		}
+		return r
+	}, norm.NFKC.String(s))
 }
 
 // mayHoldDomain reports a dot after an ASCII letter or digit and before

@@ -1,0 +1,108 @@
+package analyze
+
+import "testing"
+
+// TestDisplayNameSpoof holds display-name-spoof's severity for From fields
+// beyond its -pos and -neg cases. The cases named dNN come from the
+// display-name audit's reproductions (d01 is the plain ASCII spoof the
+// others must match); the list cases are the From rewrites of Google
+// Groups and Mailman's DMARC mitigation.
+func TestDisplayNameSpoof(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string // From and any other fields
+		want   Severity
+	}{
+		{"d01", `From: "service@paypal.com" <alerts@mailer-eu7.net>`, SeverityMedium},
+		{"domain", `From: "PayPal.com Security" <alerts@mailer-eu7.net>`, SeverityLow},
+
+		// "via" or "on behalf of" alone is no list: a forger writes it too.
+		{"d40 via, no list", `From: "service@paypal.com via Secure Message Center" <alerts@mailer-eu7.net>`, SeverityMedium},
+		{"d43 on behalf of, no list", `From: "PayPal Billing on behalf of service@paypal.com" <alerts@mailer-eu7.net>`, SeverityMedium},
+		{"domain via, no list", `From: "paypal.com via Secure Message Center" <alerts@mailer-eu7.net>`, SeverityLow},
+		{"list fields, no via", "List-Id: <offers.mailer-eu7.net>\nFrom: \"service@paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"google groups", "List-Id: <acme-users.googlegroups.com>\nFrom: \"'alice@acme-supplies.com' via Acme Users\" <acme-users@googlegroups.com>", SeverityInfo},
+		{"google groups address", `From: "'alice@acme-supplies.com' via Acme Users" <acme-users@googlegroups.com>`, SeverityInfo},
+		{"mailman", "List-Id: <debian-user.lists.debian.org>\nFrom: \"alice@acme-supplies.com via Debian-user\" <debian-user@lists.debian.org>", SeverityInfo},
+		{"list-post", "List-Post: <mailto:users@lists.tarragon.org>\nFrom: \"acme-supplies.com via Users\" <users@lists.tarragon.org>", SeverityInfo},
+
+		// Invisible and look-alike characters: the name is matched as a
+		// reader sees it, and quoted as written.
+		{"d14 zero-width space", "From: \"service@pay\u200bpal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d15 encoded zero-width space", "From: =?UTF-8?B?c2VydmljZUBwYXnigItwYWwuY29t?= <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d16 one-dot leader", "From: \"service@paypal\u2024com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d17 fullwidth full stop", "From: \"service@paypal\uff0ecom\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"d04 fullwidth at sign", "From: \"service\uff20paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"fullwidth letters", "From: \"\uff53\uff45\uff52\uff56\uff49\uff43\uff45@paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"word joiner and BOM", "From: \"service@\u2060paypal.\ufeffcom\" <alerts@mailer-eu7.net>", SeverityMedium},
+		{"ideographic full stop", "From: \"PayPal\u3002com Security\" <alerts@mailer-eu7.net>", SeverityLow},
+		{"halfwidth ideographic full stop", "From: \"PayPal\uff61com Security\" <alerts@mailer-eu7.net>", SeverityLow},
+		// Whole addresses first, then organisations.
+		{"d42 another gmail mailbox", `From: "john.smith@gmail.com" <j0hn.smith.billing@gmail.com>`, SeverityMedium},
+		{"d41 another organisation", `From: "ceo@northwind.de" <ceo.northwind.de@gmail.com>`, SeverityMedium},
+		{"another mailbox of the organisation", `From: "support@tarragon.org" <noreply@tarragon.org>`, SeverityLow},
+		{"the address itself", `From: "Alice@Tarragon.org" <alice@tarragon.org>`, ""},
+		{"the address beyond addrInName", `From: "o'brien@tarragon.org" <o'brien@tarragon.org>`, ""},
+		{"the mailbox under another name", `From: "alice@tarragon.org" <alice@mail.tarragon.org>`, ""},
+		{"the gmail mailbox at googlemail", `From: "john.smith@googlemail.com" <john.smith@gmail.com>`, ""},
+		{"dots are the local part's", `From: "johnsmith@gmail.com" <john.smith@gmail.com>`, SeverityMedium},
+		{"accented name", "From: \"J\u00fcrgen M\u00fcller\" <juergen@mailer-eu7.net>", ""},
+		{"fullwidth real address", "From: \"alerts\uff20mailer-eu7\uff0enet\" <alerts@mailer-eu7.net>", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := tt.header + "\nTo: bob@northwind.de\nSubject: hi\nDate: Mon, 16 Nov 2026 09:14:58 +0000\n" +
+				"Message-ID: <20261116091458.GA1234@mailer-eu7.net>\n\nbody\n"
+			got := fired(analyzeRaw(t, raw, Options{}, Input{}))["display-name-spoof"]
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("fired %+v", got)
+			case tt.want != "" && (len(got) != 1 || got[0].Severity != tt.want):
+				t.Errorf("findings %+v, want one %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDisplayNameAsWritten: the finding names the address a reader sees
+// and says how it was disguised; the evidence quotes the name as written,
+// the zero-width space escaped (d14).
+func TestDisplayNameAsWritten(t *testing.T) {
+	f, ok := displayNameFinding(Address{Name: "service@pay\u200bpal.com", Address: "alerts@mailer-eu7.net"})
+	wantMsg := "display name shows service@paypal.com (written with invisible or look-alike characters), the address is alerts@mailer-eu7.net"
+	wantEv := `From: "service@pay\u200bpal.com" <alerts@mailer-eu7.net>`
+	if !ok || f.Message != wantMsg || f.Evidence != wantEv {
+		t.Errorf("finding %+v\nwant message %q\nand evidence %s", f, wantMsg, wantEv)
+	}
+}
+
+// TestFromMailboxes holds header-from-multiple beyond its -pos and -neg
+// cases: h04 and h13 are the audit's reproductions (the second a group,
+// which From may not hold at all).
+func TestFromMailboxes(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string // From and any other fields
+		want   Severity
+	}{
+		{"h04 two organisations", "From: PayPal <service@paypal.com>, <alerts@mailer-eu7.net>", SeverityMedium},
+		{"h13 group", "From: PayPal:service@paypal.com;, <alerts@mailer-eu7.net>", SeverityMedium},
+		{"one organisation", "From: Alice <alice@tarragon.org>, Carol <carol@mail.tarragon.org>", SeverityLow},
+		{"with a Sender", "From: PayPal <service@paypal.com>, <alerts@mailer-eu7.net>\nSender: alerts@mailer-eu7.net", ""},
+		{"one mailbox", "From: Alice <alice@tarragon.org>", ""},
+		{"comma in an unquoted name", "From: Tarragon, Alice <alice@tarragon.org>", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := tt.header + "\nTo: bob@northwind.de\nSubject: hi\nDate: Mon, 16 Nov 2026 09:14:58 +0000\n" +
+				"Message-ID: <20261116091458.GA1234@mailer-eu7.net>\n\nbody\n"
+			got := fired(analyzeRaw(t, raw, Options{}, Input{}))["header-from-multiple"]
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("fired %+v", got)
+			case tt.want != "" && (len(got) != 1 || got[0].Severity != tt.want):
+				t.Errorf("findings %+v, want one %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -18,7 +18,8 @@ func init() {
 			"unique local fc00::/7, v4-mapped (RFC 6890). Internal hops legitimately use such addresses; " +
 			"a public hop cannot. Low in general (organisations with several domains route between them " +
 			"privately); medium when the hop is a big provider's public server, which never hears a " +
-			"private address of another organisation. Documentation ranges (RFC 5737, RFC 3849) are info: " +
+			"private address of another organisation, even in a line that seems the receiving side's own " +
+			"(nor does the trust boundary pass such a line). Documentation ranges (RFC 5737, RFC 3849) are info: " +
 			"only anonymised samples use them. Loopback is local plumbing and never reported.",
 		Example: "Received: from mail.sender.example (mail.sender.example [10.1.2.3]) by mx.receiver.example ...",
 		Check:   checkPrivate,
@@ -42,9 +43,9 @@ func checkPrivate(c *Context) []Finding {
 		switch {
 		case f.documentation():
 			sev = SeverityInfo // only anonymised samples use them: a placeholder, not a sign
-		case f.by.provider && !h.Trusted:
+		case f.by.provider && (!h.Trusted || privateAtProvider(f)):
 			// A big provider's public MX never hears a private address of
-			// another organisation.
+			// another organisation, not even in a line that seems its own.
 			sev = SeverityMedium
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,

@@ -399,6 +399,14 @@ From: a@tarragon.org
 
 x
 `, []bool{true, true}},
+		{"a private address of another organisation at Gmail's MX extends no trust", `Received: from mail.tarragon.org (mail.tarragon.org. [172.16.5.5])
+        by mx.google.com with ESMTPS id t3-20020a17090a2f8300b001f25e258dfasor335081pjd.34.2024.05.29.05.02.10; Wed, 29 May 2024 05:02:10 -0700 (PDT)
+Received: from ws-17.tarragon.local (ws-17.tarragon.local [192.168.1.17]) (Authenticated sender: a@tarragon.org)
+	by mail.tarragon.org (Postfix) with ESMTPSA id 9B2F4A0040; Wed, 29 May 2024 12:02:09 +0000 (UTC)
+From: a@tarragon.org
+
+x
+`, []bool{false, true}},
 		{"a HELO borrowing the receiver's name is not trusted", `Received: from mx2.sorrel.net (dsl-185-12-64-7.juniper-net.net [185.12.64.7])
 	by mx1.sorrel.net (Postfix) with ESMTP id 3D9E1C0122; Mon, 16 Nov 2026 10:15:03 +0100
 Received: from lovage.com by mx2.sorrel.net (8.14.7/8.14.7) id wAG9EI0a012345; Mon, 16 Nov 2026 09:14:30 +0000

@@ -233,7 +233,7 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, 
 		// A hand-off inside one host (local pickup, content filter, Google's
 		// "by 2002:..." lines): nothing came from outside.
 		return "", true
-	case nf.internal && !nf.documentation():
+	case nf.internal && !nf.documentation() && !privateAtProvider(nf):
 		return "", true
 	case f.IP == "" && f.RDNS == "" && (!nf.helo.fqdn || t.isSideFacts(nf.helo)):
 		// "from localhost by ...", a bare internal name, or another of the
@@ -313,4 +313,22 @@ func describeFrom(f received.From) string {
 		return "nothing recorded"
 	}
 	return s
+}
+
+// privateAtProvider reports an internal client address recorded by a big
+// provider's host for a client named in another organisation ("from
+// mail.acme-supplies.com (... [172.16.5.5]) by mx.google.com"): no such
+// host hears another organisation over a private network, so the line is
+// a claim, not a hand-off inside the receiving side.
+func privateAtProvider(nf *hopFacts) bool {
+	if !nf.by.provider {
+		return false
+	}
+	names, n := fromFacts(nf.hopNames)
+	for _, name := range names[:n] {
+		if name.fqdn && name.family != nf.by.family {
+			return true
+		}
+	}
+	return false
 }

@@ -125,6 +125,7 @@ func (c *conn) cmdMail(arg string) Reply {
 	if err := c.sess.Mail(env); err != nil {
 		return replyFor(err, reply(CodeLocalError, esTempLocal, "Error: cannot accept sender"))
 	}
+	c.newMessageAnomalies()
 	c.setTx(env)
 	c.rcptTried = 0
 	return replyMailOK

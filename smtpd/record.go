@@ -173,5 +173,6 @@ func (e *Envelope) Clone() *Envelope {
 const (
 	maxTranscript   = 2000
 	maxAnomalies    = 200
-	maxPerCodeLines = 10 // occurrences of one anomaly code kept per session
+	maxPerCodeLines = 10  // occurrences of one anomaly code kept per session, or per message for a message's
+	maxOldAnomalies = 100 // anomalies of earlier messages kept when a new transaction starts
 )

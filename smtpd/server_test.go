@@ -579,3 +579,47 @@ func TestPipeliningAnomalyPlace(t *testing.T) {
 		t.Errorf("pipelining anomalies %+v, want one at offset %d, command 2", got, len(helo))
 	}
 }
+
+// TestAnomalyCapPerMessage: the cap on a message's anomalies is per message, so a decoy that uses it
+// up cannot hide a smuggling attempt in the next message of the session (audit:
+// smuggling_cap_evasion.py); the anomalies of earlier messages stay bounded all the same.
+func TestAnomalyCapPerMessage(t *testing.T) {
+	ts := startServer(t, newRecBackend(), nil)
+	nc, br := dialText(t, ts.addr)
+	exchange(t, nc, br, "EHLO client.example\r\n", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250 ")
+	decoy := "Subject: decoy\r\n\r\n" + strings.Repeat("x\n.\n", maxPerCodeLines+1) + "\r\n.\r\n"
+	const decoys = 12
+	for range decoys {
+		exchange(t, nc, br, "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n", "250 ", "250 ", "354 ")
+		exchange(t, nc, br, decoy, "250 ")
+	}
+	exchange(t, nc, br, "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n", "250 ", "250 ", "354 ")
+	exchange(t, nc, br, "Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<ceo@victim.example>\r\n.\r\nQUIT\r\n", "250 ", "221 ")
+	ts.be.nextSession(t)
+
+	msgs := ts.be.messages()
+	if len(msgs) != decoys+1 {
+		t.Fatalf("%d messages stored", len(msgs))
+	}
+	count := func(m recMsg, code string) (n int) {
+		for _, a := range m.rec.Anomalies {
+			if a.Code == code && a.QueueID == m.env.QueueID {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(msgs[0], AnomalyDataSmuggling); n != maxPerCodeLines {
+		t.Errorf("decoy: %d smuggling anomalies, want %d", n, maxPerCodeLines)
+	}
+	if n := count(msgs[0], AnomalyTranscriptTruncated); n != 2 { // data.smuggling and data.bare-lf
+		t.Errorf("decoy: %d markers with its queue id, want 2: %+v", n, msgs[0].rec.Anomalies)
+	}
+	last := msgs[decoys]
+	if n := count(last, AnomalyDataSmuggling); n != 1 {
+		t.Errorf("last message: %d smuggling anomalies, want 1: %+v", n, last.rec.Anomalies)
+	}
+	if n := len(last.rec.Anomalies); n > maxOldAnomalies+2*(maxPerCodeLines+1)+1 {
+		t.Errorf("%d anomalies kept after %d decoys", n, decoys)
+	}
+}

@@ -328,7 +328,7 @@ func (an *serveAnalysis) reports(ctx context.Context, d capture.Delivery) []*ana
 	// With --attached the messages it carries follow, read from their
 	// own trace: the session's envelope is the carrier's.
 	return an.a.AnalyzeAll(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
-		Session: sessionOf(d), Anomalies: anomaliesOf(d)})
+		Session: sessionOf(d), Anomalies: anomaliesOf(d), Prepended: int(d.HeaderSize)})
 }
 
 // emit writes a delivery's line on stdout and, with --report, its JSON.

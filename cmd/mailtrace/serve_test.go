@@ -382,3 +382,47 @@ func TestServeNetworkDNSKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestServeLeadingWhitespaceStaysOutOfTrustedHop: a message whose text starts with white space would
+// fold into the sink's own Received field, a TLS cipher and a for clause on the trusted hop of a
+// plaintext session (audit: received_fold_injection.py). The hop is the sink's alone, the text is
+// stored byte for byte, and the report says what the client tried.
+func TestServeLeadingWhitespaceStaysOutOfTrustedHop(t *testing.T) {
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	addr, done := startServe(t, context.Background(), io.Discard, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "1", "--report", reportPath)
+	msg := "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) for <ceo@victim.example>\r\n" + bossMessage
+	if err := smtp.SendMail(addr, nil, "a@client.example", []string{"alice@corp.example"}, []byte(msg)); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	awaitExit(t, done)
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		File string
+		Hops []struct {
+			Raw, For, TLS string
+			Trusted       bool
+		}
+		Findings []struct{ Rule, Message string }
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if len(rep.Hops) != 1 || rep.Hops[0].TLS != "" || rep.Hops[0].For != "" || strings.Contains(rep.Hops[0].Raw, "ceo@") {
+		t.Errorf("the sink's hop took the client's text: %+v", rep.Hops)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Rule == "session-injection" && strings.Contains(f.Message, "data.leading-whitespace")
+	}
+	if !found {
+		t.Errorf("no session-injection finding for the leading white space: %+v", rep.Findings)
+	}
+	if stored, err := os.ReadFile(rep.File); err != nil || !bytes.HasSuffix(stored, []byte(msg)) {
+		t.Errorf("stored message does not end with the bytes sent (%v)", err)
+	}
+}

@@ -226,8 +226,11 @@ func (c *conn) protocol(utf8 bool) string {
 
 // cmdRcpt answers RCPT TO (RFC 5321 §4.1.1.3) with DSN parameters (RFC 3461 §4).
 func (c *conn) cmdRcpt(arg string) Reply {
-	if c.env == nil {
+	switch {
+	case c.env == nil:
 		return reply(CodeBadSequence, esInvalidCmd, "Error: need MAIL command")
+	case c.bdat != nil: // RFC 3030 §2: the chunks are the transaction's message; its recipients came before
+		return reply(CodeBadSequence, esInvalidCmd, "Error: RCPT after BDAT")
 	}
 	c.rcptTried++
 	pa, err := parsePathArg(arg, "TO:")

@@ -75,9 +75,10 @@ type conn struct {
 	lineArr [256]byte
 	lines   [16]TranscriptLine // room for the transcript of a one-message session
 
-	mu     sync.Mutex // guards inTx and forced, which Server.Shutdown reads and writes
+	mu     sync.Mutex // guards inTx and forced, which Server.Shutdown reads and writes, and ending
 	inTx   bool
 	forced bool
+	ending bool // finish is closing the connection: writes get a short deadline
 
 	readLimit time.Time     // an earlier read deadline while watching for pre-greeting talk
 	rd, wr    armedDeadline // guarded by mu
@@ -490,6 +491,7 @@ func (c *conn) finish() {
 	if c.sess != nil {
 		c.sess.Close()
 	}
+	c.closeTLS()
 	c.raw.Close()
 	c.br.Reset(nil)
 	readers.Put(c.br)
@@ -499,6 +501,20 @@ func (c *conn) finish() {
 	if c.srv.opts.Logger != nil { // the arguments alone cost four allocations
 		c.srv.log(slog.LevelDebug, "session closed", "id", c.rec.ID, "client", c.rec.ClientIP, "reason", c.rec.CloseReason)
 	}
+}
+
+// closeTLS sends a TLS session's close_notify before the connection is closed (RFC 8446 §6.1), so the
+// client can tell the end of our replies from a cut connection. It never holds up the close for long:
+// writes get the short deadline of a forced shutdown, and one that fails is not retried.
+func (c *conn) closeTLS() {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	c.ending = true
+	c.mu.Unlock()
+	_ = tc.CloseWrite() // fails at once without a completed handshake, or after a failed write
 }
 
 // lookupAddr runs Options.LookupAddr in the background; ClientName waits for it.
@@ -628,7 +644,7 @@ func (t *timedConn) Write(p []byte) (int, error) {
 	c := t.c
 	c.mu.Lock() // so that a forced shutdown's short deadline is not overwritten
 	var err error
-	if c.forced {
+	if c.forced || c.ending {
 		err = t.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		c.wr = armedDeadline{}
 	} else {

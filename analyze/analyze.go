@@ -54,6 +54,12 @@ type Input struct {
 	// Anomalies are what the SMTP session itself showed (pre-greeting
 	// talk, bare line ends, an impersonating HELO...), when captured live.
 	Anomalies []SessionAnomaly
+	// Prepended is how many octets at the start of Raw the receiver wrote
+	// itself (serve's Return-Path, Delivered-To and Received fields), when
+	// captured live. The client's text after them never continues their
+	// last field, even when it starts with white space: that would let the
+	// client write into the trusted hop.
+	Prepended int
 }
 
 // SessionAnomaly is one protocol-level observation from the SMTP session
@@ -112,7 +118,7 @@ func (a *Analyzer) analyze(ctx context.Context, in Input) (*MessageReport, *Mess
 func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 	rep := &MessageReport{File: in.File, Index: in.Index, Line: in.Line, Verdict: VerdictClean, Session: in.Session}
 	defer rep.fillLists() // on every path: the lists the contract calls arrays are [], not null
-	msg, err := Split(in.Raw)
+	msg, err := splitAfter(in.Raw, in.Prepended)
 	if in.Line > 1 { // a message that failed too: its defects name file lines
 		shiftLines(msg, in.Line-1)
 	}

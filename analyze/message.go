@@ -51,6 +51,9 @@ type Message struct {
 	// spaceBeforeColon is set when a field has white space between its
 	// name and its colon, which enmime reads otherwise than Split.
 	spaceBeforeColon bool
+	// prepended is Input.Prepended: the offset where the sender's text
+	// starts, 0 when the receiver wrote nothing before it.
+	prepended int
 }
 
 // Get returns the unfolded value of the first field with that name
@@ -85,8 +88,14 @@ func (m *Message) All(name string) []Field {
 // each named in a defect: no header starts with them, but files saved by an
 // editor or cut from a terminal do. An mbox "From " line after them is kept
 // in MboxFrom.
-func Split(raw []byte) (*Message, error) {
-	m := &Message{Raw: raw}
+func Split(raw []byte) (*Message, error) { return splitAfter(raw, 0) }
+
+// splitAfter is Split for a message whose first prepended octets the
+// receiver wrote (Input.Prepended): a line of white space at that offset
+// does not continue the receiver's last field. It is named in a defect
+// and, like the continuation lines after it, belongs to no field.
+func splitAfter(raw []byte, prepended int) (*Message, error) {
+	m := &Message{Raw: raw, prepended: prepended}
 	s := &splitter{data: raw}
 	m.skipBeforeHeader(s)
 	if rfc5322.IsMboxFromLine(raw[s.pos:]) {
@@ -133,6 +142,11 @@ func (m *Message) splitHeader(s *splitter) {
 			return // the empty line that ends the header
 		}
 		if line[0] == ' ' || line[0] == '\t' {
+			if start == m.prepended && len(spans) > 0 {
+				closeLast(start)
+				m.Defects = append(m.Defects, fmt.Sprintf("line %d: the sender's text starts with a continuation line; it does not continue the receiver's own %.40q field", s.line, m.Raw[spans[len(spans)-1].nameStart:spans[len(spans)-1].nameEnd]))
+				continue
+			}
 			if len(spans) == 0 {
 				m.Defects = append(m.Defects, fmt.Sprintf("line %d: continuation line before any field", s.line))
 			}

@@ -43,13 +43,17 @@ type conn struct {
 	pub  *Conn
 	sess Session
 
-	rec      SessionRecord
-	perCode  map[string]int // anomalies recorded per code, for the caps
-	client   netip.AddrPort
-	local    netip.AddrPort
-	start    time.Time // on the server clock (Options.Now)
-	accepted time.Time // on the wall clock, for waits
-	deadline time.Time // per-connection limit (Options.ConnTimeout), wall clock
+	rec SessionRecord
+	// Anomalies recorded per code, for the caps (see anomaly): in the session (InSession) and in the
+	// current message (InMessage, from its MAIL on).
+	sessCodes, msgCodes map[string]int
+	sessAnoms           int // InSession anomalies kept
+	oldDropped          int // anomalies of earlier messages no longer kept
+	client              netip.AddrPort
+	local               netip.AddrPort
+	start               time.Time // on the server clock (Options.Now)
+	accepted            time.Time // on the wall clock, for waits
+	deadline            time.Time // per-connection limit (Options.ConnTimeout), wall clock
 
 	helo      string
 	esmtp     bool
@@ -71,9 +75,10 @@ type conn struct {
 	lineArr [256]byte
 	lines   [16]TranscriptLine // room for the transcript of a one-message session
 
-	mu     sync.Mutex // guards inTx and forced, which Server.Shutdown reads and writes
+	mu     sync.Mutex // guards inTx and forced, which Server.Shutdown reads and writes, and ending
 	inTx   bool
 	forced bool
+	ending bool // finish is closing the connection: writes get a short deadline
 
 	readLimit time.Time     // an earlier read deadline while watching for pre-greeting talk
 	rd, wr    armedDeadline // guarded by mu
@@ -405,24 +410,67 @@ func (c *conn) transcript(dir, text string) {
 	})
 }
 
-// anomaly records a forensic observation, at most maxPerCodeLines times per code.
+// anomaly records a forensic observation. The caps bound a hostile session's record without letting
+// one message hide another's: a code is kept maxPerCodeLines times per session when it is about the
+// session, per message when it is about a message's text, so that every message keeps at least its
+// first anomaly of each code; then one transcript.truncated marker says the rest were not recorded (for
+// a message, with its queue id). The session's own anomalies stop at maxAnomalies; those of earlier
+// messages give way when a new transaction starts (newMessageAnomalies).
 func (c *conn) anomaly(code, where string, off, line int64, detail string) {
-	if c.perCode == nil { // made on first use: most sessions have no anomaly
-		c.perCode = map[string]int{}
+	a := Anomaly{Code: code, Where: where, Offset: off, Line: line, Detail: detail, At: c.srv.now()}
+	counts, kept := &c.sessCodes, &c.sessAnoms
+	if where == InMessage && c.env != nil {
+		a.QueueID = c.env.QueueID
+		counts, kept = &c.msgCodes, nil
 	}
-	c.perCode[code]++
-	if n := c.perCode[code]; n > maxPerCodeLines || len(c.rec.Anomalies) >= maxAnomalies {
+	if *counts == nil { // made on first use: most sessions have no anomaly
+		*counts = map[string]int{}
+	}
+	(*counts)[code]++
+	if n := (*counts)[code]; n > maxPerCodeLines || (kept != nil && *kept >= maxAnomalies) {
 		if n == maxPerCodeLines+1 {
-			c.rec.Anomalies = append(c.rec.Anomalies, Anomaly{Code: AnomalyTranscriptTruncated, Where: where,
-				Offset: off, Line: line, Detail: "further " + code + " anomalies not recorded", At: c.srv.now()})
+			a.Code, a.Detail = AnomalyTranscriptTruncated, "further "+code+" anomalies not recorded"
+			c.rec.Anomalies = append(c.rec.Anomalies, a)
 		}
 		return
 	}
-	a := Anomaly{Code: code, Where: where, Offset: off, Line: line, Detail: detail, At: c.srv.now()}
-	if where == InMessage && c.env != nil {
-		a.QueueID = c.env.QueueID
+	if kept != nil {
+		*kept++
 	}
 	c.rec.Anomalies = append(c.rec.Anomalies, a)
+}
+
+// droppedDetail starts the marker that counts the anomalies of earlier messages no longer kept.
+const droppedDetail = "anomalies of earlier messages not kept: "
+
+// newMessageAnomalies starts the caps of a new transaction. The anomalies of the session's earlier
+// messages went out with their own records (a backend snapshots the record when it stores one); once
+// they are more than maxOldAnomalies, only their count is kept, in one marker, so a session of many
+// messages grows its record no further.
+func (c *conn) newMessageAnomalies() {
+	clear(c.msgCodes)
+	old := 0
+	for _, a := range c.rec.Anomalies {
+		if a.Where == InMessage && a.QueueID != "" {
+			old++
+		}
+	}
+	if old <= maxOldAnomalies {
+		return
+	}
+	kept := c.rec.Anomalies[:0]
+	for _, a := range c.rec.Anomalies {
+		switch {
+		case a.Where == InMessage && a.QueueID != "":
+			c.oldDropped++
+		case a.Code == AnomalyTranscriptTruncated && strings.HasPrefix(a.Detail, droppedDetail):
+		default:
+			kept = append(kept, a)
+		}
+	}
+	clear(c.rec.Anomalies[len(kept):])
+	c.rec.Anomalies = append(kept, Anomaly{Code: AnomalyTranscriptTruncated, Where: InSession, Offset: c.cmdOff,
+		Line: c.cmdNo, Detail: droppedDetail + strconv.Itoa(c.oldDropped), At: c.srv.now()})
 }
 
 // setTx marks whether a transaction is in progress, for Server.Shutdown's grace period.
@@ -443,6 +491,7 @@ func (c *conn) finish() {
 	if c.sess != nil {
 		c.sess.Close()
 	}
+	c.closeTLS()
 	c.raw.Close()
 	c.br.Reset(nil)
 	readers.Put(c.br)
@@ -452,6 +501,20 @@ func (c *conn) finish() {
 	if c.srv.opts.Logger != nil { // the arguments alone cost four allocations
 		c.srv.log(slog.LevelDebug, "session closed", "id", c.rec.ID, "client", c.rec.ClientIP, "reason", c.rec.CloseReason)
 	}
+}
+
+// closeTLS sends a TLS session's close_notify before the connection is closed (RFC 8446 §6.1), so the
+// client can tell the end of our replies from a cut connection. It never holds up the close for long:
+// writes get the short deadline of a forced shutdown, and one that fails is not retried.
+func (c *conn) closeTLS() {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	c.ending = true
+	c.mu.Unlock()
+	_ = tc.CloseWrite() // fails at once without a completed handshake, or after a failed write
 }
 
 // lookupAddr runs Options.LookupAddr in the background; ClientName waits for it.
@@ -581,7 +644,7 @@ func (t *timedConn) Write(p []byte) (int, error) {
 	c := t.c
 	c.mu.Lock() // so that a forced shutdown's short deadline is not overwritten
 	var err error
-	if c.forced {
+	if c.forced || c.ending {
 		err = t.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		c.wr = armedDeadline{}
 	} else {

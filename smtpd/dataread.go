@@ -16,7 +16,9 @@ type anomalySink func(code string, off, line int64, detail string)
 
 // textScanner watches message text as stored (after dot-unstuffing) for what RFC 5321 forbids or a
 // forensic reader wants to know: bare CR and bare LF (§2.3.8), lines over the limit (§4.5.3.1.6), NUL
-// (§4.5.2) and 8-bit octets without BODY=8BITMIME (RFC 6152 §3). It keeps no text.
+// (§4.5.2), 8-bit octets without BODY=8BITMIME (RFC 6152 §3), and text that starts with white space,
+// which a reader of the stored file takes as the continuation of the last field the receiver
+// prepended (RFC 5322 §2.2.3). It keeps no text.
 type textScanner struct {
 	off      int64 // octets scanned
 	line     int64 // 1-based line number (lines end at any LF)
@@ -45,6 +47,9 @@ var special = func() (t [256]bool) {
 }()
 
 func (s *textScanner) scan(p []byte) {
+	if s.off == 0 && len(p) > 0 && (p[0] == ' ' || p[0] == '\t') {
+		s.add(AnomalyDataLeadingSpace, 0, 1, "message text starts with white space: it would continue the receiver's last field")
+	}
 	for i := 0; i < len(p); i++ {
 		b := p[i]
 		if s.cr && b != '\n' {

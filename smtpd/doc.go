@@ -47,7 +47,9 @@
 // (Options.ConnTimeout), both answered 421; a cap on concurrent sessions (Options.MaxConns; the excess
 // gets 421 at once); 421 and a close after Options.MaxErrors client errors (500-504, 555). Plaintext
 // pipelined behind STARTTLS is discarded, never run after the handshake (CVE-2011-0411). Records are
-// capped (transcript lines, anomalies per code) so a hostile session cannot grow them without bound.
+// capped (transcript lines, anomalies per code and session, or per code and message for those of a
+// message's text, so that every message keeps its first of each) so a hostile session cannot grow them
+// without bound.
 //
 // # Session forensics
 //

@@ -125,6 +125,7 @@ func (c *conn) cmdMail(arg string) Reply {
 	if err := c.sess.Mail(env); err != nil {
 		return replyFor(err, reply(CodeLocalError, esTempLocal, "Error: cannot accept sender"))
 	}
+	c.newMessageAnomalies()
 	c.setTx(env)
 	c.rcptTried = 0
 	return replyMailOK
@@ -151,15 +152,16 @@ func (c *conn) mailParams(ps []param) (MailParams, Reply) {
 // mailParamChecks parse one MAIL parameter each into mp; a non-zero Reply refuses it.
 var mailParamChecks = map[string]func(c *conn, p param, mp *MailParams) Reply{
 	"SIZE": func(c *conn, p param, mp *MailParams) Reply { // RFC 1870 §6
-		n, err := strconv.ParseInt(p.Value, 10, 64)
-		switch {
-		case err != nil || n < 0 || len(p.Value) > 20:
-			return badParam(p)
-		case n > c.opts.MaxMessageSize:
-			return reply(CodeExceededStorage, esTooBig, "Error: message size exceeds fixed limit")
+		v := p.Value
+		if v == "" || len(v) > 20 || strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+			return badParam(p) // size-value ::= 1*20DIGIT (RFC 1870 §3): no sign, no space
 		}
-		mp.Size = n
-		return Reply{}
+		// Twenty digits may not fit an int64 (ParseInt's only error here); such a size is over any limit.
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n <= c.opts.MaxMessageSize {
+			mp.Size = n
+			return Reply{}
+		}
+		return reply(CodeExceededStorage, esTooBig, "Error: message size exceeds fixed limit") // RFC 1870 §6.1
 	},
 	"BODY": func(c *conn, p param, mp *MailParams) Reply { // RFC 6152 §2; BINARYMIME (RFC 3030) is not offered
 		switch v := strings.ToUpper(p.Value); v {
@@ -225,8 +227,11 @@ func (c *conn) protocol(utf8 bool) string {
 
 // cmdRcpt answers RCPT TO (RFC 5321 §4.1.1.3) with DSN parameters (RFC 3461 §4).
 func (c *conn) cmdRcpt(arg string) Reply {
-	if c.env == nil {
+	switch {
+	case c.env == nil:
 		return reply(CodeBadSequence, esInvalidCmd, "Error: need MAIL command")
+	case c.bdat != nil: // RFC 3030 §2: the chunks are the transaction's message; its recipients came before
+		return reply(CodeBadSequence, esInvalidCmd, "Error: RCPT after BDAT")
 	}
 	c.rcptTried++
 	pa, err := parsePathArg(arg, "TO:")

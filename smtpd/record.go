@@ -26,6 +26,7 @@ const (
 	AnomalyDataBareLF          = "data.bare-lf"            // LF not preceded by CR in message text
 	AnomalyDataBareCR          = "data.bare-cr"            // CR not followed by LF in message text
 	AnomalyDataSmuggling       = "data.smuggling"          // "." between line ends other than <CRLF>.<CRLF>: an end-of-data a lenient server would see
+	AnomalyDataLeadingSpace    = "data.leading-whitespace" // text starts with SP or HT: read as folded into the receiver's own Received field
 	AnomalyData8Bit            = "data.8bit"               // 8-bit octets without BODY=8BITMIME (RFC 6152 §3)
 	AnomalyDataNUL             = "data.nul"                // NUL octet in message text (RFC 5321 §4.5.2 forbids it)
 	AnomalyDataLineTooLong     = "data.line-too-long"      // text line over Options.MaxLineLength (RFC 5321 §4.5.3.1.6)
@@ -173,5 +174,6 @@ func (e *Envelope) Clone() *Envelope {
 const (
 	maxTranscript   = 2000
 	maxAnomalies    = 200
-	maxPerCodeLines = 10 // occurrences of one anomaly code kept per session
+	maxPerCodeLines = 10  // occurrences of one anomaly code kept per session, or per message for a message's
+	maxOldAnomalies = 100 // anomalies of earlier messages kept when a new transaction starts
 )

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"net/smtp"
@@ -578,4 +579,90 @@ func TestPipeliningAnomalyPlace(t *testing.T) {
 	if len(got) != 1 || got[0].Offset != int64(len(helo)) || got[0].Line != 2 {
 		t.Errorf("pipelining anomalies %+v, want one at offset %d, command 2", got, len(helo))
 	}
+}
+
+// TestAnomalyCapPerMessage: the cap on a message's anomalies is per message, so a decoy that uses it
+// up cannot hide a smuggling attempt in the next message of the session (audit:
+// smuggling_cap_evasion.py); the anomalies of earlier messages stay bounded all the same.
+func TestAnomalyCapPerMessage(t *testing.T) {
+	ts := startServer(t, newRecBackend(), nil)
+	nc, br := dialText(t, ts.addr)
+	exchange(t, nc, br, "EHLO client.example\r\n", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250 ")
+	decoy := "Subject: decoy\r\n\r\n" + strings.Repeat("x\n.\n", maxPerCodeLines+1) + "\r\n.\r\n"
+	const decoys = 12
+	for range decoys {
+		exchange(t, nc, br, "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n", "250 ", "250 ", "354 ")
+		exchange(t, nc, br, decoy, "250 ")
+	}
+	exchange(t, nc, br, "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n", "250 ", "250 ", "354 ")
+	exchange(t, nc, br, "Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<ceo@victim.example>\r\n.\r\nQUIT\r\n", "250 ", "221 ")
+	ts.be.nextSession(t)
+
+	msgs := ts.be.messages()
+	if len(msgs) != decoys+1 {
+		t.Fatalf("%d messages stored", len(msgs))
+	}
+	count := func(m recMsg, code string) (n int) {
+		for _, a := range m.rec.Anomalies {
+			if a.Code == code && a.QueueID == m.env.QueueID {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(msgs[0], AnomalyDataSmuggling); n != maxPerCodeLines {
+		t.Errorf("decoy: %d smuggling anomalies, want %d", n, maxPerCodeLines)
+	}
+	if n := count(msgs[0], AnomalyTranscriptTruncated); n != 2 { // data.smuggling and data.bare-lf
+		t.Errorf("decoy: %d markers with its queue id, want 2: %+v", n, msgs[0].rec.Anomalies)
+	}
+	last := msgs[decoys]
+	if n := count(last, AnomalyDataSmuggling); n != 1 {
+		t.Errorf("last message: %d smuggling anomalies, want 1: %+v", n, last.rec.Anomalies)
+	}
+	if n := len(last.rec.Anomalies); n > maxOldAnomalies+2*(maxPerCodeLines+1)+1 {
+		t.Errorf("%d anomalies kept after %d decoys", n, decoys)
+	}
+}
+
+// TestTLSCloseNotify: after QUIT in a TLS session the server sends close_notify before closing (RFC 8446
+// §6.1, RFC 5246 §7.2.1), so the client can tell the end of the replies from a cut stream (audit:
+// tls_close_notify.py; Python raised SSLEOFError). Go's client accepts both at a record boundary, so the
+// test reads the records: with TLS 1.2 an alert shows as record type 21, which only close_notify is here.
+func TestTLSCloseNotify(t *testing.T) {
+	ts := startServer(t, newRecBackend(), nil)
+	nc, br := dialText(t, ts.addr)
+	exchange(t, nc, br, "EHLO client.example\r\n", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250 ")
+	exchange(t, nc, br, "STARTTLS\r\n", "220 ")
+	rc := &recordingConn{Conn: nc}
+	cfg := ts.clientTLS()
+	cfg.MaxVersion = tls.VersionTLS12
+	tc := tls.Client(rc, cfg)
+	if _, err := tc.Write([]byte("EHLO client.example\r\nQUIT\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(tc)
+	if err != nil || !strings.HasSuffix(string(got), "221 2.0.0 Bye\r\n") {
+		t.Fatalf("replies %q, %v", got, err)
+	}
+	var last byte
+	for b := rc.got; len(b) >= 5; {
+		n := 5 + (int(b[3])<<8 | int(b[4]))
+		last, b = b[0], b[min(n, len(b)):]
+	}
+	if last != 21 {
+		t.Errorf("the last TLS record has type %d, want 21 (alert: close_notify)", last)
+	}
+}
+
+// recordingConn keeps every octet read.
+type recordingConn struct {
+	net.Conn
+	got []byte
+}
+
+func (r *recordingConn) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.got = append(r.got, p[:n]...)
+	return n, err
 }

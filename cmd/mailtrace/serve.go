@@ -105,7 +105,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		// arriving at once stay under 150 MB (bench/smtp-memory.sh). Small messages never get near it.
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
-	a, disabled, workers, err := serveAnalyzer(c)
+	a, rules, workers, err := serveAnalyzer(c)
 	if err != nil {
 		return err
 	}
@@ -129,8 +129,8 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		return fmt.Errorf("serve: %w", err) // smtpd.ErrAddrInUse names the port
 	}
 	fmt.Fprintf(s.err, "mailtrace: listening on %s, storing in %s\n", l.Addr(), o.maildir)
-	if len(disabled) > 0 {
-		fmt.Fprintf(s.err, "mailtrace: rules not run (--disable): %s\n", strings.Join(disabled, ", "))
+	if len(rules.disabled) > 0 {
+		fmt.Fprintf(s.err, "mailtrace: rules not run (--disable): %s\n", strings.Join(rules.disabled, ", "))
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
@@ -138,7 +138,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	// stdout is written through a buffer flushed whenever no delivery waits: one write per burst, not
 	// per message. The report stays unbuffered, one write per line, for readers that follow it.
 	out := bufio.NewWriterSize(s.out, 32<<10)
-	an := &serveAnalysis{a: a, out: out, report: reportFile, idle: md.Idle, workers: workers}
+	an := &serveAnalysis{a: a, out: out, report: reportFile, idle: md.Idle, workers: workers, failOn: rules.failOn}
 	if o.report == "" {
 		an.report = nil // nothing to encode
 	}
@@ -163,7 +163,20 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	}
 	cancel()
 	an.note(out.Flush())
-	return errors.Join(stopErr, an.err)
+	return serveStatus(errors.Join(stopErr, an.err), an.failed, s)
+}
+
+// serveStatus is the run's outcome, as analyze's runStatus: when a message
+// met --fail-on the gate's status wins (3), and what else went wrong is
+// still said.
+func serveStatus(err error, failed int, s streams) error {
+	if failed == 0 {
+		return err
+	}
+	if err != nil {
+		fmt.Fprintf(s.err, "mailtrace: %v\n", err)
+	}
+	return errGate
 }
 
 // serveKeepBytes bounds the small messages waiting for analysis in memory, so that analysis need not
@@ -174,21 +187,22 @@ const serveKeepBytes = 8 << 20
 const serveMemoryLimit = 96 << 20
 
 // serveAnalyzer builds the analysis shared by every message: one resolver
-// and its cache for the whole run. It returns the rules --disable keeps
-// from running, and how many messages are analysed at once: one, but with
-// network DNS, whose answers keep an analysis waiting, networkWorkers.
-func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, []string, int, error) {
+// and its cache for the whole run. It returns the rule flags (the rules
+// --disable keeps from running, the --fail-on gate), and how many messages
+// are analysed at once: one, but with network DNS, whose answers keep an
+// analysis waiting, networkWorkers.
+func serveAnalyzer(c *cli.Context) (*analyze.Analyzer, ruleOptions, int, error) {
 	resolver, mode, err := resolverFromFlags(c)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, ruleOptions{}, 0, err
 	}
 	rules, err := ruleOptionsFrom(c)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, ruleOptions{}, 0, err
 	}
 	ao := rules.analyzeOptions(resolver, mode)
 	ao.HeaderOnly, ao.Attached = c.Bool("header-only"), c.Bool("attached")
-	return analyze.New(ao), rules.disabled, workersFor(false, 1, mode), nil
+	return analyze.New(ao), rules, workersFor(false, 1, mode), nil
 }
 
 func openReport(path string) (io.WriteCloser, error) {
@@ -221,6 +235,10 @@ type serveAnalysis struct {
 	out    *bufio.Writer
 	report io.Writer // nil without --report
 	count  uint64
+	// failOn says whether a report meets --fail-on; failed counts those
+	// that did, for the exit status.
+	failOn func(*analyze.MessageReport) bool
+	failed int
 	// workers is how many queued messages are analysed at once (their
 	// lines still come in delivery order); see serveAnalyzer.
 	workers int
@@ -328,7 +346,7 @@ func (an *serveAnalysis) reports(ctx context.Context, d capture.Delivery) []*ana
 	// With --attached the messages it carries follow, read from their
 	// own trace: the session's envelope is the carrier's.
 	return an.a.AnalyzeAll(ctx, analyze.Input{File: d.Path, Raw: raw, Envelope: trueEnvelope(d),
-		Session: sessionOf(d), Anomalies: anomaliesOf(d)})
+		Session: sessionOf(d), Anomalies: anomaliesOf(d), Prepended: int(d.HeaderSize)})
 }
 
 // emit writes a delivery's line on stdout and, with --report, its JSON.
@@ -336,6 +354,9 @@ func (an *serveAnalysis) emit(d capture.Delivery, ms []*analyze.MessageReport) {
 	an.count++
 	var err error
 	for _, m := range ms {
+		if an.failOn != nil && an.failOn(m) {
+			an.failed++
+		}
 		_, err = fmt.Fprintln(an.out, deliveryLine(d, m))
 		an.note(err)
 		if an.report != nil {

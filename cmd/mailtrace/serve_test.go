@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/smtp"
 	"os"
 	"path/filepath"
@@ -71,13 +72,13 @@ func startServe(t *testing.T, ctx context.Context, stdout io.Writer, args ...str
 const bossMessage = "From: Boss <ceo@bank.example>\r\nTo: alice@corp.example\r\nSubject: urgent\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@bank.example>\r\n\r\npay now\r\n"
 
 // awaitExit waits for a serve run with --exit-after to stop by itself, with
-// status 0.
-func awaitExit(t *testing.T, done <-chan int) {
+// status want: 0, or 3 when a message met --fail-on.
+func awaitExit(t *testing.T, done <-chan int, want int) {
 	t.Helper()
 	select {
 	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("serve exit %d", code)
+		if code != want {
+			t.Fatalf("serve exit %d, want %d", code, want)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop after --exit-after")
@@ -96,7 +97,7 @@ func TestServeCapturesAndAnalyses(t *testing.T) {
 			t.Fatalf("SendMail: %v", err)
 		}
 	}
-	awaitExit(t, done)
+	awaitExit(t, done, exitOK)
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "from=<bounce@other.example> to=<alice@corp.example>,<hidden@corp.example>") {
 		t.Fatalf("stdout lines: %q", lines)
@@ -266,7 +267,7 @@ func TestServeDisable(t *testing.T) {
 	if err := smtp.SendMail(addr, nil, "bounce@other.example", []string{"alice@corp.example", "hidden@corp.example"}, []byte(msg)); err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
-	awaitExit(t, done)
+	awaitExit(t, done, exitOK)
 	raw, err := os.ReadFile(reportPath)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +302,7 @@ func TestServeAttached(t *testing.T) {
 	if err := smtp.SendMail(addr, nil, "alice@corp.example", []string{"abuse@corp.example"}, crlf); err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
-	awaitExit(t, done)
+	awaitExit(t, done, exitGate) // the forged message it carries meets --fail-on, as with analyze --attached
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "from=<alice@corp.example>") || !strings.Contains(lines[1], " attached part=2 verdict=forged") {
 		t.Fatalf("stdout lines: %q", lines)
@@ -380,5 +381,84 @@ func TestServeNetworkDNSKeepsOrder(t *testing.T) {
 		if want := fmt.Sprintf(" from=<a%d@d%d.example> ", i, i); !strings.Contains(l, want) {
 			t.Errorf("line %d is %q, want the message from a%d", i+1, l, i)
 		}
+	}
+}
+
+// TestServeLeadingWhitespaceStaysOutOfTrustedHop: a message whose text starts with white space would
+// fold into the sink's own Received field, a TLS cipher and a for clause on the trusted hop of a
+// plaintext session (audit: received_fold_injection.py). The hop is the sink's alone, the text is
+// stored byte for byte, and the report says what the client tried.
+func TestServeLeadingWhitespaceStaysOutOfTrustedHop(t *testing.T) {
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.jsonl")
+	addr, done := startServe(t, context.Background(), io.Discard, "--maildir", filepath.Join(dir, "md"),
+		"--exit-after", "1", "--report", reportPath)
+	msg := "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) for <ceo@victim.example>\r\n" + bossMessage
+	if err := smtp.SendMail(addr, nil, "a@client.example", []string{"alice@corp.example"}, []byte(msg)); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	awaitExit(t, done, exitGate) // forged
+	raw, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		File string
+		Hops []struct {
+			Raw, For, TLS string
+			Trusted       bool
+		}
+		Findings []struct{ Rule, Message string }
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if len(rep.Hops) != 1 || rep.Hops[0].TLS != "" || rep.Hops[0].For != "" || strings.Contains(rep.Hops[0].Raw, "ceo@") {
+		t.Errorf("the sink's hop took the client's text: %+v", rep.Hops)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Rule == "session-injection" && strings.Contains(f.Message, "data.leading-whitespace")
+	}
+	if !found {
+		t.Errorf("no session-injection finding for the leading white space: %+v", rep.Findings)
+	}
+	if stored, err := os.ReadFile(rep.File); err != nil || !bytes.HasSuffix(stored, []byte(msg)) {
+		t.Errorf("stored message does not end with the bytes sent (%v)", err)
+	}
+}
+
+// TestServeFailOn: serve keeps the --fail-on promise of its help: exit status 3 once a message analysed
+// met it, 0 with --fail-on never (audit: serve_fail_on.py exited 0 after a forged message).
+func TestServeFailOn(t *testing.T) {
+	for _, tc := range []struct {
+		failOn string
+		want   int
+	}{{"forged", exitGate}, {"never", exitOK}} {
+		t.Run(tc.failOn, func(t *testing.T) {
+			var stdout syncBuffer
+			addr, done := startServe(t, context.Background(), &stdout, "--maildir", filepath.Join(t.TempDir(), "md"),
+				"--exit-after", "1", "--fail-on", tc.failOn)
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			// The smuggled end of data in the text below makes the message forged.
+			fmt.Fprint(nc, "EHLO client.test\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\n")
+			br := bufio.NewReader(nc)
+			for l := ""; !strings.HasPrefix(l, "354 "); {
+				if l, err = br.ReadString('\n'); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fmt.Fprint(nc, "From: a@b.example\r\nSubject: s\r\n\r\nhello\n.\nMAIL FROM:<ceo@victim.example>\r\n.\r\nQUIT\r\n")
+			io.Copy(io.Discard, br)
+			awaitExit(t, done, tc.want)
+			if !strings.Contains(stdout.String(), "verdict=forged") {
+				t.Errorf("stdout %q", stdout.String())
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -272,6 +274,38 @@ func readRecord(t testing.TB, d Delivery) (sessionFile, []byte) {
 		t.Fatalf("record of %s: %v", d.QueueID, err)
 	}
 	return sf, raw
+}
+
+// TestLeadingWhiteSpaceFoldsIntoGuard: client text that starts with white space would continue the
+// sink's own Received field for any reader of the stored file; a field of the sink's own comes
+// between them, and the client's octets after HeaderSize are still byte for byte what it sent.
+func TestLeadingWhiteSpaceFoldsIntoGuard(t *testing.T) {
+	s := startSink(t, Options{}, nil)
+	c := dial(t, s.addr)
+	text := "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) for <ceo@victim.example>\r\nSubject: x\r\n\r\nbody\r\n"
+	c.cmd("MAIL FROM:<alice@client.example>", "250 ")
+	c.cmd("RCPT TO:<bob@mx.test>", "250 ")
+	c.cmd("DATA", "354 ")
+	c.nc.Write([]byte(stuff(text) + ".\r\n"))
+	c.expect("250 ")
+	d := waitDelivery(t, s)
+	b, err := os.ReadFile(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b[d.HeaderSize:]) != text || d.Size != int64(len(text)) {
+		t.Fatalf("client octets not kept as sent: %q", b[d.HeaderSize:])
+	}
+	if head := string(b[:d.HeaderSize]); !strings.Contains(head[strings.LastIndex(head, "\r\nReceived: "):], "\r\nX-Mailtrace-Folded: ") {
+		t.Errorf("sink's fields do not end with the guard:\n%s", head)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Header.Get("Received"); strings.Contains(r, "TLSv1.3") || !strings.Contains(r, "by mx.test (mailtrace)") {
+		t.Errorf("a reader of the stored file sees the sink's Received field as %q", r)
+	}
 }
 
 // TestDisconnectMidData: a client that vanishes inside DATA leaves nothing in new/ and nothing in tmp/.

@@ -22,6 +22,8 @@
 //	X-Original-To: <each recipient>     (one field per recipient)
 //	Delivered-To: <each recipient>
 //	Received: from HELO (NAME [IP]) ... by HOSTNAME (mailtrace) with ESMTPS id QID; DATE
+//	X-Mailtrace-Folded: ...             (only when the client's text starts with white space, which
+//	                                    would otherwise continue the Received field)
 //
 // followed by the client's message byte for byte (bare CR and LF included). Recipients never go in the
 // Received field, which would leak Bcc. Delivery.HeaderSize says where the client's octets begin.
@@ -349,12 +351,33 @@ type writer struct {
 }
 
 func (w *writer) Write(p []byte) (int, error) {
+	if w.size == 0 && len(p) > 0 && (p[0] == ' ' || p[0] == '\t') {
+		if err := w.guardFold(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := w.buf.Write(p)
 	w.size += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("capture: write %s: %w", w.tmp, err)
 	}
 	return n, nil
+}
+
+// foldGuard is the field the sink adds last when the client's text starts with white space: any
+// reader of the stored file (RFC 5322 §2.2.3 unfolding) joins that first line to the field above it,
+// which would otherwise be the sink's own Received field, so that a client writing
+// "\t(using TLSv1.3 ...)" first would add to the trace the sink vouches for.
+const foldGuard = "X-Mailtrace-Folded: the message text below starts with white space and so continues this field\r\n"
+
+// guardFold writes foldGuard after the sink's fields, before the client's first octet.
+func (w *writer) guardFold() error {
+	n, err := w.buf.WriteString(foldGuard)
+	w.headerSize += int64(n)
+	if err != nil {
+		return fmt.Errorf("capture: write %s: %w", w.tmp, err)
+	}
+	return nil
 }
 
 // Commit flushes the message and makes it durable in new/: through the group committer, or with

@@ -52,6 +52,9 @@ func TestChainsForged(t *testing.T) {
 		// Gmail's MX recording a private address for another
 		// organisation's server: no such line is real.
 		{"private-client-at-gmail-mx.eml", "private-address", VerdictSuspicious},
+		// Authentication-Results planted below the Received lines in the
+		// name of a receiver under no public suffix (mx.corp.internal).
+		{"authres-internal-receiver.eml", "authres-forged", VerdictForged},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

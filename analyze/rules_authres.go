@@ -354,7 +354,7 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		ar, v := parseAuthHead(unfoldedAt(fields, summary, i))
 		texts = append(texts, v)
 		ar.Line = f.Line
-		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide
+		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide || trustedHost(hops, ar.AuthServID)
 		z := zoneOf(f.Line, hops, t)
 		if z == zoneBottom && origin > 0 && f.Line < origin && !besideOwnReceived(f.Line, ar.AuthServID, hops) {
 			z = zoneBeforeOrigin
@@ -387,6 +387,22 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		}
 	}
 	return out
+}
+
+// trustedHost reports an authserv-id that is the by-host of a trusted hop,
+// as written: a receiving side named under no public suffix
+// (mx.corp.internal, gw.example.local) has no organisation to compare, yet
+// its hop names it all the same.
+func trustedHost(hops []received.Hop, id string) bool {
+	if id == "" {
+		return false
+	}
+	for i := range hops {
+		if hops[i].Trusted && strings.EqualFold(strings.TrimSuffix(hops[i].By.Host, "."), strings.TrimSuffix(id, ".")) {
+			return true
+		}
+	}
+	return false
 }
 
 // authResults computes the classification once per message.

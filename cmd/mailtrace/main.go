@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/mailtrace/mailtrace/report"
 	"github.com/urfave/cli/v2"
 )
 
@@ -132,18 +133,25 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mailtrace: interrupted")
 		return exitRuntime
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		printError(stderr, err)
 		return exitUsage
 	}
 	if isFlagError(err) {
-		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		printError(stderr, err)
 		return exitUsage
 	}
 	var exit cli.ExitCoder
 	if errors.As(err, &exit) {
-		fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+		printError(stderr, err)
 		return exit.ExitCode()
 	}
-	fmt.Fprintf(stderr, "mailtrace: %v\n", err)
+	printError(stderr, err)
 	return exitRuntime
+}
+
+// printError prints a failure on stderr. Its text names files, addresses
+// and DNS answers, which are anyone's to choose, so control characters and
+// escape sequences come out inert.
+func printError(stderr io.Writer, err error) {
+	fmt.Fprintf(stderr, "mailtrace: %s\n", report.Safe(err.Error()))
 }

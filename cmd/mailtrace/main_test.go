@@ -254,3 +254,19 @@ func TestAnalyzeAttached(t *testing.T) {
 		t.Errorf("output:\n%s\nstderr: %s", out, stderr)
 	}
 }
+
+// TestErrorsAreInert: a failure names the file it failed on, and a file
+// name is anyone's text: its escape sequences reach stderr inert.
+func TestErrorsAreInert(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "empty\x1b]0;pwned\x07\x1b[2J")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "", "analyze", "--offline", dir)
+	if code != exitRuntime || !strings.Contains(stderr, "no messages found") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.ContainsAny(stderr, "\x1b\x07") {
+		t.Errorf("stderr carries the escape sequences: %q", stderr)
+	}
+}

@@ -49,7 +49,9 @@ func (mw *markdownWriter) Message(m *analyze.MessageReport) error {
 	fmt.Fprintf(&row, "| %d | %s | %s | %d | %d | %s | %s |\n", n, mdCell(truncate(messageName(m), 80)),
 		verdictBadge(m.Verdict), m.Score, len(m.Findings), mdCell(truncate(addresses(m.Header.From), 60)),
 		mdCell(truncate(m.Header.Subject, 80)))
-	mw.section(&sec, n, m)
+	// The first message is always shown, cut to the budget when it alone
+	// would pass it (a thousand hops); later ones are counted instead.
+	mw.section(&sec, n, m, markdownBudget-row.Len())
 	if n > 1 && mw.size+row.Len()+sec.Len() > markdownBudget {
 		mw.left.Add(m)
 		return nil
@@ -63,7 +65,9 @@ func (mw *markdownWriter) Message(m *analyze.MessageReport) error {
 	return mw.body.err
 }
 
-func (mw *markdownWriter) section(b *strings.Builder, n int, m *analyze.MessageReport) {
+// section writes a message's section, its tables cut short with a note so
+// that it stays within limit bytes.
+func (mw *markdownWriter) section(b *strings.Builder, n int, m *analyze.MessageReport, limit int) {
 	fmt.Fprintf(b, "\n### %d. %s %s\n\n", n, verdictBadge(m.Verdict), mdText(messageName(m)))
 	if m.Error != "" {
 		fmt.Fprintf(b, "**Error:** %s\n", mdText(m.Error))
@@ -80,23 +84,41 @@ func (mw *markdownWriter) section(b *strings.Builder, n int, m *analyze.MessageR
 		}
 		fmt.Fprintf(b, "\n**Authentication:** %s (%s)\n", strings.Join(parts, " · "), mdText(authHeading(a)))
 	}
-	mdFindings(b, m)
-	mdHops(b, m)
+	// The findings may take half of what is left, the hops most of the
+	// rest; whatever a table leaves, the next may use.
+	mdFindings(b, m, b.Len()+(limit-b.Len())/2)
+	mdHops(b, m, limit-mdReserve)
 	if len(m.Defects) > 0 {
 		fmt.Fprintf(b, "\n**Defects:**\n\n")
-		for _, d := range m.Defects {
+		for i, d := range m.Defects {
+			if b.Len() > limit-mdReserve/2 {
+				fmt.Fprintf(b, "- %s\n", notShown(len(m.Defects)-i, "defect"))
+				break
+			}
 			fmt.Fprintf(b, "- %s\n", mdText(d))
 		}
 	}
 }
 
-func mdFindings(b io.Writer, m *analyze.MessageReport) {
+// mdReserve is the room a section keeps for what follows a cut table.
+const mdReserve = 2000
+
+// notShown says how many rows a table left out to stay within the budget.
+func notShown(n int, what string) string {
+	return fmt.Sprintf("*%s not shown here (the JSON report has all)*", Counted(n, "more "+what))
+}
+
+func mdFindings(b *strings.Builder, m *analyze.MessageReport, limit int) {
 	if len(m.Findings) == 0 {
 		fmt.Fprintf(b, "\nNo findings.\n")
 		return
 	}
 	fmt.Fprintf(b, "\n| Severity | Rule | Hops | Line | Finding | Evidence |\n|---|---|---|---:|---|---|\n")
-	for _, f := range m.Findings {
+	for i, f := range m.Findings {
+		if b.Len() > limit {
+			fmt.Fprintf(b, "\n%s\n", notShown(len(m.Findings)-i, "finding"))
+			break
+		}
 		line := ""
 		if l := findingLines(m, f); len(l) > 0 {
 			line = joinInts(l)
@@ -106,7 +128,7 @@ func mdFindings(b io.Writer, m *analyze.MessageReport) {
 	}
 }
 
-func mdHops(b io.Writer, m *analyze.MessageReport) {
+func mdHops(b *strings.Builder, m *analyze.MessageReport, limit int) {
 	if len(m.Hops) == 0 {
 		fmt.Fprintf(b, "\nNo Received headers.\n")
 		return
@@ -117,7 +139,11 @@ func mdHops(b io.Writer, m *analyze.MessageReport) {
 	}
 	fmt.Fprintf(b, "\n<details%s><summary>Hops, oldest first (%d)</summary>\n\n", open, len(m.Hops))
 	fmt.Fprintf(b, "| # | Time | Delay | From (HELO / rDNS [IP]) | By | With, TLS |\n|---:|---|---:|---|---|---|\n")
-	for _, h := range m.Hops {
+	for i, h := range m.Hops {
+		if b.Len() > limit {
+			fmt.Fprintf(b, "\n%s\n", notShown(len(m.Hops)-i, "hop"))
+			break
+		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdText(hopIndex(h)), hopTime(h.Time),
 			mdText(FormatDelay(h.DelaySeconds)), mdCell(hopFrom(h)), mdCell(byCell(h.By)), mdCell(withCell(h)))
 	}

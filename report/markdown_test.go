@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mailtrace/mailtrace/analyze"
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // TestMarkdownBudget: a long run's Markdown report fits a GitHub comment
@@ -29,6 +30,34 @@ func TestMarkdownBudget(t *testing.T) {
 	}
 	if !strings.Contains(out, "**500 messages:**") || !strings.Contains(out, "more messages are not shown (1 forged, 0 suspicious,") {
 		t.Errorf("no count of what is left out:\n%s", out[len(out)-600:])
+	}
+}
+
+// TestMarkdownBudgetOneMessage: a single message too big for the budget
+// (a thousand hops, as many findings and defects) is cut to fit, and says
+// what it leaves out.
+func TestMarkdownBudgetOneMessage(t *testing.T) {
+	m := &analyze.MessageReport{File: "big.eml", Verdict: analyze.VerdictForged}
+	for i := range 1000 {
+		m.Hops = append(m.Hops, received.Hop{Index: i + 1, Parsed: received.ParsedFull,
+			From: received.From{HELO: fmt.Sprintf("relay%d.example.net", i), IP: "192.0.2.1"},
+			By:   received.By{Host: fmt.Sprintf("relay%d.example.net", i+1)}})
+		m.Findings = append(m.Findings, analyze.Finding{Rule: "hop-continuity", Severity: analyze.SeverityMedium,
+			Hops: []int{i + 1}, Message: strings.Repeat("m", 150), Evidence: strings.Repeat("e", 150)})
+		m.Defects = append(m.Defects, strings.Repeat("d", 100))
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, "markdown", &analyze.Report{Schema: analyze.Schema, Messages: []*analyze.MessageReport{m}}, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if len(out) > 65536 {
+		t.Errorf("%d bytes", len(out))
+	}
+	for _, want := range []string{"more findings not shown", "more hops not shown", "more defects not shown", "| 1 |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q", want)
+		}
 	}
 }
 

@@ -319,14 +319,21 @@ func setResult(d *DKIM, st Status, p Problem, reason string) {
 // clock, the machine's: a report made as of a date must say what held
 // then, and say it again when it is made later.
 func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message, now time.Time) {
-	if err == nil {
+	switch {
+	case err == nil:
 		setResult(d, StatusPass, ProblemNone, "")
 		if expiredAt(d, now) {
 			setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
 		}
 		l.noteKeyBits(d)
-		return
+	default:
+		l.judgeError(d, s, err, m, now)
 	}
+	l.judgeKeyFlags(d)
+}
+
+// judgeError is judgeDKIM of a signature go-msgauth did not pass.
+func (l *lookups) judgeError(d *DKIM, s *msgSig, err error, m *message, now time.Time) {
 	p, st := classifyDKIMError(err)
 	reason := strings.TrimPrefix(err.Error(), "dkim: ")
 	switch p {
@@ -351,6 +358,52 @@ func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message, now time.
 	}
 	if d.Problem.DNSDependent() || d.Problem.Cryptographic() {
 		l.noteKeyBits(d)
+	}
+}
+
+// identityDomain is the domain of i=, d= when i= is absent.
+func identityDomain(d *DKIM) string {
+	if at := strings.LastIndexByte(d.Identity, '@'); at >= 0 {
+		return strings.TrimSuffix(d.Identity[at+1:], ".")
+	}
+	return d.Domain
+}
+
+// judgeKeyFlags applies the key record's t= flags (RFC 6376 §3.6.1) to
+// a judged signature. go-msgauth reads them and enforces neither.
+//
+// t=s: "the i= domain MUST NOT be a subdomain of d=". A signature that
+// verifies but has i= below d= is a permerror with a key problem, as a
+// key whose h= or s= refuses the signature is (§6.1.2 PERMFAIL): the
+// signature is not a failed one (no bytes changed), and the flag is read
+// from today's key record, so the result rests on DNS as of today.
+//
+// t=y: the domain is testing DKIM, and verifiers "MUST NOT treat messages
+// from Signers in testing mode differently from unsigned email". The
+// result is what the signature and key make it, as a receiver records
+// it; the reason says the signer is testing, for whoever weighs it.
+func (l *lookups) judgeKeyFlags(d *DKIM) {
+	switch {
+	case d.Result == StatusPass, d.Problem.Cryptographic(), d.Problem == ProblemExpired, d.Problem == ProblemBodyLength:
+	default:
+		return // the key was not fetched, or not usable: ask nothing more
+	}
+	k, kerr := l.fetchKey(d.Selector, d.Domain)
+	if kerr != nil {
+		return
+	}
+	if k.strict && d.Result == StatusPass && !strings.EqualFold(identityDomain(d), d.Domain) {
+		setResult(d, StatusPermError, ProblemKeyInvalid, fmt.Sprintf(
+			"key %s has t=s, but i= is in %s, a subdomain of d=%s (RFC 6376 §3.6.1); the signature is otherwise valid",
+			keyName(d.Selector, d.Domain), identityDomain(d), d.Domain))
+	}
+	if k.testing {
+		const note = "the key is in testing mode (t=y): receivers treat the message as unsigned (RFC 6376 §3.6.1)"
+		if d.Reason == "" {
+			d.Reason = note
+		} else {
+			d.Reason += "; " + note
+		}
 	}
 }
 

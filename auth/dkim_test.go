@@ -440,3 +440,47 @@ func TestDKIMExpiryAsOfNow(t *testing.T) {
 		})
 	}
 }
+
+// TestDKIMKeyFlags: the key record's t= flags (RFC 6376 §3.6.1). With t=s
+// a signature whose i= is below d= is a permerror, however good its
+// crypto (the audit's s-ts.eml passed); t=y keeps the result and says the
+// signer is testing.
+func TestDKIMKeyFlags(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	rec := strings.TrimPrefix(keyRecord(t, rk), "v=DKIM1; ")
+	z := zone(t, txtRR("strict._domainkey.example.com", "v=DKIM1; t=s; "+rec)+
+		txtRR("test._domainkey.example.com", "v=DKIM1; t=y; "+rec)+
+		txtRR("both._domainkey.example.com", "v=DKIM1; t=y:s:z; "+rec))
+	signed := func(selector, identity string) string {
+		return sign(t, baseMessage, signOpts{domain: "example.com", selector: selector, signer: rk, identity: identity})
+	}
+	tests := []struct {
+		name    string
+		msg     string
+		result  Status
+		problem Problem
+		reason  string // a part of the reason
+	}{
+		{"t=s, i= in a subdomain", signed("strict", "alice@mail.example.com"), StatusPermError, ProblemKeyInvalid, "has t=s, but i= is in mail.example.com"},
+		{"t=s, i= in d=", signed("strict", "alice@example.com"), StatusPass, ProblemNone, ""},
+		{"t=s, no i=", signed("strict", ""), StatusPass, ProblemNone, ""},
+		{"t=s, i= in a subdomain, body modified", strings.Replace(signed("strict", "@mail.example.com"), "Hello Bob", "Hello Eve", 1), StatusFail, ProblemBodyHashMismatch, reasonBodyHash},
+		{"t=y pass", signed("test", ""), StatusPass, ProblemNone, "testing mode (t=y)"},
+		{"t=y, body modified", strings.Replace(signed("test", ""), "Hello Bob", "Hello Eve", 1), StatusFail, ProblemBodyHashMismatch, "testing mode (t=y)"},
+		{"t=y:s, i= in a subdomain", signed("both", "@a.example.com"), StatusPermError, ProblemKeyInvalid, "has t=s, but i= is in a.example.com, a subdomain of d=example.com (RFC 6376 §3.6.1); the signature is otherwise valid; the key is in testing mode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := check(t, z, tt.msg, Input{}).DKIM[0]
+			if d.Result != tt.result || d.Problem != tt.problem {
+				t.Errorf("result %s/%s (%s), want %s/%s", d.Result, d.Problem, d.Reason, tt.result, tt.problem)
+			}
+			if !strings.Contains(d.Reason, tt.reason) || tt.reason == "" && d.Reason != "" {
+				t.Errorf("reason %q, want %q in it", d.Reason, tt.reason)
+			}
+			if d.KeyBits != 2048 {
+				t.Errorf("key bits %d, want 2048", d.KeyBits)
+			}
+		})
+	}
+}

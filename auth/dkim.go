@@ -326,6 +326,8 @@ func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message, now time.
 			setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
 		}
 		l.noteKeyBits(d)
+	case strings.Contains(err.Error(), "domain mismatch") && identityWithin(d.Identity, d.Domain) && s != nil:
+		l.verifyIdentityCase(d, s, m, now)
 	default:
 		l.judgeError(d, s, err, m, now)
 	}
@@ -361,12 +363,51 @@ func (l *lookups) judgeError(d *DKIM, s *msgSig, err error, m *message, now time
 	}
 }
 
+// identityWithin reports whether the domain of i= (the AUID) is d= or a
+// subdomain of it (RFC 6376 §3.5), compared without regard to case as
+// domain names are (RFC 4343). go-msgauth compares the bytes, and calls
+// "i=@ACME.CO.UK; d=acme.co.uk" a domain mismatch. An empty i= stands
+// for "@" plus d=.
+func identityWithin(i, d string) bool {
+	at := strings.LastIndexByte(i, '@')
+	if at < 0 {
+		return false
+	}
+	dom := strings.TrimSuffix(i[at+1:], ".")
+	return strings.EqualFold(dom, d) || len(dom) > len(d) && dom[len(dom)-len(d)-1] == '.' && strings.EqualFold(dom[len(dom)-len(d):], d)
+}
+
 // identityDomain is the domain of i=, d= when i= is absent.
 func identityDomain(d *DKIM) string {
 	if at := strings.LastIndexByte(d.Identity, '@'); at >= 0 {
 		return strings.TrimSuffix(d.Identity[at+1:], ".")
 	}
 	return d.Domain
+}
+
+// verifyIdentityCase verifies a signature go-msgauth refused as a domain
+// mismatch when i= is in d= but for letter case. go-msgauth stops before
+// any crypto, and its copy of the field cannot be made to agree: the
+// signature covers the DKIM-Signature field itself (RFC 6376 §3.7), so
+// an i= lower-cased for it would no longer verify. This package's
+// verifier checks the same things go-msgauth does after that point: From
+// signed (§5.4), the key and its algorithm, both hashes; then x= as of
+// now and l=, which go-msgauth refuses on policy grounds.
+func (l *lookups) verifyIdentityCase(d *DKIM, s *msgSig, m *message, now time.Time) {
+	if !slices.ContainsFunc(s.signed, func(h string) bool { return strings.EqualFold(h, "from") }) {
+		setResult(d, StatusPermError, ProblemFromNotSigned, "From field not signed")
+		return
+	}
+	r := l.verifyMsgSig(s, m)
+	d.KeyBits = r.keyBits
+	setResult(d, r.status, r.problem, r.reason)
+	switch {
+	case r.status != StatusPass:
+	case expiredAt(d, now):
+		setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
+	case s.bodyLimit >= 0:
+		setResult(d, StatusPolicy, ProblemBodyLength, fmt.Sprintf("signature valid for the first %d body bytes only; %d bytes follow unsigned", s.bodyLimit, r.body.unsigned))
+	}
 }
 
 // judgeKeyFlags applies the key record's t= flags (RFC 6376 §3.6.1) to

@@ -53,7 +53,7 @@ func init() {
 			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain vouches for earlier results, info when the failure rests on DNS answers missing today.",
 			Example: "From: x@example.com, _dmarc.example.com p=reject, no aligned pass", Check: checkDMARCFail},
 		{ID: "arc-broken", Severity: SeverityMedium, Title: "ARC chain broken",
-			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today. Without DNS too: medium when a set's ARC-Authentication-Results records a DKIM pass for a signature the message does not carry (a planted set, or a message changed after sealing; list mail is not judged, since lists may strip signatures), and when no Received line of the sealer's organisation sits below its seal (the sealer never took the message in).",
+			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today. Without DNS too: medium when the sets themselves are wrong (a missing, duplicated or incomplete instance, a wrong cv=), when a set's ARC-Authentication-Results records a DKIM pass for a signature the message does not carry (a planted set, or a message changed after sealing; list mail is not judged, since lists may strip signatures), and when no Received line of the sealer's organisation sits below its seal (the sealer never took the message in).",
 			Example: "ARC-Seal: i=2; cv=pass ... over an edited ARC-Authentication-Results", Check: checkARCBroken},
 		{ID: "authres-disagrees", Severity: SeverityLow, Title: "Receiver's results disagree with mailtrace",
 			Explain: "A trusted Authentication-Results field (RFC 8601) records a pass where mailtrace now finds a failure, or the reverse. Medium when mailtrace finds a cryptographic mismatch the receiver did not (the message changed after it was checked), when the receiver records a DKIM pass for a signature the message does not carry (removed since, or a result the message never earned; seen without DNS), and when an SPF pass names an envelope sender (smtp.mailfrom) of another domain than the message's Return-Path, which the receiver writes from the same MAIL FROM; info when the difference rests on DNS as it is today.",
@@ -468,9 +468,11 @@ func checkDMARCFail(c *Context) []Finding {
 func checkARCBroken(c *Context) []Finding {
 	res := c.authResult()
 	out := append(c.arcSealerAbsent(res), c.arcPassForMissing(res)...)
-	if !res.Checked || res.ARC == nil {
+	if res.ARC == nil {
 		return out
 	}
+	// Offline the chain is not-checked, or fail when its structure is
+	// broken (RFC 8617 §5.2 steps 2-3 need no DNS).
 	a := res.ARC
 	switch a.Result {
 	case auth.StatusPass, auth.StatusNone, auth.StatusNotChecked:

@@ -341,6 +341,12 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 		{"ARC pass for a missing signature, list mail", arcSet + "List-Id: Team <team.lists.example.org>\r\n" + delivered(authOrigin, "192.0.2.10"), ""},
 		{"ARC pass for a signature it carries", arcSet + raw, ""},
 		{"ARC set of an organisation that never took the message in", strings.ReplaceAll(arcSet, "relay.example.net", "relay.example.info") + raw, "arc-broken:medium"},
+		// A chain whose sets are wrong fails without DNS (RFC 8617 §5.2
+		// steps 2-3); it was not-checked, and no finding, on the old code.
+		{"ARC set 1 sealed cv=pass", strings.Replace(arcSet, "cv=none", "cv=pass", 1) + raw, "arc-broken:medium"},
+		{"ARC instance 1 missing", strings.ReplaceAll(arcSet, "i=1;", "i=2;") + raw, "arc-broken:medium"},
+		{"ARC set 1 sealed twice", arcSet[:strings.Index(arcSet, "ARC-Message")] + arcSet + raw, "arc-broken:medium"},
+		{"ARC set 1 without its message signature", strings.Replace(arcSet, "ARC-Message-Signature", "X-Old-Message-Signature", 1) + raw, "arc-broken:medium"},
 	} {
 		m = analyzeAuth(t, nil, "offline", tt.raw)
 		if got := strings.Join(authFindings(m), " "); got != tt.want {

@@ -100,10 +100,18 @@ func describeARC(m *message, res *ARC) (_ []*arcSet, ask bool) {
 	return sets, true
 }
 
-// arcOffline is the chain's result without DNS.
+// arcOffline is the chain's result without DNS. A chain whose structure
+// is broken fails (RFC 8617 §5.2 steps 2-3 need no key, and the chain
+// cannot pass whatever its signatures say); an intact one is not
+// checked, since only its signatures can decide it.
 func arcOffline(res *ARC) {
-	res.Result, res.Reason = StatusNotChecked, "signatures not checked: DNS is offline"
 	markSetsNotChecked(res.Sets)
+	if res.Structure != "ok" {
+		res.Result, res.Reason = StatusFail, res.Structure+" (signatures not checked: DNS is offline)"
+		res.BrokenAt = structureBreak(res.Sets)
+		return
+	}
+	res.Result, res.Reason = StatusNotChecked, "signatures not checked: DNS is offline"
 }
 
 // collectARC groups the ARC fields by instance. The error is a structure

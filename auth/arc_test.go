@@ -111,18 +111,72 @@ func TestARCDescribe(t *testing.T) {
 	}
 }
 
-// TestARCOffline: without DNS the structure is still read, signatures are
-// "not-checked" and the chain is not judged.
+// TestARCOffline: without DNS the structure is still judged (RFC 8617
+// §5.2 steps 2-3 need no key): a broken one fails with its reason and the
+// instance where it breaks, an intact chain is not checked, and the
+// signatures are "not-checked" either way. The broken cases were
+// "not-checked" on the old code.
 func TestARCOffline(t *testing.T) {
-	_, two := twoHops(t)
-	res := check(t, nil, removeInstance(two, 1), Input{})
-	a := res.ARC
-	if a.Result != StatusNotChecked || !strings.Contains(a.Structure, "missing") {
-		t.Errorf("result %s structure %q", a.Result, a.Structure)
+	one, two := twoHops(t)
+	tests := []struct {
+		name      string
+		msg       string
+		result    Status
+		brokenAt  int
+		structure string // a part of Structure, and of Reason when broken
+	}{
+		{"intact, one set", one, StatusNotChecked, 0, "ok"},
+		{"intact, two sets", two, StatusNotChecked, 0, "ok"},
+		{"instance 1 missing", removeInstance(two, 1), StatusFail, 1, "instance 1 is missing"},
+		{"instance 2 sealed cv=fail", strings.Replace(two, "cv=pass", "cv=fail", 1), StatusFail, 2, "recorded cv=fail"},
+		{"instance 1 sealed cv=pass", strings.Replace(one, "cv=none", "cv=pass", 1), StatusFail, 1, "instance 1 has cv=pass"},
+		{"instance 2 sealed cv=none", strings.Replace(two, "cv=pass", "cv=none", 1), StatusFail, 2, "instance 2 has cv=none"},
+		{"instance 1 without its message signature", removeField(one, "ARC-Message-Signature: i=1"), StatusFail, 1, "does not have exactly one"},
 	}
-	if a.Sets[0].Seal.Result != StatusNotChecked {
-		t.Errorf("seal result %s", a.Sets[0].Seal.Result)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, headerOnly := range []bool{false, true} {
+				a := checkOffline(t, tt.msg, headerOnly).ARC
+				if a.Result != tt.result || a.BrokenAt != tt.brokenAt || !strings.Contains(a.Structure, tt.structure) {
+					t.Errorf("header-only %v: result %s broken at %d structure %q (%s), want %s at %d %q",
+						headerOnly, a.Result, a.BrokenAt, a.Structure, a.Reason, tt.result, tt.brokenAt, tt.structure)
+				}
+				if tt.result == StatusFail && !strings.Contains(a.Reason, tt.structure) {
+					t.Errorf("header-only %v: reason %q does not say %q", headerOnly, a.Reason, tt.structure)
+				}
+				for _, s := range a.Sets {
+					if s.Seal != nil && s.Seal.Result != StatusNotChecked {
+						t.Errorf("header-only %v: seal %d result %s", headerOnly, s.Instance, s.Seal.Result)
+					}
+				}
+			}
+		})
 	}
+}
+
+// checkOffline checks msg without DNS, whole or (headerOnly) as a
+// header-only analysis hands it over, split already (Input.Header).
+func checkOffline(t *testing.T, msg string, headerOnly bool) *Result {
+	t.Helper()
+	if !headerOnly {
+		return check(t, nil, msg, Input{})
+	}
+	hdr, body := refHeader([]byte(msg))
+	return New(Options{HeaderOnly: true, Now: fixedNow}).Check(ctxT(t), Input{Message: []byte(msg), Header: hdr, Body: body})
+}
+
+// removeField drops the field that starts with prefix, with its
+// continuation lines.
+func removeField(msg, prefix string) string {
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		panic("no field " + prefix)
+	}
+	end := i + strings.Index(msg[i:], "\r\n") + 2
+	for end < len(msg) && (msg[end] == ' ' || msg[end] == '\t') {
+		end += strings.Index(msg[end:], "\r\n") + 2
+	}
+	return msg[:i] + msg[end:]
 }
 
 func TestARCNone(t *testing.T) {

@@ -5,7 +5,8 @@
 //
 // Every DNS question goes through mailtrace's dns.Resolver, so the checks
 // run against the network, zone files or nothing at all (offline: every
-// result is "not-checked"). DKIM signatures are verified by
+// result is "not-checked", but an ARC chain whose sets are wrong, which
+// fails without DNS). DKIM signatures are verified by
 // github.com/emersion/go-msgauth/dkim, SPF is evaluated by
 // blitiri.com.ar/go/spf and DMARC records are parsed by go-msgauth/dmarc.
 // ARC signatures are verified here, with the same key records and the same

@@ -319,14 +319,23 @@ func setResult(d *DKIM, st Status, p Problem, reason string) {
 // clock, the machine's: a report made as of a date must say what held
 // then, and say it again when it is made later.
 func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message, now time.Time) {
-	if err == nil {
+	switch {
+	case err == nil:
 		setResult(d, StatusPass, ProblemNone, "")
 		if expiredAt(d, now) {
 			setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
 		}
 		l.noteKeyBits(d)
-		return
+	case strings.Contains(err.Error(), "domain mismatch") && identityWithin(d.Identity, d.Domain) && s != nil:
+		l.verifyIdentityCase(d, s, m, now)
+	default:
+		l.judgeError(d, s, err, m, now)
 	}
+	l.judgeKeyFlags(d)
+}
+
+// judgeError is judgeDKIM of a signature go-msgauth did not pass.
+func (l *lookups) judgeError(d *DKIM, s *msgSig, err error, m *message, now time.Time) {
 	p, st := classifyDKIMError(err)
 	reason := strings.TrimPrefix(err.Error(), "dkim: ")
 	switch p {
@@ -351,6 +360,91 @@ func (l *lookups) judgeDKIM(d *DKIM, s *msgSig, err error, m *message, now time.
 	}
 	if d.Problem.DNSDependent() || d.Problem.Cryptographic() {
 		l.noteKeyBits(d)
+	}
+}
+
+// identityWithin reports whether the domain of i= (the AUID) is d= or a
+// subdomain of it (RFC 6376 §3.5), compared without regard to case as
+// domain names are (RFC 4343). go-msgauth compares the bytes, and calls
+// "i=@ACME.CO.UK; d=acme.co.uk" a domain mismatch. An empty i= stands
+// for "@" plus d=.
+func identityWithin(i, d string) bool {
+	at := strings.LastIndexByte(i, '@')
+	if at < 0 {
+		return false
+	}
+	dom := strings.TrimSuffix(i[at+1:], ".")
+	return strings.EqualFold(dom, d) || len(dom) > len(d) && dom[len(dom)-len(d)-1] == '.' && strings.EqualFold(dom[len(dom)-len(d):], d)
+}
+
+// identityDomain is the domain of i=, d= when i= is absent.
+func identityDomain(d *DKIM) string {
+	if at := strings.LastIndexByte(d.Identity, '@'); at >= 0 {
+		return strings.TrimSuffix(d.Identity[at+1:], ".")
+	}
+	return d.Domain
+}
+
+// verifyIdentityCase verifies a signature go-msgauth refused as a domain
+// mismatch when i= is in d= but for letter case. go-msgauth stops before
+// any crypto, and its copy of the field cannot be made to agree: the
+// signature covers the DKIM-Signature field itself (RFC 6376 §3.7), so
+// an i= lower-cased for it would no longer verify. This package's
+// verifier checks the same things go-msgauth does after that point: From
+// signed (§5.4), the key and its algorithm, both hashes; then x= as of
+// now and l=, which go-msgauth refuses on policy grounds.
+func (l *lookups) verifyIdentityCase(d *DKIM, s *msgSig, m *message, now time.Time) {
+	if !slices.ContainsFunc(s.signed, func(h string) bool { return strings.EqualFold(h, "from") }) {
+		setResult(d, StatusPermError, ProblemFromNotSigned, "From field not signed")
+		return
+	}
+	r := l.verifyMsgSig(s, m)
+	d.KeyBits = r.keyBits
+	setResult(d, r.status, r.problem, r.reason)
+	switch {
+	case r.status != StatusPass:
+	case expiredAt(d, now):
+		setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
+	case s.bodyLimit >= 0:
+		setResult(d, StatusPolicy, ProblemBodyLength, fmt.Sprintf("signature valid for the first %d body bytes only; %d bytes follow unsigned", s.bodyLimit, r.body.unsigned))
+	}
+}
+
+// judgeKeyFlags applies the key record's t= flags (RFC 6376 §3.6.1) to
+// a judged signature. go-msgauth reads them and enforces neither.
+//
+// t=s: "the i= domain MUST NOT be a subdomain of d=". A signature that
+// verifies but has i= below d= is a permerror with a key problem, as a
+// key whose h= or s= refuses the signature is (§6.1.2 PERMFAIL): the
+// signature is not a failed one (no bytes changed), and the flag is read
+// from today's key record, so the result rests on DNS as of today.
+//
+// t=y: the domain is testing DKIM, and verifiers "MUST NOT treat messages
+// from Signers in testing mode differently from unsigned email". The
+// result is what the signature and key make it, as a receiver records
+// it; the reason says the signer is testing, for whoever weighs it.
+func (l *lookups) judgeKeyFlags(d *DKIM) {
+	switch {
+	case d.Result == StatusPass, d.Problem.Cryptographic(), d.Problem == ProblemExpired, d.Problem == ProblemBodyLength:
+	default:
+		return // the key was not fetched, or not usable: ask nothing more
+	}
+	k, kerr := l.fetchKey(d.Selector, d.Domain)
+	if kerr != nil {
+		return
+	}
+	if k.strict && d.Result == StatusPass && !strings.EqualFold(identityDomain(d), d.Domain) {
+		setResult(d, StatusPermError, ProblemKeyInvalid, fmt.Sprintf(
+			"key %s has t=s, but i= is in %s, a subdomain of d=%s (RFC 6376 §3.6.1); the signature is otherwise valid",
+			keyName(d.Selector, d.Domain), identityDomain(d), d.Domain))
+	}
+	if k.testing {
+		const note = "the key is in testing mode (t=y): receivers treat the message as unsigned (RFC 6376 §3.6.1)"
+		if d.Reason == "" {
+			d.Reason = note
+		} else {
+			d.Reason += "; " + note
+		}
 	}
 }
 

@@ -440,3 +440,118 @@ func TestDKIMExpiryAsOfNow(t *testing.T) {
 		})
 	}
 }
+
+// TestDKIMKeyFlags: the key record's t= flags (RFC 6376 §3.6.1). With t=s
+// a signature whose i= is below d= is a permerror, however good its
+// crypto (the audit's s-ts.eml passed); t=y keeps the result and says the
+// signer is testing.
+func TestDKIMKeyFlags(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	rec := strings.TrimPrefix(keyRecord(t, rk), "v=DKIM1; ")
+	z := zone(t, txtRR("strict._domainkey.example.com", "v=DKIM1; t=s; "+rec)+
+		txtRR("test._domainkey.example.com", "v=DKIM1; t=y; "+rec)+
+		txtRR("both._domainkey.example.com", "v=DKIM1; t=y:s:z; "+rec))
+	signed := func(selector, identity string) string {
+		return sign(t, baseMessage, signOpts{domain: "example.com", selector: selector, signer: rk, identity: identity})
+	}
+	tests := []struct {
+		name    string
+		msg     string
+		result  Status
+		problem Problem
+		reason  string // a part of the reason
+	}{
+		{"t=s, i= in a subdomain", signed("strict", "alice@mail.example.com"), StatusPermError, ProblemKeyInvalid, "has t=s, but i= is in mail.example.com"},
+		{"t=s, i= in d=", signed("strict", "alice@example.com"), StatusPass, ProblemNone, ""},
+		{"t=s, i= in d= in upper case", signed("strict", "@EXAMPLE.COM"), StatusPass, ProblemNone, ""},
+		{"t=s, no i=", signed("strict", ""), StatusPass, ProblemNone, ""},
+		{"t=s, i= in a subdomain, body modified", strings.Replace(signed("strict", "@mail.example.com"), "Hello Bob", "Hello Eve", 1), StatusFail, ProblemBodyHashMismatch, reasonBodyHash},
+		{"t=y pass", signed("test", ""), StatusPass, ProblemNone, "testing mode (t=y)"},
+		{"t=y, body modified", strings.Replace(signed("test", ""), "Hello Bob", "Hello Eve", 1), StatusFail, ProblemBodyHashMismatch, "testing mode (t=y)"},
+		{"t=y:s, i= in a subdomain", signed("both", "@a.example.com"), StatusPermError, ProblemKeyInvalid, "has t=s, but i= is in a.example.com, a subdomain of d=example.com (RFC 6376 §3.6.1); the signature is otherwise valid; the key is in testing mode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := check(t, z, tt.msg, Input{}).DKIM[0]
+			if d.Result != tt.result || d.Problem != tt.problem {
+				t.Errorf("result %s/%s (%s), want %s/%s", d.Result, d.Problem, d.Reason, tt.result, tt.problem)
+			}
+			if !strings.Contains(d.Reason, tt.reason) || tt.reason == "" && d.Reason != "" {
+				t.Errorf("reason %q, want %q in it", d.Reason, tt.reason)
+			}
+			if d.KeyBits != 2048 {
+				t.Errorf("key bits %d, want 2048", d.KeyBits)
+			}
+		})
+	}
+}
+
+// TestDKIMIdentityCase: the domain of i= is compared with d= without
+// regard to case (RFC 6376 §3.5, RFC 4343). go-msgauth calls
+// "d=example.com; i=@EXAMPLE.COM" a domain mismatch and verifies nothing
+// (the audit's s-icase.eml was a permerror); the signature is verified
+// here instead, with the checks go-msgauth makes after that point.
+func TestDKIMIdentityCase(t *testing.T) {
+	rk, rk2, _ := testKeys(t)
+	z := zone(t, txtRR("sel._domainkey.example.com", keyRecord(t, rk)))
+	signed := func(identity string) string {
+		return sign(t, baseMessage, signOpts{domain: "example.com", selector: "sel", signer: rk, identity: identity})
+	}
+	tests := []struct {
+		name    string
+		msg     string
+		result  Status
+		problem Problem
+		reason  string // a part of the reason
+	}{
+		{"i= upper case", signed("@EXAMPLE.COM"), StatusPass, ProblemNone, ""},
+		{"i= mixed case with a local part", signed("Alice@Example.Com"), StatusPass, ProblemNone, ""},
+		{"i= subdomain in upper case", signed("alice@MAIL.Example.COM"), StatusPass, ProblemNone, ""},
+		{"i= upper case, body modified", strings.Replace(signed("@EXAMPLE.COM"), "Hello Bob", "Hello Eve", 1), StatusFail, ProblemBodyHashMismatch, reasonBodyHash},
+		{"i= upper case, header modified", strings.Replace(signed("@EXAMPLE.COM"), "quarterly report", "urgent payment", 1), StatusFail, ProblemSignatureInvalid, reasonSignature},
+		{"i= upper case, another key", sign(t, baseMessage, signOpts{domain: "example.com", selector: "sel", signer: rk2, identity: "@EXAMPLE.COM"}), StatusFail, ProblemSignatureInvalid, reasonSignature},
+		{"i= upper case, key missing", sign(t, baseMessage, signOpts{domain: "example.com", selector: "gone", signer: rk, identity: "@EXAMPLE.COM"}), StatusPermError, ProblemKeyNotFound, "no key record"},
+		{"i= upper case, expired", signTimed(t, rk, "sel", "i=@EXAMPLE.COM; t=1500000000; x=1600000000;"), StatusPolicy, ProblemExpired, "otherwise valid"},
+		{"i= upper case, x= not after t=", signTimed(t, rk, "sel", "i=@EXAMPLE.COM; t=1600000000; x=1500000000;"), StatusPermError, ProblemMalformed, "is not after t="},
+		{"i= of another domain in upper case", signed("@EVIL.TEST"), StatusPermError, ProblemMalformed, "domain mismatch"},
+		{"i= a suffix but no subdomain", signed("@XEXAMPLE.COM"), StatusPermError, ProblemMalformed, "domain mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := check(t, z, tt.msg, Input{}).DKIM[0]
+			if d.Result != tt.result || d.Problem != tt.problem {
+				t.Errorf("result %s/%s (%s), want %s/%s", d.Result, d.Problem, d.Reason, tt.result, tt.problem)
+			}
+			if !strings.Contains(d.Reason, tt.reason) || tt.reason == "" && d.Reason != "" {
+				t.Errorf("reason %q, want %q in it", d.Reason, tt.reason)
+			}
+		})
+	}
+	// From not signed: go-msgauth's signer always signs From, so the
+	// field is made by hand; it is refused before any key is asked for.
+	f := "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; i=@EXAMPLE.COM; s=sel; h=subject; bh=AAAA; b=AAAA\r\n"
+	if d := check(t, z, f+baseMessage, Input{}).DKIM[0]; d.Problem != ProblemFromNotSigned || d.Result != StatusPermError {
+		t.Errorf("From not signed: %s/%s (%s)", d.Result, d.Problem, d.Reason)
+	}
+}
+
+func TestIdentityWithin(t *testing.T) {
+	for _, c := range []struct {
+		i, d string
+		want bool
+	}{
+		{"@example.com", "example.com", true},
+		{"@EXAMPLE.COM", "example.com", true},
+		{"a@Mail.Example.Com.", "example.com", true},
+		{"a@b@example.com", "example.com", true},
+		{"@xexample.com", "example.com", false},
+		{"@example.com.evil", "example.com", false},
+		{"example.com", "example.com", false},
+		{"@", "example.com", false},
+		{"@com", "example.com", false},
+	} {
+		if got := identityWithin(c.i, c.d); got != c.want {
+			t.Errorf("identityWithin(%q, %q) = %v, want %v", c.i, c.d, got, c.want)
+		}
+	}
+}

@@ -114,7 +114,7 @@ func (l *lookups) dmarcRecord(domain string) (*dmarc.Record, string, Status, str
 		// RFC 7489 §6.6.3 step 5: several records, no DMARC processing.
 		return nil, "", StatusNone, fmt.Sprintf("%d DMARC records at %s: none applies", len(records), name)
 	}
-	rec, err := dmarc.Parse(records[0])
+	rec, err := dmarc.Parse(lowerKeywords(records[0]))
 	if err != nil {
 		// RFC 7489 §6.6.3 step 6: a bad p= or sp= with a reporting address
 		// reads as p=none; otherwise no DMARC processing.
@@ -124,6 +124,33 @@ func (l *lookups) dmarcRecord(domain string) (*dmarc.Record, string, Status, str
 		return nil, records[0], StatusPermError, fmt.Sprintf("DMARC record at %s is invalid: %v", name, err)
 	}
 	return rec, records[0], StatusPass, ""
+}
+
+// keywordTags are the DMARC tags whose values are keywords.
+var keywordTags = map[string]bool{"p": true, "sp": true, "adkim": true, "aspf": true, "fo": true, "rf": true}
+
+// lowerKeywords lower-cases the values of keywordTags in a record, split
+// on ";" and "=" as go-msgauth's parser splits it. The values are ABNF
+// quoted strings (RFC 7489 §6.4), so case-insensitive (RFC 5234 §2.3):
+// "p=REJECT" is p=reject, which go-msgauth refuses. v=DMARC1 is
+// case-sensitive (its ABNF spells the octets), and the URIs of rua= and
+// ruf= are left as written; pct= and ri= are numbers.
+func lowerKeywords(rec string) string {
+	parts := strings.Split(rec, ";")
+	changed := false
+	for i, part := range parts {
+		name, value, ok := strings.Cut(part, "=")
+		if !ok || !keywordTags[strings.TrimSpace(name)] {
+			continue
+		}
+		if lower := strings.ToLower(value); lower != value {
+			parts[i], changed = name+"="+lower, true
+		}
+	}
+	if !changed {
+		return rec
+	}
+	return strings.Join(parts, ";")
 }
 
 // applyRecord picks the policy that applies to the From domain.

@@ -65,6 +65,14 @@ func TestDMARC(t *testing.T) {
 			baseMessage, Input{}, StatusFail, "reject", "p", 100, false, false},
 		{"bad p= with rua reads as none", "_dmarc.example.com|v=DMARC1; p=bogus; rua=mailto:d@example.com",
 			baseMessage, Input{}, StatusFail, "none", "p", 100, false, false},
+		// Tag values are case-insensitive (RFC 7489 §6.4, RFC 5234 §2.3):
+		// the audit's caps.co.uk record was a permerror.
+		{"upper-case values", "_dmarc.example.com|v=DMARC1; p=REJECT; sp=Quarantine; adkim=S; aspf=S; fo=D:S; rf=AFRF; rua=mailto:DMARC@Example.com",
+			from("alice@sub.example.com"), Input{}, StatusFail, "quarantine", "sp", 100, false, false},
+		{"upper-case adkim=S refuses subdomain signer", "_dmarc.example.com|v=DMARC1; p=Reject; adkim=S",
+			signed(baseMessage, "mail.example.com"), Input{}, StatusFail, "reject", "p", 100, false, false},
+		{"v=dmarc1 is no record (the version is case-sensitive)", "_dmarc.example.com|v=dmarc1; p=reject",
+			baseMessage, Input{}, StatusNone, "", "", 100, false, false},
 		{"bad p= without rua is permerror", "_dmarc.example.com|v=DMARC1; p=bogus",
 			baseMessage, Input{}, StatusPermError, "", "", 100, false, false},
 	}
@@ -133,6 +141,22 @@ func TestOrgDomain(t *testing.T) {
 	} {
 		if got := orgDomain(in); got != want {
 			t.Errorf("orgDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestLowerKeywords: only keyword values change case; the version, the
+// report URIs and the rest of the record stay as written.
+func TestLowerKeywords(t *testing.T) {
+	for in, want := range map[string]string{
+		"v=DMARC1; p=REJECT; adkim=S":                         "v=DMARC1; p=reject; adkim=s",
+		"v=DMARC1;p=Quarantine;rua=mailto:A@Example.COM":      "v=DMARC1;p=quarantine;rua=mailto:A@Example.COM",
+		"v=DMARC1; p=none; ruf=mailto:F@X.ORG; fo=D; rf=AFRF": "v=DMARC1; p=none; ruf=mailto:F@X.ORG; fo=d; rf=afrf",
+		"v=DMARC1; p = NONE ; sp=REJECT;":                     "v=DMARC1; p = none ; sp=reject;",
+		"v=DMARC1; P=REJECT":                                  "v=DMARC1; P=REJECT",
+	} {
+		if got := lowerKeywords(in); got != want {
+			t.Errorf("lowerKeywords(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -74,8 +74,11 @@ func FuzzTagList(f *testing.F) {
 func FuzzCheck(f *testing.F) {
 	rk, _, _ := testKeys(f)
 	z := zone(f, arcZone(f)+txtRR("sel._domainkey.example.com", keyRecord(f, rk))+
-		txtRR("_dmarc.example.com", "v=DMARC1; p=reject")+txtRR("example.com", "v=spf1 ip4:192.0.2.0/24 -all"))
+		txtRR("strict._domainkey.example.com", "v=DKIM1; t=y:s; "+strings.TrimPrefix(keyRecord(f, rk), "v=DKIM1; "))+
+		txtRR("_dmarc.example.com", "v=DMARC1; p=REJECT; adkim=S")+txtRR("example.com", "v=spf1 ip4:192.0.2.0/24 -all"))
 	f.Add(sign(f, baseMessage, signOpts{domain: "example.com", selector: "sel", signer: rk}))
+	f.Add(sign(f, baseMessage, signOpts{domain: "example.com", selector: "sel", signer: rk, identity: "@EXAMPLE.COM"}))
+	f.Add(sign(f, baseMessage, signOpts{domain: "example.com", selector: "strict", signer: rk, identity: "a@Mail.Example.com"}))
 	f.Add("ARC-Seal: i=1; cv=none; a=rsa-sha256; d=list.example.org; s=arc; b=AAAA\r\nARC-Message-Signature: i=1; a=rsa-sha256; d=list.example.org; s=arc; h=from; bh=AAAA; b=AAAA\r\nARC-Authentication-Results: i=1; x; dkim=pass\r\n" + baseMessage)
 	f.Add("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; l=99999; bh=AAAA; b=AAAA\r\nFrom: a@example.com\n\nbody")
 	f.Add("From x\r\n\r\n")

@@ -109,6 +109,7 @@ type signOpts struct {
 	signer           crypto.Signer
 	canon            dkim.Canonicalization
 	headers          []string
+	identity         string // i=, none when empty
 }
 
 // sign adds a DKIM-Signature made by go-msgauth.
@@ -121,7 +122,7 @@ func sign(t testing.TB, msg string, o signOpts) string {
 	err := dkim.Sign(&b, strings.NewReader(msg), &dkim.SignOptions{
 		Domain: o.domain, Selector: o.selector, Signer: o.signer,
 		HeaderCanonicalization: o.canon, BodyCanonicalization: o.canon,
-		HeaderKeys: o.headers,
+		HeaderKeys: o.headers, Identifier: o.identity,
 	})
 	if err != nil {
 		t.Fatal(err)

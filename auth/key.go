@@ -30,6 +30,8 @@ type publicKey struct {
 	ed     ed25519.PublicKey
 	hashes []string // h=, nil for any
 	bits   int
+	// testing and strict are the t= flags y and s (RFC 6376 §3.6.1).
+	testing, strict bool
 }
 
 // keyError is why no usable key was found.
@@ -146,7 +148,23 @@ func parseKey(txt string) (*publicKey, *keyError) {
 	if h, ok := tags.get("h"); ok {
 		k.hashes = colonList(h)
 	}
+	k.readFlags(tags.value("t"))
 	return k, k.decode(strings.ToLower(stripFWS(tags.value("k"))), der)
+}
+
+// readFlags reads t=, a colon-separated list of flags (RFC 6376 §3.6.1):
+// y (testing) and s (i= must be in d= itself, not below it). Flags are
+// ABNF quoted strings, so of either case; unknown flags are ignored, as
+// the RFC requires.
+func (k *publicKey) readFlags(t string) {
+	for _, f := range colonList(t) {
+		switch {
+		case strings.EqualFold(f, "y"):
+			k.testing = true
+		case strings.EqualFold(f, "s"):
+			k.strict = true
+		}
+	}
 }
 
 func (k *publicKey) decode(alg string, der []byte) *keyError {

@@ -71,6 +71,25 @@ func TestParseKey(t *testing.T) {
 	if k.allows() {
 		t.Error("h=sha1 key accepts sha256")
 	}
+	// t= flags (RFC 6376 §3.6.1): colon-separated, unknown ones ignored.
+	for rec, want := range map[string][2]bool{
+		"v=DKIM1; p=" + rsaP:                  {false, false},
+		"v=DKIM1; t=y; p=" + rsaP:             {true, false},
+		"v=DKIM1; t=s; p=" + rsaP:             {false, true},
+		"v=DKIM1; t= y : s ; p=" + rsaP:       {true, true},
+		"v=DKIM1; t=S:x:future; p=" + rsaP:    {false, true},
+		"v=DKIM1; t=ys; p=" + rsaP:            {false, false},
+		"v=DKIM1; t=; k=ed25519; p=" + edP:    {false, false},
+		"v=DKIM1; t=x:y; k=ed25519; p=" + edP: {true, false},
+	} {
+		k, kerr := parseKey(rec)
+		if kerr != nil {
+			t.Fatalf("%.40s: %v", rec, kerr)
+		}
+		if got := [2]bool{k.testing, k.strict}; got != want {
+			t.Errorf("%.40s: testing, strict = %v, want %v", rec, got, want)
+		}
+	}
 }
 
 // TestHeaderLimit: a header past MaxHeaderFields is not handed to the

@@ -119,9 +119,9 @@ type Result struct {
 	SPF         *SPF       `json:"spf"`
 	DMARC       *DMARC     `json:"dmarc"`
 	ARC         *ARC       `json:"arc"`
-	Lookups     int        `json:"dns_lookups"` // questions put to the resolver (its cache may have answered them)
-	Claims      []Claim    `json:"claims,omitempty"`
-	Compared    []Mismatch `json:"disagreements,omitempty"`
+	Lookups     int        `json:"dns_lookups"`   // questions put to the resolver (its cache may have answered them)
+	Claims      []Claim    `json:"claims"`        // always a list, [] when none
+	Compared    []Mismatch `json:"disagreements"` // always a list, [] when none
 }
 
 // Options configure a Verifier. The zero value checks nothing ("not
@@ -225,6 +225,7 @@ func (v *Verifier) Check(ctx context.Context, in Input) *Result {
 	m := messageOf(&in, lk.r != nil, &parts.msg)
 	res := &parts.res
 	res.CheckedAt, res.DKIM = v.opts.Now().UTC(), []DKIM{}
+	res.Claims, res.Compared = []Claim{}, []Mismatch{}
 	res.From, res.FromNote = m.fromDomain()
 	fromOrg := orgDomain(res.From)
 	res.DKIM, res.DKIMOmitted = v.checkDKIM(lk, m, res.From, fromOrg)
@@ -258,6 +259,7 @@ func (v *Verifier) checkHeaderOffline(in *Input) *Result {
 	parts := &resultParts{}
 	res := &parts.res
 	res.CheckedAt = v.opts.Now().UTC()
+	res.Claims, res.Compared = []Claim{}, []Mismatch{}
 	var fields [4]field // most messages: From and a signature or two
 	m := &message{body: in.Body, fields: adoptFields(in.Header, fields[:0])}
 	res.From, res.FromNote = m.fromDomain()

@@ -43,8 +43,10 @@ type Mismatch struct {
 // compare (methods it does not check, results it did not compute because
 // DNS was offline) are kept but yield no mismatch.
 func Compare(res *Result, claims []Claim) {
-	res.Claims = claims
-	res.Compared = nil
+	res.Claims, res.Compared = claims, []Mismatch{}
+	if claims == nil {
+		res.Claims = []Claim{}
+	}
 	for _, c := range claims {
 		c.Method = strings.ToLower(c.Method)
 		c.Result = strings.ToLower(c.Result)

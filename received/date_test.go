@@ -84,6 +84,17 @@ func TestParseDateKeepsOffset(t *testing.T) {
 	if _, off := got.Zone(); off != 5*3600+45*60 {
 		t.Errorf("offset %d, want +05:45", off)
 	}
+	// No zone is a day or more from UTC: such an offset is no offset (and
+	// a time that kept it could not be written as JSON).
+	for _, in := range []string{"Mon, 1 Jan 2024 10:00:00 +2400", "Mon, 1 Jan 2024 10:00:00 -9959"} {
+		got, _, info, ok := parseDate(in)
+		if _, off := got.Zone(); ok && (off != 0 || !info.noZone) {
+			t.Errorf("parseDate(%q): offset %d, noZone %v", in, off, info.noZone)
+		}
+		if _, err := got.MarshalJSON(); err != nil {
+			t.Errorf("parseDate(%q): %v", in, err)
+		}
+	}
 }
 
 func TestFindDate(t *testing.T) {

@@ -88,7 +88,9 @@ func (p *dateParts) readOffset(d *dateScanner) bool {
 	hh, n1 := d.num(2)
 	d.skip(':')
 	mm, n2 := d.num(2)
-	if n1 != 2 || n2 != 2 || mm > 59 || d.i < len(d.s) && isDigit(d.s[d.i]) {
+	// RFC 5322 §3.3 allows any two digits, but no zone is 24 hours or more
+	// away from UTC, and Go's time cannot be written as JSON with one.
+	if n1 != 2 || n2 != 2 || hh > 23 || mm > 59 || d.i < len(d.s) && isDigit(d.s[d.i]) {
 		d.i = save
 		return false
 	}

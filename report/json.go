@@ -5,6 +5,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/mailtrace/mailtrace/analyze"
@@ -24,4 +25,13 @@ func JSON(w io.Writer, r *analyze.Report) error {
 }
 
 // JSONLine writes one message object on one line (JSON Lines).
-func JSONLine(w io.Writer, m *analyze.MessageReport) error { return writeInert(w, m, "", "jsonl") }
+func JSONLine(w io.Writer, m *analyze.MessageReport) error {
+	b, err := marshalMessage(m, "", "")
+	if err != nil {
+		return fmt.Errorf("write jsonl: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write jsonl: %w", err)
+	}
+	return nil
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/analyze"
 )
 
 // WriteJSON writes v as indented JSON followed by a line end, as a
@@ -81,4 +83,17 @@ func jsonInert(b []byte) []byte {
 func appendUnicodeEscape(b []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
+
+// marshalMessage is marshalInert of one message's report. A report that
+// cannot be written (a value encoding/json refuses) becomes that message's
+// error report, so that one message never ends the run's JSON.
+func marshalMessage(m *analyze.MessageReport, prefix, indent string) ([]byte, error) {
+	b, err := marshalInert(m, prefix, indent)
+	if err == nil {
+		return b, nil
+	}
+	stub := analyze.ErrorReport(m.File, m.Index, fmt.Errorf("its report could not be written as JSON: %w", err))
+	stub.Line = m.Line
+	return marshalInert(stub, prefix, indent)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/analyze"
@@ -351,3 +352,43 @@ var errWrite = errors.New("disk full")
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+// TestJSONOneBadMessage: a report encoding/json refuses (a time 25 hours
+// from UTC) becomes that message's error entry; the messages around it
+// are written, and the document stays whole.
+func TestJSONOneBadMessage(t *testing.T) {
+	bad := time.Date(2024, 1, 1, 10, 0, 0, 0, time.FixedZone("", 25*3600))
+	msgs := []*analyze.MessageReport{
+		{File: "a.eml", Verdict: analyze.VerdictClean},
+		{File: "b.eml", Verdict: analyze.VerdictForged, Hops: []received.Hop{{Index: 1, Time: &bad}}},
+		{File: "c.eml", Verdict: analyze.VerdictClean},
+	}
+	for _, format := range []string{"json", "jsonl"} {
+		var buf bytes.Buffer
+		if err := Render(&buf, format, &analyze.Report{Schema: analyze.Schema, Messages: msgs}, testOptions()); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		var got []struct{ File, Verdict, Error string }
+		if format == "json" {
+			var doc struct {
+				Messages []struct{ File, Verdict, Error string }
+			}
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatalf("json: %v\n%s", err, buf.String())
+			}
+			got = doc.Messages
+		} else {
+			for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+				var m struct{ File, Verdict, Error string }
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("jsonl line %q: %v", line, err)
+				}
+				got = append(got, m)
+			}
+		}
+		if len(got) != 3 || got[0].File != "a.eml" || got[2].File != "c.eml" ||
+			got[1].Verdict != "error" || !strings.Contains(got[1].Error, "could not be written as JSON") {
+			t.Errorf("%s: %+v", format, got)
+		}
+	}
+}

@@ -153,7 +153,7 @@ func (j *jsonWriter) head() string {
 }
 
 func (j *jsonWriter) Message(m *analyze.MessageReport) error {
-	b, err := marshalInert(m, "    ", "  ")
+	b, err := marshalMessage(m, "    ", "  ")
 	if err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}

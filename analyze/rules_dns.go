@@ -201,6 +201,15 @@ func (r *countingResolver) LookupIP(ctx context.Context, host string) ([]netip.A
 	return v, err
 }
 
+// LookupIPFamily keeps the inner resolver's single-family lookups: the
+// checks ask the family of the address they test, and a failed AAAA
+// question must not read as "no" when the A question answered.
+func (r *countingResolver) LookupIPFamily(ctx context.Context, host string, v6 bool) ([]netip.Addr, error) {
+	v, err := dns.LookupIPFamily(ctx, r.Resolver, host, v6)
+	r.note(err)
+	return v, err
+}
+
 func (r *countingResolver) LookupMX(ctx context.Context, domain string) ([]dns.MX, error) {
 	v, err := r.Resolver.LookupMX(ctx, domain)
 	r.note(err)

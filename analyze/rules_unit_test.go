@@ -592,3 +592,63 @@ func TestPropsLikeMap(t *testing.T) {
 		t.Errorf("JSON %s, want %s", b, want)
 	}
 }
+
+// familyFailResolver answers A questions and fails every AAAA question as
+// a temporary error, as a server that drops AAAA queries does. Its merged
+// LookupIP returns the A answer alone, without the AAAA error.
+type familyFailResolver struct {
+	ptr map[netip.Addr][]string
+	a   map[string][]netip.Addr
+}
+
+func (f *familyFailResolver) LookupIPFamily(_ context.Context, host string, v6 bool) ([]netip.Addr, error) {
+	if v6 {
+		return nil, dns.ErrTemporary
+	}
+	if a, ok := f.a[host]; ok {
+		return a, nil
+	}
+	return nil, dns.ErrNotFound
+}
+func (f *familyFailResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+	return f.LookupIPFamily(ctx, host, false)
+}
+func (f *familyFailResolver) LookupPTR(_ context.Context, ip netip.Addr) ([]string, error) {
+	if n, ok := f.ptr[ip]; ok {
+		return n, nil
+	}
+	return nil, dns.ErrNotFound
+}
+func (f *familyFailResolver) LookupMX(context.Context, string) ([]dns.MX, error) {
+	return nil, dns.ErrNotFound
+}
+func (f *familyFailResolver) LookupTXT(context.Context, string) ([]string, error) {
+	return nil, dns.ErrNotFound
+}
+func (f *familyFailResolver) LookupCNAME(context.Context, string) (string, error) {
+	return "", dns.ErrNotFound
+}
+
+// TestFailedFamilyIsNoEvidence: a host with an IPv4 address whose AAAA
+// question failed is not evidence against an IPv6 client: the checks ask
+// the client's family, through the wrapper that counts lookups too.
+func TestFailedFamilyIsNoEvidence(t *testing.T) {
+	requireParser(t)
+	v6 := netip.MustParseAddr("2a00:1450:4864:20::42d")
+	r := &familyFailResolver{ptr: map[netip.Addr][]string{v6: {"mail.tarragon.org."}},
+		a: map[string][]netip.Addr{"mail.tarragon.org": {netip.MustParseAddr("93.184.215.61")}}}
+	raw := `Received: from mail.tarragon.org (mail.tarragon.org [IPv6:2a00:1450:4864:20::42d])
+	by mx1.sorrel.net (Postfix) with ESMTPS id 3D9E1C0122; Mon, 16 Nov 2026 10:15:03 +0100
+From: Alice <alice@tarragon.org>
+To: bob@sorrel.net
+Date: Mon, 16 Nov 2026 09:14:58 +0000
+
+body
+`
+	m := analyzeRaw(t, raw, Options{Resolver: r}, Input{})
+	for _, f := range m.Findings {
+		if SeverityWeight(f.Severity) > 0 {
+			t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
+		}
+	}
+}

@@ -103,7 +103,7 @@ func CheckHostIP(ctx context.Context, r Resolver, host string, ip netip.Addr) Ho
 	}
 	res.Host = name
 	var mine error // the lookup of ip's own family
-	if l, ok := r.(looker); ok {
+	if l, ok := familyLooker(r); ok {
 		v4, v6 := lookupBoth(ctx, l, name)
 		res.Addrs = append(slices.Clone(v4.a.addrs), v6.a.addrs...)
 		mine = v4.err
@@ -137,7 +137,7 @@ func hostIPStatus(addrs []netip.Addr, ip netip.Addr, mine error) Status {
 // for one family; other resolvers give both, which is as good for a
 // membership test.
 func familyAddrs(ctx context.Context, r Resolver, host string, ip netip.Addr) ([]netip.Addr, error) {
-	l, ok := r.(looker)
+	l, ok := familyLooker(r)
 	if !ok {
 		return r.LookupIP(ctx, host)
 	}

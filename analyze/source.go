@@ -275,7 +275,7 @@ func (w *walker) file(path string, info os.FileInfo, inMaildir bool, out *[]walk
 	ext := strings.ToLower(filepath.Ext(path))
 	// A Maildir name ends in the host's name, whose last label can look
 	// like an extension (mx.example.md): there every file is a message.
-	if (!inMaildir && skipExt[ext]) || w.excluded(path, info) {
+	if (!inMaildir && skipExt[ext]) || w.excluded(path, info) || isMaildirFolderMark(path, info) {
 		return
 	}
 	// Maildir files are messages by construction; the sniff is for what
@@ -285,6 +285,13 @@ func (w *walker) file(path string, info os.FileInfo, inMaildir bool, out *[]walk
 		return
 	}
 	*out = append(*out, walkEntry{path: path})
+}
+
+// isMaildirFolderMark reports the empty "maildirfolder" file that marks a
+// Maildir++ folder (.Sent/maildirfolder): part of the layout, as tmp/ is,
+// not a message.
+func isMaildirFolderMark(path string, info os.FileInfo) bool {
+	return filepath.Base(path) == "maildirfolder" && info != nil && info.Size() == 0
 }
 
 func (w *walker) skip(path, reason string) {

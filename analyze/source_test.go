@@ -381,9 +381,18 @@ func TestReadMaildirFolders(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Maildir++ marks each folder with an empty maildirfolder file.
+	for _, p := range []string{"md/.Junk/maildirfolder", "md/.Sent/maildirfolder"} {
+		if err := os.WriteFile(filepath.Join(dir, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got := ExpandInputs([]string{filepath.Join(dir, "md"), filepath.Join(dir, "other")}, WalkOptions{})
 	if rel := relPaths(t, dir, got.Paths); rel != "md/.Junk/new/2 md/.Sent/cur/3:2,S md/cur/1" {
 		t.Errorf("paths %s", rel)
+	}
+	if len(got.Skipped) > 0 {
+		t.Errorf("skipped %+v", got.Skipped)
 	}
 }
 

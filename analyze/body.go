@@ -120,10 +120,10 @@ func insideSpan(fields []fieldSpan, pos int) bool {
 // messages have none and are given as they are.
 func mimeInput(msg *Message) io.Reader {
 	if !skipsBigFields(msg) {
-		return bytes.NewReader(msg.Raw)
+		return bytes.NewReader(msg.Raw[msg.headerStart:])
 	}
 	pieces := make([]io.Reader, 0, len(msg.big)+1)
-	pos := 0
+	pos := msg.headerStart
 	for _, f := range msg.big {
 		pieces = append(pieces, bytes.NewReader(msg.Raw[pos:f.nameStart]))
 		pos = f.end

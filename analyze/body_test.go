@@ -416,12 +416,14 @@ func generatedMIME(r *rand.Rand) []byte {
 	return b.Bytes()
 }
 
-// checkMIMEInput compares enmime's summaries of msg and of its mimeInput,
-// and reports whether that left something out.
+// checkMIMEInput compares enmime's summaries of msg from its header on
+// (past a byte order mark, blank lines and an mbox "From " line, which
+// Split leaves out) and of its mimeInput, and reports whether that left
+// something out.
 func checkMIMEInput(t *testing.T, name string, msg *Message) bool {
 	t.Helper()
 	in := mimeInput(msg)
-	got, want := summarizeMIME(msg.Raw, in), summarizeMIME(msg.Raw, bytes.NewReader(msg.Raw))
+	got, want := summarizeMIME(msg.Raw, in), summarizeMIME(msg.Raw, bytes.NewReader(msg.Raw[msg.headerStart:]))
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s (%.200q): without the long fields %+v, whole %+v", name, msg.Raw, got, want)
 	}
@@ -497,5 +499,22 @@ func TestLongMIMEHeaderLine(t *testing.T) {
 				t.Errorf("summary errors %.200q", b.Errors)
 			}
 		})
+	}
+}
+
+// TestMIMEAfterHeaderStart: what Split leaves out before the header (a
+// byte order mark, blank lines, an mbox "From " line) is not given to the
+// MIME parser either, which would read it as a malformed header field.
+func TestMIMEAfterHeaderStart(t *testing.T) {
+	for _, lead := range []string{"\ufeff", "\r\n\r\n", "From alice@example.org Mon Jan  1 00:00:00 2024\r\n"} {
+		raw := []byte(lead + "From: a@example.org\r\nTo: b@example.net\r\nSubject: x\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n")
+		msg, err := Split(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := summarizeBody(msg); len(b.Errors) > 0 || b.TextSize == 0 {
+			t.Errorf("%q: %+v", lead, b)
+		}
 	}
 }

@@ -39,6 +39,7 @@ func refSplit(raw []byte) (*Message, error) {
 		line, _ := s.next()
 		m.MboxFrom = string(line)
 	}
+	m.headerStart = s.pos
 	refSplitHeader(m, s)
 	m.Body = raw[s.pos:]
 	m.BodyLine = s.line + 1

@@ -54,6 +54,10 @@ type Message struct {
 	// prepended is Input.Prepended: the offset where the sender's text
 	// starts, 0 when the receiver wrote nothing before it.
 	prepended int
+	// headerStart is where the first field starts: after a byte order
+	// mark, blank lines and an mbox "From " line, which Split names in
+	// its defects and the MIME parser must not see.
+	headerStart int
 }
 
 // Get returns the unfolded value of the first field with that name
@@ -102,6 +106,7 @@ func splitAfter(raw []byte, prepended int) (*Message, error) {
 		line, _ := s.next()
 		m.MboxFrom = string(line)
 	}
+	m.headerStart = s.pos
 	m.splitHeader(s)
 	m.bareCR = s.bareCR
 	m.Body = raw[s.pos:]

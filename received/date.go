@@ -94,13 +94,23 @@ func parseDate(s string) (time.Time, int, dateInfo, bool) {
 	if !p.readDay(&d) || !p.readTime(&d) {
 		return time.Time{}, 0, dateInfo{}, false
 	}
+	zoned := false
 	if p.year < 0 { // asctime: the year follows the time
 		d.space()
-		if !p.readYear(&d) {
-			return time.Time{}, 0, dateInfo{}, false
+		if save := d.i; !p.readYear(&d) {
+			// date(1) writes the zone before the year: "Mon Jan  1 10:00:00 EST 2024".
+			d.i = save
+			p.readZone(&d)
+			d.space()
+			if p.info.noZone || !p.readYear(&d) {
+				return time.Time{}, 0, dateInfo{}, false
+			}
+			zoned = true
 		}
 	}
-	p.readZone(&d)
+	if !zoned {
+		p.readZone(&d)
+	}
 	p.readTrailer(&d)
 	t, info, ok := p.build()
 	return t, d.i, info, ok
@@ -164,8 +174,8 @@ func (p *dateParts) readYear(d *dateScanner) bool {
 		n += 2000
 	case digits == 2 || digits == 3:
 		n += 1900
-	case digits != 4:
-		return false
+	case digits != 4 || n < 1900:
+		return false // RFC 5322 §3.3: no date of a message is before 1900
 	}
 	p.year = n
 	return d.i >= len(d.s) || !isDigit(d.s[d.i])

@@ -41,6 +41,9 @@ func TestParseDate(t *testing.T) {
 		// asctime order and dashes.
 		{"Thu Apr 29 23:34:45 2010 +0000", "2010-04-29T23:34:45Z", dateInfo{}},
 		{"29-Apr-2010 23:34:45 +0000", "2010-04-29T23:34:45Z", dateInfo{}},
+		// date(1): the zone before the year.
+		{"Mon Jan  1 10:00:00 EST 2024", "2024-01-01T10:00:00-05:00", dateInfo{}},
+		{"Mon Jan  1 10:00:00 +0100 2024", "2024-01-01T10:00:00+01:00", dateInfo{}},
 		// Full month and weekday names.
 		{"Wednesday, 13 September 2023 09:00:00 +0000", "2023-09-13T09:00:00Z", dateInfo{}},
 		// What is noted.
@@ -59,6 +62,7 @@ func TestParseDate(t *testing.T) {
 		{"15.20.1234.5", "", dateInfo{}},
 		{"Mon, 1 Foo 2024 10:00:00 +0000", "", dateInfo{}},
 		{"123456789012 Jan 2024 10:00:00", "", dateInfo{}},
+		{"Mon, 1 Jan 0024 10:00:00 +0000", "", dateInfo{}}, // RFC 5322 §3.3: 1900 or later
 	}
 	for _, tc := range cases {
 		got, _, info, ok := parseDate(tc.in)

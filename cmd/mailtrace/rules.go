@@ -126,9 +126,11 @@ type ruleOptions struct {
 	now        func() time.Time // nil: the clock
 }
 
-func ruleFlags() []cli.Flag {
+// ruleFlags are the rule flags of analyze and serve. failOn is the default
+// of --fail-on, and failOnUsage says when it applies.
+func ruleFlags(failOn, failOnUsage string) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "fail-on", Value: "forged", Usage: "exit with status 3 when any message is `LEVEL`: forged, suspicious (or worse), never"},
+		&cli.StringFlag{Name: "fail-on", Value: failOn, Usage: failOnUsage},
 		&cli.StringSliceFlag{Name: "trusted", Usage: "treat `CIDR|HOST|DOMAIN` as the receiving side's own, beyond what the chain shows (repeatable)"},
 		&cli.StringSliceFlag{Name: "disable", Usage: "do not run rule `ID`: no finding, no weight in the score (repeatable, or comma-separated; mailtrace rules lists the IDs)"},
 		&cli.DurationFlag{Name: "clock-skew", Value: 5 * time.Minute, Usage: "`DURATION` a hop may be stamped before the hop below it (e.g. 90s, 10m)"},

@@ -277,7 +277,7 @@ type failure int
 const (
 	failTransport failure = iota // timeout or network error: nobody answered
 	failServFail                 // the server answered SERVFAIL: ask another, and again next round
-	failUseless                  // REFUSED, FORMERR, NOTIMP, other RCODEs, malformed or bogus: not asked again
+	failUseless                  // REFUSED, FORMERR, NOTIMP, other RCODEs, malformed or bogus, truncated with TCP failing: not asked again
 )
 
 // resolve asks the servers in turn, Attempts rounds, until one gives a
@@ -330,7 +330,10 @@ func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg
 		r, err = n.ask(ctx, server, q, false)
 	}
 	if err != nil {
-		if isTransport(err) {
+		switch {
+		case errors.Is(err, errTruncated):
+			return nil, failUseless, err
+		case isTransport(err):
 			return nil, failTransport, err
 		}
 		return nil, failUseless, fmt.Errorf("malformed response: %w", err)
@@ -360,12 +363,20 @@ func (n *Network) ask(ctx context.Context, server string, q question, edns bool)
 	r, err := n.exchange(ctx, "udp", server, req)
 	if r != nil && r.Truncated {
 		r, err = n.exchange(ctx, "tcp", server, req)
+		if err != nil && isTransport(err) {
+			// RFC 7766 §5: the server did answer, over UDP; only the
+			// whole answer could not be had.
+			return nil, fmt.Errorf("%w: %w", errTruncated, err)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return r, checkReply(req, r)
 }
+
+// errTruncated is a reply truncated over UDP whose retry over TCP failed.
+var errTruncated = errors.New("reply truncated over UDP, and TCP failed")
 
 func rcodeName(rcode int) string {
 	if s, ok := mdns.RcodeToString[rcode]; ok {

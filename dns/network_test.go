@@ -533,3 +533,38 @@ func ptrOfErr(ip string) func(dns.Resolver) error {
 		return err
 	}
 }
+
+// TestNetworkTruncatedWithoutTCP: a server that answers over UDP with TC
+// set and cannot be reached over TCP did answer (RFC 7766 §5): that one
+// lookup fails as temporary, no cooldown starts, and the next lookups are
+// asked as usual. From the audit's tcbadhelo.eml, whose truncated TXT
+// answer made every later lookup "DNS was unavailable" for 30s.
+func TestNetworkTruncatedWithoutTCP(t *testing.T) {
+	answer := answering(t, mdns.RcodeSuccess, `$Q 60 IN TXT "v=spf1 -all"`)
+	addr := rawServer(t, func(q []byte) []byte { // UDP only: no TCP listener
+		out := answer(q)
+		var m mdns.Msg
+		if out == nil || m.Unpack(out) != nil {
+			return nil
+		}
+		if strings.HasPrefix(m.Question[0].Name, "tc.") {
+			m.Truncated, m.Answer = true, nil
+			out, _ = m.Pack()
+		}
+		return out
+	})
+	n, err := dns.NewNetwork(dns.Options{Servers: []string{addr}, Timeout: 300 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.LookupTXT(ctxT(t), "tc.mt.test")
+	if !errors.Is(err, dns.ErrTemporary) || errors.Is(err, dns.ErrUnreachable) {
+		t.Fatalf("truncated, no TCP: error = %v, want temporary, not unreachable", err)
+	}
+	if !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("error %q does not say the reply was truncated", err)
+	}
+	if txt, err := n.LookupTXT(ctxT(t), "next.mt.test"); err != nil || len(txt) != 1 {
+		t.Errorf("the next lookup: %q, %v; want it asked and answered", txt, err)
+	}
+}

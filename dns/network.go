@@ -276,7 +276,7 @@ type failure int
 
 const (
 	failTransport failure = iota // timeout or network error: nobody answered
-	failServFail                 // the server answered SERVFAIL: ask another, and again next round
+	failServFail                 // the server answered SERVFAIL, or only with datagrams that were not the reply: ask another, and again next round
 	failUseless                  // REFUSED, FORMERR, NOTIMP, other RCODEs, malformed or bogus, truncated with TCP failing: not asked again
 )
 
@@ -333,6 +333,10 @@ func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg
 		switch {
 		case errors.Is(err, errTruncated):
 			return nil, failUseless, err
+		case errors.Is(err, errNoMatch):
+			// Something answered from the server's address, so DNS
+			// is there; the server may yet answer in the next round.
+			return nil, failServFail, err
 		case isTransport(err):
 			return nil, failTransport, err
 		}
@@ -352,7 +356,8 @@ func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg
 }
 
 // ask sends the question over UDP, then over TCP when the answer comes back
-// truncated (RFC 7766 §5), and checks the reply matches the question.
+// truncated (RFC 7766 §5). The reply is one that matches the question (see
+// readReply).
 func (n *Network) ask(ctx context.Context, server string, q question, edns bool) (*mdns.Msg, error) {
 	req := new(mdns.Msg)
 	req.SetQuestion(mdns.Fqdn(q.name), q.qtype)
@@ -369,14 +374,15 @@ func (n *Network) ask(ctx context.Context, server string, q question, edns bool)
 			return nil, fmt.Errorf("%w: %w", errTruncated, err)
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return r, checkReply(req, r)
+	return r, err
 }
 
 // errTruncated is a reply truncated over UDP whose retry over TCP failed.
 var errTruncated = errors.New("reply truncated over UDP, and TCP failed")
+
+// errNoMatch is a try over UDP that met only datagrams that were not a
+// reply to the question, then its deadline.
+var errNoMatch = errors.New("no reply matched the question")
 
 func rcodeName(rcode int) string {
 	if s, ok := mdns.RcodeToString[rcode]; ok {
@@ -385,8 +391,9 @@ func rcodeName(rcode int) string {
 	return "RCODE" + strconv.Itoa(rcode)
 }
 
-// checkReply rejects a reply that is not an answer to req: a bug or a
-// spoofing attempt, either way not something to believe.
+// checkReply rejects a reply that is not an answer to req (RFC 5452 §3:
+// its question must be req's): a bug or a spoofing attempt, either way not
+// something to believe.
 func checkReply(req, r *mdns.Msg) error {
 	if !r.Response || len(r.Question) != 1 {
 		return errors.New("reply is not a response to the question")
@@ -398,9 +405,9 @@ func checkReply(req, r *mdns.Msg) error {
 	return nil
 }
 
-// exchange sends one query on a fresh connection. miekg/dns only honours
-// the context's deadline, so cancellation is turned into an expired
-// deadline on the connection.
+// exchange sends one query on a fresh connection and reads its reply.
+// miekg/dns only honours deadlines, so cancellation is turned into an
+// expired deadline on the connection.
 func (n *Network) exchange(ctx context.Context, network, server string, req *mdns.Msg) (*mdns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
@@ -410,10 +417,50 @@ func (n *Network) exchange(ctx context.Context, network, server string, req *mdn
 		return nil, err
 	}
 	defer conn.Close()
+	conn.UDPSize = n.udpSize // the size of the read buffer
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	r, _, err := c.ExchangeWithConnContext(ctx, req, conn)
-	return r, err
+	if err := conn.WriteMsg(req); err != nil {
+		return nil, err
+	}
+	return readReply(conn, req, network == "udp")
+}
+
+// readReply reads the reply to req. Over UDP, where anyone can send a
+// datagram that seems to come from the server, one whose ID or question
+// differs from req's is not the reply (RFC 5452 §3, §9.1): it is dropped,
+// never believed, and the wait goes on until the deadline. Over TCP a
+// mismatch is the server's fault, a malformed reply.
+func readReply(conn *mdns.Conn, req *mdns.Msg, udp bool) (*mdns.Msg, error) {
+	var dropped error
+	for {
+		var h mdns.Header
+		p, err := conn.ReadMsgHeader(&h)
+		switch {
+		case err != nil && dropped != nil && isTransport(err):
+			return nil, fmt.Errorf("%w (dropped one: %v): %w", errNoMatch, dropped, err)
+		case err != nil:
+			return nil, err
+		case h.Id != req.Id && udp:
+			continue // as miekg/dns drops it: perhaps a late reply to an earlier query
+		case h.Id != req.Id:
+			return nil, mdns.ErrId
+		}
+		r := new(mdns.Msg)
+		if err := r.Unpack(p); err != nil && !(udp && r.Truncated) {
+			return nil, err // a truncated one may end mid-record: TCP follows
+		}
+		if err := checkReply(req, r); err != nil {
+			if !udp {
+				return nil, err
+			}
+			dropped = err
+			continue
+		}
+		return r, nil
+	}
 }
 
 // isTransport tells network trouble (nobody answered) from a reply that

@@ -302,6 +302,12 @@ func TestNetworkCancelled(t *testing.T) {
 
 // rawServer answers every UDP query with what reply makes of it.
 func rawServer(t *testing.T, reply func(query []byte) []byte) string {
+	return rawServerN(t, func(query []byte) [][]byte { return [][]byte{reply(query)} })
+}
+
+// rawServerN answers every UDP query with the datagrams replies makes of it,
+// in order.
+func rawServerN(t *testing.T, replies func(query []byte) [][]byte) string {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -314,8 +320,10 @@ func rawServer(t *testing.T, reply func(query []byte) []byte) string {
 			if err != nil {
 				return
 			}
-			if out := reply(slices.Clone(buf[:n])); out != nil {
-				_, _ = pc.WriteTo(out, addr)
+			for _, out := range replies(slices.Clone(buf[:n])) {
+				if out != nil {
+					_, _ = pc.WriteTo(out, addr)
+				}
 			}
 		}
 	}()
@@ -326,11 +334,12 @@ func TestNetworkBadReplies(t *testing.T) {
 	tests := []struct {
 		name  string
 		reply func(q []byte) []byte
+		want  string
 	}{
 		{"cut after the header", func(q []byte) []byte {
 			q[2] |= 0x80 // QR
 			return q[:14]
-		}},
+		}, "malformed"},
 		{"answer to another question", func(q []byte) []byte {
 			var m mdns.Msg
 			if m.Unpack(q) != nil {
@@ -341,17 +350,68 @@ func TestNetworkBadReplies(t *testing.T) {
 			r.Question[0].Name = "other.test."
 			out, _ := r.Pack()
 			return out
-		}},
+		}, "no reply matched the question (dropped one: reply is about MX other.test.)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := networkAt(t, rawServer(t, tt.reply))
 			_, err := n.LookupMX(ctxT(t), "mt.test")
 			// A reply that cannot be believed says nothing about the name
-			// (RFC 1035 §7.3): temporary, though a server did answer.
+			// (RFC 1035 §7.3): temporary, though a server did answer. One
+			// about another question is no reply at all (RFC 5452 §3):
+			// dropped, the wait goes on until the deadline.
 			if !errors.Is(err, dns.ErrTemporary) || errors.Is(err, dns.ErrPermanent) || errors.Is(err, dns.ErrUnreachable) ||
-				!strings.Contains(err.Error(), "malformed") {
-				t.Errorf("error = %v, want a temporary malformed-response error", err)
+				!strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want a temporary error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestNetworkForgedReplyDropped: a datagram with the query's ID but another
+// question, or no response at all, is dropped, never believed, and the
+// real reply that follows is read (RFC 5452 §3). From the audit's "spoofq"
+// server mode, whose forged reply made the lookup fail as malformed.
+func TestNetworkForgedReplyDropped(t *testing.T) {
+	tests := []struct {
+		name  string
+		forge func(*mdns.Msg)
+	}{
+		{"other name", func(m *mdns.Msg) { m.Question[0].Name = "evil.test." }},
+		{"other type", func(m *mdns.Msg) { m.Question[0].Qtype = mdns.TypeTXT }},
+		{"other class", func(m *mdns.Msg) { m.Question[0].Qclass = mdns.ClassCHAOS }},
+		{"no question", func(m *mdns.Msg) { m.Question = nil }},
+		{"not a response", func(m *mdns.Msg) { m.Response = false }},
+		{"other ID", func(m *mdns.Msg) { m.Id ^= 0x5555 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			real := answering(t, mdns.RcodeSuccess, "$Q 60 IN A 192.0.2.10")
+			addr := rawServerN(t, func(q []byte) [][]byte {
+				out := real(q)
+				var forged mdns.Msg
+				if out == nil || forged.Unpack(out) != nil {
+					return nil
+				}
+				tt.forge(&forged)
+				forged.Answer = []mdns.RR{&mdns.A{
+					Hdr: mdns.RR_Header{Name: "evil.test.", Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 60},
+					A:   net.IPv4(198, 51, 100, 66),
+				}}
+				bad, err := forged.Pack()
+				if err != nil {
+					t.Error(err)
+					return nil
+				}
+				return [][]byte{bad, out}
+			})
+			n, err := dns.NewNetwork(dns.Options{Servers: []string{addr}, Timeout: 2 * time.Second, Attempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ips, err := n.LookupIP(ctxT(t), "mt.test")
+			if err != nil || !slices.Equal(ips, []netip.Addr{netip.MustParseAddr("192.0.2.10")}) {
+				t.Errorf("addresses = %v, %v; want the real reply's 192.0.2.10", ips, err)
 			}
 		})
 	}

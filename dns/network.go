@@ -228,12 +228,50 @@ func serverAddr(s, port string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-func (n *Network) lookup(parent context.Context, q question) (answer, error) {
+// lookup asks about q. When the answer stops at a CNAME and leaves out its
+// target's records, the query is restarted at the target (RFC 1034
+// §5.3.3), as far as MaxCNAMEDepth restarts and until a name comes again.
+func (n *Network) lookup(ctx context.Context, q question) (answer, error) {
+	a, err := n.query(ctx, q)
+	seen := map[string]bool{q.name: true}
+	var via []string
+	chainTTL := a.restartTTL
+	for errors.Is(err, ErrNoData) && a.restart != "" {
+		target := a.restart
+		via = append(via, target)
+		switch {
+		case seen[target]:
+			return answer{}, fmt.Errorf("lookup %s: CNAME loop at %s: %w", q, target, ErrPermanent)
+		case len(via) > MaxCNAMEDepth:
+			return answer{}, fmt.Errorf("lookup %s: CNAME chain longer than %d: %w", q, MaxCNAMEDepth, ErrPermanent)
+		}
+		seen[target] = true
+		a, err = n.query(ctx, question{qtype: q.qtype, name: target})
+		if a.hasTTL {
+			a.ttl = min(a.ttl, chainTTL)
+		}
+		if a.restart != "" {
+			chainTTL = min(chainTTL, a.restartTTL)
+		}
+	}
+	a.restart, a.restartTTL = "", 0
+	if err != nil {
+		if len(via) > 0 {
+			return a, fmt.Errorf("lookup %s: via CNAME %s: %w", q, strings.Join(via, ", "), err)
+		}
+		return a, fmt.Errorf("lookup %s: %w", q, err)
+	}
+	return a, nil
+}
+
+// query asks the servers about q and reads their answer. The error is not
+// yet wrapped with the question.
+func (n *Network) query(parent context.Context, q question) (answer, error) {
 	if err := parent.Err(); err != nil {
-		return answer{}, fmt.Errorf("lookup %s: %w: %w", q, ErrTemporary, err)
+		return answer{}, fmt.Errorf("%w: %w", ErrTemporary, err)
 	}
 	if until := n.silentUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return answer{}, fmt.Errorf("lookup %s: %w: %w: no server answered a lookup in the last %s", q, ErrTemporary, ErrUnreachable, n.cooldown)
+		return answer{}, fmt.Errorf("%w: %w: no server answered a lookup in the last %s", ErrTemporary, ErrUnreachable, n.cooldown)
 	}
 	ctx, cancel := context.WithTimeout(parent, n.budget)
 	defer cancel()
@@ -247,13 +285,9 @@ func (n *Network) lookup(parent context.Context, q question) (answer, error) {
 		n.silentUntil.Store(time.Now().Add(n.cooldown).UnixNano())
 	}
 	if err != nil {
-		return answer{}, fmt.Errorf("lookup %s: %w", q, err)
+		return answer{}, err
 	}
-	a, err := interpret(q, m.Rcode, m.Answer, m.Ns)
-	if err != nil {
-		return a, fmt.Errorf("lookup %s: %w", q, err)
-	}
-	return a, nil
+	return interpret(q, m.Rcode, m.Answer, m.Ns)
 }
 
 // cutShort reports whether the caller's context ended the lookup: it is

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -481,7 +482,8 @@ func TestNewNetworkResolvConf(t *testing.T) {
 
 // answering returns a rawServer reply function that answers every query
 // with NOERROR (or rcode) and the records rrs, "$Q" in them standing for
-// the name asked.
+// the name asked. SOA records go in the authority section, the others in
+// the answer section.
 func answering(t *testing.T, rcode int, rrs ...string) func([]byte) []byte {
 	return func(query []byte) []byte {
 		var m mdns.Msg
@@ -496,6 +498,10 @@ func answering(t *testing.T, rcode int, rrs ...string) func([]byte) []byte {
 			if err != nil {
 				t.Error(err)
 				return nil
+			}
+			if rr.Header().Rrtype == mdns.TypeSOA {
+				r.Ns = append(r.Ns, rr)
+				continue
 			}
 			r.Answer = append(r.Answer, rr)
 		}
@@ -536,11 +542,11 @@ func TestNetworkAnswerAboutAnotherName(t *testing.T) {
 		{"CNAME chain to the records", txtOfErr("mt.test"), noerror,
 			[]string{"$Q 60 IN CNAME a.mt.test.", `a.mt.test. 60 IN TXT "x"`}, nil},
 		{"CNAME chain to no record is NODATA", txtOfErr("mt.test"), noerror,
-			[]string{"$Q 60 IN CNAME a.mt.test."}, dns.ErrNoData},
+			[]string{"$Q 60 IN CNAME a.mt.test.", soaMT}, dns.ErrNoData},
 		{"CNAME chain to a missing name is NXDOMAIN", txtOfErr("mt.test"), nxdomain,
 			[]string{"$Q 60 IN CNAME a.mt.test."}, dns.ErrNotFound},
 		{"DNAME above the question (RFC 6672)", txtOfErr("x.mt.test"), noerror,
-			[]string{"mt.test. 60 IN DNAME other.test.", "$Q 60 IN CNAME x.other.test."}, dns.ErrNoData},
+			[]string{"mt.test. 60 IN DNAME other.test.", "$Q 60 IN CNAME x.other.test.", "other.test. 60 IN SOA ns.other.test. h.other.test. 1 2 3 4 60"}, dns.ErrNoData},
 		{"answer plus a stray record", txtOfErr("mt.test"), noerror,
 			[]string{`$Q 60 IN TXT "x"`, `other.wrong.test. 60 IN TXT "y"`}, nil},
 	}
@@ -574,6 +580,10 @@ func TestNetworkBogusServerSkipped(t *testing.T) {
 		t.Fatalf("TXT = %q, %v; want the good server's records", txt, err)
 	}
 }
+
+// soaMT is the SOA of mt.test, for the authority section of a negative
+// answer (RFC 2308 §3).
+const soaMT = "mt.test. 60 IN SOA ns.mt.test. hostmaster.mt.test. 1 7200 900 1209600 60"
 
 func ipOfErr(host string) func(dns.Resolver) error {
 	return func(r dns.Resolver) error { _, err := r.LookupIP(context.Background(), host); return err }
@@ -626,5 +636,93 @@ func TestNetworkTruncatedWithoutTCP(t *testing.T) {
 	}
 	if txt, err := n.LookupTXT(ctxT(t), "next.mt.test"); err != nil || len(txt) != 1 {
 		t.Errorf("the next lookup: %q, %v; want it asked and answered", txt, err)
+	}
+}
+
+// serving returns a rawServer reply function that answers from zone, the
+// records of each name (any type asked gets them all), and NXDOMAIN for
+// names it lacks; asked counts the queries per name. Unlike dnstest, it
+// does not follow CNAMEs: an answer stops at the alias, as from a server
+// authoritative for the alias but not for its target.
+func serving(t *testing.T, zone map[string][]string, asked map[string]int, mu *sync.Mutex) func([]byte) []byte {
+	return func(query []byte) []byte {
+		var m mdns.Msg
+		if m.Unpack(query) != nil || len(m.Question) != 1 {
+			return nil
+		}
+		q := m.Question[0]
+		mu.Lock()
+		asked[q.Name]++
+		mu.Unlock()
+		rrs, ok := zone[q.Name]
+		if !ok {
+			r := new(mdns.Msg)
+			r.SetRcode(&m, mdns.RcodeNameError)
+			out, _ := r.Pack()
+			return out
+		}
+		return answering(t, mdns.RcodeSuccess, rrs...)(query)
+	}
+}
+
+// TestNetworkCNAMERestart: an answer that ends in a CNAME without its
+// target's records, and without the SOA of the target's zone that would
+// make it NODATA, is followed by a query for the target (RFC 1034 §5.3.3),
+// at most MaxCNAMEDepth times and never twice for a name. From the
+// audit's part.zone and alias.eml, where "alias CNAME relay.example.com."
+// alone was read as "no address" and raised rdns-unconfirmed.
+func TestNetworkCNAMERestart(t *testing.T) {
+	long := map[string][]string{}
+	for i := range dns.MaxCNAMEDepth + 1 {
+		long[fmt.Sprintf("c%d.test.", i)] = []string{fmt.Sprintf("$Q 60 IN CNAME c%d.test.", i+1)}
+	}
+	long[fmt.Sprintf("c%d.test.", dns.MaxCNAMEDepth+1)] = []string{"$Q 60 IN A 192.0.2.99"}
+	tests := []struct {
+		name  string
+		zone  map[string][]string
+		host  string
+		want  []netip.Addr
+		err   error
+		asked map[string]int // queries (A and AAAA) per name
+	}{
+		{"target elsewhere", map[string][]string{
+			"alias.mt.test.":    {"$Q 60 IN CNAME relay.other.test."},
+			"relay.other.test.": {"$Q 60 IN A 192.0.2.10"},
+		}, "alias.mt.test", []netip.Addr{netip.MustParseAddr("192.0.2.10")}, nil, map[string]int{"relay.other.test.": 2}},
+		{"two restarts", map[string][]string{
+			"alias.mt.test.": {"$Q 60 IN CNAME b.other.test."},
+			"b.other.test.":  {"$Q 60 IN CNAME c.third.test."},
+			"c.third.test.":  {"$Q 60 IN AAAA 2001:db8::10"},
+		}, "alias.mt.test", []netip.Addr{netip.MustParseAddr("2001:db8::10")}, nil, map[string]int{"c.third.test.": 2}},
+		{"target missing", map[string][]string{
+			"alias.mt.test.": {"$Q 60 IN CNAME gone.other.test."},
+		}, "alias.mt.test", nil, dns.ErrNotFound, map[string]int{"gone.other.test.": 2}},
+		{"NODATA with the target's SOA is final", map[string][]string{
+			"alias.mt.test.": {"$Q 60 IN CNAME a.other.test.", "other.test. 60 IN SOA ns.other.test. h.other.test. 1 2 3 4 60"},
+		}, "alias.mt.test", nil, dns.ErrNoData, map[string]int{"a.other.test.": 0}},
+		{"loop", map[string][]string{
+			"a.mt.test.":    {"$Q 60 IN CNAME b.other.test."},
+			"b.other.test.": {"$Q 60 IN CNAME a.mt.test."},
+		}, "a.mt.test", nil, dns.ErrPermanent, map[string]int{"a.mt.test.": 2, "b.other.test.": 2}},
+		{"too long", long, "c0.test", nil, dns.ErrPermanent,
+			map[string]int{fmt.Sprintf("c%d.test.", dns.MaxCNAMEDepth): 2, fmt.Sprintf("c%d.test.", dns.MaxCNAMEDepth+1): 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			asked := map[string]int{}
+			n := networkAt(t, rawServer(t, serving(t, tt.zone, asked, &mu)))
+			ips, err := n.LookupIP(ctxT(t), tt.host)
+			if !slices.Equal(ips, tt.want) || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Errorf("LookupIP = %v, %v; want %v, %v", ips, err, tt.want, tt.err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for name, want := range tt.asked {
+				if asked[name] != want {
+					t.Errorf("%s asked %d times, want %d", name, asked[name], want)
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ import (
 // and ndots of resolv.conf are ignored: mailtrace only asks about fully
 // qualified names.
 type Options struct {
-	// Servers are "host", "host:port" or "[v6]:port" (port 53 by default).
+	// Servers are "IP", "IP:port", "[v6]" or "[v6]:port" (port 53 by
+	// default): addresses, as in resolv.conf(5), never host names.
 	// Empty: the nameservers of ResolvConf.
 	Servers    []string
 	ResolvConf string // default "/etc/resolv.conf"
@@ -212,20 +214,31 @@ func (o *resolvOptions) set(options []string) {
 	}
 }
 
-// serverAddr accepts "host", "host:port", "v6", "[v6]" and "[v6]:port".
+// ServerAddr returns a server address as Options.Servers takes it, written
+// host:port: s is an IP address, IP:port, [IPv6] or [IPv6]:port, and the
+// port is 53 when none is given.
+func ServerAddr(s string) (string, error) { return serverAddr(s, "53") }
+
+// serverAddr accepts "IP", "IP:port", "v6", "[v6]" and "[v6]:port". A
+// server is given by its address, as resolv.conf(5) gives nameservers: a
+// host name would first have to be looked up through some other resolver.
 func serverAddr(s, port string) (string, error) {
 	s = strings.TrimSpace(s)
-	if host, p, err := net.SplitHostPort(s); err == nil {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || host == "" {
-			return "", fmt.Errorf("dns: bad server address %q", s)
-		}
-		return net.JoinHostPort(host, p), nil
+	host := s
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		host = s[1 : len(s)-1]
 	}
-	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if host == "" || strings.ContainsAny(host, " []") {
-		return "", fmt.Errorf("dns: bad server address %q", s)
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return "", fmt.Errorf("dns: bad server address %q: not an IP address, IP:port or [IPv6]:port", s)
 	}
-	return net.JoinHostPort(host, port), nil
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("dns: bad server address %q: the port is not a number from 1 to 65535", s)
+	}
+	return net.JoinHostPort(ip.String(), strconv.FormatUint(n, 10)), nil
 }
 
 // lookup asks about q. When the answer stops at a CNAME and leaves out its

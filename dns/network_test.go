@@ -429,11 +429,23 @@ func TestNewNetworkServers(t *testing.T) {
 		{"::1", "[::1]:53", false},
 		{"[::1]", "[::1]:53", false},
 		{"[::1]:5353", "[::1]:5353", false},
-		{" ns.example ", "ns.example:53", false},
+		{" 127.0.0.1 ", "127.0.0.1:53", false},
+		{"fe80::1%eth0", "[fe80::1%eth0]:53", false},
+		{"127.0.0.1:053", "127.0.0.1:53", false},
 		{"127.0.0.1:0", "", true},
+		{"127.0.0.1:65536", "", true},
+		{"127.0.0.1:+53", "", true},
 		{"127.0.0.1:dns", "", true},
+		{"127.0.0.1:", "", true},
 		{":53", "", true},
 		{"", "", true},
+		{"[]", "", true},
+		// Host names would be looked up through the system's resolver
+		// (resolv.conf(5) nameservers are addresses). From the audit.
+		{"ns.example", "", true},
+		{"localhost:5353", "", true},
+		{"127.0.0.1:5353:1", "", true},
+		{"[localhost]:53", "", true},
 	}
 	for _, tt := range tests {
 		n, err := dns.NewNetwork(dns.Options{Servers: []string{tt.in}})

@@ -37,6 +37,14 @@ type answer struct {
 	txt    []string
 	ttl    time.Duration
 	hasTTL bool // false: the resolver does not know, a cache uses its default
+	// restart is where the CNAME chain of a NOERROR answer without the
+	// records asked for left off, when nothing in the answer says that
+	// name has none (no SOA of its zone): a server authoritative for the
+	// alias but not for its target gives the CNAME alone (RFC 1034 §4.3.2
+	// step 3a), and the query is to be restarted at the target (§5.3.3).
+	// restartTTL is the smallest TTL of the chain to it.
+	restart    string
+	restartTTL time.Duration
 }
 
 func (a answer) clone() answer {
@@ -192,7 +200,21 @@ func interpret(q question, rcode int, ans, ns []mdns.RR) (answer, error) {
 		// about the name, as a server's YXDOMAIN is not (Network.try).
 		return a, fmt.Errorf("%w: a DNAME substitution gives a name longer than DNS allows (YXDOMAIN)", ErrTemporary)
 	}
+	if !strings.EqualFold(name, mdns.Fqdn(q.name)) && !soaAbove(name, ns) {
+		a.restart, a.restartTTL = canonTarget(name), time.Duration(ttl)*time.Second
+	}
 	return a, ErrNoData
+}
+
+// soaAbove reports whether the authority section holds the SOA of the zone
+// of name, or of a zone above it: a NODATA answer about name (RFC 2308 §2.2).
+func soaAbove(name string, ns []mdns.RR) bool {
+	for _, rr := range ns {
+		if soa, ok := rr.(*mdns.SOA); ok && mdns.IsSubDomain(soa.Hdr.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // collect adds the records of qtype owned by name to a.

@@ -44,7 +44,7 @@ func FuzzInterpret(f *testing.F) {
 
 // FuzzCanonName: names come from messages.
 func FuzzCanonName(f *testing.F) {
-	for _, s := range []string{"example.com", "Bücher.example.", "_dmarc.x", "a..b", "\xff\xfe", strings.Repeat("a.", 200)} {
+	for _, s := range []string{"example.com", "Bücher.example.", "bücher\u3002test\uff0e", "_dmarc.x", "a..b", "\xff\xfe", strings.Repeat("a.", 200)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

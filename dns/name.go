@@ -15,12 +15,16 @@ func CanonName(name string) (string, error) { return canonName(name) }
 
 // canonName checks a name that may come from a message and returns the form
 // used for queries and cache keys: ASCII (IDNA A-labels, RFC 5891), lower
-// case, without the final dot. Only letters, digits, '-', '_' (service
+// case, without the final dot; the IDNA label separators (idnDots) count
+// as dots. Only letters, digits, '-', '_' (service
 // labels such as _dmarc) and '/' (RFC 2317 classless reverse zones) are
 // accepted: anything else cannot be a host name and is not sent.
 func canonName(name string) (string, error) {
 	if len(name) > 1024 { // not worth looking at, nor quoting in an error
 		return "", fmt.Errorf("invalid name: %d bytes long: %w", len(name), ErrPermanent)
+	}
+	if !isASCII(name) {
+		name = idnDots.Replace(name)
 	}
 	name = strings.TrimSuffix(name, ".")
 	if name == "" {
@@ -55,6 +59,11 @@ func canonName(name string) (string, error) {
 	}
 	return name, nil
 }
+
+// idnDots maps the label separators of IDNA to '.': U+3002 ideographic
+// full stop, U+FF0E fullwidth full stop and U+FF61 halfwidth ideographic
+// full stop (RFC 3490 §3.1, UTS #46 §4 step 1).
+var idnDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 
 // isCanon is the allocation-free answer for names already in canonical
 // form, which is most of them once they went through here.

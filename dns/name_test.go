@@ -16,6 +16,14 @@ func TestCanonName(t *testing.T) {
 		{"_dmarc.example.com", "_dmarc.example.com", true},
 		{"0/25.2.0.192.in-addr.arpa", "0/25.2.0.192.in-addr.arpa", true}, // RFC 2317
 		{"bücher.example", "xn--bcher-kva.example", true},
+		// The IDNA label separators (RFC 3490 §3.1, UTS #46): from the
+		// audit, route 'bücher。test' was "invalid name".
+		{"bücher\u3002test", "xn--bcher-kva.test", true},
+		{"bücher\uff0etest", "xn--bcher-kva.test", true},
+		{"bücher\uff61test", "xn--bcher-kva.test", true},
+		{"mx\u3002example\u3002", "mx.example", true},
+		{"\u3002", "", false},
+		{"a\u3002\uff0eb", "", false},
 		{"example..com", "", false},
 		{".", "", false},
 		{"", "", false},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ import (
 // and ndots of resolv.conf are ignored: mailtrace only asks about fully
 // qualified names.
 type Options struct {
-	// Servers are "host", "host:port" or "[v6]:port" (port 53 by default).
+	// Servers are "IP", "IP:port", "[v6]" or "[v6]:port" (port 53 by
+	// default): addresses, as in resolv.conf(5), never host names.
 	// Empty: the nameservers of ResolvConf.
 	Servers    []string
 	ResolvConf string // default "/etc/resolv.conf"
@@ -212,28 +214,77 @@ func (o *resolvOptions) set(options []string) {
 	}
 }
 
-// serverAddr accepts "host", "host:port", "v6", "[v6]" and "[v6]:port".
+// ServerAddr returns a server address as Options.Servers takes it, written
+// host:port: s is an IP address, IP:port, [IPv6] or [IPv6]:port, and the
+// port is 53 when none is given.
+func ServerAddr(s string) (string, error) { return serverAddr(s, "53") }
+
+// serverAddr accepts "IP", "IP:port", "v6", "[v6]" and "[v6]:port". A
+// server is given by its address, as resolv.conf(5) gives nameservers: a
+// host name would first have to be looked up through some other resolver.
 func serverAddr(s, port string) (string, error) {
 	s = strings.TrimSpace(s)
-	if host, p, err := net.SplitHostPort(s); err == nil {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || host == "" {
-			return "", fmt.Errorf("dns: bad server address %q", s)
-		}
-		return net.JoinHostPort(host, p), nil
+	host := s
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		host = s[1 : len(s)-1]
 	}
-	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if host == "" || strings.ContainsAny(host, " []") {
-		return "", fmt.Errorf("dns: bad server address %q", s)
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return "", fmt.Errorf("dns: bad server address %q: not an IP address, IP:port or [IPv6]:port", s)
 	}
-	return net.JoinHostPort(host, port), nil
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("dns: bad server address %q: the port is not a number from 1 to 65535", s)
+	}
+	return net.JoinHostPort(ip.String(), strconv.FormatUint(n, 10)), nil
 }
 
-func (n *Network) lookup(parent context.Context, q question) (answer, error) {
+// lookup asks about q. When the answer stops at a CNAME and leaves out its
+// target's records, the query is restarted at the target (RFC 1034
+// §5.3.3), as far as MaxCNAMEDepth restarts and until a name comes again.
+func (n *Network) lookup(ctx context.Context, q question) (answer, error) {
+	a, err := n.query(ctx, q)
+	seen := map[string]bool{q.name: true}
+	var via []string
+	chainTTL := a.restartTTL
+	for errors.Is(err, ErrNoData) && a.restart != "" {
+		target := a.restart
+		via = append(via, target)
+		switch {
+		case seen[target]:
+			return answer{}, fmt.Errorf("lookup %s: CNAME loop at %s: %w", q, target, ErrPermanent)
+		case len(via) > MaxCNAMEDepth:
+			return answer{}, fmt.Errorf("lookup %s: CNAME chain longer than %d: %w", q, MaxCNAMEDepth, ErrPermanent)
+		}
+		seen[target] = true
+		a, err = n.query(ctx, question{qtype: q.qtype, name: target})
+		if a.hasTTL {
+			a.ttl = min(a.ttl, chainTTL)
+		}
+		if a.restart != "" {
+			chainTTL = min(chainTTL, a.restartTTL)
+		}
+	}
+	a.restart, a.restartTTL = "", 0
+	if err != nil {
+		if len(via) > 0 {
+			return a, fmt.Errorf("lookup %s: via CNAME %s: %w", q, strings.Join(via, ", "), err)
+		}
+		return a, fmt.Errorf("lookup %s: %w", q, err)
+	}
+	return a, nil
+}
+
+// query asks the servers about q and reads their answer. The error is not
+// yet wrapped with the question.
+func (n *Network) query(parent context.Context, q question) (answer, error) {
 	if err := parent.Err(); err != nil {
-		return answer{}, fmt.Errorf("lookup %s: %w: %w", q, ErrTemporary, err)
+		return answer{}, fmt.Errorf("%w: %w", ErrTemporary, err)
 	}
 	if until := n.silentUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return answer{}, fmt.Errorf("lookup %s: %w: %w: no server answered a lookup in the last %s", q, ErrTemporary, ErrUnreachable, n.cooldown)
+		return answer{}, fmt.Errorf("%w: %w: no server answered a lookup in the last %s", ErrTemporary, ErrUnreachable, n.cooldown)
 	}
 	ctx, cancel := context.WithTimeout(parent, n.budget)
 	defer cancel()
@@ -247,13 +298,9 @@ func (n *Network) lookup(parent context.Context, q question) (answer, error) {
 		n.silentUntil.Store(time.Now().Add(n.cooldown).UnixNano())
 	}
 	if err != nil {
-		return answer{}, fmt.Errorf("lookup %s: %w", q, err)
+		return answer{}, err
 	}
-	a, err := interpret(q, m.Rcode, m.Answer, m.Ns)
-	if err != nil {
-		return a, fmt.Errorf("lookup %s: %w", q, err)
-	}
-	return a, nil
+	return interpret(q, m.Rcode, m.Answer, m.Ns)
 }
 
 // cutShort reports whether the caller's context ended the lookup: it is
@@ -276,8 +323,8 @@ type failure int
 
 const (
 	failTransport failure = iota // timeout or network error: nobody answered
-	failServFail                 // the server answered SERVFAIL: ask another, and again next round
-	failUseless                  // REFUSED, FORMERR, NOTIMP, other RCODEs, malformed or bogus: not asked again
+	failServFail                 // the server answered SERVFAIL, or only with datagrams that were not the reply: ask another, and again next round
+	failUseless                  // REFUSED, FORMERR, NOTIMP, other RCODEs, malformed or bogus, truncated with TCP failing: not asked again
 )
 
 // resolve asks the servers in turn, Attempts rounds, until one gives a
@@ -330,7 +377,14 @@ func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg
 		r, err = n.ask(ctx, server, q, false)
 	}
 	if err != nil {
-		if isTransport(err) {
+		switch {
+		case errors.Is(err, errTruncated):
+			return nil, failUseless, err
+		case errors.Is(err, errNoMatch):
+			// Something answered from the server's address, so DNS
+			// is there; the server may yet answer in the next round.
+			return nil, failServFail, err
+		case isTransport(err):
 			return nil, failTransport, err
 		}
 		return nil, failUseless, fmt.Errorf("malformed response: %w", err)
@@ -349,7 +403,8 @@ func (n *Network) try(ctx context.Context, server string, q question) (*mdns.Msg
 }
 
 // ask sends the question over UDP, then over TCP when the answer comes back
-// truncated (RFC 7766 §5), and checks the reply matches the question.
+// truncated (RFC 7766 §5). The reply is one that matches the question (see
+// readReply).
 func (n *Network) ask(ctx context.Context, server string, q question, edns bool) (*mdns.Msg, error) {
 	req := new(mdns.Msg)
 	req.SetQuestion(mdns.Fqdn(q.name), q.qtype)
@@ -360,12 +415,21 @@ func (n *Network) ask(ctx context.Context, server string, q question, edns bool)
 	r, err := n.exchange(ctx, "udp", server, req)
 	if r != nil && r.Truncated {
 		r, err = n.exchange(ctx, "tcp", server, req)
+		if err != nil && isTransport(err) {
+			// RFC 7766 §5: the server did answer, over UDP; only the
+			// whole answer could not be had.
+			return nil, fmt.Errorf("%w: %w", errTruncated, err)
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return r, checkReply(req, r)
+	return r, err
 }
+
+// errTruncated is a reply truncated over UDP whose retry over TCP failed.
+var errTruncated = errors.New("reply truncated over UDP, and TCP failed")
+
+// errNoMatch is a try over UDP that met only datagrams that were not a
+// reply to the question, then its deadline.
+var errNoMatch = errors.New("no reply matched the question")
 
 func rcodeName(rcode int) string {
 	if s, ok := mdns.RcodeToString[rcode]; ok {
@@ -374,8 +438,9 @@ func rcodeName(rcode int) string {
 	return "RCODE" + strconv.Itoa(rcode)
 }
 
-// checkReply rejects a reply that is not an answer to req: a bug or a
-// spoofing attempt, either way not something to believe.
+// checkReply rejects a reply that is not an answer to req (RFC 5452 §3:
+// its question must be req's): a bug or a spoofing attempt, either way not
+// something to believe.
 func checkReply(req, r *mdns.Msg) error {
 	if !r.Response || len(r.Question) != 1 {
 		return errors.New("reply is not a response to the question")
@@ -387,9 +452,9 @@ func checkReply(req, r *mdns.Msg) error {
 	return nil
 }
 
-// exchange sends one query on a fresh connection. miekg/dns only honours
-// the context's deadline, so cancellation is turned into an expired
-// deadline on the connection.
+// exchange sends one query on a fresh connection and reads its reply.
+// miekg/dns only honours deadlines, so cancellation is turned into an
+// expired deadline on the connection.
 func (n *Network) exchange(ctx context.Context, network, server string, req *mdns.Msg) (*mdns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
@@ -399,10 +464,50 @@ func (n *Network) exchange(ctx context.Context, network, server string, req *mdn
 		return nil, err
 	}
 	defer conn.Close()
+	conn.UDPSize = n.udpSize // the size of the read buffer
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	r, _, err := c.ExchangeWithConnContext(ctx, req, conn)
-	return r, err
+	if err := conn.WriteMsg(req); err != nil {
+		return nil, err
+	}
+	return readReply(conn, req, network == "udp")
+}
+
+// readReply reads the reply to req. Over UDP, where anyone can send a
+// datagram that seems to come from the server, one whose ID or question
+// differs from req's is not the reply (RFC 5452 §3, §9.1): it is dropped,
+// never believed, and the wait goes on until the deadline. Over TCP a
+// mismatch is the server's fault, a malformed reply.
+func readReply(conn *mdns.Conn, req *mdns.Msg, udp bool) (*mdns.Msg, error) {
+	var dropped error
+	for {
+		var h mdns.Header
+		p, err := conn.ReadMsgHeader(&h)
+		switch {
+		case err != nil && dropped != nil && isTransport(err):
+			return nil, fmt.Errorf("%w (dropped one: %v): %w", errNoMatch, dropped, err)
+		case err != nil:
+			return nil, err
+		case h.Id != req.Id && udp:
+			continue // as miekg/dns drops it: perhaps a late reply to an earlier query
+		case h.Id != req.Id:
+			return nil, mdns.ErrId
+		}
+		r := new(mdns.Msg)
+		if err := r.Unpack(p); err != nil && !(udp && r.Truncated) {
+			return nil, err // a truncated one may end mid-record: TCP follows
+		}
+		if err := checkReply(req, r); err != nil {
+			if !udp {
+				return nil, err
+			}
+			dropped = err
+			continue
+		}
+		return r, nil
+	}
 }
 
 // isTransport tells network trouble (nobody answered) from a reply that

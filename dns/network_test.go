@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -302,6 +303,12 @@ func TestNetworkCancelled(t *testing.T) {
 
 // rawServer answers every UDP query with what reply makes of it.
 func rawServer(t *testing.T, reply func(query []byte) []byte) string {
+	return rawServerN(t, func(query []byte) [][]byte { return [][]byte{reply(query)} })
+}
+
+// rawServerN answers every UDP query with the datagrams replies makes of it,
+// in order.
+func rawServerN(t *testing.T, replies func(query []byte) [][]byte) string {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -314,8 +321,10 @@ func rawServer(t *testing.T, reply func(query []byte) []byte) string {
 			if err != nil {
 				return
 			}
-			if out := reply(slices.Clone(buf[:n])); out != nil {
-				_, _ = pc.WriteTo(out, addr)
+			for _, out := range replies(slices.Clone(buf[:n])) {
+				if out != nil {
+					_, _ = pc.WriteTo(out, addr)
+				}
 			}
 		}
 	}()
@@ -326,11 +335,12 @@ func TestNetworkBadReplies(t *testing.T) {
 	tests := []struct {
 		name  string
 		reply func(q []byte) []byte
+		want  string
 	}{
 		{"cut after the header", func(q []byte) []byte {
 			q[2] |= 0x80 // QR
 			return q[:14]
-		}},
+		}, "malformed"},
 		{"answer to another question", func(q []byte) []byte {
 			var m mdns.Msg
 			if m.Unpack(q) != nil {
@@ -341,17 +351,68 @@ func TestNetworkBadReplies(t *testing.T) {
 			r.Question[0].Name = "other.test."
 			out, _ := r.Pack()
 			return out
-		}},
+		}, "no reply matched the question (dropped one: reply is about MX other.test.)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := networkAt(t, rawServer(t, tt.reply))
 			_, err := n.LookupMX(ctxT(t), "mt.test")
 			// A reply that cannot be believed says nothing about the name
-			// (RFC 1035 §7.3): temporary, though a server did answer.
+			// (RFC 1035 §7.3): temporary, though a server did answer. One
+			// about another question is no reply at all (RFC 5452 §3):
+			// dropped, the wait goes on until the deadline.
 			if !errors.Is(err, dns.ErrTemporary) || errors.Is(err, dns.ErrPermanent) || errors.Is(err, dns.ErrUnreachable) ||
-				!strings.Contains(err.Error(), "malformed") {
-				t.Errorf("error = %v, want a temporary malformed-response error", err)
+				!strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want a temporary error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestNetworkForgedReplyDropped: a datagram with the query's ID but another
+// question, or no response at all, is dropped, never believed, and the
+// real reply that follows is read (RFC 5452 §3). From the audit's "spoofq"
+// server mode, whose forged reply made the lookup fail as malformed.
+func TestNetworkForgedReplyDropped(t *testing.T) {
+	tests := []struct {
+		name  string
+		forge func(*mdns.Msg)
+	}{
+		{"other name", func(m *mdns.Msg) { m.Question[0].Name = "evil.test." }},
+		{"other type", func(m *mdns.Msg) { m.Question[0].Qtype = mdns.TypeTXT }},
+		{"other class", func(m *mdns.Msg) { m.Question[0].Qclass = mdns.ClassCHAOS }},
+		{"no question", func(m *mdns.Msg) { m.Question = nil }},
+		{"not a response", func(m *mdns.Msg) { m.Response = false }},
+		{"other ID", func(m *mdns.Msg) { m.Id ^= 0x5555 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			real := answering(t, mdns.RcodeSuccess, "$Q 60 IN A 192.0.2.10")
+			addr := rawServerN(t, func(q []byte) [][]byte {
+				out := real(q)
+				var forged mdns.Msg
+				if out == nil || forged.Unpack(out) != nil {
+					return nil
+				}
+				tt.forge(&forged)
+				forged.Answer = []mdns.RR{&mdns.A{
+					Hdr: mdns.RR_Header{Name: "evil.test.", Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 60},
+					A:   net.IPv4(198, 51, 100, 66),
+				}}
+				bad, err := forged.Pack()
+				if err != nil {
+					t.Error(err)
+					return nil
+				}
+				return [][]byte{bad, out}
+			})
+			n, err := dns.NewNetwork(dns.Options{Servers: []string{addr}, Timeout: 2 * time.Second, Attempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ips, err := n.LookupIP(ctxT(t), "mt.test")
+			if err != nil || !slices.Equal(ips, []netip.Addr{netip.MustParseAddr("192.0.2.10")}) {
+				t.Errorf("addresses = %v, %v; want the real reply's 192.0.2.10", ips, err)
 			}
 		})
 	}
@@ -368,11 +429,23 @@ func TestNewNetworkServers(t *testing.T) {
 		{"::1", "[::1]:53", false},
 		{"[::1]", "[::1]:53", false},
 		{"[::1]:5353", "[::1]:5353", false},
-		{" ns.example ", "ns.example:53", false},
+		{" 127.0.0.1 ", "127.0.0.1:53", false},
+		{"fe80::1%eth0", "[fe80::1%eth0]:53", false},
+		{"127.0.0.1:053", "127.0.0.1:53", false},
 		{"127.0.0.1:0", "", true},
+		{"127.0.0.1:65536", "", true},
+		{"127.0.0.1:+53", "", true},
 		{"127.0.0.1:dns", "", true},
+		{"127.0.0.1:", "", true},
 		{":53", "", true},
 		{"", "", true},
+		{"[]", "", true},
+		// Host names would be looked up through the system's resolver
+		// (resolv.conf(5) nameservers are addresses). From the audit.
+		{"ns.example", "", true},
+		{"localhost:5353", "", true},
+		{"127.0.0.1:5353:1", "", true},
+		{"[localhost]:53", "", true},
 	}
 	for _, tt := range tests {
 		n, err := dns.NewNetwork(dns.Options{Servers: []string{tt.in}})
@@ -421,7 +494,8 @@ func TestNewNetworkResolvConf(t *testing.T) {
 
 // answering returns a rawServer reply function that answers every query
 // with NOERROR (or rcode) and the records rrs, "$Q" in them standing for
-// the name asked.
+// the name asked. SOA records go in the authority section, the others in
+// the answer section.
 func answering(t *testing.T, rcode int, rrs ...string) func([]byte) []byte {
 	return func(query []byte) []byte {
 		var m mdns.Msg
@@ -436,6 +510,10 @@ func answering(t *testing.T, rcode int, rrs ...string) func([]byte) []byte {
 			if err != nil {
 				t.Error(err)
 				return nil
+			}
+			if rr.Header().Rrtype == mdns.TypeSOA {
+				r.Ns = append(r.Ns, rr)
+				continue
 			}
 			r.Answer = append(r.Answer, rr)
 		}
@@ -476,11 +554,11 @@ func TestNetworkAnswerAboutAnotherName(t *testing.T) {
 		{"CNAME chain to the records", txtOfErr("mt.test"), noerror,
 			[]string{"$Q 60 IN CNAME a.mt.test.", `a.mt.test. 60 IN TXT "x"`}, nil},
 		{"CNAME chain to no record is NODATA", txtOfErr("mt.test"), noerror,
-			[]string{"$Q 60 IN CNAME a.mt.test."}, dns.ErrNoData},
+			[]string{"$Q 60 IN CNAME a.mt.test.", soaMT}, dns.ErrNoData},
 		{"CNAME chain to a missing name is NXDOMAIN", txtOfErr("mt.test"), nxdomain,
 			[]string{"$Q 60 IN CNAME a.mt.test."}, dns.ErrNotFound},
 		{"DNAME above the question (RFC 6672)", txtOfErr("x.mt.test"), noerror,
-			[]string{"mt.test. 60 IN DNAME other.test.", "$Q 60 IN CNAME x.other.test."}, dns.ErrNoData},
+			[]string{"mt.test. 60 IN DNAME other.test.", "$Q 60 IN CNAME x.other.test.", "other.test. 60 IN SOA ns.other.test. h.other.test. 1 2 3 4 60"}, dns.ErrNoData},
 		{"answer plus a stray record", txtOfErr("mt.test"), noerror,
 			[]string{`$Q 60 IN TXT "x"`, `other.wrong.test. 60 IN TXT "y"`}, nil},
 	}
@@ -515,6 +593,10 @@ func TestNetworkBogusServerSkipped(t *testing.T) {
 	}
 }
 
+// soaMT is the SOA of mt.test, for the authority section of a negative
+// answer (RFC 2308 §3).
+const soaMT = "mt.test. 60 IN SOA ns.mt.test. hostmaster.mt.test. 1 7200 900 1209600 60"
+
 func ipOfErr(host string) func(dns.Resolver) error {
 	return func(r dns.Resolver) error { _, err := r.LookupIP(context.Background(), host); return err }
 }
@@ -531,5 +613,128 @@ func ptrOfErr(ip string) func(dns.Resolver) error {
 	return func(r dns.Resolver) error {
 		_, err := r.LookupPTR(context.Background(), netip.MustParseAddr(ip))
 		return err
+	}
+}
+
+// TestNetworkTruncatedWithoutTCP: a server that answers over UDP with TC
+// set and cannot be reached over TCP did answer (RFC 7766 §5): that one
+// lookup fails as temporary, no cooldown starts, and the next lookups are
+// asked as usual. From the audit's tcbadhelo.eml, whose truncated TXT
+// answer made every later lookup "DNS was unavailable" for 30s.
+func TestNetworkTruncatedWithoutTCP(t *testing.T) {
+	answer := answering(t, mdns.RcodeSuccess, `$Q 60 IN TXT "v=spf1 -all"`)
+	addr := rawServer(t, func(q []byte) []byte { // UDP only: no TCP listener
+		out := answer(q)
+		var m mdns.Msg
+		if out == nil || m.Unpack(out) != nil {
+			return nil
+		}
+		if strings.HasPrefix(m.Question[0].Name, "tc.") {
+			m.Truncated, m.Answer = true, nil
+			out, _ = m.Pack()
+		}
+		return out
+	})
+	n, err := dns.NewNetwork(dns.Options{Servers: []string{addr}, Timeout: 300 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.LookupTXT(ctxT(t), "tc.mt.test")
+	if !errors.Is(err, dns.ErrTemporary) || errors.Is(err, dns.ErrUnreachable) {
+		t.Fatalf("truncated, no TCP: error = %v, want temporary, not unreachable", err)
+	}
+	if !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("error %q does not say the reply was truncated", err)
+	}
+	if txt, err := n.LookupTXT(ctxT(t), "next.mt.test"); err != nil || len(txt) != 1 {
+		t.Errorf("the next lookup: %q, %v; want it asked and answered", txt, err)
+	}
+}
+
+// serving returns a rawServer reply function that answers from zone, the
+// records of each name (any type asked gets them all), and NXDOMAIN for
+// names it lacks; asked counts the queries per name. Unlike dnstest, it
+// does not follow CNAMEs: an answer stops at the alias, as from a server
+// authoritative for the alias but not for its target.
+func serving(t *testing.T, zone map[string][]string, asked map[string]int, mu *sync.Mutex) func([]byte) []byte {
+	return func(query []byte) []byte {
+		var m mdns.Msg
+		if m.Unpack(query) != nil || len(m.Question) != 1 {
+			return nil
+		}
+		q := m.Question[0]
+		mu.Lock()
+		asked[q.Name]++
+		mu.Unlock()
+		rrs, ok := zone[q.Name]
+		if !ok {
+			r := new(mdns.Msg)
+			r.SetRcode(&m, mdns.RcodeNameError)
+			out, _ := r.Pack()
+			return out
+		}
+		return answering(t, mdns.RcodeSuccess, rrs...)(query)
+	}
+}
+
+// TestNetworkCNAMERestart: an answer that ends in a CNAME without its
+// target's records, and without the SOA of the target's zone that would
+// make it NODATA, is followed by a query for the target (RFC 1034 §5.3.3),
+// at most MaxCNAMEDepth times and never twice for a name. From the
+// audit's part.zone and alias.eml, where "alias CNAME relay.example.com."
+// alone was read as "no address" and raised rdns-unconfirmed.
+func TestNetworkCNAMERestart(t *testing.T) {
+	long := map[string][]string{}
+	for i := range dns.MaxCNAMEDepth + 1 {
+		long[fmt.Sprintf("c%d.test.", i)] = []string{fmt.Sprintf("$Q 60 IN CNAME c%d.test.", i+1)}
+	}
+	long[fmt.Sprintf("c%d.test.", dns.MaxCNAMEDepth+1)] = []string{"$Q 60 IN A 192.0.2.99"}
+	tests := []struct {
+		name  string
+		zone  map[string][]string
+		host  string
+		want  []netip.Addr
+		err   error
+		asked map[string]int // queries (A and AAAA) per name
+	}{
+		{"target elsewhere", map[string][]string{
+			"alias.mt.test.":    {"$Q 60 IN CNAME relay.other.test."},
+			"relay.other.test.": {"$Q 60 IN A 192.0.2.10"},
+		}, "alias.mt.test", []netip.Addr{netip.MustParseAddr("192.0.2.10")}, nil, map[string]int{"relay.other.test.": 2}},
+		{"two restarts", map[string][]string{
+			"alias.mt.test.": {"$Q 60 IN CNAME b.other.test."},
+			"b.other.test.":  {"$Q 60 IN CNAME c.third.test."},
+			"c.third.test.":  {"$Q 60 IN AAAA 2001:db8::10"},
+		}, "alias.mt.test", []netip.Addr{netip.MustParseAddr("2001:db8::10")}, nil, map[string]int{"c.third.test.": 2}},
+		{"target missing", map[string][]string{
+			"alias.mt.test.": {"$Q 60 IN CNAME gone.other.test."},
+		}, "alias.mt.test", nil, dns.ErrNotFound, map[string]int{"gone.other.test.": 2}},
+		{"NODATA with the target's SOA is final", map[string][]string{
+			"alias.mt.test.": {"$Q 60 IN CNAME a.other.test.", "other.test. 60 IN SOA ns.other.test. h.other.test. 1 2 3 4 60"},
+		}, "alias.mt.test", nil, dns.ErrNoData, map[string]int{"a.other.test.": 0}},
+		{"loop", map[string][]string{
+			"a.mt.test.":    {"$Q 60 IN CNAME b.other.test."},
+			"b.other.test.": {"$Q 60 IN CNAME a.mt.test."},
+		}, "a.mt.test", nil, dns.ErrPermanent, map[string]int{"a.mt.test.": 2, "b.other.test.": 2}},
+		{"too long", long, "c0.test", nil, dns.ErrPermanent,
+			map[string]int{fmt.Sprintf("c%d.test.", dns.MaxCNAMEDepth): 2, fmt.Sprintf("c%d.test.", dns.MaxCNAMEDepth+1): 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			asked := map[string]int{}
+			n := networkAt(t, rawServer(t, serving(t, tt.zone, asked, &mu)))
+			ips, err := n.LookupIP(ctxT(t), tt.host)
+			if !slices.Equal(ips, tt.want) || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Errorf("LookupIP = %v, %v; want %v, %v", ips, err, tt.want, tt.err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for name, want := range tt.asked {
+				if asked[name] != want {
+					t.Errorf("%s asked %d times, want %d", name, asked[name], want)
+				}
+			}
+		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 func dnsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "offline", Usage: "no DNS at all: DNS checks report \"not checked\""},
-		&cli.StringSliceFlag{Name: "dns", Usage: "DNS server `ADDR[:PORT]` to ask (repeatable; default: /etc/resolv.conf)"},
+		&cli.StringSliceFlag{Name: "dns", Usage: "DNS server to ask, by address: `IP[:PORT]` or [IPv6]:PORT (repeatable; default: /etc/resolv.conf)"},
 		&cli.StringSliceFlag{Name: "dns-zone", Usage: "answer from RFC 1035 master `FILE` (repeatable); alone, a reproducible offline world: names a file's zone (SOA) leaves out are NXDOMAIN, names outside every zone unknown"},
 		&cli.DurationFlag{Name: "dns-timeout", Usage: "timeout of one DNS query (default: the timeout option of /etc/resolv.conf or RES_OPTIONS when its servers are asked, else 2s)"},
 	}
@@ -31,6 +31,14 @@ func resolverFromFlags(c *cli.Context) (dns.Resolver, string, error) {
 			return nil, "", usageErrorf("--offline cannot be combined with --dns or --dns-zone")
 		}
 		return nil, "offline", nil
+	}
+	for _, s := range cfg.Servers {
+		if _, err := dns.ServerAddr(s); err != nil {
+			return nil, "", usageErrorf("--dns %q: want an IP address, IP:PORT or [IPv6]:PORT, with a port from 1 to 65535", s)
+		}
+	}
+	if c.IsSet("dns-timeout") && cfg.Timeout <= 0 {
+		return nil, "", usageErrorf("--dns-timeout must be positive, not %s", cfg.Timeout)
 	}
 	r, err := dns.New(cfg)
 	if err != nil {

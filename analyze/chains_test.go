@@ -12,7 +12,8 @@ func chainsNow() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 // TestChainsClean: testdata/chains/clean holds chains in real providers'
 // formats that once came out suspicious or forged (Yahoo's Hermes lines
 // and its HTTP gate, qmail's "(EHLO [literal])", Zoho's hosts under two
-// domains). Each must come out clean, without a finding of medium or worse.
+// domains, Strato's under two, Salesforce's and Zendesk's internal
+// hand-offs). Each must come out clean, without a finding of low or worse.
 func TestChainsClean(t *testing.T) {
 	requireParser(t)
 	files, _ := filepath.Glob("../testdata/chains/clean/*.eml")
@@ -23,7 +24,7 @@ func TestChainsClean(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			m := analyzeFile(t, path, Options{Now: chainsNow})
 			for _, f := range m.Findings {
-				if SeverityWeight(f.Severity) >= SeverityWeight(SeverityMedium) {
+				if SeverityWeight(f.Severity) > 0 {
 					t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
 				}
 			}

@@ -31,6 +31,8 @@ var families = map[string]string{
 	"icloud.com": "apple", "me.com": "apple", "mac.com": "apple", "apple.com": "apple",
 	"zoho.com": "zoho", "zohomail.com": "zoho", "zoho.eu": "zoho", "zohomail.eu": "zoho", "zoho.in": "zoho",
 	"zohomail.in": "zoho", "zoho.com.au": "zoho", "zohomail.com.au": "zoho", "zoho.jp": "zoho",
+	"strato.de": "strato", "rzone.de": "strato", // submission on smtp.strato.de, out from *.smtp.rzone.de
+	"salesforce.com": "salesforce", "sfdc.net": "salesforce", "zendesk.com": "zendesk", "zdsys.com": "zendesk",
 }
 
 // Family returns the provider family of an organisational domain

@@ -268,6 +268,10 @@ func (b *builder) startClause(k clauseKind, toks []span, i int) (int, bool) {
 		// IBM and XMail write "for <rcpt> from <sender>".
 		b.setEnvelope(stripAngle(next.text))
 		return 1, true
+	case k == cWith && b.cur == cWith:
+		// Mimecast: "with ESMTP with STARTTLS (version=TLSv1.3, ...)": the
+		// second "with" goes on with the first.
+		return 0, true
 	case k == cBy && next.kind == tWord && eqFold(next.text, "uid") && i+2 < len(toks):
 		// qmail-scanner: "from sender by host by uid N with qmail-scanner-x".
 		if b.h.From.Ident == "" {

@@ -419,3 +419,12 @@ func TestParseHELOInjection(t *testing.T) {
 		}
 	}
 }
+
+// TestParseWithTwice: Mimecast writes "with ESMTP with STARTTLS": the
+// second with goes on with the first, and the line is understood whole.
+func TestParseWithTwice(t *testing.T) {
+	h := Parse("from mail-wm1-f50.google.com (mail-wm1-f50.google.com [209.85.128.50]) by relay.mimecast.com with ESMTP with STARTTLS (version=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384) id us-mta-441-X-1; Wed, 29 May 2024 08:02:09 -0400")
+	if h.Parsed != ParsedFull || h.With != "ESMTP STARTTLS" || h.ID != "us-mta-441-X-1" || !strings.Contains(h.TLS, "TLSv1.3") || len(h.Notes) > 0 {
+		t.Errorf("parsed %s, with %q, id %q, tls %q, problems %q", h.Parsed, h.With, h.ID, h.TLS, h.Notes)
+	}
+}

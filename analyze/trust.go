@@ -214,6 +214,14 @@ func (t *Trust) isSideFacts(f *nameFacts) bool {
 	return f.fqdn && t.hasFamily(f.family)
 }
 
+// ownServer reports the by-host of a trusted hop as one of the receiving
+// organisation's servers: a public name of the receiving side, or an
+// internal one (EXCH01.corp.example.local) that the organisation names
+// under no public suffix.
+func (t *Trust) ownServer(by *nameFacts) bool {
+	return t.isSideFacts(by) || by.clean != "" && !by.fqdn && !by.ip
+}
+
 // fromInside decides whether the host in h's from-clause is the receiving
 // side, so that the hop below h is trusted too. It returns why not; ""
 // with false means the hop was taken from outside (Reason words it).
@@ -254,11 +262,13 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, 
 	switch {
 	case t.isSideFacts(verified):
 		return "", true
-	case verified.gateway && t.isSideFacts(nf.by):
+	case verified.gateway && t.ownServer(nf.by):
 		return "", true
-	case nf.helo.gateway && nf.inRanges(nf.helo.ranges) && t.isSideFacts(nf.by):
+	case nf.helo.gateway && t.ownServer(nf.by) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
 		// A filtering gateway, named by its greeting and its own address
-		// range, feeding the organisation's servers.
+		// range, or by DNS (Exchange writes no reverse DNS name: "from
+		// esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01..."),
+		// feeding the organisation's servers.
 		return "", true
 	case t.isSideFacts(nf.helo) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
 		// The greeting names a host of the receiving side and the address

@@ -687,3 +687,51 @@ body
 		}
 	}
 }
+
+// mxResolver is fakeResolver with MX records.
+type mxResolver struct {
+	fakeResolver
+	mx map[string][]dns.MX
+}
+
+func (m *mxResolver) LookupMX(_ context.Context, domain string) ([]dns.MX, error) {
+	if mx, ok := m.mx[domain]; ok {
+		return mx, nil
+	}
+	return nil, dns.ErrNotFound
+}
+
+// TestSendersGateway: a filtering gateway's hand-off into the recipient's
+// MX is the recipient's own only when the recipient domain's mail goes to
+// that service; a sender's outbound Mimecast delivering straight to the
+// recipient's Postfix is where the message came from outside.
+func TestSendersGateway(t *testing.T) {
+	requireParser(t)
+	raw := `Received: from eu-smtp-delivery-151.mimecast.com (eu-smtp-delivery-151.mimecast.com [185.58.85.151])
+	by mx1.sorrel.net (Postfix) with ESMTPS id 3D9E1C0122
+	for <bob@sorrel.net>; Mon, 16 Nov 2026 10:15:03 +0100 (CET)
+Received: from mail.tarragon.org (mail.tarragon.org [93.184.215.25]) by relay.mimecast.com with ESMTP id uk-mta-12-AbCdEf; Mon, 16 Nov 2026 09:15:02 +0000
+From: Alice <alice@tarragon.org>
+To: bob@sorrel.net
+Date: Mon, 16 Nov 2026 09:14:58 +0000
+
+body
+`
+	for _, tc := range []struct {
+		name     string
+		resolver dns.Resolver
+		want     bool // hop 1, written by Mimecast, trusted
+	}{
+		{"offline: taken for the recipient's", nil, true},
+		{"recipient's MX is Mimecast", &mxResolver{mx: map[string][]dns.MX{"sorrel.net": {{Host: "eu-smtp-inbound-1.mimecast.com", Preference: 10}}}}, true},
+		{"recipient's MX is its own", &mxResolver{mx: map[string][]dns.MX{"sorrel.net": {{Host: "mx1.sorrel.net", Preference: 10}}}}, false},
+		{"no MX known", &mxResolver{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyzeRaw(t, raw, Options{Resolver: tc.resolver}, Input{})
+			if len(m.Hops) != 2 || m.Hops[0].Trusted != tc.want {
+				t.Errorf("hops %d, hop 1 trusted %v, want %v", len(m.Hops), len(m.Hops) > 0 && m.Hops[0].Trusted, tc.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailtrace/mailtrace/dns"
 	"github.com/mailtrace/mailtrace/received"
 )
 
@@ -42,6 +43,9 @@ type Trust struct {
 	list     trustedList
 	// lookupIP resolves a name for the DNS confirmation; nil when offline.
 	lookupIP func(host string) ([]netip.Addr, error)
+	// lookupMX gives a domain's MX hosts, to tell whose a gateway is; nil
+	// when offline.
+	lookupMX func(domain string) ([]dns.MX, error)
 	// facts are the hops' facts, worked out once for every rule.
 	facts []hopFacts
 	// The lists start in these: most chains have a few hops, naming one
@@ -160,6 +164,7 @@ func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, capture
 			ctx = context.Background()
 		}
 		t.lookupIP = func(host string) ([]netip.Addr, error) { return opts.Resolver.LookupIP(ctx, host) }
+		t.lookupMX = func(domain string) ([]dns.MX, error) { return opts.Resolver.LookupMX(ctx, domain) }
 	}
 	if len(hops) == 0 {
 		return t
@@ -214,6 +219,29 @@ func (t *Trust) isSideFacts(f *nameFacts) bool {
 	return f.fqdn && t.hasFamily(f.family)
 }
 
+// othersGateway reports a filtering gateway that DNS shows is not the
+// recipient's: the domain h delivered for has MX hosts, none of them the
+// gateway's service. The sender's own outbound gateway (its Mimecast or
+// IronPort delivering straight to the recipient's MX) is then what h took
+// from outside. Without DNS, or without a recipient or an MX to go by,
+// the gateway is taken for the recipient's, as it mostly is.
+func (t *Trust) othersGateway(h *received.Hop, gw *nameFacts) bool {
+	domain := domainOf(angleAddr(h.For))
+	if t.lookupMX == nil || domain == "" {
+		return false
+	}
+	mx, err := t.lookupMX(domain)
+	if err != nil || len(mx) == 0 {
+		return false
+	}
+	for _, m := range mx {
+		if facts(m.Host).family == gw.family {
+			return false
+		}
+	}
+	return true
+}
+
 // ownServer reports the by-host of a trusted hop as one of the receiving
 // organisation's servers: a public name of the receiving side, or an
 // internal one (EXCH01.corp.example.local) that the organisation names
@@ -262,9 +290,10 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, 
 	switch {
 	case t.isSideFacts(verified):
 		return "", true
-	case verified.gateway && t.ownServer(nf.by):
+	case verified.gateway && t.ownServer(nf.by) && !t.othersGateway(h, verified):
 		return "", true
-	case nf.helo.gateway && t.ownServer(nf.by) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
+	case nf.helo.gateway && t.ownServer(nf.by) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)) &&
+		!t.othersGateway(h, nf.helo):
 		// A filtering gateway, named by its greeting and its own address
 		// range, or by DNS (Exchange writes no reverse DNS name: "from
 		// esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01..."),

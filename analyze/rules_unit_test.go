@@ -735,3 +735,41 @@ body
 		})
 	}
 }
+
+// TestRecipientsMXService: the service the recipient domain's MX points at
+// (Exchange Online Protection in front of an Exchange on the premises)
+// hands mail on to the organisation: the hop it took from outside is the
+// boundary. The recipient comes from Delivered-To here, as Exchange
+// writes no "for"; without DNS, or with the MX elsewhere, nothing changes.
+func TestRecipientsMXService(t *testing.T) {
+	requireParser(t)
+	raw := `Delivered-To: bob@sorrel.net
+Received: from EUR05-DB8-obe.outbound.protection.outlook.com (104.47.17.111) by
+ EXCH01.corp.sorrel.local (10.20.1.15) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.2.1544.11 via Frontend
+ Transport; Mon, 16 Nov 2026 10:15:04 +0100
+Received: from mail.tarragon.org (93.184.215.25) by
+ AM3PEPF0000A78E.mail.protection.outlook.com (10.167.16.117) with Microsoft
+ SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.7633.15 via Frontend Transport; Mon, 16 Nov 2026 09:15:03 +0000
+From: Alice <alice@tarragon.org>
+To: bob@sorrel.net
+Date: Mon, 16 Nov 2026 09:14:58 +0000
+
+body
+`
+	for _, tc := range []struct {
+		name     string
+		resolver dns.Resolver
+		want     bool // hop 1, written by Microsoft, trusted
+	}{
+		{"offline", nil, false},
+		{"MX at Microsoft 365", &mxResolver{mx: map[string][]dns.MX{"sorrel.net": {{Host: "sorrel-net.mail.protection.outlook.com", Preference: 0}}}}, true},
+		{"MX on the premises", &mxResolver{mx: map[string][]dns.MX{"sorrel.net": {{Host: "mx1.sorrel.net", Preference: 10}}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyzeRaw(t, raw, Options{Resolver: tc.resolver}, Input{})
+			if len(m.Hops) != 2 || m.Hops[0].Trusted != tc.want {
+				t.Errorf("hops %d, hop 1 trusted %v, want %v", len(m.Hops), len(m.Hops) > 0 && m.Hops[0].Trusted, tc.want)
+			}
+		})
+	}
+}

@@ -44,8 +44,10 @@ type Trust struct {
 	// lookupIP resolves a name for the DNS confirmation; nil when offline.
 	lookupIP func(host string) ([]netip.Addr, error)
 	// lookupMX gives a domain's MX hosts, to tell whose a gateway is; nil
-	// when offline.
-	lookupMX func(domain string) ([]dns.MX, error)
+	// when offline. rcptDomain is an envelope recipient's domain, for hops
+	// that name none.
+	lookupMX   func(domain string) ([]dns.MX, error)
+	rcptDomain string
 	// facts are the hops' facts, worked out once for every rule.
 	facts []hopFacts
 	// The lists start in these: most chains have a few hops, naming one
@@ -158,7 +160,14 @@ func (t trustedList) hasName(name string) bool {
 // inferTrust walks the chain from the newest hop down and marks the
 // trusted hops in place.
 func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, captured bool) *Trust {
-	t := &Trust{Captured: captured, list: parseTrusted(opts.Trusted)}
+	return inferTrustFor(ctx, hops, opts, captured, "")
+}
+
+// inferTrustFor is inferTrust knowing an envelope recipient (rcpt, "" when
+// none), whose domain's MX tells a gateway of the recipient's from one of
+// the sender's where the hops write no "for".
+func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, captured bool, rcpt string) *Trust {
+	t := &Trust{Captured: captured, list: parseTrusted(opts.Trusted), rcptDomain: domainOf(rcpt)}
 	if opts.Resolver != nil {
 		if ctx == nil {
 			ctx = context.Background()
@@ -226,12 +235,8 @@ func (t *Trust) isSideFacts(f *nameFacts) bool {
 // from outside. Without DNS, or without a recipient or an MX to go by,
 // the gateway is taken for the recipient's, as it mostly is.
 func (t *Trust) othersGateway(h *received.Hop, gw *nameFacts) bool {
-	domain := domainOf(angleAddr(h.For))
-	if t.lookupMX == nil || domain == "" {
-		return false
-	}
-	mx, err := t.lookupMX(domain)
-	if err != nil || len(mx) == 0 {
+	mx := t.recipientMX(h)
+	if len(mx) == 0 {
 		return false
 	}
 	for _, m := range mx {
@@ -240,6 +245,39 @@ func (t *Trust) othersGateway(h *received.Hop, gw *nameFacts) bool {
 		}
 	}
 	return true
+}
+
+// recipientsMX reports a host (name, confirmed by the caller) of the
+// service that the MX hosts of the domain h delivered for belong to.
+// Without DNS, a recipient or MX records it reports nothing.
+func (t *Trust) recipientsMX(h *received.Hop, name *nameFacts) bool {
+	if !name.fqdn {
+		return false
+	}
+	for _, m := range t.recipientMX(h) {
+		if facts(m.Host).family == name.family {
+			return true
+		}
+	}
+	return false
+}
+
+// recipientMX returns the MX hosts of the domain h delivered for (its
+// "for", else the envelope recipient's), or nothing when DNS, the domain
+// or its records are missing.
+func (t *Trust) recipientMX(h *received.Hop) []dns.MX {
+	domain := domainOf(angleAddr(h.For))
+	if domain == "" {
+		domain = t.rcptDomain
+	}
+	if t.lookupMX == nil || domain == "" {
+		return nil
+	}
+	mx, err := t.lookupMX(domain)
+	if err != nil {
+		return nil
+	}
+	return mx
 }
 
 // ownServer reports the by-host of a trusted hop as one of the receiving
@@ -302,6 +340,14 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, 
 	case t.isSideFacts(nf.helo) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
 		// The greeting names a host of the receiving side and the address
 		// is that provider's, or DNS says so.
+		return "", true
+	case t.ownServer(nf.by) && (t.recipientsMX(h, verified) ||
+		(nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)) && t.recipientsMX(h, nf.helo)):
+		// The service the recipient domain's MX points at, handing its
+		// mail on to the organisation's servers: Exchange Online
+		// Protection in front of an Exchange on the premises ("from
+		// EUR05-AM6-obe.outbound.protection.outlook.com (104.47.17.111)
+		// by EXCH01..."), Google in front of a split delivery.
 		return "", true
 	}
 	// Most messages end their trust walk here: Reason words it when asked.

@@ -221,6 +221,12 @@ func (b *builder) finishFrom() {
 		if hf.Ident == "" {
 			hf.Ident = name // Exim: "from user by host with local"
 		}
+	case strings.IndexByte(name, '$') > 0 && softwareFamily(b.h.Software) == "coremail":
+		// Coremail's webmail names the logged-in user, "@" written "$":
+		// "from wangxm$163.com ( [223.104.3.9] ) by ajax-webmail-... (Coremail)".
+		if hf.Ident == "" {
+			hf.Ident = strings.Replace(name, "$", "@", 1)
+		}
 	case f.heloApart:
 		// The HELO was written apart, so the name is the peer as the
 		// receiver knew it: its reverse name, an address, or "unknown".

@@ -428,3 +428,12 @@ func TestParseWithTwice(t *testing.T) {
 		t.Errorf("parsed %s, with %q, id %q, tls %q, problems %q", h.Parsed, h.With, h.ID, h.TLS, h.Notes)
 	}
 }
+
+// TestParseCoremailWebmail: Coremail's webmail line names the logged-in
+// user, "@" written "$", where a HELO would stand: it is the ident.
+func TestParseCoremailWebmail(t *testing.T) {
+	h := Parse("from wangxm$163.com ( [223.104.3.9] ) by ajax-webmail-wmsvr-40-104 (Coremail) ; Wed, 29 May 2024 20:02:06 +0800 (CST)")
+	if h.From.HELO != "" || h.From.Ident != "wangxm@163.com" || h.From.IP != "223.104.3.9" || h.MTA != "coremail" {
+		t.Errorf("HELO %q, ident %q, IP %q, MTA %q", h.From.HELO, h.From.Ident, h.From.IP, h.MTA)
+	}
+}

@@ -27,9 +27,27 @@ func (b *builder) comment(c string) {
 		b.byComment(c)
 	case cWith:
 		b.withComment(c)
+	case cID:
+		b.idComment(c)
 	default:
 		b.noteText("comment not understood: ", c)
 	}
+}
+
+// idComment reads Sendmail IDA's comment after the id, its version and the
+// recipient: "id AA01234 (5.61++/IDA-1.2.8 for <jan@hp4nl.nluug.nl>)".
+func (b *builder) idComment(c string) {
+	version, rcpt, ok := strings.Cut(c, " for ")
+	rcpt = strings.TrimSpace(rcpt)
+	ida := version != "" && isDigit(version[0]) && strings.Contains(version, "/") // "5.61++/IDA-1.2.8"
+	if !ok || !ida && !isSendmailVersion(version) || !strings.HasPrefix(rcpt, "<") || !strings.HasSuffix(rcpt, ">") {
+		b.noteText("comment not understood: ", c)
+		return
+	}
+	if b.h.Software == "" {
+		b.h.Software = version
+	}
+	b.forAddrs.add(stripAngle(rcpt))
 }
 
 // genericComment handles the comments whose meaning does not depend on the

@@ -437,3 +437,16 @@ func TestParseCoremailWebmail(t *testing.T) {
 		t.Errorf("HELO %q, ident %q, IP %q, MTA %q", h.From.HELO, h.From.Ident, h.From.IP, h.MTA)
 	}
 }
+
+// TestParseIDAComment: Sendmail IDA writes its version and the recipient
+// in a comment after the id.
+func TestParseIDAComment(t *testing.T) {
+	h := Parse("from mcsun.EU.net by hp4nl.nluug.nl with UUCP id AA01234 (5.61++/IDA-1.2.8 for <jan@hp4nl.nluug.nl>); Tue, 3 Mar 1992 10:00:00 +0100")
+	if h.For != "jan@hp4nl.nluug.nl" || h.Software != "5.61++/IDA-1.2.8" || len(h.Notes) > 0 {
+		t.Errorf("for %q, software %q, notes %q", h.For, h.Software, h.Notes)
+	}
+	// Another comment after an id is still noted as not understood.
+	if h := Parse("from a by b id X (whatever this is); Tue, 3 Mar 1992 10:00:00 +0100"); len(h.Notes) == 0 {
+		t.Error("no note for a comment not understood")
+	}
+}

@@ -159,11 +159,7 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	captured := in.Envelope != nil || in.Session != nil
 	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies,
 		lineOffset: max(in.Line-1, 0)}
-	rcpt := ""
-	if len(rep.Envelope.RcptTo) > 0 {
-		rcpt = rep.Envelope.RcptTo[0]
-	}
-	c.Trust = inferTrustFor(ctx, rep.Hops, &a.opts, captured, rcpt)
+	c.Trust = inferTrustFor(ctx, rep.Hops, &a.opts, captured, c.deliveredTo())
 	rep.Findings = runRules(c, a.rules)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 	rep.Findings = capFindings(rep.Findings)

@@ -56,6 +56,10 @@ func TestChainsForged(t *testing.T) {
 		// Authentication-Results planted below the Received lines in the
 		// name of a receiver under no public suffix (mx.corp.internal).
 		{"authres-internal-receiver.eml", "authres-forged", VerdictForged},
+		// A lookalike of the recipient's domain, with an X-Original-To
+		// of the lookalike planted among the sender's fields: the
+		// recipient is what the receiving side wrote, not that.
+		{"lookalike-with-planted-recipient.eml", "lookalike-domain", VerdictForged},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

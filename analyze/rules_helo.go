@@ -248,9 +248,13 @@ func (c *Context) recipientFamilies() []string {
 			add(r)
 		}
 	} else {
-		top := c.topZoneEnd()
+		// The receiving side's own recipient fields: above the Received
+		// line of the hop it took from outside. One among the sender's
+		// fields is anyone's to plant ("X-Original-To: alice@victirn.org"
+		// would make the lookalike the recipient's own domain).
+		end := c.receiverZoneEnd()
 		for _, i := range c.fields().recipients {
-			if f := &c.Msg.Fields[i]; f.Line < top {
+			if f := &c.Msg.Fields[i]; f.Line < end {
 				add(c.unfolded(i))
 				break
 			}
@@ -271,6 +275,41 @@ func (c *Context) recipientFamilies() []string {
 	}
 	c.rcptCache, c.cacheReady = out, c.cacheReady|cachedRcpt
 	return out
+}
+
+// receiverZoneEnd is the line of the boundary hop's Received field: what
+// stands above it the receiving side wrote or kept. 0 without a boundary.
+func (c *Context) receiverZoneEnd() int {
+	hops := c.Report.Hops
+	if c.Trust == nil || c.Trust.Boundary < 1 || c.Trust.Boundary > len(hops) {
+		return 0
+	}
+	return hops[c.Trust.Boundary-1].Line
+}
+
+// deliveredTo is the envelope recipient the delivery wrote above every
+// Received line (Delivered-To, X-Original-To...), or the true envelope's
+// when mailtrace captured the message; "" when there is none. Trust is not
+// known yet where it is asked, so only the top of the message counts: a
+// recipient field among the sender's own is anyone's to plant.
+func (c *Context) deliveredTo() string {
+	if c.Captured {
+		if r := c.Report.Envelope.RcptTo; len(r) > 0 {
+			return r[0]
+		}
+		return ""
+	}
+	hops := c.Report.Hops
+	if len(hops) == 0 {
+		return ""
+	}
+	newest := hops[len(hops)-1].Line
+	for _, i := range c.fields().recipients {
+		if f := &c.Msg.Fields[i]; f.Line > 0 && f.Line < newest {
+			return angleAddr(c.unfolded(i))
+		}
+	}
+	return ""
 }
 
 func isRecipientField(name string) bool {

@@ -756,6 +756,15 @@ Date: Mon, 16 Nov 2026 09:14:58 +0000
 
 body
 `
+	m365 := &mxResolver{mx: map[string][]dns.MX{"sorrel.net": {{Host: "sorrel-net.mail.protection.outlook.com", Preference: 0}}}}
+	// The same recipient field planted among the sender's own fields says
+	// nothing of where the message was delivered.
+	planted := strings.Replace(strings.Replace(raw, "Delivered-To: bob@sorrel.net\n", "", 1),
+		"To: bob@sorrel.net\n", "To: bob@sorrel.net\nDelivered-To: bob@sorrel.net\n", 1)
+	m := analyzeRaw(t, planted, Options{Resolver: m365}, Input{})
+	if len(m.Hops) != 2 || m.Hops[0].Trusted {
+		t.Errorf("planted recipient: hop 1 trusted")
+	}
 	for _, tc := range []struct {
 		name     string
 		resolver dns.Resolver

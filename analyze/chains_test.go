@@ -1,9 +1,13 @@
 package analyze
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mailtrace/mailtrace/dns"
 )
 
 // chainsNow is after every date in testdata/chains.
@@ -70,5 +74,36 @@ func TestChainsForged(t *testing.T) {
 				t.Errorf("verdict %s (score %d), want at least %s", m.Verdict, m.Score, tc.verdict)
 			}
 		})
+	}
+}
+
+// TestARCSealerToTrust: an intact ARC chain softens SPF and DMARC failures
+// only when its sealer is one to trust. In self-sealed-spoof.eml the
+// forger's own relay (fwd.evil-fwd.net, the client the receiver took the
+// message from) seals a spoof of a p=reject domain with "spf=pass;
+// dmarc=pass" under its own valid key: the failures stay medium, unless
+// --trusted names that sealer.
+func TestARCSealerToTrust(t *testing.T) {
+	requireParser(t)
+	zone, err := os.ReadFile("../testdata/chains/arc/world.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := dns.ParseZone(bytes.NewReader(zone), "", "world.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		trusted []string
+		want    Severity
+	}{{nil, SeverityMedium}, {[]string{"evil-fwd.net"}, SeverityLow}} {
+		m := analyzeFile(t, "../testdata/chains/arc/self-sealed-spoof.eml", Options{Resolver: z, Now: now, Trusted: tc.trusted})
+		got := fired(m)
+		for _, rule := range []string{"spf-fail", "dmarc-fail"} {
+			if len(got[rule]) != 1 || got[rule][0].Severity != tc.want {
+				t.Errorf("trusted %v: %s %+v, want one of severity %s; findings %s", tc.trusted, rule, got[rule], tc.want, ruleIDs(m))
+			}
+		}
 	}
 }

@@ -41,7 +41,7 @@ func init() {
 			Explain: "Signatures verify, but none is from the From domain's organisation (DMARC alignment, RFC 7489 §3.1.1): an email service signed for itself. Common for bulk senders; a spoofed From with a valid third-party signature looks the same.",
 			Example: "From: ceo@example.com with DKIM d=mailer.example.net only", Check: checkDKIMMisaligned},
 		{ID: "spf-fail", Severity: SeverityMedium, Title: "SPF fails for the entry hop",
-			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding.",
+			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names: anyone can seal).",
 			Example: "example.com: v=spf1 ip4:192.0.2.0/24 -all, client 203.0.113.5", Check: checkSPFFail},
 		{ID: "spf-softfail", Severity: SeverityLow, Title: "SPF softfail for the entry hop",
 			Explain: "The envelope sender's domain says the entry IP is probably not authorised (~all, RFC 7208 §8.5). Checked against today's record.",
@@ -50,7 +50,7 @@ func init() {
 			Explain: "SPF gave temperror (DNS failed) or permerror (a broken record, more than 10 lookups, RFC 7208 §4.6.4).",
 			Example: "v=spf1 include:a include:b ... (11 lookups)", Check: checkSPFError},
 		{ID: "dmarc-fail", Severity: SeverityMedium, Title: "DMARC fails",
-			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain vouches for earlier results, info when the failure rests on DNS answers missing today.",
+			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain sealed by an intermediary to trust (a big provider, the receiving side, --trusted) vouches for earlier results, info when the failure rests on DNS answers missing today.",
 			Example: "From: x@example.com, _dmarc.example.com p=reject, no aligned pass", Check: checkDMARCFail},
 		{ID: "arc-broken", Severity: SeverityMedium, Title: "ARC chain broken",
 			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today. Without DNS too: medium when the sets themselves are wrong (a missing, duplicated or incomplete instance, a wrong cv=), when a set's ARC-Authentication-Results records a DKIM pass for a signature the message does not carry (a planted set, or a message changed after sealing; list mail is not judged, since lists may strip signatures), and when no Received line of the sealer's organisation sits below its seal (the sealer never took the message in).",
@@ -419,7 +419,7 @@ func spfFinding(c *Context, want ...auth.Status) []Finding {
 
 func checkSPFFail(c *Context) []Finding {
 	out := spfFinding(c, auth.StatusFail)
-	if len(out) > 0 && forwardingExplains(c.authResult()) {
+	if len(out) > 0 && c.forwardingExplains(c.authResult()) {
 		out[0].Severity = SeverityLow
 		out[0].Message += "; an aligned DKIM signature or an intact ARC chain points to forwarding"
 	}
@@ -428,7 +428,7 @@ func checkSPFFail(c *Context) []Finding {
 
 func checkSPFSoftFail(c *Context) []Finding {
 	out := spfFinding(c, auth.StatusSoftFail)
-	if len(out) > 0 && forwardingExplains(c.authResult()) {
+	if len(out) > 0 && c.forwardingExplains(c.authResult()) {
 		out[0].Severity = SeverityInfo
 	}
 	return out
@@ -439,9 +439,24 @@ func checkSPFError(c *Context) []Finding {
 }
 
 // forwardingExplains reports authentication that survives forwarding
-// while SPF does not: an aligned DKIM pass or an intact ARC chain.
-func forwardingExplains(res *auth.Result) bool {
-	return alignedPass(res) || (res.ARC != nil && res.ARC.Result == auth.StatusPass)
+// while SPF does not: an aligned DKIM pass, or an intact ARC chain sealed
+// by an intermediary to trust (arcVouches).
+func (c *Context) forwardingExplains(res *auth.Result) bool {
+	return alignedPass(res) || c.arcVouches(res)
+}
+
+// arcVouches reports an intact ARC chain whose newest sealer is one to
+// take at its word: a big provider's (Google, Microsoft, Yahoo...), the
+// receiving side's own, or one --trusted names. RFC 8617 §7.2 leaves the
+// choice to the receiver, and anyone can seal: a forger's own relay adding
+// "spf=pass; dmarc=pass" under its own key makes an intact chain too.
+// Microsoft 365 and Gmail likewise honour only sealers they are told to.
+func (c *Context) arcVouches(res *auth.Result) bool {
+	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" {
+		return false
+	}
+	sealer := facts(arcSealer(res))
+	return sealer.provider || c.Trust != nil && c.Trust.isSideFacts(sealer)
 }
 
 func checkDMARCFail(c *Context) []Finding {
@@ -456,13 +471,30 @@ func checkDMARCFail(c *Context) []Finding {
 	case d.DNSDependent:
 		f.Severity = SeverityInfo
 		f.Message += "; a signature might have passed with the keys published at delivery"
-	case res.ARC != nil && res.ARC.Result == auth.StatusPass:
+	case c.arcVouches(res):
 		f.Severity = SeverityLow
-		f.Message += "; an intact ARC chain vouches for the results of earlier hops"
+		f.Message += "; an intact ARC chain sealed by " + arcSealer(res) + " vouches for the results of earlier hops"
 	case d.Policy == "none":
 		f.Severity = SeverityLow
 	}
 	return []Finding{f}
+}
+
+// arcSealer is the domain of the newest ARC seal, "" when there is none.
+func arcSealer(res *auth.Result) string {
+	if res.ARC == nil || len(res.ARC.Sets) == 0 {
+		return ""
+	}
+	newest := res.ARC.Sets[0]
+	for _, set := range res.ARC.Sets[1:] {
+		if set.Instance > newest.Instance {
+			newest = set
+		}
+	}
+	if newest.Seal == nil {
+		return ""
+	}
+	return newest.Seal.Domain
 }
 
 func checkARCBroken(c *Context) []Finding {

@@ -64,6 +64,9 @@ func TestChainsForged(t *testing.T) {
 		// of the lookalike planted among the sender's fields: the
 		// recipient is what the receiving side wrote, not that.
 		{"lookalike-with-planted-recipient.eml", "lookalike-domain", VerdictForged},
+		// A genuine From, with Reply-To and Return-Path at paypa1.com and
+		// Sender at rnicrosoft.com: replies and bounces go to lookalikes.
+		{"lookalike-reply-to-and-sender.eml", "lookalike-domain", VerdictSuspicious},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

@@ -11,16 +11,18 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Lookalike rules: a From domain built to be read as another one.
+// Lookalike rules: a sender's domain built to be read as another one.
 func init() {
 	register(&Rule{
 		ID: "lookalike-domain", Severity: SeverityMedium,
 		Field: "From",
-		Title: "From domain imitates a well-known or the recipient's domain",
+		Title: "Sender domain imitates a well-known or the recipient's domain",
 		Explain: "The From domain is an internationalised name (RFC 5891 punycode) whose letters look like " +
 			"those of a well-known domain or of the recipient's own (Cyrillic \"а\" for Latin \"a\"), or an " +
 			"ASCII name that reads the same (paypa1, rn for m): high. A name one typing error away from " +
-			"such a domain (micros0ft, bieberdorff) is medium; a mixed-script label with no target is low.",
+			"such a domain (micros0ft, bieberdorff) is medium; a mixed-script label with no target is low. " +
+			"Reply-To, Sender and the envelope sender (Return-Path) are judged the same way, at most medium: " +
+			"replies and bounces going to a lookalike, while the sender shown is not the one imitated.",
 		Example: "From: PayPal <service@xn--pypal-4ve.com>   (pаypal.com with a Cyrillic а)",
 		Check:   checkLookalike,
 	})
@@ -205,6 +207,43 @@ func checkLookalike(c *Context) []Finding {
 			f.Evidence = "From: " + c.firstValue(fieldFrom)
 			out = append(out, f)
 		}
+	}
+	// Where replies and bounces go: a reply-to hijack or an envelope
+	// sender built to be read as the brand's. Medium at most: the sender
+	// shown is not the one imitated.
+	for _, o := range c.otherSenders() {
+		d := domainOf(o.addr)
+		if d == "" || slices.Contains(seen, d) {
+			continue
+		}
+		seen = append(seen, d)
+		if f, ok := lookalike(d, wellKnownIndex, own); ok {
+			f.Message = strings.Replace(f.Message, "From domain", o.field+" domain", 1)
+			if SeverityWeight(f.Severity) > SeverityWeight(SeverityMedium) {
+				f.Severity = SeverityMedium
+			}
+			f.Evidence = o.field + ": " + o.addr
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// otherSender is an address a reply or a bounce goes to, with its field.
+type otherSender struct{ field, addr string }
+
+// otherSenders lists the Reply-To and Sender addresses and the envelope
+// sender (Return-Path).
+func (c *Context) otherSenders() []otherSender {
+	var out []otherSender
+	for _, a := range c.Report.Header.ReplyTo {
+		out = append(out, otherSender{"Reply-To", a.Address})
+	}
+	if s := c.Report.Header.Sender; s != nil && s.Address != "" {
+		out = append(out, otherSender{"Sender", s.Address})
+	}
+	if mf := c.Report.Envelope.MailFrom; mf != "" {
+		out = append(out, otherSender{"Return-Path", mf})
 	}
 	return out
 }

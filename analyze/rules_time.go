@@ -18,7 +18,9 @@ func init() {
 		Explain: "A hop says it received the message earlier than the hop before it sent it, by more than the " +
 			"clock-skew tolerance. A forger who invents lines gets the order wrong; misset clocks do it " +
 			"too, so a whole number of hours (a wrong time zone) is info, up to an hour (drift) is low, " +
-			"and more is medium when a trusted hop is involved, low between two claimed hops.",
+			"and more is medium when a trusted hop is involved, low between two claimed hops. Two stamps " +
+			"by one host (not a provider's fleet name) share a clock: a step back of more than two " +
+			"seconds between them is low even within the tolerance.",
 		Example: "Received: ... by b.example; Mon, 1 Jan 2024 10:00:00 +0000\n" +
 			"Received: ... by a.example; Mon, 1 Jan 2024 11:30:00 +0000",
 		Check: checkTimeTravel,
@@ -130,11 +132,36 @@ func checkTimeTravel(c *Context) []Finding {
 			d := hops[i].Time.Sub(*hops[prev].Time)
 			if d < -c.skew() {
 				out = append(out, travelFinding(&hops[prev], &hops[i], d, c.skew()))
+			} else if d < -sameClockSlack && sameClock(&hops[prev], &hops[i]) {
+				out = append(out, sameClockFinding(&hops[prev], &hops[i], d))
 			}
 		}
 		prev = i
 	}
 	return out
+}
+
+// sameClockFinding is a step back within the allowance for two clocks,
+// between two stamps of one host: low, since a clock can be stepped back
+// once (NTP), but one host's two lines rarely disagree otherwise.
+func sameClockFinding(older, newer *received.Hop, d time.Duration) Finding {
+	return Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line, Severity: SeverityLow,
+		Message: fmt.Sprintf("hop %d is stamped %s after hop %d, both by %s: one host's clock went back",
+			newer.Index, formatDelay(d), older.Index, newer.By.Host),
+		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))}
+}
+
+// sameClockSlack is how far one host's stamps may go back: they are
+// written in whole seconds, and some MTAs drop the fraction, others round.
+const sameClockSlack = 2 * time.Second
+
+// sameClock reports two hops stamped by the same host, so by one clock
+// ("by relay.example.net" twice, a content filter's loop): the allowance
+// for clocks that disagree does not apply between them. A provider's name
+// stands for a fleet of machines (mx.google.com), so it does not count.
+func sameClock(older, newer *received.Hop) bool {
+	a, b := facts(older.By.Host), facts(newer.By.Host)
+	return a.fqdn && a.clean == b.clean && !a.provider
 }
 
 func travelFinding(older, newer *received.Hop, d, skew time.Duration) Finding {

@@ -782,3 +782,34 @@ body
 		})
 	}
 }
+
+// TestSameClock: two stamps by one host share its clock, so the allowance
+// for clocks that disagree does not cover a step back between them; a
+// second's rounding does, and a provider's name (a fleet) is no one host.
+func TestSameClock(t *testing.T) {
+	requireParser(t)
+	chain := func(by1, t1, by2, t2 string) string {
+		return "Received: from relay.tarragon.org (relay.tarragon.org [93.184.215.26])\n\tby " + by2 +
+			" (Postfix) with ESMTP id 2B; Mon, 16 Nov 2026 " + t2 + " +0000\n" +
+			"Received: from mail.tarragon.org (mail.tarragon.org [93.184.215.25])\n\tby " + by1 +
+			" (Postfix) with ESMTP id 1A; Mon, 16 Nov 2026 " + t1 + " +0000\n" +
+			"From: Alice <alice@tarragon.org>\nTo: bob@sorrel.net\nDate: Mon, 16 Nov 2026 09:00:00 +0000\n\nbody\n"
+	}
+	for _, tc := range []struct {
+		name string
+		raw  string
+		want bool
+	}{
+		{"one host, four minutes back", chain("relay.tarragon.org", "09:12:02", "relay.tarragon.org", "09:08:03"), true},
+		{"one host, a second back", chain("relay.tarragon.org", "09:12:02", "relay.tarragon.org", "09:12:01"), false},
+		{"two hosts, four minutes back", chain("relay.tarragon.org", "09:12:02", "mx.sorrel.net", "09:08:03"), false},
+		{"a provider's fleet name", chain("mx.google.com", "09:12:02", "mx.google.com", "09:08:03"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyzeRaw(t, tc.raw, Options{}, Input{})
+			if got := len(fired(m)["time-travel"]) > 0; got != tc.want {
+				t.Errorf("time-travel %v, want %v; findings %s", got, tc.want, ruleIDs(m))
+			}
+		})
+	}
+}

@@ -67,6 +67,9 @@ func TestChainsForged(t *testing.T) {
 		// A genuine From, with Reply-To and Return-Path at paypa1.com and
 		// Sender at rnicrosoft.com: replies and bounces go to lookalikes.
 		{"lookalike-reply-to-and-sender.eml", "lookalike-domain", VerdictSuspicious},
+		// A client named mail-sor-f41.xn--ggle-55da.com: gооgle.com with
+		// Cyrillic о, at an address that is not Google's.
+		{"helo-idn-homoglyph.eml", "lookalike-domain", VerdictSuspicious},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

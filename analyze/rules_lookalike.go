@@ -22,7 +22,9 @@ func init() {
 			"ASCII name that reads the same (paypa1, rn for m): high. A name one typing error away from " +
 			"such a domain (micros0ft, bieberdorff) is medium; a mixed-script label with no target is low. " +
 			"Reply-To, Sender and the envelope sender (Return-Path) are judged the same way, at most medium: " +
-			"replies and bounces going to a lookalike, while the sender shown is not the one imitated.",
+			"replies and bounces going to a lookalike, while the sender shown is not the one imitated. So " +
+			"is a hop's client named (HELO or reverse DNS) under an internationalised domain that reads as a " +
+			"well-known one (mail.xn--ggle-55da.com, gооgle.com in Cyrillic): medium.",
 		Example: "From: PayPal <service@xn--pypal-4ve.com>   (pаypal.com with a Cyrillic а)",
 		Check:   checkLookalike,
 	})
@@ -224,6 +226,28 @@ func checkLookalike(c *Context) []Finding {
 			}
 			f.Evidence = o.field + ": " + o.addr
 			out = append(out, f)
+		}
+	}
+	// A client named as a big brand in another script ("mail-sor-f41.
+	// xn--ggle-55da.com", gооgle.com with Cyrillic о): only internationalised
+	// names that read the same count here, since host names one letter away
+	// from a brand are common, and every hop's names are looked at, so the
+	// plain ASCII ones, nearly all, are passed over at once.
+	hf := c.hopFacts()
+	for i := range c.Report.Hops {
+		h := &c.Report.Hops[i]
+		for _, n := range [2]*nameFacts{hf[i].helo, hf[i].rdns} {
+			if !n.fqdn || !strings.Contains(n.org, "xn--") || slices.Contains(seen, n.org) {
+				continue
+			}
+			seen = append(seen, n.org)
+			if f, ok := lookalike(n.org, wellKnownIndex, nil); ok && f.Severity == SeverityHigh {
+				f.Severity, f.Hops, f.Line = SeverityMedium, []int{h.Index}, h.Line
+				f.Message = fmt.Sprintf("hop %d: the client's name %s: %s", h.Index, n.clean,
+					strings.Replace(f.Message, "From domain", "its domain", 1))
+				f.Evidence = "from " + describeFrom(h.From)
+				out = append(out, f)
+			}
 		}
 	}
 	return out

@@ -163,3 +163,50 @@ func TestDKIMReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustAdversarial: a review of the gateway rules as an attacker would
+// play them. Anyone can lease an appliance of a gateway service and greet
+// with its real name: another customer's appliance delivering to the
+// victim's, or one's own delivering straight to the victim's Exchange,
+// must not carry the trust walk into lines the attacker wrote; a genuine
+// gateway behind a vanity MX name must; an Authentication-Results under a
+// name of no organisation appended after the message's fields is anyone's.
+func TestTrustAdversarial(t *testing.T) {
+	requireParser(t)
+	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		file, zone string
+		verdict    Verdict // the least verdict, or exactly clean
+		rule       string  // a rule that must fire, "" for none
+		notRule    string  // a rule that must not fire
+	}{
+		{"other-customers-appliance.eml", "other-customers-appliance.zone", VerdictSuspicious, "spf-fail", ""},
+		{"own-appliance-to-exchange.eml", "own-appliance-to-exchange.zone", VerdictSuspicious, "spf-fail", ""},
+		{"own-appliance-appended.eml", "", VerdictForged, "received-appended", ""},
+		{"vanity-mx-gateway.eml", "vanity-mx-gateway.zone", VerdictClean, "", "spf-fail"},
+		{"authres-internal-appended.eml", "", VerdictClean, "authres-untrusted", "authres-trusted"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			opts := Options{Now: now}
+			if tc.zone != "" {
+				zone, err := os.ReadFile(filepath.Join("../testdata/chains/trust", tc.zone))
+				if err != nil {
+					t.Fatal(err)
+				}
+				z, err := dns.ParseZone(bytes.NewReader(zone), "", tc.zone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Resolver = z
+			}
+			m := analyzeFile(t, filepath.Join("../testdata/chains/trust", tc.file), opts)
+			got := fired(m)
+			if tc.rule != "" && len(got[tc.rule]) == 0 || tc.notRule != "" && len(got[tc.notRule]) > 0 {
+				t.Errorf("findings %s: want %q, not %q", ruleIDs(m), tc.rule, tc.notRule)
+			}
+			if tc.verdict == VerdictClean && m.Verdict != VerdictClean || tc.verdict != VerdictClean && !Meets(m.Verdict, string(tc.verdict)) {
+				t.Errorf("verdict %s (score %d), want %s", m.Verdict, m.Score, tc.verdict)
+			}
+		})
+	}
+}

@@ -354,8 +354,12 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		ar, v := parseAuthHead(unfoldedAt(fields, summary, i))
 		texts = append(texts, v)
 		ar.Line = f.Line
-		own := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide || trustedHost(hops, ar.AuthServID)
 		z := zoneOf(f.Line, hops, t)
+		ownSide := t.isSide(ar.AuthServID) || ar.AuthServID == "" && microsoftSide
+		// A trusted hop's by-host, as written: the receiver's name even
+		// when it is no organisation's (mx.corp.internal).
+		ownHost := !ownSide && trustedHost(hops, ar.AuthServID)
+		own := ownSide || ownHost
 		if z == zoneBottom && origin > 0 && f.Line < origin && !besideOwnReceived(f.Line, ar.AuthServID, hops) {
 			z = zoneBeforeOrigin
 		}
@@ -370,6 +374,10 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 			ar.Why = fmt.Sprintf("between the Received lines of hops taken from outside (below hop %d): it was in the message before", t.Boundary-1)
 		case z == zoneBeforeOrigin:
 			ar.Why = "between the Received lines and the end of the message's own fields, where no receiver appends: it was in the message before"
+		case ownHost && f.Line > hops[0].Line:
+			// Where milters append, a name of no organisation could be
+			// anyone's: only the top vouches for it.
+			ar.Why = fmt.Sprintf("after every Received line, under %s, a name of no organisation: the receiver's only above its Received lines", ar.AuthServID)
 		default:
 			ar.Trusted, ar.Why = true, "written by the receiving side"
 			ownTop = ownTop || z == zoneTop

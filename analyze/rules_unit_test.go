@@ -654,12 +654,15 @@ body
 }
 
 // TestGatewayByHELOAndDNS: Exchange records a gateway by its greeting and
-// address only; when DNS says the greeting's name has that address, the
-// gateway is the receiving side's and the hop it took from outside is the
-// boundary. Without DNS nothing confirms the greeting.
+// address only. The gateway is the receiving side's when DNS says the
+// greeting's name has that address and the recipient domain's MX is at
+// that service: anyone can lease an appliance of the same service and
+// greet with its real name. Without DNS, a recipient or such an MX,
+// nothing confirms it.
 func TestGatewayByHELOAndDNS(t *testing.T) {
 	requireParser(t)
-	raw := `Received: from esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01.sorrel.net (10.1.1.5)
+	raw := `Delivered-To: bob@sorrel.net
+Received: from esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01.sorrel.net (10.1.1.5)
  with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.1.2507.6; Mon, 16 Nov 2026 09:15:05 +0000
 Received: from mail.tarragon.org ([93.184.215.25])
   by esa3.hc3370-68.iphmx.com with ESMTP/TLS/ECDHE-RSA-AES256-GCM-SHA384; 16 Nov 2026 04:15:04 -0500
@@ -669,17 +672,24 @@ Date: Mon, 16 Nov 2026 09:14:58 +0000
 
 body
 `
-	confirm := &fakeResolver{hosts: map[string][]netip.Addr{"esa3.hc3370-68.iphmx.com": {netip.MustParseAddr("216.71.145.155")}}}
+	esa := map[string][]netip.Addr{"esa3.hc3370-68.iphmx.com": {netip.MustParseAddr("216.71.145.155")}}
+	atCisco := map[string][]dns.MX{"sorrel.net": {{Host: "mx1.hc3370-68.iphmx.com", Preference: 10}}}
 	for _, tc := range []struct {
 		name     string
+		raw      string
 		resolver dns.Resolver
 		want     bool // hop 1 trusted
-	}{{"dns confirms", confirm, true}, {"offline", nil, false},
-		{"dns names another address", &fakeResolver{hosts: map[string][]netip.Addr{"esa3.hc3370-68.iphmx.com": {netip.MustParseAddr("216.71.145.156")}}}, false}} {
+	}{
+		{"dns confirms, MX at the service", raw, &mxResolver{fakeResolver{hosts: esa}, atCisco}, true},
+		{"offline", raw, nil, false},
+		{"dns names another address", raw, &mxResolver{fakeResolver{hosts: map[string][]netip.Addr{"esa3.hc3370-68.iphmx.com": {netip.MustParseAddr("216.71.145.156")}}}, atCisco}, false},
+		{"MX elsewhere", raw, &mxResolver{fakeResolver{hosts: esa}, map[string][]dns.MX{"sorrel.net": {{Host: "mx1.sorrel.net", Preference: 10}}}}, false},
+		{"no recipient", strings.Replace(raw, "Delivered-To: bob@sorrel.net\n", "", 1), &mxResolver{fakeResolver{hosts: esa}, atCisco}, false},
+	} {
 		// The organisation's Exchange may have an internal name only.
 		for _, exch := range []string{"EXCH01.sorrel.net", "EXCH01.corp.sorrel.local"} {
 			t.Run(tc.name+" "+exch, func(t *testing.T) {
-				m := analyzeRaw(t, strings.Replace(raw, "EXCH01.sorrel.net", exch, 1), Options{Resolver: tc.resolver}, Input{})
+				m := analyzeRaw(t, strings.Replace(tc.raw, "EXCH01.sorrel.net", exch, 1), Options{Resolver: tc.resolver}, Input{})
 				if len(m.Hops) != 2 || m.Hops[0].Trusted != tc.want {
 					t.Errorf("hops %d, hop 1 trusted %v, want %v", len(m.Hops), len(m.Hops) > 0 && m.Hops[0].Trusted, tc.want)
 				}

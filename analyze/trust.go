@@ -184,7 +184,11 @@ func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, capt
 	for ; j >= 0; j-- {
 		hops[j].Trusted = true
 		t.addSideFacts(t.facts[j].by)
-		why, inside := t.fromInside(&hops[j], &t.facts[j], j == n-1)
+		var below *hopFacts // the hop the walk would trust next
+		if j > 0 {
+			below = &t.facts[j-1]
+		}
+		why, inside := t.fromInside(&hops[j], &t.facts[j], below, j == n-1)
 		if !inside {
 			t.reason = why
 			if why == "" {
@@ -205,6 +209,13 @@ func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, capt
 func (t *Trust) addSide(host string) { t.addSideFacts(facts(host)) }
 
 func (t *Trust) addSideFacts(f *nameFacts) {
+	// A filtering gateway's service serves every customer under one
+	// domain (esa1.hc1000-1.iphmx.com, esa2.hc4711-12.iphmx.com): its
+	// family is no organisation's, and another customer's appliance would
+	// pass for the receiving side.
+	if f.gateway {
+		return
+	}
 	if f.fqdn || strings.Contains(f.clean, ":") {
 		if t.families == nil {
 			t.families = t.familiesBuf[:0]
@@ -228,11 +239,24 @@ func (t *Trust) isSideFacts(f *nameFacts) bool {
 	return f.fqdn && t.hasFamily(f.family)
 }
 
+// feeds reports a filtering gateway gw (a confirmed name of h's client)
+// handing mail to the organisation's own servers, so that the hop below,
+// which it wrote, is the receiving side's too: the hop's by-host is the
+// organisation's and no gateway itself (another customer's appliance
+// delivering to this one's is outside), the line below is that gateway's
+// (a line below that names another receiver was not written by it), and
+// DNS does not show the gateway to be the sender's (othersGateway).
+func (t *Trust) feeds(h *received.Hop, nf *hopFacts, gw *nameFacts, below *hopFacts) bool {
+	return t.ownServer(nf.by) && !nf.by.gateway && (below == nil || below.by.family == gw.family) &&
+		!t.othersGateway(h, gw)
+}
+
 // othersGateway reports a filtering gateway that DNS shows is not the
 // recipient's: the domain h delivered for has MX hosts, none of them the
-// gateway's service. The sender's own outbound gateway (its Mimecast or
-// IronPort delivering straight to the recipient's MX) is then what h took
-// from outside. Without DNS, or without a recipient or an MX to go by,
+// gateway's service by name or the gateway's address (mx1.example.com may
+// be the organisation's name for its Proofpoint host). The sender's own
+// outbound gateway (its Mimecast or IronPort delivering straight to the
+// recipient's MX) is then what h took from outside. Without DNS, or without a recipient or an MX to go by,
 // the gateway is taken for the recipient's, as it mostly is.
 func (t *Trust) othersGateway(h *received.Hop, gw *nameFacts) bool {
 	mx := t.recipientMX(h)
@@ -240,8 +264,8 @@ func (t *Trust) othersGateway(h *received.Hop, gw *nameFacts) bool {
 		return false
 	}
 	for _, m := range mx {
-		if facts(m.Host).family == gw.family {
-			return false
+		if facts(m.Host).family == gw.family || t.dnsConfirms(m.Host, h.From.IP) {
+			return false // the service's own MX name, or a vanity one with the gateway's address
 		}
 	}
 	return true
@@ -291,7 +315,7 @@ func (t *Trust) ownServer(by *nameFacts) bool {
 // fromInside decides whether the host in h's from-clause is the receiving
 // side, so that the hop below h is trusted too. It returns why not; ""
 // with false means the hop was taken from outside (Reason words it).
-func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, bool) {
+func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newest bool) (string, bool) {
 	f := h.From
 	switch {
 	case t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
@@ -328,14 +352,15 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, newest bool) (string, 
 	switch {
 	case t.isSideFacts(verified):
 		return "", true
-	case verified.gateway && t.ownServer(nf.by) && !t.othersGateway(h, verified):
+	case verified.gateway && t.feeds(h, nf, verified, below):
 		return "", true
-	case nf.helo.gateway && t.ownServer(nf.by) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)) &&
-		!t.othersGateway(h, nf.helo):
+	case nf.helo.gateway && t.feeds(h, nf, nf.helo, below) &&
+		(nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP) && t.recipientsMX(h, nf.helo)):
 		// A filtering gateway, named by its greeting and its own address
 		// range, or by DNS (Exchange writes no reverse DNS name: "from
-		// esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01..."),
-		// feeding the organisation's servers.
+		// esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01...") when
+		// the recipient domain's MX is at that service, feeding the
+		// organisation's servers.
 		return "", true
 	case t.isSideFacts(nf.helo) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
 		// The greeting names a host of the receiving side and the address

@@ -103,16 +103,28 @@ func TestARCSealerToTrust(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+	// sealer-saw-failure.eml is the same spoof sealed by the same relay,
+	// whose ARC-Authentication-Results records the failures it saw: a
+	// chain vouches for what its first sealer saw, so even a trusted
+	// sealer softens nothing there.
 	for _, tc := range []struct {
+		file    string
 		trusted []string
 		want    Severity
-	}{{nil, SeverityMedium}, {[]string{"evil-fwd.net"}, SeverityLow}} {
-		m := analyzeFile(t, "../testdata/chains/arc/self-sealed-spoof.eml", Options{Resolver: z, Now: now, Trusted: tc.trusted})
+	}{
+		{"self-sealed-spoof.eml", nil, SeverityMedium},
+		{"self-sealed-spoof.eml", []string{"evil-fwd.net"}, SeverityLow},
+		{"sealer-saw-failure.eml", []string{"evil-fwd.net"}, SeverityMedium},
+	} {
+		m := analyzeFile(t, "../testdata/chains/arc/"+tc.file, Options{Resolver: z, Now: now, Trusted: tc.trusted})
 		got := fired(m)
 		for _, rule := range []string{"spf-fail", "dmarc-fail"} {
 			if len(got[rule]) != 1 || got[rule][0].Severity != tc.want {
-				t.Errorf("trusted %v: %s %+v, want one of severity %s; findings %s", tc.trusted, rule, got[rule], tc.want, ruleIDs(m))
+				t.Errorf("%s, trusted %v: %s %+v, want one of severity %s; findings %s", tc.file, tc.trusted, rule, got[rule], tc.want, ruleIDs(m))
 			}
+		}
+		if a, ok := m.Auth.(*auth.Result); !ok || a.ARC == nil || a.ARC.Result != auth.StatusPass {
+			t.Errorf("%s: the ARC chain does not validate", tc.file)
 		}
 	}
 }

@@ -41,7 +41,7 @@ func init() {
 			Explain: "Signatures verify, but none is from the From domain's organisation (DMARC alignment, RFC 7489 §3.1.1): an email service signed for itself. Common for bulk senders; a spoofed From with a valid third-party signature looks the same.",
 			Example: "From: ceo@example.com with DKIM d=mailer.example.net only", Check: checkDKIMMisaligned},
 		{ID: "spf-fail", Severity: SeverityMedium, Title: "SPF fails for the entry hop",
-			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names: anyone can seal).",
+			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names, and the first sealer recorded a pass: anyone can seal, and a provider seals spoofs too).",
 			Example: "example.com: v=spf1 ip4:192.0.2.0/24 -all, client 203.0.113.5", Check: checkSPFFail},
 		{ID: "spf-softfail", Severity: SeverityLow, Title: "SPF softfail for the entry hop",
 			Explain: "The envelope sender's domain says the entry IP is probably not authorised (~all, RFC 7208 §8.5). Checked against today's record.",
@@ -50,7 +50,7 @@ func init() {
 			Explain: "SPF gave temperror (DNS failed) or permerror (a broken record, more than 10 lookups, RFC 7208 §4.6.4).",
 			Example: "v=spf1 include:a include:b ... (11 lookups)", Check: checkSPFError},
 		{ID: "dmarc-fail", Severity: SeverityMedium, Title: "DMARC fails",
-			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain sealed by an intermediary to trust (a big provider, the receiving side, --trusted) vouches for earlier results, info when the failure rests on DNS answers missing today.",
+			Explain: "Neither an aligned DKIM signature nor aligned SPF authenticates the From domain (RFC 7489 §4.2), and the domain publishes DMARC. Medium under p=quarantine or reject, low under p=none or when an intact ARC chain sealed by an intermediary to trust (a big provider, the receiving side, --trusted) vouches for earlier results that passed, info when the failure rests on DNS answers missing today.",
 			Example: "From: x@example.com, _dmarc.example.com p=reject, no aligned pass", Check: checkDMARCFail},
 		{ID: "arc-broken", Severity: SeverityMedium, Title: "ARC chain broken",
 			Explain: "The ARC sets (RFC 8617) that intermediaries added do not validate: a set is missing or duplicated, a cv= is wrong, the newest message signature or a seal fails. The finding names the instance where it breaks; info when only a key lookup failed today. Without DNS too: medium when the sets themselves are wrong (a missing, duplicated or incomplete instance, a wrong cv=), when a set's ARC-Authentication-Results records a DKIM pass for a signature the message does not carry (a planted set, or a message changed after sealing; list mail is not judged, since lists may strip signatures), and when no Received line of the sealer's organisation sits below its seal (the sealer never took the message in).",
@@ -452,11 +452,30 @@ func (c *Context) forwardingExplains(res *auth.Result) bool {
 // "spf=pass; dmarc=pass" under its own key makes an intact chain too.
 // Microsoft 365 and Gmail likewise honour only sealers they are told to.
 func (c *Context) arcVouches(res *auth.Result) bool {
-	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" {
+	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" || !arcFirstPassed(res) {
 		return false
 	}
 	sealer := facts(arcSealer(res))
 	return sealer.provider || c.Trust != nil && c.Trust.isSideFacts(sealer)
+}
+
+// arcFirstPassed reports whether the first intermediary (i=1) recorded the
+// authentication it saw as passing: DMARC, or else SPF or DKIM. A provider
+// seals what it relays, spoofs included (Microsoft 365 seals its tenants'
+// outbound mail), and then records the failure it saw: the chain vouches
+// for that, not for a pass.
+func arcFirstPassed(res *auth.Result) bool {
+	for _, set := range res.ARC.Sets {
+		if set.Instance != 1 {
+			continue
+		}
+		r := strings.ToLower(set.AuthResults)
+		if strings.Contains(r, "dmarc=") {
+			return strings.Contains(r, "dmarc=pass")
+		}
+		return strings.Contains(r, "spf=pass") || strings.Contains(r, "dkim=pass")
+	}
+	return false
 }
 
 func checkDMARCFail(c *Context) []Finding {

@@ -159,7 +159,11 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	captured := in.Envelope != nil || in.Session != nil
 	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies,
 		lineOffset: max(in.Line-1, 0)}
-	c.Trust = inferTrustFor(ctx, rep.Hops, &a.opts, captured, c.deliveredTo())
+	rcpt := "" // only DNS (the recipient domain's MX) makes use of it
+	if a.opts.Resolver != nil && a.opts.DNSMode != "offline" {
+		rcpt = c.deliveredTo()
+	}
+	c.Trust = inferTrustFor(ctx, rep.Hops, &a.opts, captured, rcpt)
 	rep.Findings = runRules(c, a.rules)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 	rep.Findings = capFindings(rep.Findings)

@@ -215,8 +215,8 @@ func checkLookalike(c *Context) []Finding {
 	// shown is not the one imitated.
 	for _, o := range c.otherSenders() {
 		d := domainOf(o.addr)
-		if d == "" || slices.Contains(seen, d) {
-			continue
+		if d == "" || slices.Contains(seen, d) || c.fromOrg(orgDomain(d)) {
+			continue // the From's own organisation (bounces@mail.example.com), judged with it
 		}
 		seen = append(seen, d)
 		if f, ok := lookalike(d, wellKnownIndex, own); ok {
@@ -251,6 +251,16 @@ func checkLookalike(c *Context) []Finding {
 		}
 	}
 	return out
+}
+
+// fromOrg reports an organisational domain of one of the From addresses.
+func (c *Context) fromOrg(org string) bool {
+	for _, a := range c.Report.Header.From {
+		if orgDomain(domainOf(a.Address)) == org {
+			return true
+		}
+	}
+	return false
 }
 
 // otherSender is an address a reply or a bounce goes to, with its field.

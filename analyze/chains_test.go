@@ -94,14 +94,7 @@ func TestChainsForged(t *testing.T) {
 // --trusted names that sealer.
 func TestARCSealerToTrust(t *testing.T) {
 	requireParser(t)
-	zone, err := os.ReadFile("../testdata/chains/arc/world.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := dns.ParseZone(bytes.NewReader(zone), "", "world.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
+	z := chainsZone(t, "arc/world.zone")
 	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
 	// sealer-saw-failure.eml is the same spoof sealed by the same relay,
 	// whose ARC-Authentication-Results records the failures it saw: a
@@ -136,14 +129,7 @@ func TestARCSealerToTrust(t *testing.T) {
 // a fresh signature) leaves no finding.
 func TestDKIMReplay(t *testing.T) {
 	requireParser(t)
-	zone, err := os.ReadFile("../testdata/chains/arc/world.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := dns.ParseZone(bytes.NewReader(zone), "", "world.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
+	z := chainsZone(t, "arc/world.zone")
 	raw, err := os.ReadFile("../testdata/chains/replay/resent-signed.eml")
 	if err != nil {
 		t.Fatal(err)
@@ -201,15 +187,7 @@ func TestTrustAdversarial(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			opts := Options{Now: now}
 			if tc.zone != "" {
-				zone, err := os.ReadFile(filepath.Join("../testdata/chains/trust", tc.zone))
-				if err != nil {
-					t.Fatal(err)
-				}
-				z, err := dns.ParseZone(bytes.NewReader(zone), "", tc.zone)
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts.Resolver = z
+				opts.Resolver = chainsZone(t, "trust/"+tc.zone)
 			}
 			m := analyzeFile(t, filepath.Join("../testdata/chains/trust", tc.file), opts)
 			got := fired(m)
@@ -221,4 +199,18 @@ func TestTrustAdversarial(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chainsZone reads a zone file of testdata/chains (name relative to it).
+func chainsZone(t *testing.T, name string) *dns.Zone {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join("../testdata/chains", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := dns.ParseZone(bytes.NewReader(text), "", filepath.Base(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
 }

@@ -469,11 +469,16 @@ func arcFirstPassed(res *auth.Result) bool {
 		if set.Instance != 1 {
 			continue
 		}
-		r := strings.ToLower(set.AuthResults)
-		if strings.Contains(r, "dmarc=") {
-			return strings.Contains(r, "dmarc=pass")
+		var ar AuthResults
+		ar.parseResults(stripComments(set.AuthResults))
+		passed := map[string]bool{}
+		for _, r := range ar.Results {
+			passed[r.Method] = passed[r.Method] || r.Result == "pass"
 		}
-		return strings.Contains(r, "spf=pass") || strings.Contains(r, "dkim=pass")
+		if _, dmarc := passed["dmarc"]; dmarc {
+			return passed["dmarc"]
+		}
+		return passed["spf"] || passed["dkim"]
 	}
 	return false
 }

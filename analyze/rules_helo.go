@@ -252,12 +252,8 @@ func (c *Context) recipientFamilies() []string {
 		// line of the hop it took from outside. One among the sender's
 		// fields is anyone's to plant ("X-Original-To: alice@victirn.org"
 		// would make the lookalike the recipient's own domain).
-		end := c.receiverZoneEnd()
-		for _, i := range c.fields().recipients {
-			if f := &c.Msg.Fields[i]; f.Line < end {
-				add(c.unfolded(i))
-				break
-			}
+		if r := c.recipientAbove(c.receiverZoneEnd()); r != "" {
+			add(r)
 		}
 		for i := range c.Report.Hops {
 			if h := &c.Report.Hops[i]; h.Trusted && h.For != "" {
@@ -303,10 +299,15 @@ func (c *Context) deliveredTo() string {
 	if len(hops) == 0 {
 		return ""
 	}
-	newest := hops[len(hops)-1].Line
+	return angleAddr(c.recipientAbove(hops[len(hops)-1].Line))
+}
+
+// recipientAbove is the value of the first recipient field (Delivered-To,
+// X-Original-To...) above line, "" when there is none.
+func (c *Context) recipientAbove(line int) string {
 	for _, i := range c.fields().recipients {
-		if f := &c.Msg.Fields[i]; f.Line > 0 && f.Line < newest {
-			return angleAddr(c.unfolded(i))
+		if f := &c.Msg.Fields[i]; f.Line > 0 && f.Line < line {
+			return c.unfolded(i)
 		}
 	}
 	return ""

@@ -106,10 +106,16 @@ func checkReplyTo(c *Context) []Finding {
 	return out
 }
 
+// notAddressed reports an envelope recipient in neither To nor Cc: Bcc, a
+// list, or a resend.
+func (c *Context) notAddressed(rcpt string) bool {
+	return !listed(rcpt, c.Report.Header.To) && !listed(rcpt, c.Report.Header.Cc)
+}
+
 func checkHiddenRcpt(c *Context) []Finding {
 	var hidden []string
 	for _, r := range c.Report.Envelope.RcptTo {
-		if !listed(r, c.Report.Header.To) && !listed(r, c.Report.Header.Cc) {
+		if c.notAddressed(r) {
 			hidden = append(hidden, r)
 		}
 	}

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ func checkDKIMReplay(c *Context) []Finding {
 			continue
 		}
 		age := oldest.Time.Sub(*d.Signed)
-		if age <= dkimReplayAge || c.chainHasOrg(orgDomain(d.Domain)) {
+		if age <= dkimReplayAge || c.chainHas(family(d.Domain)) {
 			continue
 		}
 		return []Finding{{Line: d.Line, Hops: []int{oldest.Index},
@@ -59,23 +60,5 @@ func checkDKIMReplay(c *Context) []Finding {
 
 // rcptHidden reports an envelope recipient in neither To nor Cc.
 func (c *Context) rcptHidden() bool {
-	for _, r := range c.Report.Envelope.RcptTo {
-		if !listed(r, c.Report.Header.To) && !listed(r, c.Report.Header.Cc) {
-			return true
-		}
-	}
-	return false
-}
-
-// chainHasOrg reports a hop whose by-host or client names are in org.
-func (c *Context) chainHasOrg(org string) bool {
-	hf := c.hopFacts()
-	for i := range hf {
-		for _, n := range [3]*nameFacts{hf[i].by, hf[i].rdns, hf[i].helo} {
-			if n.org == org {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.Report.Envelope.RcptTo, c.notAddressed)
 }

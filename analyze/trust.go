@@ -48,6 +48,10 @@ type Trust struct {
 	// that name none.
 	lookupMX   func(domain string) ([]dns.MX, error)
 	rcptDomain string
+	// mx is the last domain's MX hosts (mxDomain), asked once: each hop
+	// the walk judges may ask it several times over.
+	mxDomain string
+	mx       []dns.MX
 	// facts are the hops' facts, worked out once for every rule.
 	facts []hopFacts
 	// The lists start in these: most chains have a few hops, naming one
@@ -256,8 +260,9 @@ func (t *Trust) feeds(h *received.Hop, nf *hopFacts, gw *nameFacts, below *hopFa
 // gateway's service by name or the gateway's address (mx1.example.com may
 // be the organisation's name for its Proofpoint host). The sender's own
 // outbound gateway (its Mimecast or IronPort delivering straight to the
-// recipient's MX) is then what h took from outside. Without DNS, or without a recipient or an MX to go by,
-// the gateway is taken for the recipient's, as it mostly is.
+// recipient's MX) is then what h took from outside. Without DNS, or
+// without a recipient or an MX to go by, the gateway is taken for the
+// recipient's, as it mostly is.
 func (t *Trust) othersGateway(h *received.Hop, gw *nameFacts) bool {
 	mx := t.recipientMX(h)
 	if len(mx) == 0 {
@@ -297,11 +302,13 @@ func (t *Trust) recipientMX(h *received.Hop) []dns.MX {
 	if t.lookupMX == nil || domain == "" {
 		return nil
 	}
-	mx, err := t.lookupMX(domain)
-	if err != nil {
-		return nil
+	if domain != t.mxDomain {
+		t.mxDomain, t.mx = domain, nil
+		if mx, err := t.lookupMX(domain); err == nil {
+			t.mx = mx
+		}
 	}
-	return mx
+	return t.mx
 }
 
 // ownServer reports the by-host of a trusted hop as one of the receiving
@@ -349,25 +356,34 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newes
 	if verified.clean == "" && isEximVerified(h) {
 		verified = nf.helo
 	}
+	// Whether DNS gives the greeting's name the client's address: asked
+	// once, and only by a case that needs it.
+	heloByDNS, asked := false, false
+	dnsHELO := func() bool {
+		if !asked {
+			heloByDNS, asked = t.dnsConfirms(f.HELO, f.IP), true
+		}
+		return heloByDNS
+	}
 	switch {
 	case t.isSideFacts(verified):
 		return "", true
 	case verified.gateway && t.feeds(h, nf, verified, below):
 		return "", true
 	case nf.helo.gateway && t.feeds(h, nf, nf.helo, below) &&
-		(nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP) && t.recipientsMX(h, nf.helo)):
+		(nf.inRanges(nf.helo.ranges) || dnsHELO() && t.recipientsMX(h, nf.helo)):
 		// A filtering gateway, named by its greeting and its own address
 		// range, or by DNS (Exchange writes no reverse DNS name: "from
 		// esa3.hc3370-68.iphmx.com (216.71.145.155) by EXCH01...") when
 		// the recipient domain's MX is at that service, feeding the
 		// organisation's servers.
 		return "", true
-	case t.isSideFacts(nf.helo) && (nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)):
+	case t.isSideFacts(nf.helo) && (nf.inRanges(nf.helo.ranges) || dnsHELO()):
 		// The greeting names a host of the receiving side and the address
 		// is that provider's, or DNS says so.
 		return "", true
 	case t.ownServer(nf.by) && (t.recipientsMX(h, verified) ||
-		(nf.inRanges(nf.helo.ranges) || t.dnsConfirms(f.HELO, f.IP)) && t.recipientsMX(h, nf.helo)):
+		(nf.inRanges(nf.helo.ranges) || dnsHELO()) && t.recipientsMX(h, nf.helo)):
 		// The service the recipient domain's MX points at, handing its
 		// mail on to the organisation's servers: Exchange Online
 		// Protection in front of an Exchange on the premises ("from

@@ -416,7 +416,7 @@ func TestLookalikeMatchesReference(t *testing.T) {
 		}
 	}
 	for _, d := range domains {
-		got, gok := lookalike(d, wellKnownIndex, own)
+		got, gok := lookalike("From domain", d, wellKnownIndex, own)
 		want, wok := refLookalike(d, wellKnownTargets, own)
 		if gok != wok || !reflect.DeepEqual(got, want) {
 			t.Fatalf("lookalike(%q) = %+v %v, want %+v %v", d, got, gok, want, wok)

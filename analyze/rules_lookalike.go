@@ -205,7 +205,7 @@ func checkLookalike(c *Context) []Finding {
 			continue
 		}
 		seen = append(seen, d)
-		if f, ok := lookalike(d, wellKnownIndex, own); ok {
+		if f, ok := lookalike("From domain", d, wellKnownIndex, own); ok {
 			f.Evidence = "From: " + c.firstValue(fieldFrom)
 			out = append(out, f)
 		}
@@ -219,8 +219,7 @@ func checkLookalike(c *Context) []Finding {
 			continue // the From's own organisation (bounces@mail.example.com), judged with it
 		}
 		seen = append(seen, d)
-		if f, ok := lookalike(d, wellKnownIndex, own); ok {
-			f.Message = strings.Replace(f.Message, "From domain", o.field+" domain", 1)
+		if f, ok := lookalike(o.field+" domain", d, wellKnownIndex, own); ok {
 			if SeverityWeight(f.Severity) > SeverityWeight(SeverityMedium) {
 				f.Severity = SeverityMedium
 			}
@@ -241,10 +240,9 @@ func checkLookalike(c *Context) []Finding {
 				continue
 			}
 			seen = append(seen, n.org)
-			if f, ok := lookalike(n.org, wellKnownIndex, nil); ok && f.Severity == SeverityHigh {
+			what := fmt.Sprintf("hop %d: the client's name %s: its domain", h.Index, n.clean)
+			if f, ok := lookalike(what, n.org, wellKnownIndex, nil); ok && f.Severity == SeverityHigh {
 				f.Severity, f.Hops, f.Line = SeverityMedium, []int{h.Index}, h.Line
-				f.Message = fmt.Sprintf("hop %d: the client's name %s: %s", h.Index, n.clean,
-					strings.Replace(f.Message, "From domain", "its domain", 1))
 				f.Evidence = "from " + describeFrom(h.From)
 				out = append(out, f)
 			}
@@ -283,8 +281,9 @@ func (c *Context) otherSenders() []otherSender {
 }
 
 // lookalike judges one domain against the well-known targets (through
-// their index) and the recipient's own.
-func lookalike(domain string, known *targetIndex, own []target) (Finding, bool) {
+// their index) and the recipient's own; what names the domain in the
+// finding ("From domain").
+func lookalike(what, domain string, known *targetIndex, own []target) (Finding, bool) {
 	uni := domain
 	if strings.Contains(domain, "xn--") || !isASCII(domain) {
 		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
@@ -324,7 +323,7 @@ func lookalike(domain string, known *targetIndex, own []target) (Finding, bool) 
 	}
 	for ; set != 0; set &= set - 1 {
 		t := &known.targets[bits.TrailingZeros64(set)]
-		if f, ok := imitates(label, sameSkel(t), shown, t); ok {
+		if f, ok := imitates(what, label, sameSkel(t), shown, t); ok {
 			return f, true
 		}
 	}
@@ -336,30 +335,30 @@ func lookalike(domain string, known *targetIndex, own []target) (Finding, bool) 
 		if !same && !(len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1) {
 			continue
 		}
-		if f, ok := imitates(label, same, shown, t); ok {
+		if f, ok := imitates(what, label, same, shown, t); ok {
 			return f, true
 		}
 	}
 	if mixedScripts(label) {
 		return Finding{Severity: SeverityLow,
-			Message: fmt.Sprintf("From domain %s mixes Latin with another script in one label", shown)}, true
+			Message: fmt.Sprintf("%s %s mixes Latin with another script in one label", what, shown)}, true
 	}
 	return Finding{}, false
 }
 
 // imitates compares one label with one target; sameSkel says their
 // skeletons are the same.
-func imitates(label string, sameSkel bool, shown string, t *target) (Finding, bool) {
+func imitates(what, label string, sameSkel bool, shown string, t *target) (Finding, bool) {
 	switch {
 	case t.label == label:
 		// The same name under another suffix is the brand's own, usually.
 	case sameSkel:
 		return Finding{Severity: SeverityHigh,
-			Message: fmt.Sprintf("From domain %s reads as %s", shown, t.domain)}, true
+			Message: fmt.Sprintf("%s %s reads as %s", what, shown, t.domain)}, true
 	case len(t.label) >= 6 && len(label) >= 6 && abs(len(label)-len(t.label)) <= 1 &&
 		oneEdit(label, t.label) && !numberedSibling(label, t.label):
 		return Finding{Severity: SeverityMedium,
-			Message: fmt.Sprintf("From domain %s is one letter away from %s", shown, t.domain)}, true
+			Message: fmt.Sprintf("%s %s is one letter away from %s", what, shown, t.domain)}, true
 	}
 	return Finding{}, false
 }

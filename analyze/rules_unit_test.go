@@ -293,7 +293,7 @@ func TestLookalike(t *testing.T) {
 		{"xn--e1afmkfd.com", ""},             // пример.com: Cyrillic, no target
 	}
 	for _, tc := range cases {
-		f, ok := lookalike(tc.domain, wellKnownIndex, own)
+		f, ok := lookalike("From domain", tc.domain, wellKnownIndex, own)
 		got := Severity("")
 		if ok {
 			got = f.Severity

@@ -283,11 +283,7 @@ func TestLeadingWhiteSpaceFoldsIntoGuard(t *testing.T) {
 	s := startSink(t, Options{}, nil)
 	c := dial(t, s.addr)
 	text := "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) for <ceo@victim.example>\r\nSubject: x\r\n\r\nbody\r\n"
-	c.cmd("MAIL FROM:<alice@client.example>", "250 ")
-	c.cmd("RCPT TO:<bob@mx.test>", "250 ")
-	c.cmd("DATA", "354 ")
-	c.nc.Write([]byte(stuff(text) + ".\r\n"))
-	c.expect("250 ")
+	c.send("alice@client.example", "bob@mx.test", stuff(text), "250 ")
 	d := waitDelivery(t, s)
 	b, err := os.ReadFile(d.Path)
 	if err != nil {

@@ -108,6 +108,11 @@ func clockError(d, skew time.Duration) (Severity, string) {
 	return SeverityMedium, ""
 }
 
+// stamps is the evidence of two hops' dates.
+func stamps(older, newer *received.Hop) string {
+	return fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))
+}
+
 func stamp(h *received.Hop) string {
 	if h.DateText != "" {
 		return h.DateText
@@ -148,7 +153,7 @@ func sameClockFinding(older, newer *received.Hop, d time.Duration) Finding {
 	return Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line, Severity: SeverityLow,
 		Message: fmt.Sprintf("hop %d is stamped %s after hop %d, both by %s: one host's clock went back",
 			newer.Index, formatDelay(d), older.Index, newer.By.Host),
-		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))}
+		Evidence: stamps(older, newer)}
 }
 
 // sameClockSlack is how far one host's stamps may go back: they are
@@ -171,7 +176,7 @@ func travelFinding(older, newer *received.Hop, d, skew time.Duration) Finding {
 	}
 	return Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line, Severity: sev,
 		Message:  fmt.Sprintf("hop %d is stamped %s after hop %d%s", newer.Index, formatDelay(d), older.Index, note),
-		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))}
+		Evidence: stamps(older, newer)}
 }
 
 // firstDated returns the oldest hop with a date.
@@ -266,7 +271,7 @@ func checkTransit(c *Context) []Finding {
 	}
 	return append(out, Finding{Hops: []int{first.Index, lastHop.Index}, Line: lastHop.Line,
 		Message:  fmt.Sprintf("transit took %s from hop %d to hop %d", formatDelay(d), first.Index, lastHop.Index),
-		Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", first.Index, stamp(first), lastHop.Index, stamp(lastHop))})
+		Evidence: stamps(first, lastHop)})
 }
 
 // maxInternalGap is how long two hops written by one organisation may be
@@ -290,7 +295,7 @@ func (c *Context) internalGaps() []Finding {
 			out = append(out, Finding{Severity: SeverityMedium, Hops: []int{older.Index, newer.Index}, Line: newer.Line,
 				Message: fmt.Sprintf("hop %d is %s after hop %d, both written by %s, whose servers hand mail on in seconds: one of the dates was edited",
 					newer.Index, formatDelay(d), older.Index, ob.family),
-				Evidence: fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))})
+				Evidence: stamps(older, newer)})
 		}
 	}
 	return out

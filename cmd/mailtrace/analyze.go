@@ -143,7 +143,7 @@ func runStatus(res batchResult, empty []string, s streams) error {
 	case res.failed > 0:
 		// The gate's status wins (3), but what else went wrong is still said.
 		if noMessages != nil {
-			fmt.Fprintf(s.err, "mailtrace: %v\n", noMessages)
+			printError(s.err, noMessages)
 		}
 		if n := res.tally.Errors; n > 0 {
 			fmt.Fprintf(s.err, "mailtrace: %s could not be read\n", report.Counted(n, "input"))

@@ -269,4 +269,14 @@ func TestErrorsAreInert(t *testing.T) {
 	if strings.ContainsAny(stderr, "\x1b\x07") {
 		t.Errorf("stderr carries the escape sequences: %q", stderr)
 	}
+	// The same failure said beside the gate's status (a forged message in
+	// the same run): printed on another path, just as inert.
+	forged, err := filepath.Abs("../../testdata/examples/seed-forged.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "", "analyze", "--offline", dir, forged)
+	if code != exitGate || !strings.Contains(stderr, "no messages found") || strings.ContainsAny(stderr, "\x1b\x07") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
 }

@@ -174,7 +174,7 @@ func serveStatus(err error, failed int, s streams) error {
 		return err
 	}
 	if err != nil {
-		fmt.Fprintf(s.err, "mailtrace: %v\n", err)
+		printError(s.err, err)
 	}
 	return errGate
 }

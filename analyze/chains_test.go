@@ -99,7 +99,9 @@ func TestARCSealerToTrust(t *testing.T) {
 	// sealer-saw-failure.eml is the same spoof sealed by the same relay,
 	// whose ARC-Authentication-Results records the failures it saw: a
 	// chain vouches for what its first sealer saw, so even a trusted
-	// sealer softens nothing there.
+	// sealer softens nothing there. In sealer-passed-own-domain.eml it
+	// records passes for its own domain (SPF for its bounce address, its
+	// own DKIM signature) and no DMARC: they say nothing of acmebank.com.
 	for _, tc := range []struct {
 		file    string
 		trusted []string
@@ -108,6 +110,7 @@ func TestARCSealerToTrust(t *testing.T) {
 		{"self-sealed-spoof.eml", nil, SeverityMedium},
 		{"self-sealed-spoof.eml", []string{"evil-fwd.net"}, SeverityLow},
 		{"sealer-saw-failure.eml", []string{"evil-fwd.net"}, SeverityMedium},
+		{"sealer-passed-own-domain.eml", []string{"evil-fwd.net"}, SeverityMedium},
 	} {
 		m := analyzeFile(t, "../testdata/chains/arc/"+tc.file, Options{Resolver: z, Now: now, Trusted: tc.trusted})
 		got := fired(m)
@@ -213,4 +216,35 @@ func chainsZone(t *testing.T, name string) *dns.Zone {
 		t.Fatal(err)
 	}
 	return z
+}
+
+// TestARCFirstSealerVouches: what the first sealer recorded vouches for
+// the From domain (DMARC, or else an SPF or DKIM pass of its organisation)
+// and, for SPF, for the envelope domain that fails now; a pass for another
+// domain vouches for nothing.
+func TestARCFirstSealerVouches(t *testing.T) {
+	for _, tc := range []struct {
+		aar       string
+		spfDomain string
+		want      bool
+	}{
+		{"spf=pass smtp.mailfrom=acmebank.com; dmarc=pass header.from=acmebank.com", "", true},
+		{"dmarc=pass header.from=acmebank.com", "", true},
+		{"dmarc=pass", "", true},
+		{"spf=pass smtp.mailfrom=a@acmebank.com; dmarc=fail header.from=acmebank.com", "", false},
+		{"dkim=pass header.d=acmebank.com; dmarc=pass header.from=evil.example", "", false},
+		{"spf=pass smtp.mailfrom=bounce@evil-fwd.net; dkim=pass header.d=evil-fwd.net", "", false},
+		{"spf=pass smtp.mailfrom=bounce@mail.acmebank.com", "", true},
+		{"dkim=pass header.i=@news.acmebank.com", "", true},
+		{"dkim=fail header.d=acmebank.com", "", false},
+		{"spf=pass smtp.mailfrom=bounces.esp.example; dmarc=fail header.from=acmebank.com", "bounces.esp.example", true},
+		{"spf=pass smtp.mailfrom=bounce@evil-fwd.net", "bounces.esp.example", false},
+		{"spf=fail smtp.mailfrom=bounces.esp.example", "bounces.esp.example", false},
+	} {
+		var ar AuthResults
+		ar.parseResults("fwd.example; " + tc.aar)
+		if got := aarVouches(ar.Results, "acmebank.com", tc.spfDomain); got != tc.want {
+			t.Errorf("%q (SPF domain %q): vouches %v, want %v", tc.aar, tc.spfDomain, got, tc.want)
+		}
+	}
 }

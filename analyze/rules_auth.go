@@ -41,7 +41,7 @@ func init() {
 			Explain: "Signatures verify, but none is from the From domain's organisation (DMARC alignment, RFC 7489 §3.1.1): an email service signed for itself. Common for bulk senders; a spoofed From with a valid third-party signature looks the same.",
 			Example: "From: ceo@example.com with DKIM d=mailer.example.net only", Check: checkDKIMMisaligned},
 		{ID: "spf-fail", Severity: SeverityMedium, Title: "SPF fails for the entry hop",
-			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names, and the first sealer recorded a pass: anyone can seal, and a provider seals spoofs too).",
+			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names, and the first sealer recorded a pass for this envelope domain or for the From domain: anyone can seal, a provider seals spoofs too, and a pass for the sealer's own domain says nothing of the sender's).",
 			Example: "example.com: v=spf1 ip4:192.0.2.0/24 -all, client 203.0.113.5", Check: checkSPFFail},
 		{ID: "spf-softfail", Severity: SeverityLow, Title: "SPF softfail for the entry hop",
 			Explain: "The envelope sender's domain says the entry IP is probably not authorised (~all, RFC 7208 §8.5). Checked against today's record.",
@@ -440,9 +440,14 @@ func checkSPFError(c *Context) []Finding {
 
 // forwardingExplains reports authentication that survives forwarding
 // while SPF does not: an aligned DKIM pass, or an intact ARC chain sealed
-// by an intermediary to trust (arcVouches).
+// by an intermediary to trust whose first sealer saw the envelope domain
+// (or the From domain) pass (arcVouches).
 func (c *Context) forwardingExplains(res *auth.Result) bool {
-	return alignedPass(res) || c.arcVouches(res)
+	spfDomain := ""
+	if res.SPF != nil {
+		spfDomain = res.SPF.Domain
+	}
+	return alignedPass(res) || c.arcVouches(res, spfDomain)
 }
 
 // arcVouches reports an intact ARC chain whose newest sealer is one to
@@ -451,36 +456,79 @@ func (c *Context) forwardingExplains(res *auth.Result) bool {
 // choice to the receiver, and anyone can seal: a forger's own relay adding
 // "spf=pass; dmarc=pass" under its own key makes an intact chain too.
 // Microsoft 365 and Gmail likewise honour only sealers they are told to.
-func (c *Context) arcVouches(res *auth.Result) bool {
-	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" || !arcFirstPassed(res) {
+// The chain vouches for the From domain, and for spfDomain when it is not
+// "" (see arcFirstPassed).
+func (c *Context) arcVouches(res *auth.Result, spfDomain string) bool {
+	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" || !arcFirstPassed(res, spfDomain) {
 		return false
 	}
 	sealer := facts(arcSealer(res))
 	return sealer.provider || c.Trust != nil && c.Trust.isSideFacts(sealer)
 }
 
-// arcFirstPassed reports whether the first intermediary (i=1) recorded the
-// authentication it saw as passing: DMARC, or else SPF or DKIM. A provider
-// seals what it relays, spoofs included (Microsoft 365 seals its tenants'
-// outbound mail), and then records the failure it saw: the chain vouches
-// for that, not for a pass.
-func arcFirstPassed(res *auth.Result) bool {
+// arcFirstPassed reports whether the first intermediary (i=1) recorded a
+// pass for the identity at stake: DMARC for the From domain, or else (the
+// set records no DMARC) an SPF or DKIM pass of the From domain's
+// organisation; and an SPF pass for spfDomain, the envelope domain that
+// fails now, when it is not "". A provider seals what it relays, spoofs
+// included (Microsoft 365 seals its tenants' outbound mail), and then
+// records the failure it saw; and a pass it recorded for another domain
+// (the forger's own, whose SPF passes for its own servers) says nothing of
+// the From domain.
+func arcFirstPassed(res *auth.Result, spfDomain string) bool {
 	for _, set := range res.ARC.Sets {
 		if set.Instance != 1 {
 			continue
 		}
 		var ar AuthResults
 		ar.parseResults(stripComments(set.AuthResults))
-		passed := map[string]bool{}
-		for _, r := range ar.Results {
-			passed[r.Method] = passed[r.Method] || r.Result == "pass"
-		}
-		if _, dmarc := passed["dmarc"]; dmarc {
-			return passed["dmarc"]
-		}
-		return passed["spf"] || passed["dkim"]
+		return aarVouches(ar.Results, res.From, spfDomain)
 	}
 	return false
+}
+
+// aarVouches is arcFirstPassed for the results of one set.
+func aarVouches(results []AuthResult, from, spfDomain string) bool {
+	fromOrg := orgDomain(strings.ToLower(from))
+	aligned := func(d string) bool {
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		return d != "" && fromOrg != "" && orgDomain(d) == fromOrg
+	}
+	dmarc, passed := false, false
+	for _, r := range results {
+		pass := r.Result == "pass"
+		switch r.Method {
+		case "dmarc":
+			if !dmarc { // the first DMARC result decides
+				dmarc = true
+				hf := r.Props.Get("header.from")
+				passed = pass && (hf == "" || aligned(domainOrSelf(hf)))
+			}
+		case "spf":
+			d := domainOrSelf(r.Props.Get("smtp.mailfrom"))
+			if pass && spfDomain != "" && strings.EqualFold(d, spfDomain) {
+				return true
+			}
+			if !dmarc && pass && aligned(d) {
+				passed = true
+			}
+		case "dkim":
+			d := firstOf(r.Props.Get("header.d"), domainOf(r.Props.Get("header.i")))
+			if !dmarc && pass && aligned(d) {
+				passed = true
+			}
+		}
+	}
+	return passed
+}
+
+// domainOrSelf is the domain of an address, or s itself when it is a bare
+// domain (smtp.mailfrom and header.from may be either, RFC 8601 §2.7).
+func domainOrSelf(s string) string {
+	if d := domainOf(s); d != "" {
+		return d
+	}
+	return strings.ToLower(strings.Trim(s, " <>"))
 }
 
 func checkDMARCFail(c *Context) []Finding {
@@ -495,7 +543,7 @@ func checkDMARCFail(c *Context) []Finding {
 	case d.DNSDependent:
 		f.Severity = SeverityInfo
 		f.Message += "; a signature might have passed with the keys published at delivery"
-	case c.arcVouches(res):
+	case c.arcVouches(res, ""):
 		f.Severity = SeverityLow
 		f.Message += "; an intact ARC chain sealed by " + arcSealer(res) + " vouches for the results of earlier hops"
 	case d.Policy == "none":

@@ -3,8 +3,12 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"mime"
+	"mime/quotedprintable"
+	"path"
 	"strings"
 
 	"github.com/jhillyerd/enmime/v2"
@@ -29,8 +33,15 @@ const maxAttached = 100
 type attachedPart struct {
 	part string // where in the carrier: its MIME part ("2"), "2/1" for one inside that one
 	raw  []byte
-	off  int // byte offset of raw in the carrier's raw
+	off  int // byte offset of raw in the carrier's raw, or of its encoded form
+	// decoded is the transfer encoding raw was decoded from ("base64",
+	// "quoted-printable"); "" when raw is the carrier's bytes as they are.
+	decoded string
 }
+
+// maxDecodedAttached bounds the encoded content decoded for one attached
+// message; a larger one is named in the carrier's defects instead.
+const maxDecodedAttached = 25 << 20
 
 // isMessageType reports the content types that carry a whole message or its
 // header.
@@ -42,10 +53,29 @@ func isMessageType(ct string) bool {
 	return false
 }
 
-// attachedParts lists the messages raw carries, in MIME order. A part
-// whose bytes are not in raw as they are (a base64 or quoted-printable
-// encoding, which RFC 2046 §5.2.1 does not allow for messages) cannot be
-// placed on the file's lines and is named in skipped instead.
+// isMessageFile reports an attachment that is a message saved as a file
+// and attached as such: application/octet-stream (or another type a
+// client guessed) named *.eml. Phishing-report buttons and people
+// forwarding "as a file" send messages so, mostly base64-encoded.
+func isMessageFile(p *enmime.Part) bool {
+	if strings.HasPrefix(strings.ToLower(p.ContentType), "multipart/") {
+		return false
+	}
+	name := p.FileName
+	if name == "" {
+		if _, params, err := mime.ParseMediaType(p.Header.Get("Content-Type")); err == nil {
+			name = params["name"]
+		}
+	}
+	return strings.EqualFold(path.Ext(strings.TrimSpace(name)), ".eml")
+}
+
+// attachedParts lists the messages raw carries, in MIME order. A message
+// part is found by its bytes in raw. One carried in a base64 or
+// quoted-printable encoding (which RFC 2046 §5.2.1 does not allow for
+// messages, but clients use, and always for a message attached as an .eml
+// file) is decoded: its lines are its own, not the file's (decoded says
+// so). What cannot be read is named in skipped.
 func attachedParts(msg *Message) (parts []attachedPart, skipped []string) {
 	raw := msg.Raw
 	if mimeTooComplex(raw) != "" {
@@ -65,17 +95,12 @@ func attachedParts(msg *Message) (parts []attachedPart, skipped []string) {
 	var walk func(p *enmime.Part)
 	walk = func(p *enmime.Part) {
 		for ; p != nil; p = p.NextSibling {
-			if !isMessageType(p.ContentType) {
+			if !isMessageType(p.ContentType) && !isMessageFile(p) {
 				walk(p.FirstChild)
 				continue
 			}
 			// Some writers leave a blank line before the attached header.
 			body := bytes.TrimLeft(p.Content, "\r\n")
-			cte := strings.ToLower(strings.TrimSpace(p.Header.Get("Content-Transfer-Encoding")))
-			if cte == "base64" || cte == "quoted-printable" {
-				skipped = append(skipped, fmt.Sprintf("attached message in part %s not analysed: it is encoded (%s), so its lines are not the file's", p.PartID, cte))
-				continue
-			}
 			if len(body) == 0 {
 				continue
 			}
@@ -84,12 +109,59 @@ func attachedParts(msg *Message) (parts []attachedPart, skipped []string) {
 				skipped = append(skipped, fmt.Sprintf("attached message in part %s not analysed: its bytes are not in the file as they are", p.PartID))
 				continue
 			}
-			parts = append(parts, attachedPart{part: p.PartID, raw: body, off: from + i})
+			part := attachedPart{part: p.PartID, raw: body, off: from + i}
 			from += i + len(body)
+			cte := strings.ToLower(strings.TrimSpace(p.Header.Get("Content-Transfer-Encoding")))
+			if cte == "base64" || cte == "quoted-printable" {
+				dec, err := decodeAttached(body, cte)
+				if err != nil {
+					skipped = append(skipped, fmt.Sprintf("attached message in part %s not analysed: %v", p.PartID, err))
+					continue
+				}
+				part.raw, part.decoded = dec, cte
+			}
+			parts = append(parts, part)
 		}
 	}
 	walk(root)
 	return parts, skipped
+}
+
+// decodeAttached undoes the transfer encoding of an attached message.
+func decodeAttached(b []byte, cte string) ([]byte, error) {
+	if len(b) > maxDecodedAttached*4/3+len(b)/38 { // base64 grows by 4/3, and a line end each 76
+		return nil, fmt.Errorf("its %s content is over %d MiB", cte, maxDecodedAttached>>20)
+	}
+	var r io.Reader = quotedprintable.NewReader(bytes.NewReader(b))
+	if cte == "base64" {
+		r = base64.NewDecoder(base64.StdEncoding, skipSpace{bytes.NewReader(b)})
+	}
+	out, err := io.ReadAll(io.LimitReader(r, maxDecodedAttached+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("its %s content does not decode: %w", cte, err)
+	case len(out) > maxDecodedAttached:
+		return nil, fmt.Errorf("decoded, it is over %d MiB", maxDecodedAttached>>20)
+	case len(bytes.TrimSpace(out)) == 0:
+		return nil, fmt.Errorf("its %s content is empty", cte)
+	}
+	return out, nil
+}
+
+// skipSpace reads r without the white space (line ends) base64 text is
+// written in, which encoding/base64 rejects but for CR and LF.
+type skipSpace struct{ r io.Reader }
+
+func (s skipSpace) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	w := 0
+	for _, c := range p[:n] {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			p[w] = c
+			w++
+		}
+	}
+	return w, err
 }
 
 // partsParser reads the MIME tree as written: no transfer decoding, no
@@ -149,6 +221,10 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 		line += lineEnds(in.Raw[at:p.off])
 		at = p.off
 		sub := Input{File: in.File, Index: in.Index, Line: line, Raw: p.raw}
+		decoded := firstOf(p.decoded, carrier.Decoded)
+		if decoded != "" {
+			sub.Line = 0 // its lines are its own: the file has them encoded
+		}
 		m, subMsg := a.analyzeAttached(ctx, sub)
 		if m.Error != "" {
 			// Not a message after all (a bounce's returned part may be
@@ -156,7 +232,13 @@ func (a *Analyzer) appendAttached(ctx context.Context, out []*MessageReport, in 
 			carrier.Defects = append(carrier.Defects, fmt.Sprintf("attached message in part %s not analysed: %s", prefix+p.part, m.Error))
 			continue
 		}
-		m.Part = prefix + p.part
+		m.Part, m.Decoded = prefix+p.part, decoded
+		if decoded != "" {
+			m.Line = line // where it starts in the file, encoded (or where its encoded carrier does)
+			if carrier.Decoded != "" {
+				m.Line = carrier.Line
+			}
+		}
 		out = append(out, m)
 		out = a.appendAttached(ctx, out, sub, subMsg, m.Part+"/", depth+1, dropped)
 	}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -12,9 +13,9 @@ import (
 
 // TestAnalyzeAll: with Options.Attached, the messages a message carries
 // follow its report, depth first, each with its MIME part and with line
-// numbers of the file; an attached message that is encoded is named in
-// the carrier's defects instead. Without the option only the carrier is
-// reported.
+// numbers of the file; an attached message that is encoded is decoded, and
+// its report says so: its lines are its own, and Line is where the encoded
+// part starts in the file. Without the option only the carrier is reported.
 func TestAnalyzeAll(t *testing.T) {
 	raw, err := os.ReadFile("../testdata/attached/nested.eml")
 	if err != nil {
@@ -31,21 +32,33 @@ func TestAnalyzeAll(t *testing.T) {
 		got = append(got, m.Part+":"+string(m.Verdict))
 	}
 	// Part 2 is the phishing report, 2/2 the forged message in it, 3 a
-	// genuine message; part 4 is base64.
-	if want := ":clean 2:clean 2/2:forged 3:clean"; strings.Join(got, " ") != want {
+	// genuine message; part 4 is the genuine one again, in base64.
+	if want := ":clean 2:clean 2/2:forged 3:clean 4:clean"; strings.Join(got, " ") != want {
 		t.Fatalf("reports %q, want %q", strings.Join(got, " "), want)
 	}
-	if len(ms[0].Defects) != 1 || !strings.Contains(ms[0].Defects[0], "part 4 not analysed") {
-		t.Errorf("carrier defects %q, want the encoded part 4 named", ms[0].Defects)
+	if len(ms[0].Defects) != 0 {
+		t.Errorf("carrier defects %q, want none", ms[0].Defects)
 	}
-	for _, m := range ms[1:] {
+	for _, m := range ms[1:4] {
 		for _, h := range m.Hops {
 			if h.Line < 1 || h.Line > len(lines) || !strings.HasPrefix(lines[h.Line-1], "Received: "+strings.Fields(h.Raw)[0]) {
 				t.Errorf("part %s hop %d: line %d is not its Received line", m.Part, h.Index, h.Line)
 			}
 		}
-		if m.File != "nested.eml" {
-			t.Errorf("part %s: file %q", m.Part, m.File)
+		if m.File != "nested.eml" || m.Decoded != "" {
+			t.Errorf("part %s: file %q, decoded %q", m.Part, m.File, m.Decoded)
+		}
+	}
+	plain, encoded := ms[3], ms[4]
+	if encoded.Decoded != "base64" || encoded.Line < 1 || lines[encoded.Line-1] != "UmV0dXJuLVBhdGg6IDxhbGljZUBleGFtcGxlLm9yZz4KRGVsaXZlcmVkLVRvOiBib2JAZXhhbXBs" {
+		t.Errorf("part 4: decoded %q, line %d, want base64 and the line its encoded text starts", encoded.Decoded, encoded.Line)
+	}
+	if len(encoded.Hops) != len(plain.Hops) || encoded.Header.Subject != plain.Header.Subject {
+		t.Fatalf("part 4 decoded: %d hops, subject %q; part 3 as it is: %d, %q", len(encoded.Hops), encoded.Header.Subject, len(plain.Hops), plain.Header.Subject)
+	}
+	for i, h := range encoded.Hops {
+		if want := plain.Hops[i].Line - plain.Line + 1; h.Line != want {
+			t.Errorf("part 4 hop %d: line %d, want %d (counted in the decoded message)", h.Index, h.Line, want)
 		}
 	}
 	appended := 0
@@ -213,5 +226,51 @@ func TestLineEnds(t *testing.T) {
 		if got, want := lineEnds(b), walk(b); got != want {
 			t.Fatalf("lineEnds(%q) = %d, want %d", b, got, want)
 		}
+	}
+}
+
+// TestAttachedEncoded: a message saved as a file and attached as one
+// (application/octet-stream named *.eml, base64), or in quoted-printable,
+// is decoded and analysed; content that does not decode is named in the
+// carrier's defects; an attachment of another name is no message.
+func TestAttachedEncoded(t *testing.T) {
+	inner := "Received: from a.example ([192.0.2.1]) by b.example; Mon, 16 Nov 2026 09:00:00 +0000\r\nFrom: x@a.example\r\nSubject: s=C3=A9\r\n\r\nhi\r\n"
+	b64 := base64.StdEncoding.EncodeToString([]byte(inner))
+	wrapped := b64[:40] + "\r\n" + b64[40:]
+	carrier := func(parts ...string) string {
+		s := "From: y@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"r\"\r\n\r\n"
+		for _, p := range parts {
+			s += "--r\r\n" + p
+		}
+		return s + "--r--\r\n"
+	}
+	for _, tc := range []struct {
+		name        string
+		raw         string
+		wantDecoded []string
+		wantSkipped string
+	}{
+		{"eml file, base64", carrier("Content-Type: application/octet-stream; name=\"Report.EML\"\r\nContent-Disposition: attachment; filename=\"Report.EML\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + wrapped + "\r\n"), []string{"base64"}, ""},
+		{"message/rfc822, quoted-printable", carrier("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + inner), []string{"quoted-printable"}, ""},
+		{"eml file as it is", carrier("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.eml\"\r\n\r\n" + inner), []string{""}, ""},
+		{"not base64", carrier("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%% not base64 %%%%\r\n"), nil, "does not decode"},
+		{"another file", carrier("Content-Type: application/octet-stream; name=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + wrapped + "\r\n"), nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parts, skipped := partsOf(t, tc.raw)
+			var decoded []string
+			for _, p := range parts {
+				decoded = append(decoded, p.decoded)
+				if !bytes.HasPrefix(p.raw, []byte("Received: from a.example")) {
+					t.Errorf("part %s starts %.30q, want the message", p.part, p.raw)
+				}
+			}
+			if strings.Join(decoded, ",") != strings.Join(tc.wantDecoded, ",") {
+				t.Errorf("decoded %q, want %q", decoded, tc.wantDecoded)
+			}
+			if tc.wantSkipped == "" && len(skipped) > 0 || tc.wantSkipped != "" && (len(skipped) != 1 || !strings.Contains(skipped[0], tc.wantSkipped)) {
+				t.Errorf("skipped %q, want %q", skipped, tc.wantSkipped)
+			}
+		})
 	}
 }

@@ -57,7 +57,12 @@ type MessageReport struct {
 	Part string `json:"part,omitempty"`
 	// Line is the line of File the message starts at, for a message of an
 	// mbox or one attached to another; 0 for a file that is one message.
-	Line     int            `json:"line,omitempty"`
+	Line int `json:"line,omitempty"`
+	// Decoded is the transfer encoding ("base64", "quoted-printable") an
+	// attached message was carried in, or its carrier was: the lines in
+	// its report count from its own first line, decoded, and Line is where
+	// the encoded part starts in File. "" for a message read as it is.
+	Decoded  string         `json:"decoded,omitempty"`
 	Error    string         `json:"error,omitempty"`
 	Verdict  Verdict        `json:"verdict"`
 	Score    int            `json:"score"`

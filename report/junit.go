@@ -109,7 +109,7 @@ func junitFindings(m *analyze.MessageReport) string {
 		if len(f.Hops) > 0 {
 			where = " hop " + joinInts(f.Hops)
 		}
-		if l := findingLines(m, f); len(l) > 0 {
+		if l := fileLines(m, f); len(l) > 0 {
 			where += " line " + joinInts(l)
 		}
 		fmt.Fprintf(&b, "%s %s%s: %s\n", Safe(string(f.Severity)), Safe(f.Rule), where, Safe(f.Message))

@@ -120,7 +120,7 @@ func mdFindings(b *strings.Builder, m *analyze.MessageReport, limit int) {
 			break
 		}
 		line := ""
-		if l := findingLines(m, f); len(l) > 0 {
+		if l := fileLines(m, f); len(l) > 0 {
 			line = joinInts(l)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", severityBadge(f.Severity), mdCell(f.Rule),

@@ -197,7 +197,7 @@ func (sw *sarifWriter) result(m *analyze.MessageReport, f analyze.Finding) error
 	if i, ok := sw.ruleIndex[f.Rule]; ok {
 		res.RuleIndex = &i
 	}
-	if loc, ok := sarifLocationOf(m, findingLines(m, f)); ok {
+	if loc, ok := sarifLocationOf(m, fileLines(m, f)); ok {
 		res.Locations = []sarifLocation{loc}
 	}
 	if m.Index > 0 {

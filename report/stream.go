@@ -192,7 +192,23 @@ func messageName(m *analyze.MessageReport) string {
 	if m.Part != "" {
 		name += " attached in part " + m.Part
 	}
+	if m.Decoded != "" {
+		name += " (" + m.Decoded + ", decoded)"
+	}
 	return name
+}
+
+// fileLines are findingLines as lines of m.File. A message carried
+// encoded (Decoded) numbers its lines in its decoded text, which the file
+// does not hold: for it, the line where its encoded part starts.
+func fileLines(m *analyze.MessageReport, f analyze.Finding) []int {
+	if m.Decoded == "" {
+		return findingLines(m, f)
+	}
+	if m.Line > 0 {
+		return []int{m.Line}
+	}
+	return nil
 }
 
 // findingLines are the header lines a finding points at: its own line, or

@@ -40,7 +40,7 @@ func analyzeCommand(s streams) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: formatUsage},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body (faster; header analysis is the same)"},
-			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments, returned in bounces and abuse reports), each reported after it"},
+			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments or attached as .eml files, returned in bounces and abuse reports; base64 ones decoded), each reported after it"},
 		}, append(append(dnsFlags(), outputFlags()...), ruleFlags("forged", "exit with status 3 when any message is `LEVEL`: forged, suspicious (or worse), never")...)...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {

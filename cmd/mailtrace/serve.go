@@ -56,7 +56,7 @@ func serveCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "append one JSON object per message to `FILE`"},
 			&cli.DurationFlag{Name: "grace", Value: 10 * time.Second, Usage: "on stop, how long transactions in progress may take, and DNS for the messages stored before it"},
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body"},
-			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments, returned in bounces and abuse reports): a line and a report object each, after the message's"},
+			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments or attached as .eml files, returned in bounces and abuse reports; base64 ones decoded): a line and a report object each, after the message's"},
 			&cli.BoolFlag{Name: "session-files", Usage: "write each session record to sessions/<message name>.json instead of the run's journal sessions/<run>.jsonl"},
 		}, dnsFlags()...), ruleFlags("never", "exit with status 3, when serve stops (--exit-after, SIGINT, SIGTERM), if any message analysed was `LEVEL`: forged, suspicious (or worse), never; a sink's stop is otherwise 0")...),
 		OnUsageError: onUsageError,

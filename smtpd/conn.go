@@ -198,7 +198,7 @@ func (c *conn) handle(lr lineResult) {
 	// One string of the line serves the parser and, when it needs no escaping, the transcript.
 	line := string(lr.line)
 	cmd, err := parseCommandString(line)
-	c.recordCommand(cmd, lr, line)
+	c.recordCommand(lr, line)
 	var r Reply
 	switch {
 	case lr.tooLong:
@@ -229,15 +229,15 @@ func (c *conn) handle(lr lineResult) {
 
 // recordCommand records a client command line in the transcript, with AUTH secrets redacted.
 // line is lr.line as a string.
-func (c *conn) recordCommand(cmd command, lr lineResult, line string) {
+func (c *conn) recordCommand(lr lineResult, line string) {
 	text := line
 	if !lineClean(lr.line) {
 		text = escapeLine(lr.line)
 	}
-	if cmd.Verb == "AUTH" {
-		if mech, ir, ok := bytes.Cut(lr.line[min(5, len(lr.line)):], []byte(" ")); ok {
-			text = "AUTH " + escapeLine(mech) + " " + redacted(len(ir))
-		}
+	// Whatever the parser makes of the line: a tab after the verb or the mechanism makes it a bad
+	// verb or an unknown mechanism, but the credentials behind it were sent all the same.
+	if n := authPrefix(lr.line); n > 0 && n < len(lr.line) {
+		text = escapeLine(lr.line[:n]) + " " + redacted(len(lr.line)-n-1)
 	}
 	c.transcript("C", text)
 }

@@ -67,6 +67,7 @@ type conn struct {
 	inOff     int64 // cleartext octets consumed
 	lineBuf   []byte
 	closing   bool
+	authAhead int64 // the octets sent ahead of a refused AUTH's reply end here (noteRefusedAuth)
 
 	// Allocated with the conn rather than one by one: at one connection per message, every
 	// allocation saved per connection is one per message.
@@ -221,11 +222,19 @@ func (c *conn) handle(lr lineResult) {
 		}
 		r = h(c, cmd.Arg)
 	}
+	if r.Code >= 400 && authPrefix(lr.line) > 0 {
+		c.noteRefusedAuth()
+	}
 	if r.Code != 0 {
 		c.reply(r)
 	}
 	c.countError(r.Code)
 }
+
+// noteRefusedAuth marks the octets the client sent ahead of a refused AUTH's reply. A client that does
+// not wait for the 334 sends its SASL responses all the same (refused because AUTH is not offered, not
+// yet or no more allowed, or the mechanism unknown), and recordCommand keeps them out of the transcript.
+func (c *conn) noteRefusedAuth() { c.authAhead = c.inOff + int64(c.br.Buffered()) }
 
 // recordCommand records a client command line in the transcript, with AUTH secrets redacted.
 // line is lr.line as a string.
@@ -234,10 +243,14 @@ func (c *conn) recordCommand(cmd command, lr lineResult, line string) {
 	if !lineClean(lr.line) {
 		text = escapeLine(lr.line)
 	}
-	if cmd.Verb == "AUTH" {
-		if mech, ir, ok := bytes.Cut(lr.line[min(5, len(lr.line)):], []byte(" ")); ok {
-			text = "AUTH " + escapeLine(mech) + " " + redacted(len(ir))
-		}
+	switch n := authPrefix(lr.line); {
+	case n > 0 && n < len(lr.line):
+		// Whatever the parser makes of the line: a tab after the verb or the mechanism makes it a
+		// bad verb or an unknown mechanism, but the credentials behind it were sent all the same.
+		text = escapeLine(lr.line[:n]) + " " + redacted(len(lr.line)-n-1)
+	case c.cmdOff < c.authAhead && handlers[cmd.Verb] == nil:
+		// No command, sent ahead of a refused AUTH's reply: the response to a challenge that never came.
+		text = redacted(len(lr.line))
 	}
 	c.transcript("C", text)
 }

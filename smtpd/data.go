@@ -44,7 +44,20 @@ func (c *conn) cmdData(arg string) Reply {
 	c.rec.BytesIn = c.inOff
 	var note [48]byte // the line built on the stack: one allocation, not two
 	c.transcript("C", string(append(strconv.AppendInt(append(note[:0], "<message text: "...), dr.raw, 10), " octets>"...)))
+	if rerr == nil {
+		c.checkEndOfDataPipelining()
+	}
 	return c.endMessage(w, sink, rerr)
+}
+
+// checkEndOfDataPipelining records a client without PIPELINING that sent more with the end of data,
+// before the message's reply: a client must wait for that reply as for any command's (RFC 5321
+// §4.1.1.4), and only PIPELINING lets it send the next commands with the text (RFC 2920 §3.1).
+// checkPipelining, which runs on commands, never sees this: the text is not a command.
+func (c *conn) checkEndOfDataPipelining() {
+	if !c.esmtp && c.br.Buffered() > 0 {
+		c.anomaly(AnomalyPipelining, InSession, c.inOff, c.cmdNo+1, "sent ahead of the reply to the end of data without PIPELINING")
+	}
 }
 
 // newSink builds the scanner and size limit a message goes through.

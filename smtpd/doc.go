@@ -19,8 +19,9 @@
 //
 //   - It accepts everything a sink can: any HELO argument (checked and recorded), any sender and
 //     recipient that parses, any AUTH credentials when Options.AuthAcceptAny is set.
-//   - Like Postfix, it tolerates a space after "FROM:"/"TO:" and a path without angle brackets, and a
-//     command line ended by a bare LF; each is recorded as an anomaly.
+//   - Like Postfix, it tolerates a space after "FROM:"/"TO:", a path without angle brackets, a MAIL
+//     AUTH= value that is not xtext (RFC 4954 §5), and a command line ended by a bare LF; each is
+//     recorded as an anomaly.
 //   - Command lines may be Options.MaxLineLength octets (default 1000, as text lines), not 512
 //     (§4.5.3.1.4): extensions (SIZE, DSN, AUTH initial responses) make longer lines legitimate. AUTH
 //     responses are held to the same limit rather than RFC 4954's 12288.

@@ -13,7 +13,7 @@ const (
 	AnomalyCmdBareLF           = "cmd.bare-lf"             // command line ended by LF alone (RFC 5321 §2.3.8)
 	AnomalyCmdBareCR           = "cmd.bare-cr"             // CR not followed by LF inside a command line
 	AnomalyCmdLineTooLong      = "cmd.line-too-long"       // command line over Options.MaxLineLength (RFC 5321 §4.5.3.1.4)
-	AnomalyCmdLenient          = "cmd.lenient-syntax"      // accepted although RFC 5321 forbids it (space after colon, path without <>)
+	AnomalyCmdLenient          = "cmd.lenient-syntax"      // accepted although the RFCs forbid it (space after colon, path without <>, AUTH= not xtext)
 	AnomalyHTTP                = "http"                    // an HTTP request line instead of SMTP
 	AnomalyHeloSyntax          = "helo.syntax"             // HELO/EHLO argument is neither a domain nor an address literal (RFC 5321 §4.1.1.1)
 	AnomalyHeloBareIP          = "helo.bare-ip"            // an IP address without the [] of an address literal (RFC 5321 §4.1.3)

@@ -415,6 +415,73 @@ func TestPregreetAuthRedacted(t *testing.T) {
 	}
 }
 
+// TestAuthTabRedacted: an AUTH line whose verb or mechanism is followed by a tab is refused (bad verb,
+// unknown mechanism), but the credentials behind it were sent all the same and must not reach the
+// transcript. A plain AUTH line keeps its form: mechanism, then the size of what was redacted.
+func TestAuthTabRedacted(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, func(o *Options) { o.AuthAcceptAny = true })
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	exchange(t, nc, br, "", "220 mx.test")
+	exchange(t, nc, br, "EHLO client.example\r\n", "250-mx.test", "250-PIPELINING", "250-SIZE", "250-STARTTLS",
+		"250-AUTH", "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING")
+	exchange(t, nc, br, "AUTH PLAIN\tAGJvYgBUb3BTZWNyZXRQdw==\r\n", "504 5.5.4")
+	exchange(t, nc, br, "AUTH\tPLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n", "500 5.5.2")
+	exchange(t, nc, br, "AUTH PLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n", "235 2.7.0")
+	exchange(t, nc, br, "QUIT\r\n", "221 2.0.0")
+	rec := be.nextSession(t)
+	var client []string
+	for _, l := range rec.Transcript {
+		if l.Dir == "C" {
+			client = append(client, l.Text)
+		}
+	}
+	want := []string{"EHLO client.example", `AUTH PLAIN <redacted 24 octets>`, `AUTH <redacted 30 octets>`,
+		"AUTH PLAIN <redacted 24 octets>", "QUIT"}
+	if strings.Join(client, "\n") != strings.Join(want, "\n") {
+		t.Errorf("client lines:\n%s\nwant:\n%s", strings.Join(client, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAuthResponsesAheadOfRefusalRedacted: a client that sends AUTH LOGIN with its user name and
+// password behind it, without waiting, sends its credentials even when AUTH is refused (here not
+// offered): those lines are answered 500 as any unknown command, but the transcript keeps only their
+// size. A command sent in the same write is recorded as it is.
+func TestAuthResponsesAheadOfRefusalRedacted(t *testing.T) {
+	be := newRecBackend()
+	ts := startServer(t, be, func(o *Options) { o.DisableSTARTTLS, o.TLSConfig = true, nil })
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	exchange(t, nc, br, "", "220 mx.test")
+	exchange(t, nc, br, "EHLO client.example\r\n", "250-mx.test", "250-PIPELINING", "250-SIZE",
+		"250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING")
+	exchange(t, nc, br, "AUTH LOGIN\r\nYm9i\r\nVG9wU2VjcmV0UHc=\r\nNOOP\r\n",
+		"502 5.5.1", "500 5.5.2", "500 5.5.2", "250 2.0.0")
+	exchange(t, nc, br, "QUIT\r\n", "221 2.0.0")
+	rec := be.nextSession(t)
+	var client []string
+	for _, l := range rec.Transcript {
+		if l.Dir == "C" {
+			client = append(client, l.Text)
+		}
+	}
+	want := []string{"EHLO client.example", "AUTH LOGIN", "<redacted 4 octets>", "<redacted 16 octets>", "NOOP", "QUIT"}
+	if strings.Join(client, "\n") != strings.Join(want, "\n") {
+		t.Errorf("client lines:\n%s\nwant:\n%s", strings.Join(client, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestRecordEmptyLists: a session without anomalies records an empty list, never null.
 func TestRecordEmptyLists(t *testing.T) {
 	var live SessionRecord

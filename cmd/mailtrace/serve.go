@@ -114,7 +114,7 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		return err
 	}
 	defer reportFile.Close()
-	deliveries := make(chan capture.Delivery, 1024)
+	deliveries := make(chan capture.Delivery, deliveryQueue)
 	md, err := capture.New(capture.Options{Dir: o.maildir, SessionFiles: o.sessionFiles, KeepBytes: serveKeepBytes,
 		OnDelivery: func(d capture.Delivery) { deliveries <- d }})
 	if err != nil {
@@ -143,6 +143,10 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 		an.report = nil // nothing to encode
 	}
 	stopErr := an.loop(c.Context, deliveries, served, o.exitAfter)
+	// The loop reads deliveries no more, but the Maildir still hands over those of the sessions that
+	// finish, and while it closes those still queued: were they left on a full queue, its callback and
+	// then the sessions would wait for ever, and the stop with them.
+	held := holdDeliveries(deliveries)
 	if o.exitAfter > 0 && an.count >= o.exitAfter {
 		// Done by count, not by a signal: take no new session, and let the clients still connected
 		// (the sender of the last message is about to QUIT) finish without a 421.
@@ -158,12 +162,26 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	// so that a resolver that does not answer cannot hold the stop for a
 	// lookup budget a message.
 	drain, cancel := context.WithTimeout(context.Background(), o.grace)
-	for d := range deliveries {
+	for _, d := range <-held {
 		an.analyse(drain, d)
 	}
 	cancel()
 	an.note(out.Flush())
 	return serveStatus(errors.Join(stopErr, an.err), an.failed, s)
+}
+
+// holdDeliveries takes every delivery sent on ch until ch is closed, then
+// hands them over, in delivery order.
+func holdDeliveries(ch <-chan capture.Delivery) <-chan []capture.Delivery {
+	out := make(chan []capture.Delivery, 1)
+	go func() {
+		var held []capture.Delivery
+		for d := range ch {
+			held = append(held, d)
+		}
+		out <- held
+	}()
+	return out
 }
 
 // serveStatus is the run's outcome, as analyze's runStatus: when a message
@@ -178,6 +196,10 @@ func serveStatus(err error, failed int, s streams) error {
 	}
 	return errGate
 }
+
+// deliveryQueue is how many stored messages may wait for analysis before the Maildir's callback waits
+// (and, 1024 more later, the sessions); tests shrink it.
+var deliveryQueue = 1024
 
 // serveKeepBytes bounds the small messages waiting for analysis in memory, so that analysis need not
 // read back what was just written (capture.Options.KeepBytes); past it, they are read from new/.

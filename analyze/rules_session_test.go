@@ -41,3 +41,25 @@ func TestSessionAnomaliesBecomeFindingsOnTheSinkHop(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionHELOLiteral: an address literal that is not the client's is
+// medium, but a private one is info: a client behind NAT (a container
+// delivering through the host) knows only its own address.
+func TestSessionHELOLiteral(t *testing.T) {
+	raw := "Received: from [172.17.0.2] (unknown [127.0.0.1]) by sink.test (mailtrace) with ESMTP id Q1; Fri, 27 Nov 2026 10:00:00 +0000\r\n" +
+		"From: app@example.com\r\nDate: Fri, 27 Nov 2026 09:59:59 +0000\r\n\r\nx\r\n"
+	for code, want := range map[string]Severity{"helo.literal-private": SeverityInfo, "helo.literal-mismatch": SeverityMedium} {
+		in := Input{File: "t", Raw: []byte(raw), Envelope: &Envelope{MailFrom: "app@example.com", Source: "smtp"},
+			Anomalies: []SessionAnomaly{{Code: code, Where: "session", Detail: "literal 172.17.0.2"}}}
+		rep := New(Options{HeaderOnly: true}).Analyze(context.Background(), in)
+		var got []Finding
+		for _, f := range rep.Findings {
+			if f.Rule == "session-helo" {
+				got = append(got, f)
+			}
+		}
+		if len(got) != 1 || got[0].Severity != want {
+			t.Errorf("%s: session-helo findings %+v, want one of severity %s", code, got, want)
+		}
+	}
+}

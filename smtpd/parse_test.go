@@ -134,6 +134,12 @@ func TestCheckHelo(t *testing.T) {
 		{"198.51.100.1", AnomalyHeloBareIP + " " + AnomalyHeloOurIP},
 		{"192.0.2.7", AnomalyHeloBareIP},
 		{"[203.0.113.9]", AnomalyHeloLiteralMismatch},
+		// Behind NAT a client knows only its own address.
+		{"[172.17.0.2]", AnomalyHeloLiteralPrivate},
+		{"[192.168.1.20]", AnomalyHeloLiteralPrivate},
+		{"[100.72.1.9]", AnomalyHeloLiteralPrivate},
+		{"[IPv6:fd00::5]", AnomalyHeloLiteralPrivate},
+		{"[127.0.0.1]", AnomalyHeloLiteralMismatch},
 		{"[x-tag:stuff]", AnomalyHeloLiteralMismatch},
 		{"[1.2.3]", AnomalyHeloSyntax},
 		{"localhost", AnomalyHeloNotFQDN},

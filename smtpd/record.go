@@ -21,6 +21,7 @@ const (
 	AnomalyHeloOurName         = "helo.our-name"           // the client claims to be this server
 	AnomalyHeloOurIP           = "helo.our-ip"             // the client claims this server's IP address
 	AnomalyHeloLiteralMismatch = "helo.literal-mismatch"   // an address literal that is not the client's address
+	AnomalyHeloLiteralPrivate  = "helo.literal-private"    // a private address literal from a client elsewhere: its own address behind NAT
 	AnomalyHeloChanged         = "helo.changed"            // a second HELO/EHLO with another name in one session
 	AnomalyHeloProvider        = "helo.provider"           // a big provider's name from a client that is not that provider's
 	AnomalyDataBareLF          = "data.bare-lf"            // LF not preceded by CR in message text

@@ -414,6 +414,21 @@ From: a@tarragon.org
 
 x
 `, []bool{false, true}},
+		// Fastmail's store: Cyrus writes LMTPA because the LMTP proxy
+		// authenticated to it. That is delivery inside the site, not a
+		// sender's submission: the walk goes on down to the MX hop.
+		{"Cyrus LMTPA delivery is no submission", `Received: from compute4.internal (compute4.phl.internal [10.202.2.44])
+	 by sloti45n12 (Cyrus 3.11.0-alpha0-1108-g3a29173c6-fm-20240606.001-g3a29173c) with LMTPA;
+	 Thu, 15 Aug 2024 06:27:35 -0400
+Received: from mx6 ([10.202.2.205])
+  by compute4.internal (LMTPProxy); Thu, 15 Aug 2024 06:27:35 -0400
+Received: from mail.tarragon.org (mail.tarragon.org [93.184.215.25])
+	by mx6.messagingengine.com (Postfix) with ESMTPS
+	for <bob@fastmail.com>; Thu, 15 Aug 2024 06:27:34 -0400 (EDT)
+From: a@tarragon.org
+
+x
+`, []bool{true, true, true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

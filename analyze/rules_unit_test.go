@@ -429,6 +429,19 @@ From: a@tarragon.org
 
 x
 `, []bool{true, true, true}},
+		// chasquid writes "[address] (EHLO)": the name is the client's own
+		// claim, not a reverse name the receiver looked up, so greeting
+		// with another host of the receiver extends no trust.
+		{"a chasquid client greeting with the receiver's name is not trusted", `Received: from [185.12.64.7] (mx2.sorrel.net)
+	by mail.sorrel.net (chasquid) with ESMTP
+	(over SMTP, plain text!, envelope from "security@tarragon.org")
+	; Mon, 16 Nov 2026 10:15:03 +0100
+Received: from smtp.tarragon.org (smtp.tarragon.org [93.184.215.25])
+	by mx2.sorrel.net (Postfix) with ESMTPS id 4VqGPq6Rs7z9sW2; Mon, 16 Nov 2026 10:15:02 +0100
+From: a@tarragon.org
+
+x
+`, []bool{false, true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -153,6 +153,9 @@ func commentIP(c string) (ipText, bool) {
 // withComment reads the comments of the with-clause: software ("Exim
 // 4.96", "fetchmail-6.4.38", "Nemesis") and Microsoft's SMTPSVC version.
 func (b *builder) withComment(c string) {
+	if b.chasquidSession(c) {
+		return
+	}
 	if hasPrefixFold(b.with.first(), "qmail-scanner") {
 		b.qmailScannerIP(c)
 	}
@@ -161,6 +164,30 @@ func (b *builder) withComment(c string) {
 		return
 	}
 	b.setSoftware(c, false)
+}
+
+// chasquidSession reads chasquid's note of the session after its
+// with-clause: "(over SMTP, TLS-1.3, envelope from "a@example.org")", with
+// "plain text!" for the TLS version when there was none and "submission"
+// or "submission+TLS" for the port's mode. The envelope sender is written
+// as a Go quoted string, "" for the null path.
+func (b *builder) chasquidSession(c string) bool {
+	const env = `envelope from "`
+	i := strings.Index(c, env)
+	if !hasPrefixFold(c, "over ") || i < 0 {
+		return false
+	}
+	if mode, version, ok := strings.Cut(c[len("over "):i], ","); ok && mode != "" {
+		if v := trimSpace(strings.TrimSuffix(trimSpace(version), ",")); hasPrefixFold(v, "TLS-") || hasPrefixFold(v, "SSL-") {
+			b.addTLS(v)
+		}
+	}
+	addr := c[i+len(env):]
+	if j := strings.LastIndexByte(addr, '"'); j >= 0 {
+		addr = addr[:j]
+	}
+	b.setEnvelope(addr)
+	return true
 }
 
 // setSoftware keeps the first software text seen.

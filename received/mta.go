@@ -49,6 +49,7 @@ var softwareFamilies = [...]struct{ needle, family string }{
 	{"coremail", "coremail"},
 	{"mailenable", "mailenable"},
 	{"stalwart", "stalwart"},
+	{"chasquid", "chasquid"},
 	{"messaging server", "oracle"},
 	{"intermail", "intermail"},
 	{"ibm esmtp", "ibm"},

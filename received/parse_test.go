@@ -328,6 +328,29 @@ var parseCases = []struct {
 	{"intermail really", "from [10.0.0.1] (really [198.51.100.10]) by mta.example.com with ESMTP id <20071118085627.TQWF6995.mta.example.com@[10.0.0.1]>; Sun, 18 Nov 2007 08:56:27 +0000",
 		want{helo: "[10.0.0.1]", ip: "198.51.100.10", byHost: "mta.example.com", with: "ESMTP",
 			id: "<20071118085627.TQWF6995.mta.example.com@[10.0.0.1]>", time: "2007-11-18T08:56:27Z", parsed: ParsedFull}},
+	// chasquid (internal/smtpsrv/conn.go): a client that did not
+	// authenticate is written "[address] (EHLO)"; chasquid looks up no
+	// reverse name, so the name in the comment is the client's greeting.
+	{"chasquid", "from [198.51.100.25] (mx.example.net)\n\tby mail.example.org (chasquid) with ESMTPS\n\ttls TLS_AES_256_GCM_SHA384\n" +
+		"\t(over SMTP, TLS-1.3, envelope from \"bob@example.net\")\n\t; Tue, 14 May 2024 14:20:06 +0200",
+		want{helo: "mx.example.net", ip: "198.51.100.25", byHost: "mail.example.org", with: "ESMTPS",
+			tls: "TLS_AES_256_GCM_SHA384; TLS-1.3", env: "bob@example.net", time: "2024-05-14T14:20:06+02:00",
+			mta: "chasquid", software: "chasquid", parsed: ParsedFull, note: "from-name"}},
+	// chasquid, authenticated submission: the greeting alone, no address.
+	{"chasquid submission", "from laptop.example.org\n\tby mail.example.org (chasquid) with ESMTPSA\n\ttls TLS_AES_128_GCM_SHA256\n" +
+		"\t(over submission+TLS, TLS-1.3, envelope from \"lucia@example.org\")\n\t; Tue, 14 May 2024 14:10:02 +0200",
+		want{helo: "laptop.example.org", byHost: "mail.example.org", with: "ESMTPSA", tls: "TLS_AES_128_GCM_SHA256; TLS-1.3",
+			auth: "ESMTPSA", env: "lucia@example.org", time: "2024-05-14T14:10:02+02:00", mta: "chasquid", software: "chasquid",
+			parsed: ParsedFull}},
+	// chasquid in plain text, null reverse-path.
+	{"chasquid plain text bounce", "from [198.51.100.26] (relay.example.net)\n\tby mail.example.org (chasquid) with ESMTP\n" +
+		"\t(over SMTP, plain text!, envelope from \"\")\n\t; Tue, 14 May 2024 14:30:00 +0200",
+		want{helo: "relay.example.net", ip: "198.51.100.26", byHost: "mail.example.org", with: "ESMTP", env: "<>",
+			time: "2024-05-14T14:30:00+02:00", mta: "chasquid", software: "chasquid", parsed: ParsedFull, note: "from-name"}},
+	// The same shape from another MTA keeps the name as the reverse name.
+	{"address then a name", "from [198.51.100.27] (host.example.net) by mx.example.org with ESMTP; Tue, 14 May 2024 14:30:00 +0200",
+		want{helo: "[198.51.100.27]", rdns: "host.example.net", ip: "198.51.100.27", byHost: "mx.example.org", with: "ESMTP",
+			time: "2024-05-14T14:30:00+02:00", parsed: ParsedFull, note: "from-name"}},
 	// A client that said "HELO by".
 	{"helo is a keyword", "from by (unknown [198.51.100.3]) by mx.example.com (Postfix) with SMTP id 1A; Mon, 1 Jan 2024 10:00:00 +0000",
 		want{helo: "by", ip: "198.51.100.3", byHost: "mx.example.com", with: "SMTP", id: "1A", time: "2024-01-01T10:00:00Z",

@@ -60,7 +60,7 @@ func (b *builder) genericComment(c string) bool {
 	case isTLSText(c, b.cmark):
 		b.addTLS(collapse(strings.TrimPrefix(c, "using "))) // Postfix: "(using TLSv1.3 with cipher ...)"
 	case isAuthText(c, b.cmark):
-		b.addAuth(collapse(c))
+		b.authComment(c)
 	case hasPrefixFold(c, "no client certificate"), hasPrefixFold(c, "client cn"),
 		hasPrefixFold(c, "client did not present"), hasPrefixFold(c, "client certificate"),
 		eqFold(c, "single-drop"), eqFold(c, "multi-drop"):
@@ -102,6 +102,19 @@ func tlsVersionPrefix(c string) bool {
 	}
 	n := c[3]
 	return n == 'v' || n == 'V' || isDigit(n) || n == ':' || n == '_'
+}
+
+// authComment records an authentication remark. Courier-MTA writes the
+// session's TLS in the same comment, "(AUTH: PLAIN erik, TLS:
+// TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)": that part is TLS, written as
+// Courier writes it alone ("(TLS: TLSv1.3,...)").
+func (b *builder) authComment(c string) {
+	if auth, tls, ok := strings.Cut(c, ", TLS: "); ok && hasPrefixFold(c, "auth:") {
+		b.addAuth(collapse(auth))
+		b.addTLS(collapse("TLS: " + tls))
+		return
+	}
+	b.addAuth(collapse(c))
 }
 
 // isAuthText recognises authentication remarks: "Authenticated sender: x"

@@ -16,6 +16,7 @@ const (
 	mSendmail                    // "(may be forged)", "(from user@localhost)"
 	mGoDate                      // Go's time.Time.String date (SendGrid)
 	mQmailDate                   // qmail's date: no weekday, "-0000"
+	mCourier                     // the id written after the date (Courier-MTA)
 )
 
 // softwareFamilies maps words of a software comment to a family; the first
@@ -179,6 +180,8 @@ func (b *builder) markFamily() string {
 		return "qmail"
 	case b.marks&mGoDate != 0:
 		return "sendgrid"
+	case b.marks&mCourier != 0:
+		return "courier"
 	}
 	return ""
 }
@@ -202,6 +205,20 @@ func isEximID(id string) bool {
 		return id[6] == '-' && id[18] == '-' && alnumExcept(id, 6, 18)
 	}
 	return false
+}
+
+// isCourierID recognises Courier-MTA's message ids, three hexadecimal
+// numbers of 16, 16 and 8 digits: "00000000000300A5.000000006643399E.00003F2A".
+func isCourierID(id string) bool {
+	if len(id) != 42 || id[16] != '.' || id[33] != '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if i != 16 && i != 33 && !isHex(id[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func alnumExcept(s string, a, b int) bool {

@@ -351,6 +351,24 @@ var parseCases = []struct {
 	{"address then a name", "from [198.51.100.27] (host.example.net) by mx.example.org with ESMTP; Tue, 14 May 2024 14:30:00 +0200",
 		want{helo: "[198.51.100.27]", rdns: "host.example.net", ip: "198.51.100.27", byHost: "mx.example.org", with: "ESMTP",
 			time: "2024-05-14T14:30:00+02:00", parsed: ParsedFull, note: "from-name"}},
+	// Courier-MTA writes its id after the date, the client address
+	// v4-mapped, and the session's TLS in a comment of its own or, for an
+	// authenticated client, after the AUTH remark.
+	{"courier", "from mx.example.net (mx.example.net [::ffff:198.51.100.25])\n  (TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n" +
+		"  by mail.example.org with ESMTPS; Tue, 14 May 2024 12:31:02 +0200\n  id 00000000000300A5.000000006643399E.00003F2A",
+		want{helo: "mx.example.net", rdns: "mx.example.net", ip: "198.51.100.25", byHost: "mail.example.org", with: "ESMTPS",
+			id: "00000000000300A5.000000006643399E.00003F2A", tls: "TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384",
+			time: "2024-05-14T12:31:02+02:00", mta: "courier", parsed: ParsedFull, note: "unmapped"}},
+	{"courier auth and tls", "from laptop.example.org (c-46.example.net [::ffff:198.51.100.46])\n" +
+		"  (AUTH: PLAIN erik, TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n  by mail.example.org with ESMTPSA; Tue, 14 May 2024 12:40:11 +0200\n" +
+		"  id 00000000000300A7.00000000664339FB.00004B1C",
+		want{helo: "laptop.example.org", rdns: "c-46.example.net", ip: "198.51.100.46", byHost: "mail.example.org", with: "ESMTPSA",
+			id: "00000000000300A7.00000000664339FB.00004B1C", tls: "TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384",
+			auth: "AUTH: PLAIN erik; ESMTPSA", time: "2024-05-14T12:40:11+02:00", mta: "courier", parsed: ParsedFull, note: "unmapped"}},
+	// An id after the date when the clauses had one already stays a note.
+	{"second id after the date", "from a.example (a.example [192.0.2.1]) by b.example with SMTP id X1; Mon, 1 Jan 2024 10:00:00 +0000 id X2",
+		want{helo: "a.example", rdns: "a.example", ip: "192.0.2.1", byHost: "b.example", with: "SMTP", id: "X1",
+			time: "2024-01-01T10:00:00Z", parsed: ParsedFull, note: "second id after the date: X2"}},
 	// A client that said "HELO by".
 	{"helo is a keyword", "from by (unknown [198.51.100.3]) by mx.example.com (Postfix) with SMTP id 1A; Mon, 1 Jan 2024 10:00:00 +0000",
 		want{helo: "by", ip: "198.51.100.3", byHost: "mx.example.com", with: "SMTP", id: "1A", time: "2024-01-01T10:00:00Z",

@@ -169,6 +169,12 @@ func (b *builder) withComment(c string) {
 	if b.chasquidSession(c) {
 		return
 	}
+	if cipher, ok := strings.CutSuffix(collapse(c), " encrypted"); ok && cipher != "" && b.with.n == 0 {
+		// Axigen names the cipher before the protocol: "with
+		// (ECDHE-RSA-AES256-GCM-SHA384 encrypted) ESMTPSA".
+		b.addTLS(cipher)
+		return
+	}
 	if hasPrefixFold(b.with.first(), "qmail-scanner") {
 		b.qmailScannerIP(c)
 	}

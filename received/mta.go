@@ -51,6 +51,7 @@ var softwareFamilies = [...]struct{ needle, family string }{
 	{"mailenable", "mailenable"},
 	{"stalwart", "stalwart"},
 	{"chasquid", "chasquid"},
+	{"axigen", "axigen"},
 	{"messaging server", "oracle"},
 	{"intermail", "intermail"},
 	{"ibm esmtp", "ibm"},

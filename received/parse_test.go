@@ -369,6 +369,11 @@ var parseCases = []struct {
 	{"second id after the date", "from a.example (a.example [192.0.2.1]) by b.example with SMTP id X1; Mon, 1 Jan 2024 10:00:00 +0000 id X2",
 		want{helo: "a.example", rdns: "a.example", ip: "192.0.2.1", byHost: "b.example", with: "SMTP", id: "X1",
 			time: "2024-01-01T10:00:00Z", parsed: ParsedFull, note: "second id after the date: X2"}},
+	// Axigen writes the cipher as a comment before the protocol.
+	{"axigen", "from [192.168.0.14] ([198.51.100.44])\n\tby mail.example.ro (Axigen) with (ECDHE-RSA-AES256-GCM-SHA384 encrypted) ESMTPSA id 2F1A3C;\n\tTue, 14 May 2024 13:05:18 +0300",
+		want{helo: "[192.168.0.14]", ip: "198.51.100.44", byHost: "mail.example.ro", with: "ESMTPSA", id: "2F1A3C",
+			tls: "ECDHE-RSA-AES256-GCM-SHA384", auth: "ESMTPSA", time: "2024-05-14T13:05:18+03:00", mta: "axigen", software: "Axigen",
+			parsed: ParsedFull}},
 	// A client that said "HELO by".
 	{"helo is a keyword", "from by (unknown [198.51.100.3]) by mx.example.com (Postfix) with SMTP id 1A; Mon, 1 Jan 2024 10:00:00 +0000",
 		want{helo: "by", ip: "198.51.100.3", byHost: "mx.example.com", with: "SMTP", id: "1A", time: "2024-01-01T10:00:00Z",

@@ -130,6 +130,12 @@ func isAuthText(c string, m uint64) bool {
 // "(10.1.2.3)" by Exchange and "(name [ip])" by amavisd-new and GMX, and
 // the software: "(Postfix)", "(8.8.5/8.8.5)" (Sendmail), "(Haraka/2.8.25)".
 func (b *builder) byComment(c string) {
+	if hasPrefixFold(c, "via ") && b.via.n == 0 && strings.IndexByte(trimSpace(c[4:]), ' ') < 0 {
+		// GMX and web.de webmail: "by web-mail.gmx.net (3c-app-gmx-bap53.server.lan
+		// [172.19.172.123]) (via HTTP)", the link Yahoo's webmail wrote as a clause.
+		b.via.add(trimSpace(c[4:]))
+		return
+	}
 	if strings.IndexAny(c, "0123456789:") < 0 {
 		b.setSoftware(c, true) // "(Postfix)", "(Dovecot)": no address to look for
 		return

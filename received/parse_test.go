@@ -374,6 +374,11 @@ var parseCases = []struct {
 		want{helo: "[192.168.0.14]", ip: "198.51.100.44", byHost: "mail.example.ro", with: "ESMTPSA", id: "2F1A3C",
 			tls: "ECDHE-RSA-AES256-GCM-SHA384", auth: "ESMTPSA", time: "2024-05-14T13:05:18+03:00", mta: "axigen", software: "Axigen",
 			parsed: ParsedFull}},
+	// GMX and web.de webmail name the link in a comment after the
+	// by-host's internal name and address.
+	{"gmx webmail", "from [93.184.215.14] ([93.184.215.14]) by web-mail.web.de\n (3c-app-webde-bap32.server.lan [172.19.172.32]) (via HTTP); Wed, 15 Jan 2025\n 15:40:01 +0100",
+		want{helo: "[93.184.215.14]", ip: "93.184.215.14", byHost: "web-mail.web.de", byIP: "172.19.172.32", via: "HTTP",
+			time: "2025-01-15T15:40:01+01:00", parsed: ParsedFull}},
 	// A client that said "HELO by".
 	{"helo is a keyword", "from by (unknown [198.51.100.3]) by mx.example.com (Postfix) with SMTP id 1A; Mon, 1 Jan 2024 10:00:00 +0000",
 		want{helo: "by", ip: "198.51.100.3", byHost: "mx.example.com", with: "SMTP", id: "1A", time: "2024-01-01T10:00:00Z",

@@ -73,6 +73,9 @@ func TestChainsForged(t *testing.T) {
 		// A client named mail-sor-f41.xn--ggle-55da.com: gооgle.com with
 		// Cyrillic о, at an address that is not Google's.
 		{"helo-idn-homoglyph.eml", "lookalike-domain", VerdictSuspicious},
+		// A line added below web.de's webmail hop, which writes "(via
+		// HTTP)": the message was written there, nothing is older.
+		{"webde-line-below-webmail.eml", "origin-not-oldest", VerdictSuspicious},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

@@ -52,6 +52,12 @@ var softwareFamilies = [...]struct{ needle, family string }{
 	{"stalwart", "stalwart"},
 	{"chasquid", "chasquid"},
 	{"axigen", "axigen"},
+	{"kerio", "kerio"},             // "(Kerio Connect 10.0.2 patch 1)"
+	{"icewarp", "icewarp"},         // "(IceWarp 13.0.3.8 x64) with ASMTP (SSL)"
+	{"hmailserver", "hmailserver"}, // "with hMailServer"
+	{"nemesis", "nemesis"},         // GMX, web.de and IONOS: "with ESMTPSA (Nemesis)"
+	{"yandex", "yandex"},           // "(smtp/Yandex)", "(mxfront/Yandex)"
+	{"newesmtp", "tencent"},        // QQ Mail: "by newxmesmtplogicsvrszc16-0.qq.com (NewEsmtp)"
 	{"messaging server", "oracle"},
 	{"intermail", "intermail"},
 	{"ibm esmtp", "ibm"},

@@ -23,7 +23,8 @@ type hopFacts struct {
 	// is looked up in the providers' ranges (inRange).
 	rangeIP bool
 	// authed: authenticated submission (RFC 3848 ESMTPA, ESMTPSA, or an
-	// "Authenticated sender" remark).
+	// "Authenticated sender" remark). Never over LMTP: there the delivering
+	// MTA authenticates to the message store (Cyrus writes LMTPA).
 	authed bool
 	lmtp   bool // the with-clause starts with LMTP
 	// withWords: what the rarer questions ask of the with-clause, read
@@ -124,8 +125,8 @@ func (f *hopFacts) setWith(h *received.Hop) {
 	} else {
 		w = strings.ToUpper(h.With)
 	}
-	f.authed = h.Auth != "" || withAuthenticated(w)
 	f.lmtp = strings.HasPrefix(w, "LMTP")
+	f.authed = !f.lmtp && (h.Auth != "" || withAuthenticated(w))
 }
 
 func upperASCII(c byte) byte {

@@ -28,7 +28,7 @@ import (
 func isLMTP(h *received.Hop) bool { return strings.HasPrefix(strings.ToUpper(h.With), "LMTP") }
 
 func isAuthenticated(h *received.Hop) bool {
-	return h.Auth != "" || withAuthenticated(strings.ToUpper(h.With))
+	return !isLMTP(h) && (h.Auth != "" || withAuthenticated(strings.ToUpper(h.With)))
 }
 
 func isDocumentationIP(ip string) bool { return strings.HasPrefix(reservedWhy(ip), "documentation") }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // Origin rules: a hop received from a webmail front end records the
@@ -13,7 +15,8 @@ func init() {
 		ID: "origin-not-oldest", Severity: SeverityMedium,
 		Title: "Webmail submission above other hops",
 		Explain: "A hop received with HTTP records a message written in webmail (Gmail's \"by 2002:... with " +
-			"HTTP\"): the message did not exist before it, so no Received line can be older. Lines below " +
+			"HTTP\"; GMX, web.de and Yahoo's old webmail write \"via HTTP\"): the message did not exist " +
+			"before it, so no Received line can be older. Lines below " +
 			"such a hop were not on this message's path: the chain was reordered, or lines were added. " +
 			"A resent message (Resent-* fields) keeps its old lines below the new submission and is not " +
 			"judged. HTTPS is not read as a submission: Microsoft 365 delivers into mailboxes with it, at " +
@@ -80,14 +83,15 @@ func checkOriginNotOldest(c *Context) []Finding {
 	var out []Finding
 	for i := 1; i < len(hops); i++ {
 		h := &hops[i]
-		if !webSubmission(h.With) || submittedWithin(c, i) {
+		proto := webSubmission(h)
+		if proto == "" || submittedWithin(c, i) {
 			continue
 		}
 		if out == nil && c.resent() {
 			return nil
 		}
 		out = append(out, Finding{Hops: []int{hops[i-1].Index, h.Index}, Line: h.Line,
-			Message:  fmt.Sprintf("hop %d, received with %s, is where the message was written, yet %d older hop(s) sit below it", h.Index, h.With, i),
+			Message:  fmt.Sprintf("hop %d, received with %s, is where the message was written, yet %d older hop(s) sit below it", h.Index, proto, i),
 			Evidence: unfold(h.Raw)})
 	}
 	return out
@@ -111,9 +115,19 @@ func submittedWithin(c *Context, i int) bool {
 	return hf[i-1].by.org != "" && hf[i-1].by.family == hf[i].by.family
 }
 
-// webSubmission reports a with-clause that names HTTP alone.
-func webSubmission(with string) bool {
-	return strings.EqualFold(strings.TrimSpace(with), "HTTP")
+// webSubmission returns the protocol of a hop received from webmail: a
+// with-clause that names HTTP alone, or, with none, a via of HTTP (Yahoo's
+// old webmail, "from [ip] by web82107.mail.mud.yahoo.com via HTTP", and
+// GMX's and web.de's, "(via HTTP)"). "" for any other hop.
+func webSubmission(h *received.Hop) string {
+	proto := strings.TrimSpace(h.With)
+	if proto == "" {
+		proto = strings.TrimSpace(h.Via)
+	}
+	if !strings.EqualFold(proto, "HTTP") {
+		return ""
+	}
+	return proto
 }
 
 // resent reports Resent-* fields (RFC 5322 §3.6.6): a message

@@ -414,6 +414,34 @@ From: a@tarragon.org
 
 x
 `, []bool{false, true}},
+		// Fastmail's store: Cyrus writes LMTPA because the LMTP proxy
+		// authenticated to it. That is delivery inside the site, not a
+		// sender's submission: the walk goes on down to the MX hop.
+		{"Cyrus LMTPA delivery is no submission", `Received: from compute4.internal (compute4.phl.internal [10.202.2.44])
+	 by sloti45n12 (Cyrus 3.11.0-alpha0-1108-g3a29173c6-fm-20240606.001-g3a29173c) with LMTPA;
+	 Thu, 15 Aug 2024 06:27:35 -0400
+Received: from mx6 ([10.202.2.205])
+  by compute4.internal (LMTPProxy); Thu, 15 Aug 2024 06:27:35 -0400
+Received: from mail.tarragon.org (mail.tarragon.org [93.184.215.25])
+	by mx6.messagingengine.com (Postfix) with ESMTPS
+	for <bob@fastmail.com>; Thu, 15 Aug 2024 06:27:34 -0400 (EDT)
+From: a@tarragon.org
+
+x
+`, []bool{true, true, true}},
+		// chasquid writes "[address] (EHLO)": the name is the client's own
+		// claim, not a reverse name the receiver looked up, so greeting
+		// with another host of the receiver extends no trust.
+		{"a chasquid client greeting with the receiver's name is not trusted", `Received: from [185.12.64.7] (mx2.sorrel.net)
+	by mail.sorrel.net (chasquid) with ESMTP
+	(over SMTP, plain text!, envelope from "security@tarragon.org")
+	; Mon, 16 Nov 2026 10:15:03 +0100
+Received: from smtp.tarragon.org (smtp.tarragon.org [93.184.215.25])
+	by mx2.sorrel.net (Postfix) with ESMTPS id 4VqGPq6Rs7z9sW2; Mon, 16 Nov 2026 10:15:02 +0100
+From: a@tarragon.org
+
+x
+`, []bool{false, true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

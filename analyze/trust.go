@@ -420,9 +420,12 @@ func isEximVerified(h *received.Hop) bool {
 
 // withAuthenticated reports, of an upper-cased with-clause, authenticated
 // submission (RFC 3848 ESMTPA and ESMTPSA); hopFacts.authed adds an
-// "Authenticated sender" remark.
+// "Authenticated sender" remark. RFC 3848's LMTPA and LMTPSA are left out:
+// LMTP is delivery inside one site (RFC 2033 §1), and the client that
+// authenticates there is the site's own MTA handing the message to the
+// store, not a sender submitting it.
 func withAuthenticated(w string) bool {
-	return strings.HasSuffix(w, "SMTPA") || strings.HasSuffix(w, "SMTPSA") || w == "LMTPA" || w == "LMTPSA"
+	return strings.HasSuffix(w, "SMTPA") || strings.HasSuffix(w, "SMTPSA")
 }
 
 // describeFrom renders a from-clause as "helo (rdns [ip])".

@@ -60,7 +60,7 @@ func (b *builder) genericComment(c string) bool {
 	case isTLSText(c, b.cmark):
 		b.addTLS(collapse(strings.TrimPrefix(c, "using "))) // Postfix: "(using TLSv1.3 with cipher ...)"
 	case isAuthText(c, b.cmark):
-		b.addAuth(collapse(c))
+		b.authComment(c)
 	case hasPrefixFold(c, "no client certificate"), hasPrefixFold(c, "client cn"),
 		hasPrefixFold(c, "client did not present"), hasPrefixFold(c, "client certificate"),
 		eqFold(c, "single-drop"), eqFold(c, "multi-drop"):
@@ -104,6 +104,19 @@ func tlsVersionPrefix(c string) bool {
 	return n == 'v' || n == 'V' || isDigit(n) || n == ':' || n == '_'
 }
 
+// authComment records an authentication remark. Courier-MTA writes the
+// session's TLS in the same comment, "(AUTH: PLAIN erik, TLS:
+// TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)": that part is TLS, written as
+// Courier writes it alone ("(TLS: TLSv1.3,...)").
+func (b *builder) authComment(c string) {
+	if auth, tls, ok := strings.Cut(c, ", TLS: "); ok && hasPrefixFold(c, "auth:") {
+		b.addAuth(collapse(auth))
+		b.addTLS(collapse("TLS: " + tls))
+		return
+	}
+	b.addAuth(collapse(c))
+}
+
 // isAuthText recognises authentication remarks: "Authenticated sender: x"
 // (Postfix), "authenticated bits=0" (Sendmail), "authenticated as x",
 // "SquirrelMail authenticated user x", "AUTH: LOGIN x" (Courier),
@@ -117,6 +130,12 @@ func isAuthText(c string, m uint64) bool {
 // "(10.1.2.3)" by Exchange and "(name [ip])" by amavisd-new and GMX, and
 // the software: "(Postfix)", "(8.8.5/8.8.5)" (Sendmail), "(Haraka/2.8.25)".
 func (b *builder) byComment(c string) {
+	if hasPrefixFold(c, "via ") && b.via.n == 0 && strings.IndexByte(trimSpace(c[4:]), ' ') < 0 {
+		// GMX and web.de webmail: "by web-mail.gmx.net (3c-app-gmx-bap53.server.lan
+		// [172.19.172.123]) (via HTTP)", the link Yahoo's webmail wrote as a clause.
+		b.via.add(trimSpace(c[4:]))
+		return
+	}
 	if strings.IndexAny(c, "0123456789:") < 0 {
 		b.setSoftware(c, true) // "(Postfix)", "(Dovecot)": no address to look for
 		return
@@ -153,6 +172,15 @@ func commentIP(c string) (ipText, bool) {
 // withComment reads the comments of the with-clause: software ("Exim
 // 4.96", "fetchmail-6.4.38", "Nemesis") and Microsoft's SMTPSVC version.
 func (b *builder) withComment(c string) {
+	if b.chasquidSession(c) {
+		return
+	}
+	if cipher, ok := strings.CutSuffix(collapse(c), " encrypted"); ok && cipher != "" && b.with.n == 0 {
+		// Axigen names the cipher before the protocol: "with
+		// (ECDHE-RSA-AES256-GCM-SHA384 encrypted) ESMTPSA".
+		b.addTLS(cipher)
+		return
+	}
 	if hasPrefixFold(b.with.first(), "qmail-scanner") {
 		b.qmailScannerIP(c)
 	}
@@ -161,6 +189,30 @@ func (b *builder) withComment(c string) {
 		return
 	}
 	b.setSoftware(c, false)
+}
+
+// chasquidSession reads chasquid's note of the session after its
+// with-clause: "(over SMTP, TLS-1.3, envelope from "a@example.org")", with
+// "plain text!" for the TLS version when there was none and "submission"
+// or "submission+TLS" for the port's mode. The envelope sender is written
+// as a Go quoted string, "" for the null path.
+func (b *builder) chasquidSession(c string) bool {
+	const env = `envelope from "`
+	i := strings.Index(c, env)
+	if !hasPrefixFold(c, "over ") || i < 0 {
+		return false
+	}
+	if mode, version, ok := strings.Cut(c[len("over "):i], ","); ok && mode != "" {
+		if v := trimSpace(strings.TrimSuffix(trimSpace(version), ",")); hasPrefixFold(v, "TLS-") || hasPrefixFold(v, "SSL-") {
+			b.addTLS(v)
+		}
+	}
+	addr := c[i+len(env):]
+	if j := strings.LastIndexByte(addr, '"'); j >= 0 {
+		addr = addr[:j]
+	}
+	b.setEnvelope(addr)
+	return true
 }
 
 // setSoftware keeps the first software text seen.

@@ -292,6 +292,9 @@ func (b *builder) date(toks []span) int {
 	if last >= 0 {
 		text = trimSpace(b.s[toks[last].end:])
 		if t, n, info, ok := parseDate(text); ok {
+			if info.trailing {
+				b.idAfterDate(text[n:], &info)
+			}
 			b.setDate(trimSpace(text[:n]), t, info)
 			return last
 		}
@@ -348,6 +351,19 @@ func (b *builder) setDate(text string, t time.Time, info dateInfo) {
 	if isQmailDate(text) {
 		b.marks |= mQmailDate
 	}
+}
+
+// idAfterDate reads an id-clause written after the date, as Courier-MTA
+// writes it: "by mail.example.org with ESMTPS; Tue, 14 May 2024 12:31:02
+// +0200\n  id 00000000000300A5.000000006643399E.00003F2A". The text is then
+// no stray text after the date.
+func (b *builder) idAfterDate(rest string, info *dateInfo) {
+	kw, id, ok := strings.Cut(trimSpace(rest), " ")
+	id = trimSpace(id)
+	if !ok || !eqFold(kw, "id") || id == "" || strings.ContainsAny(id, " \t\r\n();") {
+		return
+	}
+	b.dateID, info.trailing = id, false
 }
 
 // isQmailDate recognises the date qmail writes (date822fmt): no weekday,

@@ -13,6 +13,7 @@ type fromState struct {
 	commentIP  bool   // From.IP came from a comment (what the receiver saw)
 	really     bool   // InterMail's "(really [ip])" names the true peer
 	bareIP     bool   // a from-comment was one address, unbracketed: "(ip)", "(user@ip)" (qmail)
+	nameOnly   bool   // a from-comment was one host name and nothing else: "(name)"
 	top        ipText // "from name [ip]" (fetchmail, Exim 3, ZoneMTA)
 	hasTop     bool
 }
@@ -77,6 +78,7 @@ func (b *builder) fromComment(c string) {
 	f.bareIP = f.bareIP && idx == 1
 	if cand != "" && (candIP || idx == 1) && b.setRDNS(cand) {
 		found = true
+		f.nameOnly = idx == 1
 	}
 	if !found {
 		b.unknownFromComment(c)
@@ -227,6 +229,11 @@ func (b *builder) finishFrom() {
 		if hf.Ident == "" {
 			hf.Ident = strings.Replace(name, "$", "@", 1)
 		}
+	case name[0] == '[' && f.nameOnly && softwareFamily(b.h.Software) == "chasquid":
+		// chasquid: "from [192.0.2.1] (mail.example.org)" for a client that
+		// did not authenticate. It looks up no reverse name: the address is
+		// the peer it saw and the name the client's own EHLO.
+		hf.HELO, hf.RDNS = hf.RDNS, ""
 	case f.heloApart:
 		// The HELO was written apart, so the name is the peer as the
 		// receiver knew it: its reverse name, an address, or "unknown".

@@ -16,6 +16,7 @@ const (
 	mSendmail                    // "(may be forged)", "(from user@localhost)"
 	mGoDate                      // Go's time.Time.String date (SendGrid)
 	mQmailDate                   // qmail's date: no weekday, "-0000"
+	mCourier                     // the id written after the date (Courier-MTA)
 )
 
 // softwareFamilies maps words of a software comment to a family; the first
@@ -49,6 +50,14 @@ var softwareFamilies = [...]struct{ needle, family string }{
 	{"coremail", "coremail"},
 	{"mailenable", "mailenable"},
 	{"stalwart", "stalwart"},
+	{"chasquid", "chasquid"},
+	{"axigen", "axigen"},
+	{"kerio", "kerio"},             // "(Kerio Connect 10.0.2 patch 1)"
+	{"icewarp", "icewarp"},         // "(IceWarp 13.0.3.8 x64) with ASMTP (SSL)"
+	{"hmailserver", "hmailserver"}, // "with hMailServer"
+	{"nemesis", "nemesis"},         // GMX, web.de and IONOS: "with ESMTPSA (Nemesis)"
+	{"yandex", "yandex"},           // "(smtp/Yandex)", "(mxfront/Yandex)"
+	{"newesmtp", "tencent"},        // QQ Mail: "by newxmesmtplogicsvrszc16-0.qq.com (NewEsmtp)"
 	{"messaging server", "oracle"},
 	{"intermail", "intermail"},
 	{"ibm esmtp", "ibm"},
@@ -178,6 +187,8 @@ func (b *builder) markFamily() string {
 		return "qmail"
 	case b.marks&mGoDate != 0:
 		return "sendgrid"
+	case b.marks&mCourier != 0:
+		return "courier"
 	}
 	return ""
 }
@@ -201,6 +212,20 @@ func isEximID(id string) bool {
 		return id[6] == '-' && id[18] == '-' && alnumExcept(id, 6, 18)
 	}
 	return false
+}
+
+// isCourierID recognises Courier-MTA's message ids, three hexadecimal
+// numbers of 16, 16 and 8 digits: "00000000000300A5.000000006643399E.00003F2A".
+func isCourierID(id string) bool {
+	if len(id) != 42 || id[16] != '.' || id[33] != '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if i != 16 && i != 33 && !isHex(id[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func alnumExcept(s string, a, b int) bool {

@@ -179,7 +179,8 @@ type builder struct {
 	tlsNext  bool // Exim's "tls" word: the cipher follows
 	via      words
 	forAddrs words
-	stray    words // text before the first clause
+	stray    words  // text before the first clause
+	dateID   string // an id-clause after the date (Courier-MTA)
 }
 
 func (b *builder) note(msg string) {
@@ -358,6 +359,7 @@ func (b *builder) finish() {
 	b.finishFrom()
 	b.finishBy()
 	b.finishWith()
+	b.finishDateID()
 	b.h.For = b.forAddrs.join(", ")
 	b.h.Via = b.via.join(" ")
 	b.h.MTA = b.guessMTA()
@@ -365,6 +367,21 @@ func (b *builder) finish() {
 		b.h.Notes = append(b.h.Notes, strconv.Itoa(b.dropped)+" more notes dropped")
 	}
 	b.h.Parsed = b.status()
+}
+
+// finishDateID takes the id written after the date when the clauses had
+// none; a second id is noted, not taken.
+func (b *builder) finishDateID() {
+	switch {
+	case b.dateID == "":
+	case b.h.ID == "":
+		b.h.ID = b.dateID
+		if isCourierID(b.dateID) {
+			b.marks |= mCourier
+		}
+	default:
+		b.noteText("second id after the date: ", b.dateID)
+	}
 }
 
 // status grades what was understood.

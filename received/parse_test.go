@@ -328,6 +328,81 @@ var parseCases = []struct {
 	{"intermail really", "from [10.0.0.1] (really [198.51.100.10]) by mta.example.com with ESMTP id <20071118085627.TQWF6995.mta.example.com@[10.0.0.1]>; Sun, 18 Nov 2007 08:56:27 +0000",
 		want{helo: "[10.0.0.1]", ip: "198.51.100.10", byHost: "mta.example.com", with: "ESMTP",
 			id: "<20071118085627.TQWF6995.mta.example.com@[10.0.0.1]>", time: "2007-11-18T08:56:27Z", parsed: ParsedFull}},
+	// chasquid (internal/smtpsrv/conn.go): a client that did not
+	// authenticate is written "[address] (EHLO)"; chasquid looks up no
+	// reverse name, so the name in the comment is the client's greeting.
+	{"chasquid", "from [198.51.100.25] (mx.example.net)\n\tby mail.example.org (chasquid) with ESMTPS\n\ttls TLS_AES_256_GCM_SHA384\n" +
+		"\t(over SMTP, TLS-1.3, envelope from \"bob@example.net\")\n\t; Tue, 14 May 2024 14:20:06 +0200",
+		want{helo: "mx.example.net", ip: "198.51.100.25", byHost: "mail.example.org", with: "ESMTPS",
+			tls: "TLS_AES_256_GCM_SHA384; TLS-1.3", env: "bob@example.net", time: "2024-05-14T14:20:06+02:00",
+			mta: "chasquid", software: "chasquid", parsed: ParsedFull, note: "from-name"}},
+	// chasquid, authenticated submission: the greeting alone, no address.
+	{"chasquid submission", "from laptop.example.org\n\tby mail.example.org (chasquid) with ESMTPSA\n\ttls TLS_AES_128_GCM_SHA256\n" +
+		"\t(over submission+TLS, TLS-1.3, envelope from \"lucia@example.org\")\n\t; Tue, 14 May 2024 14:10:02 +0200",
+		want{helo: "laptop.example.org", byHost: "mail.example.org", with: "ESMTPSA", tls: "TLS_AES_128_GCM_SHA256; TLS-1.3",
+			auth: "ESMTPSA", env: "lucia@example.org", time: "2024-05-14T14:10:02+02:00", mta: "chasquid", software: "chasquid",
+			parsed: ParsedFull}},
+	// chasquid in plain text, null reverse-path.
+	{"chasquid plain text bounce", "from [198.51.100.26] (relay.example.net)\n\tby mail.example.org (chasquid) with ESMTP\n" +
+		"\t(over SMTP, plain text!, envelope from \"\")\n\t; Tue, 14 May 2024 14:30:00 +0200",
+		want{helo: "relay.example.net", ip: "198.51.100.26", byHost: "mail.example.org", with: "ESMTP", env: "<>",
+			time: "2024-05-14T14:30:00+02:00", mta: "chasquid", software: "chasquid", parsed: ParsedFull, note: "from-name"}},
+	// The same shape from another MTA keeps the name as the reverse name.
+	{"address then a name", "from [198.51.100.27] (host.example.net) by mx.example.org with ESMTP; Tue, 14 May 2024 14:30:00 +0200",
+		want{helo: "[198.51.100.27]", rdns: "host.example.net", ip: "198.51.100.27", byHost: "mx.example.org", with: "ESMTP",
+			time: "2024-05-14T14:30:00+02:00", parsed: ParsedFull, note: "from-name"}},
+	// Courier-MTA writes its id after the date, the client address
+	// v4-mapped, and the session's TLS in a comment of its own or, for an
+	// authenticated client, after the AUTH remark.
+	{"courier", "from mx.example.net (mx.example.net [::ffff:198.51.100.25])\n  (TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n" +
+		"  by mail.example.org with ESMTPS; Tue, 14 May 2024 12:31:02 +0200\n  id 00000000000300A5.000000006643399E.00003F2A",
+		want{helo: "mx.example.net", rdns: "mx.example.net", ip: "198.51.100.25", byHost: "mail.example.org", with: "ESMTPS",
+			id: "00000000000300A5.000000006643399E.00003F2A", tls: "TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384",
+			time: "2024-05-14T12:31:02+02:00", mta: "courier", parsed: ParsedFull, note: "unmapped"}},
+	{"courier auth and tls", "from laptop.example.org (c-46.example.net [::ffff:198.51.100.46])\n" +
+		"  (AUTH: PLAIN erik, TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384)\n  by mail.example.org with ESMTPSA; Tue, 14 May 2024 12:40:11 +0200\n" +
+		"  id 00000000000300A7.00000000664339FB.00004B1C",
+		want{helo: "laptop.example.org", rdns: "c-46.example.net", ip: "198.51.100.46", byHost: "mail.example.org", with: "ESMTPSA",
+			id: "00000000000300A7.00000000664339FB.00004B1C", tls: "TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384",
+			auth: "AUTH: PLAIN erik; ESMTPSA", time: "2024-05-14T12:40:11+02:00", mta: "courier", parsed: ParsedFull, note: "unmapped"}},
+	// An id after the date when the clauses had one already stays a note.
+	{"second id after the date", "from a.example (a.example [192.0.2.1]) by b.example with SMTP id X1; Mon, 1 Jan 2024 10:00:00 +0000 id X2",
+		want{helo: "a.example", rdns: "a.example", ip: "192.0.2.1", byHost: "b.example", with: "SMTP", id: "X1",
+			time: "2024-01-01T10:00:00Z", parsed: ParsedFull, note: "second id after the date: X2"}},
+	// Axigen writes the cipher as a comment before the protocol.
+	{"axigen", "from [192.168.0.14] ([198.51.100.44])\n\tby mail.example.ro (Axigen) with (ECDHE-RSA-AES256-GCM-SHA384 encrypted) ESMTPSA id 2F1A3C;\n\tTue, 14 May 2024 13:05:18 +0300",
+		want{helo: "[192.168.0.14]", ip: "198.51.100.44", byHost: "mail.example.ro", with: "ESMTPSA", id: "2F1A3C",
+			tls: "ECDHE-RSA-AES256-GCM-SHA384", auth: "ESMTPSA", time: "2024-05-14T13:05:18+03:00", mta: "axigen", software: "Axigen",
+			parsed: ParsedFull}},
+	// GMX and web.de webmail name the link in a comment after the
+	// by-host's internal name and address.
+	{"gmx webmail", "from [93.184.215.14] ([93.184.215.14]) by web-mail.web.de\n (3c-app-webde-bap32.server.lan [172.19.172.32]) (via HTTP); Wed, 15 Jan 2025\n 15:40:01 +0100",
+		want{helo: "[93.184.215.14]", ip: "93.184.215.14", byHost: "web-mail.web.de", byIP: "172.19.172.32", via: "HTTP",
+			time: "2025-01-15T15:40:01+01:00", parsed: ParsedFull}},
+	// Software the families table names by its comment or protocol word.
+	{"kerio connect", "from [192.168.1.55] ([198.51.100.55])\n\t(authenticated user petr@example.cz)\n\tby mail.example.cz (Kerio Connect 10.0.2 patch 1) with ESMTPSA\n" +
+		"\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256)\n\tfor bob@example.de;\n\tTue, 14 May 2024 11:12:44 +0200",
+		want{helo: "[192.168.1.55]", ip: "198.51.100.55", byHost: "mail.example.cz", with: "ESMTPSA", rcpt: "bob@example.de",
+			tls: "version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256", auth: "authenticated user petr@example.cz; ESMTPSA",
+			time: "2024-05-14T11:12:44+02:00", mta: "kerio", software: "Kerio Connect 10.0.2 patch 1", parsed: ParsedFull}},
+	{"icewarp", "from [192.168.5.21] ([198.51.100.45])\n\tby mail.example.cz (IceWarp 13.0.3.8 x64) with ASMTP (SSL) id 202405141220060912\n" +
+		"\tfor <bob@example.de>; Tue, 14 May 2024 12:20:06 +0200",
+		want{helo: "[192.168.5.21]", ip: "198.51.100.45", byHost: "mail.example.cz", with: "ASMTP", id: "202405141220060912",
+			rcpt: "bob@example.de", tls: "SSL", time: "2024-05-14T12:20:06+02:00", mta: "icewarp", software: "IceWarp 13.0.3.8 x64",
+			parsed: ParsedFull}},
+	{"hmailserver", "from BERGER-PC01 ([198.51.100.42])\n\tby mail.example.at with hMailServer\n\t; Tue, 14 May 2024 11:30:11 +0200",
+		want{helo: "BERGER-PC01", ip: "198.51.100.42", byHost: "mail.example.at", with: "hMailServer",
+			time: "2024-05-14T11:30:11+02:00", mta: "hmailserver", parsed: ParsedFull}},
+	{"gmx nemesis", "from [192.168.178.23] ([198.51.100.37]) by mail.gmx.net (mrgmx005\n [212.227.17.190]) with ESMTPSA (Nemesis) id 1MWzk3-1tAbCd3xYz-00XyZaBc; Wed, 15\n Jan 2025 14:33:11 +0100",
+		want{helo: "[192.168.178.23]", ip: "198.51.100.37", byHost: "mail.gmx.net", byIP: "212.227.17.190", with: "ESMTPSA",
+			id: "1MWzk3-1tAbCd3xYz-00XyZaBc", auth: "ESMTPSA", time: "2025-01-15T14:33:11+01:00", mta: "nemesis", software: "Nemesis",
+			parsed: ParsedFull}},
+	{"yandex", "by mail-nwsmtp-smtp-production-main-45.iva.yp-c.yandex.net (smtp/Yandex) with ESMTPSA id 7EQm3N2OkW20-iCTUGb2O;\n\tFri, 11 Oct 2024 12:14:08 +0300",
+		want{byHost: "mail-nwsmtp-smtp-production-main-45.iva.yp-c.yandex.net", with: "ESMTPSA", id: "7EQm3N2OkW20-iCTUGb2O",
+			auth: "ESMTPSA", time: "2024-10-11T12:14:08+03:00", mta: "yandex", software: "smtp/Yandex", parsed: ParsedFull}},
+	{"qq newesmtp", "from DESKTOP-7Q1RT2K ([198.51.100.206])\n\tby newxmesmtplogicsvrszc16-0.qq.com (NewEsmtp) with SMTP\n\tid 3C4B1A0E; Tue, 03 Dec 2024 17:21:25 +0800",
+		want{helo: "DESKTOP-7Q1RT2K", ip: "198.51.100.206", byHost: "newxmesmtplogicsvrszc16-0.qq.com", with: "SMTP", id: "3C4B1A0E",
+			time: "2024-12-03T17:21:25+08:00", mta: "tencent", software: "NewEsmtp", parsed: ParsedFull}},
 	// A client that said "HELO by".
 	{"helo is a keyword", "from by (unknown [198.51.100.3]) by mx.example.com (Postfix) with SMTP id 1A; Mon, 1 Jan 2024 10:00:00 +0000",
 		want{helo: "by", ip: "198.51.100.3", byHost: "mx.example.com", with: "SMTP", id: "1A", time: "2024-01-01T10:00:00Z",

@@ -20,6 +20,11 @@ var sampleFamily = map[string]string{
 	"20-halon": "halon", "21-zimbra-amavis": "amavis", "22-proofpoint": "proofpoint",
 	"23-cyrus-lmtp": "cyrus", "24-fetchmail": "fetchmail", "25-getmail": "getmail",
 	"26-qpsmtpd": "qpsmtpd", "27-smtpsvc": "exchange",
+	// The second audit: MTAs in their current formats.
+	"28-kerio": "kerio", "29-hmailserver": "hmailserver", "30-mailenable": "mailenable", "31-axigen": "axigen",
+	"32-icewarp": "icewarp", "33-courier": "courier", "34-opensmtpd": "opensmtpd", "35-stalwart-out": "stalwart",
+	"36-maddy": "", "37-mox": "", "38-chasquid": "chasquid", "39-chasquid-in": "chasquid", "40-exim497-out": "exim",
+	"41-sendmail-tls": "sendmail",
 }
 
 // TestMTASamples checks the crafted messages the analysis tests build on:

@@ -33,6 +33,7 @@ var families = map[string]string{
 	"zohomail.in": "zoho", "zoho.com.au": "zoho", "zohomail.com.au": "zoho", "zoho.jp": "zoho",
 	"strato.de": "strato", "rzone.de": "strato", // submission on smtp.strato.de, out from *.smtp.rzone.de
 	"salesforce.com": "salesforce", "sfdc.net": "salesforce", "zendesk.com": "zendesk", "zdsys.com": "zendesk",
+	"naver.com": "naver", "nfra.io": "naver", // Naver's webmail makes its Message-IDs on cweb*.nm.nfra.io
 }
 
 // Family returns the provider family of an organisational domain

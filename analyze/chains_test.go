@@ -59,6 +59,10 @@ func TestChainsForged(t *testing.T) {
 		// A Google Cloud VM greeting as Gmail: its rDNS is Google's
 		// domain for customers' machines, not Gmail's.
 		{"gcp-vm-helo-gmail.eml", "helo-impersonation", VerdictSuspicious},
+		// A client greeting as Google's relay from outside Google's
+		// ranges, recorded without reverse DNS: the ranges are complete,
+		// so the address alone disproves the name.
+		{"google-relay-helo-outside-ranges.eml", "helo-impersonation", VerdictSuspicious},
 		// Forged Microsoft 365 lines under a hop whose client greeted with
 		// a Microsoft name from an address outside Microsoft's ranges,
 		// recorded without reverse DNS: the greeting links nothing.

@@ -29,8 +29,10 @@ func init() {
 		Explain: "The client greeted with a name of Google, Microsoft, Yahoo or Amazon SES, or of the " +
 			"recipient's own domain, but its rDNS name and address belong elsewhere. Spammers greet with " +
 			"names that filters trust; a real provider's host has reverse DNS in the provider's own domain. " +
-			"Medium when the rDNS names another host; low when only the address contradicts the claim " +
-			"(not in the provider's published ranges) because the receiver recorded no rDNS.",
+			"Medium when the rDNS names another host, or the address is outside Google's or Microsoft's " +
+			"ranges (published in full: no host of theirs sends from elsewhere); low when only the address " +
+			"contradicts the claim of another provider, whose ranges mailtrace knows in part, because the " +
+			"receiver recorded no rDNS.",
 		Example: "Received: from mail-wr1-f41.google.com (dsl-1-2-3-4.example-isp.net [192.0.2.4]) by mx.example.net ...",
 		Check:   checkHELOImpersonation,
 	})
@@ -163,10 +165,16 @@ func checkHELOImpersonation(c *Context) []Finding {
 		sev := SeverityMedium
 		if h.From.RDNS == "" {
 			// Only the address to hold the claim against; receivers that
-			// do not record rDNS make this common.
-			sev = SeverityLow
+			// do not record rDNS make this common. It is enough where the
+			// provider's ranges are complete and the hop crosses into
+			// another organisation: no host of theirs sends to the
+			// internet from outside them (between its own hosts the
+			// provider may use addresses it does not publish).
 			if f.helo.ranges == nil {
 				continue
+			}
+			if !completeRanges[claim] || f.by.family == claim {
+				sev = SeverityLow
 			}
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line, Severity: sev,

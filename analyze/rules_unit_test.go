@@ -851,3 +851,29 @@ func TestSameClock(t *testing.T) {
 		})
 	}
 }
+
+// TestHELOImpersonationByAddress: recorded without reverse DNS, a greeting
+// as Google or Microsoft from outside their ranges (published in full) is
+// medium on a hop into another organisation; between two of the
+// provider's own hosts, which may use addresses it does not publish, and
+// for a provider whose ranges mailtrace knows in part, it is low.
+func TestHELOImpersonationByAddress(t *testing.T) {
+	tail := "From: a@example.com\nTo: b@example.net\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <1@example.com>\n\nx\n"
+	for _, tc := range []struct {
+		name, line string
+		want       Severity
+	}{
+		{"google into another organisation", "from mail-wm1-f98.google.com (unknown [45.83.122.17]) by mx.example.net (Postfix) with ESMTPS id 1", SeverityMedium},
+		{"microsoft into another organisation", "from mail-db3lp0079.outbound.protection.outlook.com (unknown [45.83.122.17]) by mx.example.net (Postfix) with ESMTPS id 1", SeverityMedium},
+		{"between microsoft's own hosts", "from DB3PR05MB172.eurprd05.prod.outlook.com (45.83.122.17) by DB3PR05MB329.eurprd05.prod.outlook.com (10.1.2.3) with Microsoft SMTP Server (TLS) id 15.0.898.11", SeverityLow},
+		{"yahoo, known in part", "from sonic313-21.consmr.mail.ne1.yahoo.com (unknown [45.83.122.17]) by mx.example.net (Postfix) with ESMTPS id 1", SeverityLow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := "Received: " + tc.line + "; Mon, 16 Nov 2026 09:00:05 +0000\n" + tail
+			got := fired(analyzeRaw(t, raw, Options{}, Input{}))["helo-impersonation"]
+			if len(got) != 1 || got[0].Severity != tc.want {
+				t.Errorf("helo-impersonation %+v, want one of severity %s", got, tc.want)
+			}
+		})
+	}
+}

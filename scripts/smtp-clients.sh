@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Real clients against the product, on loopback only: `mailtrace serve --offline --tls --auth-accept-any`
-# built from ./cmd/mailtrace, driven by swaks in plain SMTP, with STARTTLS, with AUTH PLAIN and LOGIN
-# over TLS, and with PIPELINING. Checks that every exchange succeeds; that each message is stored once
+# Real clients against the product, on loopback only: `mailtrace serve --offline --tls --auth-accept-any
+# --listen-tls --record-idle` built from ./cmd/mailtrace, driven by swaks in plain SMTP, with STARTTLS,
+# with implicit TLS (--tls-on-connect), with AUTH PLAIN and LOGIN over TLS, and with PIPELINING; and a
+# client that talks plain SMTP on the implicit-TLS port, which must be closed at once and journalled as a
+# failed handshake. Checks that every exchange succeeds; that each message is stored once
 # in new/, byte for byte with dot-stuffing undone, with the Received field naming the protocol, and has
 # its record in the session journal; that each gets one line on stdout with a verdict and one JSON
 # object in --report with the true envelope and the session; that no password is kept; that
@@ -62,15 +64,32 @@ end" "$@" >"$work/swaks-$n.log" 2>&1; then
 	echo "ok   $name ($want, $qid)"
 }
 
-sink_start "$work/mail" --tls --auth-accept-any --hostname mx.test --exit-after 6 --report "$work/report.jsonl"
+sink_start "$work/mail" --tls --auth-accept-any --hostname mx.test --exit-after 8 --report "$work/report.jsonl" \
+	--listen-tls 127.0.0.1:0 --record-idle
+
+# Plain SMTP on the implicit-TLS port: no greeting, the connection closed at once (not after the
+# command timeout), the failed handshake journalled (checked below).
+exec 3<>"/dev/tcp/$SINK_HOST/$SINK_TLS_PORT"
+printf 'EHLO client.example\r\n' >&3
+if ! got=$(timeout 10 cat <&3); then
+	failed "plain SMTP on the implicit-TLS port: not closed within 10 s"
+elif [ -n "$got" ]; then
+	failed "plain SMTP on the implicit-TLS port: answered '$got'"
+else
+	echo "ok   plain SMTP on the implicit-TLS port closed at once"
+fi
+exec 3<&-
+
 run plain ESMTP
 run starttls ESMTPS --tls
 run auth-plain-tls ESMTPSA --tls --auth PLAIN --auth-user alice --auth-password 'pw-plain'
 run auth-login-tls ESMTPSA --tls --auth LOGIN --auth-user bob --auth-password 'pw-login'
 run pipelining ESMTP --pipeline
 run pipelining-tls-auth ESMTPSA --tls --pipeline --auth PLAIN --auth-user carol --auth-password 'pw-pipe'
+run implicit-tls ESMTPS --port "$SINK_TLS_PORT" --tls-on-connect
+run implicit-tls-auth ESMTPSA --port "$SINK_TLS_PORT" --tls-on-connect --auth LOGIN --auth-user dave --auth-password 'pw-tlsc'
 
-# --exit-after 6: the sink stops by itself once the six messages are stored and analysed.
+# --exit-after 8: the sink stops by itself once the eight messages are stored and analysed.
 status=timeout
 for _ in $(seq 300); do
 	if ! kill -0 "$SINK_PID" 2>/dev/null; then
@@ -94,7 +113,7 @@ fi
 if [ -n "$(ls -A "$work/mail/tmp")" ]; then
 	failed "tmp/ not empty"
 fi
-if grep -rq -e 'pw-plain' -e 'pw-login' -e 'pw-pipe' "$work/mail/sessions" "$work/report.jsonl" "$SINK_OUT"; then
+if grep -rq -e 'pw-plain' -e 'pw-login' -e 'pw-pipe' -e 'pw-tlsc' "$work/mail/sessions" "$work/report.jsonl" "$SINK_OUT"; then
 	failed "a password reached a session record, the report or stdout"
 fi
 
@@ -107,16 +126,21 @@ if ! perl -MJSON::PP -e '
 	sub lines { open(my $fh, "<", $_[0]) or die "$_[0]: $!"; return grep { length } map { chomp; $_ } <$fh> }
 	for (lines($sent)) { my ($q, $f, $t) = split; $want{$q} = [$f, $t] }
 	for (lines($files)) { my ($q, $f) = split; $file{$f} = $q }
-	my %rec;
+	my (%rec, $implicit, $handshake);
 	for my $j (glob("$sessions/*.jsonl")) {
 		for (lines($j)) {
 			my $r = eval { decode_json($_) } or bad("journal line is not JSON: $_"), next;
+			# --record-idle: sessions that stored nothing, and the end of the others, have no message.
+			$handshake++ if !$r->{message} && grep { $_->{code} eq "tls.handshake-failed" } @{$r->{session}{anomalies}};
 			next unless $r->{message};
+			$implicit++ if $r->{session}{tls} && $r->{session}{tls}{implicit};
 			$rec{$r->{queue_id}}++;
 			bad("journal: $r->{queue_id} names $r->{message}") if ($file{$r->{message}} // "") ne $r->{queue_id};
 			bad("journal: $r->{queue_id} has client $r->{session}{client_ip}") if $r->{session}{client_ip} ne "127.0.0.1";
 		}
 	}
+	bad("journal: " . ($implicit // 0) . " messages over implicit TLS, want 2") if ($implicit // 0) != 2;
+	bad("journal: no record of the failed handshake on the implicit-TLS port") unless $handshake;
 	my $auth = grep { /"identity":"alice"/ } map { lines($_) } glob("$sessions/*.jsonl");
 	bad("AUTH identity alice not in the journal") unless $auth;
 	my %line;
@@ -185,4 +209,4 @@ if [ "$fail" != 0 ]; then
 	echo "smtp-clients: FAILED"
 	exit 1
 fi
-echo "smtp-clients: $n swaks sessions passed, one line and one report object each; exit-after and SIGINT stop with 0"
+echo "smtp-clients: $n swaks sessions passed, one line and one report object each; plain SMTP on the implicit-TLS port closed and journalled; exit-after and SIGINT stop with 0"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by the SMTP scripts: builds the product (`go build ./cmd/mailtrace`) and starts
 # `mailtrace serve --offline` on a free loopback port. Sets SINK_PID, SINK_ADDR, SINK_HOST, SINK_PORT,
-# SINK_OUT (its stdout: one line per message, in MAILDIR.stdout) and SINK_ERR (its stderr, in
-# MAILDIR.stderr). Call sink_stop when done.
+# SINK_TLS_PORT (the first --listen-tls port, if any), SINK_OUT (its stdout: one line per message, in
+# MAILDIR.stdout) and SINK_ERR (its stderr, in MAILDIR.stderr). Call sink_stop when done.
 # Usage: sink_build WORKDIR (builds WORKDIR/mailtrace); sink_start MAILDIR [mailtrace serve flags...]
 
 sink_build() {
@@ -24,6 +24,8 @@ sink_start() {
 			SINK_ADDR=$(sed -n "s/$re/\1/p" "$SINK_ERR" | head -1)
 			SINK_HOST=${SINK_ADDR%:*}
 			SINK_PORT=${SINK_ADDR##*:}
+			# The implicit-TLS lines follow the plain one, written before the sink serves.
+			SINK_TLS_PORT=$(sed -n 's/^mailtrace: listening on [^ ]*:\([0-9]*\) (implicit TLS),.*/\1/p' "$SINK_ERR" | head -1)
 			return 0
 		fi
 		if ! kill -0 "$SINK_PID" 2>/dev/null; then

@@ -55,19 +55,20 @@ type conn struct {
 	accepted            time.Time // on the wall clock, for waits
 	deadline            time.Time // per-connection limit (Options.ConnTimeout), wall clock
 
-	helo      string
-	esmtp     bool
-	tls       *tls.ConnectionState
-	env       *Envelope // the transaction in progress, nil between transactions
-	rcptTried int       // RCPT commands in this transaction, accepted or not
-	bdat      *bdatState
-	errors    int
-	cmdNo     int64 // command lines read
-	cmdOff    int64 // offset of the current command line in the cleartext stream
-	inOff     int64 // cleartext octets consumed
-	lineBuf   []byte
-	closing   bool
-	authAhead int64 // the octets sent ahead of a refused AUTH's reply end here (noteRefusedAuth)
+	helo        string
+	esmtp       bool
+	tls         *tls.ConnectionState
+	implicitTLS bool      // accepted by ServeTLS: the session starts with a handshake
+	env         *Envelope // the transaction in progress, nil between transactions
+	rcptTried   int       // RCPT commands in this transaction, accepted or not
+	bdat        *bdatState
+	errors      int
+	cmdNo       int64 // command lines read
+	cmdOff      int64 // offset of the current command line in the cleartext stream
+	inOff       int64 // cleartext octets consumed
+	lineBuf     []byte
+	closing     bool
+	authAhead   int64 // the octets sent ahead of a refused AUTH's reply end here (noteRefusedAuth)
 
 	// Allocated with the conn rather than one by one: at one connection per message, every
 	// allocation saved per connection is one per message.
@@ -151,6 +152,9 @@ func (c *conn) serve() {
 		return
 	}
 	c.sess = sess
+	if c.implicitTLS && !c.handshake(0) { // RFC 8314 §3.3: TLS first, then SMTP as usual
+		return
+	}
 	if !c.greet() {
 		return
 	}
@@ -188,7 +192,11 @@ func (c *conn) greet() bool {
 		early, _ := c.br.Peek(min(n, 64))
 		c.anomaly(AnomalyPregreet, InSession, 0, 0, strconv.Itoa(n)+" octets before greeting: "+octetPreview(early))
 	} else if early := kernelPeek(c.raw); len(early) > 0 {
-		c.anomaly(AnomalyPregreet, InSession, 0, 0, "octets before greeting: "+octetPreview(early))
+		detail := "octets before greeting: " + octetPreview(early)
+		if c.tls != nil { // the socket holds TLS records: their text is not shown
+			detail = "TLS records before greeting"
+		}
+		c.anomaly(AnomalyPregreet, InSession, 0, 0, detail)
 	}
 	c.reply(Reply{Code: CodeReady, Lines: []string{c.opts.Hostname + " ESMTP mailtrace"}})
 	return true

@@ -11,7 +11,8 @@
 //   - RFC 5321 (SMTP): every verb it names is answered on purpose; replies and codes per §4.2; limits
 //     per §4.5.3; timeouts per §4.5.3.2; transparency and end of data per §4.1.1.4 and §4.5.2.
 //   - RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 2920 PIPELINING, RFC 2034/3463
-//     ENHANCEDSTATUSCODES, RFC 3207 STARTTLS, RFC 3030 CHUNKING (BDAT, without BINARYMIME),
+//     ENHANCEDSTATUSCODES, RFC 3207 STARTTLS, RFC 8314 §3.3 implicit TLS (Server.ServeTLS: the
+//     handshake first, then the session as after STARTTLS), RFC 3030 CHUNKING (BDAT, without BINARYMIME),
 //     RFC 4954 AUTH with PLAIN (RFC 4616) and LOGIN, RFC 3461 DSN parameters (recorded, no DSNs are
 //     sent), RFC 3848 / RFC 6531 §3.7.4 "with" keywords in Received.
 //
@@ -26,7 +27,10 @@
 //     (§4.5.3.1.4): extensions (SIZE, DSN, AUTH initial responses) make longer lines legitimate. AUTH
 //     responses are held to the same limit rather than RFC 4954's 12288.
 //   - STARTTLS is allowed after HELO as well as EHLO; the session starts over either way.
-//   - An HTTP request line gets 421 and a close.
+//   - An HTTP request line gets 421 and a close. On an implicit-TLS listener, anything that is not a
+//     TLS handshake (plain SMTP, HTTP) is closed at once and recorded (AnomalyTLSHandshake, with its
+//     first octets), a client that sends nothing is closed after CommandTimeout, and a connection over
+//     MaxConns is closed without a word: a 421 in clear would reach the client as a broken TLS record.
 //
 // # Smuggling
 //

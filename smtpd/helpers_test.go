@@ -27,6 +27,7 @@ type recBackend struct {
 	aborted       int
 
 	gate     chan struct{}                // NewSession waits for it to close, when set
+	opened   chan struct{}                // NewSession sends on it, when set
 	onCommit func(c *Conn, env *Envelope) // called in Commit, when set
 }
 
@@ -39,6 +40,9 @@ type recMsg struct {
 func newRecBackend() *recBackend { return &recBackend{sessions: make(chan SessionRecord, 64)} }
 
 func (b *recBackend) NewSession(c *Conn) (Session, error) {
+	if b.opened != nil {
+		b.opened <- struct{}{}
+	}
 	if b.gate != nil {
 		<-b.gate
 	}
@@ -123,13 +127,16 @@ func (w *recWriter) Abort() {
 	w.s.b.mu.Unlock()
 }
 
-// testServer is a server on 127.0.0.1:0 with its backend.
+// testServer is a server on 127.0.0.1:0 with its backend and, when it has TLS, an implicit-TLS
+// listener on another port.
 type testServer struct {
-	srv  *Server
-	be   *recBackend
-	addr string
-	cert *x509.Certificate
-	done chan error
+	srv     *Server
+	be      *recBackend
+	addr    string
+	tlsAddr string // "" without TLS
+	cert    *x509.Certificate
+	done    chan error
+	tlsDone chan error
 }
 
 // fixedNow is the clock of transcript tests, so that headers and records are reproducible.
@@ -158,19 +165,43 @@ func startServer(t testing.TB, be *recBackend, mod func(*Options)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{srv: srv, be: be, addr: l.Addr().String(), cert: cert.Leaf, done: make(chan error, 1)}
+	ts := &testServer{srv: srv, be: be, addr: l.Addr().String(), cert: cert.Leaf, done: make(chan error, 1), tlsDone: make(chan error, 1)}
 	go func() { ts.done <- srv.Serve(l) }()
+	if srv.tlsConfig != nil {
+		lt, err := srv.ListenOn("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.tlsAddr = lt.Addr().String()
+		go func() { ts.tlsDone <- srv.ServeTLS(lt) }()
+	} else {
+		ts.tlsDone <- ErrServerClosed
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := <-ts.done; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		for _, done := range []chan error{ts.done, ts.tlsDone} {
+			if err := <-done; !errors.Is(err, ErrServerClosed) {
+				t.Errorf("Serve returned %v, want ErrServerClosed", err)
+			}
 		}
 	})
 	return ts
+}
+
+// dialTLS connects to the implicit-TLS listener and completes the handshake.
+func (ts *testServer) dialTLS(t testing.TB) *tls.Conn {
+	t.Helper()
+	tc, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", ts.tlsAddr, ts.clientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	return tc
 }
 
 // clientTLS trusts the test server's certificate.

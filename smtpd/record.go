@@ -37,7 +37,7 @@ const (
 	AnomalyTooManyErrors       = "errors.limit"            // session ended after Options.MaxErrors errors
 	AnomalyTimeout             = "timeout"                 // a command or connection timeout ended the session
 	AnomalyTranscriptTruncated = "transcript.truncated"    // transcript or anomaly list reached its cap
-	AnomalyTLSHandshake        = "tls.handshake-failed"    // STARTTLS handshake failed
+	AnomalyTLSHandshake        = "tls.handshake-failed"    // STARTTLS or implicit TLS handshake failed or timed out
 	AnomalyUnexpectedBDAT      = "bdat.out-of-transaction" // BDAT without a transaction; its octets were read and dropped
 )
 
@@ -67,11 +67,13 @@ type TranscriptLine struct {
 	Text string `json:"text"`
 }
 
-// TLSInfo describes a STARTTLS session.
+// TLSInfo describes the TLS of a session: started by STARTTLS, or with the connection on an
+// implicit-TLS listener (Server.ServeTLS).
 type TLSInfo struct {
 	Version     string    `json:"version"`      // e.g. "TLS 1.3"
 	CipherSuite string    `json:"cipher_suite"` // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
 	ServerName  string    `json:"server_name,omitempty"`
+	Implicit    bool      `json:"implicit,omitempty"` // RFC 8314 implicit TLS: no STARTTLS, TLS from the first octet
 	At          time.Time `json:"at"`
 }
 

@@ -21,6 +21,8 @@ var (
 	ErrServerClosed = errors.New("smtpd: server closed")
 	// ErrAddrInUse wraps a listen failure because the port is taken.
 	ErrAddrInUse = errors.New("smtpd: address already in use")
+	// ErrNoCertificate is returned by ServeTLS when the server has no certificate (DisableSTARTTLS).
+	ErrNoCertificate = errors.New("smtpd: implicit TLS needs a certificate")
 )
 
 // Logger is where the server reports what no session record holds (accept errors, refused connections).
@@ -44,10 +46,11 @@ type Options struct {
 	ConnTimeout    time.Duration // longest session; default 30 min
 	GreetDelay     time.Duration // wait this long before the greeting, watching for early talkers; default 0
 
-	TLSConfig       *tls.Config // used as is for STARTTLS when set
+	// The certificate serves STARTTLS and the implicit-TLS listeners (ServeTLS) alike.
+	TLSConfig       *tls.Config // used as is when set
 	TLSCertFile     string      // else a PEM certificate and key from files
 	TLSKeyFile      string
-	DisableSTARTTLS bool // else a self-signed certificate is made at start
+	DisableSTARTTLS bool // else a self-signed certificate is made at start; true leaves no TLS at all
 
 	// AuthAcceptAny offers AUTH PLAIN LOGIN and accepts any credentials (recorded, never checked).
 	AuthAcceptAny bool
@@ -123,18 +126,22 @@ func NewServer(opts Options, be Backend) (*Server, error) {
 func (s *Server) Options() Options { return s.opts }
 
 // Listen opens the listening socket on Options.Addr. A taken port is reported as ErrAddrInUse.
+func (s *Server) Listen() (net.Listener, error) { return s.ListenOn(s.opts.Addr) }
+
+// ListenOn opens a listening socket on addr, for Serve or ServeTLS. A taken port is reported as
+// ErrAddrInUse.
 //
 // Accepted connections get no TCP keep-alive: every wait for a client is bounded by the command and
 // connection timeouts, which find a vanished client sooner, and a keep-alive costs four system calls
 // on every connection (a sink takes one connection per message from many clients).
-func (s *Server) Listen() (net.Listener, error) {
+func (s *Server) ListenOn(addr string) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
-	l, err := lc.Listen(context.Background(), "tcp", s.opts.Addr)
+	l, err := lc.Listen(context.Background(), "tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("%w: %s: %w", ErrAddrInUse, s.opts.Addr, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrAddrInUse, addr, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("smtpd: listen %s: %w", s.opts.Addr, err)
+		return nil, fmt.Errorf("smtpd: listen %s: %w", addr, err)
 	}
 	return l, nil
 }
@@ -150,7 +157,22 @@ func (s *Server) ListenAndServe() error {
 
 // Serve accepts connections on l until Shutdown (then it returns ErrServerClosed) or a permanent
 // accept error. It closes l.
-func (s *Server) Serve(l net.Listener) error {
+func (s *Server) Serve(l net.Listener) error { return s.serve(l, false) }
+
+// ServeTLS is Serve for a listener of implicit TLS (RFC 8314 §3.3, submissions on port 465): every
+// connection starts with a TLS handshake, with the certificate STARTTLS uses, and the greeting comes
+// after it. The session is then as after STARTTLS: ESMTPS in Received, TLS in the record, STARTTLS
+// neither offered nor accepted. It returns ErrNoCertificate at once when the server has no TLS.
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.tlsConfig == nil {
+		l.Close()
+		return ErrNoCertificate
+	}
+	return s.serve(l, true)
+}
+
+// serve is the accept loop of Serve and ServeTLS.
+func (s *Server) serve(l net.Listener, implicitTLS bool) error {
 	if !s.track(l) {
 		l.Close()
 		return ErrServerClosed
@@ -174,32 +196,39 @@ func (s *Server) Serve(l net.Listener) error {
 			return fmt.Errorf("smtpd: accept: %w", err)
 		}
 		backoff = 0
-		s.start(nc)
+		s.start(nc, implicitTLS)
 	}
 }
 
-// start runs a session for nc, or refuses it with 421 when MaxConns sessions are running.
-func (s *Server) start(nc net.Conn) {
+// start runs a session for nc, or refuses it when MaxConns sessions are running.
+func (s *Server) start(nc net.Conn, implicitTLS bool) {
 	s.mu.Lock()
 	full := len(s.conns) >= s.opts.MaxConns
 	var c *conn
 	if !full {
 		c = newConn(s, nc)
+		c.implicitTLS = implicitTLS
 		s.conns[c] = struct{}{}
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	if full {
 		s.log(slog.LevelWarn, "connection limit reached", "client", nc.RemoteAddr().String())
-		go s.refuse(nc)
+		go s.refuse(nc, implicitTLS)
 		return
 	}
 	go c.serve()
 }
 
-// refuse answers 421 to a connection over the limit (RFC 5321 §3.8) and closes it.
-func (s *Server) refuse(nc net.Conn) {
+// refuse answers 421 to a connection over the limit (RFC 5321 §3.8) and closes it. On an implicit-TLS
+// listener it closes at once: the client waits for a ServerHello, a 421 in clear would reach it as a
+// malformed TLS record, and a handshake is the work the limit is there to spare.
+func (s *Server) refuse(nc net.Conn, implicitTLS bool) {
 	defer s.wg.Done()
+	if implicitTLS {
+		nc.Close()
+		return
+	}
 	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	nc.Write([]byte(reply(CodeUnavailable, esTempSecurity, s.opts.Hostname+" Error: too many connections, try again later").Format()))
 	nc.Close()

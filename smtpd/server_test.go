@@ -15,6 +15,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -732,4 +733,190 @@ func (r *recordingConn) Read(p []byte) (int, error) {
 	n, err := r.Conn.Read(p)
 	r.got = append(r.got, p[:n]...)
 	return n, err
+}
+
+// TestImplicitTLSNetSMTP: Go's client on the implicit-TLS listener (RFC 8314 §3.3) through a TLS
+// connection made first, as submissions clients do: AUTH is offered, STARTTLS is not, and the message's
+// Received field and session record say TLS exactly as after STARTTLS, the record adding that it was
+// implicit.
+func TestImplicitTLSNetSMTP(t *testing.T) {
+	be := newRecBackend()
+	var received string
+	be.onCommit = func(c *Conn, env *Envelope) { received = c.ReceivedHeader(env, fixedNow) }
+	ts := startServer(t, be, func(o *Options) { o.AuthAcceptAny = true })
+	c, err := smtp.NewClient(ts.dialTLS(t), "mx.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		t.Error("STARTTLS offered on an implicit-TLS connection")
+	}
+	if ok, _ := c.Extension("AUTH"); !ok {
+		t.Error("AUTH not offered on an implicit-TLS connection")
+	}
+	if err := c.StartTLS(ts.clientTLS()); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("STARTTLS: %v, want 503", err)
+	}
+	steps := []func() error{
+		func() error { return c.Auth(smtp.PlainAuth("", "alice", "s3cr3t-pw", "mx.test")) },
+		func() error { return c.Mail("alice@client.example") },
+		func() error { return c.Rcpt("b@mx.test") },
+		func() error {
+			w, err := c.Data()
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte("Subject: implicit\r\n\r\nhi\r\n")); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+		c.Quit,
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	ms := be.messages()
+	if len(ms) != 1 {
+		t.Fatalf("%d messages", len(ms))
+	}
+	rec := ms[0].rec
+	if ms[0].env.Protocol != "UTF8SMTPSA" || rec.TLS == nil || rec.TLS.Version != "TLS 1.3" || !rec.TLS.Implicit ||
+		rec.TLS.CipherSuite == "" || rec.TLS.ServerName != "mx.test" || rec.Auth == nil || !rec.Auth.TLS {
+		t.Errorf("protocol %s, TLS %+v, auth %+v", ms[0].env.Protocol, rec.TLS, rec.Auth)
+	}
+	for _, a := range rec.Anomalies {
+		t.Errorf("anomaly %+v", a)
+	}
+	want := "\t(using TLSv1.3 with cipher " + rec.TLS.CipherSuite + " ("
+	if !strings.Contains(received, want) || !strings.Contains(received, " (mailtrace) with UTF8SMTPSA id "+ms[0].env.QueueID+";") {
+		t.Errorf("Received field:\n%s\nwant %q and UTF8SMTPSA", received, want)
+	}
+}
+
+// TestImplicitTLSRefusesPlaintext: what is not a TLS handshake on the implicit-TLS listener ends the
+// session at once, without a plaintext greeting and without a hang: a plain SMTP client that talks
+// first, an HTTP probe, a client that waits for a greeting that never comes (the handshake times out
+// after CommandTimeout), a port scan. Each is recorded: the first octets sent, or the timeout.
+func TestImplicitTLSRefusesPlaintext(t *testing.T) {
+	for _, tc := range []struct {
+		name, send, reason, detail string
+	}{
+		{"smtp", "EHLO client.example\r\n", "TLS handshake failed", `first record does not look like a TLS handshake: EHLO `},
+		{"http", "GET / HTTP/1.1\r\nHost: mx.test\r\n\r\n", "TLS handshake failed", `GET /`},
+		{"silent", "", "TLS handshake timeout", "no handshake within 300ms"},
+		{"scan", "<close>", "client left during TLS handshake", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newRecBackend()
+			ts := startServer(t, be, func(o *Options) { o.CommandTimeout = 300 * time.Millisecond })
+			nc, err := net.Dial("tcp", ts.tlsAddr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			switch tc.send {
+			case "<close>":
+				nc.(*net.TCPConn).CloseWrite()
+			default:
+				nc.Write([]byte(tc.send))
+			}
+			got, err := io.ReadAll(nc)
+			if err != nil || strings.Contains(string(got), "220") {
+				t.Errorf("read %q, %v; want the connection closed without a greeting", got, err)
+			}
+			rec := be.nextSession(t)
+			if rec.CloseReason != tc.reason || rec.TLS != nil || len(rec.Transcript) != 0 {
+				t.Errorf("close reason %q, TLS %+v, transcript %+v", rec.CloseReason, rec.TLS, rec.Transcript)
+			}
+			switch {
+			case tc.detail == "" && len(rec.Anomalies) != 0:
+				t.Errorf("anomalies %+v, want none", rec.Anomalies)
+			case tc.detail != "" && (len(rec.Anomalies) != 1 || rec.Anomalies[0].Code != AnomalyTLSHandshake ||
+				!strings.Contains(rec.Anomalies[0].Detail, tc.detail)):
+				t.Errorf("anomalies %+v, want one %s with %q", rec.Anomalies, AnomalyTLSHandshake, tc.detail)
+			}
+		})
+	}
+}
+
+// TestImplicitTLSMaxConns: the connection limit covers the implicit-TLS listener; the connection over
+// it is closed before the handshake (a 421 in clear would reach the client as a broken TLS record).
+func TestImplicitTLSMaxConns(t *testing.T) {
+	ts := startServer(t, newRecBackend(), func(o *Options) { o.MaxConns = 1 })
+	first := ts.dialTLS(t)
+	exchange(t, first, bufio.NewReader(first), "", "220 mx.test ESMTP")
+	nc, err := net.Dial("tcp", ts.tlsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if got, err := io.ReadAll(nc); err != nil || len(got) > 0 {
+		t.Fatalf("over the limit: read %q, %v; want the connection closed at once, nothing written", got, err)
+	}
+	exchange(t, first, bufio.NewReader(first), "NOOP\r\n", "250 2.0.0 Ok") // the first is still served
+}
+
+// TestImplicitTLSShutdown: Shutdown closes the implicit-TLS listener as the plain one, answers 421 over
+// TLS to a session between transactions, and ends one still waiting for the client's handshake.
+func TestImplicitTLSShutdown(t *testing.T) {
+	be := newRecBackend()
+	be.opened = make(chan struct{}, 2)
+	ts := startServer(t, be, nil)
+	greeted := ts.dialTLS(t)
+	gbr := bufio.NewReader(greeted)
+	exchange(t, greeted, gbr, "", "220 mx.test ESMTP")
+	<-be.opened
+	silent, err := net.Dial("tcp", ts.tlsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	<-be.opened // its session is waiting for a ClientHello
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	exchange(t, greeted, gbr, "", "421 4.3.2 mx.test Service shutting down", "<closed>")
+	reasons := []string{be.nextSession(t).CloseReason, be.nextSession(t).CloseReason}
+	slices.Sort(reasons)
+	if reasons[0] != "server shutdown" || reasons[1] != "server shutdown" {
+		t.Errorf("close reasons %q", reasons)
+	}
+	if err := <-ts.tlsDone; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("ServeTLS: %v", err)
+	}
+	if nc, err := net.Dial("tcp", ts.tlsAddr); err == nil {
+		nc.Close()
+		t.Error("the implicit-TLS listener still accepts after Shutdown")
+	}
+	ts.tlsDone <- ErrServerClosed // for the cleanup's check
+}
+
+// TestServeTLSNeedsCertificate: a server without TLS cannot serve implicit TLS, and ListenOn reports a
+// taken port as Listen does.
+func TestServeTLSNeedsCertificate(t *testing.T) {
+	srv, err := NewServer(Options{DisableSTARTTLS: true}, newRecBackend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := srv.ListenOn("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.ListenOn(l.Addr().String()); !errors.Is(err, ErrAddrInUse) {
+		t.Errorf("ListenOn a taken port: %v, want ErrAddrInUse", err)
+	}
+	if err := srv.ServeTLS(l); !errors.Is(err, ErrNoCertificate) {
+		t.Errorf("ServeTLS: %v, want ErrNoCertificate", err)
+	}
 }

@@ -26,7 +26,8 @@ func (c *Conn) LocalAddr() net.Addr { return c.c.raw.LocalAddr() }
 // Helo is the HELO/EHLO argument as sent, "" before one.
 func (c *Conn) Helo() string { return c.c.helo }
 
-// TLS returns the TLS state after STARTTLS, nil before.
+// TLS returns the TLS state after STARTTLS or, on an implicit-TLS listener, from the start; nil
+// without TLS.
 func (c *Conn) TLS() *tls.ConnectionState { return c.c.tls }
 
 // Auth returns the AUTH identity accepted, nil if none.

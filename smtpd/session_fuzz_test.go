@@ -82,7 +82,7 @@ func FuzzSession(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		client, server := net.Pipe()
-		srv.start(server)
+		srv.start(server, false)
 		go io.Copy(io.Discard, client)
 		client.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		client.Write(input) // may stop early: the server can hang up first

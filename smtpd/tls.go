@@ -8,10 +8,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -38,32 +42,68 @@ func (c *conn) cmdStartTLS(arg string) Reply {
 		c.br.Discard(n)
 		c.inOff += int64(n)
 	}
+	if !c.handshake(c.cmdOff) {
+		c.closing = true
+		return Reply{}
+	}
+	c.resetTx()
+	c.helo, c.esmtp, c.rec.Auth = "", false, nil
+	return Reply{}
+}
+
+// handshake runs the server side of a TLS handshake on the connection, within Options.CommandTimeout,
+// and on success makes every later read and write go through it and records it. A failure is recorded
+// as an anomaly at off, unless the client just left (a port scanner) or the server is shutting down;
+// the caller then ends the session, since the stream is no longer in step with any protocol.
+func (c *conn) handshake(off int64) bool {
 	tc := tls.Server(c.tc, c.srv.tlsConfig)
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CommandTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
-		c.anomaly(AnomalyTLSHandshake, InSession, c.cmdOff, c.cmdNo, err.Error())
-		c.rec.CloseReason = "TLS handshake failed"
-		c.closing = true
-		return Reply{}
+		c.handshakeFailed(off, err)
+		return false
 	}
 	st := tc.ConnectionState()
 	c.tls = &st
 	c.nc = tc
-	c.br.Reset(flushReader{c}) // discards nothing: the buffer was emptied above
+	c.br.Reset(flushReader{c}) // discards nothing: the buffer is empty before a handshake
 	c.bw.Reset(tc)
-	c.resetTx()
-	c.helo, c.esmtp, c.rec.Auth = "", false, nil
 	c.rec.TLS = &TLSInfo{
 		Version: tls.VersionName(st.Version), CipherSuite: tls.CipherSuiteName(st.CipherSuite),
-		ServerName: st.ServerName, At: c.srv.now(),
+		ServerName: st.ServerName, Implicit: c.implicitTLS, At: c.srv.now(),
 	}
-	return Reply{}
+	return true
 }
 
-// buildTLSConfig chooses the STARTTLS configuration: Options.TLSConfig as given, else the certificate
+// handshakeFailed records why a handshake failed. A client that sent something other than a TLS
+// record (plain SMTP or HTTP on an implicit-TLS port) has its first octets quoted. A client that
+// connects to an implicit-TLS port and leaves without a word (a port scan) is no failed handshake: the
+// close reason says it, as it does for one that leaves the plain port before the greeting.
+func (c *conn) handshakeFailed(off int64, err error) {
+	var rhe tls.RecordHeaderError
+	switch {
+	case c.shutdownErr(err) || c.srv.shuttingDown() && errors.Is(err, net.ErrClosed):
+		c.rec.CloseReason = "server shutdown"
+		return
+	case c.implicitTLS && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)):
+		c.rec.CloseReason = "client left during TLS handshake"
+		return
+	case errors.As(err, &rhe):
+		detail := err.Error() + ": " + octetPreview(rhe.RecordHeader[:])
+		c.anomaly(AnomalyTLSHandshake, InSession, off, c.cmdNo, detail)
+		c.rec.CloseReason = "TLS handshake failed"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		c.anomaly(AnomalyTLSHandshake, InSession, off, c.cmdNo, "no handshake within "+c.opts.CommandTimeout.String())
+		c.rec.CloseReason = "TLS handshake timeout"
+	default:
+		c.anomaly(AnomalyTLSHandshake, InSession, off, c.cmdNo, err.Error())
+		c.rec.CloseReason = "TLS handshake failed"
+	}
+}
+
+// buildTLSConfig chooses the TLS configuration of STARTTLS and implicit TLS: Options.TLSConfig as given, else the certificate
 // files, else a self-signed certificate made now for Options.Hostname. It returns nil when STARTTLS is
-// disabled.
+// disabled: the server then has no TLS.
 func buildTLSConfig(o *Options) (*tls.Config, error) {
 	switch {
 	case o.DisableSTARTTLS:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,7 +21,8 @@ import (
 // Whole-transcript tests. Each file in testdata/transcripts is one conversation over real TCP:
 //
 //	# what it shows, and the RFC section it follows
-//	! option [value]       server or backend option (see transcriptOptions)
+//	! option [value]       server or backend option (see transcriptOptions); "! implicittls" has the
+//	                       client connect to the implicit-TLS listener and complete the handshake first
 //	C: line                client line, sent with CRLF
 //	C~ "quoted"            client octets as a Go string literal, sent as they are (bare CR/LF, no CRLF)
 //	S: line                expected server line; {QID} matches a queue ID
@@ -97,6 +99,7 @@ func transcriptOptions(t *testing.T, steps []step, be *recBackend) func(*Options
 				o.MaxLineLength = n
 			case "rejectbare":
 				o.RejectBareLineEnds = true
+			case "implicittls": // runTranscript's business
 			case "nostarttls":
 				o.DisableSTARTTLS, o.TLSConfig = true, nil
 			case "greetdelay":
@@ -135,7 +138,13 @@ func runTranscript(t *testing.T, path string) {
 	steps := parseTranscript(t, path)
 	be := newRecBackend()
 	ts := startServer(t, be, transcriptOptions(t, steps, be))
-	nc, err := net.Dial("tcp", ts.addr)
+	var nc net.Conn
+	var err error
+	if slices.Contains(steps, step{"!", "implicittls"}) {
+		nc, err = tls.Dial("tcp", ts.tlsAddr, ts.clientTLS())
+	} else {
+		nc, err = net.Dial("tcp", ts.addr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

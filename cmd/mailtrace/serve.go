@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -23,8 +24,10 @@ import (
 // serveOptions are the flags of `mailtrace serve`.
 type serveOptions struct {
 	smtp         smtpd.Options
+	listenTLS    []string // implicit-TLS addresses, beside smtp.Addr (which may be "")
 	maildir      string
 	sessionFiles bool
+	recordIdle   bool
 	exitAfter    uint64
 	report       string
 	grace        time.Duration
@@ -36,9 +39,12 @@ func serveCommand(s streams) *cli.Command {
 		Usage: "run an SMTP sink: store every message in a Maildir and analyse it as it arrives",
 		Description: "Answers every RFC 5321 command, stores each accepted message byte for byte (fsynced before\n" +
 			"the 250) with its session record, then analyses it with the session's true envelope: one line per\n" +
-			"message on stdout, and with --report FILE one JSON object per message. SIGINT/SIGTERM stop gracefully.",
+			"message on stdout, and with --report FILE one JSON object per message. --listen-tls adds listeners of\n" +
+			"implicit TLS (RFC 8314, as port 465), with the certificate of --tls or --tls-cert/--tls-key. SIGINT/SIGTERM\n" +
+			"stop gracefully.",
 		Flags: append(append([]cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:2525", Usage: "`ADDR:PORT` to listen on (port 25 needs root)"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:2525", Usage: "`ADDR:PORT` to listen on (port 25 needs root); \"\" for none, with --listen-tls"},
+			&cli.StringSliceFlag{Name: "listen-tls", Usage: "also listen on `ADDR:PORT` with implicit TLS: the handshake first, then SMTP as after STARTTLS (RFC 8314, as port 465; repeatable); needs --tls or --tls-cert/--tls-key"},
 			&cli.StringFlag{Name: "hostname", Usage: "`NAME` in the greeting and Received line (default: the machine's name)"},
 			&cli.StringFlag{Name: "maildir", Value: "./mailtrace-mail", Usage: "Maildir `DIR` that stores the messages"},
 			&cli.Int64Flag{Name: "max-size", Value: 25 << 20, Usage: "largest message in `BYTES` (552 beyond it, also early on SIZE=)"},
@@ -47,9 +53,9 @@ func serveCommand(s streams) *cli.Command {
 			&cli.DurationFlag{Name: "command-timeout", Value: 5 * time.Minute, Usage: "longest wait for one command"},
 			&cli.DurationFlag{Name: "conn-timeout", Value: 30 * time.Minute, Usage: "longest session"},
 			&cli.DurationFlag{Name: "greet-delay", Usage: "wait this long before the greeting, watching for clients that talk first"},
-			&cli.BoolFlag{Name: "tls", Usage: "offer STARTTLS with a self-signed certificate made at start"},
-			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate `FILE` for STARTTLS"},
-			&cli.StringFlag{Name: "tls-key", Usage: "PEM key `FILE` for STARTTLS"},
+			&cli.BoolFlag{Name: "tls", Usage: "offer STARTTLS (and serve --listen-tls) with a self-signed certificate made at start"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate `FILE` for STARTTLS and --listen-tls"},
+			&cli.StringFlag{Name: "tls-key", Usage: "PEM key `FILE` for STARTTLS and --listen-tls"},
 			&cli.BoolFlag{Name: "auth-accept-any", Usage: "offer AUTH PLAIN/LOGIN and accept any credentials (recorded, never checked)"},
 			&cli.BoolFlag{Name: "reject-bare-line-ends", Usage: "refuse (554) messages with bare CR or LF instead of keeping them whole"},
 			&cli.Uint64Flag{Name: "exit-after", Usage: "stop after `N` messages were stored and analysed (for CI)"},
@@ -58,6 +64,7 @@ func serveCommand(s streams) *cli.Command {
 			&cli.BoolFlag{Name: "header-only", Usage: "do not decode the MIME body"},
 			&cli.BoolFlag{Name: "attached", Usage: "also analyse the messages a message carries (forwarded as attachments or attached as .eml files, returned in bounces and abuse reports; base64 ones decoded): a line and a report object each, after the message's"},
 			&cli.BoolFlag{Name: "session-files", Usage: "write each session record to sessions/<message name>.json instead of the run's journal sessions/<run>.jsonl"},
+			&cli.BoolFlag{Name: "record-idle", Usage: "also record, at its close, each session that stored no message (scanners, early talkers, HTTP probes, failed TLS handshakes, messages refused) and the end of the others after their last message"},
 		}, dnsFlags()...), ruleFlags("never", "exit with status 3, when serve stops (--exit-after, SIGINT, SIGTERM), if any message analysed was `LEVEL`: forged, suspicious (or worse), never; a sink's stop is otherwise 0")...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -78,6 +85,15 @@ func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
 	if (cert == "") != (key == "") {
 		return serveOptions{}, usageErrorf("--tls-cert and --tls-key go together")
 	}
+	listenTLS := c.StringSlice("listen-tls")
+	// A certificate is asked for rather than made: --tls also offers STARTTLS on --listen, which
+	// --listen-tls alone does not say.
+	if len(listenTLS) > 0 && cert == "" && !c.Bool("tls") {
+		return serveOptions{}, usageErrorf("--listen-tls needs a certificate: --tls (self-signed) or --tls-cert/--tls-key")
+	}
+	if c.String("listen") == "" && len(listenTLS) == 0 {
+		return serveOptions{}, usageErrorf("nothing to listen on: --listen is empty and no --listen-tls")
+	}
 	o := serveOptions{
 		smtp: smtpd.Options{
 			Hostname: c.String("hostname"), Addr: c.String("listen"),
@@ -87,7 +103,8 @@ func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
 			DisableSTARTTLS: cert == "" && !c.Bool("tls"), AuthAcceptAny: c.Bool("auth-accept-any"),
 			RejectBareLineEnds: c.Bool("reject-bare-line-ends"),
 		},
-		maildir: c.String("maildir"), sessionFiles: c.Bool("session-files"), exitAfter: c.Uint64("exit-after"), report: c.String("report"), grace: c.Duration("grace"),
+		listenTLS: listenTLS, maildir: c.String("maildir"), sessionFiles: c.Bool("session-files"),
+		recordIdle: c.Bool("record-idle"), exitAfter: c.Uint64("exit-after"), report: c.String("report"), grace: c.Duration("grace"),
 	}
 	if o.smtp.MaxMessageSize <= 0 || o.smtp.MaxConns <= 0 || o.smtp.MaxRecipients <= 0 {
 		return o, usageErrorf("--max-size, --max-conns and --max-recipients must be positive")
@@ -115,8 +132,8 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	}
 	defer reportFile.Close()
 	deliveries := make(chan capture.Delivery, deliveryQueue)
-	md, err := capture.New(capture.Options{Dir: o.maildir, SessionFiles: o.sessionFiles, KeepBytes: serveKeepBytes,
-		OnDelivery: func(d capture.Delivery) { deliveries <- d }})
+	md, err := capture.New(capture.Options{Dir: o.maildir, SessionFiles: o.sessionFiles, RecordIdle: o.recordIdle,
+		KeepBytes: serveKeepBytes, OnDelivery: func(d capture.Delivery) { deliveries <- d }})
 	if err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}
@@ -124,16 +141,17 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	l, err := srv.Listen()
+	ls, err := listenAll(srv, o)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err) // smtpd.ErrAddrInUse names the port
+		return err
 	}
-	fmt.Fprintf(s.err, "mailtrace: listening on %s, storing in %s\n", l.Addr(), o.maildir)
+	for _, l := range ls {
+		fmt.Fprintf(s.err, "mailtrace: listening on %s%s, storing in %s\n", l.Addr(), l.kind(), o.maildir)
+	}
 	if len(rules.disabled) > 0 {
 		fmt.Fprintf(s.err, "mailtrace: rules not run (--disable): %s\n", strings.Join(rules.disabled, ", "))
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	served := serveAll(srv, ls)
 
 	// stdout is written through a buffer flushed whenever no delivery waits: one write per burst, not
 	// per message. The report stays unbuffered, one write per line, for readers that follow it.
@@ -150,7 +168,9 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	if o.exitAfter > 0 && an.count >= o.exitAfter {
 		// Done by count, not by a signal: take no new session, and let the clients still connected
 		// (the sender of the last message is about to QUIT) finish without a 421.
-		l.Close()
+		for _, l := range ls {
+			l.Close()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), o.grace)
 		_ = md.WaitIdle(ctx) // past the grace period, shutdown answers 421 to the rest
 		cancel()
@@ -168,6 +188,66 @@ func runServe(c *cli.Context, o serveOptions, s streams) error {
 	cancel()
 	an.note(out.Flush())
 	return serveStatus(errors.Join(stopErr, an.err), an.failed, s)
+}
+
+// serveListener is one of serve's listening sockets.
+type serveListener struct {
+	net.Listener
+	implicitTLS bool
+}
+
+// kind is what the startup line says after the address: nothing for the plain listener, whose line
+// scripts and tests read as it always was.
+func (l serveListener) kind() string {
+	if l.implicitTLS {
+		return " (implicit TLS)"
+	}
+	return ""
+}
+
+// listenAll opens the plain listener, unless --listen is empty, then those of --listen-tls. When one
+// fails (smtpd.ErrAddrInUse names the port) those already open are closed.
+func listenAll(srv *smtpd.Server, o serveOptions) ([]serveListener, error) {
+	var ls []serveListener
+	add := func(addr string, implicitTLS bool) error {
+		l, err := srv.ListenOn(addr)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		ls = append(ls, serveListener{l, implicitTLS})
+		return nil
+	}
+	var err error
+	if o.smtp.Addr != "" {
+		err = add(o.smtp.Addr, false)
+	}
+	for _, addr := range o.listenTLS {
+		if err == nil {
+			err = add(addr, true)
+		}
+	}
+	if err != nil {
+		for _, l := range ls {
+			l.Close()
+		}
+		return nil, err
+	}
+	return ls, nil
+}
+
+// serveAll serves every listener; the channel has what each Serve returned, the first when it ends.
+func serveAll(srv *smtpd.Server, ls []serveListener) <-chan error {
+	served := make(chan error, len(ls))
+	for _, l := range ls {
+		go func() {
+			if l.implicitTLS {
+				served <- srv.ServeTLS(l.Listener)
+			} else {
+				served <- srv.Serve(l.Listener)
+			}
+		}()
+	}
+	return served
 }
 
 // holdDeliveries takes every delivery sent on ch until ch is closed, then

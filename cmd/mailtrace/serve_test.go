@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +22,7 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns/dnstest"
+	"github.com/mailtrace/mailtrace/smtpd"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while run writes to it.
@@ -44,6 +48,14 @@ func (s *syncBuffer) String() string {
 // with its exit status.
 func startServe(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) (string, <-chan int) {
 	t.Helper()
+	addrs, done := startServeAll(t, ctx, stdout, args...)
+	return addrs[0], done
+}
+
+// startServeAll is startServe for a run with --listen-tls: the plain
+// address first, then the implicit-TLS ones, as serve says them.
+func startServeAll(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) ([]string, <-chan int) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	cmd := []string{"mailtrace", "serve", "--listen", "127.0.0.1:0"}
@@ -55,16 +67,25 @@ func startServe(t *testing.T, ctx context.Context, stdout io.Writer, args ...str
 		pw.Close()
 		done <- code
 	}()
-	re := regexp.MustCompile(`listening on (\S+),`)
+	want := 1
+	for _, a := range args {
+		if a == "--listen-tls" {
+			want++
+		}
+	}
+	re := regexp.MustCompile(`listening on (\S+?)(?: \(implicit TLS\))?,`)
+	var addrs []string
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		if m := re.FindStringSubmatch(sc.Text()); m != nil {
-			go io.Copy(io.Discard, pr) // keep draining stderr
-			return m[1], done
+			if addrs = append(addrs, m[1]); len(addrs) == want {
+				go io.Copy(io.Discard, pr) // keep draining stderr
+				return addrs, done
+			}
 		}
 	}
 	t.Fatalf("serve exited before listening (status %d)", <-done)
-	return "", nil
+	return nil, nil
 }
 
 // bossMessage is a message from one domain, sent below with an envelope
@@ -496,6 +517,248 @@ func TestServeFailOn(t *testing.T) {
 			awaitExit(t, done, tc.want)
 			if !strings.Contains(stdout.String(), "verdict=forged") {
 				t.Errorf("stdout %q", stdout.String())
+			}
+		})
+	}
+}
+
+// certFiles writes a self-signed certificate for host and its key as PEM
+// files, and returns their paths and a client configuration that trusts it.
+func certFiles(t *testing.T, host string) (certPath, keyPath string, client *tls.Config) {
+	t.Helper()
+	cert, err := smtpd.SelfSignedCertificate(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	return certPath, keyPath, &tls.Config{RootCAs: pool, ServerName: host}
+}
+
+// journalRecord is the part of a session journal line the tests read.
+type journalRecord struct {
+	Message string
+	Session struct {
+		Messages    int
+		TLS         *smtpd.TLSInfo
+		Anomalies   []smtpd.Anomaly
+		CloseReason string `json:"close_reason"`
+	}
+}
+
+// readJournal reads the run's session journal in md.
+func readJournal(t *testing.T, md string) []journalRecord {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(md, "sessions", "*.jsonl"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("journals %v, %v; want one", files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []journalRecord
+	for l := range strings.Lines(string(b)) {
+		var r journalRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("journal line %q: %v", l, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestServeImplicitTLS: with --listen-tls and the certificate of
+// --tls-cert/--tls-key, net/smtp delivers over implicit TLS (RFC 8314)
+// beside the plain listener: STARTTLS is neither offered nor accepted,
+// AUTH is, and the stored Received field, the report's session and the
+// journal say TLS as after STARTTLS. A plain SMTP client that talks first
+// on the TLS port is closed at once, and with --record-idle its failed
+// handshake is in the journal.
+func TestServeImplicitTLS(t *testing.T) {
+	dir := t.TempDir()
+	md, reportPath := filepath.Join(dir, "md"), filepath.Join(dir, "report.jsonl")
+	certPath, keyPath, clientTLS := certFiles(t, "sink.test")
+	addrs, done := startServeAll(t, context.Background(), io.Discard, "--maildir", md, "--hostname", "sink.test",
+		"--tls-cert", certPath, "--tls-key", keyPath, "--listen-tls", "127.0.0.1:0", "--auth-accept-any",
+		"--record-idle", "--exit-after", "1", "--report", reportPath)
+
+	plain, err := net.Dial("tcp", addrs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.SetDeadline(time.Now().Add(10 * time.Second))
+	plain.Write([]byte("EHLO client.example\r\n"))
+	if got, err := io.ReadAll(plain); err != nil || len(got) > 0 {
+		t.Errorf("plain SMTP on the TLS port: read %q, %v; want the connection closed", got, err)
+	}
+	plain.Close()
+
+	tc, err := tls.Dial("tcp", addrs[1], clientTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := smtp.NewClient(tc, "sink.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deliverImplicitTLS(t, c)
+	awaitExit(t, done, exitOK)
+
+	stored, err := filepath.Glob(filepath.Join(md, "new", "*"))
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored %v, %v", stored, err)
+	}
+	raw, err := os.ReadFile(stored[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`\(using TLSv1\.3 with cipher TLS_\w+ \(\d+/\d+ bits\)\)\r\n\tby sink\.test \(mailtrace\) with UTF8SMTPSA id `).Match(raw) {
+		t.Errorf("Received field does not say TLS and UTF8SMTPSA:\n%.400s", raw)
+	}
+	rep, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Session struct{ TLS *smtpd.TLSInfo } }
+	if err := json.Unmarshal(rep, &r); err != nil || r.Session.TLS == nil || r.Session.TLS.Version != "TLS 1.3" || !r.Session.TLS.Implicit {
+		t.Errorf("report session TLS %+v (%v)", r.Session.TLS, err)
+	}
+	var failed, ended bool
+	for _, rec := range readJournal(t, md) {
+		switch {
+		case rec.Message == "" && rec.Session.CloseReason == "TLS handshake failed":
+			failed = len(rec.Session.Anomalies) == 1 && rec.Session.Anomalies[0].Code == smtpd.AnomalyTLSHandshake
+		case rec.Message == "" && rec.Session.Messages == 1:
+			ended = rec.Session.CloseReason == "QUIT" && rec.Session.TLS != nil && rec.Session.TLS.Implicit
+		}
+	}
+	if !failed || !ended {
+		t.Errorf("journal: failed handshake recorded %v, end of the TLS session recorded %v", failed, ended)
+	}
+}
+
+// deliverImplicitTLS sends bossMessage with AUTH PLAIN over c, an SMTP
+// client on an implicit-TLS connection, after checking that STARTTLS is
+// not offered, and refused with 503 (RFC 3207 §4.2), and that AUTH is.
+func deliverImplicitTLS(t *testing.T, c *smtp.Client) {
+	t.Helper()
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		t.Error("STARTTLS offered over implicit TLS")
+	}
+	if ok, _ := c.Extension("AUTH"); !ok {
+		t.Error("AUTH not offered over implicit TLS")
+	}
+	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true}); err == nil || !strings.HasPrefix(err.Error(), "503 ") {
+		t.Errorf("STARTTLS over implicit TLS: %v, want 503", err)
+	}
+	steps := []func() error{
+		func() error { return c.Auth(smtp.PlainAuth("", "alice", "pw", "sink.test")) },
+		func() error { return c.Mail("bounce@other.example") },
+		func() error { return c.Rcpt("alice@corp.example") },
+		func() error {
+			w, err := c.Data()
+			if err != nil {
+				return err
+			}
+			if _, err := io.WriteString(w, bossMessage); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+		c.Quit,
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+}
+
+// TestServeRecordIdle: an HTTP probe and the end of a session after its
+// message are in the journal with --record-idle, and not without it.
+func TestServeRecordIdle(t *testing.T) {
+	for _, idle := range []bool{false, true} {
+		md := filepath.Join(t.TempDir(), "md")
+		args := []string{"--maildir", md, "--exit-after", "1"}
+		if idle {
+			args = append(args, "--record-idle")
+		}
+		addr, done := startServe(t, context.Background(), io.Discard, args...)
+		probe, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe.SetDeadline(time.Now().Add(10 * time.Second))
+		probe.Write([]byte("GET / HTTP/1.1\r\nHost: sink\r\n\r\n"))
+		io.ReadAll(probe) // greeting, 421, close
+		probe.Close()
+		if err := smtp.SendMail(addr, nil, "bounce@other.example", []string{"alice@corp.example"}, []byte(bossMessage)); err != nil {
+			t.Fatalf("SendMail: %v", err)
+		}
+		awaitExit(t, done, exitOK)
+		var got []string
+		for _, r := range readJournal(t, md) {
+			switch {
+			case r.Message != "":
+				got = append(got, "message")
+			case r.Session.Messages == 0 && len(r.Session.Anomalies) > 0 && r.Session.Anomalies[0].Code == smtpd.AnomalyHTTP:
+				got = append(got, "http-probe")
+			case r.Session.Messages == 1 && r.Session.CloseReason == "QUIT":
+				got = append(got, "session-end")
+			default:
+				got = append(got, fmt.Sprintf("unexpected %+v", r))
+			}
+		}
+		slices.Sort(got)
+		want := map[bool]string{false: "message", true: "http-probe message session-end"}[idle]
+		if strings.Join(got, " ") != want {
+			t.Errorf("--record-idle=%v: journal holds %q, want %q", idle, got, want)
+		}
+	}
+}
+
+// TestServeListenTLSErrors: --listen-tls without a certificate and no
+// listener at all are usage errors; a --listen-tls port already taken is the
+// plain port's runtime error, and the plain listener opened before it is
+// closed again.
+func TestServeListenTLSErrors(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	md := filepath.Join(t.TempDir(), "md")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"no-certificate", []string{"--listen-tls", "127.0.0.1:0"}, exitUsage, "--listen-tls needs a certificate"},
+		{"nothing", []string{"--listen", ""}, exitUsage, "nothing to listen on"},
+		{"taken", []string{"--tls", "--listen", "127.0.0.1:0", "--listen-tls", taken.Addr().String()}, exitRuntime, "in use"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "", append([]string{"serve", "--offline", "--maildir", md}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.says) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.says)
 			}
 		})
 	}

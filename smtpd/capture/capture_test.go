@@ -524,6 +524,67 @@ func TestRecordIdle(t *testing.T) {
 	}
 }
 
+// TestRecordIdleSessionEnd: with RecordIdle, what a session does after its last message's 250 (a
+// message refused with 552, a smuggling attempt in it, QUIT) is in a record of its own at the close,
+// its transcript from the line after the message's record on; without it, only the message's record.
+func TestRecordIdleSessionEnd(t *testing.T) {
+	for _, idle := range []bool{false, true} {
+		s := startSink(t, Options{NoSync: true, RecordIdle: idle}, func(o *smtpd.Options) { o.MaxMessageSize = 100 })
+		c := dial(t, s.addr)
+		c.send("a@client.example", "b@mx.test", "Subject: kept\r\n\r\nbody\r\n", "250 ")
+		c.send("a@client.example", "b@mx.test", strings.Repeat("x\n.\n", 30)+"\r\n", "552 ")
+		c.cmd("QUIT", "221 ")
+		d := waitDelivery(t, s)
+		waitClosed(t, s)
+		s.md.Close()
+		lines := journalLines(t, s.md.JournalPath())
+		if !idle {
+			if len(lines) != 1 || lines[0].Message == "" {
+				t.Errorf("without RecordIdle: %d records, want the message's alone", len(lines))
+			}
+			continue
+		}
+		if len(lines) != 2 {
+			t.Fatalf("with RecordIdle: %d records, want the message's and the session end", len(lines))
+		}
+		end := lines[1]
+		tr := end.Session.Transcript
+		if end.Message != "" || end.Session.ID != d.Session.ID || end.Session.Messages != 1 ||
+			end.TranscriptFrom != d.TranscriptFrom+len(d.Session.Transcript) || end.Session.CloseReason != "QUIT" {
+			t.Errorf("session end: message %q, id %s (want %s), messages %d, from %d, close %q", end.Message,
+				end.Session.ID, d.Session.ID, end.Session.Messages, end.TranscriptFrom, end.Session.CloseReason)
+		}
+		if len(tr) < 2 || tr[0].Text != "MAIL FROM:<a@client.example>" || tr[len(tr)-1].Text != "221 2.0.0 Bye" {
+			t.Errorf("session end transcript %+v", tr)
+		}
+		var tooBig bool
+		for _, a := range end.Session.Anomalies {
+			tooBig = tooBig || a.Code == smtpd.AnomalyDataTooBig
+		}
+		if !tooBig {
+			t.Errorf("session end lacks %s: %+v", smtpd.AnomalyDataTooBig, end.Session.Anomalies)
+		}
+	}
+}
+
+// journalLines reads every record of a journal.
+func journalLines(t *testing.T, path string) []sessionFile {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sessionFile
+	for l := range strings.Lines(string(b)) {
+		var sf sessionFile
+		if err := json.Unmarshal([]byte(l), &sf); err != nil {
+			t.Fatalf("journal line %q: %v", l, err)
+		}
+		out = append(out, sf)
+	}
+	return out
+}
+
 // TestLoad: 50 concurrent sessions × 100 messages, with fsync. Every message is stored exactly once and
 // byte for byte.
 func TestLoad(t *testing.T) {
@@ -641,7 +702,8 @@ func TestWaitIdle(t *testing.T) {
 }
 
 // TestSessionFiles: with Options.SessionFiles each message's record is sessions/<its name>.json, the
-// delivery points at it, the record of an idle session gets a file of its own, and no journal is made.
+// delivery points at it, the record of an idle session and that of the end of a session after its last
+// message (Options.RecordIdle) get a file of their own, and no journal is made.
 func TestSessionFiles(t *testing.T) {
 	s := startSink(t, Options{SessionFiles: true, RecordIdle: true}, nil)
 	c := dial(t, s.addr)
@@ -678,7 +740,7 @@ func TestSessionFiles(t *testing.T) {
 			t.Errorf("a journal was made: %s", f.Name())
 		}
 	}
-	if len(names) != 3 { // two messages and the idle session
-		t.Errorf("sessions/ holds %v, want three records", names)
+	if len(names) != 4 { // two messages, the end of their session, and the idle session
+		t.Errorf("sessions/ holds %v, want four records", names)
 	}
 }

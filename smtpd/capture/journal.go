@@ -10,8 +10,9 @@ import (
 	"github.com/mailtrace/mailtrace/smtpd"
 )
 
-// sessionFile is one line of the journal: the record of one stored message, or of a session that
-// stored none (Message empty).
+// sessionFile is one line of the journal: the record of one stored message, or (Message empty, with
+// Options.RecordIdle) of a session at its close: one that stored nothing, or the end of one that did
+// (Session.Messages above zero, the transcript from TranscriptFrom on).
 type sessionFile struct {
 	Message    string          `json:"message,omitempty"` // relative to the Maildir root
 	QueueID    string          `json:"queue_id,omitempty"`

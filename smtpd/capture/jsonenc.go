@@ -192,6 +192,9 @@ func appendSessionRecord(b []byte, r *smtpd.SessionRecord) ([]byte, error) {
 			b = append(b, `,"server_name":`...)
 			b = appendJSONString(b, t.ServerName)
 		}
+		if t.Implicit {
+			b = append(b, `,"implicit":true`...)
+		}
 		b = append(b, `,"at":`...)
 		if b, err = appendJSONTime(b, t.At); err != nil {
 			return b, err

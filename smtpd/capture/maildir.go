@@ -5,8 +5,9 @@
 //
 //	tmp/  new/  cur/             a Maildir (https://cr.yp.to/proto/maildir.html); messages land in new/
 //	sessions/<run>.jsonl         the journal of this run: one JSON line per stored message (its
-//	                             "message" is new/<unique>), and with Options.RecordIdle one per
-//	                             session that delivered nothing
+//	                             "message" is new/<unique>), and with Options.RecordIdle one more
+//	                             per session, without "message", at its close: the whole session
+//	                             when it delivered nothing, else its end after the last message
 //	sessions/<unique>.json       instead, with Options.SessionFiles: the record of the message
 //	                             new/<unique> in a file of its own
 //
@@ -83,7 +84,10 @@ type Options struct {
 	// journal, from a single goroutine in delivery order. While it runs, later records and callbacks
 	// wait (up to a queue of 1024, then sessions wait).
 	OnDelivery func(Delivery)
-	// RecordIdle also writes the record of sessions that delivered no message (scanners, early talkers).
+	// RecordIdle also writes, when a session closes, the record of what no message's record holds: the
+	// whole session when it delivered no message (scanners, early talkers, HTTP probes, failed TLS
+	// handshakes, messages refused), else its end after the last message's 250 (the commands and
+	// anomalies since, the close reason), its transcript from TranscriptFrom on.
 	RecordIdle bool
 	// Host names this machine in Maildir file names; default os.Hostname().
 	Host string
@@ -273,15 +277,20 @@ func (s *session) Mail(*smtpd.Envelope) error                  { return nil }
 func (s *session) Rcpt(*smtpd.Envelope, smtpd.Recipient) error { return nil }
 func (s *session) Reset()                                      {}
 
-// Close queues the record of an idle session when Options.RecordIdle asks for it.
+// Close queues, when Options.RecordIdle asks for it, the record of what no message's record holds:
+// the whole session when it stored nothing, else its end after the last message's 250 (later
+// commands, a message refused, anomalies, the close reason), from the transcript line after those
+// already written on.
 func (s *session) Close() {
 	defer s.m.live.add(-1)
-	if !s.m.opts.RecordIdle || s.delivered > 0 {
+	if !s.m.opts.RecordIdle {
 		return
 	}
 	rec := s.c.Record()
 	rec.End = time.Now()
-	s.m.jobs <- job{rec: sessionFile{Session: rec}}
+	from := min(s.sentLines, len(rec.Transcript))
+	rec.Transcript = rec.Transcript[from:] // a snapshot: nothing else holds it
+	s.m.jobs <- job{rec: sessionFile{Session: rec, TranscriptFrom: from}}
 }
 
 // Data opens tmp/<unique> and writes the fields the sink adds.

@@ -213,6 +213,7 @@ var interopWants = []interopWant{
 
 	// Several From addresses: RFC 7489 §6.6.1 checks each domain and applies
 	// the strictest policy among those that fail.
+	{"dmarc-multi-from-attacker-first", []string{"pass"}, StatusNone, StatusPass, StatusFail, "reject", "example.org"},
 	{"dmarc-multi-from-victim-first", []string{"pass"}, StatusNone, StatusPass, StatusFail, "reject", "example.org"},
 	{"dmarc-multi-from-same-org", []string{"pass"}, StatusNone, StatusPass, StatusPass, "reject", ""},
 

@@ -153,6 +153,7 @@ case('dmarc-strict-relaxed-only', py(base(32, frm='alice@strict.example.org'), '
 case('dmarc-strict-aligned', py(base(33, frm='alice@strict.example.org'), 'rsa2048.pem', 'rsa2048', 'relaxed/relaxed', dom='strict.example.org'), 'adkim=s with d= the From domain: pass', mail_from='b@bounce.example.org')
 case('dmarc-spf-relaxed', base(34), 'unsigned, SPF pass for bounce.example.org: relaxed alignment pass', mail_from='b@bounce.example.org')
 case('dmarc-none', base(35, frm='eve@example.com'), 'p=none domain, SPF fail', mail_from='eve@example.com')
+case('dmarc-multi-from-attacker-first', py(base(36, frm='Eve <eve@example.com>, Alice <alice@example.org>'), 'fwd2.pem', 'arc', 'relaxed/relaxed', dom='example.com'), 'From lists example.com then example.org; only example.com authenticated', ip='203.0.113.9', helo='out.example.com', mail_from='eve@example.com')
 case('dmarc-multi-from-victim-first', py(base(37, frm='Alice <alice@example.org>, Eve <eve@example.com>'), 'fwd2.pem', 'arc', 'relaxed/relaxed', dom='example.com'), 'From lists example.org then example.com; only example.com authenticated', ip='203.0.113.9', helo='out.example.com', mail_from='eve@example.com')
 case('dmarc-multi-from-same-org', py(base(38, frm='alice@example.org, bob@sub.example.org'), 'rsa2048.pem', 'rsa2048', 'relaxed/relaxed'), 'two From addresses in one organisation, signed by it', ip='203.0.113.9', helo='out.example.com', mail_from='x@example.com')
 

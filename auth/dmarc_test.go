@@ -183,6 +183,26 @@ func TestOrgDomain(t *testing.T) {
 	}
 }
 
+// TestAlignmentIDN: a domain in U-labels and the same domain in A-labels
+// are one domain (RFC 5890 §2.3.2.1, RFC 8616): an EAI From domain aligns
+// strictly with the d= a signer writes in A-labels. Compared as strings,
+// adkim=s failed a genuine message.
+func TestAlignmentIDN(t *testing.T) {
+	for _, tt := range []struct{ domain, from, want string }{
+		{"xn--bcher-kva.example", "bücher.example", alignStrict},
+		{"bücher.example", "xn--bcher-kva.example", alignStrict},
+		{"mail.xn--bcher-kva.example", "bücher.example", alignRelaxed},
+		{"xn--bcher-kva.example", "news.bücher.example", alignRelaxed},
+		{"xn--r8jz45g.xn--zckzah", "例え.テスト", alignStrict},
+		{"xn--bcher-kva.example", "bucher.example", alignNone},
+		{"bücher.example", "example.com", alignNone},
+	} {
+		if got := alignment(tt.domain, tt.from, orgDomain(tt.from)); got != tt.want {
+			t.Errorf("alignment(%q, %q) = %s, want %s", tt.domain, tt.from, got, tt.want)
+		}
+	}
+}
+
 // TestLowerKeywords: only keyword values change case; the version, the
 // report URIs and the rest of the record stay as written.
 func TestLowerKeywords(t *testing.T) {

@@ -168,3 +168,5 @@ case('pl-domain-upper', pl(base(43), 'rsa2048.pem', 'rsa2048', 'relaxed/relaxed'
 case('key-spaced-p', py(base(44), 'rsa2048.pem', 'spaced', 'relaxed/relaxed'), 'key record p= with spaces inside (FWS allowed)')
 case('key-hboth-ty-ts', py(base(44), 'rsa2048.pem', 'hboth', 'relaxed/relaxed'), 'key h=sha1:sha256 s=email t=y:s, i= absent')
 
+# internationalised From domain (RFC 8616): d= in A-labels, From in U-labels, strict alignment
+case('idn-from-strict', py(base(46, frm='Jürgen <j@bücher.example.org>'), 'rsa2048.pem', 'rsa2048', 'relaxed/relaxed', dom='xn--bcher-kva.example.org'), 'From domain in U-labels, d= its A-label form, adkim=s', ip='203.0.113.9', helo='out.example.com', mail_from='x@example.com')

@@ -4,8 +4,11 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/mailtrace/mailtrace/dns"
 )
 
 // Alignment values (RFC 7489 §3.1).
@@ -71,10 +74,48 @@ func alignment(domain, from, fromOrg string) string {
 		return alignNone
 	case domain == from:
 		return alignStrict
+	case !isASCII(domain) || !isASCII(from):
+		return idnAlignment(domain, from)
 	case orgDomain(domain) == fromOrg:
 		return alignRelaxed
 	}
 	return alignNone
+}
+
+// idnAlignment is alignment when a domain has U-labels: a U-label and its
+// A-label are one domain (RFC 5890 §2.3.2.1), and RFC 8616 has DMARC
+// compare them so; an EAI From domain (bücher.example) and the d= or
+// MAIL FROM domain a signer writes in A-labels (xn--bcher-kva.example)
+// are strictly aligned. Both are compared in A-labels.
+func idnAlignment(domain, from string) string {
+	a, b := aLabels(domain), aLabels(from)
+	switch {
+	case a == b:
+		return alignStrict
+	case orgDomain(a) == orgDomain(b):
+		return alignRelaxed
+	}
+	return alignNone
+}
+
+// aLabels is d in A-labels, as DNS names it, or d as it is when it is no
+// valid name.
+func aLabels(d string) string {
+	if a, err := dns.CanonName(d); err == nil {
+		return a
+	}
+	return d
+}
+
+// isASCII reports a string of ASCII bytes only: most domains, which
+// alignment compares as they are.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // aligned reports whether the alignment satisfies a DMARC mode ("s" or

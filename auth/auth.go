@@ -231,6 +231,9 @@ func (v *Verifier) Check(ctx context.Context, in Input) *Result {
 	res.DKIM, res.DKIMOmitted = v.checkDKIM(lk, m, res.From, fromOrg)
 	res.SPF = checkSPF(lk, &in, res.From, fromOrg, &parts.spf)
 	res.DMARC = checkDMARC(lk, res.From, fromOrg, res.DKIM, res.SPF, &parts.dmarc)
+	if domains := lk.fromDomains(m); len(domains) > 1 {
+		res.DMARC = checkEveryFrom(lk, domains, res.DKIM, res.SPF, res.DMARC)
+	}
 	res.ARC = v.checkARC(lk, m, &parts.arc)
 	res.Lookups = lk.count()
 	res.Checked = lk.online()

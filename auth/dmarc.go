@@ -166,10 +166,13 @@ func (res *DMARC) applyRecord(rec *dmarc.Record) {
 }
 
 // evaluate decides pass or fail from aligned identifiers (RFC 7489 §4.2).
+// Alignment is judged against res.FromDomain, which need not be the
+// domain the signatures' Alignment fields were worked out for (a From
+// field with several domains, checkEveryFrom).
 func (res *DMARC) evaluate(sigs []DKIM, s *SPF) {
 	dnsMissing := false
 	for _, d := range sigs {
-		if !aligned(d.Alignment, res.DKIMMode) {
+		if !res.aligned(d.Domain, res.DKIMMode) {
 			continue
 		}
 		if d.Result == StatusPass {
@@ -178,10 +181,11 @@ func (res *DMARC) evaluate(sigs []DKIM, s *SPF) {
 		}
 		dnsMissing = dnsMissing || d.MightHavePassed()
 	}
-	if s != nil && s.Result == StatusPass && aligned(s.Alignment, res.SPFMode) {
+	spfAligned := s != nil && res.aligned(s.Domain, res.SPFMode)
+	if spfAligned && s.Result == StatusPass {
 		res.SPFAligned = true
 	}
-	if s != nil && aligned(s.Alignment, res.SPFMode) && (s.Result == StatusTempError || s.Result == StatusNotChecked) {
+	if spfAligned && (s.Result == StatusTempError || s.Result == StatusNotChecked) {
 		dnsMissing = true
 	}
 	if res.DKIMAligned || res.SPFAligned {
@@ -192,12 +196,18 @@ func (res *DMARC) evaluate(sigs []DKIM, s *SPF) {
 	res.Reason = res.failReason(sigs, s)
 }
 
+// aligned reports whether an authenticated domain aligns with the From
+// domain in the record's mode ("s" or "r").
+func (res *DMARC) aligned(domain, mode string) bool {
+	return aligned(alignment(domain, res.FromDomain, res.OrgDomain), mode)
+}
+
 // failReason says in one line why nothing aligned.
 func (res *DMARC) failReason(sigs []DKIM, s *SPF) string {
 	var parts []string
 	nAligned := 0
 	for _, d := range sigs {
-		if aligned(d.Alignment, res.DKIMMode) {
+		if res.aligned(d.Domain, res.DKIMMode) {
 			nAligned++
 		}
 	}
@@ -221,4 +231,52 @@ func (res *DMARC) failReason(sigs []DKIM, s *SPF) string {
 		parts = append(parts, fmt.Sprintf("policy applies to %d%% of failing mail", res.Percent))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// fromDomains returns the domains of a From field that lists several,
+// with DNS to check them; nil otherwise.
+func (l *lookups) fromDomains(m *message) []string {
+	if l.r == nil {
+		return nil
+	}
+	return m.fromDomains()
+}
+
+// checkEveryFrom applies DMARC to the other domains of a From field that
+// lists several (RFC 7489 §6.6.1: "apply the DMARC check using each of
+// those domains ... and apply the most strict policy selected among the
+// checks that fail"). first is the result for the From domain; the result
+// is the failing check with the strictest policy, or first when none
+// fails. Without it, "From: eve@attacker.example, ceo@victim.example"
+// passed on the attacker's own domain.
+func checkEveryFrom(l *lookups, domains []string, sigs []DKIM, s *SPF, first *DMARC) *DMARC {
+	worst := first
+	for _, d := range domains {
+		if d == first.FromDomain {
+			continue
+		}
+		res := checkDMARC(l, d, orgDomain(d), sigs, s, &DMARC{})
+		if res.Result == StatusFail && (worst.Result != StatusFail || policyRank(res.Policy) > policyRank(worst.Policy)) {
+			worst = res
+		}
+	}
+	note := fmt.Sprintf("From lists %d domains (%s); DMARC checks each and keeps the strictest policy among those that fail (RFC 7489 §6.6.1)",
+		len(domains), strings.Join(domains, ", "))
+	if worst.Note == "" {
+		worst.Note = note
+	} else {
+		worst.Note = note + "; " + worst.Note
+	}
+	return worst
+}
+
+// policyRank orders DMARC policies by strictness.
+func policyRank(p string) int {
+	switch p {
+	case "reject":
+		return 2
+	case "quarantine":
+		return 1
+	}
+	return 0
 }

@@ -99,6 +99,44 @@ func TestDMARC(t *testing.T) {
 	}
 }
 
+// TestDMARCSeveralFrom: a From field of several addresses is checked for
+// each domain, and the strictest policy among the failing checks applies
+// (RFC 7489 §6.6.1). The first address alone let a forger put a domain of
+// its own first and pass.
+func TestDMARCSeveralFrom(t *testing.T) {
+	rk, _, _ := testKeys(t)
+	records := txtRR("sel._domainkey.example.com", keyRecord(t, rk)) +
+		txtRR("_dmarc.example.com", "v=DMARC1; p=reject") + txtRR("_dmarc.example.net", "v=DMARC1; p=quarantine") +
+		txtRR("_dmarc.example.org", "v=DMARC1; p=none")
+	z := zone(t, records)
+	tests := []struct {
+		from   string
+		signed bool
+		result Status
+		policy string
+		domain string
+	}{
+		{"Eve <eve@example.org>, Alice <alice@example.com>", false, StatusFail, "reject", "example.com"},
+		{"alice@example.com, eve@example.net", true, StatusFail, "quarantine", "example.net"},
+		{"eve@example.org, x@example.net, alice@example.com", false, StatusFail, "reject", "example.com"},
+		{"eve@example.org, alice@example.com", true, StatusFail, "none", "example.org"},
+		{"alice@example.com, bob@mail.example.com", true, StatusPass, "reject", "example.com"},
+		{"alice@example.com, bob@EXAMPLE.com", true, StatusPass, "reject", "example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from, func(t *testing.T) {
+			msg := strings.Replace(baseMessage, "Alice <alice@example.com>", tt.from, 1)
+			if tt.signed {
+				msg = sign(t, msg, signOpts{domain: "example.com", selector: "sel", signer: rk})
+			}
+			d := check(t, z, msg, Input{}).DMARC
+			if d.Result != tt.result || d.Policy != tt.policy || d.FromDomain != tt.domain {
+				t.Errorf("got %s policy %q for %s (%s), want %s %q for %s", d.Result, d.Policy, d.FromDomain, d.Reason, tt.result, tt.policy, tt.domain)
+			}
+		})
+	}
+}
+
 // TestDMARCDNSDependent: a failure that rests only on a key missing today
 // is flagged, so rules do not call it forgery.
 func TestDMARCDNSDependent(t *testing.T) {
@@ -141,6 +179,26 @@ func TestOrgDomain(t *testing.T) {
 	} {
 		if got := orgDomain(in); got != want {
 			t.Errorf("orgDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestAlignmentIDN: a domain in U-labels and the same domain in A-labels
+// are one domain (RFC 5890 §2.3.2.1, RFC 8616): an EAI From domain aligns
+// strictly with the d= a signer writes in A-labels. Compared as strings,
+// adkim=s failed a genuine message.
+func TestAlignmentIDN(t *testing.T) {
+	for _, tt := range []struct{ domain, from, want string }{
+		{"xn--bcher-kva.example", "bücher.example", alignStrict},
+		{"bücher.example", "xn--bcher-kva.example", alignStrict},
+		{"mail.xn--bcher-kva.example", "bücher.example", alignRelaxed},
+		{"xn--bcher-kva.example", "news.bücher.example", alignRelaxed},
+		{"xn--r8jz45g.xn--zckzah", "例え.テスト", alignStrict},
+		{"xn--bcher-kva.example", "bucher.example", alignNone},
+		{"bücher.example", "example.com", alignNone},
+	} {
+		if got := alignment(tt.domain, tt.from, orgDomain(tt.from)); got != tt.want {
+			t.Errorf("alignment(%q, %q) = %s, want %s", tt.domain, tt.from, got, tt.want)
 		}
 	}
 }

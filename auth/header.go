@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -348,10 +349,54 @@ func (m *message) appendAll(out []int, name string) []int {
 
 // fromDomain returns the domain of the RFC5322.From address that DMARC
 // evaluates (RFC 7489 §3.1.1), and a note when the header makes that
-// ambiguous: no From, several From fields or several addresses
-// (RFC 7489 §6.6.1 leaves such messages to local policy; the first address
-// is used here).
+// ambiguous: no From, several From fields or several addresses. Several
+// From fields are left to local policy (RFC 7489 §6.6.1): the first is
+// used. Of several addresses the first is the one DKIM and SPF alignment
+// is shown against; DMARC checks each domain (fromDomains).
 func (m *message) fromDomain() (domain, note string) {
+	v, note, ok := m.fromValue()
+	if !ok {
+		return "", note
+	}
+	if addr, ok := plainFromAddress(v); ok {
+		return domainOf(addr), note // most From fields: one plain mailbox
+	}
+	addrs := fromAddresses(v)
+	if len(addrs) == 0 {
+		return "", "no address in the From field"
+	}
+	if len(addrs) > 1 && note == "" {
+		note = "several addresses in From; the first is used for alignment, and DMARC checks each domain (RFC 7489 §6.6.1)"
+	}
+	return domainOf(addrs[0]), note
+}
+
+// fromDomains returns the distinct domains of the first From field's
+// addresses, in order, when it has more than one: RFC 7489 §6.6.1 applies
+// DMARC to each. nil for a single domain.
+func (m *message) fromDomains() []string {
+	v, _, ok := m.fromValue()
+	if !ok {
+		return nil
+	}
+	if _, ok := plainFromAddress(v); ok {
+		return nil
+	}
+	var domains []string
+	for _, a := range fromAddresses(v) {
+		if d := domainOf(a); d != "" && !slices.Contains(domains, d) {
+			domains = append(domains, d)
+		}
+	}
+	if len(domains) < 2 {
+		return nil
+	}
+	return domains
+}
+
+// fromValue returns the unfolded value of the first From field, with a
+// note when there is none (ok false) or several.
+func (m *message) fromValue() (v, note string, ok bool) {
 	first, n := -1, 0
 	for i := range m.fields {
 		if m.fields[i].is("From") {
@@ -362,15 +407,17 @@ func (m *message) fromDomain() (domain, note string) {
 		}
 	}
 	if n == 0 {
-		return "", "no From field"
+		return "", "no From field", false
 	}
 	if n > 1 {
 		note = "several From fields; the first is used"
 	}
-	v := unfold(m.fields[first].value())
-	if addr, ok := plainFromAddress(v); ok {
-		return domainOf(addr), note // most From fields: one plain mailbox
-	}
+	return unfold(m.fields[first].value()), note, true
+}
+
+// fromAddresses returns the addresses of a From value that
+// plainFromAddress could not read.
+func fromAddresses(v string) []string {
 	var addrs []string
 	list, err := mail.ParseAddressList(v)
 	if err != nil && strings.IndexByte(v, '(') >= 0 {
@@ -386,13 +433,7 @@ func (m *message) fromDomain() (domain, note string) {
 	} else if a := scrapeAddress(v); a != "" {
 		addrs = append(addrs, a)
 	}
-	if len(addrs) == 0 {
-		return "", "no address in the From field"
-	}
-	if len(addrs) > 1 && note == "" {
-		note = "several addresses in From; the first is used"
-	}
-	return domainOf(addrs[0]), note
+	return addrs
 }
 
 // plainFromAddress reads the address of the From values whose reading is

@@ -405,7 +405,10 @@ func (l *lookups) verifyIdentityCase(d *DKIM, s *msgSig, m *message, now time.Ti
 	case r.status != StatusPass:
 	case expiredAt(d, now):
 		setResult(d, StatusPolicy, ProblemExpired, expiredReason(d))
-	case s.bodyLimit >= 0:
+	case s.bodyLimit >= 0 && r.body.unsigned > 0:
+		// With l= covering the whole body as it is, the signature
+		// authenticates all of it: a pass, as verifiers and DMARC take it
+		// (the dkim-body-length rule still says l= is there).
 		setResult(d, StatusPolicy, ProblemBodyLength, fmt.Sprintf("signature valid for the first %d body bytes only; %d bytes follow unsigned", s.bodyLimit, r.body.unsigned))
 	}
 }
@@ -485,6 +488,11 @@ func (l *lookups) recheck(d *DKIM, s *msgSig, m *message, now time.Time) {
 		setResult(d, r.status, r.problem, r.reason)
 	case r.status == StatusPass && d.Problem == ProblemExpired:
 		d.Reason = expiredReason(d)
+	case r.status == StatusPass && r.body.unsigned == 0:
+		// l= covers the whole body as it is: the signature authenticates
+		// all of it, a pass as verifiers and DMARC take it (the
+		// dkim-body-length rule still says l= is there).
+		setResult(d, StatusPass, ProblemNone, "")
 	case r.status == StatusPass:
 		d.Reason = fmt.Sprintf("signature valid for the first %d body bytes only; %d bytes follow unsigned", s.bodyLimit, r.body.unsigned)
 	case r.problem.Cryptographic():

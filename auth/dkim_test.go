@@ -114,6 +114,8 @@ func TestDKIM(t *testing.T) {
 
 // TestDKIMBodyLength: l= signs only a prefix; content appended after it is
 // reported (the classic append attack), and the crypto is still checked.
+// An l= that covers the whole body as it is authenticates all of it: a
+// pass, as dkimpy and Mail::DKIM give it, and DMARC with them.
 func TestDKIMBodyLength(t *testing.T) {
 	rk, _, _ := testKeys(t)
 	z := zone(t, txtRR("sel._domainkey.example.com", keyRecord(t, rk)))
@@ -138,6 +140,15 @@ func TestDKIMBodyLength(t *testing.T) {
 	}{{"exact", signed, false}, {"appended", appended, true}} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := check(t, z, tt.msg, Input{}).DKIM[0]
+			if d.BodyLength == nil {
+				t.Errorf("l= not reported")
+			}
+			if !tt.unsigned {
+				if d.Result != StatusPass || d.UnsignedBytes != 0 {
+					t.Errorf("result %s/%s (%s), %d unsigned bytes, want pass", d.Result, d.Problem, d.Reason, d.UnsignedBytes)
+				}
+				return
+			}
 			if d.Result != StatusPolicy || d.Problem != ProblemBodyLength {
 				t.Fatalf("result %s/%s (%s), want policy/body-length", d.Result, d.Problem, d.Reason)
 			}

@@ -91,29 +91,13 @@ func TestNetSMTPStartTLSAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	steps := []func() error{
-		func() error { return c.Hello("client.example") },
-		func() error { return c.StartTLS(ts.clientTLS()) },
-		func() error { return c.Auth(smtp.PlainAuth("", "alice", "s3cr3t-pw", "127.0.0.1")) },
-		func() error { return c.Mail("alice@client.example") },
-		func() error { return c.Rcpt("b@mx.test") },
-		func() error {
-			w, err := c.Data()
-			if err != nil {
-				return err
-			}
-			if _, err := w.Write([]byte("Subject: tls\r\n\r\nhi\r\n")); err != nil {
-				return err
-			}
-			return w.Close()
-		},
-		c.Quit,
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatal(err)
 	}
-	for i, s := range steps {
-		if err := s(); err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
+	if err := c.StartTLS(ts.clientTLS()); err != nil {
+		t.Fatal(err)
 	}
+	sendAuthed(t, c, "127.0.0.1", "Subject: tls\r\n\r\nhi\r\n")
 	ms := be.messages()
 	if len(ms) != 1 {
 		t.Fatalf("%d messages", len(ms))
@@ -761,27 +745,7 @@ func TestImplicitTLSNetSMTP(t *testing.T) {
 	if err := c.StartTLS(ts.clientTLS()); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("STARTTLS: %v, want 503", err)
 	}
-	steps := []func() error{
-		func() error { return c.Auth(smtp.PlainAuth("", "alice", "s3cr3t-pw", "mx.test")) },
-		func() error { return c.Mail("alice@client.example") },
-		func() error { return c.Rcpt("b@mx.test") },
-		func() error {
-			w, err := c.Data()
-			if err != nil {
-				return err
-			}
-			if _, err := w.Write([]byte("Subject: implicit\r\n\r\nhi\r\n")); err != nil {
-				return err
-			}
-			return w.Close()
-		},
-		c.Quit,
-	}
-	for i, s := range steps {
-		if err := s(); err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-	}
+	sendAuthed(t, c, "mx.test", "Subject: implicit\r\n\r\nhi\r\n")
 	ms := be.messages()
 	if len(ms) != 1 {
 		t.Fatalf("%d messages", len(ms))
@@ -918,5 +882,32 @@ func TestServeTLSNeedsCertificate(t *testing.T) {
 	}
 	if err := srv.ServeTLS(l); !errors.Is(err, ErrNoCertificate) {
 		t.Errorf("ServeTLS: %v, want ErrNoCertificate", err)
+	}
+}
+
+// sendAuthed logs in as alice (PLAIN, for the server name host), sends body
+// from alice@client.example to b@mx.test and quits.
+func sendAuthed(t *testing.T, c *smtp.Client, host, body string) {
+	t.Helper()
+	steps := []func() error{
+		func() error { return c.Auth(smtp.PlainAuth("", "alice", "s3cr3t-pw", host)) },
+		func() error { return c.Mail("alice@client.example") },
+		func() error { return c.Rcpt("b@mx.test") },
+		func() error {
+			w, err := c.Data()
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte(body)); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+		c.Quit,
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
 	}
 }

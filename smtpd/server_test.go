@@ -406,14 +406,7 @@ func TestPregreetAuthRedacted(t *testing.T) {
 func TestAuthTabRedacted(t *testing.T) {
 	be := newRecBackend()
 	ts := startServer(t, be, func(o *Options) { o.AuthAcceptAny = true })
-	nc, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(nc)
-	exchange(t, nc, br, "", "220 mx.test")
+	nc, br := dialText(t, ts.addr)
 	exchange(t, nc, br, "EHLO client.example\r\n", "250-mx.test", "250-PIPELINING", "250-SIZE", "250-STARTTLS",
 		"250-AUTH", "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING")
 	exchange(t, nc, br, "AUTH PLAIN\tAGJvYgBUb3BTZWNyZXRQdw==\r\n", "504 5.5.4")
@@ -441,14 +434,7 @@ func TestAuthTabRedacted(t *testing.T) {
 func TestAuthResponsesAheadOfRefusalRedacted(t *testing.T) {
 	be := newRecBackend()
 	ts := startServer(t, be, func(o *Options) { o.DisableSTARTTLS, o.TLSConfig = true, nil })
-	nc, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(nc)
-	exchange(t, nc, br, "", "220 mx.test")
+	nc, br := dialText(t, ts.addr)
 	exchange(t, nc, br, "EHLO client.example\r\n", "250-mx.test", "250-PIPELINING", "250-SIZE",
 		"250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING")
 	exchange(t, nc, br, "AUTH LOGIN\r\nYm9i\r\nVG9wU2VjcmV0UHc=\r\nNOOP\r\n",

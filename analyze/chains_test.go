@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -258,6 +259,54 @@ func TestARCFirstSealerVouches(t *testing.T) {
 		ar.parseResults("fwd.example; " + tc.aar)
 		if got := aarVouches(ar.Results, "acmebank.com", tc.spfDomain); got != tc.want {
 			t.Errorf("%q (SPF domain %q): vouches %v, want %v", tc.aar, tc.spfDomain, got, tc.want)
+		}
+	}
+}
+
+// TestListsCarried: testdata/chains/lists holds list mail as Mailman 3
+// (From rewritten to the list under DMARC mitigation, subject tag and
+// footer) and Google Groups ("'Priya Raman' via Tessera Users", footer,
+// ARC by google.com) send it: the author's signature is broken by the
+// list's changes and the list's own signature passes. Both are clean,
+// with and without DNS. fake-list-id-broken-dkim.eml is the forgery:
+// a signed message with its body edited, sent from the forger's relay
+// with a List-Id and List-Post of the victim's domain added, which no hop
+// and no signature of the chain belongs to; its broken signature stays
+// high.
+func TestListsCarried(t *testing.T) {
+	requireParser(t)
+	z := chainsZone(t, "lists/world.zone")
+	for _, tc := range []struct {
+		file    string
+		verdict Verdict // exactly clean, or the least verdict
+		rule    string  // a rule that must fire at severity sev
+		sev     Severity
+	}{
+		{"mailman3-dmarc-munge.eml", VerdictClean, "", ""},
+		{"google-groups-via.eml", VerdictClean, "", ""},
+		{"fake-list-id-broken-dkim.eml", VerdictForged, "dkim-fail", SeverityHigh},
+	} {
+		for _, opts := range []Options{{Now: chainsNow, Resolver: z}, {Now: chainsNow}} {
+			t.Run(fmt.Sprintf("%s/dns=%v", tc.file, opts.Resolver != nil), func(t *testing.T) {
+				m := analyzeFile(t, filepath.Join("../testdata/chains/lists", tc.file), opts)
+				if tc.verdict == VerdictClean {
+					for _, f := range m.Findings {
+						if SeverityWeight(f.Severity) > 0 {
+							t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
+						}
+					}
+					return
+				}
+				if opts.Resolver == nil {
+					return // the forgery rests on DKIM, which needs DNS
+				}
+				if got := fired(m)[tc.rule]; len(got) != 1 || got[0].Severity != tc.sev {
+					t.Errorf("%s: %+v, want one of severity %s; findings %s", tc.rule, got, tc.sev, ruleIDs(m))
+				}
+				if !Meets(m.Verdict, string(tc.verdict)) {
+					t.Errorf("verdict %s (score %d), want at least %s", m.Verdict, m.Score, tc.verdict)
+				}
+			})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 func init() {
 	for _, r := range []*Rule{
 		{ID: "dkim-fail", Severity: SeverityHigh, Title: "DKIM signature does not verify",
-			Explain: "A DKIM signature (RFC 6376) no longer matches the message: the body hash differs (the body was changed after signing) or the signature over the signed header fields fails (a signed field was changed, or the signature was never genuine). High when the signature is the From domain's and no other From-aligned signature passes; medium for a third party's signature, and for a body changed on a message a mailing list passed on (List-Id, List-Post: lists add footers, RFC 6377); low when another aligned signature passes.",
+			Explain: "A DKIM signature (RFC 6376) no longer matches the message: the body hash differs (the body was changed after signing) or the signature over the signed header fields fails (a signed field was changed, or the signature was never genuine). High when the signature is the From domain's and no other From-aligned signature passes; medium for a third party's signature, and for a message a mailing list passed on (RFC 6377: lists add footers and subject tags); low when another aligned signature passes; info for the author's signature on mail a list rewrote to its own From and signed itself (DMARC mitigation). A list counts when it handled the message: a hop or a passing DKIM signature of the organisation its List-Id, List-Post or Mailing-List names; those fields alone are anyone's to add.",
 			Example: "DKIM-Signature: d=example.com; ... with the body edited after signing", Check: checkDKIMFail},
 		{ID: "dkim-key-missing", Severity: SeverityLow, Title: "DKIM key not published today",
 			Explain: "The key a DKIM signature names is not in DNS today, or is revoked (empty p=). Keys are rotated after delivery, so this alone says little; it is medium when the body hash does not match either.",
@@ -292,14 +293,20 @@ func checkDKIMFail(c *Context) []Finding {
 			// Changed after delivery (a filter, the store, an editor): the
 			// sender is not in question; authres-disagrees says so too.
 			sev, what = SeverityMedium, what+"; the receiver recorded a pass, so it changed after delivery"
+		case !d.Aligned && alignedPass(res) && c.listCarried(res):
+			// The author's signature on mail a list rewrote to its own From
+			// (DMARC mitigation, RFC 7489 §6.6): the footer and subject tag
+			// break it (RFC 6377 §3), the list's own signature stands.
+			sev, whose, what = SeverityInfo, "a third party's", what+", as a mailing list's changes do; the list's own signature authenticates the message"
 		case !d.Aligned:
 			sev, whose = SeverityMedium, "a third party's"
 		case alignedPass(res):
 			sev = SeverityLow // another aligned signature authenticates the message
-		case d.Problem != auth.ProblemSignatureInvalid && c.viaList():
-			// A list's footer or subject tag breaks the body hash of honest
-			// mail (RFC 6377 §3): no more than a signature that is absent.
-			sev, what = SeverityMedium, what+", as a mailing list's footer does"
+		case c.listCarried(res):
+			// A list's footer breaks the body hash of honest mail, its
+			// subject tag the header hash (RFC 6377 §3): no more than a
+			// signature that is absent.
+			sev, what = SeverityMedium, what+", as a mailing list's changes do"
 		}
 		return &Finding{Severity: sev, Message: fmt.Sprintf("DKIM signature %d of %s (s=%s, %s) does not verify: %s", d.Index, d.Domain, d.Selector, whose, what), Evidence: sigEvidence(d)}
 	})
@@ -309,6 +316,70 @@ func checkDKIMFail(c *Context) []Finding {
 // RFC 2369 List-Post, or the older Mailing-List).
 func (c *Context) viaList() bool {
 	return c.fieldLine("List-Id") > 0 || c.fieldLine("List-Post") > 0 || c.fieldLine("Mailing-List") > 0
+}
+
+// listCarried reports a message a mailing list passed on and that the list
+// really handled: besides its List-Id, List-Post or Mailing-List field
+// (which anyone can add) a hop was written by or came from the list's
+// organisation, or a DKIM signature of it passes. A list sends from its
+// own servers and signs for itself (a provider's list, such as Google
+// Groups, from the provider's: organisations are compared by provider
+// family); a forger who adds a List-Id to excuse a broken signature names
+// a list that never saw the message.
+func (c *Context) listCarried(res *auth.Result) bool {
+	fams := c.listFamilies()
+	if len(fams) == 0 {
+		return false
+	}
+	hf := c.hopFacts()
+	for i := range hf {
+		// The HELO is left out: it is the client's own word.
+		if slices.Contains(fams, hf[i].by.family) || slices.Contains(fams, hf[i].rdns.family) {
+			return true
+		}
+	}
+	if res == nil {
+		return false
+	}
+	for _, d := range res.DKIM {
+		if d.Result == auth.StatusPass && slices.Contains(fams, family(strings.ToLower(d.Domain))) {
+			return true
+		}
+	}
+	return false
+}
+
+// listFamilies are the organisations (provider families, family) a list
+// names itself by: the
+// domain that ends its List-Id (RFC 2919 §2: a name its owner controls),
+// and the domains of the mailto addresses of List-Post (RFC 2369 §3.4) and
+// of the older Mailing-List ("list x@example.org; contact ...").
+func (c *Context) listFamilies() []string {
+	var out []string
+	add := func(d string) {
+		d = strings.ToLower(strings.Trim(d, " .<>"))
+		if o := family(d); strings.Contains(d, ".") && o != "" && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	for _, f := range c.Msg.Fields {
+		v := f.Unfolded()
+		switch {
+		case equalFoldASCII(f.Name, "List-Id"):
+			if i := strings.LastIndexByte(v, '<'); i >= 0 {
+				v = v[i+1:]
+			}
+			id, _, _ := strings.Cut(v, ">")
+			add(id)
+		case equalFoldASCII(f.Name, "List-Post"), equalFoldASCII(f.Name, "Mailing-List"):
+			for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == '<' || r == '>' || r == ' ' || r == ',' || r == ';' || r == '?' }) {
+				if d := domainOf(strings.TrimPrefix(strings.ToLower(w), "mailto:")); d != "" {
+					add(d)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // receiverSawPass reports a trusted claim of dkim=pass for the signature's
@@ -621,7 +692,7 @@ func (c *Context) arcSealerAbsent(res *auth.Result) []Finding {
 // Mailing lists may strip signatures after sealing, so list mail is not
 // judged. It needs no DNS.
 func (c *Context) arcPassForMissing(res *auth.Result) []Finding {
-	if res.ARC == nil || len(res.ARC.Sets) == 0 || c.viaList() {
+	if res.ARC == nil || len(res.ARC.Sets) == 0 || c.listCarried(res) {
 		return nil
 	}
 	var out []Finding

@@ -78,6 +78,14 @@ func delivered(signed, client string) string {
 		signed
 }
 
+// viaListServer puts the list server lists.example.org between
+// mail.example.com and the receiver of a message made by delivered.
+func viaListServer(msg string) string {
+	msg = strings.Replace(msg, "Received: from mail.example.com (mail.example.com [", "Received: from lists.example.org (lists.example.org [", 1)
+	return strings.Replace(msg, "Received: from laptop ",
+		"Received: from mail.example.com (mail.example.com [192.0.2.20]) by lists.example.org with ESMTPS id L1; Mon, 2 Jun 2025 10:00:02 +0000\r\nReceived: from laptop ", 1)
+}
+
 // dkimSign signs for example.com with the RSA key, or the Ed25519 key for
 // selector "ed".
 func dkimSign(t testing.TB, msg, selector string) string {
@@ -147,8 +155,12 @@ func TestAuthRules(t *testing.T) {
 			[]string{"spf-fail:medium", "dmarc-fail:medium"}},
 		{"body changed after signing", delivered(strings.Replace(signed, "the usual account", "account XX00 1234", 1), "203.0.113.66"),
 			[]string{"dkim-fail:high", "spf-fail:medium", "dmarc-fail:medium"}},
-		{"body changed by a mailing list", delivered("List-Id: Team <team.lists.example.org>\r\n"+strings.Replace(signed, "the usual account", "the usual account\r\n-- \r\nteam mailing list", 1), "192.0.2.10"),
+		{"body changed by a mailing list", viaListServer(delivered("List-Id: Team <team.lists.example.org>\r\n"+strings.Replace(signed, "the usual account", "the usual account\r\n-- \r\nteam mailing list", 1), "192.0.2.10")),
 			[]string{"dkim-fail:medium"}},
+		// The same List-Id on a message no server of example.org carried:
+		// anyone can add the field to excuse a body he changed.
+		{"body changed, List-Id of a list that never carried it", delivered("List-Id: Team <team.lists.example.org>\r\n"+strings.Replace(signed, "the usual account", "the usual account\r\n-- \r\nteam mailing list", 1), "192.0.2.10"),
+			[]string{"dkim-fail:high"}},
 		{"subject changed after signing, SPF passes", delivered(strings.Replace(signed, "invoice 42\r\n", "invoice 43\r\n", 1), "192.0.2.10"),
 			[]string{"dkim-fail:high"}},
 		{"key rotated since delivery", delivered(dkimSign(t, authOrigin, "2019"), "192.0.2.10"),
@@ -207,8 +219,11 @@ func TestAuthRules(t *testing.T) {
 			if !ok || !res.Checked {
 				t.Fatalf("Auth = %T %+v", m.Auth, m.Auth)
 			}
-			if res.SPF.Hop != 2 || res.SPF.IP != strings.Split(strings.Split(tt.raw, "mail.example.com [")[1], "]")[0] {
-				t.Errorf("SPF evaluated for hop %d %s, want the entry hop 2", res.SPF.Hop, res.SPF.IP)
+			// The entry hop's client: the one mx-in.example.net took it from.
+			entry, _, _ := strings.Cut(tt.raw, ") by mx-in.example.net with ESMTPS")
+			hop := strings.Count(tt.raw, "Received: ") - 1 // below the receiver's LMTP line
+			if res.SPF.Hop != hop || res.SPF.IP != entry[strings.LastIndexByte(entry, '[')+1:len(entry)-1] {
+				t.Errorf("SPF evaluated for hop %d %s, want the entry hop %d", res.SPF.Hop, res.SPF.IP, hop)
 			}
 		})
 	}
@@ -338,7 +353,8 @@ func TestAuthOfflineAndDNSFailure(t *testing.T) {
 		want      string
 	}{
 		{"ARC pass for a missing signature", arcSet + delivered(authOrigin, "192.0.2.10"), "arc-broken:medium"},
-		{"ARC pass for a missing signature, list mail", arcSet + "List-Id: Team <team.lists.example.org>\r\n" + delivered(authOrigin, "192.0.2.10"), ""},
+		{"ARC pass for a missing signature, list mail", arcSet + "List-Id: Team <team.lists.example.org>\r\n" + viaListServer(delivered(authOrigin, "192.0.2.10")), ""},
+		{"ARC pass for a missing signature, List-Id of a list that never carried it", arcSet + "List-Id: Team <team.lists.example.org>\r\n" + delivered(authOrigin, "192.0.2.10"), "arc-broken:medium"},
 		{"ARC pass for a signature it carries", arcSet + raw, ""},
 		{"ARC set of an organisation that never took the message in", strings.ReplaceAll(arcSet, "relay.example.net", "relay.example.info") + raw, "arc-broken:medium"},
 		// A chain whose sets are wrong fails without DNS (RFC 8617 §5.2

@@ -38,7 +38,7 @@ const dkimReplayAge = 12 * time.Hour
 func checkDKIMReplay(c *Context) []Finding {
 	res := authChecked(c)
 	oldest := firstDated(c.Report.Hops)
-	if res == nil || oldest == nil || !c.rcptHidden() || c.viaList() || c.resent() {
+	if res == nil || oldest == nil || !c.rcptHidden() || c.listCarried(res) || c.resent() {
 		return nil // a list, moderated or digested, and a user's resend send old mail on, openly
 	}
 	for i := range res.DKIM {

@@ -285,6 +285,9 @@ func TestListsCarried(t *testing.T) {
 		{"mailman3-dmarc-munge.eml", VerdictClean, "", ""},
 		{"google-groups-via.eml", VerdictClean, "", ""},
 		{"fake-list-id-broken-dkim.eml", VerdictForged, "dkim-fail", SeverityHigh},
+		// The same with a Received line of the list's pasted below the
+		// chain: only what the receiving side wrote shows a list at work.
+		{"fake-list-id-pasted-list-hop.eml", VerdictForged, "dkim-fail", SeverityHigh},
 	} {
 		for _, opts := range []Options{{Now: chainsNow, Resolver: z}, {Now: chainsNow}} {
 			t.Run(fmt.Sprintf("%s/dns=%v", tc.file, opts.Resolver != nil), func(t *testing.T) {

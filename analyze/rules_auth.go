@@ -333,7 +333,12 @@ func (c *Context) listCarried(res *auth.Result) bool {
 	}
 	hf := c.hopFacts()
 	for i := range hf {
-		// The HELO is left out: it is the client's own word.
+		// Only what the receiving side wrote: a line below the boundary
+		// naming the list is the sender's to paste. The HELO is left out:
+		// it is the client's own word.
+		if !c.Report.Hops[i].Trusted {
+			continue
+		}
 		if slices.Contains(fams, hf[i].by.family) || slices.Contains(fams, hf[i].rdns.family) {
 			return true
 		}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -62,9 +63,11 @@ func init() {
 			"with look-alike full stops (U+2024, U+3002) as dots. Medium for another address, even at the " +
 			"same big provider (another gmail.com mailbox); low for another mailbox of the sender's own " +
 			"organisation and for another domain. A name that is the address itself is no finding. A " +
-			"mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", and a List-Id or " +
-			"List-Post field, or a re-sender's address (Google Groups, groups.io), shows a list sent it; " +
-			"the words alone do not.",
+			"mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", the address is the " +
+			"list's own (of the organisation its List-Id, List-Post or Mailing-List names) or a re-sender's " +
+			"(Google Groups, groups.io), and the list handled the message: a hop of its organisation that " +
+			"the receiving side wrote, or a passing DKIM signature of it. The words and the fields alone " +
+			"are anyone's to write.",
 		Example: "From: \"service@paypal.com\" <alerts@evil.example>",
 		Check:   checkDisplayName,
 	})
@@ -288,11 +291,19 @@ func checkDisplayName(c *Context) []Finding {
 var resenders = map[string]bool{"googlegroups.com": true, "groups.io": true}
 
 // resentByList reports a From a mailing list or a re-sending service
-// rewrote: the name says "via" or "on behalf of", and a List-Id or
-// List-Post field (RFC 2919, RFC 2369) or a re-sender's From address
-// shows who did. The words alone are anyone's to write.
+// rewrote: the name says "via" or "on behalf of", the address is the
+// list's own (of the organisation its List-Id, List-Post or Mailing-List
+// names) or a re-sender's, and the list handled the message
+// (listCarried). The words, the fields and the From are anyone's to write.
 func resentByList(c *Context, a Address) bool {
-	return viaList.MatchString(a.Name) && (c.viaList() || resenders[orgDomain(domainOf(a.Address))])
+	if !viaList.MatchString(a.Name) {
+		return false
+	}
+	d := domainOf(a.Address)
+	if !resenders[orgDomain(d)] && !slices.Contains(c.listFamilies(), family(d)) {
+		return false
+	}
+	return c.listCarried(c.authResult())
 }
 
 // displayNameFinding compares the addresses and domains inside a display

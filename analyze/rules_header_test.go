@@ -6,7 +6,9 @@ import "testing"
 // beyond its -pos and -neg cases. The cases named dNN come from the
 // display-name audit's reproductions (d01 is the plain ASCII spoof the
 // others must match); the list cases are the From rewrites of Google
-// Groups and Mailman's DMARC mitigation.
+// Groups and Mailman's DMARC mitigation, excused only when the list
+// handled the message (a hop of its organisation that the receiver wrote)
+// and the From is the list's own.
 func TestDisplayNameSpoof(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -21,10 +23,17 @@ func TestDisplayNameSpoof(t *testing.T) {
 		{"d43 on behalf of, no list", `From: "PayPal Billing on behalf of service@paypal.com" <alerts@mailer-eu7.net>`, SeverityMedium},
 		{"domain via, no list", `From: "paypal.com via Secure Message Center" <alerts@mailer-eu7.net>`, SeverityLow},
 		{"list fields, no via", "List-Id: <offers.mailer-eu7.net>\nFrom: \"service@paypal.com\" <alerts@mailer-eu7.net>", SeverityMedium},
-		{"google groups", "List-Id: <acme-users.googlegroups.com>\nFrom: \"'alice@acme-supplies.com' via Acme Users\" <acme-users@googlegroups.com>", SeverityInfo},
-		{"google groups address", `From: "'alice@acme-supplies.com' via Acme Users" <acme-users@googlegroups.com>`, SeverityInfo},
-		{"mailman", "List-Id: <debian-user.lists.debian.org>\nFrom: \"alice@acme-supplies.com via Debian-user\" <debian-user@lists.debian.org>", SeverityInfo},
-		{"list-post", "List-Post: <mailto:users@lists.tarragon.org>\nFrom: \"acme-supplies.com via Users\" <users@lists.tarragon.org>", SeverityInfo},
+		// A list's rewrite, from the list's servers as the receiver wrote.
+		{"google groups", googleGroupsHop + "List-Id: <acme-users.googlegroups.com>\nFrom: \"'alice@acme-supplies.com' via Acme Users\" <acme-users@googlegroups.com>", SeverityInfo},
+		{"mailman", debianListHop + "List-Id: <debian-user.lists.debian.org>\nFrom: \"alice@acme-supplies.com via Debian-user\" <debian-user@lists.debian.org>", SeverityInfo},
+		{"list-post", "Received: from lists.tarragon.org (lists.tarragon.org [185.12.64.20])\n\tby mx.northwind.de (Postfix) with ESMTPS id 4VdqLp2mQbz1xnU; Mon, 16 Nov 2026 09:15:02 +0000\n" +
+			"List-Post: <mailto:users@lists.tarragon.org>\nFrom: \"acme-supplies.com via Users\" <users@lists.tarragon.org>", SeverityInfo},
+		// The same fields without the list at work: a forger's to write.
+		{"google groups fields alone", "List-Id: <acme-users.googlegroups.com>\nFrom: \"'alice@acme-supplies.com' via Acme Users\" <acme-users@googlegroups.com>", SeverityMedium},
+		{"google groups address, no list", googleGroupsHop + `From: "'alice@acme-supplies.com' via Acme Users" <acme-users@googlegroups.com>`, SeverityMedium},
+		{"mailman fields from elsewhere", "Received: from srv1.evil-vps.net (srv1.evil-vps.net [45.61.137.10])\n\tby mx.northwind.de (Postfix) with ESMTPS id 4VdqLp2mQbz1xnV; Mon, 16 Nov 2026 09:15:02 +0000\n" +
+			"List-Id: <debian-user.lists.debian.org>\nFrom: \"alice@acme-supplies.com via Debian-user\" <debian-user@lists.debian.org>", SeverityMedium},
+		{"list fields, the From elsewhere", debianListHop + "List-Id: <debian-user.lists.debian.org>\nFrom: \"service@paypal.com via Debian-user\" <alerts@mailer-eu7.net>", SeverityMedium},
 
 		// Invisible and look-alike characters: the name is matched as a
 		// reader sees it, and quoted as written.
@@ -63,6 +72,13 @@ func TestDisplayNameSpoof(t *testing.T) {
 		})
 	}
 }
+
+// googleGroupsHop and debianListHop are the receiver's line for mail from
+// Google Groups' and Debian's list servers.
+const (
+	googleGroupsHop = "Received: from mail-yw1-f170.google.com (mail-yw1-f170.google.com [209.85.219.170])\n\tby mx.northwind.de (Postfix) with ESMTPS id 4VdqLp2mQbz1xnT; Mon, 16 Nov 2026 09:15:02 +0000\n"
+	debianListHop   = "Received: from bendel.debian.org (bendel.debian.org [82.195.75.100])\n\tby mx.northwind.de (Postfix) with ESMTPS id 4VdqLp2mQbz1xnW; Mon, 16 Nov 2026 09:15:02 +0000\n"
+)
 
 // TestDisplayNameAsWritten: the finding names the address a reader sees
 // and says how it was disguised; the evidence quotes the name as written,

@@ -116,6 +116,10 @@ func TestARCSealerToTrust(t *testing.T) {
 	// sealer softens nothing there. In sealer-passed-own-domain.eml it
 	// records passes for its own domain (SPF for its bounce address, its
 	// own DKIM signature) and no DMARC: they say nothing of acmebank.com.
+	// In presealed-via-provider.eml the forger seals its spoof with
+	// "dmarc=pass" under its own key and sends it out through Microsoft
+	// 365, whose seal keeps the chain intact and whose own results record
+	// the failures: only what a sealer to trust recorded vouches.
 	for _, tc := range []struct {
 		file    string
 		trusted []string
@@ -125,6 +129,8 @@ func TestARCSealerToTrust(t *testing.T) {
 		{"self-sealed-spoof.eml", []string{"evil-fwd.net"}, SeverityLow},
 		{"sealer-saw-failure.eml", []string{"evil-fwd.net"}, SeverityMedium},
 		{"sealer-passed-own-domain.eml", []string{"evil-fwd.net"}, SeverityMedium},
+		{"presealed-via-provider.eml", nil, SeverityMedium},
+		{"presealed-via-provider.eml", []string{"evil-fwd.net"}, SeverityLow},
 	} {
 		m := analyzeFile(t, "../testdata/chains/arc/"+tc.file, Options{Resolver: z, Now: now, Trusted: tc.trusted})
 		got := fired(m)

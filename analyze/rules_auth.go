@@ -42,7 +42,7 @@ func init() {
 			Explain: "Signatures verify, but none is from the From domain's organisation (DMARC alignment, RFC 7489 §3.1.1): an email service signed for itself. Common for bulk senders; a spoofed From with a valid third-party signature looks the same.",
 			Example: "From: ceo@example.com with DKIM d=mailer.example.net only", Check: checkDKIMMisaligned},
 		{ID: "spf-fail", Severity: SeverityMedium, Title: "SPF fails for the entry hop",
-			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names, and the first sealer recorded a pass for this envelope domain or for the From domain: anyone can seal, a provider seals spoofs too, and a pass for the sealer's own domain says nothing of the sender's).",
+			Explain: "The envelope sender's domain does not authorise the IP that handed the message to the receiving side (RFC 7208 -all). Checked against today's SPF record; low when an aligned DKIM signature or an intact ARC chain explains it as forwarding (an ARC chain counts when its newest sealer is a big provider, the receiving side or one --trusted names, and the first of the sealers to trust on top of the chain recorded a pass for this envelope domain or for the From domain: anyone can seal, a provider seals spoofs too, what an untrusted sealer below it recorded is its own word, and a pass for the sealer's own domain says nothing of the sender's).",
 			Example: "example.com: v=spf1 ip4:192.0.2.0/24 -all, client 203.0.113.5", Check: checkSPFFail},
 		{ID: "spf-softfail", Severity: SeverityLow, Title: "SPF softfail for the entry hop",
 			Explain: "The envelope sender's domain says the entry IP is probably not authorised (~all, RFC 7208 §8.5). Checked against today's record.",
@@ -516,7 +516,7 @@ func checkSPFError(c *Context) []Finding {
 
 // forwardingExplains reports authentication that survives forwarding
 // while SPF does not: an aligned DKIM pass, or an intact ARC chain sealed
-// by an intermediary to trust whose first sealer saw the envelope domain
+// by intermediaries to trust, the first of which saw the envelope domain
 // (or the From domain) pass (arcVouches).
 func (c *Context) forwardingExplains(res *auth.Result) bool {
 	spfDomain := ""
@@ -535,32 +535,60 @@ func (c *Context) forwardingExplains(res *auth.Result) bool {
 // The chain vouches for the From domain, and for spfDomain when it is not
 // "" (see arcFirstPassed).
 func (c *Context) arcVouches(res *auth.Result, spfDomain string) bool {
-	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" || !arcFirstPassed(res, spfDomain) {
+	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" {
 		return false
 	}
-	sealer := facts(arcSealer(res))
+	set := c.firstTrustedSet(res)
+	return set != nil && arcFirstPassed(res, set, spfDomain)
+}
+
+// firstTrustedSet is the oldest set of the run of sets, ending at the
+// newest, that sealers to trust added; nil when the newest is not one.
+// What a sealer below that run recorded is its own word only: a forger
+// seals a spoof with "dmarc=pass" under its own key and sends it out
+// through a provider (a Microsoft 365 tenant of its own), whose seal on
+// top keeps the chain intact while its own results record the failure.
+func (c *Context) firstTrustedSet(res *auth.Result) *auth.ARCSet {
+	byInstance := make(map[int]*auth.ARCSet, len(res.ARC.Sets))
+	newest := 0
+	for i := range res.ARC.Sets {
+		s := &res.ARC.Sets[i]
+		byInstance[s.Instance] = s
+		newest = max(newest, s.Instance)
+	}
+	var first *auth.ARCSet
+	for n := newest; n >= 1; n-- {
+		s := byInstance[n]
+		if s == nil || s.Seal == nil || !c.sealerTrusted(s.Seal.Domain) {
+			break
+		}
+		first = s
+	}
+	return first
+}
+
+// sealerTrusted reports an ARC sealer to take at its word (arcVouches).
+func (c *Context) sealerTrusted(domain string) bool {
+	if domain == "" {
+		return false
+	}
+	sealer := facts(domain)
 	return sealer.provider || c.Trust != nil && c.Trust.isSideFacts(sealer)
 }
 
-// arcFirstPassed reports whether the first intermediary (i=1) recorded a
-// pass for the identity at stake: DMARC for the From domain, or else (the
-// set records no DMARC) an SPF or DKIM pass of the From domain's
-// organisation; and an SPF pass for spfDomain, the envelope domain that
-// fails now, when it is not "". A provider seals what it relays, spoofs
-// included (Microsoft 365 seals its tenants' outbound mail), and then
-// records the failure it saw; and a pass it recorded for another domain
-// (the forger's own, whose SPF passes for its own servers) says nothing of
-// the From domain.
-func arcFirstPassed(res *auth.Result, spfDomain string) bool {
-	for _, set := range res.ARC.Sets {
-		if set.Instance != 1 {
-			continue
-		}
-		var ar AuthResults
-		ar.parseResults(stripComments(set.AuthResults))
-		return aarVouches(ar.Results, res.From, spfDomain)
-	}
-	return false
+// arcFirstPassed reports whether set, the first intermediary to trust
+// (firstTrustedSet), recorded a pass for the identity at stake: DMARC
+// for the From domain, or else (the set records no DMARC) an SPF or DKIM
+// pass of the From domain's organisation; and an SPF pass for spfDomain,
+// the envelope domain that fails now, when it is not "". A provider seals
+// what it relays, spoofs included (Microsoft 365 seals its tenants'
+// outbound mail), and then records the failure it saw; and a pass it
+// recorded for another domain (the forger's own, whose SPF passes for its
+// own servers) says nothing of the From domain.
+func arcFirstPassed(res *auth.Result, set *auth.ARCSet, spfDomain string) bool {
+	var ar AuthResults
+	ar.parseResults(stripComments(set.AuthResults))
+	return aarVouches(ar.Results, res.From, spfDomain)
 }
 
 // aarVouches is arcFirstPassed for the results of one set.

@@ -30,7 +30,8 @@ func init() {
 			"recipient's own domain, but its rDNS name and address belong elsewhere. Spammers greet with " +
 			"names that filters trust; a real provider's host has reverse DNS in the provider's own domain. " +
 			"Medium when the rDNS names another host, or the address is outside Google's or Microsoft's " +
-			"ranges (published in full: no host of theirs sends from elsewhere); low when only the address " +
+			"ranges (published in full: no host of theirs sends to the internet from elsewhere; between " +
+			"the provider's own hosts, past its inbound MX, it stays low); low when only the address " +
 			"contradicts the claim of another provider, whose ranges mailtrace knows in part, because the " +
 			"receiver recorded no rDNS.",
 		Example: "Received: from mail-wr1-f41.google.com (dsl-1-2-3-4.example-isp.net [192.0.2.4]) by mx.example.net ...",
@@ -166,14 +167,15 @@ func checkHELOImpersonation(c *Context) []Finding {
 		if h.From.RDNS == "" {
 			// Only the address to hold the claim against; receivers that
 			// do not record rDNS make this common. It is enough where the
-			// provider's ranges are complete and the hop crosses into
-			// another organisation: no host of theirs sends to the
-			// internet from outside them (between its own hosts the
-			// provider may use addresses it does not publish).
+			// provider's ranges are complete and the client came from
+			// outside: no host of theirs sends to the internet from
+			// elsewhere. Between its own hosts (a by-host of the provider
+			// that is not its inbound MX) it may use addresses it does
+			// not publish.
 			if f.helo.ranges == nil {
 				continue
 			}
-			if !completeRanges[claim] || f.by.family == claim {
+			if !completeRanges[claim] || f.by.family == claim && !providerMX(f.by) {
 				sev = SeverityLow
 			}
 		}
@@ -351,4 +353,11 @@ func checkHELORDNS(c *Context) []Finding {
 	return []Finding{{Hops: []int{h.Index}, Line: h.Line,
 		Message:  fmt.Sprintf("hop %d: HELO %s but reverse DNS %s", h.Index, helo.clean, rdns.clean),
 		Evidence: "from " + describeFrom(h.From)}}
+}
+
+// providerMX reports the by-host of a provider's inbound MX, which takes
+// mail from the internet: Gmail's mx.google.com, Exchange Online
+// Protection's *.mail.protection.outlook.com.
+func providerMX(by *nameFacts) bool {
+	return isGmailMX(by.clean) || strings.HasSuffix(by.clean, ".mail.protection.outlook.com")
 }

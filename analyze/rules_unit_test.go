@@ -865,6 +865,8 @@ func TestHELOImpersonationByAddress(t *testing.T) {
 	}{
 		{"google into another organisation", "from mail-wm1-f98.google.com (unknown [45.83.122.17]) by mx.example.net (Postfix) with ESMTPS id 1", SeverityMedium},
 		{"microsoft into another organisation", "from mail-db3lp0079.outbound.protection.outlook.com (unknown [45.83.122.17]) by mx.example.net (Postfix) with ESMTPS id 1", SeverityMedium},
+		{"google into gmail's mx", "from mail-wr1-f41.google.com (unknown [45.83.122.17]) by mx.google.com with ESMTPS id t3-20020a17090a2f8300b001f25e258dfasi335081pjd.34", SeverityMedium},
+		{"microsoft into exchange online protection", "from mail-db3lp0079.outbound.protection.outlook.com (45.83.122.17) by AM4PEPF00027A5F.mail.protection.outlook.com (10.167.16.74) with Microsoft SMTP Server (version=TLS1_3, cipher=TLS_AES_256_GCM_SHA384) id 15.20.7587.21 via Frontend Transport", SeverityMedium},
 		{"between microsoft's own hosts", "from DB3PR05MB172.eurprd05.prod.outlook.com (45.83.122.17) by DB3PR05MB329.eurprd05.prod.outlook.com (10.1.2.3) with Microsoft SMTP Server (TLS) id 15.0.898.11", SeverityLow},
 		{"yahoo, known in part", "from sonic313-21.consmr.mail.ne1.yahoo.com (unknown [45.83.122.17]) by mx.example.net (Postfix) with ESMTPS id 1", SeverityLow},
 	} {

@@ -138,6 +138,8 @@ func FuzzAttached(f *testing.F) {
 		}
 	}
 	f.Add([]byte("Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@b\r\n\r\nx"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream; name=a.eml\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte("Received: from a ([192.0.2.1]) by b; Mon, 16 Nov 2026 09:00:00 +0000\r\nFrom: a@b\r\n\r\nx\r\n")) + "\r\n--b--\r\n"))
 	a := New(Options{Now: rulesNow, Attached: true, HeaderOnly: true})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		done := make(chan []*MessageReport, 1)
@@ -150,6 +152,12 @@ func FuzzAttached(f *testing.F) {
 		}
 		n := lineEnds(raw) + 1
 		for _, m := range ms[1:] {
+			if m.Line > n {
+				t.Fatalf("part %s: starts at line %d, past the carrier's %d lines", m.Part, m.Line, n)
+			}
+			if m.Decoded != "" {
+				continue // its lines count in its decoded text, not the carrier's
+			}
 			for _, h := range m.Hops {
 				if h.Line > n {
 					t.Fatalf("part %s: hop line %d past the carrier's %d lines", m.Part, h.Line, n)

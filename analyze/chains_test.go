@@ -319,3 +319,70 @@ func TestListsCarried(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardingCarried holds forwarded mail over testdata/chains/forwarding
+// (keys in its world.zone): genuine forwarding by Gmail (+caf_= envelope, ARC
+// by google.com), Microsoft 365 (bounces+SRS=, ARC by microsoft.com),
+// Postfix with postsrsd, a university alias without SRS through two of its
+// hosts, a Sieve redirect and a .forward through procmail comes out clean;
+// forgeries dressed as forwarding are caught by the rule named, with DNS and,
+// when offline is set, without it too.
+func TestForwardingCarried(t *testing.T) {
+	requireParser(t)
+	z := chainsZone(t, "forwarding/world.zone")
+	for _, tc := range []struct {
+		file    string
+		verdict Verdict // exactly clean, or the least verdict
+		rule    string  // a rule that must fire at severity sev
+		sev     Severity
+		offline bool // the rule fires without DNS too
+	}{
+		{"gmail-autoforward.eml", VerdictClean, "", "", false},
+		{"m365-forward.eml", VerdictClean, "", "", false},
+		{"postsrsd.eml", VerdictClean, "", "", false},
+		{"alumni-alias-no-srs.eml", VerdictClean, "", "", false},
+		{"sieve-redirect.eml", VerdictClean, "", "", false},
+		{"dotforward-procmail.eml", VerdictClean, "", "", false},
+		// A spoof of a p=reject domain from the forger's server with a
+		// Gmail forwarding envelope; then with Gmail's outbound origin line
+		// pasted below his relay, which no Google host handed over.
+		{"caf-spoof-reject-domain.eml", VerdictSuspicious, "dmarc-fail", SeverityMedium, false},
+		{"caf-spoof-pasted-gmail-line.eml", VerdictSuspicious, "hop-continuity", SeverityMedium, true},
+		// Gmail's ARC set copied from a genuine forward onto a new body.
+		{"arc-google-replayed.eml", VerdictSuspicious, "arc-broken", SeverityMedium, true},
+		// SRS0 at a forwarder that never handled the message, with and
+		// without the forwarder's Received line pasted below the chain.
+		{"srs-forwarder-never-handled.eml", VerdictSuspicious, "spf-fail", SeverityMedium, false},
+		{"srs-pasted-forwarder-hop.eml", VerdictForged, "hop-continuity", SeverityMedium, true},
+	} {
+		for _, opts := range []Options{{Now: chainsNow, Resolver: z}, {Now: chainsNow}} {
+			t.Run(fmt.Sprintf("%s/dns=%v", tc.file, opts.Resolver != nil), func(t *testing.T) {
+				m := analyzeFile(t, filepath.Join("../testdata/chains/forwarding", tc.file), opts)
+				if tc.verdict == VerdictClean {
+					for _, f := range m.Findings {
+						if SeverityWeight(f.Severity) > 1 {
+							t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
+						}
+					}
+					if m.Verdict != VerdictClean {
+						t.Errorf("verdict %s (score %d), want clean", m.Verdict, m.Score)
+					}
+					return
+				}
+				if opts.Resolver == nil && !tc.offline {
+					return // the forgery rests on SPF, DKIM or DMARC, which need DNS
+				}
+				if got := fired(m)[tc.rule]; len(got) == 0 || got[0].Severity != tc.sev {
+					t.Errorf("%s: %+v, want severity %s; findings %s", tc.rule, got, tc.sev, ruleIDs(m))
+				}
+				want := tc.verdict
+				if opts.Resolver == nil {
+					want = VerdictSuspicious
+				}
+				if !Meets(m.Verdict, string(want)) {
+					t.Errorf("verdict %s (score %d), want at least %s", m.Verdict, m.Score, want)
+				}
+			})
+		}
+	}
+}

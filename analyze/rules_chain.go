@@ -284,7 +284,7 @@ func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, n
 		// when the receiving side is one too: under a real receiver, a
 		// placeholder in a claimed line is no excuse for a break.
 		return "placeholder names"
-	case older.From.IP == "" && older.From.RDNS == "" && older.From.HELO == "":
+	case older.From.IP == "" && older.From.RDNS == "" && older.From.HELO == "" && !outsideOwnRanges(by, nf):
 		// An origin line ("by host id ...") names the machine as it calls
 		// itself, often an internal name unrelated to its public one.
 		return "origin line names the host as it calls itself"
@@ -303,6 +303,16 @@ func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, n
 		return "back-end of a transparent proxy"
 	}
 	return ""
+}
+
+// outsideOwnRanges reports a by-host of a provider whose outbound ranges
+// are known in full (Google's mail-sor-f41.google.com, which Gmail's
+// forwarding writes as an origin line) handing over from a public address
+// outside them: whatever the host calls itself, it is the provider's, and
+// the provider sends from nowhere else. A forger pastes such a line under
+// his own relay to dress a spoof as Gmail forwarding.
+func outsideOwnRanges(by *nameFacts, nf *hopFacts) bool {
+	return completeRanges[by.family] && nf.rangeIP && !nf.internal && nf.reserved == "" && !nf.inRanges(by.ranges)
 }
 
 // isPlaceholder reports names reserved for examples: RFC 2606 ones and

@@ -354,6 +354,11 @@ func TestForwardingCarried(t *testing.T) {
 		// without the forwarder's Received line pasted below the chain.
 		{"srs-forwarder-never-handled.eml", VerdictSuspicious, "spf-fail", SeverityMedium, false},
 		{"srs-pasted-forwarder-hop.eml", VerdictForged, "hop-continuity", SeverityMedium, true},
+		// A signed tessellate.io message resent five days later from the
+		// forger's server with an SRS envelope of his own, keeping the
+		// signer's submission line: the signature's age counts from the
+		// first hop past the signer's.
+		{"replay-kept-signer-lines.eml", VerdictSuspicious, "dkim-replay", SeverityMedium, false},
 	} {
 		for _, opts := range []Options{{Now: chainsNow, Resolver: z}, {Now: chainsNow}} {
 			t.Run(fmt.Sprintf("%s/dns=%v", tc.file, opts.Resolver != nil), func(t *testing.T) {

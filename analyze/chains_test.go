@@ -87,6 +87,19 @@ func TestChainsForged(t *testing.T) {
 		// A line added below web.de's webmail hop, which writes "(via
 		// HTTP)": the message was written there, nothing is older.
 		{"webde-line-below-webmail.eml", "origin-not-oldest", VerdictSuspicious},
+		// Authentication-Results in Microsoft 365's name (authserv-id
+		// spf.protection.outlook.com, or none as Microsoft writes it)
+		// claiming DocuSign passed, planted just below the line of the
+		// hop Exchange Online Protection took from outside: Microsoft
+		// writes its results above that line, never below it.
+		{"m365-authres-planted-below-entry.eml", "authres-forged", VerdictForged},
+		{"m365-authres-noid-planted-below-entry.eml", "authres-forged", VerdictForged},
+		// Microsoft 365 lines ("via Frontend Transport") pasted below a
+		// VPS's hop to a Postfix receiver.
+		{"m365-frontend-line-pasted.eml", "hop-continuity", VerdictSuspicious},
+		// A greeting as Microsoft's outbound side from outside its
+		// ranges, at Exchange Online Protection.
+		{"m365-outbound-helo-outside-ranges.eml", "helo-impersonation", VerdictSuspicious},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})
@@ -389,5 +402,37 @@ func TestForwardingCarried(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestChainsExchange: testdata/chains/exchange holds mail through Exchange
+// and Microsoft 365 in their current formats: Exchange Online inbound from
+// Gmail, a Postfix sender and through Proofpoint, tenant to tenant, inside
+// one tenant, through the sender's own Mimecast (with the sender tenant's
+// "dkim=none; dmarc=none" results among its fields), outbound to Postfix, send-as and on-behalf-of from Outlook on
+// the web, a delegate's meeting invitation, a Teams notification; Exchange
+// on the premises inside one site (mapi, Mailbox Transport, link-local
+// IPv6), in and out through an Edge server, an anonymous relay for a
+// scanner and an application, hybrid in both directions, and a journal
+// report. Each must come out clean without a finding of low or worse
+// (offline: their signatures are stand-ins).
+func TestChainsExchange(t *testing.T) {
+	requireParser(t)
+	files, _ := filepath.Glob("../testdata/chains/exchange/*.eml")
+	if len(files) == 0 {
+		t.Fatal("no files in testdata/chains/exchange")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			m := analyzeFile(t, path, Options{Now: chainsNow})
+			for _, f := range m.Findings {
+				if SeverityWeight(f.Severity) > 0 {
+					t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
+				}
+			}
+			if m.Verdict != VerdictClean {
+				t.Errorf("verdict %s (score %d), want clean; findings: %s", m.Verdict, m.Score, ruleIDs(m))
+			}
+		})
 	}
 }

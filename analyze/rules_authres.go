@@ -58,6 +58,7 @@ type AuthResults struct {
 	Raw        string       `json:"raw"`
 	Trusted    bool         `json:"trusted"`
 	Why        string       `json:"why"` // why it is trusted or not
+	forged     bool         // the receiving side's name where it never writes
 }
 
 // AuthResult is one method's result ("dkim=pass header.d=example.org").
@@ -272,6 +273,9 @@ const (
 	// writes after them, so a field there was in the message before it
 	// arrived.
 	zoneBeforeOrigin
+	// zoneBelowMicrosoftEntry is below the Received line of the hop taken
+	// from outside, for a field in Microsoft 365's name (belowEntry).
+	zoneBelowMicrosoftEntry
 )
 
 // besideOwnReceived reports whether the Received field just above line was
@@ -363,6 +367,9 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		if z == zoneBottom && origin > 0 && f.Line < origin && !besideOwnReceived(f.Line, ar.AuthServID, hops) {
 			z = zoneBeforeOrigin
 		}
+		if ownSide && microsoftID(ar.AuthServID, microsoftSide) && belowEntry(f.Line, t) {
+			z = zoneBelowMicrosoftEntry
+		}
 		switch {
 		case len(hops) == 0:
 			ar.Why = "no Received line: nobody is known to have received the message"
@@ -374,6 +381,8 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 			ar.Why = fmt.Sprintf("between the Received lines of hops taken from outside (below hop %d): it was in the message before", t.Boundary-1)
 		case z == zoneBeforeOrigin:
 			ar.Why = "between the Received lines and the end of the message's own fields, where no receiver appends: it was in the message before"
+		case z == zoneBelowMicrosoftEntry:
+			ar.Why = fmt.Sprintf("below the Received line of hop %d, which took the message from outside, while Microsoft 365 writes its results above the line of the hop it checked: it was in the message before", t.outside.Index)
 		case ownHost && f.Line > hops[0].Line:
 			// Where milters append, a name of no organisation could be
 			// anyone's: only the top vouches for it.
@@ -381,6 +390,11 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		default:
 			ar.Trusted, ar.Why = true, "written by the receiving side"
 			ownTop = ownTop || z == zoneTop
+		}
+		ar.forged = own && (z == zoneMiddle || z == zoneBeforeOrigin || z == zoneBelowMicrosoftEntry)
+		if ar.forged && microsoftID(ar.AuthServID, microsoftSide) && claimsNothing(v) {
+			ar.forged = false
+			ar.Why = "Microsoft 365's record of the sender's own tenant (results none, as it writes at submission): it vouches for nothing"
 		}
 		out = append(out, ar)
 		zones = append(zones, z)
@@ -435,14 +449,52 @@ func (c *Context) authResults() []AuthResults {
 // forgedClaim: the receiver's own authserv-id in a field the receiver did
 // not write.
 func forgedClaim(a AuthResults) bool {
-	return !a.Trusted && strings.HasPrefix(a.Why, "between the Received lines")
+	return !a.Trusted && a.forged
+}
+
+// claimsNothing reports results that are all "none": the sender's own
+// tenant of Microsoft 365 stamps "dkim=none (message not signed)
+// header.d=none;dmarc=none action=none header.from=..." at submission, so
+// mail from one tenant that reaches another through a gateway carries it
+// among its own fields. It vouches for nothing, so it forges nothing.
+func claimsNothing(v string) bool {
+	var a AuthResults
+	a.parseResults(v)
+	if len(a.Results) == 0 {
+		return false
+	}
+	for _, r := range a.Results {
+		if r.Result != "none" {
+			return false
+		}
+	}
+	return true
+}
+
+// microsoftID reports an authserv-id of Microsoft 365: none at all where
+// the receiving side is Microsoft's (it writes none), or a name of its.
+func microsoftID(id string, microsoftSide bool) bool {
+	return id == "" && microsoftSide || id != "" && facts(id).family == "microsoft"
+}
+
+// belowEntry reports a field below the Received line of the hop the
+// receiving side took from outside. Exchange Online Protection writes its
+// Authentication-Results (and Received-SPF) just above the line of the hop
+// it checked, never below it as a milter behind Postfix does; a field in
+// its name below that line came with the message.
+func belowEntry(line int, t *Trust) bool {
+	return t.outside != nil && t.outside.Line > 0 && line > t.outside.Line
 }
 
 func checkAuthResForged(c *Context) []Finding {
 	var out []Finding
 	for _, a := range c.authResults() {
 		if forgedClaim(a) {
-			out = append(out, Finding{Line: a.Line, Message: "Authentication-Results of " + a.AuthServID + " " + a.Why,
+			id := a.AuthServID
+			if id == "" {
+				id = "Microsoft 365 (no authserv-id)"
+			}
+			out = append(out, Finding{Line: a.Line, Message: "Authentication-Results of " + id + " " + a.Why,
 				Evidence: "Authentication-Results: " + a.Raw, Hops: []int{c.Trust.Boundary - 1}})
 		}
 	}

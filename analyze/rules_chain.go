@@ -214,7 +214,7 @@ func heloDisproved(nf *hopFacts) bool {
 // must agree. The family match would let any Microsoft name stand in for
 // any other, and so a hop taken out, swapped or rewritten.
 func msInternalLink(older, newer *received.Hop, by, newerBy *nameFacts, names []*nameFacts) (link, bool) {
-	if !by.msInternal || !newerBy.msInternal || len(names) == 0 {
+	if !by.msInternal || !newerBy.msInternal || !anyMSInternal(names) {
 		return link{}, false
 	}
 	label := firstLabel(by.clean)
@@ -225,6 +225,22 @@ func msInternalLink(older, newer *received.Hop, by, newerBy *nameFacts, names []
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s; inside Microsoft 365 each server names the one before it",
 		older.Index, by.clean, newer.Index, describeFrom(newer.From))}, true
+}
+
+// anyMSInternal reports a client that names itself as a server inside
+// Microsoft 365. Mail from one tenant to another leaves through Exchange
+// Online Protection's outbound side, which stamps no line of its own and
+// greets the inbound side as *.outbound.protection.outlook.com: after the
+// sender's mailbox server (by DU0PR07MB9456...) the recipient's front end
+// records "from EUR05-DB8-obe.outbound.protection.outlook.com", and only the
+// family (with the greeting checked against Microsoft's ranges) can link them.
+func anyMSInternal(names []*nameFacts) bool {
+	for _, n := range names {
+		if n.msInternal {
+			return true
+		}
+	}
+	return false
 }
 
 // matchByIP matches the by-host's address (its by-clause address, or the

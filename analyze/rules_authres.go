@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/mailtrace/mailtrace/auth"
 	"github.com/mailtrace/mailtrace/received"
 )
 
@@ -40,10 +41,15 @@ func init() {
 		Check:   checkAuthResUntrusted,
 	})
 	register(&Rule{
-		ID: "authres-trusted", Severity: SeverityInfo,
+		ID: "authres-trusted", Severity: SeverityMedium,
 		Title: "Receiving side's authentication results",
 		Explain: "The results the receiving side recorded for DKIM, SPF, DMARC and ARC (RFC 8601), shown " +
-			"so they can be compared with mailtrace's own checks.",
+			"so they can be compared with mailtrace's own checks (info). Medium when the receiving side " +
+			"recorded a DMARC failure under the From domain's p=reject or p=quarantine and mailtrace " +
+			"could not check DMARC itself (offline, or DNS failed): the message failed its sender's " +
+			"authentication when it arrived, as a spoof of that domain does. Low when the receiver says it " +
+			"did not apply the policy (Gmail's dis=NONE or arc=pass, Microsoft's action=oreject): " +
+			"forwarding and local overrides make genuine mail fail too.",
 		Example: "Authentication-Results: mx.example.net; dkim=pass header.d=example.org; spf=pass",
 		Check:   checkAuthResTrusted,
 	})
@@ -514,13 +520,100 @@ func checkAuthResUntrusted(c *Context) []Finding {
 
 func checkAuthResTrusted(c *Context) []Finding {
 	var out []Finding
+	ownDMARC := dmarcChecked(c.authResult())
 	for _, a := range c.authResults() {
-		if a.Trusted {
-			out = append(out, Finding{Line: a.Line, Message: a.AuthServID + ": " + summarizeAuth(a),
-				Evidence: "Authentication-Results: " + a.Raw})
+		if !a.Trusted {
+			continue
 		}
+		f := Finding{Line: a.Line, Severity: SeverityInfo, Message: a.AuthServID + ": " + summarizeAuth(a), Evidence: "Authentication-Results: " + a.Raw}
+		if p, overridden := recordedDMARCFail(a); !ownDMARC && (p == "reject" || p == "quarantine") {
+			f.Severity = SeverityMedium
+			f.Message += fmt.Sprintf("; the receiving side recorded a DMARC failure under p=%s, which mailtrace could not check itself", p)
+			if overridden {
+				// Forwarding the receiver recognised (ARC) or its own
+				// choice not to apply the policy: a failure genuine mail
+				// meets too.
+				f.Severity = SeverityLow
+				f.Message += " (the receiver did not apply the policy: forwarding, ARC or a local override)"
+			}
+		}
+		out = append(out, f)
 	}
 	return out
+}
+
+// dmarcChecked reports whether mailtrace evaluated DMARC itself (with DNS):
+// then dmarc-fail says what the receiver's record would.
+func dmarcChecked(res *auth.Result) bool {
+	if res == nil || res.DMARC == nil {
+		return false
+	}
+	switch res.DMARC.Result {
+	case auth.StatusNotChecked, auth.StatusTempError, "":
+		return false
+	}
+	return true
+}
+
+// recordedDMARCFail is the policy a receiver recorded with a dmarc=fail in
+// a: "p=REJECT" in Gmail's comment, "policy=" or "header.policy=" (rspamd,
+// others), or Microsoft 365's "action="; lower case, "" when the field
+// records no DMARC failure or no policy. overridden reports a receiver
+// that says it did not apply the policy: Gmail's "dis=NONE" or "arc=pass",
+// Microsoft's "action=oreject" or "oquarantine", an arc=pass result.
+func recordedDMARCFail(a AuthResults) (policy string, overridden bool) {
+	failed := false
+	for _, r := range a.Results {
+		failed = failed || r.Method == "dmarc" && r.Result == "fail"
+		overridden = overridden || r.Method == "arc" && r.Result == "pass"
+	}
+	if !failed {
+		return "", false
+	}
+	raw := strings.ToLower(a.Raw)
+	i := strings.Index(raw, "dmarc=fail")
+	if i < 0 {
+		return "", false
+	}
+	seg := raw[i+len("dmarc=fail"):]
+	if j := strings.IndexByte(seg, ';'); j >= 0 {
+		seg = seg[:j]
+	}
+	overridden = overridden || policyValue(seg, "dis=") == "none" || policyValue(seg, "arc=") == "pass"
+	for _, key := range [...]string{"p=", "policy=", "action="} {
+		v := policyValue(seg, key)
+		if o := strings.TrimPrefix(v, "o"); o != v && key == "action=" {
+			v, overridden = o, true // Microsoft's oreject, oquarantine: the policy, overridden
+		}
+		if v == "reject" || v == "quarantine" || v == "none" {
+			return v, overridden
+		}
+	}
+	return "", overridden
+}
+
+// policyValue is the value of key ("p=") in seg, a receiver's text beside
+// one result, where key stands as a word of its own (not "sp=" for "p=").
+func policyValue(seg, key string) string {
+	for k := 0; k < len(seg); {
+		n := strings.Index(seg[k:], key)
+		if n < 0 {
+			return ""
+		}
+		k += n
+		if k == 0 || !isPolicyKeyByte(seg[k-1]) {
+			v := seg[k+len(key):]
+			return v[:strings.IndexFunc(v+" ", func(r rune) bool { return r == ' ' || r == ')' || r == '\t' || r == ',' || r == '"' })]
+		}
+		k++
+	}
+	return ""
+}
+
+// isPolicyKeyByte reports a byte that makes a key part of a longer one:
+// "sp=" is no "p=" (a dot separates: "header.policy=" is "policy=").
+func isPolicyKeyByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_'
 }
 
 // summarizeAuth renders "dkim=pass (example.org) spf=pass dmarc=pass".

@@ -879,3 +879,47 @@ func TestHELOImpersonationByAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordedDMARCFail: the policy a receiver wrote beside its dmarc=fail,
+// in each receiver's manner; and authres-trusted is medium for reject or
+// quarantine only while mailtrace cannot check DMARC itself.
+func TestRecordedDMARCFail(t *testing.T) {
+	for _, tc := range []struct {
+		raw, want  string
+		overridden bool
+	}{
+		{"mx.google.com; dkim=fail header.i=@acmebank.com; spf=fail smtp.mailfrom=acmebank.com; dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=acmebank.com", "reject", false},
+		{"mx.google.com; dmarc=fail (p=QUARANTINE sp=NONE dis=QUARANTINE) header.from=acmebank.com", "quarantine", false},
+		{"mx.google.com; dmarc=fail (p=NONE sp=REJECT dis=NONE) header.from=acmebank.com", "none", true},
+		{"mx.google.com; arc=pass (i=1 spf=pass spfdomain=zone.ee dmarc=pass fromdomain=zone.ee); dmarc=fail (p=REJECT sp=REJECT dis=NONE arc=pass) header.from=zone.ee", "reject", true},
+		{"spf=fail smtp.mailfrom=contoso.com; dkim=none; dmarc=fail action=oreject header.from=contoso.com; compauth=fail reason=000", "reject", true},
+		{"spf=fail smtp.mailfrom=contoso.com; dkim=none; dmarc=fail action=quarantine header.from=contoso.com; compauth=fail reason=000", "quarantine", false},
+		{"mx.example.net; dmarc=fail reason=\"SPF not aligned\" header.from=outlook.com (policy=none)", "none", false},
+		{"mx.example.net; dmarc=fail header.from=tessellate.io (policy=reject)", "reject", false},
+		{"mx.example.net; dmarc=fail header.from=hmail.example header.policy=quarantine", "quarantine", false},
+		{"mx.example.net; dmarc=pass (p=REJECT) header.from=acmebank.com", "", false},
+		{"mx.example.net; dmarc=fail header.from=acmebank.com; spf=fail (p=reject)", "", false},
+	} {
+		var a AuthResults
+		a.parseResults(tc.raw)
+		a.Raw = tc.raw
+		if got, over := recordedDMARCFail(a); got != tc.want || over != tc.overridden {
+			t.Errorf("%q: %q, overridden %v; want %q, %v", tc.raw, got, over, tc.want, tc.overridden)
+		}
+	}
+	msg := "Authentication-Results: mx.google.com; spf=fail smtp.mailfrom=acmebank.com; dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=acmebank.com\n" +
+		"Received: from srv1.evil-vps.net (srv1.evil-vps.net. [45.61.137.10]) by mx.google.com with ESMTPS id x1si123; Mon, 16 Nov 2026 09:00:05 -0800 (PST)\n" +
+		"From: alerts@acmebank.com\nTo: bob@gmail.com\nDate: Mon, 16 Nov 2026 09:00:00 -0800\nMessage-ID: <1@acmebank.com>\n\nx\n"
+	got := fired(analyzeRaw(t, msg, Options{DNSMode: "offline"}, Input{}))["authres-trusted"]
+	if len(got) != 1 || got[0].Severity != SeverityMedium {
+		t.Errorf("offline: authres-trusted %+v, want one medium", got)
+	}
+	override := strings.Replace(msg, "dis=QUARANTINE", "dis=NONE", 1)
+	if got := fired(analyzeRaw(t, override, Options{DNSMode: "offline"}, Input{}))["authres-trusted"]; len(got) != 1 || got[0].Severity != SeverityLow {
+		t.Errorf("offline, policy not applied: authres-trusted %+v, want one low", got)
+	}
+	none := strings.Replace(msg, "p=REJECT sp=REJECT dis=QUARANTINE", "p=NONE sp=NONE dis=NONE", 1)
+	if got := fired(analyzeRaw(t, none, Options{DNSMode: "offline"}, Input{}))["authres-trusted"]; len(got) != 1 || got[0].Severity != SeverityInfo {
+		t.Errorf("offline, p=none: authres-trusted %+v, want one info", got)
+	}
+}

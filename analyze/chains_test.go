@@ -29,23 +29,35 @@ func chainsNow() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 // Microsoft 365). Each must come out clean, without a finding of low or
 // worse.
 func TestChainsClean(t *testing.T) {
+	allClean(t, "clean")
+}
+
+// allClean analyses every message of testdata/chains/dir, offline, and
+// wants each clean without a finding of low or worse.
+func allClean(t *testing.T, dir string) {
+	t.Helper()
 	requireParser(t)
-	files, _ := filepath.Glob("../testdata/chains/clean/*.eml")
+	files, _ := filepath.Glob(filepath.Join("../testdata/chains", dir, "*.eml"))
 	if len(files) == 0 {
-		t.Fatal("no files in testdata/chains/clean")
+		t.Fatalf("no files in testdata/chains/%s", dir)
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			m := analyzeFile(t, path, Options{Now: chainsNow})
-			for _, f := range m.Findings {
-				if SeverityWeight(f.Severity) > 0 {
-					t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
-				}
-			}
-			if m.Verdict != VerdictClean {
-				t.Errorf("verdict %s (score %d), want clean; findings: %s", m.Verdict, m.Score, ruleIDs(m))
-			}
+			assertClean(t, analyzeFile(t, path, Options{Now: chainsNow}))
 		})
+	}
+}
+
+// assertClean wants m clean, without a finding of low or worse.
+func assertClean(t *testing.T, m *MessageReport) {
+	t.Helper()
+	for _, f := range m.Findings {
+		if SeverityWeight(f.Severity) > 0 {
+			t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
+		}
+	}
+	if m.Verdict != VerdictClean {
+		t.Errorf("verdict %s (score %d), want clean; findings: %s", m.Verdict, m.Score, ruleIDs(m))
 	}
 }
 
@@ -312,11 +324,7 @@ func TestListsCarried(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/dns=%v", tc.file, opts.Resolver != nil), func(t *testing.T) {
 				m := analyzeFile(t, filepath.Join("../testdata/chains/lists", tc.file), opts)
 				if tc.verdict == VerdictClean {
-					for _, f := range m.Findings {
-						if SeverityWeight(f.Severity) > 0 {
-							t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
-						}
-					}
+					assertClean(t, m)
 					return
 				}
 				if opts.Resolver == nil {
@@ -417,22 +425,5 @@ func TestForwardingCarried(t *testing.T) {
 // report. Each must come out clean without a finding of low or worse
 // (offline: their signatures are stand-ins).
 func TestChainsExchange(t *testing.T) {
-	requireParser(t)
-	files, _ := filepath.Glob("../testdata/chains/exchange/*.eml")
-	if len(files) == 0 {
-		t.Fatal("no files in testdata/chains/exchange")
-	}
-	for _, path := range files {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			m := analyzeFile(t, path, Options{Now: chainsNow})
-			for _, f := range m.Findings {
-				if SeverityWeight(f.Severity) > 0 {
-					t.Errorf("%s %s: %s", f.Severity, f.Rule, f.Message)
-				}
-			}
-			if m.Verdict != VerdictClean {
-				t.Errorf("verdict %s (score %d), want clean; findings: %s", m.Verdict, m.Score, ruleIDs(m))
-			}
-		})
-	}
+	allClean(t, "exchange")
 }

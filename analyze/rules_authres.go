@@ -559,37 +559,64 @@ func dmarcChecked(res *auth.Result) bool {
 // a: "p=REJECT" in Gmail's comment, "policy=" or "header.policy=" (rspamd,
 // others), or Microsoft 365's "action="; lower case, "" when the field
 // records no DMARC failure or no policy. overridden reports a receiver
-// that says it did not apply the policy: Gmail's "dis=NONE" or "arc=pass",
-// Microsoft's "action=oreject" or "oquarantine", an arc=pass result.
+// that says it did not apply the policy: Gmail's "dis=NONE" or "arc=pass"
+// beside its dmarc=fail, Microsoft's "action=oreject" or "oquarantine".
+// Only the dmarc result's own text is read (dmarcFailText): the comments
+// of the other results quote what the sender chose (a MAIL FROM, the
+// results of an ARC set it sealed), and an arc=pass result says only that
+// a chain verified, whoever sealed it.
 func recordedDMARCFail(a AuthResults) (policy string, overridden bool) {
-	failed := false
-	for _, r := range a.Results {
-		failed = failed || r.Method == "dmarc" && r.Result == "fail"
-		overridden = overridden || r.Method == "arc" && r.Result == "pass"
-	}
-	if !failed {
+	seg := strings.ToLower(dmarcFailText(a.Raw))
+	if seg == "" {
 		return "", false
 	}
-	raw := strings.ToLower(a.Raw)
-	i := strings.Index(raw, "dmarc=fail")
-	if i < 0 {
-		return "", false
-	}
-	seg := raw[i+len("dmarc=fail"):]
-	if j := strings.IndexByte(seg, ';'); j >= 0 {
-		seg = seg[:j]
-	}
-	overridden = overridden || policyValue(seg, "dis=") == "none" || policyValue(seg, "arc=") == "pass"
+	overridden = policyValue(seg, "dis=") == "none" || policyValue(seg, "arc=") == "pass"
 	for _, key := range [...]string{"p=", "policy=", "action="} {
 		v := policyValue(seg, key)
-		if o := strings.TrimPrefix(v, "o"); o != v && key == "action=" {
-			v, overridden = o, true // Microsoft's oreject, oquarantine: the policy, overridden
+		if o := strings.TrimPrefix(strings.TrimPrefix(v, "o"), "."); o != v && key == "action=" {
+			v, overridden = o, true // Microsoft's oreject (o.reject), oquarantine: the policy, overridden
 		}
 		if v == "reject" || v == "quarantine" || v == "none" {
 			return v, overridden
 		}
 	}
 	return "", overridden
+}
+
+// dmarcFailText is the text of the first dmarc=fail result of raw, a whole
+// field, comments included, from its method to the ';' that ends it; "" when
+// there is none. Results are split where parseResults splits them, outside
+// quoted strings and comments, so "dmarc=fail" quoted in another result's
+// comment or value is not taken for it.
+func dmarcFailText(raw string) string {
+	for _, part := range splitResults(raw) {
+		if r, ok := parseResInfo(stripComments(part)); ok && r.Method == "dmarc" && r.Result == "fail" {
+			return part
+		}
+	}
+	return ""
+}
+
+// splitResults splits an Authentication-Results value at each ';' outside
+// quoted strings and comments (RFC 8601 §2.2), as stripComments reads them.
+func splitResults(s string) []string {
+	var parts []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '\\' && i+1 < len(s):
+			i++
+		case ch == '"' && depth == 0:
+			quoted = !quoted
+		case ch == '(' && !quoted:
+			depth++
+		case ch == ')' && !quoted && depth > 0:
+			depth--
+		case ch == ';' && !quoted && depth == 0:
+			parts, start = append(parts, s[start:i]), i+1
+		}
+	}
+	return append(parts, s[start:])
 }
 
 // policyValue is the value of key ("p=") in seg, a receiver's text beside

@@ -899,6 +899,13 @@ func TestRecordedDMARCFail(t *testing.T) {
 		{"mx.example.net; dmarc=fail header.from=hmail.example header.policy=quarantine", "quarantine", false},
 		{"mx.example.net; dmarc=pass (p=REJECT) header.from=acmebank.com", "", false},
 		{"mx.example.net; dmarc=fail header.from=acmebank.com; spf=fail (p=reject)", "", false},
+		{"spf=fail smtp.mailfrom=contoso.com; dmarc=fail action=o.reject header.from=contoso.com", "reject", true},
+		// An ARC chain the forger sealed himself verifies (arc=pass), but
+		// Gmail did not trust the sealer: it applied the policy.
+		{"mx.google.com; arc=pass (i=1 spf=pass spfdomain=evil-vps.net dkim=pass dkdomain=evil-vps.net dmarc=fail fromdomain=acmebank.com); dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=acmebank.com", "reject", false},
+		// The sender's MAIL FROM, quoted in the receiver's SPF comment and
+		// value, is his words, not the receiver's.
+		{`mx.google.com; spf=pass (google.com: domain of "x dmarc=fail p=none dis=none"@evil-vps.net designates 45.61.137.10 as permitted sender) smtp.mailfrom="x dmarc=fail p=none dis=none"@evil-vps.net; dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=acmebank.com`, "reject", false},
 	} {
 		var a AuthResults
 		a.parseResults(tc.raw)

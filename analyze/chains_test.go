@@ -195,7 +195,12 @@ func TestDKIMReplay(t *testing.T) {
 		{"recipient in To", strings.ReplaceAll(string(raw), "bob@victim.org", "alice@victim.org"), at(2), false},
 		{"sent by the signer's own server", strings.ReplaceAll(string(raw), "srv1.evil-vps.net", "out1.acmebank.com"), at(2), false},
 		{"signed just before", strings.ReplaceAll(string(raw), "Tue, 1 Dec 2026 11:30:0", "Sat, 28 Nov 2026 09:10:0"), at(2), false},
-		{"a list's", strings.Replace(string(raw), "MIME-Version: 1.0", "List-Id: <news.lists.victim.org>\nMIME-Version: 1.0", 1), at(2), false},
+		// A list that handed the message to the receiver sends old mail on
+		// openly (a moderated or digest list).
+		{"a list's", strings.ReplaceAll(strings.Replace(string(raw), "MIME-Version: 1.0", "List-Id: <news.lists.openvault.org>\nMIME-Version: 1.0", 1), "srv1.evil-vps.net", "mail.openvault.org"), at(2), false},
+		// A List-Id the replayer wrote, naming the recipient's own domain:
+		// the receiving side's hops are no list's.
+		{"a List-Id of the recipient's domain", strings.Replace(string(raw), "MIME-Version: 1.0", "List-Id: <news.lists.victim.org>\nMIME-Version: 1.0", 1), at(2), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := New(Options{Resolver: z, Now: tc.now}).Analyze(context.Background(), Input{File: "r.eml", Raw: []byte(tc.raw)})
@@ -319,6 +324,9 @@ func TestListsCarried(t *testing.T) {
 		// The same with a Received line of the list's pasted below the
 		// chain: only what the receiving side wrote shows a list at work.
 		{"fake-list-id-pasted-list-hop.eml", VerdictForged, "dkim-fail", SeverityHigh},
+		// The same with a List-Id of the recipient's own domain: the
+		// receiving side's hops are its own, no list's.
+		{"fake-list-id-receivers-domain.eml", VerdictForged, "dkim-fail", SeverityHigh},
 	} {
 		for _, opts := range []Options{{Now: chainsNow, Resolver: z}, {Now: chainsNow}} {
 			t.Run(fmt.Sprintf("%s/dns=%v", tc.file, opts.Resolver != nil), func(t *testing.T) {

@@ -320,9 +320,9 @@ func (c *Context) viaList() bool {
 
 // listCarried reports a message a mailing list passed on and that the list
 // really handled: besides its List-Id, List-Post or Mailing-List field
-// (which anyone can add) a hop was written by or came from the list's
-// organisation, or a DKIM signature of it passes. A list sends from its
-// own servers and signs for itself (a provider's list, such as Google
+// (which anyone can add) the receiving side took it from a server of the
+// list's organisation, or a DKIM signature of it passes. A list sends from
+// its own servers and signs for itself (a provider's list, such as Google
 // Groups, from the provider's: organisations are compared by provider
 // family); a forger who adds a List-Id to excuse a broken signature names
 // a list that never saw the message.
@@ -335,11 +335,13 @@ func (c *Context) listCarried(res *auth.Result) bool {
 	for i := range hf {
 		// Only what the receiving side wrote: a line below the boundary
 		// naming the list is the sender's to paste. The HELO is left out:
-		// it is the client's own word.
-		if !c.Report.Hops[i].Trusted {
+		// it is the client's own word, and the by-host is the receiving
+		// side's own: a List-Id naming the recipient's domain (or, for a
+		// Gmail recipient, googlegroups.com) matched every message.
+		if !c.Report.Hops[i].Trusted || c.Trust != nil && c.Trust.hasFamily(hf[i].rdns.family) {
 			continue
 		}
-		if slices.Contains(fams, hf[i].by.family) || slices.Contains(fams, hf[i].rdns.family) {
+		if slices.Contains(fams, hf[i].rdns.family) {
 			return true
 		}
 	}

@@ -65,9 +65,9 @@ func init() {
 			"organisation and for another domain. A name that is the address itself is no finding. A " +
 			"mailing list's rewrite is info: the name says \"via\" or \"on behalf of\", the address is the " +
 			"list's own (of the organisation its List-Id, List-Post or Mailing-List names) or a re-sender's " +
-			"(Google Groups, groups.io), and the list handled the message: a hop of its organisation that " +
-			"the receiving side wrote, or a passing DKIM signature of it. The words and the fields alone " +
-			"are anyone's to write.",
+			"(Google Groups, groups.io), and the list handled the message: the receiving side took it from " +
+			"a server of the list's organisation (its own servers are no list's), or a DKIM signature of " +
+			"it passes. The words and the fields alone are anyone's to write.",
 		Example: "From: \"service@paypal.com\" <alerts@evil.example>",
 		Check:   checkDisplayName,
 	})

@@ -106,6 +106,9 @@ func TestChainsForged(t *testing.T) {
 		// writes its results above that line, never below it.
 		{"m365-authres-planted-below-entry.eml", "authres-forged", VerdictForged},
 		{"m365-authres-noid-planted-below-entry.eml", "authres-forged", VerdictForged},
+		// The same field with every result none and the passes hidden in
+		// reason strings: no stamp of Microsoft's submission.
+		{"m365-authres-none-hiding-pass.eml", "authres-forged", VerdictForged},
 		// Microsoft 365 lines ("via Frontend Transport") pasted below a
 		// VPS's hop to a Postfix receiver.
 		{"m365-frontend-line-pasted.eml", "hop-continuity", VerdictSuspicious},

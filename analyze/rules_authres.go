@@ -398,7 +398,7 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 			ownTop = ownTop || z == zoneTop
 		}
 		ar.forged = own && (z == zoneMiddle || z == zoneBeforeOrigin || z == zoneBelowMicrosoftEntry)
-		if ar.forged && microsoftID(ar.AuthServID, microsoftSide) && claimsNothing(v) {
+		if ar.forged && ar.AuthServID == "" && microsoftSide && submissionStamp(ar.Raw) && claimsNothing(v) {
 			ar.forged = false
 			ar.Why = "Microsoft 365's record of the sender's own tenant (results none, as it writes at submission): it vouches for nothing"
 		}
@@ -475,6 +475,16 @@ func claimsNothing(v string) bool {
 		}
 	}
 	return true
+}
+
+// submissionStamp reports a field in the form of the stamp Microsoft 365
+// writes at submission (claimsNothing), with no authserv-id: no quoted
+// string and no comment but its "(message not signed)". A forger's field of
+// none results that hides "dkim=pass" in a reason="..." or a comment, for
+// the eye or a parser that splits at every ';', is no such stamp.
+func submissionStamp(raw string) bool {
+	rest := strings.ReplaceAll(strings.ToLower(raw), "(message not signed)", "")
+	return !strings.ContainsAny(rest, "\"()")
 }
 
 // microsoftID reports an authserv-id of Microsoft 365: none at all where

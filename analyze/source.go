@@ -45,12 +45,13 @@ func SkipExtensions() []string {
 
 // msgExt are files a directory walk reads whatever they hold: a broken
 // fixture must become an error entry that fails the run, not vanish.
-var msgExt = map[string]bool{".eml": true, ".mbox": true}
+var msgExt = map[string]bool{".eml": true, ".mbox": true, ".emlx": true}
 
 // ReadSources calls fn for every message found in paths, in order: files,
 // directories (recursively, Maildir cur/ and new/ included, tmp/ skipped),
 // mbox files (split on "From " lines, ">From" unescaped, or by a confirmed
-// Content-Length) and "-" for stdin.
+// Content-Length), Apple Mail .emlx files (read from their byte count)
+// and "-" for stdin.
 // No paths means stdin. A directory is walked as ExpandInputs walks it,
 // skipped entries passing silently. It stops early only when fn returns
 // an error.
@@ -426,6 +427,9 @@ func readFile(path string, fn func(Source) error) error {
 		return fn(Source{File: path, Err: fmt.Errorf("read %s: %w", path, err)})
 	}
 	defer f.Close()
+	if isEmlx(path) {
+		return readEmlx(path, f, remainingSize(f), fn)
+	}
 	return readStream(path, f, remainingSize(f), fn)
 }
 

@@ -28,13 +28,13 @@ func analyzeCommand(s streams) *cli.Command {
 		Name:      "analyze",
 		Usage:     "analyse messages: summary, Received hop chain, findings, verdict",
 		ArgsUsage: "[FILE|DIR|MBOX|-]...",
-		Description: "Reads .eml files, directories (recursively; Maildir cur/ and new/), mbox files and standard\n" +
-			"input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.\n" +
+		Description: "Reads .eml files, Apple Mail .emlx files, directories (recursively; Maildir cur/ and new/), mbox\n" +
+			"files and standard input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.\n" +
 			"A directory walk passes over hidden entries (but for a Maildir's folders: .Sent, .Junk),\n" +
 			"Maildir tmp/ and files ending in\n   " +
 			strings.Join(analyze.SkipExtensions(), " ") + "\n" +
 			"It reads symlinks to files, and skips with a note symlinked directories and, outside a Maildir,\n" +
-			"files other than .eml and .mbox whose first line is neither a header field nor an mbox \"From \" line.\n" +
+			"files other than .eml, .emlx and .mbox whose first line is neither a header field nor an mbox \"From \" line.\n" +
 			"An argument that holds no message is a runtime error. -o FILE may not be an input file; inside an\n" +
 			"input directory it is not read.",
 		Flags: append([]cli.Flag{

@@ -1,0 +1,80 @@
+package analyze
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Apple Mail keeps each message in a .emlx file (and one whose attachments
+// it left on the server in a .partial.emlx): a line with the message's
+// length in octets, padded with spaces, then the message as received, then
+// an XML property list of Mail's own (flags, dates). The length is what
+// separates the message from the plist, so it must be right: a count that
+// is not a number, runs past the file or stops short of the plist is an
+// error entry, not a guess.
+
+// isEmlx reports whether path is named as Apple Mail names its messages.
+func isEmlx(path string) bool {
+	return strings.HasSuffix(strings.ToLower(path), ".emlx")
+}
+
+// readEmlx reads the message of an .emlx file: its Line is 2, the line
+// after the count, so that reports name the file's lines.
+func readEmlx(name string, r io.Reader, size int64, fn func(Source) error) error {
+	fail := func(format string, a ...any) error {
+		return fn(Source{File: name, Err: fmt.Errorf("read %s: "+format, append([]any{name}, a...)...)})
+	}
+	if size > maxMessageBytes+emlxPlistRoom {
+		return fail("larger than %d bytes", maxMessageBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxMessageBytes+emlxPlistRoom+1))
+	if err != nil {
+		return fail("%w", err)
+	}
+	if len(data) > maxMessageBytes+emlxPlistRoom {
+		return fail("larger than %d bytes", maxMessageBytes)
+	}
+	if len(data) == 0 {
+		return fail("empty input")
+	}
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		return fail("not an .emlx file: no byte count line")
+	}
+	n, ok := parseLength(bytes.TrimRight(data[:nl], "\r"))
+	if !ok {
+		return fail("not an .emlx file: first line %q is not a byte count", truncateForError(data[:nl]))
+	}
+	rest := data[nl+1:]
+	switch {
+	case n == 0:
+		return fail("emlx byte count is 0: no message")
+	case n > len(rest):
+		return fail("emlx byte count %d is larger than the %d bytes after it", n, len(rest))
+	case !isEmlxPlist(rest[n:]):
+		return fail("emlx byte count %d does not end where the property list starts", n)
+	}
+	return fn(Source{File: name, Line: 2, Raw: rest[:n:n]})
+}
+
+// emlxPlistRoom is how much more than a message an .emlx file may hold: the
+// plist after it is a few hundred bytes.
+const emlxPlistRoom = 1 << 20
+
+// isEmlxPlist reports whether b, what follows the counted message, is
+// nothing or Mail's property list, white space before it allowed.
+func isEmlxPlist(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) == 0 || bytes.HasPrefix(b, []byte("<?xml")) || bytes.HasPrefix(b, []byte("<!DOCTYPE plist")) ||
+		bytes.HasPrefix(b, []byte("<plist"))
+}
+
+// truncateForError shortens a line quoted in an error.
+func truncateForError(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}

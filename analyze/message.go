@@ -118,7 +118,8 @@ func splitAfter(raw []byte, prepended int) (*Message, error) {
 }
 
 // skipBeforeHeader moves s past a byte order mark and blank lines at the
-// start of the message (rfc5322.HeaderStart), each named in a defect.
+// start of the message (rfc5322.HeaderStart), and the line Outlook writes
+// above a header it shows (rfc5322.OutlookPreamble), each named in a defect.
 func (m *Message) skipBeforeHeader(s *splitter) {
 	off, blank, bom := rfc5322.HeaderStart(s.data)
 	s.pos, s.line = off, blank // the lines passed over are blank: no CR alone among them
@@ -127,6 +128,10 @@ func (m *Message) skipBeforeHeader(s *splitter) {
 	}
 	if blank > 0 {
 		m.Defects = append(m.Defects, fmt.Sprintf("line 1: %d blank lines before the header, left out", blank))
+	}
+	if n := rfc5322.OutlookPreamble(s.data[s.pos:]); n > 0 {
+		s.pos, s.line = s.pos+n, s.line+1
+		m.Defects = append(m.Defects, fmt.Sprintf("line %d: Outlook's %q line before the header, left out", s.line, rfc5322.OutlookHeadersLine))
 	}
 }
 

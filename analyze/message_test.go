@@ -127,7 +127,10 @@ func FuzzSplit(f *testing.F) {
 }
 
 // TestSplitStart: what may come before a header. A byte order mark and
-// blank lines are left out with a defect; a From field with white space
+// blank lines are left out with a defect, and so is the line Outlook writes
+// above the header it shows for mail on Exchange (its Internet headers,
+// saved or pasted as the message), which ended the header at line 1 and
+// left the message without a field; a From field with white space
 // before its colon (RFC 5322 §4.5.3) is a field, not an mbox line.
 func TestSplitStart(t *testing.T) {
 	for _, tt := range []struct {
@@ -141,6 +144,8 @@ func TestSplitStart(t *testing.T) {
 		{"blank lines", "\n\r\nFrom: a@example.com\n\nhi\n", "a@example.com", 3, "", "line 1: 2 blank lines"},
 		{"obsolete From field", "From : a@example.com\nSubject: x\n\nhi\n", "a@example.com", 1, "", ""},
 		{"mbox line", "From a@example.com Mon Jan  1 00:00:00 2024\nFrom: b@example.com\n\nhi\n", "b@example.com", 2, "From a@example.com Mon Jan  1 00:00:00 2024", ""},
+		{"Outlook's Internet headers", "Microsoft Mail Internet Headers Version 2.0\r\nReceived: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\nFrom: a@example.com\r\n\r\n", "a@example.com", 3, "", "line 1: Outlook's"},
+		{"Outlook's line inside a header", "From: a@example.com\nMicrosoft Mail Internet Headers Version 2.0\n\nhi\n", "a@example.com", 1, "", "line 2: not a header field"},
 		{"byte order mark and mbox line", "\xef\xbb\xbfFrom a@x Mon Jan  1 00:00:00 2024\nFrom: b@example.com\n\nhi\n", "b@example.com", 2, "From a@x Mon Jan  1 00:00:00 2024", "byte order mark"},
 	} {
 		m, err := Split([]byte(tt.raw))

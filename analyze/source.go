@@ -338,11 +338,13 @@ func (w *walker) looksLikeMessage(path string) bool {
 // startsLikeMessage reports whether the first non-blank line of b could
 // begin a message: an mbox "From " line (RFC 4155) or a header field name
 // and colon (RFC 5322 §2.2: printable US-ASCII but ":"; §4.5.3 allows
-// white space before the colon). A UTF-8 byte order mark is allowed.
+// white space before the colon), or the line Outlook writes above a header
+// it shows (rfc5322.OutlookHeadersLine). A UTF-8 byte order mark is allowed.
 // Blank input is undecided and counts as a message.
 func startsLikeMessage(b []byte) bool {
 	line := firstTextLine(b)
-	return line == nil || rfc5322.IsMboxFromLine(line) || isFieldStart(line)
+	return line == nil || rfc5322.IsMboxFromLine(line) || isFieldStart(line) ||
+		string(bytes.TrimRight(line, " \t")) == rfc5322.OutlookHeadersLine
 }
 
 func isFieldStart(line []byte) bool {

@@ -197,6 +197,7 @@ func TestStartsLikeMessage(t *testing.T) {
 		{"blank lines first (RFC 5322 needs none, but undecided is read)", "\n\r\n  \nSubject: x\n", true},
 		{"obsolete space before colon (RFC 5322 §4.5.3)", "Subject : x\n", true},
 		{"byte order mark", "\xef\xbb\xbfSubject: x\n", true},
+		{"Outlook's Internet headers", "Microsoft Mail Internet Headers Version 2.0\r\nReceived: from a\r\n", true},
 		{"CR-only line ends", "\r\rSubject: x\rTo: y\r", true},
 		{"blank is undecided", " \n\n", true},
 		{"empty is undecided", "", true},

@@ -27,6 +27,12 @@ func refSplitMessage(raw []byte) *message {
 		raw = raw[bytes.IndexByte(raw, '\n')+1:]
 		m.firstLine++
 	}
+	if rest, ok := bytes.CutPrefix(raw, []byte("Microsoft Mail Internet Headers Version 2.0")); ok {
+		if rest = bytes.TrimLeft(rest, " \t"); bytes.HasPrefix(rest, []byte("\n")) || bytes.HasPrefix(rest, []byte("\r\n")) {
+			raw = rest[bytes.IndexByte(rest, '\n')+1:]
+			m.firstLine++
+		}
+	}
 	if rest, ok := strings.CutPrefix(string(raw), "From "); ok && strings.TrimLeft(rest, " \t") != "" && !strings.HasPrefix(strings.TrimLeft(rest, " \t"), ":") {
 		_, after, _ := bytes.Cut(raw, []byte("\n"))
 		raw = after
@@ -185,7 +191,8 @@ func TestSplitMatchesReference(t *testing.T) {
 	for range 3000 {
 		checkSplitSame(t, []byte(gentext.Join(r, canonPieces, r.IntN(60))))
 	}
-	for _, s := range []string{"", "\n", "\r\n", "From x\n", "From x", " lead\r\nA: b\r\n\r\nbody", "A: b\n c\n\td\nE:f\n\nbody\n", "A\nB: c", "A: b\r\n"} {
+	for _, s := range []string{"", "\n", "\r\n", "From x\n", "From x", " lead\r\nA: b\r\n\r\nbody", "A: b\n c\n\td\nE:f\n\nbody\n", "A\nB: c", "A: b\r\n",
+		"Microsoft Mail Internet Headers Version 2.0\r\nA: b\r\n\r\nx", "Microsoft Mail Internet Headers Version 2.0 \nA: b\n"} {
 		checkSplitSame(t, []byte(s))
 	}
 }

@@ -212,9 +212,13 @@ func splitMessage(raw []byte) *message { return splitFor(raw, false) }
 func splitFor(raw []byte, offline bool) *message {
 	m := &message{firstLine: 1}
 	// As analyze.Split reads the start: a byte order mark and blank lines
-	// are left out, then an mbox "From " line.
+	// are left out, Outlook's line above a header it shows, then an mbox
+	// "From " line.
 	off, blank, _ := rfc5322.HeaderStart(raw)
 	raw, m.firstLine = raw[off:], m.firstLine+blank
+	if n := rfc5322.OutlookPreamble(raw); n > 0 {
+		raw, m.firstLine = raw[n:], m.firstLine+1
+	}
 	if rfc5322.IsMboxFromLine(raw) {
 		_, raw, _ = bytes.Cut(raw, []byte("\n"))
 		m.firstLine++

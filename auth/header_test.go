@@ -216,3 +216,14 @@ func TestFromDomainComments(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitOutlookHeaders: the header Outlook shows for mail on Exchange,
+// saved as the message, starts with a line of its own that is no field;
+// the splitter passes over it as analyze.Split does, so both read the same
+// fields on the same lines.
+func TestSplitOutlookHeaders(t *testing.T) {
+	m := splitMessage([]byte("Microsoft Mail Internet Headers Version 2.0\r\nFrom: a@example.com\r\nTo: b@example.net\r\n\r\n"))
+	if len(m.fields) != 2 || m.fields[0].Name != "From" || m.fields[0].Line != 2 {
+		t.Errorf("fields %+v, want From on line 2 and To", m.fields)
+	}
+}

@@ -34,3 +34,26 @@ func IsMboxFromLine(line []byte) bool {
 	rest = bytes.TrimLeft(rest, " \t")
 	return ok && len(rest) > 0 && rest[0] != ':'
 }
+
+// OutlookHeadersLine is the line Outlook puts above a message's header when
+// it shows it (Message Options, Internet headers) for mail kept on an
+// Exchange server, which users save or paste as the message.
+const OutlookHeadersLine = "Microsoft Mail Internet Headers Version 2.0"
+
+// OutlookPreamble returns the length of an OutlookHeadersLine at the start
+// of raw, with its line end, or 0 when raw does not start with one.
+// analyze.Split and package auth's splitter both pass over it.
+func OutlookPreamble(raw []byte) int {
+	rest, ok := bytes.CutPrefix(raw, []byte(OutlookHeadersLine))
+	if !ok {
+		return 0
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	switch {
+	case bytes.HasPrefix(rest, []byte("\r\n")):
+		return len(raw) - len(rest) + 2
+	case bytes.HasPrefix(rest, []byte("\n")):
+		return len(raw) - len(rest) + 1
+	}
+	return 0
+}

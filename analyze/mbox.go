@@ -49,6 +49,12 @@ type mboxReader struct {
 	cl                     contentLength
 	bodyLen                int  // the length the header just ended states, to be checked
 	exact                  bool // the body was taken by its Content-Length: no mbox blank line to trim
+	// lengths is how the file's Content-Length fields have fared: every one
+	// confirmed so far (lengthsConfirmed), or one not (lengthsMixed).
+	lengths lengthRecord
+	// cutIndex is the message whose stated body ran past the end of the
+	// input, cutHave the octets of body there were; 0 for none.
+	cutIndex, cutLength, cutHave int
 }
 
 func (m *mboxReader) run() error {
@@ -62,6 +68,11 @@ func (m *mboxReader) run() error {
 		}
 		m.atLineStart = whole
 		if err == io.EOF {
+			if m.cutIndex == m.index && m.index > 0 && m.lengths == lengthsConfirmed {
+				return m.fn(Source{File: m.name, Index: m.index, Line: m.start,
+					Err: fmt.Errorf("read %s: message %d (line %d) truncated: its Content-Length is %d octets, the file ends %d octets into its body",
+						m.name, m.index, m.start, m.cutLength, m.cutHave)})
+			}
 			return m.emit()
 		}
 		if err != nil && whole {

@@ -348,3 +348,39 @@ func splitLinesLikeSplit(b []byte) []string {
 	}
 	return lines
 }
+
+// TestReadMboxContentLengthCut: in an mbox whose Content-Length fields
+// were all confirmed (mboxcl2, 01-mboxcl2.mbox), a last body that runs
+// past the end of the file was cut short. It was read as if whole, and the
+// separator-shaped line of the forwarded message it holds split it in two;
+// now it is one error entry, and the messages before it are read. With a
+// length that was not confirmed before it, the last one may be a sender's
+// and wrong: the message is read by the separator scan, as before.
+func TestReadMboxContentLengthCut(t *testing.T) {
+	file, err := os.ReadFile(filepath.Join("..", "testdata", "mbox", "01-mboxcl2.mbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.mbox")
+	if err := os.WriteFile(cut, file[:len(file)-40], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, []string{cut}, "")
+	if len(got) != 3 || got[0].Err != nil || got[1].Err != nil || got[2].Err == nil ||
+		got[2].Index != 3 || got[2].Line != 36 || !strings.Contains(got[2].Err.Error(), "truncated") {
+		t.Errorf("cut mboxcl2: got %+v, want two messages and an error entry for message 3 at line 36", got)
+	}
+
+	// A sender's wrong length before it: not the writer's, nothing is cut.
+	mixed := clSepA + clField(clBody, 5) + "Subject: a\n\n" + clBody + clNext[:len(clNext)-2] + "\n" +
+		"\n" + clSepA + clField("x\n", 100) + "Subject: c\n\nx\n"
+	got = collect(t, nil, mixed)
+	for _, s := range got {
+		if s.Err != nil {
+			t.Errorf("mixed lengths: %v", s.Err)
+		}
+	}
+	if len(got) != 4 { // clBody's separator-shaped line splits the first, unconfirmed
+		t.Errorf("mixed lengths: %d messages, want 4", len(got))
+	}
+}

@@ -160,7 +160,18 @@ const separatorCheck = 1 << 10
 func (m *mboxReader) takeBody(n int) {
 	blank, ok := m.confirmLength(n)
 	if !ok {
+		if have := len(m.in.peek(n)); have < n && m.in.err == io.EOF && m.lengths == lengthsConfirmed {
+			// Cut short: the rest of the file is this body, whatever
+			// separator-shaped lines it holds.
+			m.cutIndex, m.cutLength, m.cutHave = m.index, n, have
+			m.in.skip(have)
+			return
+		}
+		m.lengths = lengthsMixed
 		return
+	}
+	if m.lengths == lengthsNone {
+		m.lengths = lengthsConfirmed
 	}
 	body := m.in.peek(n)
 	m.write(body)
@@ -171,6 +182,20 @@ func (m *mboxReader) takeBody(n int) {
 	m.in.skip(n + blank)
 	m.exact, m.prevBlank = true, blank > 0
 }
+
+// lengthRecord is how the Content-Length fields of an mbox have fared.
+// When every one before the last message was confirmed, the mailbox's
+// writer put them there (mboxcl, mboxcl2), and a last body that runs past
+// the end of the file was cut short: the message is an error entry, not
+// read as if whole. With no length confirmed, or one not, the last one may
+// be a sender's, wrong, and the message is read by the separator scan.
+type lengthRecord int
+
+const (
+	lengthsNone lengthRecord = iota
+	lengthsConfirmed
+	lengthsMixed
+)
 
 // confirmLength reports whether a body of n octets is confirmed by what
 // follows it (see above), and the length of the blank line after it.

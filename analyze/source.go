@@ -235,8 +235,9 @@ func (w *walker) walk(dir string, inMaildir bool, out *[]walkEntry) {
 		}
 		switch {
 		case strings.HasPrefix(d.Name(), "."):
-			// Hidden, but for a Maildir++ folder (.Sent, .Junk) of a Maildir.
-			if d.IsDir() && isMaildir(dir) && isMaildir(path) {
+			// Hidden, but for a Maildir++ folder (.Sent, .Junk) of a
+			// Maildir, and KMail's subfolders of one.
+			if d.IsDir() && (isMaildir(dir) && isMaildir(path) || isKMailSubfolders(dir, d.Name())) {
 				w.walk(path, false, out)
 			}
 		case d.IsDir():
@@ -369,6 +370,14 @@ func isMaildir(dir string) bool {
 		}
 	}
 	return false
+}
+
+// isKMailSubfolders reports whether name, in dir, is where KMail keeps the
+// subfolders of a Maildir folder: ".inbox.directory" beside "inbox", each
+// subfolder a Maildir in it.
+func isKMailSubfolders(dir, name string) bool {
+	folder, ok := strings.CutSuffix(strings.TrimPrefix(name, "."), ".directory")
+	return ok && folder != "" && isMaildir(filepath.Join(dir, folder))
 }
 
 // isMaildirTmp reports whether dir is the tmp/ of a Maildir, where messages

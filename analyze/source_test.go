@@ -370,10 +370,14 @@ func TestExpandInputsOnce(t *testing.T) {
 
 // TestReadMaildirFolders: naming a Maildir reads its Maildir++ folders
 // (.Sent, .Junk: hidden directories that are Maildirs themselves), but no
-// other hidden directory.
+// other hidden directory; KMail's subfolders of a Maildir folder (inbox
+// and .inbox.directory/lists beside it), which were passed over without a
+// word, are read too.
 func TestReadMaildirFolders(t *testing.T) {
 	dir := t.TempDir()
-	for _, p := range []string{"md/cur/1", "md/.Junk/new/2", "md/.Sent/cur/3:2,S", "md/.git/objects/x.eml", "other/.Junk/new/4"} {
+	for _, p := range []string{"md/cur/1", "md/.Junk/new/2", "md/.Sent/cur/3:2,S", "md/.git/objects/x.eml", "other/.Junk/new/4",
+		"kmail/inbox/cur/5:2,S", "kmail/.inbox.directory/lists/new/6", "kmail/.inbox.directory/.lists.directory/debian/cur/7:2,",
+		"kmail/.gone.directory/old/cur/8"} {
 		full := filepath.Join(dir, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
@@ -390,6 +394,10 @@ func TestReadMaildirFolders(t *testing.T) {
 	}
 	got := ExpandInputs([]string{filepath.Join(dir, "md"), filepath.Join(dir, "other")}, WalkOptions{})
 	if rel := relPaths(t, dir, got.Paths); rel != "md/.Junk/new/2 md/.Sent/cur/3:2,S md/cur/1" {
+		t.Errorf("paths %s", rel)
+	}
+	got = ExpandInputs([]string{filepath.Join(dir, "kmail")}, WalkOptions{})
+	if rel := relPaths(t, dir, got.Paths); rel != "kmail/.inbox.directory/.lists.directory/debian/cur/7:2, kmail/.inbox.directory/lists/new/6 kmail/inbox/cur/5:2,S" {
 		t.Errorf("paths %s", rel)
 	}
 	if len(got.Skipped) > 0 {

@@ -30,7 +30,8 @@ func analyzeCommand(s streams) *cli.Command {
 		ArgsUsage: "[FILE|DIR|MBOX|-]...",
 		Description: "Reads .eml files, Apple Mail .emlx files, directories (recursively; Maildir cur/ and new/), mbox\n" +
 			"files and standard input (\"-\" or no argument). A message that cannot be read becomes an error entry; the others go on.\n" +
-			"A directory walk passes over hidden entries (but for a Maildir's folders: .Sent, .Junk),\n" +
+			"A directory walk passes over hidden entries (but for a Maildir's folders: .Sent, .Junk, and\n" +
+			"KMail's .inbox.directory beside inbox),\n" +
 			"Maildir tmp/ and files ending in\n   " +
 			strings.Join(analyze.SkipExtensions(), " ") + "\n" +
 			"It reads symlinks to files, and skips with a note symlinked directories and, outside a Maildir,\n" +

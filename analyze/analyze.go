@@ -60,6 +60,9 @@ type Input struct {
 	// last field, even when it starts with white space: that would let the
 	// client write into the trusted hop.
 	Prepended int
+	// Recoded names the encoding Raw was read from when it is not the
+	// file's bytes (Source.Recoded); the report's defects say so.
+	Recoded string
 }
 
 // SessionAnomaly is one protocol-level observation from the SMTP session
@@ -123,6 +126,9 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 		shiftLines(msg, in.Line-1)
 	}
 	rep.Defects = msg.Defects
+	if in.Recoded != "" {
+		rep.Defects = append([]string{fmt.Sprintf("line 1: the file is %s text, read as UTF-8", in.Recoded)}, rep.Defects...)
+	}
 	if err != nil {
 		rep.Error = err.Error()
 		rep.Verdict = VerdictError

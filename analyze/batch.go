@@ -180,7 +180,7 @@ type batchJob struct {
 // Options.Attached is set), turning a read error, and a panic in a rule,
 // into an error report: one hostile message must not end a batch.
 func (a *Analyzer) analyzeSource(ctx context.Context, src Source) (ms []*MessageReport) {
-	in := Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw}
+	in := Input{File: src.File, Index: src.Index, Line: src.Line, Raw: src.Raw, Recoded: src.Recoded}
 	if src.Err != nil {
 		return []*MessageReport{in.errorReport(src.Err)}
 	}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/internal/rfc5322"
 )
@@ -22,6 +25,9 @@ type Source struct {
 	Line  int    // line of File where the message starts (its "From " line in an mbox); 0 means 1
 	Raw   []byte
 	Err   error
+	// Recoded names the encoding Raw was read from when it was not the
+	// file's bytes ("UTF-16LE", "UTF-16BE"); "" for the bytes as stored.
+	Recoded string
 }
 
 // maxMessageBytes bounds one message read from disk or stdin.
@@ -340,9 +346,13 @@ func (w *walker) looksLikeMessage(path string) bool {
 // begin a message: an mbox "From " line (RFC 4155) or a header field name
 // and colon (RFC 5322 §2.2: printable US-ASCII but ":"; §4.5.3 allows
 // white space before the colon), or the line Outlook writes above a header
-// it shows (rfc5322.OutlookHeadersLine). A UTF-8 byte order mark is allowed.
+// it shows (rfc5322.OutlookHeadersLine). A UTF-8 byte order mark is allowed,
+// and text in UTF-16 with its byte order mark is read as its UTF-8.
 // Blank input is undecided and counts as a message.
 func startsLikeMessage(b []byte) bool {
+	if text, enc := fromUTF16(b[:len(b)&^1]); enc != "" {
+		b = text
+	}
 	line := firstTextLine(b)
 	return line == nil || rfc5322.IsMboxFromLine(line) || isFieldStart(line) ||
 		string(bytes.TrimRight(line, " \t")) == rfc5322.OutlookHeadersLine
@@ -474,6 +484,9 @@ func readStream(name string, r io.Reader, size int64, fn func(Source) error) err
 	if len(raw) == 0 {
 		return fn(Source{File: name, Err: fmt.Errorf("read %s: empty input", name)})
 	}
+	if text, enc := fromUTF16(raw); enc != "" {
+		return fn(Source{File: name, Raw: text, Recoded: enc})
+	}
 	return fn(Source{File: name, Raw: raw})
 }
 
@@ -522,4 +535,35 @@ func firstTextLine(b []byte) []byte {
 		b = b[min(end+1, len(b)):]
 	}
 	return nil
+}
+
+// fromUTF16 returns raw as UTF-8 when it starts with a UTF-16 byte order
+// mark and has an even length, with the encoding's name; else nil, "".
+// Windows writes text so (PowerShell 5's Out-File and ">", Notepad's
+// "Unicode"): a message or the header Outlook shows, saved that way, has
+// its lines and fields still, two octets a character. The mark is left
+// out; a lone surrogate becomes U+FFFD.
+func fromUTF16(raw []byte) ([]byte, string) {
+	if len(raw) < 2 || len(raw)%2 != 0 {
+		return nil, ""
+	}
+	var order binary.ByteOrder
+	var enc string
+	switch {
+	case raw[0] == 0xff && raw[1] == 0xfe:
+		order, enc = binary.LittleEndian, "UTF-16LE"
+	case raw[0] == 0xfe && raw[1] == 0xff:
+		order, enc = binary.BigEndian, "UTF-16BE"
+	default:
+		return nil, ""
+	}
+	units := make([]uint16, 0, len(raw)/2-1)
+	for i := 2; i < len(raw); i += 2 {
+		units = append(units, order.Uint16(raw[i:]))
+	}
+	out := make([]byte, 0, len(units))
+	for _, r := range utf16.Decode(units) {
+		out = utf8.AppendRune(out, r)
+	}
+	return out, enc
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -512,5 +513,37 @@ func TestReadStreamEndsOnce(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].Err != nil || !strings.HasSuffix(string(got[0].Raw), "hi\r\n") && !strings.HasSuffix(string(got[0].Raw), "hi\n") {
 			t.Errorf("%.30q: %v, %+v", raw, err, got)
 		}
+	}
+}
+
+// TestReadUTF16: a message saved by Windows as UTF-16 with its byte order
+// mark (PowerShell 5's Out-File and ">", Notepad's "Unicode") was one error
+// entry, "no header fields", and a walk skipped it as not a message; it is
+// read as its UTF-8 text, with the same lines, and the report says so.
+func TestReadUTF16(t *testing.T) {
+	const text = "Received: from a.example.org (a.example.org [192.0.2.1])\r\n\tby b.example.net; Mon, 16 Nov 2026 09:00:00 +0000\r\nSubject: caf\u00e9\r\n\r\nhi\r\n"
+	le, be := []byte{0xff, 0xfe}, []byte{0xfe, 0xff}
+	for _, r := range text {
+		le = append(le, byte(r), byte(r>>8))
+		be = append(be, byte(r>>8), byte(r))
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"le.txt": le, "be.txt": be, "odd.txt": le[:len(le)-1]} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := ExpandInputs([]string{dir}, WalkOptions{})
+	if rel := relPaths(t, dir, in.Paths); rel != "be.txt le.txt odd.txt" {
+		t.Errorf("walk read %s", rel)
+	}
+	got := collect(t, []string{filepath.Join(dir, "be.txt"), filepath.Join(dir, "le.txt"), filepath.Join(dir, "odd.txt")}, "")
+	if len(got) != 3 || string(got[0].Raw) != text || got[0].Recoded != "UTF-16BE" || string(got[1].Raw) != text || got[1].Recoded != "UTF-16LE" ||
+		got[2].Recoded != "" || !bytes.Equal(got[2].Raw, le[:len(le)-1]) {
+		t.Fatalf("got %+v", got)
+	}
+	rep := New(Options{}).Analyze(context.Background(), Input{File: got[1].File, Raw: got[1].Raw, Recoded: got[1].Recoded})
+	if rep.Error != "" || rep.Header.Subject != "caf\u00e9" || len(rep.Defects) == 0 || !strings.Contains(rep.Defects[0], "UTF-16LE") {
+		t.Errorf("report: error %q, subject %q, defects %q", rep.Error, rep.Header.Subject, rep.Defects)
 	}
 }

@@ -47,8 +47,9 @@ type mboxReader struct {
 	prevBlank, atLineStart bool
 	oversize               bool // the message outgrew limit
 	cl                     contentLength
-	bodyLen                int  // the length the header just ended states, to be checked
-	exact                  bool // the body was taken by its Content-Length: no mbox blank line to trim
+	bodyLen                int           // the length the header just ended states, to be checked
+	exact                  bool          // the body was taken by its Content-Length: no mbox blank line to trim
+	form                   separatorForm // the first separator's, when a writer's own
 	// lengths is how the file's Content-Length fields have fared: every one
 	// confirmed so far (lengthsConfirmed), or one not (lengthsMixed).
 	lengths lengthRecord
@@ -119,12 +120,57 @@ func (m *mboxReader) line(piece []byte, whole bool) error {
 // startsMessage reports whether a line starts the next message: the first
 // "From " line of the file, after a byte order mark, or a separator after
 // a blank line.
+//
+// A separator in a form only a mailbox's writer puts there, the form the
+// file's first separator has (writerForm), starts a message without a
+// blank line before it: a message whose last line had no line end gets one,
+// and no blank line, from Thunderbird and Gmail's Takeout, and the two were
+// read as one.
 func (m *mboxReader) startsMessage(line []byte) bool {
 	if m.index == 0 {
-		return rfc5322.IsMboxFromLine(bytes.TrimPrefix(line, []byte(rfc5322.UTF8BOM)))
+		line = bytes.TrimPrefix(line, []byte(rfc5322.UTF8BOM))
+		m.form = writerForm(line)
+		return rfc5322.IsMboxFromLine(line)
 	}
-	return m.prevBlank && isMboxSeparator(line)
+	if !isMboxSeparator(line) {
+		return false
+	}
+	return m.prevBlank || m.form != formNone && writerForm(line) == m.form
 }
+
+// separatorForm is a form of separator only one mailbox writer uses.
+type separatorForm int
+
+const (
+	formNone        separatorForm = iota
+	formThunderbird               // "From - Mon Nov 16 09:00:00 2026"
+	formTakeout                   // "From 1751234567890123456@xxx Mon Nov 16 09:00:00 +0000 2026"
+)
+
+// writerForm tells the separators Thunderbird and Gmail's Takeout write:
+// "From - " and a date, and "From " a message ID of decimal digits "@xxx "
+// and a date. No sender has either address.
+func writerForm(line []byte) separatorForm {
+	rest, ok := bytes.CutPrefix(line, []byte("From "))
+	if !ok {
+		return formNone
+	}
+	if after, ok := bytes.CutPrefix(rest, []byte("- ")); ok && len(after) > 0 && isLetter(after[0]) {
+		return formThunderbird
+	}
+	id, after, ok := bytes.Cut(rest, []byte("@xxx "))
+	if !ok || len(id) < 10 || len(after) == 0 || !isLetter(after[0]) {
+		return formNone
+	}
+	for _, c := range id {
+		if !isDigit(c) {
+			return formNone
+		}
+	}
+	return formTakeout
+}
+
+func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
 
 func (m *mboxReader) write(b []byte) {
 	if m.cur.Len()+len(b) <= m.limit {

@@ -272,6 +272,19 @@ func TestReadMboxEdges(t *testing.T) {
 		{"a bare CR ends a line, as Split counts them",
 			"From a@b" + sep + "Subject: one\rX-A: b\n\nx\n\nFrom c@d" + sep + "Subject: two\n\ny\n",
 			[]want{{1, "Subject: one"}, {7, "Subject: two"}}},
+		// A message whose last line has no line end gets one, and no blank
+		// line, before the next separator from Thunderbird and Takeout;
+		// their separators' forms split there, other ones do not.
+		{"Thunderbird separator without a blank line before it",
+			"From - Mon Nov 16 09:00:00 2026\nX-Mozilla-Status: 0001\nSubject: one\n\nx\nFrom - Mon Nov 16 09:01:00 2026\nSubject: two\n\ny\n",
+			[]want{{1, "Subject: one"}, {6, "Subject: two"}}},
+		{"Takeout separator without a blank line before it",
+			"From 1751234567890123456@xxx Mon Nov 16 09:00:00 +0000 2026\r\nX-GM-THRID: 1751234567890123456\r\nSubject: one\r\n\r\nx\r\n" +
+				"From 1751234567890123457@xxx Mon Nov 16 09:01:00 +0000 2026\r\nSubject: two\r\n\r\ny\r\n",
+			[]want{{1, "Subject: one"}, {6, "Subject: two"}}},
+		{"other separators need the blank line",
+			"From a@b" + sep + "Subject: one\n\nx\nFrom c@d" + sep + "From - Mon Nov 16 09:01:00 2026\nFrom 1751234567890123457@xxx Mon Nov 16 09:01:00 +0000 2026\n",
+			[]want{{1, "\nFrom 1751234567890123457@xxx"}}},
 		{"no unquoting inside a long line",
 			"From a@b" + sep + "X-Long: " + strings.Repeat("a", 65528) + ">From here\n\nbody\n",
 			[]want{{1, "a>From here\n"}}},

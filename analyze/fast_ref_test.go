@@ -35,6 +35,12 @@ func refSplit(raw []byte) (*Message, error) {
 	if blank > 0 {
 		m.Defects = append(m.Defects, fmt.Sprintf("line 1: %d blank lines before the header, left out", blank))
 	}
+	if rest, ok := strings.CutPrefix(string(raw[s.pos:]), "Microsoft Mail Internet Headers Version 2.0"); ok {
+		if rest = strings.TrimLeft(rest, " \t"); strings.HasPrefix(rest, "\n") || strings.HasPrefix(rest, "\r\n") {
+			s.next()
+			m.Defects = append(m.Defects, fmt.Sprintf("line %d: Outlook's %q line before the header, left out", s.line, "Microsoft Mail Internet Headers Version 2.0"))
+		}
+	}
 	if rest, ok := strings.CutPrefix(string(raw[s.pos:]), "From "); ok && !strings.HasPrefix(strings.TrimLeft(rest, " \t"), ":") && strings.TrimLeft(rest, " \t") != "" {
 		line, _ := s.next()
 		m.MboxFrom = string(line)
@@ -248,7 +254,7 @@ func TestParseDateMatchesReference(t *testing.T) {
 // FuzzSplitReference compares Split, parseDate, the mailbox fast path and
 // stripComments with their references.
 func FuzzSplitReference(f *testing.F) {
-	for _, s := range []string{"A: b\r\n c\r\n\r\nbody", "From x\nA: b\n\tc\nbad\n", "Fri, 1 Nov 1997 09:55:06 +0000 (UTC)", " x\r\nA:\r"} {
+	for _, s := range []string{"A: b\r\n c\r\n\r\nbody", "From x\nA: b\n\tc\nbad\n", "Fri, 1 Nov 1997 09:55:06 +0000 (UTC)", " x\r\nA:\r", "\nMicrosoft Mail Internet Headers Version 2.0 \r\nFrom x\nA: b\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

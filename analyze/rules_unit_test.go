@@ -930,3 +930,27 @@ func TestRecordedDMARCFail(t *testing.T) {
 		t.Errorf("offline, p=none: authres-trusted %+v, want one info", got)
 	}
 }
+
+// TestHELOImpersonationRetrieval: fetchmail's line names the mailbox
+// server it polled and the address it connected to, not a greeting; the
+// IMAP and POP servers of Google are outside its outbound ranges (the
+// self-hosted audit: mail fetched from Gmail into a home Postfix was
+// medium and suspicious). The same name and address over SMTP still are.
+func TestHELOImpersonationRetrieval(t *testing.T) {
+	tail := "From: a@example.com\nTo: b@example.net\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <1@example.com>\n\nx\n"
+	for _, tc := range []struct {
+		name, line string
+		want       int
+	}{
+		{"fetchmail over IMAP", "from imap.gmail.com [142.250.110.109]\n\tby localhost with IMAP (fetchmail-6.4.37)\n\tfor <bob@localhost> (single-drop)", 0},
+		{"fetchmail over POP3", "from pop.gmail.com [142.250.110.109]\n\tby localhost with POP3 (fetchmail-6.4.37)\n\tfor <bob@localhost> (single-drop)", 0},
+		{"the same over SMTP", "from imap.gmail.com (unknown [142.250.110.109]) by mx.example.net (Postfix) with ESMTPS id 1", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := "Received: " + tc.line + "; Mon, 16 Nov 2026 09:00:05 +0000\n" + tail
+			if got := fired(analyzeRaw(t, raw, Options{}, Input{}))["helo-impersonation"]; len(got) != tc.want {
+				t.Errorf("helo-impersonation %+v, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -117,6 +117,11 @@ func TestChainsForged(t *testing.T) {
 		// A greeting as Microsoft's outbound side from outside its
 		// ranges, at Exchange Online Protection.
 		{"m365-outbound-helo-outside-ranges.eml", "helo-impersonation", VerdictSuspicious},
+		// Self-hosted receivers (Postfix with amavis and milters): a Gmail
+		// line pasted below a VPS's hop, and Authentication-Results in the
+		// receiver's name among the sender's fields, below Gmail's line.
+		{"selfhost-gmail-line-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
+		{"selfhost-authres-below-gmail-line.eml", "authres-forged", VerdictForged},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

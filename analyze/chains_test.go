@@ -122,6 +122,13 @@ func TestChainsForged(t *testing.T) {
 		// receiver's name among the sender's fields, below Gmail's line.
 		{"selfhost-gmail-line-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
 		{"selfhost-authres-below-gmail-line.eml", "authres-forged", VerdictForged},
+		// Sent straight from a VPS to Postfix, beginning with a field in
+		// the receiver's name that claims PayPal passed, just below
+		// OpenDMARC's dmarc=fail and OpenDKIM's dkim=none for it: where the
+		// milters write, so only the contradiction tells it; with a
+		// DKIM-Signature of paypal.com added, it came out clean offline.
+		{"selfhost-authres-beside-entry-from-vps.eml", "authres-forged", VerdictForged},
+		{"selfhost-authres-beside-entry-signed.eml", "authres-forged", VerdictForged},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

@@ -954,3 +954,32 @@ func TestHELOImpersonationRetrieval(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthResSelfContradiction: a field of the receiver's name that claims
+// a pass another of its fields at the same hop denies came with the
+// message (the self-hosted audit: sent straight from a VPS to Postfix,
+// below OpenDMARC's and OpenDKIM's fields). Fields that agree, and a
+// denial at another hop (a re-injection's milters), leave it alone.
+func TestAuthResSelfContradiction(t *testing.T) {
+	const entry = "Received: from mail-wr1-f44.google.com (mail-wr1-f44.google.com [209.85.221.44])\n\tby mail.example.org (Postfix) with ESMTPS id 4Y2Q5Z6xQ9z9sWl; Mon, 16 Nov 2026 09:00:05 +0000\n"
+	const reinjection = "Received: from localhost (localhost [127.0.0.1])\n\tby mail.example.org (Postfix) with ESMTP id 4Y2Q5c1TxKz9sWm; Mon, 16 Nov 2026 09:00:06 +0000\n"
+	const tail = "DKIM-Signature: v=1; a=rsa-sha256; d=gmail.com; s=20230601; h=from; bh=x; b=Kx3mP0aQ\n" +
+		"From: a@gmail.com\nTo: b@example.org\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <1@gmail.com>\n\nx\n"
+	const pass = "Authentication-Results: mail.example.org; dkim=pass header.d=gmail.com; dmarc=pass header.from=gmail.com\n"
+	for _, tc := range []struct {
+		name, raw string
+		want      int
+	}{
+		{"dmarc fail beside", entry + "Authentication-Results: mail.example.org; dmarc=fail (p=none dis=none) header.from=gmail.com\n" + pass + tail, 1},
+		{"dkim none beside", entry + "Authentication-Results: mail.example.org; dkim=none\n" + pass + tail, 1},
+		{"agreeing milters", entry + "Authentication-Results: mail.example.org; dmarc=pass (p=none dis=none) header.from=gmail.com\n" + pass + tail, 0},
+		{"another domain's failure", entry + "Authentication-Results: mail.example.org; dmarc=fail header.from=gmail.co\n" + pass + tail, 0},
+		{"denial at a re-injection", reinjection + "Authentication-Results: mail.example.org; dkim=none\n" + entry + pass + tail, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fired(analyzeRaw(t, tc.raw, Options{}, Input{}))["authres-forged"]; len(got) != tc.want {
+				t.Errorf("authres-forged %+v, want %d", got, tc.want)
+			}
+		})
+	}
+}

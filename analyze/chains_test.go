@@ -117,11 +117,15 @@ func TestChainsForged(t *testing.T) {
 		// A greeting as Microsoft's outbound side from outside its
 		// ranges, at Exchange Online Protection.
 		{"m365-outbound-helo-outside-ranges.eml", "helo-impersonation", VerdictSuspicious},
-		// Self-hosted receivers (Postfix with amavis and milters): a Gmail
+		// Self-hosted receivers (Postfix with amavis and milters, under
+		// names of no RFC 2606 sample, which would excuse a break): a Gmail
 		// line pasted below a VPS's hop, and Authentication-Results in the
 		// receiver's name among the sender's fields, below Gmail's line.
 		{"selfhost-gmail-line-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
 		{"selfhost-authres-below-gmail-line.eml", "authres-forged", VerdictForged},
+		// A CEO fraud from a VPS with a line pasted below it in the name
+		// of the receiver's own webmail submission (Mailcow's SOGo).
+		{"selfhost-internal-submission-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
 		// Sent straight from a VPS to Postfix, beginning with a field in
 		// the receiver's name that claims PayPal passed, just below
 		// OpenDMARC's dmarc=fail and OpenDKIM's dkim=none for it: where the

@@ -461,7 +461,8 @@ func sameHopBlock(x, y int, hops []received.Hop) bool {
 // written ("dmarc=pass header.from=paypal.com", "dmarc=fail"): a DMARC
 // pass and fail for the same author domain, an SPF pass and fail for the
 // same MAIL FROM, a DKIM pass where b says the message had no signature
-// (none) or that the same domain's signature failed.
+// (none) or that the same domain's signature failed (the same one, when
+// both name it by header.b).
 func contradiction(a, b *AuthResults) (string, string) {
 	for _, r := range a.Results {
 		if r.Result != "pass" {
@@ -477,6 +478,9 @@ func contradiction(a, b *AuthResults) (string, string) {
 				continue
 			}
 			same := v != "" && strings.EqualFold(v, d.Props.Get(key))
+			if rb, db := r.Props.Get("header.b"), d.Props.Get("header.b"); rb != "" && db != "" && rb != db {
+				same = false // two signatures of one domain: one may pass, one fail
+			}
 			denied := (d.Result == "fail" || r.Method == "spf" && d.Result == "softfail") && same ||
 				r.Method == "dkim" && d.Result == "none"
 			if denied {

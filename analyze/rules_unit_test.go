@@ -973,6 +973,10 @@ func TestAuthResSelfContradiction(t *testing.T) {
 		{"dmarc fail beside", entry + "Authentication-Results: mail.example.org; dmarc=fail (p=none dis=none) header.from=gmail.com\n" + pass + tail, 1},
 		{"dkim none beside", entry + "Authentication-Results: mail.example.org; dkim=none\n" + pass + tail, 1},
 		{"agreeing milters", entry + "Authentication-Results: mail.example.org; dmarc=pass (p=none dis=none) header.from=gmail.com\n" + pass + tail, 0},
+		{"another signature of the domain failed", entry + "Authentication-Results: mail.example.org; dkim=fail header.d=gmail.com header.b=Zq1w2e3r\n" +
+			"Authentication-Results: mail.example.org; dkim=pass header.d=gmail.com header.b=Kx3mP0aQ\n" + tail, 0},
+		{"the same signature failed", entry + "Authentication-Results: mail.example.org; dkim=fail header.d=gmail.com header.b=Kx3mP0aQ\n" +
+			"Authentication-Results: mail.example.org; dkim=pass header.d=gmail.com header.b=Kx3mP0aQ\n" + tail, 1},
 		{"another domain's failure", entry + "Authentication-Results: mail.example.org; dmarc=fail header.from=gmail.co\n" + pass + tail, 0},
 		{"denial at a re-injection", reinjection + "Authentication-Results: mail.example.org; dkim=none\n" + entry + pass + tail, 0},
 	} {

@@ -123,6 +123,12 @@ func TestChainsForged(t *testing.T) {
 		// receiver's name among the sender's fields, below Gmail's line.
 		{"selfhost-gmail-line-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
 		{"selfhost-authres-below-gmail-line.eml", "authres-forged", VerdictForged},
+		// A spoof of paypal.com fetched by fetchmail from the user's
+		// Gmail mailbox: Gmail is the receiving side too, so its recorded
+		// dmarc=fail counts, and a field in its name among the sender's
+		// that says spf=pass beside Gmail's softfail is forged. Gmail's
+		// lines were a claim, the message clean offline.
+		{"selfhost-fetchmail-gmail-authres-planted.eml", "authres-forged", VerdictForged},
 		// A CEO fraud from a VPS with a line pasted below it in the name
 		// of the receiver's own webmail submission (Mailcow's SOGo).
 		{"selfhost-internal-submission-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},

@@ -26,8 +26,10 @@ func chainsNow() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 // Yandex, Mail.ru, QQ and Tencent Exmail, NetEase, GMX, web.de, IONOS,
 // Orange, SFR, Comcast, AOL, Postmark, SparkPost, Mailchimp, Mandrill,
 // Brevo, Mailjet, WorkMail, Google's smtp-relay, Mimecast in front of
-// Microsoft 365). Each must come out clean, without a finding of low or
-// worse.
+// Microsoft 365), and self-hosted receiving stacks (selfhost-*: Postfix
+// with amavis or rspamd, Mailcow, Mail-in-a-Box, iRedMail, Zimbra, Dovecot
+// LMTP and Sieve, fetchmail from a mailbox provider). Each must come out
+// clean, without a finding of low or worse.
 func TestChainsClean(t *testing.T) {
 	allClean(t, "clean")
 }
@@ -115,6 +117,28 @@ func TestChainsForged(t *testing.T) {
 		// A greeting as Microsoft's outbound side from outside its
 		// ranges, at Exchange Online Protection.
 		{"m365-outbound-helo-outside-ranges.eml", "helo-impersonation", VerdictSuspicious},
+		// Self-hosted receivers (Postfix with amavis and milters, under
+		// names of no RFC 2606 sample, which would excuse a break): a Gmail
+		// line pasted below a VPS's hop, and Authentication-Results in the
+		// receiver's name among the sender's fields, below Gmail's line.
+		{"selfhost-gmail-line-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
+		{"selfhost-authres-below-gmail-line.eml", "authres-forged", VerdictForged},
+		// A spoof of paypal.com fetched by fetchmail from the user's
+		// Gmail mailbox: Gmail is the receiving side too, so its recorded
+		// dmarc=fail counts, and a field in its name among the sender's
+		// that says spf=pass beside Gmail's softfail is forged. Gmail's
+		// lines were a claim, the message clean offline.
+		{"selfhost-fetchmail-gmail-authres-planted.eml", "authres-forged", VerdictForged},
+		// A CEO fraud from a VPS with a line pasted below it in the name
+		// of the receiver's own webmail submission (Mailcow's SOGo).
+		{"selfhost-internal-submission-pasted-below-vps.eml", "hop-continuity", VerdictSuspicious},
+		// Sent straight from a VPS to Postfix, beginning with a field in
+		// the receiver's name that claims PayPal passed, just below
+		// OpenDMARC's dmarc=fail and OpenDKIM's dkim=none for it: where the
+		// milters write, so only the contradiction tells it; with a
+		// DKIM-Signature of paypal.com added, it came out clean offline.
+		{"selfhost-authres-beside-entry-from-vps.eml", "authres-forged", VerdictForged},
+		{"selfhost-authres-beside-entry-signed.eml", "authres-forged", VerdictForged},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m := analyzeFile(t, filepath.Join("../testdata/chains/forged", tc.file), Options{Now: chainsNow})

@@ -25,7 +25,11 @@ func init() {
 			"the end of the message's own fields (From, Date, Subject ... Content-Type), where no receiver " +
 			"appends and the Received line just above is not the receiver's. RFC 8601 §5 exists because senders write such fields to make " +
 			"their mail look verified. A field after the message's own fields is left alone: a milter that " +
-			"appends writes there too.",
+			"appends writes there too. Nor may a field at the hop where the receiver's milters write (just below " +
+			"its Received line) claim a pass that another field of the same authserv-id at that hop denies " +
+			"(dmarc=fail for the same From domain, spf=fail for the same MAIL FROM, dkim=none or the same " +
+			"domain's signature failed): a receiver does not contradict itself, so the pass came with a " +
+			"message sent straight from the forger's host, whose own fields begin there.",
 		Example: "Received: from evil.example ([192.0.2.66]) by mx.google.com ...\n" +
 			"Received: from x by evil.example ...\n" +
 			"Authentication-Results: mx.google.com; dkim=pass header.d=paypal.com",
@@ -414,7 +418,77 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 			out[i].parseResults(texts[i])
 		}
 	}
+	markContradicted(out, hops)
 	return out
+}
+
+// markContradicted takes away the trust of a field that claims a pass the
+// same receiver's other field at the same hop (no Received line between
+// them) denies: one receiver evaluates DMARC once per author domain and
+// reads each signature once, so it does not say both. Postfix's milters
+// (OpenDKIM, OpenDMARC, rspamd) write just below its Received line of the
+// hop they checked, where a message sent straight from the forger's host
+// begins with its own fields; the pass among them came with it.
+func markContradicted(out []AuthResults, hops []received.Hop) {
+	for i := range out {
+		for j := range out {
+			a, b := &out[i], &out[j]
+			if i == j || !a.Trusted || !b.Trusted || a.AuthServID == "" ||
+				!strings.EqualFold(a.AuthServID, b.AuthServID) || !sameHopBlock(a.Line, b.Line, hops) {
+				continue
+			}
+			if claim, denial := contradiction(a, b); claim != "" {
+				a.Trusted, a.forged = false, true
+				a.Why = fmt.Sprintf("says %s beside its own %s at the same hop (line %d): a receiver does not contradict itself there, so this field came with the message", claim, denial, b.Line)
+			}
+		}
+	}
+}
+
+// sameHopBlock reports fields at lines x and y with no Received line of
+// hops between them.
+func sameHopBlock(x, y int, hops []received.Hop) bool {
+	lo, hi := min(x, y), max(x, y)
+	for i := range hops {
+		if l := hops[i].Line; l > lo && l < hi {
+			return false
+		}
+	}
+	return true
+}
+
+// contradiction returns a pass of a that b denies, and b's denial, as
+// written ("dmarc=pass header.from=paypal.com", "dmarc=fail"): a DMARC
+// pass and fail for the same author domain, an SPF pass and fail for the
+// same MAIL FROM, a DKIM pass where b says the message had no signature
+// (none) or that the same domain's signature failed (the same one, when
+// both name it by header.b).
+func contradiction(a, b *AuthResults) (string, string) {
+	for _, r := range a.Results {
+		if r.Result != "pass" {
+			continue
+		}
+		key := map[string]string{"dmarc": "header.from", "spf": "smtp.mailfrom", "dkim": "header.d"}[r.Method]
+		if key == "" {
+			continue
+		}
+		v := r.Props.Get(key)
+		for _, d := range b.Results {
+			if d.Method != r.Method {
+				continue
+			}
+			same := v != "" && strings.EqualFold(v, d.Props.Get(key))
+			if rb, db := r.Props.Get("header.b"), d.Props.Get("header.b"); rb != "" && db != "" && rb != db {
+				same = false // two signatures of one domain: one may pass, one fail
+			}
+			denied := (d.Result == "fail" || r.Method == "spf" && d.Result == "softfail") && same ||
+				r.Method == "dkim" && d.Result == "none"
+			if denied {
+				return r.Method + "=pass " + key + "=" + v, d.Method + "=" + d.Result
+			}
+		}
+	}
+	return "", ""
 }
 
 // trustedHost reports an authserv-id that is the by-host of a trusted hop,

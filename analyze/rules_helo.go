@@ -188,10 +188,17 @@ func checkHELOImpersonation(c *Context) []Finding {
 
 // overSMTP reports a hop where a client greeted over the network from an
 // address that can be judged: not MAPI, HTTP or a local pipe, not an
-// internal or placeholder address, not authenticated submission. f are
-// the hop's facts.
+// internal or placeholder address, not authenticated submission, not a
+// retrieval. f are the hop's facts.
+//
+// A retrieval ("from imap.gmail.com [142.250.110.109] by localhost with
+// IMAP (fetchmail-6.4.37)") names the mailbox server fetchmail polled, as
+// the user configured it, and the address fetchmail connected to: nobody
+// greeted, and the address is the provider's IMAP or POP server, which its
+// outbound mail ranges do not list.
 func overSMTP(h *received.Hop, f *hopFacts) bool {
-	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !f.with(h).notSMTP && !f.helo.placeholder
+	w := f.with(h)
+	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !w.notSMTP && !w.retrieval && !f.helo.placeholder
 }
 
 // heloVerifiedElsewhere reports a HELO name (with facts nf) that another

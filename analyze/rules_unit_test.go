@@ -930,3 +930,60 @@ func TestRecordedDMARCFail(t *testing.T) {
 		t.Errorf("offline, p=none: authres-trusted %+v, want one info", got)
 	}
 }
+
+// TestHELOImpersonationRetrieval: fetchmail's line names the mailbox
+// server it polled and the address it connected to, not a greeting; the
+// IMAP and POP servers of Google are outside its outbound ranges (the
+// self-hosted audit: mail fetched from Gmail into a home Postfix was
+// medium and suspicious). The same name and address over SMTP still are.
+func TestHELOImpersonationRetrieval(t *testing.T) {
+	tail := "From: a@example.com\nTo: b@example.net\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <1@example.com>\n\nx\n"
+	for _, tc := range []struct {
+		name, line string
+		want       int
+	}{
+		{"fetchmail over IMAP", "from imap.gmail.com [142.250.110.109]\n\tby localhost with IMAP (fetchmail-6.4.37)\n\tfor <bob@localhost> (single-drop)", 0},
+		{"fetchmail over POP3", "from pop.gmail.com [142.250.110.109]\n\tby localhost with POP3 (fetchmail-6.4.37)\n\tfor <bob@localhost> (single-drop)", 0},
+		{"the same over SMTP", "from imap.gmail.com (unknown [142.250.110.109]) by mx.example.net (Postfix) with ESMTPS id 1", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := "Received: " + tc.line + "; Mon, 16 Nov 2026 09:00:05 +0000\n" + tail
+			if got := fired(analyzeRaw(t, raw, Options{}, Input{}))["helo-impersonation"]; len(got) != tc.want {
+				t.Errorf("helo-impersonation %+v, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAuthResSelfContradiction: a field of the receiver's name that claims
+// a pass another of its fields at the same hop denies came with the
+// message (the self-hosted audit: sent straight from a VPS to Postfix,
+// below OpenDMARC's and OpenDKIM's fields). Fields that agree, and a
+// denial at another hop (a re-injection's milters), leave it alone.
+func TestAuthResSelfContradiction(t *testing.T) {
+	const entry = "Received: from mail-wr1-f44.google.com (mail-wr1-f44.google.com [209.85.221.44])\n\tby mail.example.org (Postfix) with ESMTPS id 4Y2Q5Z6xQ9z9sWl; Mon, 16 Nov 2026 09:00:05 +0000\n"
+	const reinjection = "Received: from localhost (localhost [127.0.0.1])\n\tby mail.example.org (Postfix) with ESMTP id 4Y2Q5c1TxKz9sWm; Mon, 16 Nov 2026 09:00:06 +0000\n"
+	const tail = "DKIM-Signature: v=1; a=rsa-sha256; d=gmail.com; s=20230601; h=from; bh=x; b=Kx3mP0aQ\n" +
+		"From: a@gmail.com\nTo: b@example.org\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <1@gmail.com>\n\nx\n"
+	const pass = "Authentication-Results: mail.example.org; dkim=pass header.d=gmail.com; dmarc=pass header.from=gmail.com\n"
+	for _, tc := range []struct {
+		name, raw string
+		want      int
+	}{
+		{"dmarc fail beside", entry + "Authentication-Results: mail.example.org; dmarc=fail (p=none dis=none) header.from=gmail.com\n" + pass + tail, 1},
+		{"dkim none beside", entry + "Authentication-Results: mail.example.org; dkim=none\n" + pass + tail, 1},
+		{"agreeing milters", entry + "Authentication-Results: mail.example.org; dmarc=pass (p=none dis=none) header.from=gmail.com\n" + pass + tail, 0},
+		{"another signature of the domain failed", entry + "Authentication-Results: mail.example.org; dkim=fail header.d=gmail.com header.b=Zq1w2e3r\n" +
+			"Authentication-Results: mail.example.org; dkim=pass header.d=gmail.com header.b=Kx3mP0aQ\n" + tail, 0},
+		{"the same signature failed", entry + "Authentication-Results: mail.example.org; dkim=fail header.d=gmail.com header.b=Kx3mP0aQ\n" +
+			"Authentication-Results: mail.example.org; dkim=pass header.d=gmail.com header.b=Kx3mP0aQ\n" + tail, 1},
+		{"another domain's failure", entry + "Authentication-Results: mail.example.org; dmarc=fail header.from=gmail.co\n" + pass + tail, 0},
+		{"denial at a re-injection", reinjection + "Authentication-Results: mail.example.org; dkim=none\n" + entry + pass + tail, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fired(analyzeRaw(t, tc.raw, Options{}, Input{}))["authres-forged"]; len(got) != tc.want {
+				t.Errorf("authres-forged %+v, want %d", got, tc.want)
+			}
+		})
+	}
+}

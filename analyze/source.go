@@ -183,6 +183,7 @@ const (
 	skipSymlinkDir = "symlinked directory, not followed"
 	skipNotMessage = `not a message: its first line is neither a header field nor an mbox "From " line`
 	skipIrregular  = "not a regular file"
+	skipMHDeleted  = "deleted MH message (,N): MH renames a message so when it removes it"
 	skipNamedTwice = "already read: named more than once (or also in a directory named)"
 )
 
@@ -286,6 +287,10 @@ func (w *walker) file(path string, info os.FileInfo, inMaildir bool, out *[]walk
 	if (!inMaildir && skipExt[ext]) || w.excluded(path, info) || isMaildirFolderMark(path, info) {
 		return
 	}
+	if !inMaildir && isMHDeleted(filepath.Base(path)) {
+		w.skip(path, skipMHDeleted)
+		return
+	}
 	// Maildir files are messages by construction; the sniff is for what
 	// sits beside fixtures (manifests, notes).
 	if !inMaildir && !msgExt[ext] && !w.looksLikeMessage(path) {
@@ -293,6 +298,20 @@ func (w *walker) file(path string, info os.FileInfo, inMaildir bool, out *[]walk
 		return
 	}
 	*out = append(*out, walkEntry{path: path})
+}
+
+// isMHDeleted reports an MH folder's deleted message: rmm(1) renames
+// message 5 to ",5" (nmh's default backup prefix) and leaves it there.
+func isMHDeleted(name string) bool {
+	if len(name) < 2 || name[0] != ',' {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if name[i] < '0' || name[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isMaildirFolderMark reports the empty "maildirfolder" file that marks a

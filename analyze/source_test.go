@@ -113,6 +113,9 @@ func TestExpandInputs(t *testing.T) {
 			"in/junk.eml=not a message\n", "in/empty=", "in/data.json={}", "in/link.txt->MANIFEST.tsv"},
 			paths:   "b.txt box empty junk.eml noext",
 			skipped: "MANIFEST.tsv:not link.txt:not notes.txt:not"},
+		{name: "an MH folder's deleted messages are skipped with a note", tree: []string{
+			"in/mh/1=" + msg, "in/mh/2=" + msg, "in/mh/,3=" + msg, "in/mh/,x=" + msg},
+			paths: "mh/,x mh/1 mh/2", skipped: "mh/,3:deleted"},
 		{name: "Maildir files are read whatever they start with", tree: []string{
 			"in/md/cur/1:2,S=garbage first\n" + msg, "in/md/new/2=" + msg, "in/md/tmp/3=" + msg},
 			paths: "md/cur/1:2,S md/new/2"},

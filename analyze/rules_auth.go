@@ -312,12 +312,6 @@ func checkDKIMFail(c *Context) []Finding {
 	})
 }
 
-// viaList reports a message a mailing list passed on (RFC 2919 List-Id,
-// RFC 2369 List-Post, or the older Mailing-List).
-func (c *Context) viaList() bool {
-	return c.fieldLine("List-Id") > 0 || c.fieldLine("List-Post") > 0 || c.fieldLine("Mailing-List") > 0
-}
-
 // listCarried reports a message a mailing list passed on and that the list
 // really handled: besides its List-Id, List-Post or Mailing-List field
 // (which anyone can add) the receiving side took it from a server of the

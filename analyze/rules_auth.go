@@ -531,7 +531,7 @@ func (c *Context) forwardingExplains(res *auth.Result) bool {
 // The chain vouches for the From domain, and for spfDomain when it is not
 // "" (see arcFirstPassed).
 func (c *Context) arcVouches(res *auth.Result, spfDomain string) bool {
-	if res.ARC == nil || res.ARC.Result != auth.StatusPass || arcSealer(res) == "" {
+	if res.ARC == nil || res.ARC.Result != auth.StatusPass {
 		return false
 	}
 	set := c.firstTrustedSet(res)

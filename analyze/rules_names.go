@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"github.com/mailtrace/mailtrace/internal/mailproviders"
+	"github.com/mailtrace/mailtrace/internal/netrange"
 
 	"hash/maphash"
 	"net/netip"
@@ -334,11 +335,8 @@ func isInternalIP(ip string) bool {
 // isInternalAddr is isInternalIP of a parsed address.
 func isInternalAddr(a netip.Addr) bool {
 	a = a.Unmap()
-	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || sharedAddressSpace.Contains(a)
+	return a.IsLoopback() || netrange.BehindNAT(a)
 }
-
-// sharedAddressSpace is the carrier-grade NAT range (RFC 6598).
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // isExampleDomain reports the names reserved for examples (RFC 2606,
 // RFC 6761): example.com/net/org and the .example, .test, .invalid TLDs.

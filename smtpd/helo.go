@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"github.com/mailtrace/mailtrace/internal/mailproviders"
+	"github.com/mailtrace/mailtrace/internal/netrange"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -67,7 +68,7 @@ func checkHelo(arg string, client, local netip.Addr, ourName, clientName string)
 		case a.Unmap() == client:
 		case a.Unmap() == local:
 			add(AnomalyHeloOurIP, "address literal is this server's address")
-		case behindNAT(a.Unmap()):
+		case netrange.BehindNAT(a.Unmap()):
 			// A client behind NAT (a container, a home router) knows only its own address.
 			add(AnomalyHeloLiteralPrivate, "literal "+a.String()+", a private address, but client is "+client.String())
 		default:
@@ -156,13 +157,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// sharedSpace is RFC 6598's carrier-grade NAT range.
-var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
-
-// behindNAT reports an address of a network behind a NAT: private (RFC 1918, fc00::/7), shared
-// (RFC 6598) or link-local. Such an address is a client's own view of itself, not what a server sees.
-func behindNAT(a netip.Addr) bool {
-	return a.IsPrivate() || a.IsLinkLocalUnicast() || sharedSpace.Contains(a)
 }

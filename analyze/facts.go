@@ -68,6 +68,13 @@ func (f *hopFacts) inRange(provider string) bool { return f.inRanges(providerRan
 // inRanges is inRange of the provider whose ranges are r (nameFacts.ranges).
 func (f *hopFacts) inRanges(r []netip.Prefix) bool { return f.rangeIP && addrInPrefixes(f.ip, r) }
 
+// outsideComplete reports a client address, written bare, outside the
+// outbound ranges of nf's provider where they are known in full
+// (completeRanges): no host of that provider sends from there.
+func (f *hopFacts) outsideComplete(nf *nameFacts) bool {
+	return completeRanges[nf.family] && f.rangeIP && !f.inRanges(nf.ranges)
+}
+
 // factsOf works out the facts of every hop, in buf when it has room.
 func factsOf(hops []received.Hop, buf []hopFacts) []hopFacts {
 	out := buf[:0]

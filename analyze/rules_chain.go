@@ -204,7 +204,7 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 // ("from EUR05-AM6-obe.outbound.protection.outlook.com (unknown
 // [91.215.85.17])"), and the address disproves it, so it links nothing.
 func heloDisproved(nf *hopFacts) bool {
-	return nf.helo != nf.rdns && completeRanges[nf.helo.family] && nf.rangeIP && !nf.inRanges(nf.helo.ranges)
+	return nf.helo != nf.rdns && nf.outsideComplete(nf.helo)
 }
 
 // msInternalLink judges a hand-off between two servers inside Microsoft
@@ -328,7 +328,7 @@ func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, n
 // the provider sends from nowhere else. A forger pastes such a line under
 // his own relay to dress a spoof as Gmail forwarding.
 func outsideOwnRanges(by *nameFacts, nf *hopFacts) bool {
-	return completeRanges[by.family] && nf.rangeIP && !nf.internal && nf.reserved == "" && !nf.inRanges(by.ranges)
+	return !nf.internal && nf.reserved == "" && nf.outsideComplete(by)
 }
 
 // isPlaceholder reports names reserved for examples: RFC 2606 ones and

@@ -468,7 +468,7 @@ func contradiction(a, b *AuthResults) (string, string) {
 		if r.Result != "pass" {
 			continue
 		}
-		key := map[string]string{"dmarc": "header.from", "spf": "smtp.mailfrom", "dkim": "header.d"}[r.Method]
+		key := identityKey(r.Method)
 		if key == "" {
 			continue
 		}
@@ -489,6 +489,21 @@ func contradiction(a, b *AuthResults) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// identityKey is the property that names the identity a dmarc, spf or
+// dkim result is about; "" for other methods. A switch, not a map made
+// for every result compared.
+func identityKey(method string) string {
+	switch method {
+	case "dmarc":
+		return "header.from"
+	case "spf":
+		return "smtp.mailfrom"
+	case "dkim":
+		return "header.d"
+	}
+	return ""
 }
 
 // trustedHost reports an authserv-id that is the by-host of a trusted hop,

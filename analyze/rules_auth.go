@@ -321,7 +321,11 @@ func checkDKIMFail(c *Context) []Finding {
 // family); a forger who adds a List-Id to excuse a broken signature names
 // a list that never saw the message.
 func (c *Context) listCarried(res *auth.Result) bool {
-	fams := c.listFamilies()
+	return c.handledBy(c.listFamilies(), res)
+}
+
+// handledBy is listCarried for the list organisations fams (listFamilies).
+func (c *Context) handledBy(fams []string, res *auth.Result) bool {
 	if len(fams) == 0 {
 		return false
 	}

@@ -299,11 +299,11 @@ func resentByList(c *Context, a Address) bool {
 	if !viaList.MatchString(a.Name) {
 		return false
 	}
-	d := domainOf(a.Address)
-	if !resenders[orgDomain(d)] && !slices.Contains(c.listFamilies(), family(d)) {
+	d, fams := domainOf(a.Address), c.listFamilies()
+	if !resenders[orgDomain(d)] && !slices.Contains(fams, family(d)) {
 		return false
 	}
-	return c.listCarried(c.authResult())
+	return c.handledBy(fams, c.authResult())
 }
 
 // displayNameFinding compares the addresses and domains inside a display

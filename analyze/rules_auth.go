@@ -367,17 +367,21 @@ func (c *Context) listFamilies() []string {
 			out = append(out, o)
 		}
 	}
-	for _, f := range c.Msg.Fields {
-		v := f.Unfolded()
+	// Only the list fields' values are asked for (unfolded, from the
+	// header summary): unfolding every field copied each folded one
+	// (signatures, Received) for nothing.
+	for i := range c.Msg.Fields {
+		f := &c.Msg.Fields[i]
 		switch {
 		case equalFoldASCII(f.Name, "List-Id"):
-			if i := strings.LastIndexByte(v, '<'); i >= 0 {
-				v = v[i+1:]
+			v := c.unfolded(i)
+			if j := strings.LastIndexByte(v, '<'); j >= 0 {
+				v = v[j+1:]
 			}
 			id, _, _ := strings.Cut(v, ">")
 			add(id)
 		case equalFoldASCII(f.Name, "List-Post"), equalFoldASCII(f.Name, "Mailing-List"):
-			for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == '<' || r == '>' || r == ' ' || r == ',' || r == ';' || r == '?' }) {
+			for _, w := range strings.FieldsFunc(c.unfolded(i), func(r rune) bool { return r == '<' || r == '>' || r == ' ' || r == ',' || r == ';' || r == '?' }) {
 				if d := domainOf(strings.TrimPrefix(strings.ToLower(w), "mailto:")); d != "" {
 					add(d)
 				}

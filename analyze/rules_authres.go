@@ -688,6 +688,11 @@ func recordedDMARCFail(a AuthResults) (policy string, overridden bool) {
 // quoted strings and comments, so "dmarc=fail" quoted in another result's
 // comment or value is not taken for it.
 func dmarcFailText(raw string) string {
+	// A dmarc=fail result's words are in raw as written, whatever their
+	// case: most fields record none, and are not split and parsed again.
+	if !containsFold(raw, "fail") || !containsFold(raw, "dmarc") {
+		return ""
+	}
 	for _, part := range splitResults(raw) {
 		if r, ok := parseResInfo(stripComments(part)); ok && r.Method == "dmarc" && r.Result == "fail" {
 			return part

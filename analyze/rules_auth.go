@@ -193,9 +193,13 @@ func spfClient(f *hopFacts) bool {
 // (rules_authres.go) into claims to compare with.
 func authClaims(c *Context) []auth.Claim {
 	var out []auth.Claim
-	for _, a := range c.authResults() {
+	ars := c.authResults()
+	for i, a := range ars {
 		if !a.Trusted {
 			continue
+		}
+		if out == nil {
+			out = make([]auth.Claim, 0, trustedResults(ars[i:]))
 		}
 		for _, r := range a.Results {
 			if cl, ok := claimOf(a.AuthServID, a.Line, r); ok {
@@ -204,6 +208,18 @@ func authClaims(c *Context) []auth.Claim {
 		}
 	}
 	return out
+}
+
+// trustedResults counts the results of the trusted fields of ars: room
+// for every claim they make, made at once.
+func trustedResults(ars []AuthResults) int {
+	n := 0
+	for i := range ars {
+		if ars[i].Trusted {
+			n += len(ars[i].Results)
+		}
+	}
+	return n
 }
 
 // claimOf is one result a receiver or an intermediary recorded, as a

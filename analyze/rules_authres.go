@@ -144,16 +144,39 @@ func parseAuthHead(raw string) (AuthResults, string) {
 }
 
 // parseResults reads the results of v, the field without comments.
+// The parts are walked where they stand (splitOutsideQuotes without the
+// list), and the results are given room for every part at once.
 func (a *AuthResults) parseResults(v string) {
-	parts := splitOutsideQuotes(v, ';')
-	if a.AuthServID != "" {
-		parts = parts[1:]
-	}
-	for _, p := range parts {
-		if r, ok := parseResInfo(p); ok {
+	skip := a.AuthServID != "" // the first part is the authserv-id
+	parts := 1 + countOutsideQuotes(v, ';')
+	for p, more := v, true; more; {
+		var part string
+		if i := indexOutsideQuotes(p, ';'); i >= 0 {
+			part, p = p[:i], p[i+1:]
+		} else {
+			part, more = p, false
+		}
+		if skip {
+			skip = false
+			continue
+		}
+		if r, ok := parseResInfo(part); ok {
+			if a.Results == nil {
+				a.Results = make([]AuthResult, 0, parts)
+			}
 			a.Results = append(a.Results, r)
 		}
 	}
+}
+
+// countOutsideQuotes is how many times sep stands in s outside quoted
+// strings: len(splitOutsideQuotes(s, sep)) - 1.
+func countOutsideQuotes(s string, sep byte) int {
+	n := 0
+	for i := indexOutsideQuotes(s, sep); i >= 0; i = indexOutsideQuotes(s, sep) {
+		n, s = n+1, s[i+1:]
+	}
+	return n
 }
 
 // firstPart is splitOutsideQuotes(s, sep)[0], without the others.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns"
@@ -79,6 +80,10 @@ type SessionAnomaly struct {
 type Analyzer struct {
 	opts  Options
 	rules []*Rule // the catalogue without the disabled rules
+	// contexts are judge's Contexts, zeroed, for the next message: with
+	// its trust and inline buffers one is two kilobytes, which every
+	// message allocated and dropped.
+	contexts sync.Pool
 }
 
 // New returns an Analyzer with defaults filled in.
@@ -163,13 +168,25 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 // judge is the second half: trust inference, the rules and the verdict.
 func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *MessageReport) {
 	captured := in.Envelope != nil || in.Session != nil
-	c := &Context{Ctx: ctx, Msg: msg, Report: rep, Opts: &a.opts, Captured: captured, Anomalies: in.Anomalies,
-		lineOffset: max(in.Line-1, 0)}
+	c, _ := a.contexts.Get().(*Context)
+	if c == nil {
+		c = new(Context)
+	}
+	// Nothing the report keeps points into the Context or its trust (the
+	// findings, the auth result and the hops are allocated apart), so it
+	// is zeroed, to hold no message, and reused.
+	defer func() {
+		*c = Context{}
+		a.contexts.Put(c)
+	}()
+	c.Ctx, c.Msg, c.Report, c.Opts, c.Captured, c.Anomalies = ctx, msg, rep, &a.opts, captured, in.Anomalies
+	c.lineOffset = max(in.Line-1, 0)
 	rcpt := "" // only DNS (the recipient domain's MX) makes use of it
 	if a.opts.Resolver != nil && a.opts.DNSMode != "offline" {
 		rcpt = c.deliveredTo()
 	}
-	c.Trust = inferTrustFor(ctx, rep.Hops, &a.opts, captured, rcpt)
+	c.trust.infer(ctx, rep.Hops, &a.opts, captured, rcpt)
+	c.Trust = &c.trust
 	rep.Findings = runRules(c, a.rules)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 	rep.Findings = capFindings(rep.Findings)

@@ -60,6 +60,7 @@ type Context struct {
 	linkBuf [6]link
 	dupBuf  [6]int
 	rcptBuf [2]string
+	trust   Trust // Trust's storage when judge inferred it
 }
 
 var registry []*Rule

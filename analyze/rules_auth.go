@@ -193,9 +193,13 @@ func spfClient(f *hopFacts) bool {
 // (rules_authres.go) into claims to compare with.
 func authClaims(c *Context) []auth.Claim {
 	var out []auth.Claim
-	for _, a := range c.authResults() {
+	ars := c.authResults()
+	for i, a := range ars {
 		if !a.Trusted {
 			continue
+		}
+		if out == nil {
+			out = make([]auth.Claim, 0, trustedResults(ars[i:]))
 		}
 		for _, r := range a.Results {
 			if cl, ok := claimOf(a.AuthServID, a.Line, r); ok {
@@ -204,6 +208,18 @@ func authClaims(c *Context) []auth.Claim {
 		}
 	}
 	return out
+}
+
+// trustedResults counts the results of the trusted fields of ars: room
+// for every claim they make, made at once.
+func trustedResults(ars []AuthResults) int {
+	n := 0
+	for i := range ars {
+		if ars[i].Trusted {
+			n += len(ars[i].Results)
+		}
+	}
+	return n
 }
 
 // claimOf is one result a receiver or an intermediary recorded, as a
@@ -367,17 +383,21 @@ func (c *Context) listFamilies() []string {
 			out = append(out, o)
 		}
 	}
-	for _, f := range c.Msg.Fields {
-		v := f.Unfolded()
+	// Only the list fields' values are asked for (unfolded, from the
+	// header summary): unfolding every field copied each folded one
+	// (signatures, Received) for nothing.
+	for i := range c.Msg.Fields {
+		f := &c.Msg.Fields[i]
 		switch {
 		case equalFoldASCII(f.Name, "List-Id"):
-			if i := strings.LastIndexByte(v, '<'); i >= 0 {
-				v = v[i+1:]
+			v := c.unfolded(i)
+			if j := strings.LastIndexByte(v, '<'); j >= 0 {
+				v = v[j+1:]
 			}
 			id, _, _ := strings.Cut(v, ">")
 			add(id)
 		case equalFoldASCII(f.Name, "List-Post"), equalFoldASCII(f.Name, "Mailing-List"):
-			for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == '<' || r == '>' || r == ' ' || r == ',' || r == ';' || r == '?' }) {
+			for _, w := range strings.FieldsFunc(c.unfolded(i), func(r rune) bool { return r == '<' || r == '>' || r == ' ' || r == ',' || r == ';' || r == '?' }) {
 				if d := domainOf(strings.TrimPrefix(strings.ToLower(w), "mailto:")); d != "" {
 					add(d)
 				}

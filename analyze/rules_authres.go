@@ -144,16 +144,39 @@ func parseAuthHead(raw string) (AuthResults, string) {
 }
 
 // parseResults reads the results of v, the field without comments.
+// The parts are walked where they stand (splitOutsideQuotes without the
+// list), and the results are given room for every part at once.
 func (a *AuthResults) parseResults(v string) {
-	parts := splitOutsideQuotes(v, ';')
-	if a.AuthServID != "" {
-		parts = parts[1:]
-	}
-	for _, p := range parts {
-		if r, ok := parseResInfo(p); ok {
+	skip := a.AuthServID != "" // the first part is the authserv-id
+	parts := 1 + countOutsideQuotes(v, ';')
+	for p, more := v, true; more; {
+		var part string
+		if i := indexOutsideQuotes(p, ';'); i >= 0 {
+			part, p = p[:i], p[i+1:]
+		} else {
+			part, more = p, false
+		}
+		if skip {
+			skip = false
+			continue
+		}
+		if r, ok := parseResInfo(part); ok {
+			if a.Results == nil {
+				a.Results = make([]AuthResult, 0, parts)
+			}
 			a.Results = append(a.Results, r)
 		}
 	}
+}
+
+// countOutsideQuotes is how many times sep stands in s outside quoted
+// strings: len(splitOutsideQuotes(s, sep)) - 1.
+func countOutsideQuotes(s string, sep byte) int {
+	n := 0
+	for i := indexOutsideQuotes(s, sep); i >= 0; i = indexOutsideQuotes(s, sep) {
+		n, s = n+1, s[i+1:]
+	}
+	return n
 }
 
 // firstPart is splitOutsideQuotes(s, sep)[0], without the others.
@@ -688,6 +711,11 @@ func recordedDMARCFail(a AuthResults) (policy string, overridden bool) {
 // quoted strings and comments, so "dmarc=fail" quoted in another result's
 // comment or value is not taken for it.
 func dmarcFailText(raw string) string {
+	// A dmarc=fail result's words are in raw as written, whatever their
+	// case: most fields record none, and are not split and parsed again.
+	if !containsFold(raw, "fail") || !containsFold(raw, "dmarc") {
+		return ""
+	}
 	for _, part := range splitResults(raw) {
 		if r, ok := parseResInfo(stripComments(part)); ok && r.Method == "dmarc" && r.Result == "fail" {
 			return part

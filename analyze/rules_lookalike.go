@@ -213,7 +213,8 @@ func checkLookalike(c *Context) []Finding {
 	// Where replies and bounces go: a reply-to hijack or an envelope
 	// sender built to be read as the brand's. Medium at most: the sender
 	// shown is not the one imitated.
-	for _, o := range c.otherSenders() {
+	var otherBuf [3]otherSender // a Reply-To, Sender and Return-Path, as most messages have at most
+	for _, o := range c.otherSenders(otherBuf[:0]) {
 		d := domainOf(o.addr)
 		if d == "" || slices.Contains(seen, d) || c.fromOrg(orgDomain(d)) {
 			continue // the From's own organisation (bounces@mail.example.com), judged with it
@@ -265,9 +266,8 @@ func (c *Context) fromOrg(org string) bool {
 type otherSender struct{ field, addr string }
 
 // otherSenders lists the Reply-To and Sender addresses and the envelope
-// sender (Return-Path).
-func (c *Context) otherSenders() []otherSender {
-	var out []otherSender
+// sender (Return-Path), appended to out.
+func (c *Context) otherSenders(out []otherSender) []otherSender {
 	for _, a := range c.Report.Header.ReplyTo {
 		out = append(out, otherSender{"Reply-To", a.Address})
 	}

@@ -171,7 +171,15 @@ func inferTrust(ctx context.Context, hops []received.Hop, opts *Options, capture
 // none), whose domain's MX tells a gateway of the recipient's from one of
 // the sender's where the hops write no "for".
 func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, captured bool, rcpt string) *Trust {
-	t := &Trust{Captured: captured, list: parseTrusted(opts.Trusted), rcptDomain: domainOf(rcpt)}
+	t := new(Trust)
+	t.infer(ctx, hops, opts, captured, rcpt)
+	return t
+}
+
+// infer is inferTrustFor into t, which it resets first: judge keeps the
+// trust in the Context it reuses.
+func (t *Trust) infer(ctx context.Context, hops []received.Hop, opts *Options, captured bool, rcpt string) {
+	*t = Trust{Captured: captured, list: parseTrusted(opts.Trusted), rcptDomain: domainOf(rcpt)}
 	if opts.Resolver != nil {
 		if ctx == nil {
 			ctx = context.Background()
@@ -180,7 +188,7 @@ func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, capt
 		t.lookupMX = func(domain string) ([]dns.MX, error) { return opts.Resolver.LookupMX(ctx, domain) }
 	}
 	if len(hops) == 0 {
-		return t
+		return
 	}
 	t.facts = factsOf(hops, t.factsBuf[:0])
 	n := len(hops)
@@ -206,7 +214,6 @@ func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, capt
 		t.reason = "every hop is the receiving side's"
 	}
 	t.Boundary = j + 1
-	return t
 }
 
 // addSide records a receiving-side host name.

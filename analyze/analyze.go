@@ -174,9 +174,12 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	}
 	// Nothing the report keeps points into the Context or its trust (the
 	// findings, the auth result and the hops are allocated apart), so it
-	// is zeroed, to hold no message, and reused.
+	// is zeroed, to hold no message, and reused; its findings buffer is
+	// kept, emptied.
 	defer func() {
-		*c = Context{}
+		found := c.found
+		clear(found)
+		*c = Context{found: found[:0]}
 		a.contexts.Put(c)
 	}()
 	c.Ctx, c.Msg, c.Report, c.Opts, c.Captured, c.Anomalies = ctx, msg, rep, &a.opts, captured, in.Anomalies

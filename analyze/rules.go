@@ -61,6 +61,9 @@ type Context struct {
 	dupBuf  [6]int
 	rcptBuf [2]string
 	trust   Trust // Trust's storage when judge inferred it
+	// found is where runRules gathers the findings; judge keeps its
+	// storage for the next message.
+	found []Finding
 }
 
 var registry []*Rule
@@ -120,8 +123,11 @@ func Rules() []Rule {
 }
 
 // runRules runs every rule and fills in IDs and default severities.
+// The findings gather in the Context's buffer, which judge keeps from one
+// message to the next, and are copied out once at the end: a message's
+// list took several allocations to grow, each copying it again.
 func runRules(c *Context, rules []*Rule) []Finding {
-	out := []Finding{}
+	out := c.found[:0]
 	for _, r := range rules {
 		for _, f := range r.Check(c) {
 			f.Rule = r.ID
@@ -137,5 +143,6 @@ func runRules(c *Context, rules []*Rule) []Finding {
 			out = append(out, f)
 		}
 	}
-	return out
+	c.found = out
+	return append([]Finding{}, out...)
 }

@@ -424,10 +424,11 @@ func checkContinuity(c *Context) []Finding {
 }
 
 // belowBreak reports, for each hop, whether a continuity break sits at or
-// above it within the untrusted part of the chain (up to the boundary).
-func (c *Context) belowBreak() []bool {
+// above it within the untrusted part of the chain (up to the boundary),
+// in buf when it has room.
+func (c *Context) belowBreak(buf []bool) []bool {
 	hops := c.Report.Hops
-	out := make([]bool, len(hops))
+	out := boolsIn(buf, len(hops))
 	links := c.links()
 	broken := false
 	top := len(hops) - 1
@@ -448,8 +449,10 @@ func checkAppended(c *Context) []Finding {
 	if c.Trust == nil || c.Trust.Boundary <= 1 {
 		return nil
 	}
-	below := c.belowBreak()
-	dups := c.duplicateHops()
+	// Most chains are short: the two lists fit on the stack.
+	var belowBuf, dupsBuf [16]bool
+	below := c.belowBreak(belowBuf[:])
+	dups := c.duplicateHops(dupsBuf[:])
 	hf := c.hopFacts()
 	var out []Finding
 	for i := 0; i < c.Trust.Boundary-1; i++ {
@@ -768,16 +771,26 @@ func (c *Context) duplicatesByKey(out []int) {
 	}
 }
 
-// duplicateHops marks every hop whose unfolded line equals another's.
-func (c *Context) duplicateHops() []bool {
+// duplicateHops marks every hop whose unfolded line equals another's, in
+// buf when it has room.
+func (c *Context) duplicateHops(buf []bool) []bool {
 	pairs := c.duplicatePairs()
-	out := make([]bool, len(pairs))
+	out := boolsIn(buf, len(pairs))
 	for i, j := range pairs {
 		if j >= 0 {
 			out[i], out[j] = true, true
 		}
 	}
 	return out
+}
+
+// boolsIn is n false values: buf's first n when it has room, else new.
+func boolsIn(buf []bool, n int) []bool {
+	if n > len(buf) {
+		return make([]bool, n)
+	}
+	clear(buf[:n])
+	return buf[:n]
 }
 
 func checkDuplicates(c *Context) []Finding {

@@ -314,29 +314,6 @@ func TestSendmailMinor(t *testing.T) {
 	}
 }
 
-func TestASCIISkeleton(t *testing.T) {
-	r := rand.New(rand.NewPCG(15, 16))
-	const letters = "rnvvclRNVCI015io-xaz"
-	for range 20000 {
-		b := make([]byte, r.IntN(12))
-		for i := range b {
-			b[i] = letters[r.IntN(len(letters))]
-		}
-		var buf [64]byte
-		got, ok := asciiSkeleton(string(b), buf[:0])
-		if !ok || string(got) != skeleton(string(b)) {
-			t.Fatalf("asciiSkeleton(%q) = %q %v, want %q", b, got, ok, skeleton(string(b)))
-		}
-	}
-	var buf [4]byte
-	if _, ok := asciiSkeleton("toolong", buf[:0]); ok {
-		t.Error("a label longer than the buffer was taken")
-	}
-	if _, ok := asciiSkeleton("pаypal", make([]byte, 0, 64)); ok {
-		t.Error("a non-ASCII label was taken")
-	}
-}
-
 // refLookalike is the former lookalike: a skeleton string always.
 func refLookalike(domain string, lists ...[]target) (Finding, bool) {
 	uni := domain

@@ -91,6 +91,10 @@ type nameFacts struct {
 	provider, gateway, esp bool
 	placeholder            bool // isPlaceholder
 	msInternal             bool // msInternalHost
+	// skel is the skeleton of org's first label (splitOrgDomain), which
+	// lookalike compares with its targets' for every From domain and
+	// recipient domain.
+	skel string
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -155,6 +159,7 @@ func (f nameFacts) withFamily() nameFacts {
 	f.ranges = providerRanges[f.family]
 	f.provider, f.gateway, f.esp = knownProviders[f.family], gatewayFamilies[f.family], espFamilies[f.family]
 	label, _ := splitOrgDomain(f.org)
+	f.skel = skeleton(label)
 	f.placeholder = isExampleClean(f.clean) || label == "example"
 	f.msInternal = f.family == "microsoft" && msInternalHost(f.clean)
 	return f

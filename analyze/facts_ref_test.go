@@ -564,3 +564,23 @@ func TestPlaceholderFact(t *testing.T) {
 		t.Errorf("only %d placeholders among %d names", placeholders, len(names))
 	}
 }
+
+// TestPlaceholderClean: the facts answer isPlaceholder of their clean
+// name, also for names that cleaning twice changes.
+func TestPlaceholderClean(t *testing.T) {
+	names := []string{"", "example.com", "mail.example.co.jp", "EXAMPLE.NET.", "host.test", "localhost",
+		"example.com].", "[example.org].", "(mx.example)", "[IPv6:2001:db8::1]", "[192.0.2.1]", "mx.google.com",
+		"ipv6:example.com.", " Example.Com ", "example", "foo.example.", "x.invalid]."}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, h := range chainOf(msg) {
+			names = append(names, h.By.Host, h.From.HELO, h.From.RDNS)
+		}
+	}
+	for _, n := range names {
+		f := facts(n)
+		if got, want := f.placeholderClean(), isPlaceholder(f.clean); got != want {
+			t.Errorf("facts(%q).placeholderClean() = %v, isPlaceholder(%q) = %v", n, got, f.clean, want)
+		}
+	}
+}

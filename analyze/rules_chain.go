@@ -290,12 +290,12 @@ func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, n
 	anyFQDN, anyPlaceholder := false, false
 	for _, n := range names {
 		anyFQDN = anyFQDN || n.fqdn
-		anyPlaceholder = anyPlaceholder || isPlaceholder(n.clean)
+		anyPlaceholder = anyPlaceholder || n.placeholderClean()
 	}
 	switch {
 	case !by.fqdn || !anyFQDN:
 		return "internal or missing names"
-	case sample && (isPlaceholder(by.clean) || anyPlaceholder || nf.documentation()):
+	case sample && (by.placeholderClean() || anyPlaceholder || nf.documentation()):
 		// RFC 2606 names and RFC 5737 addresses are anonymised stand-ins,
 		// when the receiving side is one too: under a real receiver, a
 		// placeholder in a claimed line is no excuse for a break.
@@ -351,7 +351,7 @@ func (c *Context) sampleSide() bool {
 		return true
 	}
 	for i := c.Trust.Boundary - 1; i < len(hops); i++ {
-		if by := hf[i].by; by.fqdn && isPlaceholder(by.clean) || hf[i].documentation() {
+		if by := hf[i].by; by.fqdn && by.placeholderClean() || hf[i].documentation() {
 			return true
 		}
 	}

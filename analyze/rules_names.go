@@ -91,6 +91,9 @@ type nameFacts struct {
 	provider, gateway, esp bool
 	placeholder            bool // isPlaceholder
 	msInternal             bool // msInternalHost
+	// cleanStable: cleaning clean again changes nothing (cleanHost), as
+	// for nearly every name; see placeholderClean.
+	cleanStable bool
 	// skel is the skeleton of org's first label (splitOrgDomain), which
 	// lookalike compares with its targets' for every From domain and
 	// recipient domain.
@@ -127,7 +130,7 @@ func facts(name string) *nameFacts {
 
 func computeFacts(name string) nameFacts {
 	clean := cleanHost(name)
-	f := nameFacts{name: name, clean: clean, org: clean, family: clean}
+	f := nameFacts{name: name, clean: clean, org: clean, family: clean, cleanStable: cleanHost(clean) == clean}
 	if clean == "" {
 		return f.withFamily()
 	}
@@ -163,6 +166,17 @@ func (f nameFacts) withFamily() nameFacts {
 	f.placeholder = isExampleClean(f.clean) || label == "example"
 	f.msInternal = f.family == "microsoft" && msInternalHost(f.clean)
 	return f
+}
+
+// placeholderClean is isPlaceholder(f.clean), which the chain rules ask
+// of every name of a link. When cleaning the clean name changes nothing,
+// its facts are f's own (computed from the same clean name) and the answer
+// is f.placeholder: no trip to the name cache.
+func (f *nameFacts) placeholderClean() bool {
+	if f.cleanStable {
+		return f.placeholder
+	}
+	return isPlaceholder(f.clean)
 }
 
 // msInternalHost reports a server inside Microsoft 365 by its name: the

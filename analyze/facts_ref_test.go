@@ -584,3 +584,11 @@ func TestPlaceholderClean(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimBrackets(t *testing.T) {
+	for _, s := range []string{"", "[", "]", "[]", "][", "[1.2.3.4]", "1.2.3.4", "[[::1]]", "]x[", "a[b]c", "[IPv6:::1]"} {
+		if got, want := trimBrackets(s), strings.Trim(s, "[]"); got != want {
+			t.Errorf("trimBrackets(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -169,7 +169,9 @@ func andMore(sep string, more int) string {
 // and folds some runes differently (İ, K), so other text is lower-cased.
 func sameLower(a, b string) bool {
 	if isASCII(a) && isASCII(b) {
-		return strings.EqualFold(a, b)
+		// ASCII text of two lengths never folds equal; strings.EqualFold
+		// would find that out at the end.
+		return len(a) == len(b) && strings.EqualFold(a, b)
 	}
 	return strings.ToLower(a) == strings.ToLower(b)
 }

@@ -124,14 +124,21 @@ func Rules() []Rule {
 	return out
 }
 
-// runRules runs every rule and fills in IDs and default severities.
+// runRules runs every rule and fills in IDs and default severities;
+// checks are the rules' Check functions, in the same order. The rest of a
+// rule is read only when it found something.
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
-func runRules(c *Context, rules []*Rule) []Finding {
+func runRules(c *Context, rules []*Rule, checks []func(*Context) []Finding) []Finding {
 	out := c.found[:0]
-	for _, r := range rules {
-		for _, f := range r.Check(c) {
+	for i, check := range checks {
+		found := check(c)
+		if len(found) == 0 {
+			continue
+		}
+		r := rules[i]
+		for _, f := range found {
 			f.Rule = r.ID
 			if f.Severity == "" {
 				f.Severity = r.Severity

@@ -112,7 +112,7 @@ func facts(name string) *nameFacts {
 	h := maphash.String(nameSeed, name)
 	a, b := &nameCache[h&(nameCacheSlots-1)], &nameCache[(h>>32)&(nameCacheSlots-1)]
 	for _, slot := range [2]*atomic.Pointer[cachedFacts]{a, b} {
-		if e := slot.Load(); e != nil && e.name == name {
+		if e := slot.Load(); e != nil && e.is(name) {
 			return &e.facts
 		}
 	}
@@ -123,7 +123,10 @@ func facts(name string) *nameFacts {
 	if a.Load() != nil && (b.Load() == nil || h&(1<<31) != 0) {
 		a = b // two places to choose from: few names ever push each other out
 	}
-	e := &cachedFacts{name: name, facts: f}
+	e := &cachedFacts{facts: f}
+	if len(name) <= len(e.key) {
+		e.n = uint8(copy(e.key[:], name))
+	}
 	a.Store(e)
 	return &e.facts
 }
@@ -211,9 +214,23 @@ var (
 
 const nameCacheSlots = 1 << 14 // a power of two
 
+// cachedFacts is one entry of nameCache. A short name's bytes are kept
+// at the head of the entry, where a lookup compares them: the name's own
+// bytes (facts.name) lie elsewhere in memory, which after reading a
+// message is seldom in cache, and every hop of every message looks names
+// up.
 type cachedFacts struct {
-	name  string
+	n     uint8    // the name's length when key holds it, else 0
+	key   [55]byte // the name, when it is that short (most are)
 	facts nameFacts
+}
+
+// is reports whether the entry holds the facts of name (not "").
+func (e *cachedFacts) is(name string) bool {
+	if e.n == 0 {
+		return e.facts.name == name
+	}
+	return int(e.n) == len(name) && string(e.key[:e.n]) == name
 }
 
 // hopNames are the facts of one hop's names.

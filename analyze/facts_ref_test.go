@@ -380,6 +380,9 @@ func TestLookalikeMatchesReference(t *testing.T) {
 		for i := range len(label) {
 			domains = append(domains, label[:i]+label[i+1:]+"."+suffix, label[:i]+"x"+label[i:]+"."+suffix,
 				label[:i]+"0"+label[i+1:]+"."+suffix, strings.ToUpper(label)+".net")
+			if i+1 < len(label) { // two neighbours swapped
+				domains = append(domains, label[:i]+label[i+1:i+2]+label[i:i+1]+label[i+2:]+"."+suffix)
+			}
 		}
 		domains = append(domains, d, "mail."+d, strings.ReplaceAll(label, "m", "rn")+"."+suffix,
 			strings.ReplaceAll(label, "a", "а")+"."+suffix, label+"2."+suffix)

@@ -113,12 +113,17 @@ var wellKnownIndex = newTargetIndex(wellKnownTargets)
 // targetIndex answers lookalike's questions of a fixed list of at most 64
 // targets without comparing the domain with each: which target is the
 // domain itself, and which it may imitate (the same skeleton, or a label
-// of six letters or more one letter longer or shorter, or as long), in the
-// list's order. Every message asks them of the same list.
+// of six letters or more one letter longer or shorter, or as long, whose
+// bytes differ from the domain's by at most one each way), in the list's
+// order. Every message asks them of the same list.
 type targetIndex struct {
 	targets []target
-	real    map[[2]string]bool // {label, suffix} of each target
-	bySkel  map[string]uint64  // skeleton -> the targets that have it, as bits
+	// masks are the targets' labels' byteMasks: the candidates of one
+	// length are told apart by them, not by their labels, which lie each
+	// in memory of its own.
+	masks  []uint64
+	real   map[[2]string]bool // {label, suffix} of each target
+	bySkel map[string]uint64  // skeleton -> the targets that have it, as bits
 	// byLen[n] are the targets whose label is n long, when that is six or
 	// more, as bits: indexed, not hashed, as it is asked three times for
 	// each domain judged.
@@ -136,6 +141,7 @@ func newTargetIndex(targets []target) *targetIndex {
 	}
 	x := &targetIndex{targets: targets, real: map[[2]string]bool{}, bySkel: map[string]uint64{}}
 	for i, t := range targets {
+		x.masks = append(x.masks, byteMask(t.label))
 		bit := uint64(1) << i
 		x.real[[2]string{t.label, t.suffix}] = true
 		x.bySkel[t.skel] |= bit
@@ -153,9 +159,32 @@ func newTargetIndex(targets []target) *targetIndex {
 func (x *targetIndex) candidates(label, skel string) uint64 {
 	set := x.bySkel[skel]
 	if n := len(label); n >= 6 {
-		set |= x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)
+		m := byteMask(label)
+		for near := (x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)) &^ set; near != 0; near &= near - 1 {
+			if i := bits.TrailingZeros64(near); oneEditMasks(m, x.masks[i]) {
+				set |= 1 << i
+			}
+		}
 	}
 	return set
+}
+
+// byteMask is the set of a label's bytes, each as bit b%64: labels one
+// typing error apart (oneEdit) have masks that oneEditMasks accepts.
+func byteMask(label string) uint64 {
+	var m uint64
+	for i := 0; i < len(label); i++ {
+		m |= 1 << (label[i] % 64)
+	}
+	return m
+}
+
+// oneEditMasks reports whether two labels with masks a and b may be one
+// typing error apart: a letter changed, added or dropped brings at most
+// one byte that the other label lacks into each, and a swap none. Bytes
+// sharing a bit only make more labels pass.
+func oneEditMasks(a, b uint64) bool {
+	return bits.OnesCount64(a&^b) <= 1 && bits.OnesCount64(b&^a) <= 1
 }
 
 // ofLen are the targets whose label is n long (six or more), as bits.

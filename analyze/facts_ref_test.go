@@ -224,10 +224,29 @@ func TestSingleFieldIndex(t *testing.T) {
 }
 
 func TestContainsFold(t *testing.T) {
-	for _, s := range []string{"", "unix socket", "from x (UNIX Socket) by y", "unix\x00socket", "unix sock",
-		"un\u0130x socket", "uniX SOCKET\xff", "via unix  socket", "Unix socket"} {
-		if got, want := containsFold(s, "unix socket"), strings.Contains(strings.ToLower(s), "unix socket"); got != want {
-			t.Errorf("containsFold(%q) = %v, want %v", s, got, want)
+	texts := []string{"", "unix socket", "from x (UNIX Socket) by y", "unix\x00socket", "unix sock",
+		"un\u0130x socket", "uniX SOCKET\xff", "via unix  socket", "Unix socket", "uunix socket", "Uunix socket",
+		"dmarc=FAIL", "DMARC=fail", "dMaRc=pass", "fai", "fFAIL", "faifail", "x; dkim=pass header.d=d.example; dmarc=fail"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		b := make([]byte, r.IntN(16))
+		const letters = "uUnNiIxX sSoOcCkKeEtTfFaAlLdDmMrR;="
+		for i := range b {
+			b[i] = letters[r.IntN(len(letters))]
+		}
+		texts = append(texts, string(b))
+	}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, f := range msg.Fields {
+			texts = append(texts, f.Value)
+		}
+	}
+	for _, s := range texts {
+		for _, w := range []string{"unix socket", "fail", "dmarc", "u"} {
+			if got, want := containsFold(s, w), strings.Contains(strings.ToLower(s), w); got != want {
+				t.Fatalf("containsFold(%q, %q) = %v, want %v", s, w, got, want)
+			}
 		}
 	}
 }

@@ -521,21 +521,42 @@ func missingIP(h *received.Hop, f *hopFacts) bool {
 }
 
 // containsFold is strings.Contains(strings.ToLower(s), word) for a
-// lower-case ASCII word, without the copy when s is ASCII.
+// non-empty lower-case ASCII word, without the copy when s is ASCII. It
+// compares only where the word's first letter stands, in either case,
+// found by IndexByte: every Authentication-Results field is searched for
+// "fail", and most hold none.
 func containsFold(s, word string) bool {
 	if !isASCII(s) {
 		return strings.Contains(strings.ToLower(s), word)
 	}
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for j < len(word) && lowerASCII(s[i+j]) == word[j] {
-			j++
+	lo, up := word[0], upperASCII(word[0])
+	nextLo, nextUp := -1, -1 // where each stands next, at or after pos; -1 not looked for yet
+	for pos := 0; pos+len(word) <= len(s); {
+		nextLo = nextAt(s, lo, pos, nextLo)
+		nextUp = nextAt(s, up, pos, nextUp)
+		at := min(nextLo, nextUp)
+		if at == len(s) || at+len(word) > len(s) {
+			return false
 		}
-		if j == len(word) {
+		if equalFoldASCII(s[at:at+len(word)], word) {
 			return true
 		}
+		pos = at + 1
 	}
 	return false
+}
+
+// nextAt is the index of the first c in s at or after pos, len(s) when
+// there is none; last is what it answered before (-1 for nothing), kept
+// while it is still ahead of pos.
+func nextAt(s string, c byte, pos, last int) int {
+	if last >= pos {
+		return last
+	}
+	if k := strings.IndexByte(s[pos:], c); k >= 0 {
+		return pos + k
+	}
+	return len(s)
 }
 
 func lowerASCII(c byte) byte {

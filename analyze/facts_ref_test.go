@@ -614,3 +614,32 @@ func TestTrimBrackets(t *testing.T) {
 		}
 	}
 }
+
+// TestReservedWhy6: the IPv6 ranges reservedWhyAddr passes over without
+// looking (globalOutside2001) hold no range of reservedRanges, and it
+// answers as the table does.
+func TestReservedWhy6(t *testing.T) {
+	outside := netip.MustParsePrefix("2000::/3")
+	for _, r := range reservedRanges {
+		if r.prefix.Addr().Is6() && r.prefix.Overlaps(outside) &&
+			!netip.MustParsePrefix("2001::/16").Contains(r.prefix.Addr()) {
+			t.Errorf("%s lies in 2000::/3 outside 2001::/16", r.prefix)
+		}
+	}
+	ref := func(a netip.Addr) string {
+		a = a.WithZone("")
+		for _, r := range reservedRanges {
+			if r.prefix.Contains(a) {
+				return r.why
+			}
+		}
+		return ""
+	}
+	for _, s := range []string{"2a00:1450:4864:20::42b", "2001:db8::1", "2001:2::5", "2001:4860::1", "2002:a05:6402::1",
+		"3fff::1", "1fff::1", "4000::1", "fe80::1%eth0", "::1", "::ffff:10.0.0.1", "2607:f8b0:4864:20::42b", "fc00::1"} {
+		a := netip.MustParseAddr(s)
+		if got, want := reservedWhyAddr(a), ref(a); got != want {
+			t.Errorf("reservedWhyAddr(%s) = %q, want %q", s, got, want)
+		}
+	}
+}

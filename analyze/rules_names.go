@@ -329,12 +329,23 @@ func reservedWhyAddr(a netip.Addr) string {
 	if a.Is4() && !reservedFirstOctet[a.As4()[0]] {
 		return "" // most addresses: no IPv4 range starts with that octet
 	}
+	if a.Is6() && globalOutside2001(a) {
+		return "" // most IPv6 clients: no IPv6 range lies there
+	}
 	for _, r := range reservedRanges {
 		if r.prefix.Contains(a) {
 			return r.why
 		}
 	}
 	return ""
+}
+
+// globalOutside2001 reports an IPv6 address in 2000::/3 (global unicast)
+// outside 2001::/16: of the IPv6 ranges in reservedRanges, only
+// 2001:2::/48 and 2001:db8::/32 lie in 2000::/3 (TestReservedWhy6).
+func globalOutside2001(a netip.Addr) bool {
+	b := a.As16()
+	return b[0]&0xe0 == 0x20 && !(b[0] == 0x20 && b[1] == 0x01)
 }
 
 // reservedFirstOctet marks the first octets of the IPv4 ranges in

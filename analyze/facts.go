@@ -93,7 +93,7 @@ func factsOf(hops []received.Hop, buf []hopFacts) []hopFacts {
 		f.setIP(h.From.IP)
 		f.setWith(h)
 		if h.By.IP != "" {
-			f.byIP, _ = netip.ParseAddr(strings.Trim(h.By.IP, "[]"))
+			f.byIP, _ = netip.ParseAddr(trimBrackets(h.By.IP))
 		} else if f.by.ip {
 			f.byIP = f.by.addr
 		}
@@ -106,13 +106,25 @@ func (f *hopFacts) setIP(ip string) {
 	if ip == "" {
 		return
 	}
-	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	a, err := netip.ParseAddr(trimBrackets(ip))
 	if err != nil {
 		return
 	}
-	f.ip, f.rangeIP = a, !strings.ContainsAny(ip, "[]")
+	f.ip, f.rangeIP = a, strings.IndexByte(ip, '[') < 0 && strings.IndexByte(ip, ']') < 0
 	f.reserved = reservedWhyAddr(a)
 	f.internal = isInternalAddr(a)
+}
+
+// trimBrackets is strings.Trim(s, "[]"), without the set of cut bytes
+// strings.Trim builds on every call: every hop's addresses pass here.
+func trimBrackets(s string) string {
+	for len(s) > 0 && (s[0] == '[' || s[0] == ']') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == '[' || s[len(s)-1] == ']') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // setWith answers the with-clause questions every hop is asked. Upper-

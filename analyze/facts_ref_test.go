@@ -224,10 +224,29 @@ func TestSingleFieldIndex(t *testing.T) {
 }
 
 func TestContainsFold(t *testing.T) {
-	for _, s := range []string{"", "unix socket", "from x (UNIX Socket) by y", "unix\x00socket", "unix sock",
-		"un\u0130x socket", "uniX SOCKET\xff", "via unix  socket", "Unix socket"} {
-		if got, want := containsFold(s, "unix socket"), strings.Contains(strings.ToLower(s), "unix socket"); got != want {
-			t.Errorf("containsFold(%q) = %v, want %v", s, got, want)
+	texts := []string{"", "unix socket", "from x (UNIX Socket) by y", "unix\x00socket", "unix sock",
+		"un\u0130x socket", "uniX SOCKET\xff", "via unix  socket", "Unix socket", "uunix socket", "Uunix socket",
+		"dmarc=FAIL", "DMARC=fail", "dMaRc=pass", "fai", "fFAIL", "faifail", "x; dkim=pass header.d=d.example; dmarc=fail"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		b := make([]byte, r.IntN(16))
+		const letters = "uUnNiIxX sSoOcCkKeEtTfFaAlLdDmMrR;="
+		for i := range b {
+			b[i] = letters[r.IntN(len(letters))]
+		}
+		texts = append(texts, string(b))
+	}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, f := range msg.Fields {
+			texts = append(texts, f.Value)
+		}
+	}
+	for _, s := range texts {
+		for _, w := range []string{"unix socket", "fail", "dmarc", "u"} {
+			if got, want := containsFold(s, w), strings.Contains(strings.ToLower(s), w); got != want {
+				t.Fatalf("containsFold(%q, %q) = %v, want %v", s, w, got, want)
+			}
 		}
 	}
 }
@@ -314,29 +333,6 @@ func TestSendmailMinor(t *testing.T) {
 	}
 }
 
-func TestASCIISkeleton(t *testing.T) {
-	r := rand.New(rand.NewPCG(15, 16))
-	const letters = "rnvvclRNVCI015io-xaz"
-	for range 20000 {
-		b := make([]byte, r.IntN(12))
-		for i := range b {
-			b[i] = letters[r.IntN(len(letters))]
-		}
-		var buf [64]byte
-		got, ok := asciiSkeleton(string(b), buf[:0])
-		if !ok || string(got) != skeleton(string(b)) {
-			t.Fatalf("asciiSkeleton(%q) = %q %v, want %q", b, got, ok, skeleton(string(b)))
-		}
-	}
-	var buf [4]byte
-	if _, ok := asciiSkeleton("toolong", buf[:0]); ok {
-		t.Error("a label longer than the buffer was taken")
-	}
-	if _, ok := asciiSkeleton("pаypal", make([]byte, 0, 64)); ok {
-		t.Error("a non-ASCII label was taken")
-	}
-}
-
 // refLookalike is the former lookalike: a skeleton string always.
 func refLookalike(domain string, lists ...[]target) (Finding, bool) {
 	uni := domain
@@ -403,6 +399,9 @@ func TestLookalikeMatchesReference(t *testing.T) {
 		for i := range len(label) {
 			domains = append(domains, label[:i]+label[i+1:]+"."+suffix, label[:i]+"x"+label[i:]+"."+suffix,
 				label[:i]+"0"+label[i+1:]+"."+suffix, strings.ToUpper(label)+".net")
+			if i+1 < len(label) { // two neighbours swapped
+				domains = append(domains, label[:i]+label[i+1:i+2]+label[i:i+1]+label[i+2:]+"."+suffix)
+			}
 		}
 		domains = append(domains, d, "mail."+d, strings.ReplaceAll(label, "m", "rn")+"."+suffix,
 			strings.ReplaceAll(label, "a", "а")+"."+suffix, label+"2."+suffix)
@@ -585,5 +584,62 @@ func TestPlaceholderFact(t *testing.T) {
 	}
 	if placeholders < 5 {
 		t.Errorf("only %d placeholders among %d names", placeholders, len(names))
+	}
+}
+
+// TestPlaceholderClean: the facts answer isPlaceholder of their clean
+// name, also for names that cleaning twice changes.
+func TestPlaceholderClean(t *testing.T) {
+	names := []string{"", "example.com", "mail.example.co.jp", "EXAMPLE.NET.", "host.test", "localhost",
+		"example.com].", "[example.org].", "(mx.example)", "[IPv6:2001:db8::1]", "[192.0.2.1]", "mx.google.com",
+		"ipv6:example.com.", " Example.Com ", "example", "foo.example.", "x.invalid]."}
+	for _, m := range loadCorpus(t) {
+		msg, _ := Split(m.raw)
+		for _, h := range chainOf(msg) {
+			names = append(names, h.By.Host, h.From.HELO, h.From.RDNS)
+		}
+	}
+	for _, n := range names {
+		f := facts(n)
+		if got, want := f.placeholderClean(), isPlaceholder(f.clean); got != want {
+			t.Errorf("facts(%q).placeholderClean() = %v, isPlaceholder(%q) = %v", n, got, f.clean, want)
+		}
+	}
+}
+
+func TestTrimBrackets(t *testing.T) {
+	for _, s := range []string{"", "[", "]", "[]", "][", "[1.2.3.4]", "1.2.3.4", "[[::1]]", "]x[", "a[b]c", "[IPv6:::1]"} {
+		if got, want := trimBrackets(s), strings.Trim(s, "[]"); got != want {
+			t.Errorf("trimBrackets(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestReservedWhy6: the IPv6 ranges reservedWhyAddr passes over without
+// looking (globalOutside2001) hold no range of reservedRanges, and it
+// answers as the table does.
+func TestReservedWhy6(t *testing.T) {
+	outside := netip.MustParsePrefix("2000::/3")
+	for _, r := range reservedRanges {
+		if r.prefix.Addr().Is6() && r.prefix.Overlaps(outside) &&
+			!netip.MustParsePrefix("2001::/16").Contains(r.prefix.Addr()) {
+			t.Errorf("%s lies in 2000::/3 outside 2001::/16", r.prefix)
+		}
+	}
+	ref := func(a netip.Addr) string {
+		a = a.WithZone("")
+		for _, r := range reservedRanges {
+			if r.prefix.Contains(a) {
+				return r.why
+			}
+		}
+		return ""
+	}
+	for _, s := range []string{"2a00:1450:4864:20::42b", "2001:db8::1", "2001:2::5", "2001:4860::1", "2002:a05:6402::1",
+		"3fff::1", "1fff::1", "4000::1", "fe80::1%eth0", "::1", "::ffff:10.0.0.1", "2607:f8b0:4864:20::42b", "fc00::1"} {
+		a := netip.MustParseAddr(s)
+		if got, want := reservedWhyAddr(a), ref(a); got != want {
+			t.Errorf("reservedWhyAddr(%s) = %q, want %q", s, got, want)
+		}
 	}
 }

@@ -25,6 +25,10 @@ func TestOneEdit(t *testing.T) {
 		if got, want := oneEdit(a, b), a != b && editDistance(a, b) == 1; got != want {
 			t.Fatalf("oneEdit(%q, %q) = %v, distance %d", a, b, got, editDistance(a, b))
 		}
+		// targetIndex passes over the labels whose masks do not pass.
+		if oneEdit(a, b) && !oneEditMasks(byteMask(a), byteMask(b)) {
+			t.Fatalf("oneEdit(%q, %q), but their byte masks are told apart", a, b)
+		}
 	}
 	for _, a := range labels {
 		for _, b := range labels {

@@ -61,6 +61,11 @@ type Context struct {
 	dupBuf  [6]int
 	rcptBuf [2]string
 	trust   Trust // Trust's storage when judge inferred it
+	// fromDomain are the From domain's facts (fromFacts), nil until asked.
+	fromDomain *nameFacts
+	// found is where runRules gathers the findings; judge keeps its
+	// storage for the next message.
+	found []Finding
 }
 
 var registry []*Rule
@@ -119,11 +124,21 @@ func Rules() []Rule {
 	return out
 }
 
-// runRules runs every rule and fills in IDs and default severities.
-func runRules(c *Context, rules []*Rule) []Finding {
-	out := []Finding{}
-	for _, r := range rules {
-		for _, f := range r.Check(c) {
+// runRules runs every rule and fills in IDs and default severities;
+// checks are the rules' Check functions, in the same order. The rest of a
+// rule is read only when it found something.
+// The findings gather in the Context's buffer, which judge keeps from one
+// message to the next, and are copied out once at the end: a message's
+// list took several allocations to grow, each copying it again.
+func runRules(c *Context, rules []*Rule, checks []func(*Context) []Finding) []Finding {
+	out := c.found[:0]
+	for i, check := range checks {
+		found := check(c)
+		if len(found) == 0 {
+			continue
+		}
+		r := rules[i]
+		for _, f := range found {
 			f.Rule = r.ID
 			if f.Severity == "" {
 				f.Severity = r.Severity
@@ -137,5 +152,6 @@ func runRules(c *Context, rules []*Rule) []Finding {
 			out = append(out, f)
 		}
 	}
-	return out
+	c.found = out
+	return append([]Finding{}, out...)
 }

@@ -335,6 +335,9 @@ func besideOwnReceived(line int, authservID string, hops []received.Hop) bool {
 func originEnd(fields []Field) int {
 	end := 0
 	for i := range fields {
+		if n := len(fields[i].Name); n >= len(originLength) || !originLength[n] {
+			continue // most fields: no origin field's name is that long
+		}
 		for _, name := range originFields {
 			if equalFoldASCII(fields[i].Name, name) {
 				end = max(end, fields[i].Line)
@@ -347,6 +350,14 @@ func originEnd(fields []Field) int {
 
 var originFields = [...]string{"From", "Sender", "Reply-To", "To", "Cc", "Date", "Subject", "Message-ID",
 	"MIME-Version", "Content-Type"}
+
+// originLength marks the lengths of originFields' names.
+var originLength = func() (t [16]bool) {
+	for _, n := range originFields {
+		t[len(n)] = true
+	}
+	return t
+}()
 
 func zoneOf(line int, hops []received.Hop, t *Trust) arZone {
 	if t.Boundary <= 1 || len(hops) == 0 {

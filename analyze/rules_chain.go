@@ -290,12 +290,12 @@ func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, n
 	anyFQDN, anyPlaceholder := false, false
 	for _, n := range names {
 		anyFQDN = anyFQDN || n.fqdn
-		anyPlaceholder = anyPlaceholder || isPlaceholder(n.clean)
+		anyPlaceholder = anyPlaceholder || n.placeholderClean()
 	}
 	switch {
 	case !by.fqdn || !anyFQDN:
 		return "internal or missing names"
-	case sample && (isPlaceholder(by.clean) || anyPlaceholder || nf.documentation()):
+	case sample && (by.placeholderClean() || anyPlaceholder || nf.documentation()):
 		// RFC 2606 names and RFC 5737 addresses are anonymised stand-ins,
 		// when the receiving side is one too: under a real receiver, a
 		// placeholder in a claimed line is no excuse for a break.
@@ -351,7 +351,7 @@ func (c *Context) sampleSide() bool {
 		return true
 	}
 	for i := c.Trust.Boundary - 1; i < len(hops); i++ {
-		if by := hf[i].by; by.fqdn && isPlaceholder(by.clean) || hf[i].documentation() {
+		if by := hf[i].by; by.fqdn && by.placeholderClean() || hf[i].documentation() {
 			return true
 		}
 	}
@@ -424,10 +424,11 @@ func checkContinuity(c *Context) []Finding {
 }
 
 // belowBreak reports, for each hop, whether a continuity break sits at or
-// above it within the untrusted part of the chain (up to the boundary).
-func (c *Context) belowBreak() []bool {
+// above it within the untrusted part of the chain (up to the boundary),
+// in buf when it has room.
+func (c *Context) belowBreak(buf []bool) []bool {
 	hops := c.Report.Hops
-	out := make([]bool, len(hops))
+	out := boolsIn(buf, len(hops))
 	links := c.links()
 	broken := false
 	top := len(hops) - 1
@@ -448,8 +449,10 @@ func checkAppended(c *Context) []Finding {
 	if c.Trust == nil || c.Trust.Boundary <= 1 {
 		return nil
 	}
-	below := c.belowBreak()
-	dups := c.duplicateHops()
+	// Most chains are short: the two lists fit on the stack.
+	var belowBuf, dupsBuf [16]bool
+	below := c.belowBreak(belowBuf[:])
+	dups := c.duplicateHops(dupsBuf[:])
 	hf := c.hopFacts()
 	var out []Finding
 	for i := 0; i < c.Trust.Boundary-1; i++ {
@@ -518,21 +521,42 @@ func missingIP(h *received.Hop, f *hopFacts) bool {
 }
 
 // containsFold is strings.Contains(strings.ToLower(s), word) for a
-// lower-case ASCII word, without the copy when s is ASCII.
+// non-empty lower-case ASCII word, without the copy when s is ASCII. It
+// compares only where the word's first letter stands, in either case,
+// found by IndexByte: every Authentication-Results field is searched for
+// "fail", and most hold none.
 func containsFold(s, word string) bool {
 	if !isASCII(s) {
 		return strings.Contains(strings.ToLower(s), word)
 	}
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for j < len(word) && lowerASCII(s[i+j]) == word[j] {
-			j++
+	lo, up := word[0], upperASCII(word[0])
+	nextLo, nextUp := -1, -1 // where each stands next, at or after pos; -1 not looked for yet
+	for pos := 0; pos+len(word) <= len(s); {
+		nextLo = nextAt(s, lo, pos, nextLo)
+		nextUp = nextAt(s, up, pos, nextUp)
+		at := min(nextLo, nextUp)
+		if at == len(s) || at+len(word) > len(s) {
+			return false
 		}
-		if j == len(word) {
+		if equalFoldASCII(s[at:at+len(word)], word) {
 			return true
 		}
+		pos = at + 1
 	}
 	return false
+}
+
+// nextAt is the index of the first c in s at or after pos, len(s) when
+// there is none; last is what it answered before (-1 for nothing), kept
+// while it is still ahead of pos.
+func nextAt(s string, c byte, pos, last int) int {
+	if last >= pos {
+		return last
+	}
+	if k := strings.IndexByte(s[pos:], c); k >= 0 {
+		return pos + k
+	}
+	return len(s)
 }
 
 func lowerASCII(c byte) byte {
@@ -768,16 +792,26 @@ func (c *Context) duplicatesByKey(out []int) {
 	}
 }
 
-// duplicateHops marks every hop whose unfolded line equals another's.
-func (c *Context) duplicateHops() []bool {
+// duplicateHops marks every hop whose unfolded line equals another's, in
+// buf when it has room.
+func (c *Context) duplicateHops(buf []bool) []bool {
 	pairs := c.duplicatePairs()
-	out := make([]bool, len(pairs))
+	out := boolsIn(buf, len(pairs))
 	for i, j := range pairs {
 		if j >= 0 {
 			out[i], out[j] = true, true
 		}
 	}
 	return out
+}
+
+// boolsIn is n false values: buf's first n when it has room, else new.
+func boolsIn(buf []bool, n int) []bool {
+	if n > len(buf) {
+		return make([]bool, n)
+	}
+	clear(buf[:n])
+	return buf[:n]
 }
 
 func checkDuplicates(c *Context) []Finding {

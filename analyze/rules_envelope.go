@@ -65,9 +65,26 @@ func otherOrg(a, b string) bool {
 	return da != "" && db != "" && family(da) != family(db)
 }
 
+// fromFacts are the facts of the domain of the first From address
+// (fromAddress), noFacts when there is none: several rules compare other
+// addresses with it, and it is looked up once per message.
+func (c *Context) fromFacts() *nameFacts {
+	if c.fromDomain == nil {
+		c.fromDomain = facts(domainOf(c.fromAddress()))
+	}
+	return c.fromDomain
+}
+
+// otherOrgThanFrom is otherOrg(addr, c.fromAddress()). The facts' name is
+// the domain they are of.
+func (c *Context) otherOrgThanFrom(addr string) bool {
+	d, from := domainOf(addr), c.fromFacts()
+	return d != "" && from.name != "" && family(d) != from.family
+}
+
 func checkEnvelopeFrom(c *Context) []Finding {
 	mf, from := c.Report.Envelope.MailFrom, c.fromAddress()
-	if !otherOrg(mf, from) {
+	if !c.otherOrgThanFrom(mf) {
 		return nil
 	}
 	// The envelope rules fire on much honest mail: concatenations, not Sprintf.
@@ -77,7 +94,7 @@ func checkEnvelopeFrom(c *Context) []Finding {
 
 func checkSender(c *Context) []Finding {
 	s := c.Report.Header.Sender
-	if s == nil || !otherOrg(s.Address, c.fromAddress()) {
+	if s == nil || !c.otherOrgThanFrom(s.Address) {
 		return nil
 	}
 	return []Finding{{Message: "Sender " + s.Address + ", From " + c.fromAddress(),
@@ -93,11 +110,11 @@ func checkReplyTo(c *Context) []Finding {
 	from := c.fromAddress()
 	var out []Finding
 	for _, r := range c.Report.Header.ReplyTo {
-		if !otherOrg(r.Address, from) {
+		if !c.otherOrgThanFrom(r.Address) {
 			continue
 		}
 		sev := SeverityInfo
-		if freemail[family(domainOf(r.Address))] && !freemail[family(domainOf(from))] {
+		if freemail[family(domainOf(r.Address))] && !freemail[c.fromFacts().family] {
 			sev = SeverityLow
 		}
 		out = append(out, Finding{Severity: sev, Message: "Reply-To " + r.Address + ", From " + from,
@@ -152,7 +169,9 @@ func andMore(sep string, more int) string {
 // and folds some runes differently (İ, K), so other text is lower-cased.
 func sameLower(a, b string) bool {
 	if isASCII(a) && isASCII(b) {
-		return strings.EqualFold(a, b)
+		// ASCII text of two lengths never folds equal; strings.EqualFold
+		// would find that out at the end.
+		return len(a) == len(b) && strings.EqualFold(a, b)
 	}
 	return strings.ToLower(a) == strings.ToLower(b)
 }

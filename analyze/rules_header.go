@@ -241,11 +241,11 @@ func msgIDDomain(id string) string {
 
 func checkMessageID(c *Context) []Finding {
 	d := msgIDDomain(c.Report.Header.MessageID)
-	from := domainOf(c.fromAddress())
-	if !isFQDN(d) || from == "" || family(d) == family(from) {
+	id, from := facts(d), c.fromFacts()
+	if !id.fqdn || from.name == "" || id.family == from.family {
 		return nil
 	}
-	fam := family(d)
+	fam := id.family
 	hf := c.hopFacts()
 	for i := range hf {
 		for _, n := range [3]*nameFacts{hf[i].by, hf[i].rdns, hf[i].helo} {
@@ -258,7 +258,7 @@ func checkMessageID(c *Context) []Finding {
 	if len(c.Report.Hops) > 0 {
 		first = 1
 	}
-	f := Finding{Message: fmt.Sprintf("Message-ID domain %s is neither the From domain %s nor a host of the chain", d, from),
+	f := Finding{Message: fmt.Sprintf("Message-ID domain %s is neither the From domain %s nor a host of the chain", d, from.name),
 		Evidence: "Message-ID: " + c.Report.Header.MessageID + " | From: " + c.firstValue(fieldFrom)}
 	if first > 0 {
 		f.Hops = []int{first}

@@ -71,38 +71,6 @@ func skeleton(s string) string {
 	return digitFold.Replace(foldPairs(b.String()))
 }
 
-// asciiSkeleton appends skeleton(s) to buf when s is ASCII and short
-// enough for buf: lower case, the pairs of pairFold, then the digits of
-// digitFold, in one pass.
-func asciiSkeleton(s string, buf []byte) ([]byte, bool) {
-	if len(s) > cap(buf) || !isASCII(s) {
-		return buf, false
-	}
-	for i := 0; i < len(s); i++ {
-		c := lowerASCII(s[i])
-		if i+1 < len(s) {
-			switch pair := [2]byte{c, lowerASCII(s[i+1])}; pair {
-			case [2]byte{'r', 'n'}:
-				c, i = 'm', i+1
-			case [2]byte{'v', 'v'}:
-				c, i = 'w', i+1
-			case [2]byte{'c', 'l'}:
-				c, i = 'd', i+1
-			}
-		}
-		switch c {
-		case '0':
-			c = 'o'
-		case '1', 'i':
-			c = 'l'
-		case '5':
-			c = 's'
-		}
-		buf = append(buf, c)
-	}
-	return buf, true
-}
-
 // foldPairs applies pairFold, which copies its input even when it holds
 // no pair to fold; most names hold none.
 func foldPairs(s string) string {
@@ -122,9 +90,12 @@ type target struct {
 	domain, label, suffix, skel string
 }
 
+// newTarget takes the skeleton from d's name facts: worked out once per
+// name, not once per message that names the recipient's domain.
 func newTarget(d string) target {
-	label, suffix := splitOrg(d)
-	return target{domain: d, label: label, suffix: suffix, skel: skeleton(label)}
+	f := facts(d)
+	label, suffix := splitOrgDomain(f.org)
+	return target{domain: d, label: label, suffix: suffix, skel: f.skel}
 }
 
 // wellKnownTargets are wellKnown, prepared once.
@@ -142,24 +113,41 @@ var wellKnownIndex = newTargetIndex(wellKnownTargets)
 // targetIndex answers lookalike's questions of a fixed list of at most 64
 // targets without comparing the domain with each: which target is the
 // domain itself, and which it may imitate (the same skeleton, or a label
-// of six letters or more one letter longer or shorter, or as long), in the
-// list's order. Every message asks them of the same list.
+// of six letters or more one letter longer or shorter, or as long, whose
+// bytes differ from the domain's by at most one each way), in the list's
+// order. Every message asks them of the same list.
 type targetIndex struct {
 	targets []target
-	real    map[[2]string]bool // {label, suffix} of each target
-	bySkel  map[string]uint64  // skeleton -> the targets that have it, as bits
-	byLen   map[int]uint64     // label length of six or more -> the targets, as bits
+	// masks are the targets' labels' byteMasks: the candidates of one
+	// length are told apart by them, not by their labels, which lie each
+	// in memory of its own.
+	masks  []uint64
+	real   map[[2]string]bool // {label, suffix} of each target
+	bySkel map[string]uint64  // skeleton -> the targets that have it, as bits
+	// byLen[n] are the targets whose label is n long, when that is six or
+	// more, as bits: indexed, not hashed, as it is asked three times for
+	// each domain judged.
+	byLen [maxTargetLabel + 2]uint64
 }
+
+// maxTargetLabel bounds the labels of a targetIndex's targets: no
+// well-known domain's is longer, and a recipient's own targets are not
+// indexed.
+const maxTargetLabel = 30
 
 func newTargetIndex(targets []target) *targetIndex {
 	if len(targets) > 64 {
 		panic("targetIndex: more than 64 targets")
 	}
-	x := &targetIndex{targets: targets, real: map[[2]string]bool{}, bySkel: map[string]uint64{}, byLen: map[int]uint64{}}
+	x := &targetIndex{targets: targets, real: map[[2]string]bool{}, bySkel: map[string]uint64{}}
 	for i, t := range targets {
+		x.masks = append(x.masks, byteMask(t.label))
 		bit := uint64(1) << i
 		x.real[[2]string{t.label, t.suffix}] = true
 		x.bySkel[t.skel] |= bit
+		if len(t.label) > maxTargetLabel {
+			panic("targetIndex: a target's label is longer than maxTargetLabel")
+		}
 		if len(t.label) >= 6 {
 			x.byLen[len(t.label)] |= bit
 		}
@@ -171,9 +159,40 @@ func newTargetIndex(targets []target) *targetIndex {
 func (x *targetIndex) candidates(label, skel string) uint64 {
 	set := x.bySkel[skel]
 	if n := len(label); n >= 6 {
-		set |= x.byLen[n-1] | x.byLen[n] | x.byLen[n+1]
+		m := byteMask(label)
+		for near := (x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)) &^ set; near != 0; near &= near - 1 {
+			if i := bits.TrailingZeros64(near); oneEditMasks(m, x.masks[i]) {
+				set |= 1 << i
+			}
+		}
 	}
 	return set
+}
+
+// byteMask is the set of a label's bytes, each as bit b%64: labels one
+// typing error apart (oneEdit) have masks that oneEditMasks accepts.
+func byteMask(label string) uint64 {
+	var m uint64
+	for i := 0; i < len(label); i++ {
+		m |= 1 << (label[i] % 64)
+	}
+	return m
+}
+
+// oneEditMasks reports whether two labels with masks a and b may be one
+// typing error apart: a letter changed, added or dropped brings at most
+// one byte that the other label lacks into each, and a swap none. Bytes
+// sharing a bit only make more labels pass.
+func oneEditMasks(a, b uint64) bool {
+	return bits.OnesCount64(a&^b) <= 1 && bits.OnesCount64(b&^a) <= 1
+}
+
+// ofLen are the targets whose label is n long (six or more), as bits.
+func (x *targetIndex) ofLen(n int) uint64 {
+	if n >= len(x.byLen) {
+		return 0
+	}
+	return x.byLen[n]
 }
 
 // splitOrg splits an organisational domain into its label and suffix:
@@ -290,7 +309,8 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 			uni = u
 		}
 	}
-	label, suffix := splitOrg(uni)
+	uf := facts(uni)
+	label, suffix := splitOrgDomain(uf.org)
 	if label == "" {
 		return Finding{}, false
 	}
@@ -306,24 +326,10 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 	if uni != domain {
 		shown = fmt.Sprintf("%s (%s)", domain, uni)
 	}
-	// The skeleton of an ASCII label is made on the stack: it is looked up
-	// and compared, and kept only for a target that may be imitated.
-	var buf [64]byte
-	skb, onStack := asciiSkeleton(label, buf[:0])
-	sk := ""
-	if !onStack {
-		sk = skeleton(label)
-	}
-	sameSkel := func(t *target) bool { return onStack && string(skb) == t.skel || !onStack && sk == t.skel }
-	var set uint64
-	if onStack {
-		set = known.candidates(label, string(skb))
-	} else {
-		set = known.candidates(label, sk)
-	}
-	for ; set != 0; set &= set - 1 {
+	sk := uf.skel // skeleton(label)
+	for set := known.candidates(label, sk); set != 0; set &= set - 1 {
 		t := &known.targets[bits.TrailingZeros64(set)]
-		if f, ok := imitates(what, label, sameSkel(t), shown, t); ok {
+		if f, ok := imitates(what, label, sk == t.skel, shown, t); ok {
 			return f, true
 		}
 	}
@@ -331,7 +337,7 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 		t := &own[i]
 		// What imitates needs, checked here first: most targets are
 		// ruled out by a length.
-		same := sameSkel(t)
+		same := sk == t.skel
 		if !same && !(len(label) >= 6 && len(t.label) >= 6 && abs(len(label)-len(t.label)) <= 1) {
 			continue
 		}

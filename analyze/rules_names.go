@@ -91,6 +91,13 @@ type nameFacts struct {
 	provider, gateway, esp bool
 	placeholder            bool // isPlaceholder
 	msInternal             bool // msInternalHost
+	// cleanStable: cleaning clean again changes nothing (cleanHost), as
+	// for nearly every name; see placeholderClean.
+	cleanStable bool
+	// skel is the skeleton of org's first label (splitOrgDomain), which
+	// lookalike compares with its targets' for every From domain and
+	// recipient domain.
+	skel string
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -105,7 +112,7 @@ func facts(name string) *nameFacts {
 	h := maphash.String(nameSeed, name)
 	a, b := &nameCache[h&(nameCacheSlots-1)], &nameCache[(h>>32)&(nameCacheSlots-1)]
 	for _, slot := range [2]*atomic.Pointer[cachedFacts]{a, b} {
-		if e := slot.Load(); e != nil && e.name == name {
+		if e := slot.Load(); e != nil && e.is(name) {
 			return &e.facts
 		}
 	}
@@ -116,14 +123,17 @@ func facts(name string) *nameFacts {
 	if a.Load() != nil && (b.Load() == nil || h&(1<<31) != 0) {
 		a = b // two places to choose from: few names ever push each other out
 	}
-	e := &cachedFacts{name: name, facts: f}
+	e := &cachedFacts{facts: f}
+	if len(name) <= len(e.key) {
+		e.n = uint8(copy(e.key[:], name))
+	}
 	a.Store(e)
 	return &e.facts
 }
 
 func computeFacts(name string) nameFacts {
 	clean := cleanHost(name)
-	f := nameFacts{name: name, clean: clean, org: clean, family: clean}
+	f := nameFacts{name: name, clean: clean, org: clean, family: clean, cleanStable: cleanHost(clean) == clean}
 	if clean == "" {
 		return f.withFamily()
 	}
@@ -155,9 +165,21 @@ func (f nameFacts) withFamily() nameFacts {
 	f.ranges = providerRanges[f.family]
 	f.provider, f.gateway, f.esp = knownProviders[f.family], gatewayFamilies[f.family], espFamilies[f.family]
 	label, _ := splitOrgDomain(f.org)
+	f.skel = skeleton(label)
 	f.placeholder = isExampleClean(f.clean) || label == "example"
 	f.msInternal = f.family == "microsoft" && msInternalHost(f.clean)
 	return f
+}
+
+// placeholderClean is isPlaceholder(f.clean), which the chain rules ask
+// of every name of a link. When cleaning the clean name changes nothing,
+// its facts are f's own (computed from the same clean name) and the answer
+// is f.placeholder: no trip to the name cache.
+func (f *nameFacts) placeholderClean() bool {
+	if f.cleanStable {
+		return f.placeholder
+	}
+	return isPlaceholder(f.clean)
 }
 
 // msInternalHost reports a server inside Microsoft 365 by its name: the
@@ -192,9 +214,23 @@ var (
 
 const nameCacheSlots = 1 << 14 // a power of two
 
+// cachedFacts is one entry of nameCache. A short name's bytes are kept
+// at the head of the entry, where a lookup compares them: the name's own
+// bytes (facts.name) lie elsewhere in memory, which after reading a
+// message is seldom in cache, and every hop of every message looks names
+// up.
 type cachedFacts struct {
-	name  string
+	n     uint8    // the name's length when key holds it, else 0
+	key   [55]byte // the name, when it is that short (most are)
 	facts nameFacts
+}
+
+// is reports whether the entry holds the facts of name (not "").
+func (e *cachedFacts) is(name string) bool {
+	if e.n == 0 {
+		return e.facts.name == name
+	}
+	return int(e.n) == len(name) && string(e.key[:e.n]) == name
 }
 
 // hopNames are the facts of one hop's names.
@@ -293,12 +329,23 @@ func reservedWhyAddr(a netip.Addr) string {
 	if a.Is4() && !reservedFirstOctet[a.As4()[0]] {
 		return "" // most addresses: no IPv4 range starts with that octet
 	}
+	if a.Is6() && globalOutside2001(a) {
+		return "" // most IPv6 clients: no IPv6 range lies there
+	}
 	for _, r := range reservedRanges {
 		if r.prefix.Contains(a) {
 			return r.why
 		}
 	}
 	return ""
+}
+
+// globalOutside2001 reports an IPv6 address in 2000::/3 (global unicast)
+// outside 2001::/16: of the IPv6 ranges in reservedRanges, only
+// 2001:2::/48 and 2001:db8::/32 lie in 2000::/3 (TestReservedWhy6).
+func globalOutside2001(a netip.Addr) bool {
+	b := a.As16()
+	return b[0]&0xe0 == 0x20 && !(b[0] == 0x20 && b[1] == 0x01)
 }
 
 // reservedFirstOctet marks the first octets of the IPv4 ranges in

@@ -60,7 +60,8 @@ var requiredAMSTags = []sigTag{tagI, tagA, tagB, tagBH, tagD, tagH, tagS}
 var requiredSealTags = []sigTag{tagI, tagA, tagB, tagCV, tagD, tagS}
 
 // checkARC validates the chain as RFC 8617 §5.2 describes, verifying every
-// signature it can so the report shows where the chain breaks; into res.
+// signature it can so the report shows where the chain breaks; into res
+// (zero).
 func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
 	sets, ask := describeARC(m, res)
 	switch {
@@ -80,7 +81,8 @@ func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
 // returns the sets, and whether there are any signatures to verify.
 func describeARC(m *message, res *ARC) (_ []*arcSet, ask bool) {
 	sets, structErr := collectARC(m)
-	*res = ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
+	// res is zero (a new result's part): set field by field, as in describeSPF.
+	res.Result, res.Structure, res.Sets = StatusNone, "ok", []ARCSet{}
 	if len(sets) == 0 && structErr == "" {
 		return nil, false
 	}

@@ -50,17 +50,32 @@ type ARCSet struct {
 // arcSet holds the fields of one instance.
 type arcSet struct {
 	n              int
-	aar, ams, seal []int // field indexes; more than one is a structure error
+	aar, ams, seal setFields
 	// amsTags and sealTags are the tags of the first AMS and seal, read
 	// once for their instance.
 	amsTags, sealTags sigTags
+}
+
+// setFields are the fields of one kind of a set: the index of the
+// first, and how many there are (more than one is a structure error).
+// Only the first is ever read, so the others are only counted: a list of
+// indexes would be an allocation per kind and set.
+type setFields struct{ first, n int }
+
+// add records the field at index i.
+func (sf *setFields) add(i int) {
+	if sf.n == 0 {
+		sf.first = i
+	}
+	sf.n++
 }
 
 var requiredAMSTags = []sigTag{tagI, tagA, tagB, tagBH, tagD, tagH, tagS}
 var requiredSealTags = []sigTag{tagI, tagA, tagB, tagCV, tagD, tagS}
 
 // checkARC validates the chain as RFC 8617 §5.2 describes, verifying every
-// signature it can so the report shows where the chain breaks; into res.
+// signature it can so the report shows where the chain breaks; into res
+// (zero).
 func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
 	sets, ask := describeARC(m, res)
 	switch {
@@ -80,7 +95,8 @@ func (v *Verifier) checkARC(l *lookups, m *message, res *ARC) *ARC {
 // returns the sets, and whether there are any signatures to verify.
 func describeARC(m *message, res *ARC) (_ []*arcSet, ask bool) {
 	sets, structErr := collectARC(m)
-	*res = ARC{Result: StatusNone, Structure: "ok", Sets: []ARCSet{}}
+	// res is zero (a new result's part): set field by field, as in describeSPF.
+	res.Result, res.Structure, res.Sets = StatusNone, "ok", []ARCSet{}
 	if len(sets) == 0 && structErr == "" {
 		return nil, false
 	}
@@ -91,8 +107,10 @@ func describeARC(m *message, res *ARC) (_ []*arcSet, ask bool) {
 	if len(sets) > 0 {
 		res.Sets = make([]ARCSet, len(sets))
 	}
+	// Each set's message signature and seal, made at once.
+	sigs := make([]Signature, 2*len(sets))
 	for i, s := range sets {
-		res.Sets[i] = describeSet(m, s)
+		describeSet(&res.Sets[i], m, s, &sigs[2*i], &sigs[2*i+1])
 	}
 	if res.Structure == "ok" {
 		res.Structure = chainStructure(res.Sets)
@@ -118,12 +136,23 @@ func arcOffline(res *ARC) {
 // problem found while reading (bad or duplicate instance numbers).
 func collectARC(m *message) ([]*arcSet, string) {
 	var sets []*arcSet // by instance; made for the first ARC field: most messages have none
+	// A set has one seal in all but broken chains: the sets are made at
+	// once, one per seal, and one at a time past that.
+	var made []arcSet
 	var problems []string
 	more := 0 // problems past maxProblemsListed
 	get := func(n int) *arcSet {
 		i, found := slices.BinarySearchFunc(sets, n, func(s *arcSet, n int) int { return cmp.Compare(s.n, n) })
 		if !found {
-			sets = slices.Insert(sets, i, &arcSet{n: n})
+			if sets == nil {
+				seals := max(1, m.count(sealField))
+				made, sets = make([]arcSet, 0, seals), make([]*arcSet, 0, seals)
+			}
+			if len(made) == cap(made) {
+				made = make([]arcSet, 0, 1)
+			}
+			made = append(made, arcSet{n: n})
+			sets = slices.Insert(sets, i, &made[len(made)-1])
 		}
 		return sets[i]
 	}
@@ -133,7 +162,7 @@ func collectARC(m *message) ([]*arcSet, string) {
 		if kind == notARC {
 			continue
 		}
-		var list *[]int
+		var list *setFields
 		var n int
 		var err error
 		if kind == aarField {
@@ -151,12 +180,12 @@ func collectARC(m *message) ([]*arcSet, string) {
 			case err != nil:
 			case kind == sealField:
 				s := get(n)
-				if list = &s.seal; len(s.seal) == 0 {
+				if list = &s.seal; s.seal.n == 0 {
 					s.sealTags = tags
 				}
 			default:
 				s := get(n)
-				if list = &s.ams; len(s.ams) == 0 {
+				if list = &s.ams; s.ams.n == 0 {
 					s.amsTags = tags
 				}
 			}
@@ -169,7 +198,7 @@ func collectARC(m *message) ([]*arcSet, string) {
 			}
 			continue
 		}
-		*list = append(*list, i)
+		list.add(i)
 	}
 	if more > 0 {
 		problems = append(problems, fmt.Sprintf("and %d more", more))
@@ -204,6 +233,17 @@ func arcKind(name string) arcField {
 		return aarField
 	}
 	return notARC
+}
+
+// count counts the ARC fields of a kind.
+func (m *message) count(kind arcField) int {
+	n := 0
+	for i := range m.fields {
+		if arcKind(m.fields[i].Name) == kind {
+			n++
+		}
+	}
+	return n
 }
 
 // isARCField reports the name of one of the three ARC fields.
@@ -254,32 +294,34 @@ func parseInstance(s string) (int, error) {
 	return n, nil
 }
 
-// describeSet reports what a set says of itself.
-func describeSet(m *message, s *arcSet) ARCSet {
-	out := ARCSet{Instance: s.n, Complete: len(s.aar) == 1 && len(s.ams) == 1 && len(s.seal) == 1}
-	if len(s.aar) > 0 {
-		out.AuthServID, out.AuthResults = splitAAR(m.fields[s.aar[0]].value())
+// describeSet fills out, a zero ARCSet in the result, with what a set
+// says of itself; field by field, as describeDKIM fills a DKIM. ams and
+// seal are where its message signature and seal are described, when the
+// set has them.
+func describeSet(out *ARCSet, m *message, s *arcSet, ams, seal *Signature) {
+	out.Instance, out.Complete = s.n, s.aar.n == 1 && s.ams.n == 1 && s.seal.n == 1
+	if s.aar.n > 0 {
+		out.AuthServID, out.AuthResults = splitAAR(m.fields[s.aar.first].value())
 	}
-	if len(s.ams) > 0 {
-		out.Message = sigOfTags(m.fields[s.ams[0]], &s.amsTags)
+	if s.ams.n > 0 {
+		out.Message = sigOfTags(ams, m.fields[s.ams.first], &s.amsTags)
 	}
-	if len(s.seal) > 0 {
+	if s.seal.n > 0 {
 		// The seal's tags parsed (collectARC), or it would not be here.
-		out.Seal = sigOfTags(m.fields[s.seal[0]], &s.sealTags)
+		out.Seal = sigOfTags(seal, m.fields[s.seal.first], &s.sealTags)
 		out.CV = strings.ToLower(stripFWS(s.sealTags.value(tagCV)))
 		out.Sealed = unixTag(s.sealTags.get(tagT))
 	}
-	return out
 }
 
-// sigOfTags fills the parts of a Signature a field's tags state.
-func sigOfTags(f field, tags *sigTags) *Signature {
-	return &Signature{
-		Domain:    normDomain(stripFWS(tags.value(tagD))),
-		Selector:  strings.ToLower(stripFWS(tags.value(tagS))),
-		Algorithm: strings.ToLower(stripFWS(tags.value(tagA))),
-		Line:      f.Line,
-	}
+// sigOfTags fills sig, a zero Signature, with the parts a field's tags
+// state, and returns it.
+func sigOfTags(sig *Signature, f field, tags *sigTags) *Signature {
+	sig.Domain = normDomain(stripFWS(tags.value(tagD)))
+	sig.Selector = strings.ToLower(stripFWS(tags.value(tagS)))
+	sig.Algorithm = strings.ToLower(stripFWS(tags.value(tagA)))
+	sig.Line = f.Line
+	return sig
 }
 
 // maxAARText bounds the intermediary's results kept in the report.
@@ -332,10 +374,10 @@ func markSetsNotChecked(sets []ARCSet) {
 func verifyARCSets(l *lookups, m *message, sets []*arcSet, res *ARC) {
 	for i, s := range sets {
 		out := &res.Sets[i]
-		if out.Message != nil && len(s.ams) == 1 {
-			applyVerify(out.Message, l.verifyAMS(m, s.ams[0]))
+		if out.Message != nil && s.ams.n == 1 {
+			applyVerify(out.Message, l.verifyAMS(m, s.ams.first))
 		}
-		if out.Seal != nil && len(s.seal) == 1 {
+		if out.Seal != nil && s.seal.n == 1 {
 			applyVerify(out.Seal, l.verifySeal(m, sets, i))
 		}
 	}
@@ -364,7 +406,7 @@ func (l *lookups) verifyAMS(m *message, fi int) verifyResult {
 // verifySeal verifies the ARC-Seal of sets[k] over the ARC fields of
 // instances 1..k (RFC 8617 §5.1.1).
 func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
-	seal := m.fields[sets[k].seal[0]]
+	seal := m.fields[sets[k].seal.first]
 	tags := sets[k].sealTags
 	fail := func(st Status, p Problem, reason string) verifyResult {
 		return verifyResult{status: st, problem: p, reason: reason}
@@ -420,13 +462,13 @@ func sealDigest(m *message, sets []*arcSet, k int, ss *msgSig) ([]byte, bool) {
 	h := sha256.New()
 	for j := 0; j <= k; j++ {
 		s := sets[j]
-		if len(s.aar) != 1 || len(s.ams) != 1 || len(s.seal) != 1 {
+		if s.aar.n != 1 || s.ams.n != 1 || s.seal.n != 1 {
 			return nil, false
 		}
-		h.Write([]byte(canonHeader(m.fields[s.aar[0]].Raw, canonRelaxed)))
-		h.Write([]byte(canonHeader(m.fields[s.ams[0]].Raw, canonRelaxed)))
+		h.Write([]byte(canonHeader(m.fields[s.aar.first].Raw, canonRelaxed)))
+		h.Write([]byte(canonHeader(m.fields[s.ams.first].Raw, canonRelaxed)))
 		if j < k {
-			h.Write([]byte(canonHeader(m.fields[s.seal[0]].Raw, canonRelaxed)))
+			h.Write([]byte(canonHeader(m.fields[s.seal.first].Raw, canonRelaxed)))
 		}
 	}
 	self := canonHeader(ss.blankedRaw(), canonRelaxed)

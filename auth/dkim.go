@@ -66,9 +66,8 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) ([]DK
 	if l.r == nil {
 		// Offline the signatures are described, not verified.
 		for i, fi := range idx {
-			d, s, serr := describeDKIM(m, fi, i+1, from, fromOrg)
-			compareBody(&d, &s, serr, m)
-			out[i] = d
+			s, serr := describeDKIM(&out[i], m, fi, i+1, from, fromOrg)
+			compareBody(&out[i], &s, serr, m)
 			notChecked(&out[i])
 		}
 		return out, omitted
@@ -76,9 +75,9 @@ func (v *Verifier) checkDKIM(l *lookups, m *message, from, fromOrg string) ([]DK
 	sigs := make([]*msgSig, len(idx))
 	serrs := make([]*sigError, len(idx))
 	for i, fi := range idx {
-		d, s, serr := describeDKIM(m, fi, i+1, from, fromOrg)
-		compareBody(&d, &s, serr, m)
-		out[i], serrs[i] = d, serr
+		s, serr := describeDKIM(&out[i], m, fi, i+1, from, fromOrg)
+		compareBody(&out[i], &s, serr, m)
+		serrs[i] = serr
 		if serr == nil {
 			sigs[i] = &s
 		}
@@ -110,7 +109,7 @@ func describeDKIMs(m *message, from, fromOrg string) ([]DKIM, int) {
 	idx, omitted := signatureFields(m, buf[:0])
 	out := make([]DKIM, len(idx))
 	for i, fi := range idx {
-		out[i], _, _ = describeDKIM(m, fi, i+1, from, fromOrg)
+		describeDKIM(&out[i], m, fi, i+1, from, fromOrg)
 		notChecked(&out[i])
 	}
 	return out, omitted
@@ -141,14 +140,18 @@ func hashesBody(o Options, l *lookups) bool { return !o.HeaderOnly || l.r != nil
 // bodyNotChecked is DKIM.BodyHash when the body was left unread.
 const bodyNotChecked = "not-checked"
 
-// describeDKIM fills what the signature says of itself, and returns the
-// signature read, with the reason when this package cannot use it. The
-// body hash is left to compareBody. fromOrg is the From domain's
-// organisational domain.
-func describeDKIM(m *message, fi, n int, from, fromOrg string) (DKIM, msgSig, *sigError) {
+// describeDKIM fills d, a zero DKIM in the result, with what the
+// signature says of itself, and returns the signature read, with the
+// reason when this package cannot use it. The body hash is left to
+// compareBody. fromOrg is the From domain's organisational domain.
+//
+// d is filled where it stands, field by field: a DKIM made apart and
+// stored into the result would take a write barrier for each of its
+// pointer slots, nil ones included, while the collector marks.
+func describeDKIM(d *DKIM, m *message, fi, n int, from, fromOrg string) (msgSig, *sigError) {
 	f := m.fields[fi]
 	s, serr := readMsgSig(f, requiredDKIMTags)
-	d := DKIM{Index: n, Headers: s.signed}
+	d.Index, d.Headers = n, s.signed
 	d.Domain, d.Selector, d.Algorithm, d.Line = s.domain, s.selector, s.algorithm, f.Line
 	d.Identity = stripFWS(s.tags.value(tagI))
 	d.b = fwsPrefix(s.tags.value(tagB), bKept)
@@ -174,7 +177,7 @@ func describeDKIM(m *message, fi, n int, from, fromOrg string) (DKIM, msgSig, *s
 	if serr == nil {
 		d.BodyHash = bodyNotChecked // until compareBody hashes it
 	}
-	return d, s, serr
+	return s, serr
 }
 
 // compareBody compares the body hash of a usable signature with the body.

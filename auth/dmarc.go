@@ -36,7 +36,7 @@ type DMARC struct {
 	Note         string `json:"note,omitempty"`
 }
 
-// checkDMARC discovers the policy and evaluates alignment, into res.
+// checkDMARC discovers the policy and evaluates alignment, into res (zero).
 // fromOrg is the From domain's organisational domain.
 func checkDMARC(l *lookups, from, fromOrg string, sigs []DKIM, s *SPF, res *DMARC) *DMARC {
 	switch {
@@ -60,7 +60,8 @@ func checkDMARC(l *lookups, from, fromOrg string, sigs []DKIM, s *SPF, res *DMAR
 // describeDMARC fills in res what needs no DNS, and the result when there
 // is no From domain to evaluate; it reports whether there is one.
 func describeDMARC(from, fromOrg string, res *DMARC) bool {
-	*res = DMARC{FromDomain: from, OrgDomain: fromOrg, Percent: 100}
+	// res is zero (a new result's part): set field by field, as in describeSPF.
+	res.FromDomain, res.OrgDomain, res.Percent = from, fromOrg, 100
 	if from == "" {
 		res.Result, res.Reason = StatusNone, "no From domain to evaluate"
 		return false

@@ -140,8 +140,9 @@ func TestHeaderMatchesSplitGenerated(t *testing.T) {
 	}
 }
 
-// TestReadOffline holds the length ranges to the plain predicate, with
-// names whose non-ASCII letters fold to ASCII ones (ſ to s, K to k).
+// TestReadOffline holds the length ranges and first bytes to the plain
+// predicate, with names whose non-ASCII letters fold to ASCII ones (ſ to
+// s, K to k), and readOfflineBytes to readOffline.
 func TestReadOffline(t *testing.T) {
 	ref := func(n string) bool {
 		return strings.EqualFold(n, "From") || strings.EqualFold(n, "DKIM-Signature") ||
@@ -152,9 +153,13 @@ func TestReadOffline(t *testing.T) {
 		"DKIM-ſignature", "D\u212aIM-Signature", "D\u212aIM-ſignature", "DKIM-Signatur", "ARC-Seal", "arc-seal", "ARC-ſeal",
 		"ARC-Message-Signature", "ARC-Message-ſignature", "ARC-Authentication-Results", "ARC-Authentication-Resultſ",
 		"X-ARC-Seal", "ARC-Seals", "Received", "Authentication-Results", "Subject", "ARC-Meſſage-ſignature",
-		"arc-meſſage-ſignaturE", "ARC-Meſſage-ſignaturex", "D\u212aIM-ſignaturex", "ARC-ſeaL", "ARC-ſeall", "FROM\u212a"} {
+		"arc-meſſage-ſignaturE", "ARC-Meſſage-ſignaturex", "D\u212aIM-ſignaturex", "ARC-ſeaL", "ARC-ſeall", "FROM\u212a",
+		"aRC-Seal", "dKIM-Signature", "fROM", "ſrom", "\u212aRC-Seal", "ÄRC-Seal", "\xffFrom", "\xff", "A", "F", "Xrom", "Grom"} {
 		if got, want := readOffline(n), ref(n); got != want {
 			t.Errorf("readOffline(%q) = %v, want %v", n, got, want)
+		}
+		if got, want := readOfflineBytes([]byte(n)), ref(n); got != want {
+			t.Errorf("readOfflineBytes(%q) = %v, want %v", n, got, want)
 		}
 	}
 }

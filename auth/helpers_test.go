@@ -176,7 +176,7 @@ func arcSeal(t testing.TB, msg string, inst int, cv, domain, selector string, si
 		sm := splitMessage([]byte(withSet))
 		sets, _ := collectARC(sm)
 		for _, s := range sets {
-			describeSet(sm, s)
+			describeSet(&ARCSet{}, sm, s, &Signature{}, &Signature{})
 		}
 		ss := &msgSig{field: f, tags: sets[inst-1].sealTags}
 		if err := ss.parseSeal(); err != nil {

@@ -28,7 +28,8 @@ type SPF struct {
 }
 
 // checkSPF evaluates SPF with blitiri.com.ar/go/spf through mailtrace's
-// resolver, into res. fromOrg is the From domain's organisational domain.
+// resolver, into res (zero). fromOrg is the From domain's organisational
+// domain.
 func checkSPF(l *lookups, in *Input, from, fromOrg string, res *SPF) *SPF {
 	helo, ask := describeSPF(in, from, fromOrg, res)
 	switch {
@@ -60,9 +61,12 @@ func checkSPF(l *lookups, in *Input, from, fromOrg string, res *SPF) *SPF {
 
 // describeSPF fills in res what needs no DNS: the identity checked, its
 // alignment, and the result when SPF is not to be evaluated (ask false).
-// helo is the HELO name as evaluated.
+// helo is the HELO name as evaluated. res is a new result's part, zero:
+// it is filled field by field, since a whole SPF stored over it would
+// take a write barrier for each of its pointers (most of them nil) while
+// the collector marks.
 func describeSPF(in *Input, from, fromOrg string, res *SPF) (helo string, ask bool) {
-	*res = SPF{Scope: "mailfrom", HELO: in.HELO, Hop: in.Hop, Sender: trimAngles(in.MailFrom)}
+	res.Scope, res.HELO, res.Hop, res.Sender = "mailfrom", in.HELO, in.Hop, trimAngles(in.MailFrom)
 	if in.IP.IsValid() {
 		res.IP = in.IP.Unmap().String()
 	}

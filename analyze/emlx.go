@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,40 +24,66 @@ func isEmlx(path string) bool {
 // readEmlx reads the message of an .emlx file: its Line is 2, the line
 // after the count, so that reports name the file's lines.
 func readEmlx(name string, r io.Reader, size int64, fn func(Source) error) error {
-	fail := func(format string, a ...any) error {
-		return fn(Source{File: name, Err: fmt.Errorf("read %s: "+format, append([]any{name}, a...)...)})
+	fail := func(err error) error {
+		return fn(Source{File: name, Err: fmt.Errorf("read %s: %w", name, err)})
 	}
 	if size > maxMessageBytes+emlxPlistRoom {
-		return fail("larger than %d bytes", maxMessageBytes)
+		return fail(fmt.Errorf("larger than %d bytes", maxMessageBytes))
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxMessageBytes+emlxPlistRoom+1))
 	if err != nil {
-		return fail("%w", err)
+		return fail(err)
 	}
 	if len(data) > maxMessageBytes+emlxPlistRoom {
-		return fail("larger than %d bytes", maxMessageBytes)
+		return fail(fmt.Errorf("larger than %d bytes", maxMessageBytes))
 	}
 	if len(data) == 0 {
-		return fail("empty input")
+		return fail(errors.New("empty input"))
 	}
+	msg, err := emlxMessage(data)
+	if err != nil {
+		return fail(err)
+	}
+	return fn(Source{File: name, Line: 2, Raw: msg})
+}
+
+// emlxMessage returns the message an .emlx file's bytes hold, or why they
+// cannot be one.
+func emlxMessage(data []byte) ([]byte, error) {
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 {
-		return fail("not an .emlx file: no byte count line")
+		return nil, errors.New("not an .emlx file: no byte count line")
 	}
 	n, ok := parseLength(bytes.TrimRight(data[:nl], "\r"))
 	if !ok {
-		return fail("not an .emlx file: first line %q is not a byte count", truncateForError(data[:nl]))
+		return nil, fmt.Errorf("not an .emlx file: first line %q is not a byte count", truncateForError(data[:nl]))
 	}
 	rest := data[nl+1:]
 	switch {
 	case n == 0:
-		return fail("emlx byte count is 0: no message")
+		return nil, errors.New("emlx byte count is 0: no message")
 	case n > len(rest):
-		return fail("emlx byte count %d is larger than the %d bytes after it", n, len(rest))
+		return nil, fmt.Errorf("emlx byte count %d is larger than the %d bytes after it", n, len(rest))
 	case !isEmlxPlist(rest[n:]):
-		return fail("emlx byte count %d does not end where the property list starts", n)
+		return nil, fmt.Errorf("emlx byte count %d does not end where the property list starts", n)
 	}
-	return fn(Source{File: name, Line: 2, Raw: rest[:n:n]})
+	return rest[:n:n], nil
+}
+
+// streamEmlx returns the message of an .emlx file read from a stream that
+// has no name to tell it by (standard input): the first line is a byte
+// count alone, which no message's first line is (a header field has a
+// colon), and the count ends where Mail's property list starts.
+func streamEmlx(data []byte) ([]byte, bool) {
+	line, _, found := bytes.Cut(data, []byte("\n"))
+	if !found {
+		return nil, false
+	}
+	if _, ok := parseLength(bytes.TrimRight(line, "\r")); !ok {
+		return nil, false
+	}
+	msg, err := emlxMessage(data)
+	return msg, err == nil && len(bytes.TrimLeft(data[len(line)+1+len(msg):], " \t\r\n")) > 0
 }
 
 // emlxPlistRoom is how much more than a message an .emlx file may hold: the

@@ -70,3 +70,26 @@ func TestReadEmlxBroken(t *testing.T) {
 		})
 	}
 }
+
+// TestReadEmlxStdin: an .emlx file piped in has no name to tell it by; its
+// first line, a byte count alone, and the property list where the count
+// ends make it one, and its message is read as from the file. It was read
+// whole, the count taken for a broken header line and the plist for body.
+// Without the plist a count line is not enough: the bytes stay a message.
+func TestReadEmlxStdin(t *testing.T) {
+	file, err := os.ReadFile(filepath.Join("..", "testdata", "emlx", "Messages", "4711.emlx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, msg, _ := bytes.Cut(file, []byte("\n"))
+	msg, _, _ = bytes.Cut(msg, []byte("<?xml"))
+	got := collect(t, nil, string(file))
+	if len(got) != 1 || got[0].Err != nil || got[0].Line != 2 || !bytes.Equal(got[0].Raw, msg) {
+		t.Fatalf("stdin: %+v, want the message from line 2", got)
+	}
+	count, _, _ := bytes.Cut(file, []byte("\n"))
+	noPlist := string(count) + "\n" + string(msg)
+	if got := collect(t, nil, noPlist); len(got) != 1 || got[0].Line != 0 || got[0].Raw == nil || string(got[0].Raw) != noPlist {
+		t.Errorf("count line without plist: %+v, want the bytes as they are", got)
+	}
+}

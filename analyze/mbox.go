@@ -197,7 +197,44 @@ func (m *mboxReader) emit() error {
 		// The blank line before the next "From " belongs to the mbox, not the message.
 		raw = trimOneBlankLine(raw)
 	}
+	if m.index == 1 && isFolderInternalData(raw) {
+		return nil
+	}
 	return m.fn(Source{File: m.name, Index: m.index, Line: m.start, Raw: raw})
+}
+
+// folderDataSubject is the subject of the message that UW IMAP's c-client
+// (Pine, Alpine, UW imapd) and Dovecot put first in an mbox to keep the
+// folder's IMAP UIDs: not mail, and not shown by the clients that write it.
+const folderDataSubject = "DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA"
+
+// isFolderInternalData reports the first message of an mbox that is the
+// folder's internal data: that subject, an X-IMAP field with the UIDs, and
+// no Received field. Read as mail it was a message from nowhere, missing
+// its trace; a message with a trace is analysed whatever its subject.
+func isFolderInternalData(raw []byte) bool {
+	head := raw[:min(len(raw), 4096)] // c-client's header is a few lines
+	if !bytes.Contains(head, []byte(folderDataSubject)) {
+		return false
+	}
+	var subject, imap bool
+	for line := range bytes.SplitSeq(head, []byte("\n")) {
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break // the header's end
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		switch {
+		case !ok:
+		case bytes.EqualFold(name, []byte("Received")):
+			return false
+		case bytes.EqualFold(name, []byte("Subject")):
+			subject = string(bytes.TrimSpace(value)) == folderDataSubject
+		case bytes.EqualFold(name, []byte("X-IMAP")):
+			imap = true
+		}
+	}
+	return subject && imap
 }
 
 // isMboxSeparator reports whether line, after a blank line inside an mbox,

@@ -506,6 +506,11 @@ func readStream(name string, r io.Reader, size int64, fn func(Source) error) err
 	if text, enc := fromUTF16(raw); enc != "" {
 		return fn(Source{File: name, Raw: text, Recoded: enc})
 	}
+	if msg, ok := streamEmlx(raw); ok {
+		// An .emlx file piped in (cat 4711.emlx | mailtrace analyze):
+		// its message starts on the line after the count.
+		return fn(Source{File: name, Line: 2, Raw: msg})
+	}
 	return fn(Source{File: name, Raw: raw})
 }
 

@@ -17,6 +17,10 @@
 # alternate between the sinks because a shared machine's load changes over a run; the script prints
 # the load average with each round and the medians at the end.
 #
+# REFERENCE=1 adds the other comparison the issue names: a sink on emersion/go-smtp that stores each
+# message in a Maildir with fsync and nothing else (bench/gosmtp-sink, a module of its own), its rate
+# and CPU per message.
+#
 # BREAKDOWN=1 adds two diagnostic columns from smtpd/internal/sinkmain, a main without analysis that
 # only this script uses: the engine alone (stores nothing) and the storage alone (fsync, no analysis).
 #
@@ -36,6 +40,7 @@ MESSAGES=${MESSAGES:-20000}
 SIZE=${SIZE:-4096}
 ROUNDS=${ROUNDS:-3}
 BREAKDOWN=${BREAKDOWN:-0}
+REFERENCE=${REFERENCE:-0}
 # The last run's clean-up deleted tens of thousands of files: for the reason above, this run waits
 # until that is a minute old (ext4 without a journal skips inodes deleted in the last 30-35 s).
 cleaned="${BENCH_DIR:-/var/tmp}/.mailtrace-bench-cleaned"
@@ -51,6 +56,9 @@ trap 'sink_stop || true; rm -rf "$work"; touch "$cleaned"' EXIT
 sink_build "$work"
 if [ "$BREAKDOWN" = 1 ]; then
 	go build -o "$work/sinkmain" ./smtpd/internal/sinkmain
+fi
+if [ "$REFERENCE" = 1 ]; then
+	(cd bench/gosmtp-sink && go build -o "$work/gosmtp-sink" .)
 fi
 
 now() { date +%s.%N; }
@@ -148,6 +156,35 @@ engine() {
 	rate "$start" "$end"
 }
 
+# gosmtp prints the go-smtp reference sink's rate and CPU per message; it must store every message.
+gosmtp() {
+	local dir start end addr out t0 t1 n
+	dir=$(mktemp -d -p "$work" gosmtp.XXXXXX)
+	out="$dir.out"
+	"$work/gosmtp-sink" -addr 127.0.0.1:0 -dir "$dir" >"$out" 2>&1 &
+	REF_PID=$!
+	trap 'kill "$REF_PID" 2>/dev/null || true' EXIT # this runs in a subshell: the main trap is not here
+	for _ in $(seq 100); do
+		addr=$(sed -n 's/^listening on //p' "$out")
+		if [ -n "$addr" ]; then break; fi
+		sleep 0.1
+	done
+	start=$(now)
+	t0=$(ticks "$REF_PID")
+	source_run "$addr"
+	t1=$(ticks "$REF_PID")
+	end=$(now)
+	kill "$REF_PID"
+	wait "$REF_PID" 2>/dev/null || true
+	REF_PID=
+	n=$(find "$dir/new" -type f | wc -l)
+	if [ "$n" != "$MESSAGES" ]; then
+		echo "the go-smtp sink stored $n of $MESSAGES messages" >&2
+		exit 1
+	fi
+	echo "$(rate "$start" "$end") $(cpu_us "$t0" "$t1")"
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 client="heap trimming off"
@@ -155,8 +192,9 @@ if [ "${STOCK_CLIENT:-0}" = 1 ]; then client="stock"; fi
 echo "smtp-source ($client) -s $SESSIONS -m $MESSAGES -l $SIZE, $ROUNDS rounds, Maildirs in $work, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 header=$(printf '%-6s %10s %14s %14s %6s %10s %10s' round smtp-sink 'mt accepted' 'mt analysed' ratio 'sink cpu' 'mt cpu')
 if [ "$BREAKDOWN" = 1 ]; then header+=$(printf ' %14s %14s' 'engine only' 'storage only'); fi
+if [ "$REFERENCE" = 1 ]; then header+=$(printf ' %10s %10s' go-smtp 'gs cpu'); fi
 echo "$header   load"
-for f in pf acc ana pfcpu mtcpu en st; do : >"$work/$f"; done
+for f in pf acc ana pfcpu mtcpu en st gs gscpu; do : >"$work/$f"; done
 for r in $(seq "$ROUNDS"); do
 	l0=$(load)
 	read -r pf pfcpu <<<"$(postfix_sink)"
@@ -170,6 +208,12 @@ for r in $(seq "$ROUNDS"); do
 		echo "$st" >>"$work/st"
 		line+=$(printf ' %14s %14s' "$en" "$st")
 	fi
+	if [ "$REFERENCE" = 1 ]; then
+		read -r gs gscpu <<<"$(gosmtp)"
+		echo "$gs" >>"$work/gs"
+		echo "$gscpu" >>"$work/gscpu"
+		line+=$(printf ' %10s %10s' "$gs" "$gscpu")
+	fi
 	echo "$line   $l0 -> $(load)"
 done
 pf=$(median <"$work/pf")
@@ -177,8 +221,13 @@ acc=$(median <"$work/acc")
 ana=$(median <"$work/ana")
 line=$(printf '%-6s %10s %14s %14s %5s%% %10s %10s' median "$pf" "$acc" "$ana" "$((100 * acc / pf))" "$(median <"$work/pfcpu")" "$(median <"$work/mtcpu")")
 if [ "$BREAKDOWN" = 1 ]; then line+=$(printf ' %14s %14s' "$(median <"$work/en")" "$(median <"$work/st")"); fi
+if [ "$REFERENCE" = 1 ]; then line+=$(printf ' %10s %10s' "$(median <"$work/gs")" "$(median <"$work/gscpu")"); fi
 echo "$line   msg/s, cpu: server CPU us per message"
 echo "mailtrace serve (fsync + analysis): accepted $((100 * acc / pf))%, analysed $((100 * ana / pf))% of smtp-sink (target >= 50%)"
+if [ "$REFERENCE" = 1 ]; then
+	gs=$(median <"$work/gs")
+	echo "go-smtp sink (fsync, no analysis): $((100 * gs / pf))% of smtp-sink; mailtrace serve accepted $((100 * acc / gs))% of its rate"
+fi
 
 # Memory at rest: just started, and idle again after a load run.
 dir=$(mktemp -d -p "$work" mail.XXXXXX)

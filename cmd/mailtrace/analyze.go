@@ -37,6 +37,7 @@ func analyzeCommand(s streams) *cli.Command {
 			"It reads symlinks to files, and skips with a note symlinked directories and, outside a Maildir,\n" +
 			"files other than .eml, .emlx and .mbox whose first line is neither a header field, an mbox \"From \"\n" +
 			"line nor Outlook's \"Microsoft Mail Internet Headers Version 2.0\", and an MH folder's deleted messages (,5).\n" +
+			"An mbox's folder-data message (Pine, Alpine, Dovecot: \"DON'T DELETE THIS MESSAGE\") is passed over.\n" +
 			"An argument that holds no message is a runtime error. -o FILE may not be an input file; inside an\n" +
 			"input directory it is not read.",
 		Flags: append([]cli.Flag{

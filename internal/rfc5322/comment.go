@@ -23,14 +23,15 @@ func StripComments(s string) string {
 		return s
 	}
 	b := make([]byte, 0, len(s))
+	kept := 0 // b[:kept] ends in a quoted string or pair: its white space is not folding
 	for i := 0; i < len(s); {
 		switch c := s[i]; c {
 		case '"':
 			end := quotedEnd(s, i)
 			b = append(b, s[i:end]...)
-			i = end
+			i, kept = end, len(b)
 		case '(':
-			for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+			for len(b) > kept && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
 				b = b[:len(b)-1]
 			}
 			i = skipCFWS(s, i)
@@ -42,7 +43,7 @@ func StripComments(s string) string {
 			// "\(" must not open a comment.
 			end := min(i+2, len(s))
 			b = append(b, s[i:end]...)
-			i = end
+			i, kept = end, len(b)
 		default:
 			b = append(b, c)
 			i++

@@ -35,6 +35,9 @@ func TestStripComments(t *testing.T) {
 		{"paren in quoted name", `"PayPal (Support)" <service@paypal.com>`, `"PayPal (Support)" <service@paypal.com>`},
 		{"escaped quote in quoted string", `"a\"(b" <x@y.z(c)>`, `"a\"(b" <x@y.z>`},
 		{"escaped paren outside", `a\(b@c.d`, `a\(b@c.d`},
+		// The white space a comment's folding drops is not an escaped one:
+		// "\ " taken apart left a "\" that escaped what came next.
+		{"escaped space before comment", `\ ()"(`, `\ "(`},
 		// Departures: an unclosed comment runs to the end, a stray ")" is text.
 		{"unbalanced open", "<service@paypal.com(alerts@mailer-eu7.net>", "<service@paypal.com"},
 		{"unbalanced nested", "a@b.c ((x)", "a@b.c"},

@@ -82,9 +82,29 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # cpu_us T0 T1 prints CPU microseconds per message between two tick readings.
 cpu_us() { awk -v a="$1" -v b="$2" -v n="$MESSAGES" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f\n", (b - a) * 1e6 / hz / n }'; }
+# timed_source PID ADDR runs the client against ADDR and prints the rate and PID's CPU per message.
+timed_source() {
+	local start end t0 t1
+	start=$(now)
+	t0=$(ticks "$1")
+	source_run "$2"
+	t1=$(ticks "$1")
+	end=$(now)
+	echo "$(rate "$start" "$end") $(cpu_us "$t0" "$t1")"
+}
+# listening_addr FILE waits (at most 10 s) for "listening on ADDR" in FILE and prints ADDR.
+listening_addr() {
+	local addr
+	for _ in $(seq 100); do
+		addr=$(sed -n 's/^listening on //p' "$1")
+		if [ -n "$addr" ]; then break; fi
+		sleep 0.1
+	done
+	echo "$addr"
+}
 
 postfix_sink() {
-	local port start end
+	local port
 	port=$(free_port)
 	local user=()
 	if [ "$(id -u)" = 0 ]; then user=(-u nobody); fi
@@ -95,15 +115,10 @@ postfix_sink() {
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
 		sleep 0.1
 	done
-	start=$(now)
-	t0=$(ticks "$PF_PID")
-	source_run "127.0.0.1:$port"
-	t1=$(ticks "$PF_PID")
-	end=$(now)
+	timed_source "$PF_PID" "127.0.0.1:$port"
 	kill "$PF_PID"
 	wait "$PF_PID" 2>/dev/null || true
 	PF_PID=
-	echo "$(rate "$start" "$end") $(cpu_us "$t0" "$t1")"
 }
 
 # mailtrace_serve prints "accepted analysed" rates; the Maildir must hold every message and stdout
@@ -142,11 +157,7 @@ engine() {
 	"$work/sinkmain" -addr 127.0.0.1:0 -dir "$dir" -max-conns 1000 "$@" >"$out" 2>&1 &
 	ENGINE_PID=$!
 	trap 'kill "$ENGINE_PID" 2>/dev/null || true' EXIT # this runs in a subshell: the main trap is not here
-	for _ in $(seq 100); do
-		addr=$(sed -n 's/^listening on //p' "$out")
-		if [ -n "$addr" ]; then break; fi
-		sleep 0.1
-	done
+	addr=$(listening_addr "$out")
 	start=$(now)
 	source_run "$addr"
 	end=$(now)
@@ -158,22 +169,13 @@ engine() {
 
 # gosmtp prints the go-smtp reference sink's rate and CPU per message; it must store every message.
 gosmtp() {
-	local dir start end addr out t0 t1 n
+	local dir out result n
 	dir=$(mktemp -d -p "$work" gosmtp.XXXXXX)
 	out="$dir.out"
 	"$work/gosmtp-sink" -addr 127.0.0.1:0 -dir "$dir" >"$out" 2>&1 &
 	REF_PID=$!
 	trap 'kill "$REF_PID" 2>/dev/null || true' EXIT # this runs in a subshell: the main trap is not here
-	for _ in $(seq 100); do
-		addr=$(sed -n 's/^listening on //p' "$out")
-		if [ -n "$addr" ]; then break; fi
-		sleep 0.1
-	done
-	start=$(now)
-	t0=$(ticks "$REF_PID")
-	source_run "$addr"
-	t1=$(ticks "$REF_PID")
-	end=$(now)
+	result=$(timed_source "$REF_PID" "$(listening_addr "$out")")
 	kill "$REF_PID"
 	wait "$REF_PID" 2>/dev/null || true
 	REF_PID=
@@ -182,7 +184,7 @@ gosmtp() {
 		echo "the go-smtp sink stored $n of $MESSAGES messages" >&2
 		exit 1
 	fi
-	echo "$(rate "$start" "$end") $(cpu_us "$t0" "$t1")"
+	echo "$result"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

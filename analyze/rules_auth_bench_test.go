@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -21,8 +20,7 @@ func BenchmarkAuthOffline(b *testing.B) {
 		if !ok {
 			continue
 		}
-		c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}
-		c.Trust = inferTrust(c.Ctx, p.rep.Hops, opts, false)
+		c := p.trusted(opts)
 		c.fields()
 		c.authResults()
 		cs = append(cs, c)

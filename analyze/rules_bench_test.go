@@ -26,6 +26,14 @@ type prepared struct {
 	rep *MessageReport
 }
 
+// trusted is a Context for p's message with its trust inferred, as judge
+// starts one.
+func (p prepared) trusted(opts *Options) *Context {
+	c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}
+	c.Trust = inferTrust(c.Ctx, p.rep.Hops, opts, false)
+	return c
+}
+
 // headerPath is the header-only path without rules.
 func headerPath(raw []byte) (prepared, bool) {
 	msg, err := Split(raw)
@@ -100,8 +108,7 @@ func BenchmarkRules(b *testing.B) {
 		var pre []*Context
 		if staged {
 			for _, p := range msgs {
-				c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}
-				c.Trust = inferTrust(c.Ctx, p.rep.Hops, opts, false)
+				c := p.trusted(opts)
 				c.authResult()
 				pre = append(pre, c)
 			}

@@ -230,11 +230,19 @@ func (b *builder) setSoftware(c string, fromBy bool) {
 }
 
 // envelopeComment reads "envelope-from <a@b>", "envelope-from a@b",
-// "envelope-from <a@b>, uid 0" and the null path "envelope-from <>".
+// "envelope-from <a@b>, uid 0", the null path "envelope-from <>" and a
+// quoted local part, spaces and all: <"a b"@c>.
 func (b *builder) envelopeComment(c string) {
 	i := 0
 	for i < len(c) && !isSpace(c[i]) && c[i] != '<' && c[i] != '=' && c[i] != ':' {
 		i++
+	}
+	rest := strings.TrimLeft(c[i:], "=: \t")
+	if end := quotedLocalEnd(rest, 1); end > 0 && rest[0] == '<' {
+		if gt := strings.IndexByte(rest[end:], '>'); gt >= 0 {
+			b.setEnvelope(rest[1 : end+gt])
+			return
+		}
 	}
 	w := wordIter{s: strings.TrimLeft(c[i:], "=:")}
 	if w.next() {

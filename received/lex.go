@@ -109,6 +109,14 @@ func (l *lexer) next() (span, bool) {
 // comment consumes a possibly nested comment (RFC 5322 §3.2.2), honouring
 // quoted-pairs. An unclosed comment runs to the end of the value, as a
 // strict reader would take it; the caller notes it.
+//
+// An address an MTA copies into a comment, as Exim writes
+// "(envelope-from <...>)", may have a quoted local part, and a quoted
+// local part may hold ")" (RFC 5321 §4.1.2): MAIL FROM:<"x) by ... for
+// <...>; date (y"@evil.example> would otherwise close the comment early
+// and plant by-, id- and for-clauses in the receiver's own line. A quoted
+// string that opens an angle-addr ("<\"") is text of the comment, to its
+// closing quote.
 func (l *lexer) comment() span {
 	start := l.i
 	depth := 0
@@ -116,6 +124,10 @@ func (l *lexer) comment() span {
 		switch l.s[i] {
 		case '\\':
 			i++
+		case '<':
+			if end := quotedLocalEnd(l.s, i+1); end > 0 {
+				i = end - 1
+			}
 		case '(':
 			depth++
 		case ')':
@@ -129,6 +141,23 @@ func (l *lexer) comment() span {
 	l.i = len(l.s)
 	l.unclosed = true
 	return span{kind: tComment, open: true, pos: start, end: l.i}
+}
+
+// quotedLocalEnd is the index just past the quoted string that starts at
+// s[i], or 0 when none starts there or it does not close.
+func quotedLocalEnd(s string, i int) int {
+	if i >= len(s) || s[i] != '"' {
+		return 0
+	}
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return 0
 }
 
 // square consumes "[...]"; literals do not nest.

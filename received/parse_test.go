@@ -103,6 +103,18 @@ var parseCases = []struct {
 		want{helo: "client.example", rdns: "host.example.net", ip: "198.51.100.20", port: 41234, byHost: "mx.example.org",
 			with: "esmtps", id: "1qAbCd-000123-Xy", rcpt: "b@example.org", tls: "TLS1.2; TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
 			env: "a@example.net", time: "2023-03-07T14:29:24+01:00", mta: "exim", software: "Exim 4.96", parsed: ParsedFull}},
+	// Exim copies MAIL FROM into its comment as given, and a quoted local part may hold ")" (RFC 5321
+	// §4.1.2): the comment runs to the end of the quoted string, so the by-, id- and for-clauses and
+	// the date the sender wrote there are not the receiver's. They were read as the hop's id and for.
+	{"exim quoted envelope-from with a paren", "from mail.evil.example ([203.0.113.9] helo=mail.evil.example)\n\tby mx.victim.example with esmtps (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.97)\n\t(envelope-from <\"x) by mx.victim.example with esmtpsa id fake for <ceo@victim.example>; Tue, 3 Nov 2026 10:00:00 +0000 (y\"@evil.example>)\n\tid 1abcde-000123-AB\n\tfor bob@victim.example; Tue, 03 Nov 2026 10:00:05 +0000",
+		want{helo: "mail.evil.example", rdns: "mail.evil.example", ip: "203.0.113.9", byHost: "mx.victim.example",
+			with: "esmtps", id: "1abcde-000123-AB", rcpt: "bob@victim.example", tls: "TLS1.3; TLS_AES_256_GCM_SHA384",
+			env:  `"x) by mx.victim.example with esmtpsa id fake for <ceo@victim.example>; Tue, 3 Nov 2026 10:00:00 +0000 (y"@evil.example`,
+			time: "2026-11-03T10:00:05Z", mta: "exim", software: "Exim 4.97", parsed: ParsedFull}},
+	{"exim quoted envelope-from with spaces", "from h.example.net ([198.51.100.20] helo=h.example.net) by mx.example.org with esmtp (Exim 4.96) (envelope-from <\"a b\"@example.net>) id 1qAbCd-000123-Xy for b@example.org; Tue, 07 Mar 2023 14:29:24 +0100",
+		want{helo: "h.example.net", rdns: "h.example.net", ip: "198.51.100.20", byHost: "mx.example.org", with: "esmtp",
+			id: "1qAbCd-000123-Xy", rcpt: "b@example.org", env: `"a b"@example.net`, time: "2023-03-07T14:29:24+01:00",
+			mta: "exim", software: "Exim 4.96", parsed: ParsedFull}},
 	// Exim when the client has no reverse name.
 	{"exim address first", "from [203.0.113.8] (port=33872 helo=pc.local) by relay.example.org with esmtpsa (TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256) (Exim 4.94.2) (envelope-from <c@example.org>) id 1hZ2pN-0008Kp-5K for d@example.net; Fri, 07 Jun 2019 03:33:53 +0300",
 		want{helo: "pc.local", ip: "203.0.113.8", port: 33872, byHost: "relay.example.org", with: "esmtpsa",

@@ -238,7 +238,7 @@ func (b *builder) envelopeComment(c string) {
 		i++
 	}
 	rest := strings.TrimLeft(c[i:], "=: \t")
-	if end := quotedLocalEnd(rest, 1); end > 0 && rest[0] == '<' {
+	if end := quotedEnd(rest, 1); end > 0 && rest[0] == '<' {
 		if gt := strings.IndexByte(rest[end:], '>'); gt >= 0 {
 			b.setEnvelope(rest[1 : end+gt])
 			return

@@ -125,7 +125,7 @@ func (l *lexer) comment() span {
 		case '\\':
 			i++
 		case '<':
-			if end := quotedLocalEnd(l.s, i+1); end > 0 {
+			if end := quotedEnd(l.s, i+1); end > 0 {
 				i = end - 1
 			}
 		case '(':
@@ -143,9 +143,9 @@ func (l *lexer) comment() span {
 	return span{kind: tComment, open: true, pos: start, end: l.i}
 }
 
-// quotedLocalEnd is the index just past the quoted string that starts at
-// s[i], or 0 when none starts there or it does not close.
-func quotedLocalEnd(s string, i int) int {
+// quotedEnd is the index just past the quoted string (RFC 5322 §3.2.4)
+// that starts at s[i], or 0 when none starts there or it does not close.
+func quotedEnd(s string, i int) int {
 	if i >= len(s) || s[i] != '"' {
 		return 0
 	}
@@ -208,18 +208,13 @@ func (l *lexer) quoted() (span, bool) {
 	if l.noQuote {
 		return span{}, false
 	}
-	start := l.i
-	for i := start + 1; i < len(l.s); i++ {
-		switch l.s[i] {
-		case '\\':
-			i++
-		case '"':
-			l.i = i + 1
-			return span{kind: tQuoted, pos: start, end: l.i}, true
-		}
+	start, end := l.i, quotedEnd(l.s, l.i)
+	if end == 0 {
+		l.noQuote = true
+		return span{}, false
 	}
-	l.noQuote = true
-	return span{}, false
+	l.i = end
+	return span{kind: tQuoted, pos: start, end: end}, true
 }
 
 // word consumes a run of characters up to whitespace, ";" or "(". Brackets

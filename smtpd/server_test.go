@@ -413,15 +413,20 @@ func TestAuthTabRedacted(t *testing.T) {
 	exchange(t, nc, br, "AUTH\tPLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n", "500 5.5.2")
 	exchange(t, nc, br, "AUTH PLAIN AGJvYgBUb3BTZWNyZXRQdw==\r\n", "235 2.7.0")
 	exchange(t, nc, br, "QUIT\r\n", "221 2.0.0")
-	rec := be.nextSession(t)
+	want := []string{"EHLO client.example", `AUTH PLAIN <redacted 24 octets>`, `AUTH <redacted 30 octets>`,
+		"AUTH PLAIN <redacted 24 octets>", "QUIT"}
+	assertClientLines(t, be.nextSession(t), want)
+}
+
+// assertClientLines holds the client's lines of rec's transcript to want, in order.
+func assertClientLines(t *testing.T, rec SessionRecord, want []string) {
+	t.Helper()
 	var client []string
 	for _, l := range rec.Transcript {
 		if l.Dir == "C" {
 			client = append(client, l.Text)
 		}
 	}
-	want := []string{"EHLO client.example", `AUTH PLAIN <redacted 24 octets>`, `AUTH <redacted 30 octets>`,
-		"AUTH PLAIN <redacted 24 octets>", "QUIT"}
 	if strings.Join(client, "\n") != strings.Join(want, "\n") {
 		t.Errorf("client lines:\n%s\nwant:\n%s", strings.Join(client, "\n"), strings.Join(want, "\n"))
 	}
@@ -440,17 +445,8 @@ func TestAuthResponsesAheadOfRefusalRedacted(t *testing.T) {
 	exchange(t, nc, br, "AUTH LOGIN\r\nYm9i\r\nVG9wU2VjcmV0UHc=\r\nNOOP\r\n",
 		"502 5.5.1", "500 5.5.2", "500 5.5.2", "250 2.0.0")
 	exchange(t, nc, br, "QUIT\r\n", "221 2.0.0")
-	rec := be.nextSession(t)
-	var client []string
-	for _, l := range rec.Transcript {
-		if l.Dir == "C" {
-			client = append(client, l.Text)
-		}
-	}
 	want := []string{"EHLO client.example", "AUTH LOGIN", "<redacted 4 octets>", "<redacted 16 octets>", "NOOP", "QUIT"}
-	if strings.Join(client, "\n") != strings.Join(want, "\n") {
-		t.Errorf("client lines:\n%s\nwant:\n%s", strings.Join(client, "\n"), strings.Join(want, "\n"))
-	}
+	assertClientLines(t, be.nextSession(t), want)
 }
 
 // TestRecordEmptyLists: a session without anomalies records an empty list, never null.

@@ -40,40 +40,42 @@ func readEmlx(name string, r io.Reader, size int64, fn func(Source) error) error
 	if len(data) == 0 {
 		return fail(errors.New("empty input"))
 	}
-	msg, err := emlxMessage(data)
+	msg, _, err := emlxMessage(data)
 	if err != nil {
 		return fail(err)
 	}
 	return fn(Source{File: name, Line: 2, Raw: msg})
 }
 
-// emlxMessage returns the message an .emlx file's bytes hold, or why they
-// cannot be one.
-func emlxMessage(data []byte) ([]byte, error) {
+// emlxMessage returns the message an .emlx file's bytes hold and what
+// follows it (Mail's property list), or why they cannot be one.
+func emlxMessage(data []byte) (msg, plist []byte, err error) {
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 {
-		return nil, errors.New("not an .emlx file: no byte count line")
+		return nil, nil, errors.New("not an .emlx file: no byte count line")
 	}
 	n, ok := parseLength(bytes.TrimRight(data[:nl], "\r"))
 	if !ok {
-		return nil, fmt.Errorf("not an .emlx file: first line %q is not a byte count", truncateForError(data[:nl]))
+		return nil, nil, fmt.Errorf("not an .emlx file: first line %q is not a byte count", truncateForError(data[:nl]))
 	}
 	rest := data[nl+1:]
 	switch {
 	case n == 0:
-		return nil, errors.New("emlx byte count is 0: no message")
+		return nil, nil, errors.New("emlx byte count is 0: no message")
 	case n > len(rest):
-		return nil, fmt.Errorf("emlx byte count %d is larger than the %d bytes after it", n, len(rest))
+		return nil, nil, fmt.Errorf("emlx byte count %d is larger than the %d bytes after it", n, len(rest))
 	case !isEmlxPlist(rest[n:]):
-		return nil, fmt.Errorf("emlx byte count %d does not end where the property list starts", n)
+		return nil, nil, fmt.Errorf("emlx byte count %d does not end where the property list starts", n)
 	}
-	return rest[:n:n], nil
+	return rest[:n:n], rest[n:], nil
 }
 
 // streamEmlx returns the message of an .emlx file read from a stream that
 // has no name to tell it by (standard input): the first line is a byte
 // count alone, which no message's first line is (a header field has a
-// colon), and the count ends where Mail's property list starts.
+// colon), and the count ends where Mail's property list starts. The count
+// line is tried first, so that a message's first line is turned down
+// without an error being made.
 func streamEmlx(data []byte) ([]byte, bool) {
 	line, _, found := bytes.Cut(data, []byte("\n"))
 	if !found {
@@ -82,8 +84,8 @@ func streamEmlx(data []byte) ([]byte, bool) {
 	if _, ok := parseLength(bytes.TrimRight(line, "\r")); !ok {
 		return nil, false
 	}
-	msg, err := emlxMessage(data)
-	return msg, err == nil && len(bytes.TrimLeft(data[len(line)+1+len(msg):], " \t\r\n")) > 0
+	msg, plist, err := emlxMessage(data)
+	return msg, err == nil && len(bytes.TrimLeft(plist, " \t\r\n")) > 0
 }
 
 // emlxPlistRoom is how much more than a message an .emlx file may hold: the

@@ -61,7 +61,7 @@ type Context struct {
 	dupBuf  [6]int
 	rcptBuf [2]string
 	trust   Trust // Trust's storage when judge inferred it
-	// fromDomain are the From domain's facts (fromFacts), nil until asked.
+	// fromDomain are the From domain's facts (fromDomainFacts), nil until asked.
 	fromDomain *nameFacts
 	// found is where runRules gathers the findings; judge keeps its
 	// storage for the next message.

@@ -65,10 +65,10 @@ func otherOrg(a, b string) bool {
 	return da != "" && db != "" && family(da) != family(db)
 }
 
-// fromFacts are the facts of the domain of the first From address
+// fromDomainFacts are the facts of the domain of the first From address
 // (fromAddress), noFacts when there is none: several rules compare other
 // addresses with it, and it is looked up once per message.
-func (c *Context) fromFacts() *nameFacts {
+func (c *Context) fromDomainFacts() *nameFacts {
 	if c.fromDomain == nil {
 		c.fromDomain = facts(domainOf(c.fromAddress()))
 	}
@@ -78,7 +78,7 @@ func (c *Context) fromFacts() *nameFacts {
 // otherOrgThanFrom is otherOrg(addr, c.fromAddress()). The facts' name is
 // the domain they are of.
 func (c *Context) otherOrgThanFrom(addr string) bool {
-	d, from := domainOf(addr), c.fromFacts()
+	d, from := domainOf(addr), c.fromDomainFacts()
 	return d != "" && from.name != "" && family(d) != from.family
 }
 
@@ -114,7 +114,7 @@ func checkReplyTo(c *Context) []Finding {
 			continue
 		}
 		sev := SeverityInfo
-		if freemail[family(domainOf(r.Address))] && !freemail[c.fromFacts().family] {
+		if freemail[family(domainOf(r.Address))] && !freemail[c.fromDomainFacts().family] {
 			sev = SeverityLow
 		}
 		out = append(out, Finding{Severity: sev, Message: "Reply-To " + r.Address + ", From " + from,

@@ -241,7 +241,7 @@ func msgIDDomain(id string) string {
 
 func checkMessageID(c *Context) []Finding {
 	d := msgIDDomain(c.Report.Header.MessageID)
-	id, from := facts(d), c.fromFacts()
+	id, from := facts(d), c.fromDomainFacts()
 	if !id.fqdn || from.name == "" || id.family == from.family {
 		return nil
 	}

@@ -396,7 +396,7 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 	var zones []arZone
 	var texts []string // each field without comments, for its results
 	ownTop := false
-	origin := originEnd(fields)
+	origin := -1 // originEnd(fields), worked out for the first field in the bottom zone
 	for _, i := range idx {
 		f := &fields[i]
 		ar, v := parseAuthHead(unfoldedAt(fields, summary, i))
@@ -408,6 +408,9 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		// when it is no organisation's (mx.corp.internal).
 		ownHost := !ownSide && trustedHost(hops, ar.AuthServID)
 		own := ownSide || ownHost
+		if z == zoneBottom && origin < 0 {
+			origin = originEnd(fields) // most fields are in the top zone, which it does not concern
+		}
 		if z == zoneBottom && origin > 0 && f.Line < origin && !besideOwnReceived(f.Line, ar.AuthServID, hops) {
 			z = zoneBeforeOrigin
 		}

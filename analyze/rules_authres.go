@@ -662,20 +662,42 @@ func checkAuthResTrusted(c *Context) []Finding {
 			continue
 		}
 		f := Finding{Line: a.Line, Severity: SeverityInfo, Message: a.AuthServID + ": " + summarizeAuth(a), Evidence: "Authentication-Results: " + a.Raw}
-		if p, overridden := recordedDMARCFail(a); !ownDMARC && (p == "reject" || p == "quarantine") {
-			f.Severity = SeverityMedium
-			f.Message += fmt.Sprintf("; the receiving side recorded a DMARC failure under p=%s, which mailtrace could not check itself", p)
-			if overridden {
-				// Forwarding the receiver recognised (ARC) or its own
-				// choice not to apply the policy: a failure genuine mail
-				// meets too.
-				f.Severity = SeverityLow
-				f.Message += " (the receiver did not apply the policy: forwarding, ARC or a local override)"
+		// Without its own DMARC result, the receiver's failure is read; most
+		// fields record none (mayRecordDMARCFail).
+		if !ownDMARC && mayRecordDMARCFail(&a) {
+			if p, overridden := recordedDMARCFail(a); p == "reject" || p == "quarantine" {
+				f.Severity = SeverityMedium
+				f.Message += fmt.Sprintf("; the receiving side recorded a DMARC failure under p=%s, which mailtrace could not check itself", p)
+				if overridden {
+					// Forwarding the receiver recognised (ARC) or its own
+					// choice not to apply the policy: a failure genuine mail
+					// meets too.
+					f.Severity = SeverityLow
+					f.Message += " (the receiver did not apply the policy: forwarding, ARC or a local override)"
+				}
 			}
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// mayRecordDMARCFail reports whether a, a field whose results are read
+// (a trusted one), can hold the dmarc=fail recordedDMARCFail looks for: it
+// does when its results hold one, since dmarcFailText cuts the field where
+// parseResults cuts it (at each ';' outside quoted strings and comments)
+// and reads each part as it does. A backslash is the exception: a quoted
+// pair is one to stripComments and splitResults but not to the cut of
+// parseResults (indexOutsideQuotes), so such a field is read as it stands.
+// Most trusted fields record no DMARC failure, and their text is not cut
+// and read again.
+func mayRecordDMARCFail(a *AuthResults) bool {
+	for i := range a.Results {
+		if r := &a.Results[i]; r.Method == "dmarc" && r.Result == "fail" {
+			return true
+		}
+	}
+	return strings.IndexByte(a.Raw, '\\') >= 0
 }
 
 // dmarcChecked reports whether mailtrace evaluated DMARC itself (with DNS):

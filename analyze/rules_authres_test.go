@@ -1,0 +1,66 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+)
+
+// authResultsTexts are the values of every Authentication-Results and
+// ARC-Authentication-Results field of the corpus (testdata when it is
+// absent), unfolded, with variants that put quoted pairs, quotes,
+// comments and DMARC failures where a parser could part ways.
+func authResultsTexts(t testing.TB) []string {
+	var out []string
+	for _, raw := range rulesBenchMessages(t) {
+		m, err := Split(raw)
+		if err != nil {
+			continue
+		}
+		for _, f := range m.Fields {
+			if equalFoldASCII(f.Name, "Authentication-Results") || equalFoldASCII(f.Name, "ARC-Authentication-Results") {
+				out = append(out, unfold(f.Value))
+			}
+		}
+	}
+	for _, v := range out[:len(out):len(out)] {
+		out = append(out,
+			strings.Replace(v, ";", `\"; dmarc=fail (p=reject) x="`, 1),
+			strings.Replace(v, ";", `; x="\"; dmarc=fail (p=reject); y="`, 1),
+			strings.Replace(v, "(", `("; dmarc=fail p=reject; `, 1),
+			strings.Replace(v, ";", `; dmarc=FAIL (p=quarantine (nested; ")) header.from=x`, 1),
+			strings.Replace(v, "dmarc=pass", "dmarc=fail", 1),
+			strings.ReplaceAll(v, ";", `\;`),
+			v+`; "dmarc=fail (p=reject)`)
+	}
+	return out
+}
+
+// mayRecordDMARCFail stands between checkAuthResTrusted and
+// recordedDMARCFail: it must never turn away a field dmarcFailText finds a
+// DMARC failure in.
+func TestMayRecordDMARCFail(t *testing.T) {
+	for _, v := range append(authResultsTexts(t),
+		`mx.example.net; dmarc=fail (p=reject) header.from=x.example`,
+		`mx.example.net; x="a\"; dmarc=fail (p=reject); y="b"`,
+		`mx.example.net; x="a\\"; dmarc=fail (p=reject); y="b"`,
+		`dmarc=fail (p=reject)`,
+		`mx; (x; "y") dmarc=fail (p=reject)`,
+		`mx; ("x) dmarc=fail (p=reject)`,
+	) {
+		checkMayRecordDMARCFail(t, v)
+	}
+}
+
+func checkMayRecordDMARCFail(t *testing.T, v string) {
+	a := ParseAuthResults(v)
+	if !mayRecordDMARCFail(&a) && dmarcFailText(a.Raw) != "" {
+		t.Errorf("%q: mayRecordDMARCFail false, dmarcFailText %q", v, dmarcFailText(a.Raw))
+	}
+}
+
+func FuzzMayRecordDMARCFail(f *testing.F) {
+	for _, v := range []string{`mx; dmarc=fail (p=reject)`, `mx; x="\"; dmarc=fail"`, `(a; dmarc=fail)`} {
+		f.Add(v)
+	}
+	f.Fuzz(checkMayRecordDMARCFail)
+}

@@ -158,7 +158,7 @@ func collectARC(m *message) ([]*arcSet, string) {
 	}
 	for i := range m.fields {
 		f := &m.fields[i]
-		kind := arcKind(f.Name)
+		kind := f.arcKind()
 		if kind == notARC {
 			continue
 		}
@@ -235,11 +235,24 @@ func arcKind(name string) arcField {
 	return notARC
 }
 
+// arcKind is arcKind of the field's name, from its kind.
+func (f *field) arcKind() arcField {
+	switch f.kind {
+	case kindSeal:
+		return sealField
+	case kindAMS:
+		return amsField
+	case kindAAR:
+		return aarField
+	}
+	return notARC
+}
+
 // count counts the ARC fields of a kind.
 func (m *message) count(kind arcField) int {
 	n := 0
 	for i := range m.fields {
-		if arcKind(m.fields[i].Name) == kind {
+		if m.fields[i].arcKind() == kind {
 			n++
 		}
 	}

@@ -123,7 +123,7 @@ const maxListedSignatures = 50
 // signatureFields appends the indexes of the first maxListedSignatures
 // DKIM-Signature fields to buf, and counts the others.
 func signatureFields(m *message, buf []int) ([]int, int) {
-	idx := m.appendAll(buf, "DKIM-Signature")
+	idx := m.appendAll(buf, kindDKIM)
 	if len(idx) > maxListedSignatures {
 		return idx[:maxListedSignatures], len(idx) - maxListedSignatures
 	}

@@ -142,7 +142,8 @@ func TestHeaderMatchesSplitGenerated(t *testing.T) {
 
 // TestReadOffline holds the length ranges and first bytes to the plain
 // predicate, with names whose non-ASCII letters fold to ASCII ones (ſ to
-// s, K to k), and readOfflineBytes to readOffline.
+// s, K to k), and readOfflineBytes to readOffline; and a field's kind to
+// the name it equals (refKind), and its ARC kind to arcKind of its name.
 func TestReadOffline(t *testing.T) {
 	ref := func(n string) bool {
 		return strings.EqualFold(n, "From") || strings.EqualFold(n, "DKIM-Signature") ||
@@ -161,6 +162,13 @@ func TestReadOffline(t *testing.T) {
 		if got, want := readOfflineBytes([]byte(n)), ref(n); got != want {
 			t.Errorf("readOfflineBytes(%q) = %v, want %v", n, got, want)
 		}
+		if got, want := kindOf(n), refKind(n); got != want {
+			t.Errorf("kindOf(%q) = %d, want %d", n, got, want)
+		}
+		f := field{Name: n, kind: kindOf(n)}
+		if got, want := f.arcKind(), arcKind(n); got != want {
+			t.Errorf("arcKind of a field named %q = %d, want %d", n, got, want)
+		}
 	}
 }
 
@@ -177,7 +185,7 @@ func TestOfflineSplitLongField(t *testing.T) {
 	raw := []byte(b.String())
 	var m *message
 	allocated := allocs.Bytes(func() { m = splitFor(raw, true) })
-	if len(m.fields) != 2 || !m.fields[1].is("DKIM-Signature") || m.fields[1].Line != 200_003 {
+	if len(m.fields) != 2 || m.fields[1].kind != kindDKIM || m.fields[1].Line != 200_003 {
 		t.Fatalf("fields %+v, want From and DKIM-Signature (line 200003)", m.fields)
 	}
 	if allocated > 64<<10 && !allocs.Distorted {

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,4 +64,59 @@ func FuzzMayRecordDMARCFail(f *testing.F) {
 		f.Add(v)
 	}
 	f.Fuzz(checkMayRecordDMARCFail)
+}
+
+// refParts cuts v as parseResults did before cutResult: at each ';' found
+// by indexOutsideQuotes in what follows the previous one.
+func refParts(v string) []string {
+	var out []string
+	for p, more := v, true; more; {
+		if i := indexOutsideQuotes(p, ';'); i >= 0 {
+			out, p = append(out, p[:i]), p[i+1:]
+		} else {
+			out, more = append(out, p), false
+		}
+	}
+	return out
+}
+
+// cutParts cuts v as parseResults does.
+func cutParts(v string) []string {
+	var out []string
+	q := strings.IndexByte(v, '"')
+	for start, more := 0, true; more; {
+		if end := cutResult(v, start, &q); end >= 0 {
+			out, start = append(out, v[start:end]), end+1
+		} else {
+			out, more = append(out, v[start:]), false
+		}
+	}
+	return out
+}
+
+// TestCutResult holds parseResults' cut (cutResult) to the walk it
+// replaces, and stripComments to its reference (fast_ref_test.go), over every authentication results field of the
+// corpus, its variants, and the same without comments.
+func TestCutResult(t *testing.T) {
+	texts := append(authResultsTexts(t), "", ";", `"`, `";"`, `a;"b;c";d`, `a;"b;c`, `"";;""`, `x"y;z"w;v`, `a\";b;"c`)
+	for _, v := range texts {
+		checkCutResult(t, v)
+		checkCutResult(t, stripComments(v))
+	}
+}
+
+func checkCutResult(t *testing.T, v string) {
+	if got, want := cutParts(v), refParts(v); !slices.Equal(got, want) {
+		t.Errorf("cut %q:\n got %q\nwant %q", v, got, want)
+	}
+	if got, want := stripComments(v), refStripComments(v); got != want {
+		t.Errorf("stripComments(%q) = %q, want %q", v, got, want)
+	}
+}
+
+func FuzzCutResult(f *testing.F) {
+	for _, v := range []string{`mx; a=b; "c;d"; e`, `a;"b;c`, `(a;"b) c; d`} {
+		f.Add(v)
+	}
+	f.Fuzz(checkCutResult)
 }

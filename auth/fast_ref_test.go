@@ -31,7 +31,7 @@ func refColonList(s string) []string {
 
 func TestColonList(t *testing.T) {
 	for _, s := range []string{"", ":", "::", "from", "from:to", " from : to ", "from:\r\n\tto:subject:", "a::b",
-		"Fr\r\n om:To", ":from", "from:to:\r\n ", " \t"} {
+		"Fr\r\n om:To", ":from", "from:to:\r\n ", " \t", "a b:c\r\nd:e", " From:\tTo :: Date ", "from:to: subject:date"} {
 		if got, want := colonList(s), refColonList(s); !reflect.DeepEqual(got, want) {
 			t.Errorf("colonList(%q) = %q, want %q", s, got, want)
 		}

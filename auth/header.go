@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 	"net/mail"
 	"slices"
@@ -618,12 +619,33 @@ func isNormDomain(d string) bool {
 	case ' ', '\t', '<', '>', '[', ']', '.':
 		return false
 	}
-	for i := 0; i < len(d); i++ {
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		if asciiUpperOrHigh(binary.LittleEndian.Uint64([]byte(d[i : i+8]))) {
+			return false
+		}
+	}
+	for ; i < len(d); i++ {
 		if c := d[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
 			return false
 		}
 	}
 	return true
+}
+
+// asciiUpperOrHigh reports whether any of the eight bytes of x is an
+// upper-case ASCII letter or at least utf8.RuneSelf, all eight at once:
+// for a byte b below 0x80, b+0x3f has its top bit set when b >= 'A'
+// (0x41) and b+0x25 when b > 'Z' (0x5a), with no carry into the next
+// byte (0x7f+0x3f is 0xbe).
+func asciiUpperOrHigh(x uint64) bool {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	if x&high != 0 {
+		return true
+	}
+	atLeastA, pastZ := x+0x3f*ones, x+0x25*ones
+	return atLeastA&^pastZ&high != 0
 }
 
 // unfold removes a field value's line ends and trims it (rfc5322.Unfold).

@@ -232,12 +232,17 @@ func colonList(s string) []string {
 	// items that have no white space. Items are short: a loop over the
 	// bytes finds their ends quicker than a call to find each.
 	var out []string
-	start := 0
+	start, fws := 0, false // fws: the item so far holds white space
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && s[i] != ':' {
+			fws = fws || isFWS(s[i])
 			continue
 		}
-		if item := stripFWS(s[start:i]); item != "" {
+		item := s[start:i]
+		if fws {
+			item, fws = stripFWS(item), false // most items hold none: stripFWS would return them as they are
+		}
+		if item != "" {
 			if out == nil {
 				out = make([]string, 0, strings.Count(s[start:], ":")+1)
 			}

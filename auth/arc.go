@@ -322,7 +322,7 @@ func describeSet(out *ARCSet, m *message, s *arcSet, ams, seal *Signature) {
 	if s.seal.n > 0 {
 		// The seal's tags parsed (collectARC), or it would not be here.
 		out.Seal = sigOfTags(seal, m.fields[s.seal.first], &s.sealTags)
-		out.CV = strings.ToLower(stripFWS(s.sealTags.value(tagCV)))
+		out.CV = s.sealTags.lowered(tagCV)
 		out.Sealed = unixTag(s.sealTags.get(tagT))
 	}
 }
@@ -330,9 +330,9 @@ func describeSet(out *ARCSet, m *message, s *arcSet, ams, seal *Signature) {
 // sigOfTags fills sig, a zero Signature, with the parts a field's tags
 // state, and returns it.
 func sigOfTags(sig *Signature, f field, tags *sigTags) *Signature {
-	sig.Domain = normDomain(stripFWS(tags.value(tagD)))
-	sig.Selector = strings.ToLower(stripFWS(tags.value(tagS)))
-	sig.Algorithm = strings.ToLower(stripFWS(tags.value(tagA)))
+	sig.Domain = normDomain(tags.stripped(tagD))
+	sig.Selector = tags.lowered(tagS)
+	sig.Algorithm = tags.lowered(tagA)
 	sig.Line = f.Line
 	return sig
 }
@@ -455,9 +455,9 @@ func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
 
 // parseSeal reads the algorithm, domain, selector and b= of a seal.
 func (s *msgSig) parseSeal() *sigError {
-	s.domain = normDomain(stripFWS(s.tags.value(tagD)))
-	s.selector = strings.ToLower(stripFWS(s.tags.value(tagS)))
-	s.algorithm = strings.ToLower(stripFWS(s.tags.value(tagA)))
+	s.domain = normDomain(s.tags.stripped(tagD))
+	s.selector = s.tags.lowered(tagS)
+	s.algorithm = s.tags.lowered(tagA)
 	var err error
 	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
 		return &sigError{ProblemUnsupported, err.Error()}

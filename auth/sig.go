@@ -55,9 +55,9 @@ func readMsgSig(f field, required []sigTag) (msgSig, *sigError) {
 func parseMsgSigValue(f field, v string, required []sigTag) (msgSig, *sigError) {
 	tags, err := parseSigTags(v)
 	s := msgSig{field: f, tags: tags, bodyLimit: -1}
-	s.domain = normDomain(stripFWS(tags.value(tagD)))
-	s.selector = strings.ToLower(stripFWS(tags.value(tagS)))
-	s.algorithm = strings.ToLower(stripFWS(tags.value(tagA)))
+	s.domain = normDomain(tags.stripped(tagD))
+	s.selector = tags.lowered(tagS)
+	s.algorithm = tags.lowered(tagA)
 	if err != nil {
 		return s, &sigError{ProblemMalformed, err.Error()}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/auth"
 	"github.com/mailtrace/mailtrace/received"
@@ -221,8 +222,106 @@ func firstWord(s string) string {
 
 // parseResInfo reads "method[/version]=result reason=... ptype.prop=value".
 // It walks the words of s without making a list of them: it runs for
-// every result of every trusted field.
+// every result of every trusted field. The words of ASCII text are cut
+// here byte by byte, which notes where each one's "=" is and whether it
+// needs lowering; text with a byte past ASCII, whose white space and case
+// are Unicode's, is read by parseResInfoFields.
 func parseResInfo(s string) (AuthResult, bool) {
+	var r AuthResult
+	first := true
+	for i := 0; ; {
+		for i < len(s) && resByte[s[i]] == rbSpace {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		start, eq := i, -1
+		var cls uint8 // rbUpperKey, rbUpperVal: an upper-case letter before, after the "="
+		for ; i < len(s); i++ {
+			c := resByte[s[i]]
+			if c == 0 {
+				continue
+			}
+			if c == rbSpace {
+				break
+			}
+			switch {
+			case c == rbHigh:
+				return parseResInfoFields(s)
+			case c == rbEq && eq < 0:
+				eq = i
+			case c == rbUpper && eq < 0:
+				cls |= rbUpperKey
+			case c == rbUpper:
+				cls |= rbUpperVal
+			}
+		}
+		if eq < 0 {
+			if first {
+				return AuthResult{}, false
+			}
+			continue
+		}
+		k, v := s[start:eq], s[eq+1:i]
+		if cls&rbUpperKey != 0 {
+			k = strings.ToLower(k)
+		}
+		if first {
+			if k == "" {
+				return AuthResult{}, false
+			}
+			if j := strings.IndexByte(k, '/'); j >= 0 {
+				k = k[:j]
+			}
+			r.Method, r.Result, first = k, strings.Trim(v, `"`), false
+			if cls&rbUpperVal != 0 {
+				r.Result = strings.ToLower(r.Result)
+			}
+			continue
+		}
+		if k == "reason" {
+			r.Reason = strings.Trim(v, `"`)
+			continue
+		}
+		if r.Props == nil {
+			r.Props = make(Props, 0, 4)
+		}
+		r.Props = append(r.Props, Prop{k, strings.Trim(v, `"`)})
+	}
+	return r, r.Method != "" && r.Result != ""
+}
+
+// Byte classes of parseResInfo: 0 for the bytes it passes over.
+const (
+	rbSpace = 1 + iota // ASCII white space, as strings.Fields has it
+	rbEq               // "="
+	rbUpper            // 'A' to 'Z'
+	rbHigh             // a byte past ASCII
+)
+
+// Bits of parseResInfo's note on a word.
+const (
+	rbUpperKey = 1 << iota
+	rbUpperVal
+)
+
+var resByte = func() (t [256]uint8) {
+	for _, c := range []byte("\t\n\v\f\r ") {
+		t[c] = rbSpace
+	}
+	t['='] = rbEq
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = rbUpper
+	}
+	for c := utf8.RuneSelf; c < 0x100; c++ {
+		t[c] = rbHigh
+	}
+	return t
+}()
+
+// parseResInfoFields is parseResInfo of any text, by strings.FieldsSeq.
+func parseResInfoFields(s string) (AuthResult, bool) {
 	var r AuthResult
 	first := true
 	for t := range strings.FieldsSeq(s) {

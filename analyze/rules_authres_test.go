@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -119,4 +120,37 @@ func FuzzCutResult(f *testing.F) {
 		f.Add(v)
 	}
 	f.Fuzz(checkCutResult)
+}
+
+// TestParseResInfo holds parseResInfo's byte scanner to the word walk by
+// strings.FieldsSeq (parseResInfoFields) over every result of every
+// authentication results field of the corpus and its variants, and over
+// words cased, spaced and quoted every way the scanner tells apart.
+func TestParseResInfo(t *testing.T) {
+	texts := []string{"", " ", "=", "=pass", "dkim", "dkim=", "DKIM=PASS", "dkim/1=pass", "Dkim/V1=Pass x", "dkim = pass",
+		"dkim=pass header.d=Example.COM header.S=sel", "spf=pass reason=\"A B\" smtp.mailfrom=a@b", "x=y=Z Q=r=S",
+		"dmarc=\"pass\" header.from=\"x\"", "dkim=pass\vheader.d=a\fheader.s=b\r\n\theader.b=C", "a=b noeq c=d reason",
+		"dkim=pass header.d=bücher.de", "dkim=pass\u00a0header.d=a", "dkim=pass\u0085header.d=a", "\u212aim=pass",
+		"dkim=pass reason=1 reason=2", "d/=x", "/=x", "a/b/c=D"}
+	for _, v := range authResultsTexts(t) {
+		texts = append(texts, cutParts(stripComments(v))...)
+	}
+	for _, s := range texts {
+		checkParseResInfo(t, s)
+	}
+}
+
+func checkParseResInfo(t *testing.T, s string) {
+	got, gotOK := parseResInfo(s)
+	want, wantOK := parseResInfoFields(s)
+	if gotOK != wantOK || !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseResInfo(%q) = %+v %v, want %+v %v", s, got, gotOK, want, wantOK)
+	}
+}
+
+func FuzzParseResInfo(f *testing.F) {
+	for _, s := range []string{"dkim=pass header.d=Example.COM", "Spf=Fail reason=\"x\"", "a=b\u00a0c=d"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkParseResInfo)
 }

@@ -154,3 +154,46 @@ func FuzzParseResInfo(f *testing.F) {
 	}
 	f.Fuzz(checkParseResInfo)
 }
+
+// refDKIMPasses is what arcPassForMissing read before dkimPasses: every
+// result parsed, the dkim=pass ones kept.
+func refDKIMPasses(v string) []AuthResult {
+	var ar AuthResults
+	ar.parseResults(v)
+	var out []AuthResult
+	for _, r := range ar.Results {
+		if r.Method == "dkim" && r.Result == "pass" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestDKIMPasses holds dkimPasses, which reads only the parts mayBeDKIM
+// lets through, to a parse of every part, over the authentication results
+// of the corpus, their variants, and parts cased and spaced every way the
+// test tells apart.
+func TestDKIMPasses(t *testing.T) {
+	texts := []string{"", "dkim=pass", "DKIM=PASS header.d=x", " dKiM/1=pass", "dkim =pass", "dkim", "dkimx=pass",
+		"dkim=pass; dkim=fail; Dkim=Pass header.s=a", "\u00a0dkim=pass", "d\u212aim=pass", "\u212aim=pass; dkim=pass",
+		"x dkim=pass", "arc=pass; dkim=\"pass\"", "\tdkim=pass\r\n\t header.i=@x", "dk=im", "dki=m"}
+	for _, v := range authResultsTexts(t) {
+		texts = append(texts, v, stripComments(v))
+	}
+	for _, v := range texts {
+		checkDKIMPasses(t, v)
+	}
+}
+
+func checkDKIMPasses(t *testing.T, v string) {
+	if got, want := dkimPasses(v), refDKIMPasses(v); !reflect.DeepEqual(got, want) {
+		t.Fatalf("dkimPasses(%q) = %+v, want %+v", v, got, want)
+	}
+}
+
+func FuzzDKIMPasses(f *testing.F) {
+	for _, v := range []string{"dkim=pass header.d=x; spf=pass", "DKIM/1=Pass; \u212aim=pass", "a; \"dkim=pass;\" dkim=pass"} {
+		f.Add(v)
+	}
+	f.Fuzz(checkDKIMPasses)
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/auth"
 	"github.com/mailtrace/mailtrace/received"
@@ -751,12 +752,7 @@ func (c *Context) arcPassForMissing(res *auth.Result) []Finding {
 	var out []Finding
 	for _, set := range res.ARC.Sets {
 		var claims []auth.Claim
-		var ar AuthResults
-		ar.parseResults(stripComments(set.AuthResults))
-		for _, r := range ar.Results {
-			if r.Method != "dkim" || r.Result != "pass" {
-				continue
-			}
+		for _, r := range dkimPasses(stripComments(set.AuthResults)) {
 			cl, _ := claimOf(set.AuthServID, 0, r)
 			claims = append(claims, cl)
 		}
@@ -776,6 +772,48 @@ func (c *Context) arcPassForMissing(res *auth.Result) []Finding {
 		}
 	}
 	return out
+}
+
+// dkimPasses are the dkim=pass results of v, an ARC set's results without
+// comments, as parseResults reads them (with no authserv-id to skip): only
+// the parts that may be DKIM results (mayBeDKIM) are read.
+func dkimPasses(v string) []AuthResult {
+	var out []AuthResult
+	q := strings.IndexByte(v, '"')
+	for start, more := 0, true; more; {
+		var part string
+		if end := cutResult(v, start, &q); end >= 0 {
+			part, start = v[start:end], end+1
+		} else {
+			part, more = v[start:], false
+		}
+		if !mayBeDKIM(part) {
+			continue
+		}
+		if r, ok := parseResInfo(part); ok && r.Method == "dkim" && r.Result == "pass" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// mayBeDKIM reports a part whose method parseResInfo may read as "dkim":
+// its first word starts with "dkim" in any case and then "=" or "/", or
+// it holds a byte past ASCII before its first ASCII white space (Unicode
+// white space ends a word too, and the Kelvin sign lowers to "k").
+func mayBeDKIM(part string) bool {
+	i := 0
+	for i < len(part) && resByte[part[i]] == rbSpace {
+		i++
+	}
+	w := part[i:]
+	for j := 0; j < len(w) && resByte[w[j]] != rbSpace; j++ {
+		if w[j] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return len(w) > 4 && w[0]|0x20 == 'd' && w[1]|0x20 == 'k' && w[2]|0x20 == 'i' && w[3]|0x20 == 'm' &&
+		(w[4] == '=' || w[4] == '/')
 }
 
 func arcEvidence(a *auth.ARC) string {

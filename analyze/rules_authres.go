@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/auth"
 	"github.com/mailtrace/mailtrace/received"
@@ -145,16 +146,20 @@ func parseAuthHead(raw string) (AuthResults, string) {
 
 // parseResults reads the results of v, the field without comments.
 // The parts are walked where they stand (splitOutsideQuotes without the
-// list), and the results are given room for every part at once.
+// list, cut by cutResult), and the results are given room for every part
+// at once.
 func (a *AuthResults) parseResults(v string) {
 	skip := a.AuthServID != "" // the first part is the authserv-id
-	parts := 1 + countOutsideQuotes(v, ';')
-	for p, more := v, true; more; {
+	// Room for a result per ';', quoted ones too: strings.Count over-counts
+	// in a few fields, and is far quicker than a count outside quotes.
+	parts := 1 + strings.Count(v, ";")
+	q := strings.IndexByte(v, '"')
+	for start, more := 0, true; more; {
 		var part string
-		if i := indexOutsideQuotes(p, ';'); i >= 0 {
-			part, p = p[:i], p[i+1:]
+		if end := cutResult(v, start, &q); end >= 0 {
+			part, start = v[start:end], end+1
 		} else {
-			part, more = p, false
+			part, more = v[start:], false
 		}
 		if skip {
 			skip = false
@@ -169,14 +174,33 @@ func (a *AuthResults) parseResults(v string) {
 	}
 }
 
-// countOutsideQuotes is how many times sep stands in s outside quoted
-// strings: len(splitOutsideQuotes(s, sep)) - 1.
-func countOutsideQuotes(s string, sep byte) int {
-	n := 0
-	for i := indexOutsideQuotes(s, sep); i >= 0; i = indexOutsideQuotes(s, sep) {
-		n, s = n+1, s[i+1:]
+// cutResult is indexOutsideQuotes(v[start:], ';') + start: where the
+// result that starts at start ends. q is the offset of the first '"' at or
+// after start (-1 for none), and is left so for the offset after the ';'
+// found. The ';' and the quotes are found by strings.IndexByte, not by a
+// look at every byte, and the next quote is kept from one result to the
+// next: most fields have none or a few.
+func cutResult(v string, start int, q *int) int {
+	for j := start; ; {
+		k := strings.IndexByte(v[j:], ';')
+		if k < 0 {
+			return -1
+		}
+		k += j
+		if *q < 0 || *q > k {
+			return k // no quote before it: outside quotes
+		}
+		// A quoted string opens before the ';': it ends at the next quote.
+		e := strings.IndexByte(v[*q+1:], '"')
+		if e < 0 {
+			*q = -1
+			return -1 // never closed: no ';' after it is outside quotes
+		}
+		j = *q + 1 + e + 1
+		if *q = strings.IndexByte(v[j:], '"'); *q >= 0 {
+			*q += j
+		}
 	}
-	return n
 }
 
 // firstPart is splitOutsideQuotes(s, sep)[0], without the others.
@@ -198,8 +222,106 @@ func firstWord(s string) string {
 
 // parseResInfo reads "method[/version]=result reason=... ptype.prop=value".
 // It walks the words of s without making a list of them: it runs for
-// every result of every trusted field.
+// every result of every trusted field. The words of ASCII text are cut
+// here byte by byte, which notes where each one's "=" is and whether it
+// needs lowering; text with a byte past ASCII, whose white space and case
+// are Unicode's, is read by parseResInfoFields.
 func parseResInfo(s string) (AuthResult, bool) {
+	var r AuthResult
+	first := true
+	for i := 0; ; {
+		for i < len(s) && resByte[s[i]] == rbSpace {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		start, eq := i, -1
+		var cls uint8 // rbUpperKey, rbUpperVal: an upper-case letter before, after the "="
+		for ; i < len(s); i++ {
+			c := resByte[s[i]]
+			if c == 0 {
+				continue
+			}
+			if c == rbSpace {
+				break
+			}
+			switch {
+			case c == rbHigh:
+				return parseResInfoFields(s)
+			case c == rbEq && eq < 0:
+				eq = i
+			case c == rbUpper && eq < 0:
+				cls |= rbUpperKey
+			case c == rbUpper:
+				cls |= rbUpperVal
+			}
+		}
+		if eq < 0 {
+			if first {
+				return AuthResult{}, false
+			}
+			continue
+		}
+		k, v := s[start:eq], s[eq+1:i]
+		if cls&rbUpperKey != 0 {
+			k = strings.ToLower(k)
+		}
+		if first {
+			if k == "" {
+				return AuthResult{}, false
+			}
+			if j := strings.IndexByte(k, '/'); j >= 0 {
+				k = k[:j]
+			}
+			r.Method, r.Result, first = k, strings.Trim(v, `"`), false
+			if cls&rbUpperVal != 0 {
+				r.Result = strings.ToLower(r.Result)
+			}
+			continue
+		}
+		if k == "reason" {
+			r.Reason = strings.Trim(v, `"`)
+			continue
+		}
+		if r.Props == nil {
+			r.Props = make(Props, 0, 4)
+		}
+		r.Props = append(r.Props, Prop{k, strings.Trim(v, `"`)})
+	}
+	return r, r.Method != "" && r.Result != ""
+}
+
+// Byte classes of parseResInfo: 0 for the bytes it passes over.
+const (
+	rbSpace = 1 + iota // ASCII white space, as strings.Fields has it
+	rbEq               // "="
+	rbUpper            // 'A' to 'Z'
+	rbHigh             // a byte past ASCII
+)
+
+// Bits of parseResInfo's note on a word.
+const (
+	rbUpperKey = 1 << iota
+	rbUpperVal
+)
+
+var resByte = func() (t [256]uint8) {
+	for _, c := range []byte("\t\n\v\f\r ") {
+		t[c] = rbSpace
+	}
+	t['='] = rbEq
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = rbUpper
+	}
+	for c := utf8.RuneSelf; c < 0x100; c++ {
+		t[c] = rbHigh
+	}
+	return t
+}()
+
+// parseResInfoFields is parseResInfo of any text, by strings.FieldsSeq.
+func parseResInfoFields(s string) (AuthResult, bool) {
 	var r AuthResult
 	first := true
 	for t := range strings.FieldsSeq(s) {
@@ -240,6 +362,9 @@ func stripComments(s string) string {
 	b.Grow(len(s))
 	depth, quoted, start := 0, false, 0 // s[start:] is outside comments when depth is 0
 	for i := 0; i < len(s); i++ {
+		if !commentByte[s[i]] {
+			continue // most bytes: none of the four the cases below are about
+		}
 		switch ch := s[i]; {
 		case ch == '\\' && i+1 < len(s):
 			i++ // a quoted pair: kept outside comments, dropped inside
@@ -263,6 +388,9 @@ func stripComments(s string) string {
 	}
 	return b.String()
 }
+
+// commentByte marks the bytes stripComments acts on.
+var commentByte = [256]bool{'\\': true, '"': true, '(': true, ')': true}
 
 // AuthResultsOf returns every Authentication-Results field of an analysed
 // message, in header order, each marked Trusted when the receiving side
@@ -396,7 +524,7 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 	var zones []arZone
 	var texts []string // each field without comments, for its results
 	ownTop := false
-	origin := originEnd(fields)
+	origin := -1 // originEnd(fields), worked out for the first field in the bottom zone
 	for _, i := range idx {
 		f := &fields[i]
 		ar, v := parseAuthHead(unfoldedAt(fields, summary, i))
@@ -408,6 +536,9 @@ func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops [
 		// when it is no organisation's (mx.corp.internal).
 		ownHost := !ownSide && trustedHost(hops, ar.AuthServID)
 		own := ownSide || ownHost
+		if z == zoneBottom && origin < 0 {
+			origin = originEnd(fields) // most fields are in the top zone, which it does not concern
+		}
 		if z == zoneBottom && origin > 0 && f.Line < origin && !besideOwnReceived(f.Line, ar.AuthServID, hops) {
 			z = zoneBeforeOrigin
 		}
@@ -659,20 +790,42 @@ func checkAuthResTrusted(c *Context) []Finding {
 			continue
 		}
 		f := Finding{Line: a.Line, Severity: SeverityInfo, Message: a.AuthServID + ": " + summarizeAuth(a), Evidence: "Authentication-Results: " + a.Raw}
-		if p, overridden := recordedDMARCFail(a); !ownDMARC && (p == "reject" || p == "quarantine") {
-			f.Severity = SeverityMedium
-			f.Message += fmt.Sprintf("; the receiving side recorded a DMARC failure under p=%s, which mailtrace could not check itself", p)
-			if overridden {
-				// Forwarding the receiver recognised (ARC) or its own
-				// choice not to apply the policy: a failure genuine mail
-				// meets too.
-				f.Severity = SeverityLow
-				f.Message += " (the receiver did not apply the policy: forwarding, ARC or a local override)"
+		// Without its own DMARC result, the receiver's failure is read; most
+		// fields record none (mayRecordDMARCFail).
+		if !ownDMARC && mayRecordDMARCFail(&a) {
+			if p, overridden := recordedDMARCFail(a); p == "reject" || p == "quarantine" {
+				f.Severity = SeverityMedium
+				f.Message += fmt.Sprintf("; the receiving side recorded a DMARC failure under p=%s, which mailtrace could not check itself", p)
+				if overridden {
+					// Forwarding the receiver recognised (ARC) or its own
+					// choice not to apply the policy: a failure genuine mail
+					// meets too.
+					f.Severity = SeverityLow
+					f.Message += " (the receiver did not apply the policy: forwarding, ARC or a local override)"
+				}
 			}
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// mayRecordDMARCFail reports whether a, a field whose results are read
+// (a trusted one), can hold the dmarc=fail recordedDMARCFail looks for: it
+// does when its results hold one, since dmarcFailText cuts the field where
+// parseResults cuts it (at each ';' outside quoted strings and comments)
+// and reads each part as it does. A backslash is the exception: a quoted
+// pair is one to stripComments and splitResults but not to the cut of
+// parseResults (indexOutsideQuotes), so such a field is read as it stands.
+// Most trusted fields record no DMARC failure, and their text is not cut
+// and read again.
+func mayRecordDMARCFail(a *AuthResults) bool {
+	for i := range a.Results {
+		if r := &a.Results[i]; r.Method == "dmarc" && r.Result == "fail" {
+			return true
+		}
+	}
+	return strings.IndexByte(a.Raw, '\\') >= 0
 }
 
 // dmarcChecked reports whether mailtrace evaluated DMARC itself (with DNS):

@@ -158,7 +158,7 @@ func collectARC(m *message) ([]*arcSet, string) {
 	}
 	for i := range m.fields {
 		f := &m.fields[i]
-		kind := arcKind(f.Name)
+		kind := f.arcKind()
 		if kind == notARC {
 			continue
 		}
@@ -235,11 +235,24 @@ func arcKind(name string) arcField {
 	return notARC
 }
 
+// arcKind is arcKind of the field's name, from its kind.
+func (f *field) arcKind() arcField {
+	switch f.kind {
+	case kindSeal:
+		return sealField
+	case kindAMS:
+		return amsField
+	case kindAAR:
+		return aarField
+	}
+	return notARC
+}
+
 // count counts the ARC fields of a kind.
 func (m *message) count(kind arcField) int {
 	n := 0
 	for i := range m.fields {
-		if arcKind(m.fields[i].Name) == kind {
+		if m.fields[i].arcKind() == kind {
 			n++
 		}
 	}
@@ -309,7 +322,7 @@ func describeSet(out *ARCSet, m *message, s *arcSet, ams, seal *Signature) {
 	if s.seal.n > 0 {
 		// The seal's tags parsed (collectARC), or it would not be here.
 		out.Seal = sigOfTags(seal, m.fields[s.seal.first], &s.sealTags)
-		out.CV = strings.ToLower(stripFWS(s.sealTags.value(tagCV)))
+		out.CV = s.sealTags.lowered(tagCV)
 		out.Sealed = unixTag(s.sealTags.get(tagT))
 	}
 }
@@ -317,9 +330,9 @@ func describeSet(out *ARCSet, m *message, s *arcSet, ams, seal *Signature) {
 // sigOfTags fills sig, a zero Signature, with the parts a field's tags
 // state, and returns it.
 func sigOfTags(sig *Signature, f field, tags *sigTags) *Signature {
-	sig.Domain = normDomain(stripFWS(tags.value(tagD)))
-	sig.Selector = strings.ToLower(stripFWS(tags.value(tagS)))
-	sig.Algorithm = strings.ToLower(stripFWS(tags.value(tagA)))
+	sig.Domain = normDomain(tags.stripped(tagD))
+	sig.Selector = tags.lowered(tagS)
+	sig.Algorithm = tags.lowered(tagA)
 	sig.Line = f.Line
 	return sig
 }
@@ -442,9 +455,9 @@ func (l *lookups) verifySeal(m *message, sets []*arcSet, k int) verifyResult {
 
 // parseSeal reads the algorithm, domain, selector and b= of a seal.
 func (s *msgSig) parseSeal() *sigError {
-	s.domain = normDomain(stripFWS(s.tags.value(tagD)))
-	s.selector = strings.ToLower(stripFWS(s.tags.value(tagS)))
-	s.algorithm = strings.ToLower(stripFWS(s.tags.value(tagA)))
+	s.domain = normDomain(s.tags.stripped(tagD))
+	s.selector = s.tags.lowered(tagS)
+	s.algorithm = s.tags.lowered(tagA)
 	var err error
 	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
 		return &sigError{ProblemUnsupported, err.Error()}

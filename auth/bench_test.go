@@ -153,7 +153,7 @@ func BenchmarkCanonBody(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if m := splitMessage(raw); len(m.appendAll(nil, "DKIM-Signature")) > 0 {
+		if m := splitMessage(raw); len(m.appendAll(nil, kindDKIM)) > 0 {
 			bodies = append(bodies, m.body)
 			lines += bytes.Count(m.body, []byte("\n"))
 		}

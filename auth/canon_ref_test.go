@@ -52,7 +52,8 @@ func refSplitMessage(raw []byte) *message {
 			continue
 		}
 		name, _, _ := strings.Cut(string(text), ":")
-		m.fields = append(m.fields, field{Name: strings.TrimSpace(name), Raw: string(text) + "\r\n", Line: line})
+		name = strings.TrimSpace(name)
+		m.fields = append(m.fields, field{Name: name, Raw: string(text) + "\r\n", Line: line, kind: refKind(name)})
 	}
 	terminator := "\r\n"
 	if len(raw) > 0 && raw[len(raw)-1] != '\n' {
@@ -246,4 +247,15 @@ func TestMaybeARCKeepsEveryMatch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// refKind is the kind of a field of that name: the one of offlineNames it
+// equals under strings.EqualFold.
+func refKind(name string) fieldKind {
+	for i, n := range offlineNames {
+		if strings.EqualFold(name, n) {
+			return fieldKind(i + 1)
+		}
+	}
+	return kindOther
 }

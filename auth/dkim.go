@@ -123,7 +123,7 @@ const maxListedSignatures = 50
 // signatureFields appends the indexes of the first maxListedSignatures
 // DKIM-Signature fields to buf, and counts the others.
 func signatureFields(m *message, buf []int) ([]int, int) {
-	idx := m.appendAll(buf, "DKIM-Signature")
+	idx := m.appendAll(buf, kindDKIM)
 	if len(idx) > maxListedSignatures {
 		return idx[:maxListedSignatures], len(idx) - maxListedSignatures
 	}
@@ -153,7 +153,7 @@ func describeDKIM(d *DKIM, m *message, fi, n int, from, fromOrg string) (msgSig,
 	s, serr := readMsgSig(f, requiredDKIMTags)
 	d.Index, d.Headers = n, s.signed
 	d.Domain, d.Selector, d.Algorithm, d.Line = s.domain, s.selector, s.algorithm, f.Line
-	d.Identity = stripFWS(s.tags.value(tagI))
+	d.Identity = s.tags.stripped(tagI)
 	d.b = fwsPrefix(s.tags.value(tagB), bKept)
 	if d.Headers == nil {
 		d.Headers = colonList(s.tags.value(tagH))

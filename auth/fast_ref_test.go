@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/mail"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func refColonList(s string) []string {
 
 func TestColonList(t *testing.T) {
 	for _, s := range []string{"", ":", "::", "from", "from:to", " from : to ", "from:\r\n\tto:subject:", "a::b",
-		"Fr\r\n om:To", ":from", "from:to:\r\n ", " \t"} {
+		"Fr\r\n om:To", ":from", "from:to:\r\n ", " \t", "a b:c\r\nd:e", " From:\tTo :: Date ", "from:to: subject:date"} {
 		if got, want := colonList(s), refColonList(s); !reflect.DeepEqual(got, want) {
 			t.Errorf("colonList(%q) = %q, want %q", s, got, want)
 		}
@@ -264,4 +265,121 @@ func TestSigTagOfMatchesNames(t *testing.T) {
 			t.Errorf("sigTagOf(%q) = %v, want no tag", name, k)
 		}
 	}
+}
+
+// checkScanSigTags holds scanSigTags to parseSigTagsSlow, the tag-list
+// parser: it reads to the end exactly the lists without an error, to the
+// same values and offsets, and a plain or lower bit it sets is true of the
+// value.
+func checkScanSigTags(t testing.TB, s string) {
+	t.Helper()
+	st, ok := scanSigTags(s)
+	ref, err := parseSigTagsSlow(s)
+	if ok != (err == nil) {
+		t.Fatalf("scanSigTags(%q) reads to the end %v, the parser's error is %v", s, ok, err)
+	}
+	if !ok {
+		return
+	}
+	if st.vals != ref.vals || st.present != ref.present || st.bEq != ref.bEq || st.bEnd != ref.bEnd {
+		t.Fatalf("scanSigTags(%q) = %+v, the parser %+v", s, st, ref)
+	}
+	for k := range numSigTags {
+		v := st.vals[k]
+		if st.plain&(1<<k) != 0 && stripFWS(v) != v {
+			t.Fatalf("scanSigTags(%q): %s=%q is not plain", s, k, v)
+		}
+		if st.lower&(1<<k) != 0 && (st.plain&(1<<k) == 0 || strings.ToLower(v) != v) {
+			t.Fatalf("scanSigTags(%q): %s=%q is not lower", s, k, v)
+		}
+		if st.stripped(k) != stripFWS(v) || st.lowered(k) != strings.ToLower(stripFWS(v)) {
+			t.Fatalf("scanSigTags(%q): %s=%q stripped %q, lowered %q", s, k, v, st.stripped(k), st.lowered(k))
+		}
+	}
+}
+
+// sigTagCases are tag lists of signatures, written and broken as in the
+// wild and in the tests above.
+var sigTagCases = []string{
+	"", " ", ";", "v=1; a=rsa-sha256; d=example.com; s=sel; h=from:to; bh=AAAA; b=BBBB",
+	"v=1;a=rsa-sha256;\r\n\tb=AA\r\n\t BB ;", "i=1; cv=none; b=", "=;=;", "a ; b", "x=\x00\xff; y = 1 ;;",
+	"d=Example.COM; s=Sel; a=RSA-SHA256; i=@Ex.com", "d=exa mple.com; s= sel ; a=rsa-\r\n sha256 ;",
+	"d=bücher.de; s=sél", "a=1; a=2", "z=1; z=2", "z=1; zz=2; z_1=3; z1=4; zz=5", "v=1; 1a=2", "v=1; a",
+	"v=1; a b=c", "d=example.com;;", "d=example.com; ;s=x", "c=Relaxed/Simple; q=DNS/TXT; l=10; t=17 ; x=18\t",
+	"cv=Pass; i=2; t=1\r\n", "b=;bh=;h=", "b=abc; d=x.com; b=def", "_a=1", "A=1; B=2; D=Example.com",
+	strings.Repeat("z=1;", 2) + "d=x", func() string {
+		var b strings.Builder
+		for i := range maxTags + 1 {
+			fmt.Fprintf(&b, "n%d=%d;", i, i)
+		}
+		return b.String()
+	}(),
+	func() string {
+		var b strings.Builder
+		for i := range maxTags {
+			fmt.Fprintf(&b, "n%d=%d;", i, i)
+		}
+		return b.String()
+	}(),
+}
+
+func TestScanSigTags(t *testing.T) {
+	for _, s := range sigTagCases {
+		checkScanSigTags(t, s)
+	}
+	// The usual signature is read in one pass, its short values seen to
+	// need no copy.
+	st, ok := scanSigTags("v=1; a=rsa-sha256; d=example.com; s=sel;\r\n\th=from:to; i=@example.com; bh=AAAA; b=BB\r\n BB")
+	if want := uint16(1<<tagA | 1<<tagD | 1<<tagS | 1<<tagI | 1<<tagV); !ok || st.lower != want || st.plain != want {
+		t.Errorf("scanSigTags: ok %v, plain %b, lower %b, want %b", ok, st.plain, st.lower, want)
+	}
+}
+
+// TestScanSigTagsCorpus holds scanSigTags to the parser over every
+// signature and seal of the corpus.
+func TestScanSigTagsCorpus(t *testing.T) {
+	n := 0
+	for _, path := range corpusFiles(t) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, _, _ := strings.Cut(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n\n")
+		var cur *strings.Builder
+		var values []string
+		for line := range strings.SplitSeq(head, "\n") {
+			if line != "" && (line[0] == ' ' || line[0] == '\t') {
+				if cur != nil {
+					cur.WriteString("\r\n" + line)
+				}
+				continue
+			}
+			if cur != nil {
+				values = append(values, cur.String())
+				cur = nil
+			}
+			name, v, _ := strings.Cut(line, ":")
+			if name = strings.TrimSpace(name); readOffline(name) {
+				if k := offlineName(name); k == kindDKIM || k == kindAMS || k == kindSeal {
+					cur = &strings.Builder{}
+					cur.WriteString(v)
+				}
+			}
+		}
+		if cur != nil {
+			values = append(values, cur.String())
+		}
+		for _, v := range values {
+			checkScanSigTags(t, v)
+			n++
+		}
+	}
+	t.Logf("%d signatures and seals", n)
+}
+
+func FuzzScanSigTags(f *testing.F) {
+	for _, s := range sigTagCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkScanSigTags(t, s) })
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 	"net/mail"
 	"slices"
@@ -25,7 +26,25 @@ type field struct {
 	Raw  string
 	Line int // 1-based line in the input
 	val  string
+	// kind is which of the fields a check without DNS reads it is, told
+	// once by name when the field is made: a message's From, signatures
+	// and ARC fields are each looked for among its fields, some more than
+	// once.
+	kind fieldKind
 }
+
+// fieldKind is which of offlineNames a field's name equals ignoring case
+// (strings.EqualFold), counted from 1; kindOther for every other name.
+type fieldKind uint8
+
+const (
+	kindOther fieldKind = iota
+	kindFrom
+	kindDKIM
+	kindSeal
+	kindAMS
+	kindAAR
+)
 
 // Field is one header field of a message its caller has split already
 // (Input.Header), as Check would split it: the lines of Message up to the
@@ -64,9 +83,6 @@ func (f field) lineEndsVary() bool { return f.Raw == "" && hasBareLF(f.val) }
 func (f field) requote(reason string) bool {
 	return f.lineEndsVary() && strings.Contains(reason, `\n`)
 }
-
-// is reports whether the field has that name (strings.EqualFold).
-func (f field) is(name string) bool { return sameName(f.Name, name) }
 
 // sameName is strings.EqualFold(a, b) for a b of ASCII starting with a
 // letter, quick on the common mismatch: a rune that folds to an ASCII
@@ -119,23 +135,32 @@ func messageOf(in *Input, verify bool, buf *offlineMessage) *message {
 // is made: it rules out Received, the most common field, and most others
 // without a call (analyze's field index asks ReadsOffline of every field).
 func readOffline(name string) bool {
-	return name != "" && offlineByFirst[name[0]] != 0 && offlineName(name)
+	return name != "" && offlineByFirst[name[0]] != 0 && offlineName(name) != kindOther
 }
 
-// offlineName is readOffline past its first test.
-func offlineName(name string) bool {
+// kindOf is the kind of a field of that name.
+func kindOf(name string) fieldKind {
+	if name == "" || offlineByFirst[name[0]] == 0 {
+		return kindOther
+	}
+	return offlineName(name)
+}
+
+// offlineName is kindOf past its first test.
+func offlineName(name string) fieldKind {
 	if len(name) >= len(offlineByLen) {
-		return false
+		return kindOther
 	}
 	for set := offlineByLen[len(name)] & offlineByFirst[name[0]]; set != 0; set &= set - 1 {
-		if sameName(name, offlineNames[bits.TrailingZeros8(set)]) {
-			return true
+		if k := bits.TrailingZeros8(set); sameName(name, offlineNames[k]) {
+			return fieldKind(k + 1)
 		}
 	}
-	return false
+	return kindOther
 }
 
-// offlineNames are the names readOffline accepts.
+// offlineNames are the names readOffline accepts, in the order of their
+// kinds (kindFrom...).
 var offlineNames = [...]string{"From", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"}
 
 // offlineByLen has, for each length, a bit for each of offlineNames that a
@@ -219,8 +244,10 @@ func adoptHeader(in *Input, a *offlineMessage) (_ *message, ok bool) {
 // their values as the caller has them.
 func adoptFields(h []Field, out []field) []field {
 	for i := range h {
-		if f := &h[i]; readOffline(f.Name) {
-			out = append(out, field{Name: f.Name, Line: f.Line, val: f.Value})
+		if f := &h[i]; f.Name != "" && offlineByFirst[f.Name[0]] != 0 {
+			if k := offlineName(f.Name); k != kindOther {
+				out = append(out, field{Name: f.Name, Line: f.Line, val: f.Value, kind: k})
+			}
 		}
 	}
 	return out
@@ -317,7 +344,7 @@ func scanHeader(raw []byte, lines []headerLine, firstLine int, offline bool) (_ 
 // readOfflineBytes is readOffline of a name not yet copied out of the
 // message; most are ruled out by their first byte before any copy.
 func readOfflineBytes(name []byte) bool {
-	return len(name) > 0 && offlineByFirst[name[0]] != 0 && offlineName(string(name))
+	return len(name) > 0 && offlineByFirst[name[0]] != 0 && offlineName(string(name)) != kindOther
 }
 
 // fieldStart is where a field starts in the CRLF header text, where its
@@ -367,16 +394,17 @@ func splitFields(raw []byte, lines []headerLine, size int) []field {
 		if i+1 < len(starts) {
 			end = starts[i+1].off
 		}
-		fields[i] = field{Name: strings.TrimSpace(text[st.off:st.nameEnd]), Raw: text[st.off:end], Line: st.line}
+		name := strings.TrimSpace(text[st.off:st.nameEnd])
+		fields[i] = field{Name: name, Raw: text[st.off:end], Line: st.line, kind: kindOf(name)}
 	}
 	return fields
 }
 
-// appendAll appends the indexes of the fields with that name to out, in
+// appendAll appends the indexes of the fields of that kind to out, in
 // header order (top first).
-func (m *message) appendAll(out []int, name string) []int {
+func (m *message) appendAll(out []int, kind fieldKind) []int {
 	for i := range m.fields {
-		if m.fields[i].is(name) {
+		if m.fields[i].kind == kind {
 			out = append(out, i)
 		}
 	}
@@ -435,7 +463,7 @@ func (m *message) fromDomains() []string {
 func (m *message) fromValue() (v, note string, ok bool) {
 	first, n := -1, 0
 	for i := range m.fields {
-		if m.fields[i].is("From") {
+		if m.fields[i].kind == kindFrom {
 			if n == 0 {
 				first = i
 			}
@@ -591,12 +619,33 @@ func isNormDomain(d string) bool {
 	case ' ', '\t', '<', '>', '[', ']', '.':
 		return false
 	}
-	for i := 0; i < len(d); i++ {
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		if asciiUpperOrHigh(binary.LittleEndian.Uint64([]byte(d[i : i+8]))) {
+			return false
+		}
+	}
+	for ; i < len(d); i++ {
 		if c := d[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
 			return false
 		}
 	}
 	return true
+}
+
+// asciiUpperOrHigh reports whether any of the eight bytes of x is an
+// upper-case ASCII letter or at least utf8.RuneSelf, all eight at once:
+// for a byte b below 0x80, b+0x3f has its top bit set when b >= 'A'
+// (0x41) and b+0x25 when b > 'Z' (0x5a), with no carry into the next
+// byte (0x7f+0x3f is 0xbe).
+func asciiUpperOrHigh(x uint64) bool {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	if x&high != 0 {
+		return true
+	}
+	atLeastA, pastZ := x+0x3f*ones, x+0x25*ones
+	return atLeastA&^pastZ&high != 0
 }
 
 // unfold removes a field value's line ends and trims it (rfc5322.Unfold).

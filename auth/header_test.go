@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/internal/allocs"
 	"github.com/mailtrace/mailtrace/internal/gentext"
@@ -142,7 +143,8 @@ func TestHeaderMatchesSplitGenerated(t *testing.T) {
 
 // TestReadOffline holds the length ranges and first bytes to the plain
 // predicate, with names whose non-ASCII letters fold to ASCII ones (ſ to
-// s, K to k), and readOfflineBytes to readOffline.
+// s, K to k), and readOfflineBytes to readOffline; and a field's kind to
+// the name it equals (refKind), and its ARC kind to arcKind of its name.
 func TestReadOffline(t *testing.T) {
 	ref := func(n string) bool {
 		return strings.EqualFold(n, "From") || strings.EqualFold(n, "DKIM-Signature") ||
@@ -161,6 +163,13 @@ func TestReadOffline(t *testing.T) {
 		if got, want := readOfflineBytes([]byte(n)), ref(n); got != want {
 			t.Errorf("readOfflineBytes(%q) = %v, want %v", n, got, want)
 		}
+		if got, want := kindOf(n), refKind(n); got != want {
+			t.Errorf("kindOf(%q) = %d, want %d", n, got, want)
+		}
+		f := field{Name: n, kind: kindOf(n)}
+		if got, want := f.arcKind(), arcKind(n); got != want {
+			t.Errorf("arcKind of a field named %q = %d, want %d", n, got, want)
+		}
 	}
 }
 
@@ -177,7 +186,7 @@ func TestOfflineSplitLongField(t *testing.T) {
 	raw := []byte(b.String())
 	var m *message
 	allocated := allocs.Bytes(func() { m = splitFor(raw, true) })
-	if len(m.fields) != 2 || !m.fields[1].is("DKIM-Signature") || m.fields[1].Line != 200_003 {
+	if len(m.fields) != 2 || m.fields[1].kind != kindDKIM || m.fields[1].Line != 200_003 {
 		t.Fatalf("fields %+v, want From and DKIM-Signature (line 200003)", m.fields)
 	}
 	if allocated > 64<<10 && !allocs.Distorted {
@@ -230,5 +239,41 @@ func TestSplitOutlookHeaders(t *testing.T) {
 	m := splitMessage([]byte("Microsoft Mail Internet Headers Version 2.0\r\nFrom: a@example.com\r\nTo: b@example.net\r\n\r\n"))
 	if len(m.fields) != 2 || m.fields[0].Name != "From" || m.fields[0].Line != 2 {
 		t.Errorf("fields %+v, want From on line 2 and To", m.fields)
+	}
+}
+
+// TestIsNormDomain holds isNormDomain, which reads eight bytes at a time,
+// to the byte-at-a-time predicate: every byte value at every place of
+// names of up to 20 bytes, and names of the corpus's kind.
+func TestIsNormDomain(t *testing.T) {
+	ref := func(d string) bool {
+		if d == "" {
+			return true
+		}
+		if strings.ContainsRune(" \t<>[]", rune(d[0])) || strings.ContainsRune(" \t<>[].", rune(d[len(d)-1])) {
+			return false
+		}
+		for i := 0; i < len(d); i++ {
+			if c := d[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+				return false
+			}
+		}
+		return true
+	}
+	base := "mail.example-01.org"
+	for n := 0; n <= len(base); n++ {
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				d := base[:at] + string([]byte{byte(c)}) + base[at+1:n]
+				if got, want := isNormDomain(d), ref(d); got != want {
+					t.Fatalf("isNormDomain(%q) = %v, want %v", d, got, want)
+				}
+			}
+		}
+	}
+	for _, d := range []string{"example.com", "Example.com", "mail.EXAMPLE.com", "bücher.example", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z", "xn--bcher-kva.example", "[192.0.2.1]", "example.com."} {
+		if got, want := isNormDomain(d), ref(d); got != want {
+			t.Errorf("isNormDomain(%q) = %v, want %v", d, got, want)
+		}
 	}
 }

@@ -55,9 +55,9 @@ func readMsgSig(f field, required []sigTag) (msgSig, *sigError) {
 func parseMsgSigValue(f field, v string, required []sigTag) (msgSig, *sigError) {
 	tags, err := parseSigTags(v)
 	s := msgSig{field: f, tags: tags, bodyLimit: -1}
-	s.domain = normDomain(stripFWS(tags.value(tagD)))
-	s.selector = strings.ToLower(stripFWS(tags.value(tagS)))
-	s.algorithm = strings.ToLower(stripFWS(tags.value(tagA)))
+	s.domain = normDomain(tags.stripped(tagD))
+	s.selector = tags.lowered(tagS)
+	s.algorithm = tags.lowered(tagA)
 	if err != nil {
 		return s, &sigError{ProblemMalformed, err.Error()}
 	}
@@ -255,11 +255,15 @@ func validB64(s string) bool {
 	for i := 0; i < len(s); {
 		// A b= value is a few hundred bytes of data between folds: eight
 		// bytes of it are checked at once, without a branch each.
-		if pad == 0 && i+8 <= len(s) && b64Alphabet[s[i]]&b64Alphabet[s[i+1]]&b64Alphabet[s[i+2]]&b64Alphabet[s[i+3]]&
-			b64Alphabet[s[i+4]]&b64Alphabet[s[i+5]]&b64Alphabet[s[i+6]]&b64Alphabet[s[i+7]] != 0 {
-			i += 8
-			n += 8
-			continue
+		// The eight are sliced out first: indexed by constants, they take
+		// no bounds check each.
+		if pad == 0 && i+8 <= len(s) {
+			if b := s[i : i+8]; b64Alphabet[b[0]]&b64Alphabet[b[1]]&b64Alphabet[b[2]]&b64Alphabet[b[3]]&
+				b64Alphabet[b[4]]&b64Alphabet[b[5]]&b64Alphabet[b[6]]&b64Alphabet[b[7]] != 0 {
+				i += 8
+				n += 8
+				continue
+			}
 		}
 		c := s[i]
 		i++

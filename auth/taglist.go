@@ -232,12 +232,17 @@ func colonList(s string) []string {
 	// items that have no white space. Items are short: a loop over the
 	// bytes finds their ends quicker than a call to find each.
 	var out []string
-	start := 0
+	start, fws := 0, false // fws: the item so far holds white space
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && s[i] != ':' {
+			fws = fws || isFWS(s[i])
 			continue
 		}
-		if item := stripFWS(s[start:i]); item != "" {
+		item := s[start:i]
+		if fws {
+			item, fws = stripFWS(item), false // most items hold none: stripFWS would return them as they are
+		}
+		if item != "" {
 			if out == nil {
 				out = make([]string, 0, strings.Count(s[start:], ":")+1)
 			}
@@ -338,14 +343,157 @@ func sigTagOf(name string) (sigTag, bool) {
 type sigTags struct {
 	vals    [numSigTags]string
 	present uint16 // bit k for each tag k the list holds
+	// plain has bit k for a value seen to hold no white space (stripFWS
+	// would return it as it is), and lower for one that also holds no
+	// upper-case letter nor a byte past ASCII (strings.ToLower too): the
+	// short values scanSigTags looks at byte by byte. A bit not set says
+	// nothing.
+	plain, lower uint16
 	// bEq and bEnd locate b='s value in the text read (tag.Eq, tag.End),
 	// to blank it when the signature is hashed.
 	bEq, bEnd int
 }
 
+// stripped returns stripFWS of the tag's value.
+func (st *sigTags) stripped(k sigTag) string {
+	if st.plain&(1<<k) != 0 {
+		return st.vals[k]
+	}
+	return stripFWS(st.vals[k])
+}
+
+// lowered returns strings.ToLower(stripFWS) of the tag's value.
+func (st *sigTags) lowered(k sigTag) string {
+	if st.lower&(1<<k) != 0 {
+		return st.vals[k]
+	}
+	return strings.ToLower(stripFWS(st.vals[k]))
+}
+
+// Byte classes of scanSigTags.
+const (
+	tbFWS   = 1 << iota // white space or a line end
+	tbUpper             // 'A' to 'Z', or a byte past ASCII
+	tbSemi              // ";", the end of a value
+)
+
+var tagByteClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\r\n") {
+		t[c] = tbFWS
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = tbUpper
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = tbUpper
+	}
+	t[';'] = tbSemi
+	return t
+}()
+
+// scannedTags are the tags whose values scanSigTags reads byte by byte,
+// noting white space and upper case: short ones, read again as words.
+// The long ones (b=, bh=, h=) are passed over with strings.IndexByte.
+const scannedTags = 1<<tagA | 1<<tagC | 1<<tagCV | 1<<tagD | 1<<tagI | 1<<tagL |
+	1<<tagQ | 1<<tagS | 1<<tagT | 1<<tagV | 1<<tagX
+
 // parseSigTags reads a signature's tag list as parseTagList does, with the
 // same errors; on an error the tags before it are kept.
 func parseSigTags(s string) (sigTags, error) {
+	if st, ok := scanSigTags(s); ok {
+		return st, nil
+	}
+	return parseSigTagsSlow(s)
+}
+
+// scanSigTags is parseSigTags of a list without an error, in one pass
+// that also notes the short values' plain and lower bits; ok is false for
+// a list it does not read to the end (an error, a repeated name or one
+// tag too many), which parseSigTagsSlow reads again to tell why.
+func scanSigTags(s string) (st sigTags, ok bool) {
+	var others tagNames // the names not read here (z=, and a signer's own)
+	n, i := 0, 0
+	for {
+		for i < len(s) && isFWS(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			return st, true
+		}
+		start := i
+		if !isAlpha(s[i]) {
+			return st, false
+		}
+		for i++; i < len(s) && (isAlpha(s[i]) || isDigit(s[i]) || s[i] == '_'); i++ {
+		}
+		name := s[start:i]
+		for i < len(s) && isFWS(s[i]) {
+			i++
+		}
+		if i == len(s) || s[i] != '=' {
+			return st, false
+		}
+		i++
+		eq := i
+		for i < len(s) && isFWS(s[i]) {
+			i++
+		}
+		vstart := i
+		k, known := sigTagOf(name)
+		var cls uint8
+		if known && scannedTags&(1<<k) != 0 {
+			for ; i < len(s); i++ {
+				c := tagByteClass[s[i]]
+				if c&tbSemi != 0 {
+					break
+				}
+				cls |= c
+			}
+		} else if j := strings.IndexByte(s[i:], ';'); j >= 0 {
+			i += j
+		} else {
+			i = len(s)
+		}
+		end := i
+		for end > vstart && isFWS(s[end-1]) {
+			end--
+		}
+		if n == maxTags {
+			return st, false
+		}
+		n++
+		if known {
+			bit := uint16(1) << k
+			if st.present&bit != 0 {
+				return st, false
+			}
+			st.present |= bit
+			st.vals[k] = s[vstart:end]
+			if scannedTags&bit != 0 {
+				// White space before the ";" counts as some within: the
+				// bit is only ever left unset for nothing.
+				if cls&tbFWS == 0 {
+					st.plain |= bit
+					if cls&tbUpper == 0 {
+						st.lower |= bit
+					}
+				}
+			}
+			if k == tagB {
+				st.bEq, st.bEnd = eq, end
+			}
+		} else if !others.add(name) {
+			return st, false
+		}
+		if i < len(s) {
+			i++ // the ";"
+		}
+	}
+}
+
+// parseSigTagsSlow is parseSigTags through the tag-list parser, which
+// tells a list's errors; it sets no plain or lower bits.
+func parseSigTagsSlow(s string) (sigTags, error) {
 	var st sigTags
 	p := tagParser{s: s}
 	for {

@@ -1,0 +1,199 @@
+package analyze
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// authResultsTexts are the values of every Authentication-Results and
+// ARC-Authentication-Results field of the corpus (testdata when it is
+// absent), unfolded, with variants that put quoted pairs, quotes,
+// comments and DMARC failures where a parser could part ways.
+func authResultsTexts(t testing.TB) []string {
+	var out []string
+	for _, raw := range rulesBenchMessages(t) {
+		m, err := Split(raw)
+		if err != nil {
+			continue
+		}
+		for _, f := range m.Fields {
+			if equalFoldASCII(f.Name, "Authentication-Results") || equalFoldASCII(f.Name, "ARC-Authentication-Results") {
+				out = append(out, unfold(f.Value))
+			}
+		}
+	}
+	for _, v := range out[:len(out):len(out)] {
+		out = append(out,
+			strings.Replace(v, ";", `\"; dmarc=fail (p=reject) x="`, 1),
+			strings.Replace(v, ";", `; x="\"; dmarc=fail (p=reject); y="`, 1),
+			strings.Replace(v, "(", `("; dmarc=fail p=reject; `, 1),
+			strings.Replace(v, ";", `; dmarc=FAIL (p=quarantine (nested; ")) header.from=x`, 1),
+			strings.Replace(v, "dmarc=pass", "dmarc=fail", 1),
+			strings.ReplaceAll(v, ";", `\;`),
+			v+`; "dmarc=fail (p=reject)`)
+	}
+	return out
+}
+
+// mayRecordDMARCFail stands between checkAuthResTrusted and
+// recordedDMARCFail: it must never turn away a field dmarcFailText finds a
+// DMARC failure in.
+func TestMayRecordDMARCFail(t *testing.T) {
+	for _, v := range append(authResultsTexts(t),
+		`mx.example.net; dmarc=fail (p=reject) header.from=x.example`,
+		`mx.example.net; x="a\"; dmarc=fail (p=reject); y="b"`,
+		`mx.example.net; x="a\\"; dmarc=fail (p=reject); y="b"`,
+		`dmarc=fail (p=reject)`,
+		`mx; (x; "y") dmarc=fail (p=reject)`,
+		`mx; ("x) dmarc=fail (p=reject)`,
+	) {
+		checkMayRecordDMARCFail(t, v)
+	}
+}
+
+func checkMayRecordDMARCFail(t *testing.T, v string) {
+	a := ParseAuthResults(v)
+	if !mayRecordDMARCFail(&a) && dmarcFailText(a.Raw) != "" {
+		t.Errorf("%q: mayRecordDMARCFail false, dmarcFailText %q", v, dmarcFailText(a.Raw))
+	}
+}
+
+func FuzzMayRecordDMARCFail(f *testing.F) {
+	for _, v := range []string{`mx; dmarc=fail (p=reject)`, `mx; x="\"; dmarc=fail"`, `(a; dmarc=fail)`} {
+		f.Add(v)
+	}
+	f.Fuzz(checkMayRecordDMARCFail)
+}
+
+// refParts cuts v as parseResults did before cutResult: at each ';' found
+// by indexOutsideQuotes in what follows the previous one.
+func refParts(v string) []string {
+	var out []string
+	for p, more := v, true; more; {
+		if i := indexOutsideQuotes(p, ';'); i >= 0 {
+			out, p = append(out, p[:i]), p[i+1:]
+		} else {
+			out, more = append(out, p), false
+		}
+	}
+	return out
+}
+
+// cutParts cuts v as parseResults does.
+func cutParts(v string) []string {
+	var out []string
+	q := strings.IndexByte(v, '"')
+	for start, more := 0, true; more; {
+		if end := cutResult(v, start, &q); end >= 0 {
+			out, start = append(out, v[start:end]), end+1
+		} else {
+			out, more = append(out, v[start:]), false
+		}
+	}
+	return out
+}
+
+// TestCutResult holds parseResults' cut (cutResult) to the walk it
+// replaces, and stripComments to its reference (fast_ref_test.go), over every authentication results field of the
+// corpus, its variants, and the same without comments.
+func TestCutResult(t *testing.T) {
+	texts := append(authResultsTexts(t), "", ";", `"`, `";"`, `a;"b;c";d`, `a;"b;c`, `"";;""`, `x"y;z"w;v`, `a\";b;"c`)
+	for _, v := range texts {
+		checkCutResult(t, v)
+		checkCutResult(t, stripComments(v))
+	}
+}
+
+func checkCutResult(t *testing.T, v string) {
+	if got, want := cutParts(v), refParts(v); !slices.Equal(got, want) {
+		t.Errorf("cut %q:\n got %q\nwant %q", v, got, want)
+	}
+	if got, want := stripComments(v), refStripComments(v); got != want {
+		t.Errorf("stripComments(%q) = %q, want %q", v, got, want)
+	}
+}
+
+func FuzzCutResult(f *testing.F) {
+	for _, v := range []string{`mx; a=b; "c;d"; e`, `a;"b;c`, `(a;"b) c; d`} {
+		f.Add(v)
+	}
+	f.Fuzz(checkCutResult)
+}
+
+// TestParseResInfo holds parseResInfo's byte scanner to the word walk by
+// strings.FieldsSeq (parseResInfoFields) over every result of every
+// authentication results field of the corpus and its variants, and over
+// words cased, spaced and quoted every way the scanner tells apart.
+func TestParseResInfo(t *testing.T) {
+	texts := []string{"", " ", "=", "=pass", "dkim", "dkim=", "DKIM=PASS", "dkim/1=pass", "Dkim/V1=Pass x", "dkim = pass",
+		"dkim=pass header.d=Example.COM header.S=sel", "spf=pass reason=\"A B\" smtp.mailfrom=a@b", "x=y=Z Q=r=S",
+		"dmarc=\"pass\" header.from=\"x\"", "dkim=pass\vheader.d=a\fheader.s=b\r\n\theader.b=C", "a=b noeq c=d reason",
+		"dkim=pass header.d=bücher.de", "dkim=pass\u00a0header.d=a", "dkim=pass\u0085header.d=a", "\u212aim=pass",
+		"dkim=pass reason=1 reason=2", "d/=x", "/=x", "a/b/c=D"}
+	for _, v := range authResultsTexts(t) {
+		texts = append(texts, cutParts(stripComments(v))...)
+	}
+	for _, s := range texts {
+		checkParseResInfo(t, s)
+	}
+}
+
+func checkParseResInfo(t *testing.T, s string) {
+	got, gotOK := parseResInfo(s)
+	want, wantOK := parseResInfoFields(s)
+	if gotOK != wantOK || !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseResInfo(%q) = %+v %v, want %+v %v", s, got, gotOK, want, wantOK)
+	}
+}
+
+func FuzzParseResInfo(f *testing.F) {
+	for _, s := range []string{"dkim=pass header.d=Example.COM", "Spf=Fail reason=\"x\"", "a=b\u00a0c=d"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkParseResInfo)
+}
+
+// refDKIMPasses is what arcPassForMissing read before dkimPasses: every
+// result parsed, the dkim=pass ones kept.
+func refDKIMPasses(v string) []AuthResult {
+	var ar AuthResults
+	ar.parseResults(v)
+	var out []AuthResult
+	for _, r := range ar.Results {
+		if r.Method == "dkim" && r.Result == "pass" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestDKIMPasses holds dkimPasses, which reads only the parts mayBeDKIM
+// lets through, to a parse of every part, over the authentication results
+// of the corpus, their variants, and parts cased and spaced every way the
+// test tells apart.
+func TestDKIMPasses(t *testing.T) {
+	texts := []string{"", "dkim=pass", "DKIM=PASS header.d=x", " dKiM/1=pass", "dkim =pass", "dkim", "dkimx=pass",
+		"dkim=pass; dkim=fail; Dkim=Pass header.s=a", "\u00a0dkim=pass", "d\u212aim=pass", "\u212aim=pass; dkim=pass",
+		"x dkim=pass", "arc=pass; dkim=\"pass\"", "\tdkim=pass\r\n\t header.i=@x", "dk=im", "dki=m"}
+	for _, v := range authResultsTexts(t) {
+		texts = append(texts, v, stripComments(v))
+	}
+	for _, v := range texts {
+		checkDKIMPasses(t, v)
+	}
+}
+
+func checkDKIMPasses(t *testing.T, v string) {
+	if got, want := dkimPasses(v), refDKIMPasses(v); !reflect.DeepEqual(got, want) {
+		t.Fatalf("dkimPasses(%q) = %+v, want %+v", v, got, want)
+	}
+}
+
+func FuzzDKIMPasses(f *testing.F) {
+	for _, v := range []string{"dkim=pass header.d=x; spf=pass", "DKIM/1=Pass; \u212aim=pass", "a; \"dkim=pass;\" dkim=pass"} {
+		f.Add(v)
+	}
+	f.Fuzz(checkDKIMPasses)
+}

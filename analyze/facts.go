@@ -48,13 +48,54 @@ type withKinds struct {
 func (f *hopFacts) with(h *received.Hop) *withKinds {
 	k := &f.withWords
 	if !k.read {
-		w := strings.ToUpper(h.With)
-		k.read = true
-		k.notSMTP = containsAny(w, "MAPI", "HTTP", "LOCAL", "LMTP")
-		k.retrieval = containsAny(w, "IMAP", "POP")
-		k.localTransport = k.notSMTP || k.retrieval || containsAny(w, "UUCP", "PIPE", "NNTP", "FILE", "DAV")
+		*k = withKindsOf(h.With)
 	}
 	return k
+}
+
+// withKindsOf answers the with-clause questions in one pass over it, as
+// substrings of the clause upper-cased: notSMTP holds MAPI, HTTP, LOCAL or
+// LMTP, retrieval IMAP or POP, and a local transport either or UUCP,
+// PIPE, NNTP, FILE or DAV. An ASCII clause is upper-cased byte by byte
+// as it is read, and nothing is copied; another goes through
+// strings.ToUpper first, which makes ASCII letters of some others ("ımap"
+// is IMAP).
+func withKindsOf(w string) withKinds {
+	k := withKinds{read: true}
+	if !isASCII(w) {
+		w = strings.ToUpper(w)
+	}
+	local := false
+	for i := 0; i < len(w); i++ {
+		switch upperASCII(w[i]) {
+		case 'M':
+			k.notSMTP = k.notSMTP || wordAt(w, i, "MAPI")
+		case 'H':
+			k.notSMTP = k.notSMTP || wordAt(w, i, "HTTP")
+		case 'L':
+			k.notSMTP = k.notSMTP || wordAt(w, i, "LOCAL") || wordAt(w, i, "LMTP")
+		case 'I':
+			k.retrieval = k.retrieval || wordAt(w, i, "IMAP")
+		case 'P':
+			k.retrieval = k.retrieval || wordAt(w, i, "POP")
+			local = local || wordAt(w, i, "PIPE")
+		case 'U':
+			local = local || wordAt(w, i, "UUCP")
+		case 'N':
+			local = local || wordAt(w, i, "NNTP")
+		case 'F':
+			local = local || wordAt(w, i, "FILE")
+		case 'D':
+			local = local || wordAt(w, i, "DAV")
+		}
+	}
+	k.localTransport = k.notSMTP || k.retrieval || local
+	return k
+}
+
+// wordAt reports the upper-case ASCII word at s[i:], in any case.
+func wordAt(s string, i int, word string) bool {
+	return len(s)-i >= len(word) && equalFoldASCII(s[i:i+len(word)], word)
 }
 
 // documentation reports a client address in a range reserved for examples
@@ -153,18 +194,6 @@ func upperASCII(c byte) byte {
 		return c - ('a' - 'A')
 	}
 	return c
-}
-
-func containsAny(s string, words ...string) bool {
-	if s == "" {
-		return false
-	}
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // hopFacts returns the hops' facts, from the trust walk when it ran.

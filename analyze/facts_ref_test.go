@@ -38,6 +38,52 @@ func inProviderRange(provider, ip string) bool {
 	return err == nil && addrInPrefixes(a, providerRanges[provider])
 }
 
+// containsAny reports any of words in s: with-clause questions asked
+// the upper-cased clause, as hopFacts.with did.
+func containsAny(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// refWithKinds is withKindsOf as it was: substrings of the clause
+// upper-cased.
+func refWithKinds(with string) withKinds {
+	w := strings.ToUpper(with)
+	k := withKinds{read: true}
+	k.notSMTP = containsAny(w, "MAPI", "HTTP", "LOCAL", "LMTP")
+	k.retrieval = containsAny(w, "IMAP", "POP")
+	k.localTransport = k.notSMTP || k.retrieval || containsAny(w, "UUCP", "PIPE", "NNTP", "FILE", "DAV")
+	return k
+}
+
+// TestWithKinds holds the one-pass scan to the substring searches, over
+// clauses built of the words, their pieces and neighbours, in any case and
+// with letters that upper-case to ASCII.
+func TestWithKinds(t *testing.T) {
+	pieces := []string{"MAPI", "HTTP", "LOCAL", "LMTP", "IMAP", "POP", "UUCP", "PIPE", "NNTP", "FILE", "DAV",
+		"map", "htt", "loca", "lmt", "ima", "po", "uuc", "pip", "nnt", "fil", "da", "ESMTPS", "esmtpa", "Microsoft SMTP Server",
+		"ı", "ſ", "é", " ", "-", "P", "L", "M", "I", "D", "A", "V", "\xff", "ﬁ"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		var b strings.Builder
+		for range r.IntN(5) {
+			p := pieces[r.IntN(len(pieces))]
+			if r.IntN(2) == 0 {
+				p = strings.ToLower(p)
+			}
+			b.WriteString(p)
+		}
+		w := b.String()
+		if got, want := withKindsOf(w), refWithKinds(w); got != want {
+			t.Fatalf("withKindsOf(%q) = %+v, want %+v", w, got, want)
+		}
+	}
+}
+
 // checkHopFacts compares the facts of every hop with the helpers.
 func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 	t.Helper()

@@ -115,6 +115,11 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 			}
 		}
 		for _, n := range [3]*nameFacts{f.by, f.rdns, f.helo} {
+			kind, num, ok := googleHostNumber(n.name)
+			if n.gHost != ok || ok && (n.gKind != kind || n.gNum != num) ||
+				n.gStamper != isGoogleStamper(n.name) || n.gmailMX != isGmailMX(n.name) {
+				fail("Google facts of "+n.name, *n, n.name)
+			}
 			if n.provider != knownProviders[n.family] || n.gateway != gatewayFamilies[n.family] || n.esp != espFamilies[n.family] ||
 				!reflect.DeepEqual(n.ranges, providerRanges[n.family]) {
 				fail("family tables of "+n.name, *n, n.family)

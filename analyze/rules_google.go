@@ -84,12 +84,10 @@ func init() {
 
 func checkGoogleRelayClient(c *Context) []Finding {
 	var out []Finding
+	hf := c.hopFacts()
 	for i := range c.Report.Hops {
 		h := &c.Report.Hops[i]
-		if !hasClient(h.From) {
-			continue
-		}
-		if _, _, ok := googleHostNumber(h.By.Host); !ok {
+		if !hf[i].by.gHost || !hasClient(h.From) {
 			continue
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
@@ -104,18 +102,18 @@ func checkGoogleRelayClient(c *Context) []Finding {
 const googleMaxGap = 2 * time.Hour
 
 func checkGoogleMXSuccessor(c *Context) []Finding {
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	var out []Finding
 	for i := 0; i+1 < len(hops); i++ {
-		if !isGmailMX(hops[i].By.Host) {
+		if !hf[i].by.gmailMX {
 			continue
 		}
 		mx, next := &hops[i], &hops[i+1]
 		if !hasClient(next.From) || next.Parsed == received.ParsedNone {
 			continue
 		}
-		f := &c.hopFacts()[i+1]
-		if googleOutbound(next.From, f) || f.with(next).retrieval {
+		f := &hf[i+1]
+		if googleOutbound(f) || f.with(next).retrieval {
 			continue // Gmail forwarding or routing, or a mailbox fetched
 		}
 		sev := SeverityMedium
@@ -143,12 +141,12 @@ func isGmailMX(host string) bool {
 // for that address. Only such a host forwards or routes for Gmail; a
 // Google address alone is not enough, since a forger writing a line of
 // his own can pick one.
-func googleOutbound(from received.From, f *hopFacts) bool {
+func googleOutbound(f *hopFacts) bool {
 	if !f.inRange("google") {
 		return false
 	}
-	for _, n := range [2]string{from.HELO, from.RDNS} {
-		if _, _, ok := googleHostNumber(n); ok && !googleNameContradicts(n, f.ip) {
+	for _, n := range [2]*nameFacts{f.helo, f.rdns} {
+		if n.gHost && !googleNameContradicts(n, f.ip) {
 			return true
 		}
 	}
@@ -167,23 +165,19 @@ func clientOf(f received.From) string {
 
 func checkGoogleNameAddress(c *Context) []Finding {
 	var out []Finding
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	for i := range hops {
-		h := &hops[i]
-		if h.From.HELO == "" && h.From.RDNS == "" {
-			continue
-		}
-		f := &c.hopFacts()[i]
-		if !f.ip.IsValid() {
-			continue
+		h, f := &hops[i], &hf[i]
+		if !f.rdns.gHost && !f.helo.gHost || !f.ip.IsValid() {
+			continue // most hops: neither name is a Google outbound host's
 		}
 		name, sev := h.From.RDNS, SeverityMedium
 		switch {
-		case googleNameContradicts(h.From.RDNS, f.ip):
+		case googleNameContradicts(f.rdns, f.ip):
 			if f.documentation() {
 				sev = SeverityInfo // an anonymised sample replaced the address
 			}
-		case googleNameContradicts(h.From.HELO, f.ip) && f.inRange("google"):
+		case googleNameContradicts(f.helo, f.ip) && f.inRange("google"):
 			// The client's own word. Outside Google's ranges the greeting
 			// is an impersonation, which helo-impersonation reports.
 			name, sev = h.From.HELO, SeverityLow
@@ -225,13 +219,13 @@ func googleNameEnding(name string) string {
 	return fmt.Sprintf(":%x", n)
 }
 
-// googleNameContradicts reports a Google outbound host name whose encoded
-// address is not a: an f name on an address that is not IPv4 or whose
-// last octet differs, an x name on one that is not IPv6 or whose low 16
-// bits differ. Other names contradict nothing.
-func googleNameContradicts(name string, a netip.Addr) bool {
-	kind, n, ok := googleHostNumber(name)
-	if !ok {
+// googleNameContradicts reports a Google outbound host name (its facts)
+// whose encoded address is not a: an f name on an address that is not
+// IPv4 or whose last octet differs, an x name on one that is not IPv6 or
+// whose low 16 bits differ. Other names contradict nothing.
+func googleNameContradicts(name *nameFacts, a netip.Addr) bool {
+	kind, n := name.gKind, name.gNum
+	if !name.gHost {
 		return false
 	}
 	a = a.Unmap()
@@ -302,10 +296,10 @@ func hexDigit(c byte) (uint32, bool) {
 
 func checkGoogleZone(c *Context) []Finding {
 	var out []Finding
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	for i := range hops {
 		h := &hops[i]
-		if h.Time == nil || !isGoogleStamper(h.By.Host) {
+		if h.Time == nil || !hf[i].by.gStamper {
 			continue
 		}
 		want, known := pacificOffset(*h.Time)
@@ -322,10 +316,10 @@ func checkGoogleZone(c *Context) []Finding {
 
 func checkGoogleGap(c *Context) []Finding {
 	var out []Finding
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	for i := 1; i < len(hops); i++ {
 		older, newer := &hops[i-1], &hops[i]
-		if older.Time == nil || newer.Time == nil || !isGoogleStamper(older.By.Host) || !isGoogleStamper(newer.By.Host) {
+		if !hf[i-1].by.gStamper || !hf[i].by.gStamper || older.Time == nil || newer.Time == nil {
 			continue
 		}
 		d := newer.Time.Sub(*older.Time)

@@ -75,7 +75,7 @@ func TestGoogleNameContradicts(t *testing.T) {
 		{"mail.example.org", "203.0.113.25", false}, // not Google's form: nothing to contradict
 	}
 	for _, tt := range tests {
-		if got := googleNameContradicts(tt.name, netip.MustParseAddr(tt.addr)); got != tt.want {
+		if got := googleNameContradicts(facts(tt.name), netip.MustParseAddr(tt.addr)); got != tt.want {
 			t.Errorf("googleNameContradicts(%q, %s) = %v, want %v", tt.name, tt.addr, got, tt.want)
 		}
 	}
@@ -108,6 +108,9 @@ func TestIsGoogleStamper(t *testing.T) {
 	for _, tt := range tests {
 		if got := isGoogleStamper(tt.host); got != tt.want {
 			t.Errorf("isGoogleStamper(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+		if got := facts(tt.host).gStamper; got != tt.want {
+			t.Errorf("facts(%q).gStamper = %v, want %v", tt.host, got, tt.want)
 		}
 	}
 }

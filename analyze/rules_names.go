@@ -98,6 +98,12 @@ type nameFacts struct {
 	// lookalike compares with its targets' for every From domain and
 	// recipient domain.
 	skel string
+	// What the Google rules ask of the name as written, which they ask
+	// of every hop: googleHostNumber (gHost, with its kind and number),
+	// isGoogleStamper and isGmailMX.
+	gKind                    byte
+	gNum                     uint32
+	gHost, gStamper, gmailMX bool
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -134,6 +140,8 @@ func facts(name string) *nameFacts {
 func computeFacts(name string) nameFacts {
 	clean := cleanHost(name)
 	f := nameFacts{name: name, clean: clean, org: clean, family: clean, cleanStable: cleanHost(clean) == clean}
+	f.gKind, f.gNum, f.gHost = googleHostNumber(name)
+	f.gStamper, f.gmailMX = isGoogleStamper(name), isGmailMX(name)
 	if clean == "" {
 		return f.withFamily()
 	}

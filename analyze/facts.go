@@ -153,7 +153,10 @@ func (f *hopFacts) setIP(ip string) {
 	}
 	f.ip, f.rangeIP = a, strings.IndexByte(ip, '[') < 0 && strings.IndexByte(ip, ']') < 0
 	f.reserved = reservedWhyAddr(a)
-	f.internal = isInternalAddr(a)
+	// Every internal address (loopback, RFC 1918, unique local,
+	// link-local, CGNAT) lies in a reserved range, and an IPv4-mapped one
+	// is reserved as written: a public address is no internal one.
+	f.internal = f.reserved != "" && isInternalAddr(a)
 }
 
 // trimBrackets is strings.Trim(s, "[]"), without the set of cut bytes

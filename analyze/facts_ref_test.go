@@ -232,12 +232,20 @@ func TestReservedWhyAddr(t *testing.T) {
 			if got, want := reservedWhyAddr(a), refReservedWhy(a); got != want {
 				t.Fatalf("reservedWhyAddr(%s) = %q, want %q", a, got, want)
 			}
+			// setIP asks isInternalAddr only of a reserved address.
+			if isInternalAddr(a) && refReservedWhy(a) == "" {
+				t.Fatalf("%s is internal but in no reserved range", a)
+			}
 		}
 	}
-	for _, s := range []string{"::1", "::", "::ffff:10.0.0.1", "2001:db8::5", "fe80::1%eth0", "2607:f8b0::1", "ff02::1"} {
+	for _, s := range []string{"::1", "::", "::ffff:10.0.0.1", "2001:db8::5", "fe80::1%eth0", "2607:f8b0::1", "ff02::1",
+		"fd00::5", "fc00::1", "febf::1", "::ffff:8.8.8.8", "::ffff:127.0.0.1", "64:ff9b:1::1", "100::1"} {
 		a := netip.MustParseAddr(s)
 		if got, want := reservedWhyAddr(a), refReservedWhy(a); got != want {
 			t.Fatalf("reservedWhyAddr(%s) = %q, want %q", a, got, want)
+		}
+		if isInternalAddr(a) && refReservedWhy(a) == "" {
+			t.Fatalf("%s is internal but in no reserved range", a)
 		}
 	}
 }

@@ -655,7 +655,7 @@ func (c *Context) dateMark(h *received.Hop) string {
 	if h.Time.Year() < 1982 {
 		return "dated before SMTP existed"
 	}
-	if last := newestTime(c.Report.Hops); last != nil && h.Time.Sub(*last) > c.skew() {
+	if last := newestTime(c.Report.Hops); last != nil && laterBy(*h.Time, *last, c.skew()) {
 		if sev, _ := clockError(h.Time.Sub(*last), c.skew()); sev != SeverityInfo {
 			return "dated after the final receiver's stamp"
 		}

@@ -322,10 +322,10 @@ func checkGoogleGap(c *Context) []Finding {
 		if !hf[i-1].by.gStamper || !hf[i].by.gStamper || older.Time == nil || newer.Time == nil {
 			continue
 		}
-		d := newer.Time.Sub(*older.Time)
-		if d <= googleMaxGap && d >= -googleMaxGap {
+		if !laterBy(*newer.Time, *older.Time, googleMaxGap) && !earlierBy(*newer.Time, *older.Time, -googleMaxGap) {
 			continue
 		}
+		d := newer.Time.Sub(*older.Time)
 		out = append(out, Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line,
 			Message: fmt.Sprintf("hop %d is stamped %s after hop %d, both written by Google, whose servers hand mail on in seconds",
 				newer.Index, formatDelay(d), older.Index),

@@ -50,11 +50,11 @@ func checkMSArrivalTime(c *Context) []Finding {
 		if first == nil || h.Time.Before(*first) {
 			first, firstHop = h.Time, i
 		}
-		if d := h.Time.Sub(arrival); d < -msArrivalEarly {
-			out = append(out, msArrivalFinding(h, arrival, raw, d))
+		if earlierBy(*h.Time, arrival, -msArrivalEarly) {
+			out = append(out, msArrivalFinding(h, arrival, raw, h.Time.Sub(arrival)))
 		}
 	}
-	if first != nil && first.Sub(arrival) > msArrivalLate {
+	if first != nil && laterBy(*first, arrival, msArrivalLate) {
 		out = append(out, msArrivalFinding(&c.Report.Hops[firstHop], arrival, raw, first.Sub(arrival)))
 	}
 	return out

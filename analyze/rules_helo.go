@@ -262,7 +262,12 @@ func (c *Context) recipientFamilies() []string {
 		return c.rcptCache
 	}
 	out := c.rcptBuf[:0]
+	last := "" // the trusted hops often name one recipient each: adding it again adds nothing
 	add := func(addr string) {
+		if addr == last {
+			return
+		}
+		last = addr
 		if f := facts(domainOf(angleAddr(addr))); f.fqdn && !slices.Contains(out, f.family) {
 			out = append(out, f.family)
 		}

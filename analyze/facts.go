@@ -225,9 +225,12 @@ type fieldIndex struct {
 	// originIP is 1 + the index of the first X-Originating-IP field, 0
 	// when there is none.
 	originIP int
-	ready    bool
+	// msArrival lists the X-MS-Exchange-CrossTenant-OriginalArrivalTime
+	// fields (msArrivalField), in header order.
+	msArrival []int
+	ready     bool
 	// The lists start in these: a message has a few of each.
-	buf [12]int
+	buf [14]int
 }
 
 // fields indexes the header once per message.
@@ -237,14 +240,20 @@ func (c *Context) fields() *fieldIndex {
 		return x
 	}
 	x.ready = true
-	x.authResults, x.recipients, x.auth = x.buf[0:0:4], x.buf[4:4:8], x.buf[8:8:12]
+	x.authResults, x.recipients, x.auth, x.msArrival = x.buf[0:0:4], x.buf[4:4:8], x.buf[8:8:12], x.buf[12:12:14]
 	for i := range x.first {
 		x.first[i] = -1
 	}
 	for i := range c.Msg.Fields {
 		name := c.Msg.Fields[i].Name
-		if len(name) >= len(indexedLength) || !indexedLength[len(name)] {
-			continue // most fields: no name of that length is asked about
+		if len(name) >= len(indexedEnds) || name == "" {
+			if len(name) == len(msArrivalField) && equalFoldASCII(name, msArrivalField) {
+				x.msArrival = append(x.msArrival, i)
+			}
+			continue
+		}
+		if indexedEnds[len(name)][name[0]&31]&(1<<(name[len(name)-1]&31)) == 0 {
+			continue // most fields: no name asked about has that length and those ends
 		}
 		if k := singleFieldIndex(name); k >= 0 {
 			if x.count[k] == 0 {
@@ -268,15 +277,20 @@ func (c *Context) fields() *fieldIndex {
 	return x
 }
 
-// indexedLength marks the lengths of the names fields indexes: the
-// single-instance fields, Authentication-Results, the recipient fields
-// and those auth reads. Split's names are ASCII, and only a name of one
-// of these lengths can equal one of them.
-var indexedLength = func() (t [32]bool) {
+// indexedEnds marks, for each length, the first and last letters of the
+// names fields indexes: the single-instance fields,
+// Authentication-Results, the recipient fields, X-Originating-IP and
+// those auth reads. Split's names are printable ASCII, compared ignoring
+// case, and only a name of one of these lengths, first letters and last
+// letters can equal one of them: Received, the commonest, is the length
+// of Reply-To and starts with its letter, but ends with another. A letter
+// is its low five bits, the same in either case (other bytes may share
+// them, and are then compared in full).
+var indexedEnds = func() (t [32][32]uint32) {
 	names := append(singleFields[:], "Authentication-Results", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature",
 		"ARC-Authentication-Results", originIPField)
 	for _, n := range append(names, recipientFields...) {
-		t[len(n)] = true
+		t[len(n)][n[0]&31] |= 1 << (n[len(n)-1] & 31)
 	}
 	return t
 }()

@@ -524,6 +524,12 @@ func refFieldIndex(m *Message) *fieldIndex {
 		if auth.ReadsOffline(f.Name) {
 			x.auth = append(x.auth, i)
 		}
+		if x.originIP == 0 && strings.EqualFold(f.Name, originIPField) {
+			x.originIP = i + 1
+		}
+		if strings.EqualFold(f.Name, msArrivalField) {
+			x.msArrival = append(x.msArrival, i)
+		}
 	}
 	return x
 }
@@ -533,7 +539,7 @@ func checkFieldIndex(t *testing.T, m *Message) {
 	got, want := (&Context{Msg: m}).fields(), refFieldIndex(m)
 	if got.count != want.count || got.first != want.first || got.repeated != want.repeated ||
 		!slices.Equal(got.authResults, want.authResults) || !slices.Equal(got.recipients, want.recipients) ||
-		!slices.Equal(got.auth, want.auth) {
+		!slices.Equal(got.auth, want.auth) || got.originIP != want.originIP || !slices.Equal(got.msArrival, want.msArrival) {
 		t.Fatalf("fields() = %+v, want %+v", got, want)
 	}
 }
@@ -546,12 +552,24 @@ func TestFieldIndex(t *testing.T) {
 	names := []string{"From", "FROM", "To", "cc", "Date", "Sender", "Subject", "Reply-To", "ARC-Seal", "arc-seal",
 		"Message-ID", "References", "In-Reply-To", "Envelope-To", "Delivered-To", "X-Original-To", "X-Envelope-To",
 		"DKIM-Signature", "ARC-Message-Signature", "Authentication-Results", "ARC-Authentication-Results",
-		"Received", "X-Mailer", "Content-Type", "A", strings.Repeat("X", 40)}
+		"Received", "X-Mailer", "Content-Type", "A", strings.Repeat("X", 40), originIPField, msArrivalField,
+		"Reply-Tp", "Reply-TO", "Feom", "Rrom", "From_", "Aender", "Sendeq", "Dc", "Cb", "X-Originating-Ip", "Delivered-To@",
+		"@elivered-To", "ARC-SeaL", "X-MS-Exchange-CrossTenant-OriginalArrivalTimE", "X-MS-Exchange-CrossTenant-OriginalArrivalTim_",
+		"", "Date ", "DATE", "Subject_", "Bcc", "bCC", "Bc_"}
 	r := rand.New(rand.NewPCG(23, 24))
-	for range 500 {
+	flip := func(s string) string { // some letters in the other case
+		b := []byte(s)
+		for i, c := range b {
+			if isLetterASCII(c) && r.IntN(3) == 0 {
+				b[i] = c ^ 0x20
+			}
+		}
+		return string(b)
+	}
+	for range 3000 {
 		m := &Message{}
 		for range r.IntN(12) {
-			m.Fields = append(m.Fields, Field{Name: names[r.IntN(len(names))], Value: " x\n"})
+			m.Fields = append(m.Fields, Field{Name: flip(names[r.IntN(len(names))]), Value: " x\n"})
 		}
 		checkFieldIndex(t, m)
 	}

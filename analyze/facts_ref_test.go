@@ -161,6 +161,19 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 }
 
 func TestHopFactsCorpus(t *testing.T) {
+	hops := 0
+	for name, chain := range corpusAndTestdataHops(t) {
+		hops += len(chain)
+		checkHopFacts(t, name, chain)
+	}
+	if hops == 0 {
+		t.Fatal("no hops")
+	}
+}
+
+// corpusAndTestdataHops returns the chain of every message of the corpus
+// (when it is there) and of ../testdata, by file name.
+func corpusAndTestdataHops(t *testing.T) map[string][]received.Hop {
 	var raws []corpusMessage
 	if _, err := os.Stat(corpusDir); err == nil {
 		raws = loadCorpus(t)
@@ -171,19 +184,13 @@ func TestHopFactsCorpus(t *testing.T) {
 		}
 		return nil
 	})
-	hops := 0
-	for _, m := range raws {
-		msg, err := Split(m.raw)
-		if err != nil {
-			continue
+	chains := map[string][]received.Hop{}
+	for i, m := range raws {
+		if msg, err := Split(m.raw); err == nil {
+			chains[fmt.Sprint(m.name, " #", i)] = chainOf(msg)
 		}
-		chain := chainOf(msg)
-		hops += len(chain)
-		checkHopFacts(t, m.name, chain)
 	}
-	if hops == 0 {
-		t.Fatal("no hops")
-	}
+	return chains
 }
 
 // TestHopFactsGenerated builds hops from pieces of every kind: addresses
@@ -722,5 +729,40 @@ func TestReservedWhy6(t *testing.T) {
 		if got, want := reservedWhyAddr(a), ref(a); got != want {
 			t.Errorf("reservedWhyAddr(%s) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestParseAddr holds parseAddr's dotted-quad reading to netip.ParseAddr:
+// hand-picked edges, every address of the corpus and rule testdata, and
+// generated strings of digits and dots, where the quick path answers.
+func TestParseAddr(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		a, ok := parseAddr(s)
+		want, err := netip.ParseAddr(s)
+		if ok != (err == nil) || a != want {
+			t.Fatalf("parseAddr(%q) = %v, %v; netip.ParseAddr: %v, %v", s, a, ok, want, err)
+		}
+	}
+	for _, s := range []string{"", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.256.1.1", "1.1.1.256", "01.1.1.1",
+		"1.01.1.1", "1.1.1.01", "1.1.1.00", "00.1.1.1", "1.1.1", "1.1.1.1.1", "1..1.1", ".1.1.1", "1.1.1.1.",
+		"1.1.1.1 ", " 1.1.1.1", "1000.1.1.1", "1.1.1.1000", "10.0.0.1", "192.168.001.1", "1.2.3.4%eth0", "::1",
+		"::ffff:1.2.3.4", "1.2.3.a", "1.2.3.-4", "1.2.3.+4", "999.999.999.999", "0.0.0.00", "1.2.3.4/24", "1.2.3.04"} {
+		check(s)
+	}
+	for _, hops := range corpusAndTestdataHops(t) {
+		for i := range hops {
+			check(trimBrackets(hops[i].From.IP))
+			check(trimBrackets(hops[i].By.IP))
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	const alphabet = "0123456789.0125.x"
+	for range 300_000 {
+		b := make([]byte, r.IntN(18))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		check(string(b))
 	}
 }

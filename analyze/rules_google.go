@@ -368,20 +368,20 @@ func isGoogleStamper(host string) bool {
 // the answer must not depend on the machine. known is false before 1987.
 func pacificOffset(t time.Time) (offset int, known bool) {
 	const pst, pdt = -8 * 3600, -7 * 3600
-	u := t.UTC()
-	y := u.Year()
-	var start, end time.Time
+	const day, hour = 86400, 3600
+	y, s := t.UTC().Year(), t.Unix() // Unix is whole seconds, rounded down: compared with a switch, it is t
+	var start, end int64
 	switch {
 	case y >= 2007:
-		start = nthSunday(y, time.March, 2).Add(10 * time.Hour) // 2:00 PST
-		end = nthSunday(y, time.November, 1).Add(9 * time.Hour) // 2:00 PDT
+		start = nthSunday(y, 3, 2) + 10*hour // 2:00 PST
+		end = nthSunday(y, 11, 1) + 9*hour   // 2:00 PDT
 	case y >= 1987:
-		start = nthSunday(y, time.April, 1).Add(10 * time.Hour)
-		end = nthSunday(y, time.November, 1).AddDate(0, 0, -7).Add(9 * time.Hour) // the last Sunday of October
+		start = nthSunday(y, 4, 1) + 10*hour
+		end = nthSunday(y, 11, 1) - 7*day + 9*hour // the last Sunday of October
 	default:
 		return 0, false
 	}
-	if !u.Before(start) && u.Before(end) {
+	if s >= start && s < end {
 		return pdt, true
 	}
 	return pst, true
@@ -396,9 +396,27 @@ func zoneText(offset int) string {
 	return fmt.Sprintf("%c%02d%02d", sign, offset/3600, offset/60%60)
 }
 
-// nthSunday is midnight UTC of the n-th Sunday of a month.
-func nthSunday(year int, month time.Month, n int) time.Time {
-	first := time.Date(year, month, 1, 0, 0, 0, 0, time.UTC)
-	d := (7 - int(first.Weekday())) % 7
-	return first.AddDate(0, 0, d+7*(n-1))
+// nthSunday is midnight UTC of the n-th Sunday of a month, in seconds
+// since the Unix epoch, worked out with plain arithmetic: time.Date and
+// AddDate cost several hundred instructions, and every hop a Google host
+// stamped asks for two such dates.
+func nthSunday(year, month, n int) int64 {
+	first := daysFromCivil(year, month, 1)
+	d := (7 - (first+4)%7) % 7 // 1970-01-01 was a Thursday; first >= 0 for the years asked
+	return (first + d + 7*int64(n-1)) * 86400
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to a date of the
+// proleptic Gregorian calendar (H. Hinnant's days_from_civil), for
+// years from 0 on.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }

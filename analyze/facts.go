@@ -214,25 +214,36 @@ func trimBrackets(s string) string {
 	return s
 }
 
-// setWith answers the with-clause questions every hop is asked. Upper-
-// casing the clause would allocate for every hop with a lower-case letter
-// (Microsoft's "with Microsoft SMTP Server"), so a short ASCII one is
-// upper-cased into a buffer that stays on the stack: the result is only
-// compared, never kept.
+// setWith answers the with-clause questions every hop is asked: does the
+// clause upper-cased start with LMTP, end with SMTPA or SMTPSA. Upper-
+// casing maps each character alone, and a byte below 0x80 is a character
+// of its own, so when the clause's first four bytes and last six are
+// ASCII, those of the upper-cased clause are theirs upper-cased: they are
+// compared in place, ignoring case; when its first byte is ASCII but no L
+// and its last ASCII but no A, it can neither start with LMTP nor end
+// with SMTPA or SMTPSA. Another clause is upper-cased whole
+// (strings.ToUpper makes ASCII letters of some others: "ſ" is S).
 func (f *hopFacts) setWith(h *received.Hop) {
-	var buf [32]byte
-	var w string
-	if len(h.With) <= len(buf) && isASCII(h.With) {
-		up := buf[:len(h.With)]
-		for i := 0; i < len(h.With); i++ {
-			up[i] = upperASCII(h.With[i])
-		}
-		w = string(up)
-	} else {
-		w = strings.ToUpper(h.With)
+	w := h.With
+	if n := len(w); n == 0 || w[0] < 0x80 && w[0]|0x20 != 'l' && w[n-1] < 0x80 && w[n-1]|0x20 != 'a' {
+		// Most clauses: the upper-cased one starts with no L and ends
+		// with no A (ESMTP, ESMTPS, "Microsoft SMTP Server").
+		f.lmtp, f.authed = false, h.Auth != ""
+		return
 	}
+	if isASCII(w[:min(len(w), 4)]) && isASCII(w[max(len(w)-6, 0):]) {
+		f.lmtp = len(w) >= 4 && equalFoldASCII(w[:4], "LMTP")
+		f.authed = !f.lmtp && (h.Auth != "" || hasSuffixFoldASCII(w, "SMTPA") || hasSuffixFoldASCII(w, "SMTPSA"))
+		return
+	}
+	w = strings.ToUpper(w)
 	f.lmtp = strings.HasPrefix(w, "LMTP")
 	f.authed = !f.lmtp && (h.Auth != "" || withAuthenticated(w))
+}
+
+// hasSuffixFoldASCII is strings.HasSuffix ignoring ASCII case.
+func hasSuffixFoldASCII(s, suffix string) bool {
+	return len(s) >= len(suffix) && equalFoldASCII(s[len(s)-len(suffix):], suffix)
 }
 
 func upperASCII(c byte) byte {

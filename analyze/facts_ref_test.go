@@ -766,3 +766,39 @@ func TestParseAddr(t *testing.T) {
 		check(string(b))
 	}
 }
+
+// TestSetWith holds setWith's in-place comparisons to the upper-cased
+// clause over generated clauses: ASCII in either case around the words
+// it looks for, and characters that upper-case to ASCII letters or change
+// length ("ſ" is S, "ı" is I, "ß" is SS), at either end or within.
+func TestSetWith(t *testing.T) {
+	pieces := []string{"L", "l", "M", "m", "T", "t", "P", "p", "S", "s", "A", "a", "E", "e", " ", "ſ", "ı", "ß", "é",
+		"\xff", "MTPA", "MTPSA", "mtp", "LMTP", "lmtp", "SMTPA", "smtpsa", "ESMTPSA", "ESMTPS", "Microsoft SMTP Server", "id 15.20"}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, w := range []string{"", "a", "A", "l", "ſMTPA", "ßMTPA", "ſmtpsa", "LMTPſ", "LMTPA", "lmtpsa", "ESMTPSA", "esmtpa",
+		"ESMTPS", "SMTPA ſ", "é LMTP"} {
+		for _, auth := range []string{"", "x"} {
+			h := received.Hop{With: w, Auth: auth}
+			var f hopFacts
+			f.setWith(&h)
+			if f.lmtp != isLMTP(&h) || f.authed != isAuthenticated(&h) {
+				t.Fatalf("setWith(%q, auth %q): lmtp %v authed %v, want %v %v", w, auth, f.lmtp, f.authed, isLMTP(&h), isAuthenticated(&h))
+			}
+		}
+	}
+	for range 200_000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		h := received.Hop{With: b.String()}
+		if r.IntN(4) == 0 {
+			h.Auth = "x"
+		}
+		var f hopFacts
+		f.setWith(&h)
+		if f.lmtp != isLMTP(&h) || f.authed != isAuthenticated(&h) {
+			t.Fatalf("setWith(%q, auth %q): lmtp %v authed %v, want %v %v", h.With, h.Auth, f.lmtp, f.authed, isLMTP(&h), isAuthenticated(&h))
+		}
+	}
+}

@@ -48,13 +48,54 @@ type withKinds struct {
 func (f *hopFacts) with(h *received.Hop) *withKinds {
 	k := &f.withWords
 	if !k.read {
-		w := strings.ToUpper(h.With)
-		k.read = true
-		k.notSMTP = containsAny(w, "MAPI", "HTTP", "LOCAL", "LMTP")
-		k.retrieval = containsAny(w, "IMAP", "POP")
-		k.localTransport = k.notSMTP || k.retrieval || containsAny(w, "UUCP", "PIPE", "NNTP", "FILE", "DAV")
+		*k = withKindsOf(h.With)
 	}
 	return k
+}
+
+// withKindsOf answers the with-clause questions in one pass over it, as
+// substrings of the clause upper-cased: notSMTP holds MAPI, HTTP, LOCAL or
+// LMTP, retrieval IMAP or POP, and a local transport either or UUCP,
+// PIPE, NNTP, FILE or DAV. An ASCII clause is upper-cased byte by byte
+// as it is read, and nothing is copied; another goes through
+// strings.ToUpper first, which makes ASCII letters of some others ("ımap"
+// is IMAP).
+func withKindsOf(w string) withKinds {
+	k := withKinds{read: true}
+	if !isASCII(w) {
+		w = strings.ToUpper(w)
+	}
+	local := false
+	for i := 0; i < len(w); i++ {
+		switch upperASCII(w[i]) {
+		case 'M':
+			k.notSMTP = k.notSMTP || wordAt(w, i, "MAPI")
+		case 'H':
+			k.notSMTP = k.notSMTP || wordAt(w, i, "HTTP")
+		case 'L':
+			k.notSMTP = k.notSMTP || wordAt(w, i, "LOCAL") || wordAt(w, i, "LMTP")
+		case 'I':
+			k.retrieval = k.retrieval || wordAt(w, i, "IMAP")
+		case 'P':
+			k.retrieval = k.retrieval || wordAt(w, i, "POP")
+			local = local || wordAt(w, i, "PIPE")
+		case 'U':
+			local = local || wordAt(w, i, "UUCP")
+		case 'N':
+			local = local || wordAt(w, i, "NNTP")
+		case 'F':
+			local = local || wordAt(w, i, "FILE")
+		case 'D':
+			local = local || wordAt(w, i, "DAV")
+		}
+	}
+	k.localTransport = k.notSMTP || k.retrieval || local
+	return k
+}
+
+// wordAt reports the upper-case ASCII word at s[i:], in any case.
+func wordAt(s string, i int, word string) bool {
+	return len(s)-i >= len(word) && equalFoldASCII(s[i:i+len(word)], word)
 }
 
 // documentation reports a client address in a range reserved for examples
@@ -93,7 +134,7 @@ func factsOf(hops []received.Hop, buf []hopFacts) []hopFacts {
 		f.setIP(h.From.IP)
 		f.setWith(h)
 		if h.By.IP != "" {
-			f.byIP, _ = netip.ParseAddr(trimBrackets(h.By.IP))
+			f.byIP, _ = parseAddr(trimBrackets(h.By.IP))
 		} else if f.by.ip {
 			f.byIP = f.by.addr
 		}
@@ -106,13 +147,59 @@ func (f *hopFacts) setIP(ip string) {
 	if ip == "" {
 		return
 	}
-	a, err := netip.ParseAddr(trimBrackets(ip))
-	if err != nil {
+	a, ok := parseAddr(trimBrackets(ip))
+	if !ok {
 		return
 	}
 	f.ip, f.rangeIP = a, strings.IndexByte(ip, '[') < 0 && strings.IndexByte(ip, ']') < 0
 	f.reserved = reservedWhyAddr(a)
-	f.internal = isInternalAddr(a)
+	// Every internal address (loopback, RFC 1918, unique local,
+	// link-local, CGNAT) lies in a reserved range, and an IPv4-mapped one
+	// is reserved as written: a public address is no internal one.
+	f.internal = f.reserved != "" && isInternalAddr(a)
+}
+
+// parseAddr is netip.ParseAddr, reporting success: a dotted quad (most
+// client addresses) is read here, a field at a time, and anything else,
+// or anything ParseAddr would refuse, goes to ParseAddr, which costs some
+// 250 instructions for an IPv4 address. ParseAddr's rules: four decimal
+// fields of one to three digits, each at most 255, and no leading zero.
+func parseAddr(s string) (netip.Addr, bool) {
+	var b [4]byte
+	i := 0
+	for k := range b {
+		if k > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return parseAddrSlow(s)
+			}
+			i++
+		}
+		if i >= len(s) || s[i]-'0' > 9 {
+			return parseAddrSlow(s)
+		}
+		v := uint(s[i] - '0')
+		i++
+		for n := 1; n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+			if v == 0 {
+				return parseAddrSlow(s) // a leading zero
+			}
+			v = v*10 + uint(s[i]-'0')
+			i++
+		}
+		if v > 255 {
+			return parseAddrSlow(s)
+		}
+		b[k] = byte(v)
+	}
+	if i != len(s) {
+		return parseAddrSlow(s)
+	}
+	return netip.AddrFrom4(b), true
+}
+
+func parseAddrSlow(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
 }
 
 // trimBrackets is strings.Trim(s, "[]"), without the set of cut bytes
@@ -127,25 +214,36 @@ func trimBrackets(s string) string {
 	return s
 }
 
-// setWith answers the with-clause questions every hop is asked. Upper-
-// casing the clause would allocate for every hop with a lower-case letter
-// (Microsoft's "with Microsoft SMTP Server"), so a short ASCII one is
-// upper-cased into a buffer that stays on the stack: the result is only
-// compared, never kept.
+// setWith answers the with-clause questions every hop is asked: does the
+// clause upper-cased start with LMTP, end with SMTPA or SMTPSA. Upper-
+// casing maps each character alone, and a byte below 0x80 is a character
+// of its own, so when the clause's first four bytes and last six are
+// ASCII, those of the upper-cased clause are theirs upper-cased: they are
+// compared in place, ignoring case; when its first byte is ASCII but no L
+// and its last ASCII but no A, it can neither start with LMTP nor end
+// with SMTPA or SMTPSA. Another clause is upper-cased whole
+// (strings.ToUpper makes ASCII letters of some others: "ſ" is S).
 func (f *hopFacts) setWith(h *received.Hop) {
-	var buf [32]byte
-	var w string
-	if len(h.With) <= len(buf) && isASCII(h.With) {
-		up := buf[:len(h.With)]
-		for i := 0; i < len(h.With); i++ {
-			up[i] = upperASCII(h.With[i])
-		}
-		w = string(up)
-	} else {
-		w = strings.ToUpper(h.With)
+	w := h.With
+	if n := len(w); n == 0 || w[0] < 0x80 && w[0]|0x20 != 'l' && w[n-1] < 0x80 && w[n-1]|0x20 != 'a' {
+		// Most clauses: the upper-cased one starts with no L and ends
+		// with no A (ESMTP, ESMTPS, "Microsoft SMTP Server").
+		f.lmtp, f.authed = false, h.Auth != ""
+		return
 	}
+	if isASCII(w[:min(len(w), 4)]) && isASCII(w[max(len(w)-6, 0):]) {
+		f.lmtp = len(w) >= 4 && equalFoldASCII(w[:4], "LMTP")
+		f.authed = !f.lmtp && (h.Auth != "" || hasSuffixFoldASCII(w, "SMTPA") || hasSuffixFoldASCII(w, "SMTPSA"))
+		return
+	}
+	w = strings.ToUpper(w)
 	f.lmtp = strings.HasPrefix(w, "LMTP")
 	f.authed = !f.lmtp && (h.Auth != "" || withAuthenticated(w))
+}
+
+// hasSuffixFoldASCII is strings.HasSuffix ignoring ASCII case.
+func hasSuffixFoldASCII(s, suffix string) bool {
+	return len(s) >= len(suffix) && equalFoldASCII(s[len(s)-len(suffix):], suffix)
 }
 
 func upperASCII(c byte) byte {
@@ -153,18 +251,6 @@ func upperASCII(c byte) byte {
 		return c - ('a' - 'A')
 	}
 	return c
-}
-
-func containsAny(s string, words ...string) bool {
-	if s == "" {
-		return false
-	}
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // hopFacts returns the hops' facts, from the trust walk when it ran.
@@ -193,9 +279,12 @@ type fieldIndex struct {
 	// originIP is 1 + the index of the first X-Originating-IP field, 0
 	// when there is none.
 	originIP int
-	ready    bool
+	// msArrival lists the X-MS-Exchange-CrossTenant-OriginalArrivalTime
+	// fields (msArrivalField), in header order.
+	msArrival []int
+	ready     bool
 	// The lists start in these: a message has a few of each.
-	buf [12]int
+	buf [14]int
 }
 
 // fields indexes the header once per message.
@@ -205,14 +294,20 @@ func (c *Context) fields() *fieldIndex {
 		return x
 	}
 	x.ready = true
-	x.authResults, x.recipients, x.auth = x.buf[0:0:4], x.buf[4:4:8], x.buf[8:8:12]
+	x.authResults, x.recipients, x.auth, x.msArrival = x.buf[0:0:4], x.buf[4:4:8], x.buf[8:8:12], x.buf[12:12:14]
 	for i := range x.first {
 		x.first[i] = -1
 	}
 	for i := range c.Msg.Fields {
 		name := c.Msg.Fields[i].Name
-		if len(name) >= len(indexedLength) || !indexedLength[len(name)] {
-			continue // most fields: no name of that length is asked about
+		if len(name) >= len(indexedEnds) || name == "" {
+			if len(name) == len(msArrivalField) && equalFoldASCII(name, msArrivalField) {
+				x.msArrival = append(x.msArrival, i)
+			}
+			continue
+		}
+		if indexedEnds[len(name)][name[0]&31]&(1<<(name[len(name)-1]&31)) == 0 {
+			continue // most fields: no name asked about has that length and those ends
 		}
 		if k := singleFieldIndex(name); k >= 0 {
 			if x.count[k] == 0 {
@@ -236,15 +331,20 @@ func (c *Context) fields() *fieldIndex {
 	return x
 }
 
-// indexedLength marks the lengths of the names fields indexes: the
-// single-instance fields, Authentication-Results, the recipient fields
-// and those auth reads. Split's names are ASCII, and only a name of one
-// of these lengths can equal one of them.
-var indexedLength = func() (t [32]bool) {
+// indexedEnds marks, for each length, the first and last letters of the
+// names fields indexes: the single-instance fields,
+// Authentication-Results, the recipient fields, X-Originating-IP and
+// those auth reads. Split's names are printable ASCII, compared ignoring
+// case, and only a name of one of these lengths, first letters and last
+// letters can equal one of them: Received, the commonest, is the length
+// of Reply-To and starts with its letter, but ends with another. A letter
+// is its low five bits, the same in either case (other bytes may share
+// them, and are then compared in full).
+var indexedEnds = func() (t [32][32]uint32) {
 	names := append(singleFields[:], "Authentication-Results", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature",
 		"ARC-Authentication-Results", originIPField)
 	for _, n := range append(names, recipientFields...) {
-		t[len(n)] = true
+		t[len(n)][n[0]&31] |= 1 << (n[len(n)-1] & 31)
 	}
 	return t
 }()

@@ -38,6 +38,52 @@ func inProviderRange(provider, ip string) bool {
 	return err == nil && addrInPrefixes(a, providerRanges[provider])
 }
 
+// containsAny reports any of words in s: with-clause questions asked
+// the upper-cased clause, as hopFacts.with did.
+func containsAny(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// refWithKinds is withKindsOf as it was: substrings of the clause
+// upper-cased.
+func refWithKinds(with string) withKinds {
+	w := strings.ToUpper(with)
+	k := withKinds{read: true}
+	k.notSMTP = containsAny(w, "MAPI", "HTTP", "LOCAL", "LMTP")
+	k.retrieval = containsAny(w, "IMAP", "POP")
+	k.localTransport = k.notSMTP || k.retrieval || containsAny(w, "UUCP", "PIPE", "NNTP", "FILE", "DAV")
+	return k
+}
+
+// TestWithKinds holds the one-pass scan to the substring searches, over
+// clauses built of the words, their pieces and neighbours, in any case and
+// with letters that upper-case to ASCII.
+func TestWithKinds(t *testing.T) {
+	pieces := []string{"MAPI", "HTTP", "LOCAL", "LMTP", "IMAP", "POP", "UUCP", "PIPE", "NNTP", "FILE", "DAV",
+		"map", "htt", "loca", "lmt", "ima", "po", "uuc", "pip", "nnt", "fil", "da", "ESMTPS", "esmtpa", "Microsoft SMTP Server",
+		"ı", "ſ", "é", " ", "-", "P", "L", "M", "I", "D", "A", "V", "\xff", "ﬁ"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		var b strings.Builder
+		for range r.IntN(5) {
+			p := pieces[r.IntN(len(pieces))]
+			if r.IntN(2) == 0 {
+				p = strings.ToLower(p)
+			}
+			b.WriteString(p)
+		}
+		w := b.String()
+		if got, want := withKindsOf(w), refWithKinds(w); got != want {
+			t.Fatalf("withKindsOf(%q) = %+v, want %+v", w, got, want)
+		}
+	}
+}
+
 // checkHopFacts compares the facts of every hop with the helpers.
 func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 	t.Helper()
@@ -69,6 +115,11 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 			}
 		}
 		for _, n := range [3]*nameFacts{f.by, f.rdns, f.helo} {
+			kind, num, ok := googleHostNumber(n.name)
+			if n.gHost != ok || ok && (n.gKind != kind || n.gNum != num) ||
+				n.gStamper != isGoogleStamper(n.name) || n.gmailMX != isGmailMX(n.name) {
+				fail("Google facts of "+n.name, *n, n.name)
+			}
 			if n.provider != knownProviders[n.family] || n.gateway != gatewayFamilies[n.family] || n.esp != espFamilies[n.family] ||
 				!reflect.DeepEqual(n.ranges, providerRanges[n.family]) {
 				fail("family tables of "+n.name, *n, n.family)
@@ -110,6 +161,19 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 }
 
 func TestHopFactsCorpus(t *testing.T) {
+	hops := 0
+	for name, chain := range corpusAndTestdataHops(t) {
+		hops += len(chain)
+		checkHopFacts(t, name, chain)
+	}
+	if hops == 0 {
+		t.Fatal("no hops")
+	}
+}
+
+// corpusAndTestdataHops returns the chain of every message of the corpus
+// (when it is there) and of ../testdata, by file name.
+func corpusAndTestdataHops(t *testing.T) map[string][]received.Hop {
 	var raws []corpusMessage
 	if _, err := os.Stat(corpusDir); err == nil {
 		raws = loadCorpus(t)
@@ -120,19 +184,13 @@ func TestHopFactsCorpus(t *testing.T) {
 		}
 		return nil
 	})
-	hops := 0
-	for _, m := range raws {
-		msg, err := Split(m.raw)
-		if err != nil {
-			continue
+	chains := map[string][]received.Hop{}
+	for i, m := range raws {
+		if msg, err := Split(m.raw); err == nil {
+			chains[fmt.Sprint(m.name, " #", i)] = chainOf(msg)
 		}
-		chain := chainOf(msg)
-		hops += len(chain)
-		checkHopFacts(t, m.name, chain)
 	}
-	if hops == 0 {
-		t.Fatal("no hops")
-	}
+	return chains
 }
 
 // TestHopFactsGenerated builds hops from pieces of every kind: addresses
@@ -181,12 +239,20 @@ func TestReservedWhyAddr(t *testing.T) {
 			if got, want := reservedWhyAddr(a), refReservedWhy(a); got != want {
 				t.Fatalf("reservedWhyAddr(%s) = %q, want %q", a, got, want)
 			}
+			// setIP asks isInternalAddr only of a reserved address.
+			if isInternalAddr(a) && refReservedWhy(a) == "" {
+				t.Fatalf("%s is internal but in no reserved range", a)
+			}
 		}
 	}
-	for _, s := range []string{"::1", "::", "::ffff:10.0.0.1", "2001:db8::5", "fe80::1%eth0", "2607:f8b0::1", "ff02::1"} {
+	for _, s := range []string{"::1", "::", "::ffff:10.0.0.1", "2001:db8::5", "fe80::1%eth0", "2607:f8b0::1", "ff02::1",
+		"fd00::5", "fc00::1", "febf::1", "::ffff:8.8.8.8", "::ffff:127.0.0.1", "64:ff9b:1::1", "100::1"} {
 		a := netip.MustParseAddr(s)
 		if got, want := reservedWhyAddr(a), refReservedWhy(a); got != want {
 			t.Fatalf("reservedWhyAddr(%s) = %q, want %q", a, got, want)
+		}
+		if isInternalAddr(a) && refReservedWhy(a) == "" {
+			t.Fatalf("%s is internal but in no reserved range", a)
 		}
 	}
 }
@@ -465,6 +531,12 @@ func refFieldIndex(m *Message) *fieldIndex {
 		if auth.ReadsOffline(f.Name) {
 			x.auth = append(x.auth, i)
 		}
+		if x.originIP == 0 && strings.EqualFold(f.Name, originIPField) {
+			x.originIP = i + 1
+		}
+		if strings.EqualFold(f.Name, msArrivalField) {
+			x.msArrival = append(x.msArrival, i)
+		}
 	}
 	return x
 }
@@ -474,7 +546,7 @@ func checkFieldIndex(t *testing.T, m *Message) {
 	got, want := (&Context{Msg: m}).fields(), refFieldIndex(m)
 	if got.count != want.count || got.first != want.first || got.repeated != want.repeated ||
 		!slices.Equal(got.authResults, want.authResults) || !slices.Equal(got.recipients, want.recipients) ||
-		!slices.Equal(got.auth, want.auth) {
+		!slices.Equal(got.auth, want.auth) || got.originIP != want.originIP || !slices.Equal(got.msArrival, want.msArrival) {
 		t.Fatalf("fields() = %+v, want %+v", got, want)
 	}
 }
@@ -487,12 +559,24 @@ func TestFieldIndex(t *testing.T) {
 	names := []string{"From", "FROM", "To", "cc", "Date", "Sender", "Subject", "Reply-To", "ARC-Seal", "arc-seal",
 		"Message-ID", "References", "In-Reply-To", "Envelope-To", "Delivered-To", "X-Original-To", "X-Envelope-To",
 		"DKIM-Signature", "ARC-Message-Signature", "Authentication-Results", "ARC-Authentication-Results",
-		"Received", "X-Mailer", "Content-Type", "A", strings.Repeat("X", 40)}
+		"Received", "X-Mailer", "Content-Type", "A", strings.Repeat("X", 40), originIPField, msArrivalField,
+		"Reply-Tp", "Reply-TO", "Feom", "Rrom", "From_", "Aender", "Sendeq", "Dc", "Cb", "X-Originating-Ip", "Delivered-To@",
+		"@elivered-To", "ARC-SeaL", "X-MS-Exchange-CrossTenant-OriginalArrivalTimE", "X-MS-Exchange-CrossTenant-OriginalArrivalTim_",
+		"", "Date ", "DATE", "Subject_", "Bcc", "bCC", "Bc_"}
 	r := rand.New(rand.NewPCG(23, 24))
-	for range 500 {
+	flip := func(s string) string { // some letters in the other case
+		b := []byte(s)
+		for i, c := range b {
+			if isLetterASCII(c) && r.IntN(3) == 0 {
+				b[i] = c ^ 0x20
+			}
+		}
+		return string(b)
+	}
+	for range 3000 {
 		m := &Message{}
 		for range r.IntN(12) {
-			m.Fields = append(m.Fields, Field{Name: names[r.IntN(len(names))], Value: " x\n"})
+			m.Fields = append(m.Fields, Field{Name: flip(names[r.IntN(len(names))]), Value: " x\n"})
 		}
 		checkFieldIndex(t, m)
 	}
@@ -519,6 +603,10 @@ func TestSameHost(t *testing.T) {
 		got, want := sameHost(a, b), ref(a, b)
 		if got != want {
 			t.Fatalf("sameHost(%q, %q) = %v, want %v", a, b, got, want)
+		}
+		// heloVerifiedElsewhere compares the names' facts instead.
+		if fa, fb := facts(a), facts(b); (fa.clean != "" && fa.clean == fb.clean) != want {
+			t.Fatalf("facts of %q and %q: clean %q and %q, want same host %v", a, b, fa.clean, fb.clean, want)
 		}
 		if got {
 			same++
@@ -640,6 +728,77 @@ func TestReservedWhy6(t *testing.T) {
 		a := netip.MustParseAddr(s)
 		if got, want := reservedWhyAddr(a), ref(a); got != want {
 			t.Errorf("reservedWhyAddr(%s) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestParseAddr holds parseAddr's dotted-quad reading to netip.ParseAddr:
+// hand-picked edges, every address of the corpus and rule testdata, and
+// generated strings of digits and dots, where the quick path answers.
+func TestParseAddr(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		a, ok := parseAddr(s)
+		want, err := netip.ParseAddr(s)
+		if ok != (err == nil) || a != want {
+			t.Fatalf("parseAddr(%q) = %v, %v; netip.ParseAddr: %v, %v", s, a, ok, want, err)
+		}
+	}
+	for _, s := range []string{"", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.256.1.1", "1.1.1.256", "01.1.1.1",
+		"1.01.1.1", "1.1.1.01", "1.1.1.00", "00.1.1.1", "1.1.1", "1.1.1.1.1", "1..1.1", ".1.1.1", "1.1.1.1.",
+		"1.1.1.1 ", " 1.1.1.1", "1000.1.1.1", "1.1.1.1000", "10.0.0.1", "192.168.001.1", "1.2.3.4%eth0", "::1",
+		"::ffff:1.2.3.4", "1.2.3.a", "1.2.3.-4", "1.2.3.+4", "999.999.999.999", "0.0.0.00", "1.2.3.4/24", "1.2.3.04"} {
+		check(s)
+	}
+	for _, hops := range corpusAndTestdataHops(t) {
+		for i := range hops {
+			check(trimBrackets(hops[i].From.IP))
+			check(trimBrackets(hops[i].By.IP))
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	const alphabet = "0123456789.0125.x"
+	for range 300_000 {
+		b := make([]byte, r.IntN(18))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		check(string(b))
+	}
+}
+
+// TestSetWith holds setWith's in-place comparisons to the upper-cased
+// clause over generated clauses: ASCII in either case around the words
+// it looks for, and characters that upper-case to ASCII letters or change
+// length ("ſ" is S, "ı" is I, "ß" is SS), at either end or within.
+func TestSetWith(t *testing.T) {
+	pieces := []string{"L", "l", "M", "m", "T", "t", "P", "p", "S", "s", "A", "a", "E", "e", " ", "ſ", "ı", "ß", "é",
+		"\xff", "MTPA", "MTPSA", "mtp", "LMTP", "lmtp", "SMTPA", "smtpsa", "ESMTPSA", "ESMTPS", "Microsoft SMTP Server", "id 15.20"}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, w := range []string{"", "a", "A", "l", "ſMTPA", "ßMTPA", "ſmtpsa", "LMTPſ", "LMTPA", "lmtpsa", "ESMTPSA", "esmtpa",
+		"ESMTPS", "SMTPA ſ", "é LMTP"} {
+		for _, auth := range []string{"", "x"} {
+			h := received.Hop{With: w, Auth: auth}
+			var f hopFacts
+			f.setWith(&h)
+			if f.lmtp != isLMTP(&h) || f.authed != isAuthenticated(&h) {
+				t.Fatalf("setWith(%q, auth %q): lmtp %v authed %v, want %v %v", w, auth, f.lmtp, f.authed, isLMTP(&h), isAuthenticated(&h))
+			}
+		}
+	}
+	for range 200_000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		h := received.Hop{With: b.String()}
+		if r.IntN(4) == 0 {
+			h.Auth = "x"
+		}
+		var f hopFacts
+		f.setWith(&h)
+		if f.lmtp != isLMTP(&h) || f.authed != isAuthenticated(&h) {
+			t.Fatalf("setWith(%q, auth %q): lmtp %v authed %v, want %v %v", h.With, h.Auth, f.lmtp, f.authed, isLMTP(&h), isAuthenticated(&h))
 		}
 	}
 }

@@ -573,13 +573,17 @@ func lowerASCII(c byte) byte {
 func sendmailMinor(raw string) (string, bool) {
 	for i := strings.IndexByte(raw, '('); i >= 0; {
 		rest := raw[i+1:]
-		if after, ok := strings.CutPrefix(rest, "Sendmail "); ok {
-			if m, ok := versionMinor(after); ok {
+		// Only "8." or "Sendmail " can follow: most parentheses hold
+		// neither, told by their first byte.
+		if len(rest) > 0 && (rest[0] == '8' || rest[0] == 'S') {
+			if after, ok := strings.CutPrefix(rest, "Sendmail "); ok {
+				if m, ok := versionMinor(after); ok {
+					return m, true
+				}
+			}
+			if m, ok := versionMinor(rest); ok {
 				return m, true
 			}
-		}
-		if m, ok := versionMinor(rest); ok {
-			return m, true
 		}
 		k := strings.IndexByte(rest, '(')
 		if k < 0 {
@@ -655,7 +659,7 @@ func (c *Context) dateMark(h *received.Hop) string {
 	if h.Time.Year() < 1982 {
 		return "dated before SMTP existed"
 	}
-	if last := newestTime(c.Report.Hops); last != nil && h.Time.Sub(*last) > c.skew() {
+	if last := newestTime(c.Report.Hops); last != nil && laterBy(*h.Time, *last, c.skew()) {
 		if sev, _ := clockError(h.Time.Sub(*last), c.skew()); sev != SeverityInfo {
 			return "dated after the final receiver's stamp"
 		}
@@ -748,7 +752,22 @@ func (c *Context) duplicatePairs() []int {
 // with every older one.
 func (c *Context) duplicatesPairwise(out []int) {
 	hops := c.Report.Hops
-	var keys []uint64
+	// Each line's hash (normHash, as hopKeys has it) is worked out when
+	// first needed, for the few lines whose parse agrees with another's,
+	// and kept: known marks the first 64 (duplicatePairs asks of at most
+	// maxPairwiseHops); past them it is worked out again when asked.
+	var keyBuf [8]uint64
+	keys := keyBuf[:]
+	if len(out) > len(keyBuf) {
+		keys = make([]uint64, len(out))
+	}
+	var known uint64
+	key := func(i int) uint64 {
+		if known&(1<<i) == 0 {
+			keys[i], known = normHash(hops[i].Raw), known|1<<i
+		}
+		return keys[i]
+	}
 	for i := range out {
 		out[i] = -1
 		for j := 0; j < i; j++ {
@@ -757,10 +776,7 @@ func (c *Context) duplicatesPairwise(out []int) {
 			if !sameParse(&hops[j], &hops[i]) {
 				continue
 			}
-			if keys == nil {
-				keys = c.hopKeys()
-			}
-			if keys[j] == keys[i] && sameLine(hops[j].Raw, hops[i].Raw) {
+			if key(j) == key(i) && sameLine(hops[j].Raw, hops[i].Raw) {
 				out[i] = j
 				break
 			}

@@ -84,12 +84,10 @@ func init() {
 
 func checkGoogleRelayClient(c *Context) []Finding {
 	var out []Finding
+	hf := c.hopFacts()
 	for i := range c.Report.Hops {
 		h := &c.Report.Hops[i]
-		if !hasClient(h.From) {
-			continue
-		}
-		if _, _, ok := googleHostNumber(h.By.Host); !ok {
+		if !hf[i].by.gHost || !hasClient(h.From) {
 			continue
 		}
 		out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
@@ -104,18 +102,18 @@ func checkGoogleRelayClient(c *Context) []Finding {
 const googleMaxGap = 2 * time.Hour
 
 func checkGoogleMXSuccessor(c *Context) []Finding {
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	var out []Finding
 	for i := 0; i+1 < len(hops); i++ {
-		if !isGmailMX(hops[i].By.Host) {
+		if !hf[i].by.gmailMX {
 			continue
 		}
 		mx, next := &hops[i], &hops[i+1]
 		if !hasClient(next.From) || next.Parsed == received.ParsedNone {
 			continue
 		}
-		f := &c.hopFacts()[i+1]
-		if googleOutbound(next.From, f) || f.with(next).retrieval {
+		f := &hf[i+1]
+		if googleOutbound(f) || f.with(next).retrieval {
 			continue // Gmail forwarding or routing, or a mailbox fetched
 		}
 		sev := SeverityMedium
@@ -143,12 +141,12 @@ func isGmailMX(host string) bool {
 // for that address. Only such a host forwards or routes for Gmail; a
 // Google address alone is not enough, since a forger writing a line of
 // his own can pick one.
-func googleOutbound(from received.From, f *hopFacts) bool {
+func googleOutbound(f *hopFacts) bool {
 	if !f.inRange("google") {
 		return false
 	}
-	for _, n := range [2]string{from.HELO, from.RDNS} {
-		if _, _, ok := googleHostNumber(n); ok && !googleNameContradicts(n, f.ip) {
+	for _, n := range [2]*nameFacts{f.helo, f.rdns} {
+		if n.gHost && !googleNameContradicts(n, f.ip) {
 			return true
 		}
 	}
@@ -167,23 +165,19 @@ func clientOf(f received.From) string {
 
 func checkGoogleNameAddress(c *Context) []Finding {
 	var out []Finding
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	for i := range hops {
-		h := &hops[i]
-		if h.From.HELO == "" && h.From.RDNS == "" {
-			continue
-		}
-		f := &c.hopFacts()[i]
-		if !f.ip.IsValid() {
-			continue
+		h, f := &hops[i], &hf[i]
+		if !f.rdns.gHost && !f.helo.gHost || !f.ip.IsValid() {
+			continue // most hops: neither name is a Google outbound host's
 		}
 		name, sev := h.From.RDNS, SeverityMedium
 		switch {
-		case googleNameContradicts(h.From.RDNS, f.ip):
+		case googleNameContradicts(f.rdns, f.ip):
 			if f.documentation() {
 				sev = SeverityInfo // an anonymised sample replaced the address
 			}
-		case googleNameContradicts(h.From.HELO, f.ip) && f.inRange("google"):
+		case googleNameContradicts(f.helo, f.ip) && f.inRange("google"):
 			// The client's own word. Outside Google's ranges the greeting
 			// is an impersonation, which helo-impersonation reports.
 			name, sev = h.From.HELO, SeverityLow
@@ -225,13 +219,13 @@ func googleNameEnding(name string) string {
 	return fmt.Sprintf(":%x", n)
 }
 
-// googleNameContradicts reports a Google outbound host name whose encoded
-// address is not a: an f name on an address that is not IPv4 or whose
-// last octet differs, an x name on one that is not IPv6 or whose low 16
-// bits differ. Other names contradict nothing.
-func googleNameContradicts(name string, a netip.Addr) bool {
-	kind, n, ok := googleHostNumber(name)
-	if !ok {
+// googleNameContradicts reports a Google outbound host name (its facts)
+// whose encoded address is not a: an f name on an address that is not
+// IPv4 or whose last octet differs, an x name on one that is not IPv6 or
+// whose low 16 bits differ. Other names contradict nothing.
+func googleNameContradicts(name *nameFacts, a netip.Addr) bool {
+	kind, n := name.gKind, name.gNum
+	if !name.gHost {
 		return false
 	}
 	a = a.Unmap()
@@ -302,10 +296,10 @@ func hexDigit(c byte) (uint32, bool) {
 
 func checkGoogleZone(c *Context) []Finding {
 	var out []Finding
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	for i := range hops {
 		h := &hops[i]
-		if h.Time == nil || !isGoogleStamper(h.By.Host) {
+		if h.Time == nil || !hf[i].by.gStamper {
 			continue
 		}
 		want, known := pacificOffset(*h.Time)
@@ -322,16 +316,16 @@ func checkGoogleZone(c *Context) []Finding {
 
 func checkGoogleGap(c *Context) []Finding {
 	var out []Finding
-	hops := c.Report.Hops
+	hops, hf := c.Report.Hops, c.hopFacts()
 	for i := 1; i < len(hops); i++ {
 		older, newer := &hops[i-1], &hops[i]
-		if older.Time == nil || newer.Time == nil || !isGoogleStamper(older.By.Host) || !isGoogleStamper(newer.By.Host) {
+		if !hf[i-1].by.gStamper || !hf[i].by.gStamper || older.Time == nil || newer.Time == nil {
+			continue
+		}
+		if !laterBy(*newer.Time, *older.Time, googleMaxGap) && !earlierBy(*newer.Time, *older.Time, -googleMaxGap) {
 			continue
 		}
 		d := newer.Time.Sub(*older.Time)
-		if d <= googleMaxGap && d >= -googleMaxGap {
-			continue
-		}
 		out = append(out, Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line,
 			Message: fmt.Sprintf("hop %d is stamped %s after hop %d, both written by Google, whose servers hand mail on in seconds",
 				newer.Index, formatDelay(d), older.Index),
@@ -374,20 +368,20 @@ func isGoogleStamper(host string) bool {
 // the answer must not depend on the machine. known is false before 1987.
 func pacificOffset(t time.Time) (offset int, known bool) {
 	const pst, pdt = -8 * 3600, -7 * 3600
-	u := t.UTC()
-	y := u.Year()
-	var start, end time.Time
+	const day, hour = 86400, 3600
+	y, s := t.UTC().Year(), t.Unix() // Unix is whole seconds, rounded down: compared with a switch, it is t
+	var start, end int64
 	switch {
 	case y >= 2007:
-		start = nthSunday(y, time.March, 2).Add(10 * time.Hour) // 2:00 PST
-		end = nthSunday(y, time.November, 1).Add(9 * time.Hour) // 2:00 PDT
+		start = nthSunday(y, 3, 2) + 10*hour // 2:00 PST
+		end = nthSunday(y, 11, 1) + 9*hour   // 2:00 PDT
 	case y >= 1987:
-		start = nthSunday(y, time.April, 1).Add(10 * time.Hour)
-		end = nthSunday(y, time.November, 1).AddDate(0, 0, -7).Add(9 * time.Hour) // the last Sunday of October
+		start = nthSunday(y, 4, 1) + 10*hour
+		end = nthSunday(y, 11, 1) - 7*day + 9*hour // the last Sunday of October
 	default:
 		return 0, false
 	}
-	if !u.Before(start) && u.Before(end) {
+	if s >= start && s < end {
 		return pdt, true
 	}
 	return pst, true
@@ -402,9 +396,27 @@ func zoneText(offset int) string {
 	return fmt.Sprintf("%c%02d%02d", sign, offset/3600, offset/60%60)
 }
 
-// nthSunday is midnight UTC of the n-th Sunday of a month.
-func nthSunday(year int, month time.Month, n int) time.Time {
-	first := time.Date(year, month, 1, 0, 0, 0, 0, time.UTC)
-	d := (7 - int(first.Weekday())) % 7
-	return first.AddDate(0, 0, d+7*(n-1))
+// nthSunday is midnight UTC of the n-th Sunday of a month, in seconds
+// since the Unix epoch, worked out with plain arithmetic: time.Date and
+// AddDate cost several hundred instructions, and every hop a Google host
+// stamped asks for two such dates.
+func nthSunday(year, month, n int) int64 {
+	first := daysFromCivil(year, month, 1)
+	d := (7 - (first+4)%7) % 7 // 1970-01-01 was a Thursday; first >= 0 for the years asked
+	return (first + d + 7*int64(n-1)) * 86400
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to a date of the
+// proleptic Gregorian calendar (H. Hinnant's days_from_civil), for
+// years from 0 on.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestGoogleNameContradicts(t *testing.T) {
 		{"mail.example.org", "203.0.113.25", false}, // not Google's form: nothing to contradict
 	}
 	for _, tt := range tests {
-		if got := googleNameContradicts(tt.name, netip.MustParseAddr(tt.addr)); got != tt.want {
+		if got := googleNameContradicts(facts(tt.name), netip.MustParseAddr(tt.addr)); got != tt.want {
 			t.Errorf("googleNameContradicts(%q, %s) = %v, want %v", tt.name, tt.addr, got, tt.want)
 		}
 	}
@@ -108,6 +109,9 @@ func TestIsGoogleStamper(t *testing.T) {
 	for _, tt := range tests {
 		if got := isGoogleStamper(tt.host); got != tt.want {
 			t.Errorf("isGoogleStamper(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+		if got := facts(tt.host).gStamper; got != tt.want {
+			t.Errorf("facts(%q).gStamper = %v, want %v", tt.host, got, tt.want)
 		}
 	}
 }
@@ -314,5 +318,76 @@ func BenchmarkGoogleRules(b *testing.B) {
 	}
 	if n < 0 {
 		b.Fatal(n)
+	}
+}
+
+// refPacificOffset is pacificOffset as it was, with time.Date and
+// AddDate: the reference for the arithmetic.
+func refPacificOffset(t time.Time) (offset int, known bool) {
+	const pst, pdt = -8 * 3600, -7 * 3600
+	nthSunday := func(year int, month time.Month, n int) time.Time {
+		first := time.Date(year, month, 1, 0, 0, 0, 0, time.UTC)
+		d := (7 - int(first.Weekday())) % 7
+		return first.AddDate(0, 0, d+7*(n-1))
+	}
+	u := t.UTC()
+	y := u.Year()
+	var start, end time.Time
+	switch {
+	case y >= 2007:
+		start = nthSunday(y, time.March, 2).Add(10 * time.Hour)
+		end = nthSunday(y, time.November, 1).Add(9 * time.Hour)
+	case y >= 1987:
+		start = nthSunday(y, time.April, 1).Add(10 * time.Hour)
+		end = nthSunday(y, time.November, 1).AddDate(0, 0, -7).Add(9 * time.Hour)
+	default:
+		return 0, false
+	}
+	if !u.Before(start) && u.Before(end) {
+		return pdt, true
+	}
+	return pst, true
+}
+
+// TestPacificOffsetMatchesReference holds the arithmetic to the dates:
+// every day from 1900 to 2400 at a few hours, each second around every
+// switch, with and without a fraction of a second and in other zones,
+// and random instants from year 1 to 9999.
+func TestPacificOffsetMatchesReference(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", -7*3600), time.FixedZone("", 13*3600+45*60)}
+	check := func(at time.Time) {
+		t.Helper()
+		for _, z := range zones {
+			got, gk := pacificOffset(at.In(z))
+			want, wk := refPacificOffset(at.In(z))
+			if got != want || gk != wk {
+				t.Fatalf("pacificOffset(%s) = %d %v, reference %d %v", at.In(z), got, gk, want, wk)
+			}
+		}
+	}
+	for at := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC); at.Year() < 2400; at = at.Add(24 * time.Hour) {
+		for _, h := range []time.Duration{0, 7*time.Hour + 999*time.Millisecond, 9 * time.Hour, 10 * time.Hour, 23*time.Hour + 59*time.Minute} {
+			check(at.Add(h))
+		}
+	}
+	for y := 1985; y < 2200; y++ {
+		for _, m := range []time.Month{time.March, time.April, time.October, time.November} {
+			for d := 1; d <= 31; d++ {
+				if base := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); base.Weekday() == time.Sunday {
+					for _, s := range []int{9 * 3600, 10 * 3600} { // 2:00 PDT, 2:00 PST in UTC
+						for ds := -2; ds <= 2; ds++ {
+							for _, ns := range []int{0, 1, 999_999_999} {
+								check(base.Add(time.Duration(s+ds)*time.Second + time.Duration(ns)))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	lo, hi := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+	for range 200_000 {
+		check(time.Unix(lo+r.Int64N(hi-lo), r.Int64N(1e9)))
 	}
 }

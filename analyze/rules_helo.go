@@ -154,7 +154,7 @@ func checkHELOImpersonation(c *Context) []Finding {
 			rcpt = c.recipientFamilies() // nil again when there are none: cached
 		}
 		claim, what := heloClaim(f.helo, rcpt)
-		if claim == "" || !overSMTP(h, f) || c.heloVerifiedElsewhere(h.From.HELO, f.helo) {
+		if claim == "" || !overSMTP(h, f) {
 			continue
 		}
 		if h.From.RDNS != "" && f.rdns.family == claim || f.inRanges(f.helo.ranges) {
@@ -162,6 +162,9 @@ func checkHELOImpersonation(c *Context) []Finding {
 		}
 		if what == "the recipient's domain" && !h.Trusted {
 			continue // only the receiving side knows which of its own hosts are real
+		}
+		if c.heloVerifiedElsewhere(f.helo) {
+			continue
 		}
 		sev := SeverityMedium
 		if h.From.RDNS == "" {
@@ -201,15 +204,19 @@ func overSMTP(h *received.Hop, f *hopFacts) bool {
 	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !w.notSMTP && !w.retrieval && !f.helo.placeholder
 }
 
-// heloVerifiedElsewhere reports a HELO name (with facts nf) that another
-// hop records with the claimed provider's own rDNS or address: the host is
-// real, and a later hop saw the same greeting through a proxy or filter.
-func (c *Context) heloVerifiedElsewhere(helo string, nf *nameFacts) bool {
+// heloVerifiedElsewhere reports a HELO name (its facts) that
+// another hop records with the claimed provider's own rDNS or address: the
+// host is real, and a later hop saw the same greeting through a proxy or
+// filter. The same greeting is the same clean name (sameHost).
+func (c *Context) heloVerifiedElsewhere(nf *nameFacts) bool {
+	if nf.clean == "" {
+		return false
+	}
 	fam := nf.family
 	hf := c.hopFacts()
 	for i := range c.Report.Hops {
 		h := &c.Report.Hops[i]
-		if !sameHost(h.From.HELO, helo) {
+		if hf[i].helo != nf && hf[i].helo.clean != nf.clean {
 			continue
 		}
 		if h.From.RDNS != "" && hf[i].rdns.family == fam || hf[i].inRanges(nf.ranges) {
@@ -255,7 +262,12 @@ func (c *Context) recipientFamilies() []string {
 		return c.rcptCache
 	}
 	out := c.rcptBuf[:0]
+	last := "" // the trusted hops often name one recipient each: adding it again adds nothing
 	add := func(addr string) {
+		if addr == last {
+			return
+		}
+		last = addr
 		if f := facts(domainOf(angleAddr(addr))); f.fqdn && !slices.Contains(out, f.family) {
 			out = append(out, f.family)
 		}

@@ -27,6 +27,9 @@ func init() {
 	})
 }
 
+// msArrivalField is where Microsoft 365 records the arrival.
+const msArrivalField = "X-MS-Exchange-CrossTenant-OriginalArrivalTime"
+
 // How far Microsoft 365's own hops may sit from its arrival record.
 const (
 	msArrivalEarly = time.Minute
@@ -50,11 +53,11 @@ func checkMSArrivalTime(c *Context) []Finding {
 		if first == nil || h.Time.Before(*first) {
 			first, firstHop = h.Time, i
 		}
-		if d := h.Time.Sub(arrival); d < -msArrivalEarly {
-			out = append(out, msArrivalFinding(h, arrival, raw, d))
+		if earlierBy(*h.Time, arrival, -msArrivalEarly) {
+			out = append(out, msArrivalFinding(h, arrival, raw, h.Time.Sub(arrival)))
 		}
 	}
-	if first != nil && first.Sub(arrival) > msArrivalLate {
+	if first != nil && laterBy(*first, arrival, msArrivalLate) {
 		out = append(out, msArrivalFinding(&c.Report.Hops[firstHop], arrival, raw, first.Sub(arrival)))
 	}
 	return out
@@ -71,15 +74,10 @@ func msArrivalFinding(h *received.Hop, arrival time.Time, raw string, d time.Dur
 // ("31 Aug 2023 10:06:13.2857 (UTC)"; the fraction and the zone comment
 // optional, the time always UTC), and returns it with the value as written.
 func (c *Context) msArrival() (time.Time, string, bool) {
-	const name = "X-MS-Exchange-CrossTenant-OriginalArrivalTime"
 	var best time.Time
 	raw, found := "", false
-	for i := range c.Msg.Fields {
-		f := &c.Msg.Fields[i]
-		if len(f.Name) != len(name) || !equalFoldASCII(f.Name, name) {
-			continue
-		}
-		value := f.Unfolded()
+	for _, i := range c.fields().msArrival {
+		value := c.Msg.Fields[i].Unfolded()
 		v := value
 		if j := strings.IndexAny(v, ".("); j >= 0 {
 			v = strings.TrimSpace(v[:j])

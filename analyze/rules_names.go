@@ -98,6 +98,12 @@ type nameFacts struct {
 	// lookalike compares with its targets' for every From domain and
 	// recipient domain.
 	skel string
+	// What the Google rules ask of the name as written, which they ask
+	// of every hop: googleHostNumber (gHost, with its kind and number),
+	// isGoogleStamper and isGmailMX.
+	gKind                    byte
+	gNum                     uint32
+	gHost, gStamper, gmailMX bool
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -134,6 +140,8 @@ func facts(name string) *nameFacts {
 func computeFacts(name string) nameFacts {
 	clean := cleanHost(name)
 	f := nameFacts{name: name, clean: clean, org: clean, family: clean, cleanStable: cleanHost(clean) == clean}
+	f.gKind, f.gNum, f.gHost = googleHostNumber(name)
+	f.gStamper, f.gmailMX = isGoogleStamper(name), isGmailMX(name)
 	if clean == "" {
 		return f.withFamily()
 	}
@@ -279,10 +287,7 @@ var knownProviders = mailproviders.Families()
 
 // reservedRanges are the ranges that never cross the public internet
 // (RFC 6890 special-purpose registries). The name says why in findings.
-var reservedRanges = []struct {
-	prefix netip.Prefix
-	why    string
-}{
+var reservedRanges = []reservedRange{
 	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\" (RFC 1122)"},
 	{netip.MustParsePrefix("10.0.0.0/8"), "private (RFC 1918)"},
 	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT (RFC 6598)"},
@@ -326,19 +331,47 @@ func reservedWhy(ip string) string {
 // reservedWhyAddr is reservedWhy of a parsed address.
 func reservedWhyAddr(a netip.Addr) string {
 	a = a.WithZone("")
-	if a.Is4() && !reservedFirstOctet[a.As4()[0]] {
-		return "" // most addresses: no IPv4 range starts with that octet
-	}
-	if a.Is6() && globalOutside2001(a) {
+	ranges := reservedRanges6
+	if a.Is4() {
+		// Most addresses: no IPv4 range starts with that octet; the
+		// others are tried against the one to three ranges that do.
+		ranges = reservedByOctet[a.As4()[0]]
+	} else if a.Is6() && globalOutside2001(a) {
 		return "" // most IPv6 clients: no IPv6 range lies there
 	}
-	for _, r := range reservedRanges {
+	for _, r := range ranges {
 		if r.prefix.Contains(a) {
 			return r.why
 		}
 	}
 	return ""
 }
+
+// reservedRange is one of reservedRanges.
+type reservedRange = struct {
+	prefix netip.Prefix
+	why    string
+}
+
+// reservedByOctet are the IPv4 ranges of reservedRanges starting with
+// each first octet, in their order there; reservedRanges6 are its IPv6
+// ranges. An address is only ever in a range of its own family.
+var reservedByOctet, reservedRanges6 = func() (t [256][]reservedRange, v6 []reservedRange) {
+	for _, r := range reservedRanges {
+		if !r.prefix.Addr().Is4() {
+			v6 = append(v6, r)
+			continue
+		}
+		first, n := int(r.prefix.Addr().As4()[0]), 1
+		if r.prefix.Bits() < 8 {
+			n = 1 << (8 - r.prefix.Bits())
+		}
+		for o := first; o < first+n; o++ {
+			t[o] = append(t[o], r)
+		}
+	}
+	return t, v6
+}()
 
 // globalOutside2001 reports an IPv6 address in 2000::/3 (global unicast)
 // outside 2001::/16: of the IPv6 ranges in reservedRanges, only
@@ -347,24 +380,6 @@ func globalOutside2001(a netip.Addr) bool {
 	b := a.As16()
 	return b[0]&0xe0 == 0x20 && !(b[0] == 0x20 && b[1] == 0x01)
 }
-
-// reservedFirstOctet marks the first octets of the IPv4 ranges in
-// reservedRanges.
-var reservedFirstOctet = func() (t [256]bool) {
-	for _, r := range reservedRanges {
-		if !r.prefix.Addr().Is4() {
-			continue
-		}
-		first, n := int(r.prefix.Addr().As4()[0]), 1
-		if r.prefix.Bits() < 8 {
-			n = 1 << (8 - r.prefix.Bits())
-		}
-		for o := first; o < first+n; o++ {
-			t[o] = true
-		}
-	}
-	return t
-}()
 
 // isInternalIP reports the addresses an organisation uses inside its own
 // network: loopback, RFC 1918, unique local, link-local, CGNAT.

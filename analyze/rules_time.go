@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -73,6 +74,21 @@ func formatDelay(d time.Duration) string {
 	return sign + d.Round(time.Second).String()
 }
 
+// laterBy reports t.Sub(u) > d, and earlierBy t.Sub(u) < d, by comparing
+// t with u.Add(d) instead: Sub checks the difference it works out for
+// overflow by adding it back to u and comparing, several times the work,
+// and most stamps are compared only to find them in order. The answers
+// are Sub's, a difference out of Duration's range (which Sub clamps to
+// it) included (TestLaterBy), for times a Duration can be added to
+// without leaving time.Time's range (some 292 billion years).
+func laterBy(t, u time.Time, d time.Duration) bool {
+	return d < math.MaxInt64 && t.After(u.Add(d))
+}
+
+func earlierBy(t, u time.Time, d time.Duration) bool {
+	return d > math.MinInt64 && t.Before(u.Add(d))
+}
+
 // capSeverity lowers s to at most max.
 func capSeverity(s, max Severity) Severity {
 	if SeverityWeight(s) > SeverityWeight(max) {
@@ -133,7 +149,8 @@ func checkTimeTravel(c *Context) []Finding {
 		if hops[i].Time == nil {
 			continue
 		}
-		if prev >= 0 {
+		// Both findings are of a step back: most hops step forward.
+		if prev >= 0 && hops[i].Time.Before(*hops[prev].Time) {
 			d := hops[i].Time.Sub(*hops[prev].Time)
 			if d < -c.skew() {
 				out = append(out, travelFinding(&hops[prev], &hops[i], d, c.skew()))
@@ -195,10 +212,12 @@ func checkDateSkew(c *Context) []Finding {
 	if date == nil || first == nil {
 		return nil
 	}
-	d := first.Time.Sub(*date) // positive: the hop came after the Date, as it should
-	if d >= -c.skew() && d <= 3*24*time.Hour {
+	// d, positive when the hop came after the Date as it should, is
+	// worked out only past the usual case: between -skew and three days.
+	if !earlierBy(*first.Time, *date, -c.skew()) && !laterBy(*first.Time, *date, 3*24*time.Hour) {
 		return nil
 	}
+	d := first.Time.Sub(*date)
 	ev := fmt.Sprintf("Date: %s | hop %d: %s", c.Report.Header.DateText, first.Index, stamp(first))
 	switch {
 	case d < -c.skew():
@@ -225,8 +244,9 @@ func checkFuture(c *Context) []Finding {
 	} else {
 		now = time.Now()
 	}
+	skew := c.skew()
 	for i := range hops {
-		if t := hops[i].Time; t != nil && t.Sub(now) > c.skew() {
+		if t := hops[i].Time; t != nil && laterBy(*t, now, skew) {
 			out = append(out, Finding{Hops: []int{hops[i].Index}, Line: hops[i].Line,
 				Message:  fmt.Sprintf("hop %d is stamped %s after now", hops[i].Index, formatDelay(t.Sub(now))),
 				Evidence: stamp(&hops[i])})
@@ -238,13 +258,13 @@ func checkFuture(c *Context) []Finding {
 	}
 	last := newestTime(hops)
 	switch {
-	case last != nil && date.Sub(*last) > c.skew():
+	case last != nil && laterBy(*date, *last, skew):
 		sev, note := clockError(date.Sub(*last), c.skew())
 		sev = capSeverity(sev, SeverityLow) // a wrong clock on the author's machine does this
 		out = append(out, Finding{Hops: []int{hops[len(hops)-1].Index}, Severity: sev,
 			Message:  fmt.Sprintf("Date is %s after the final receiver's stamp%s", formatDelay(date.Sub(*last)), note),
 			Evidence: "Date: " + c.Report.Header.DateText + " | final hop: " + last.Format(time.RFC1123Z)})
-	case date.Sub(now) > c.skew():
+	case laterBy(*date, now, skew):
 		out = append(out, Finding{Severity: SeverityLow, Message: fmt.Sprintf("Date is %s after now", formatDelay(date.Sub(now))),
 			Evidence: "Date: " + c.Report.Header.DateText})
 	}
@@ -258,10 +278,10 @@ func checkTransit(c *Context) []Finding {
 	if first == nil || last == nil {
 		return out
 	}
-	d := last.Sub(*first.Time)
-	if d <= 7*24*time.Hour {
+	if !laterBy(*last, *first.Time, 7*24*time.Hour) {
 		return out
 	}
+	d := last.Sub(*first.Time)
 	lastHop := &hops[len(hops)-1]
 	for i := len(hops) - 1; i >= 0; i-- {
 		if hops[i].Time != nil {
@@ -291,7 +311,8 @@ func (c *Context) internalGaps() []Finding {
 		if older.Time == nil || newer.Time == nil || !ob.fqdn || !nb.fqdn || ob.family != nb.family {
 			continue
 		}
-		if d := newer.Time.Sub(*older.Time); d > maxInternalGap {
+		if laterBy(*newer.Time, *older.Time, maxInternalGap) {
+			d := newer.Time.Sub(*older.Time)
 			out = append(out, Finding{Severity: SeverityMedium, Hops: []int{older.Index, newer.Index}, Line: newer.Line,
 				Message: fmt.Sprintf("hop %d is %s after hop %d, both written by %s, whose servers hand mail on in seconds: one of the dates was edited",
 					newer.Index, formatDelay(d), older.Index, ob.family),

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Envelope rules: the SMTP envelope (RFC 5321 §2.3.1, read from
@@ -164,22 +165,62 @@ func andMore(sep string, more int) string {
 	return sep + "and " + strconv.Itoa(more) + " more"
 }
 
-// sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII
-// that is strings.EqualFold, which needs no copies; Unicode lower-cases
-// and folds some runes differently (İ, K), so other text is lower-cased.
+// sameLower reports strings.ToLower(a) == strings.ToLower(b), without the
+// copies. ASCII lower-cases byte for byte, so the strings are walked side
+// by side while both are ASCII: two ASCII bytes that differ once lowered
+// tell them apart (their lower-cased texts differ at that byte), and two
+// ASCII strings of two lengths are never the same. Unicode lower-cases
+// some runes to other lengths and to ASCII (İ, K), so at the first byte
+// that is not ASCII, in either, the rest is lower-cased and compared
+// (refSameLower holds it to the definition).
 func sameLower(a, b string) bool {
-	if isASCII(a) && isASCII(b) {
-		// ASCII text of two lengths never folds equal; strings.EqualFold
-		// would find that out at the end.
-		return len(a) == len(b) && strings.EqualFold(a, b)
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca|cb >= utf8.RuneSelf {
+			// a[:i] and b[:i] are ASCII and lower-case alike, and a rune
+			// starts at i in both.
+			return strings.ToLower(a[i:]) == strings.ToLower(b[i:])
+		}
+		if ca != cb && lowerASCII(ca) != lowerASCII(cb) {
+			return false
+		}
 	}
-	return strings.ToLower(a) == strings.ToLower(b)
+	if len(a) == len(b) {
+		return true
+	}
+	// One is an ASCII prefix of the other: the longer one's rest lower-
+	// cases to at least a byte, whatever it holds.
+	return false
+}
+
+// equalFoldAddr is strings.EqualFold(a, b), walked side by side while
+// both are ASCII: two ASCII bytes that differ once lowered do not fold
+// equal (only the Kelvin sign and the long s fold to ASCII letters, and
+// neither is ASCII), and ASCII strings of two lengths never do. At the
+// first byte that is not ASCII, in either, strings.EqualFold decides.
+func equalFoldAddr(a, b string) bool {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca|cb >= utf8.RuneSelf {
+			return strings.EqualFold(a, b)
+		}
+		if ca != cb && lowerASCII(ca) != lowerASCII(cb) {
+			return false
+		}
+	}
+	if len(a) == len(b) {
+		return true
+	}
+	// An ASCII prefix of the other: folding keeps the rest a rune at least.
+	return false
 }
 
 // listed reports whether addr is in list, ignoring case.
 func listed(addr string, list []Address) bool {
-	for _, a := range list {
-		if strings.EqualFold(a.Address, addr) {
+	for i := range list {
+		if equalFoldAddr(list[i].Address, addr) {
 			return true
 		}
 	}

@@ -1,0 +1,74 @@
+package analyze
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// The envelope rules' case-blind comparisons walk ASCII side by side and
+// hand the rest to the strings package; these hold them to the
+// definitions they stand for, on every pair of short strings from an
+// alphabet of letters that fold or lower-case across lengths and scripts
+// (the Kelvin sign, the long s, the dotted capital I, a lone continuation
+// byte) and on random longer ones.
+
+func refSameLower(a, b string) bool { return strings.ToLower(a) == strings.ToLower(b) }
+
+func checkCaseBlind(t *testing.T, a, b string) {
+	t.Helper()
+	if got, want := sameLower(a, b), refSameLower(a, b); got != want {
+		t.Fatalf("sameLower(%q, %q) = %v, want %v", a, b, got, want)
+	}
+	if got, want := equalFoldAddr(a, b), strings.EqualFold(a, b); got != want {
+		t.Fatalf("equalFoldAddr(%q, %q) = %v, want %v", a, b, got, want)
+	}
+}
+
+var caseBlindAlphabet = []string{"k", "K", "\u212a", "s", "S", "\u017f", "i", "I", "\u0130", "\u0131", "@", "`",
+	"\xa9", "\xc3", "\u00e9", "\u00c9"}
+
+func TestCaseBlindMatchReference(t *testing.T) {
+	var words []string
+	var grow func(prefix string, n int)
+	grow = func(prefix string, n int) {
+		words = append(words, prefix)
+		if n < 2 {
+			for _, c := range caseBlindAlphabet {
+				grow(prefix+c, n+1)
+			}
+		}
+	}
+	grow("", 0)
+	for _, a := range words {
+		for _, b := range words {
+			checkCaseBlind(t, a, b)
+			checkCaseBlind(t, "Alice.X@"+a, "alice.x@"+b)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	word := func() string {
+		var b strings.Builder
+		for range r.IntN(12) {
+			if r.IntN(4) == 0 {
+				b.WriteString(caseBlindAlphabet[r.IntN(len(caseBlindAlphabet))])
+			} else {
+				b.WriteByte("aAbB.@-"[r.IntN(7)])
+			}
+		}
+		return b.String()
+	}
+	for range 200000 {
+		a := word()
+		checkCaseBlind(t, a, word())
+		checkCaseBlind(t, a, strings.ToUpper(a))
+		checkCaseBlind(t, a, strings.ToLower(a))
+	}
+}
+
+func FuzzCaseBlind(f *testing.F) {
+	f.Add("Bob@Example.COM", "bob@example.com")
+	f.Add("\u212aim@x", "kim@x")
+	f.Add("\u0130@x", "i@x")
+	f.Fuzz(checkCaseBlind)
+}

@@ -2,7 +2,9 @@ package analyze
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestOneEdit holds oneEdit to the Damerau-Levenshtein distance it stands
@@ -88,4 +90,70 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(x)][len(y)]
+}
+
+// TestTargetIndexMatchesScan holds the index's skeleton and real-name
+// questions, which it answers through lengths and first bytes, to a walk
+// over its targets, and the provider filter to the map it spares.
+func TestTargetIndexMatchesScan(t *testing.T) {
+	x := wellKnownIndex
+	var probes []string
+	for _, tg := range x.targets {
+		probes = append(probes, tg.skel, tg.label, tg.skel+"x", tg.skel[1:], "x"+tg.skel)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = "aeilmnoprs.1"[r.IntN(12)]
+		}
+		probes = append(probes, string(b))
+	}
+	probes = append(probes, "", strings.Repeat("p", 40))
+	for _, s := range probes {
+		var want uint64
+		for i, tg := range x.targets {
+			if tg.skel == s {
+				want |= 1 << i
+			}
+		}
+		if got := x.sameSkel(s); got != want {
+			t.Fatalf("sameSkel(%q) = %b, want %b", s, got, want)
+		}
+		for _, suffix := range []string{"com", "co.uk", "us", "net"} {
+			label := s
+			real := false
+			for _, tg := range x.targets {
+				real = real || tg.label == label && tg.suffix == suffix
+			}
+			if got := x.isReal(x.sameSkel(facts(label+"."+suffix).skel), label, suffix); got != real && label != "" {
+				t.Fatalf("isReal(%q, %q) = %v, want %v", label, suffix, got, real)
+			}
+		}
+		for _, d := range []string{s, s + ".com", s + "mail.com", "g" + s} {
+			if got, want := mailboxProvider(d), mailboxProviders[d]; got != want {
+				t.Fatalf("mailboxProvider(%q) = %q, want %q", d, got, want)
+			}
+		}
+	}
+	for d, p := range mailboxProviders {
+		if got := mailboxProvider(d); got != p {
+			t.Fatalf("mailboxProvider(%q) = %q, want %q", d, got, p)
+		}
+	}
+}
+
+// TestMixedScriptsASCII: a label of ASCII alone never mixes scripts, as
+// mixedScripts now says without walking it.
+func TestMixedScriptsASCII(t *testing.T) {
+	for _, s := range []string{"paypal", "p\u0430ypal", "\u0430\u0431", "x\u03bf", "caf\u00e9", "a1-"} {
+		latin, other := false, false
+		for _, r := range s {
+			latin = latin || r < 128 && unicode.IsLetter(r)
+			other = other || unicode.In(r, unicode.Cyrillic, unicode.Greek, unicode.Armenian)
+		}
+		if got := mixedScripts(s); got != (latin && other) {
+			t.Errorf("mixedScripts(%q) = %v", s, got)
+		}
+	}
 }

@@ -63,6 +63,10 @@ type Context struct {
 	trust   Trust // Trust's storage when judge inferred it
 	// fromDomain are the From domain's facts (fromDomainFacts), nil until asked.
 	fromDomain *nameFacts
+	// The facts of the other addresses and names the header and envelope
+	// rules each look at (mailFromFacts, senderFacts, replyToFacts,
+	// msgIDFacts), nil until asked.
+	mailFrom, sender, replyTo, msgID *nameFacts
 	// found is where runRules gathers the findings; judge keeps its
 	// storage for the next message.
 	found []Finding

@@ -76,16 +76,50 @@ func (c *Context) fromDomainFacts() *nameFacts {
 	return c.fromDomain
 }
 
-// otherOrgThanFrom is otherOrg(addr, c.fromAddress()). The facts' name is
+// otherOrgThanFrom is otherOrg(addr, c.fromAddress()) of the address
+// whose domain's facts are f (facts(domainOf(addr))). The facts' name is
 // the domain they are of.
-func (c *Context) otherOrgThanFrom(addr string) bool {
-	d, from := domainOf(addr), c.fromDomainFacts()
-	return d != "" && from.name != "" && family(d) != from.family
+func (c *Context) otherOrgThanFrom(f *nameFacts) bool {
+	from := c.fromDomainFacts()
+	return f.name != "" && from.name != "" && f.family != from.family
+}
+
+// addrFacts are facts(domainOf(addr)), kept in *slot once worked out:
+// the envelope, lookalike and provider rules each look at the same few
+// addresses.
+func addrFacts(slot **nameFacts, addr string) *nameFacts {
+	if *slot == nil {
+		*slot = facts(domainOf(addr))
+	}
+	return *slot
+}
+
+// mailFromFacts are the facts of the envelope sender's domain.
+func (c *Context) mailFromFacts() *nameFacts {
+	return addrFacts(&c.mailFrom, c.Report.Envelope.MailFrom)
+}
+
+// senderFacts are the facts of the Sender address's domain, noFacts
+// without a Sender.
+func (c *Context) senderFacts() *nameFacts {
+	if c.Report.Header.Sender == nil {
+		return &noFacts
+	}
+	return addrFacts(&c.sender, c.Report.Header.Sender.Address)
+}
+
+// replyToFacts are the facts of the domain of the i-th Reply-To address;
+// the first's are kept.
+func (c *Context) replyToFacts(i int) *nameFacts {
+	if a := c.Report.Header.ReplyTo[i].Address; i > 0 {
+		return facts(domainOf(a))
+	}
+	return addrFacts(&c.replyTo, c.Report.Header.ReplyTo[0].Address)
 }
 
 func checkEnvelopeFrom(c *Context) []Finding {
 	mf, from := c.Report.Envelope.MailFrom, c.fromAddress()
-	if !c.otherOrgThanFrom(mf) {
+	if !c.otherOrgThanFrom(c.mailFromFacts()) {
 		return nil
 	}
 	// The envelope rules fire on much honest mail: concatenations, not Sprintf.
@@ -95,7 +129,7 @@ func checkEnvelopeFrom(c *Context) []Finding {
 
 func checkSender(c *Context) []Finding {
 	s := c.Report.Header.Sender
-	if s == nil || !c.otherOrgThanFrom(s.Address) {
+	if s == nil || !c.otherOrgThanFrom(c.senderFacts()) {
 		return nil
 	}
 	return []Finding{{Message: "Sender " + s.Address + ", From " + c.fromAddress(),
@@ -110,12 +144,13 @@ var freemail = map[string]bool{"google": true, "microsoft": true, "yahoo": true,
 func checkReplyTo(c *Context) []Finding {
 	from := c.fromAddress()
 	var out []Finding
-	for _, r := range c.Report.Header.ReplyTo {
-		if !c.otherOrgThanFrom(r.Address) {
+	for i, r := range c.Report.Header.ReplyTo {
+		rf := c.replyToFacts(i)
+		if !c.otherOrgThanFrom(rf) {
 			continue
 		}
 		sev := SeverityInfo
-		if freemail[family(domainOf(r.Address))] && !freemail[c.fromDomainFacts().family] {
+		if freemail[rf.family] && !freemail[c.fromDomainFacts().family] {
 			sev = SeverityLow
 		}
 		out = append(out, Finding{Severity: sev, Message: "Reply-To " + r.Address + ", From " + from,

@@ -239,9 +239,18 @@ func msgIDDomain(id string) string {
 	return facts(id[i+1:]).clean
 }
 
+// msgIDFacts are the facts of the Message-ID's domain (msgIDDomain), the
+// name they are of: the Message-ID and provider rules both look at it.
+func (c *Context) msgIDFacts() *nameFacts {
+	if c.msgID == nil {
+		c.msgID = facts(msgIDDomain(c.Report.Header.MessageID))
+	}
+	return c.msgID
+}
+
 func checkMessageID(c *Context) []Finding {
-	d := msgIDDomain(c.Report.Header.MessageID)
-	id, from := facts(d), c.fromDomainFacts()
+	id, from := c.msgIDFacts(), c.fromDomainFacts()
+	d := id.name
 	if !id.fqdn || from.name == "" || id.family == from.family {
 		return nil
 	}

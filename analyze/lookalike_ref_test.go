@@ -157,3 +157,33 @@ func TestMixedScriptsASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestIsASCIIWords holds isASCII, which reads eight bytes at a time, to a
+// byte-by-byte walk: a byte of 0x80 or more at every place of strings of
+// every length up to three words.
+func TestIsASCIIWords(t *testing.T) {
+	ref := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n <= 24; n++ {
+		b := []byte(strings.Repeat("a~\x7f", 9)[:n])
+		if got := isASCII(string(b)); got != ref(string(b)) {
+			t.Fatalf("isASCII(%q) = %v", b, got)
+		}
+		for i := range b {
+			for _, c := range []byte{0x80, 0xc3, 0xff} {
+				old := b[i]
+				b[i] = c
+				if got := isASCII(string(b)); got != ref(string(b)) {
+					t.Fatalf("isASCII(%q) = %v", b, got)
+				}
+				b[i] = old
+			}
+		}
+	}
+}

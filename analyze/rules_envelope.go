@@ -209,6 +209,9 @@ func andMore(sep string, more int) string {
 // that is not ASCII, in either, the rest is lower-cased and compared
 // (refSameLower holds it to the definition).
 func sameLower(a, b string) bool {
+	if a == b {
+		return true // the usual answer, compared a word at a time
+	}
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		ca, cb := a[i], b[i]
@@ -235,6 +238,9 @@ func sameLower(a, b string) bool {
 // neither is ASCII), and ASCII strings of two lengths never do. At the
 // first byte that is not ASCII, in either, strings.EqualFold decides.
 func equalFoldAddr(a, b string) bool {
+	if a == b {
+		return true // the usual answer, compared a word at a time
+	}
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		ca, cb := a[i], b[i]

@@ -226,6 +226,14 @@ func checkFromMailboxes(c *Context) []Finding {
 
 // msgIDDomain returns the domain of a Message-ID "<left@right>".
 func msgIDDomain(id string) string {
+	// The facts hold the name cleaned (cleanHost), which the rules ask
+	// about next: no new string for a domain with an upper-case letter.
+	return facts(msgIDRawDomain(id)).clean
+}
+
+// msgIDRawDomain is the domain of a Message-ID as written, "" when it has
+// no "@".
+func msgIDRawDomain(id string) string {
 	id = strings.TrimSpace(id)
 	if i := strings.IndexByte(id, '>'); i >= 0 {
 		id = id[:i]
@@ -234,16 +242,24 @@ func msgIDDomain(id string) string {
 	if i < 0 {
 		return ""
 	}
-	// The facts hold the name cleaned (cleanHost), which the rules ask
-	// about next: no new string for a domain with an upper-case letter.
-	return facts(id[i+1:]).clean
+	return id[i+1:]
 }
 
 // msgIDFacts are the facts of the Message-ID's domain (msgIDDomain), the
 // name they are of: the Message-ID and provider rules both look at it.
 func (c *Context) msgIDFacts() *nameFacts {
 	if c.msgID == nil {
-		c.msgID = facts(msgIDDomain(c.Report.Header.MessageID))
+		// msgIDDomain is the raw domain's clean name, whose facts are the
+		// raw domain's when it is clean already, as most are.
+		if raw := msgIDRawDomain(c.Report.Header.MessageID); raw != "" {
+			f := facts(raw)
+			if f.clean != f.name {
+				f = facts(f.clean)
+			}
+			c.msgID = f
+		} else {
+			c.msgID = &noFacts
+		}
 	}
 	return c.msgID
 }
@@ -326,10 +342,10 @@ func displayNameFinding(a Address) (Finding, bool) {
 	if !isASCII(name) {
 		name = nameAsSeen(name)
 	}
-	if name == "" || !strings.ContainsAny(name, "@.") {
+	hasAt := strings.IndexByte(name, '@') >= 0
+	if !hasAt && strings.IndexByte(name, '.') < 0 {
 		return Finding{}, false
 	}
-	hasAt := strings.IndexByte(name, '@') >= 0
 	if !hasAt && !mayHoldDomain(name) {
 		return Finding{}, false
 	}

@@ -122,3 +122,17 @@ func TestFromMailboxes(t *testing.T) {
 		})
 	}
 }
+
+// TestMsgIDFacts holds the Context's Message-ID facts, which skip the
+// second look-up of a domain that is clean already, to the facts of
+// msgIDDomain.
+func TestMsgIDFacts(t *testing.T) {
+	for _, id := range []string{"<a@example.com>", " <a@Example.COM> ", "<a@mail.gmail.com>", "<a@[192.0.2.1]>",
+		"a@b", "<ab>", "", "<a@>", "<x@y@Z.example.>", "<a@ example.org >", "a@example.net\u00a0", "<a@\u00e9xample.fr>"} {
+		c := &Context{Report: &MessageReport{Header: HeaderSummary{MessageID: id}}}
+		got, want := c.msgIDFacts(), facts(msgIDDomain(id))
+		if got.name != want.name || got.clean != want.clean || got.family != want.family || got.fqdn != want.fqdn {
+			t.Errorf("msgIDFacts(%q) = %+v, want %+v", id, *got, *want)
+		}
+	}
+}

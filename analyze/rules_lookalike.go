@@ -433,8 +433,21 @@ func imitates(what, label string, sameSkel bool, shown string, t *target) (Findi
 	return Finding{}, false
 }
 
+// isASCII reports whether s is ASCII alone. It looks at eight bytes at a
+// time: most of what the rules ask about is a name or an address of a few
+// dozen bytes.
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		// One little-endian load, put together by the compiler.
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if x&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false
 		}

@@ -187,3 +187,20 @@ func TestIsASCIIWords(t *testing.T) {
 		}
 	}
 }
+
+// TestHasACE holds hasACE to strings.Contains on every string of up to
+// six bytes from the bytes of "xn--" and one other.
+func TestHasACE(t *testing.T) {
+	var grow func(s string)
+	grow = func(s string) {
+		if got, want := hasACE(s), strings.Contains(s, "xn--"); got != want {
+			t.Fatalf("hasACE(%q) = %v, want %v", s, got, want)
+		}
+		if len(s) < 6 {
+			for _, c := range []string{"x", "n", "-", "a"} {
+				grow(s + c)
+			}
+		}
+	}
+	grow("")
+}

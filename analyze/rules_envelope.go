@@ -62,7 +62,7 @@ func (c *Context) fromAddress() string {
 
 // otherOrg reports whether two addresses are in different organisations.
 func otherOrg(a, b string) bool {
-	da, db := domainOf(a), domainOf(b)
+	da, db := addrDomain(a), addrDomain(b)
 	return da != "" && db != "" && family(da) != family(db)
 }
 
@@ -71,7 +71,7 @@ func otherOrg(a, b string) bool {
 // addresses with it, and it is looked up once per message.
 func (c *Context) fromDomainFacts() *nameFacts {
 	if c.fromDomain == nil {
-		c.fromDomain = facts(domainOf(c.fromAddress()))
+		c.fromDomain = facts(addrDomain(c.fromAddress()))
 	}
 	return c.fromDomain
 }
@@ -89,9 +89,53 @@ func (c *Context) otherOrgThanFrom(f *nameFacts) bool {
 // addresses.
 func addrFacts(slot **nameFacts, addr string) *nameFacts {
 	if *slot == nil {
-		*slot = facts(domainOf(addr))
+		*slot = facts(addrDomain(addr))
 	}
 	return *slot
+}
+
+// addrDomain is domainOf(addr), in one walk back from the end: to the
+// last "@", noting on the way whether the domain is plain (isPlainDomain:
+// ASCII without upper-case letters; its ends are looked at after). An
+// address's domain nearly always is, and is returned as it stands.
+func addrDomain(addr string) string {
+	i := len(addr) - 1
+	var odd byte
+	for ; i >= 0; i-- {
+		c := addr[i]
+		if c == '@' {
+			break
+		}
+		odd |= unplainByte[c]
+	}
+	if i < 0 {
+		return ""
+	}
+	d := addr[i+1:]
+	if odd == 0 && (d == "" || !domainEdge(d[0]) && !domainEdge(d[len(d)-1])) {
+		return d
+	}
+	return domainOf(addr)
+}
+
+// unplainByte marks the bytes that make a domain other than plain
+// (isPlainDomain): upper-case ASCII letters and every byte of 0x80 or more.
+var unplainByte = func() (t [256]byte) {
+	for c := range t {
+		if c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// domainEdge marks the bytes domainOf trims from a domain's ends.
+func domainEdge(c byte) bool {
+	switch c {
+	case ' ', '>', '.', '[', ']':
+		return true
+	}
+	return false
 }
 
 // mailFromFacts are the facts of the envelope sender's domain.
@@ -112,7 +156,7 @@ func (c *Context) senderFacts() *nameFacts {
 // the first's are kept.
 func (c *Context) replyToFacts(i int) *nameFacts {
 	if a := c.Report.Header.ReplyTo[i].Address; i > 0 {
-		return facts(domainOf(a))
+		return facts(addrDomain(a))
 	}
 	return addrFacts(&c.replyTo, c.Report.Header.ReplyTo[0].Address)
 }

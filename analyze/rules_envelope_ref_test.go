@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
 )
 
 // The envelope rules' case-blind comparisons walk ASCII side by side and
@@ -71,4 +73,27 @@ func FuzzCaseBlind(f *testing.F) {
 	f.Add("\u212aim@x", "kim@x")
 	f.Add("\u0130@x", "i@x")
 	f.Fuzz(checkCaseBlind)
+}
+
+// TestAddrDomain holds addrDomain, one walk back from the end, to
+// domainOf, on addresses put together from pieces that domainOf trims,
+// lower-cases or leaves alone.
+func TestAddrDomain(t *testing.T) {
+	pieces := []string{"a", "@", "Example", "COM", ".", " ", ">", "[", "]", "\u00fc", "\u0130", "-", "1", "z", "\xff"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 50000 {
+		s := gentext.Join(r, pieces, r.IntN(8))
+		if got, want := addrDomain(s), domainOf(s); got != want {
+			t.Fatalf("addrDomain(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzAddrDomain(f *testing.F) {
+	f.Add("Alice <alice@Example.COM>")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := addrDomain(s), domainOf(s); got != want {
+			t.Fatalf("addrDomain(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

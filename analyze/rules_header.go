@@ -350,10 +350,11 @@ func displayNameFinding(a Address) (Finding, bool) {
 		return Finding{}, false
 	}
 	real := strings.ToLower(a.Address)
-	if domainOf(real) == "" {
+	realDomain := addrDomain(real)
+	if realDomain == "" {
 		return Finding{}, false
 	}
-	realFam := family(domainOf(real))
+	realFam := family(realDomain)
 	// The evidence and the message are worked out only for a finding.
 	ev := func() string { return fmt.Sprintf("From: %q <%s>", a.Name, a.Address) }
 	shown := func(s string) string {

@@ -314,7 +314,23 @@ func checkLookalike(c *Context) []Finding {
 
 // idnName reports a public name whose organisational domain holds an
 // internationalised label.
-func idnName(n *nameFacts) bool { return n.fqdn && strings.Contains(n.org, "xn--") }
+func idnName(n *nameFacts) bool { return n.fqdn && hasACE(n.org) }
+
+// hasACE is strings.Contains(s, "xn--"), the prefix of an
+// internationalised label (RFC 5890 §2.3.2.1): most names have no "x", and
+// IndexByte finds that out at once.
+func hasACE(s string) bool {
+	for {
+		i := strings.IndexByte(s, 'x')
+		if i < 0 || len(s)-i < len("xn--") {
+			return false
+		}
+		if s[i+1] == 'n' && s[i+2] == '-' && s[i+3] == '-' {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
 
 // fromFacts are the facts of the domain of the i-th From address: the
 // first's are the Context's (fromDomainFacts).
@@ -322,7 +338,7 @@ func (c *Context) fromFacts(i int) *nameFacts {
 	if i == 0 {
 		return c.fromDomainFacts()
 	}
-	return facts(domainOf(c.Report.Header.From[i].Address))
+	return facts(addrDomain(c.Report.Header.From[i].Address))
 }
 
 // fromOrg reports an organisational domain of one of the From addresses.
@@ -367,7 +383,7 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 // lookalikeFacts is lookalike of a domain whose facts the caller has.
 func lookalikeFacts(what, domain string, df *nameFacts, known *targetIndex, own []target) (Finding, bool) {
 	uni, uf := domain, df
-	if strings.Contains(domain, "xn--") || !isASCII(domain) {
+	if hasACE(domain) || !isASCII(domain) {
 		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
 			uni = u
 		}

@@ -365,14 +365,19 @@ func displayNameFinding(a Address) (Finding, bool) {
 	}
 	rest := name
 	if hasAt {
-		for _, m := range addrInName.FindAllStringSubmatchIndex(name, -1) {
+		var buf [4][4]int
+		found := addrsInName(name, buf[:0])
+		for _, m := range found {
 			shownAddr, shownDomain := name[m[0]:m[1]], name[m[2]:m[3]]
 			if sev, ok := otherAddressSeverity(name[:m[1]], shownAddr, shownDomain, a.Address, realFam); ok {
 				return Finding{Severity: sev, Evidence: ev(),
 					Message: fmt.Sprintf("display name shows %s, the address is %s", shown(shownAddr), a.Address)}, true
 			}
 		}
-		rest = addrInName.ReplaceAllString(name, " ")
+		rest = blankSpans(name, found)
+		if !mayHoldDomain(rest) {
+			return Finding{}, false // the addresses were all the name held
+		}
 	}
 	for _, m := range domainInName.FindAllStringSubmatch(rest, -1) {
 		d := strings.ToLower(m[1])
@@ -383,6 +388,85 @@ func displayNameFinding(a Address) (Finding, bool) {
 			Message: fmt.Sprintf("display name shows domain %s, the address is %s", shown(d), a.Address)}, true
 	}
 	return Finding{}, false
+}
+
+// addrsInName is addrInName.FindAllStringSubmatchIndex(s, -1), appended
+// to out: each address's start and end, and its domain's. The pattern
+// needs no backtracking: a match starts where a run of local-part bytes
+// ([A-Za-z0-9._%+-]) starts that ends at an "@" (no shorter run from a
+// later start can end anywhere else), and its domain is the run of
+// [A-Za-z0-9-] after it with every ".label" that follows, at least one.
+// A run that does not end so holds no match; the search goes on after it,
+// and after each match (TestAddrsInName holds it to the regexp).
+func addrsInName(s string, out [][4]int) [][4]int {
+	for p := 0; p < len(s); {
+		if !localByte[s[p]] {
+			p++
+			continue
+		}
+		j := p + 1
+		for j < len(s) && localByte[s[j]] {
+			j++
+		}
+		if j == len(s) || s[j] != '@' {
+			p = j
+			continue
+		}
+		e, labels := labelEnd(s, j+1), 0
+		if e == j+1 {
+			p = j
+			continue
+		}
+		for e+1 < len(s) && s[e] == '.' && labelByte[s[e+1]] {
+			e = labelEnd(s, e+1)
+			labels++
+		}
+		if labels == 0 {
+			p = j
+			continue
+		}
+		out = append(out, [4]int{p, e, j + 1, e})
+		p = e
+	}
+	return out
+}
+
+// labelEnd is the end of the run of [A-Za-z0-9-] that starts at i.
+func labelEnd(s string, i int) int {
+	for i < len(s) && labelByte[s[i]] {
+		i++
+	}
+	return i
+}
+
+// localByte and labelByte are addrInName's classes: [A-Za-z0-9._%+-] and
+// [A-Za-z0-9-].
+var localByte, labelByte = func() (local, label [256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		alnum := isAlnumASCII(b)
+		label[c] = alnum || b == '-'
+		local[c] = label[c] || strings.IndexByte("._%+", b) >= 0
+	}
+	return local, label
+}()
+
+// blankSpans is s with each span of found (addrsInName) put as one space:
+// addrInName.ReplaceAllString(s, " ").
+func blankSpans(s string, found [][4]int) string {
+	if len(found) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	at := 0
+	for _, m := range found {
+		b.WriteString(s[at:m[0]])
+		b.WriteByte(' ')
+		at = m[1]
+	}
+	b.WriteString(s[at:])
+	return b.String()
 }
 
 // otherAddressSeverity judges an address shown in a display name (upTo

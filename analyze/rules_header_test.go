@@ -1,6 +1,12 @@
 package analyze
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
+)
 
 // TestDisplayNameSpoof holds display-name-spoof's severity for From fields
 // beyond its -pos and -neg cases. The cases named dNN come from the
@@ -134,5 +140,42 @@ func TestMsgIDFacts(t *testing.T) {
 		if got.name != want.name || got.clean != want.clean || got.family != want.family || got.fqdn != want.fqdn {
 			t.Errorf("msgIDFacts(%q) = %+v, want %+v", id, *got, *want)
 		}
+	}
+}
+
+// TestAddrsInName holds addrsInName and blankSpans to the regexp they
+// stand for (addrInName's FindAllStringSubmatchIndex and ReplaceAllString)
+// on names put together from the pieces its classes tell apart.
+func TestAddrsInName(t *testing.T) {
+	pieces := []string{"a", "Z9", "@", ".", "-", "%", "+", "_", " ", "\u00fc", "\xff", "..", "@@", "x.y", "<", ">", "\""}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 100000 {
+		checkAddrsInName(t, gentext.Join(r, pieces, r.IntN(12)))
+	}
+	for _, s := range []string{"", "a@b.c", "john@example.com via List", "a@b@c.com", "a@b.c.@d.ef", "x@-.-", "@a.b",
+		"a@b.", "a@.b", "a@b..c", "\"support@paypal.com\" <x@y.z>", "a.b.@c.d e@f.g"} {
+		checkAddrsInName(t, s)
+	}
+}
+
+func FuzzAddrsInName(f *testing.F) {
+	f.Add("service@paypal.com (via a.b@c.de)")
+	f.Fuzz(checkAddrsInName)
+}
+
+func checkAddrsInName(t *testing.T, s string) {
+	t.Helper()
+	found := addrsInName(s, nil)
+	want := addrInName.FindAllStringSubmatchIndex(s, -1)
+	if len(found) != len(want) {
+		t.Fatalf("addrsInName(%q) = %v, want %v", s, found, want)
+	}
+	for i, m := range found {
+		if !slices.Equal(m[:], want[i]) {
+			t.Fatalf("addrsInName(%q) = %v, want %v", s, found, want)
+		}
+	}
+	if got, want := blankSpans(s, found), addrInName.ReplaceAllString(s, " "); got != want {
+		t.Fatalf("blankSpans(%q) = %q, want %q", s, got, want)
 	}
 }

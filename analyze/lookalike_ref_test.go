@@ -109,6 +109,14 @@ func TestTargetIndexMatchesScan(t *testing.T) {
 		}
 		probes = append(probes, string(b))
 	}
+	for _, tg := range x.targets { // one byte changed, dropped or added
+		for i := range len(tg.label) {
+			for _, c := range "ao1-z" {
+				probes = append(probes, tg.label[:i]+string(c)+tg.label[i+1:], tg.label[:i]+tg.label[i+1:],
+					tg.label[:i]+string(c)+tg.label[i:])
+			}
+		}
+	}
 	probes = append(probes, "", strings.Repeat("p", 40))
 	for _, s := range probes {
 		var want uint64
@@ -119,6 +127,19 @@ func TestTargetIndexMatchesScan(t *testing.T) {
 		}
 		if got := x.sameSkel(s); got != want {
 			t.Fatalf("sameSkel(%q) = %b, want %b", s, got, want)
+		}
+		// near, which counts lacking bytes for all targets at once, against
+		// oneEditMasks target by target.
+		want = x.sameSkel(s)
+		if n := len(s); n >= 6 {
+			for i, tg := range x.targets {
+				if l := len(tg.label); l >= 6 && l >= n-1 && l <= n+1 && oneEditMasks(byteMask(s), x.masks[i]) {
+					want |= 1 << i
+				}
+			}
+		}
+		if got := x.candidates(s, s); got != want {
+			t.Fatalf("candidates(%q) = %b, want %b", s, got, want)
 		}
 		for _, suffix := range []string{"com", "co.uk", "us", "net"} {
 			label := s

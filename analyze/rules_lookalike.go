@@ -122,6 +122,10 @@ type targetIndex struct {
 	// length are told apart by them, not by their labels, which lie each
 	// in memory of its own.
 	masks []uint64
+	// lacks[b] are the targets whose label's mask lacks bit b, as bits:
+	// near counts with them, for all targets at once, the label's bytes
+	// a target lacks.
+	lacks [64]uint64
 	// skelLen[n] and skelFirst[b] are the targets whose skeleton is n
 	// long (n <= maxTargetLabel) and starts with b, as bits: only a target
 	// in both can have a skeleton's skeleton, and few are, so they are
@@ -147,6 +151,11 @@ func newTargetIndex(targets []target) *targetIndex {
 	for i, t := range targets {
 		x.masks = append(x.masks, byteMask(t.label))
 		bit := uint64(1) << i
+		for b := range x.lacks {
+			if x.masks[i]&(1<<b) == 0 {
+				x.lacks[b] |= bit
+			}
+		}
 		if len(t.label) > maxTargetLabel || len(t.skel) > maxTargetLabel || t.skel == "" {
 			panic("targetIndex: a target's label or skeleton is longer than maxTargetLabel, or empty")
 		}
@@ -196,8 +205,18 @@ func (x *targetIndex) candidates(label, skel string) uint64 {
 func (x *targetIndex) near(set uint64, label string) uint64 {
 	if n := len(label); n >= 6 {
 		m := byteMask(label)
-		for near := (x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)) &^ set; near != 0; near &= near - 1 {
-			if i := bits.TrailingZeros64(near); oneEditMasks(m, x.masks[i]) {
+		// oneEditMasks(m, mask) for each target of those lengths: first
+		// at most one of the label's bytes lacking, counted for all
+		// targets at once (once, twice), then at most one of the
+		// target's lacking from the label, for the few left.
+		var once, twice uint64
+		for rest := m; rest != 0; rest &= rest - 1 {
+			l := x.lacks[bits.TrailingZeros64(rest)]
+			twice |= once & l
+			once |= l
+		}
+		for near := (x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)) &^ set &^ twice; near != 0; near &= near - 1 {
+			if i := bits.TrailingZeros64(near); bits.OnesCount64(x.masks[i]&^m) <= 1 {
 				set |= 1 << i
 			}
 		}

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -210,7 +209,8 @@ func (c *Context) notAddressed(rcpt string) bool {
 }
 
 func checkHiddenRcpt(c *Context) []Finding {
-	var hidden []string
+	var buf [4]string // most messages hide one recipient, or a few
+	hidden := buf[:0]
 	for _, r := range c.Report.Envelope.RcptTo {
 		if c.notAddressed(r) {
 			hidden = append(hidden, r)
@@ -325,22 +325,27 @@ func evidenceLine(env Envelope, addr string) int {
 // envelopeEvidence lists the trace fields that named addrs, the first
 // maxShown of them, and counts the rest.
 func envelopeEvidence(env Envelope, addrs []string) string {
-	named := func(addr string) bool {
-		return slices.ContainsFunc(addrs, func(a string) bool { return sameLower(a, addr) })
-	}
+	var set map[string]bool
 	if len(addrs) > maxShown {
 		// A long list is looked up, not walked for every field.
-		set := make(map[string]bool, len(addrs))
+		set = make(map[string]bool, len(addrs))
 		for _, a := range addrs {
 			set[strings.ToLower(a)] = true
 		}
-		named = func(addr string) bool { return set[strings.ToLower(addr)] }
+	}
+	// Room for every field, named or not: one allocation, not one per
+	// doubling.
+	size := len(" | and  more") + 20
+	for i := range env.Evidence {
+		size += len(" | ") + len(env.Evidence[i].Field) + len(": ") + len(env.Evidence[i].Address)
 	}
 	var b strings.Builder
+	b.Grow(size)
 	shown, more := 0, 0
-	for _, e := range env.Evidence {
+	for i := range env.Evidence {
+		e := &env.Evidence[i]
 		switch {
-		case !named(e.Address):
+		case !namedIn(e.Address, addrs, set):
 		case shown == maxShown:
 			more++
 		default:
@@ -354,4 +359,18 @@ func envelopeEvidence(env Envelope, addrs []string) string {
 	}
 	b.WriteString(andMore(" | ", more))
 	return b.String()
+}
+
+// namedIn reports whether addr is one of addrs, lower-cased alike (set
+// holds them lower-cased when the list is long).
+func namedIn(addr string, addrs []string, set map[string]bool) bool {
+	if set != nil {
+		return set[strings.ToLower(addr)]
+	}
+	for _, a := range addrs {
+		if sameLower(a, addr) {
+			return true
+		}
+	}
+	return false
 }

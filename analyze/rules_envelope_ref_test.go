@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,4 +98,52 @@ func FuzzAddrDomain(f *testing.F) {
 			t.Fatalf("addrDomain(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// refEnvelopeEvidence is the former envelopeEvidence: a closure per field
+// and a builder grown as it went.
+func refEnvelopeEvidence(env Envelope, addrs []string) string {
+	named := func(addr string) bool {
+		return slices.ContainsFunc(addrs, func(a string) bool { return strings.ToLower(a) == strings.ToLower(addr) })
+	}
+	var parts []string
+	more := 0
+	for _, e := range env.Evidence {
+		switch {
+		case !named(e.Address):
+		case len(parts) == maxShown:
+			more++
+		default:
+			parts = append(parts, e.Field+": "+e.Address)
+		}
+	}
+	return strings.Join(parts, " | ") + andMore(" | ", more)
+}
+
+// TestEnvelopeEvidence holds envelopeEvidence to the former one on
+// envelopes of a few to many fields naming a few addresses in both cases,
+// and lists of hidden recipients short and long (looked up in a set).
+func TestEnvelopeEvidence(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	addrs := []string{"a@x.example", "A@X.example", "b@y.example", "\u212a@x.example", "k@x.example", "c@z.example"}
+	fields := []string{"Delivered-To", "X-Original-To", "Received for"}
+	for range 5000 {
+		var env Envelope
+		for range r.IntN(30) {
+			env.Evidence = append(env.Evidence, EnvelopeSource{Field: fields[r.IntN(len(fields))],
+				Address: addrs[r.IntN(len(addrs))], Line: r.IntN(3)})
+		}
+		var hidden []string
+		for range 1 + r.IntN(3) {
+			hidden = append(hidden, addrs[r.IntN(len(addrs))])
+		}
+		if r.IntN(4) == 0 {
+			for i := range maxShown + 1 {
+				hidden = append(hidden, fmt.Sprintf("n%d@w.example", i))
+			}
+		}
+		if got, want := envelopeEvidence(env, hidden), refEnvelopeEvidence(env, hidden); got != want {
+			t.Fatalf("envelopeEvidence(%v, %q) = %q, want %q", env.Evidence, hidden, got, want)
+		}
+	}
 }

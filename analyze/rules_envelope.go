@@ -219,8 +219,9 @@ func checkHiddenRcpt(c *Context) []Finding {
 	if len(hidden) == 0 {
 		return nil
 	}
+	ev, line := envelopeEvidenceLine(c.Report.Envelope, hidden)
 	return []Finding{{Message: "envelope recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a list",
-		Evidence: envelopeEvidence(c.Report.Envelope, hidden), Line: evidenceLine(c.Report.Envelope, hidden[0])}}
+		Evidence: ev, Line: line}}
 }
 
 // maxShown is how many addresses or fields a finding names before it
@@ -325,6 +326,13 @@ func evidenceLine(env Envelope, addr string) int {
 // envelopeEvidence lists the trace fields that named addrs, the first
 // maxShown of them, and counts the rest.
 func envelopeEvidence(env Envelope, addrs []string) string {
+	ev, _ := envelopeEvidenceLine(env, addrs)
+	return ev
+}
+
+// envelopeEvidenceLine is envelopeEvidence, and evidenceLine of the first
+// of addrs, found in the same walk over the fields.
+func envelopeEvidenceLine(env Envelope, addrs []string) (ev string, line int) {
 	var set map[string]bool
 	if len(addrs) > maxShown {
 		// A long list is looked up, not walked for every field.
@@ -344,6 +352,9 @@ func envelopeEvidence(env Envelope, addrs []string) string {
 	shown, more := 0, 0
 	for i := range env.Evidence {
 		e := &env.Evidence[i]
+		if line == 0 && e.Line > 0 && sameLower(e.Address, addrs[0]) {
+			line = e.Line
+		}
 		switch {
 		case !namedIn(e.Address, addrs, set):
 		case shown == maxShown:
@@ -358,7 +369,7 @@ func envelopeEvidence(env Envelope, addrs []string) string {
 		}
 	}
 	b.WriteString(andMore(" | ", more))
-	return b.String()
+	return b.String(), line
 }
 
 // namedIn reports whether addr is one of addrs, lower-cased alike (set

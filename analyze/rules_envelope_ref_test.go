@@ -142,8 +142,12 @@ func TestEnvelopeEvidence(t *testing.T) {
 				hidden = append(hidden, fmt.Sprintf("n%d@w.example", i))
 			}
 		}
-		if got, want := envelopeEvidence(env, hidden), refEnvelopeEvidence(env, hidden); got != want {
+		got, line := envelopeEvidenceLine(env, hidden)
+		if want := refEnvelopeEvidence(env, hidden); got != want {
 			t.Fatalf("envelopeEvidence(%v, %q) = %q, want %q", env.Evidence, hidden, got, want)
+		}
+		if want := evidenceLine(env, hidden[0]); line != want {
+			t.Fatalf("envelopeEvidenceLine(%v, %q) line %d, want %d", env.Evidence, hidden, line, want)
 		}
 	}
 }

@@ -195,6 +195,9 @@ func checkDuplicateFields(c *Context) []Finding {
 func checkMissingFields(c *Context) []Finding {
 	x := c.fields()
 	from, date := x.count[fieldFrom] > 0, x.count[fieldDate] > 0
+	if from && date {
+		return nil // nearly every message
+	}
 	var out []Finding
 	for _, name := range []string{"From", "Date"} {
 		if name == "From" && !from || name == "Date" && !date {

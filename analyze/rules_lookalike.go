@@ -402,7 +402,8 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 // lookalikeFacts is lookalike of a domain whose facts the caller has.
 func lookalikeFacts(what, domain string, df *nameFacts, known *targetIndex, own []target) (Finding, bool) {
 	uni, uf := domain, df
-	if hasACE(domain) || !isASCII(domain) {
+	ascii := !hasACE(domain) && isASCII(domain) // then uni is domain, and its label ASCII
+	if !ascii {
 		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
 			uni = u
 		}
@@ -444,7 +445,7 @@ func lookalikeFacts(what, domain string, df *nameFacts, known *targetIndex, own 
 			return f, true
 		}
 	}
-	if mixedScripts(label) {
+	if !ascii && mixedScripts(label) {
 		return Finding{Severity: SeverityLow,
 			Message: fmt.Sprintf("%s %s mixes Latin with another script in one label", what, shown)}, true
 	}

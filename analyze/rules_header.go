@@ -131,7 +131,11 @@ func singleFieldIndex(name string) int {
 	default:
 		return -1
 	}
-	if !strings.EqualFold(singleFields[i], name) {
+	// strings.EqualFold of the two, for a name as long as the field's:
+	// only two runes not ASCII fold to ASCII ones (the Kelvin sign and
+	// the long s), and each is longer than the letter it folds to, so a
+	// name of the same length that folds equal is ASCII.
+	if !equalFoldASCII(singleFields[i], name) {
 		return -1
 	}
 	return i

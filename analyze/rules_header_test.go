@@ -3,6 +3,7 @@ package analyze
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mailtrace/mailtrace/internal/gentext"
@@ -177,5 +178,40 @@ func checkAddrsInName(t *testing.T, s string) {
 	}
 	if got, want := blankSpans(s, found), addrInName.ReplaceAllString(s, " "); got != want {
 		t.Fatalf("blankSpans(%q) = %q, want %q", s, got, want)
+	}
+}
+
+// TestSingleFieldIndexFolds holds singleFieldIndex to strings.EqualFold over
+// the single-instance fields of the name's length, on their names in other cases, with a
+// letter turned into the Kelvin sign or the long s (which fold to k and
+// s) or a byte not ASCII, and on names put together from their pieces.
+func TestSingleFieldIndexFolds(t *testing.T) {
+	// The former singleFieldIndex: strings.EqualFold with the field of the
+	// name's length and first letter. (A name of another length that folds
+	// equal, "Me\u017fsage-ID", was no single field before either: Split's
+	// names are ASCII.)
+	ref := func(name string) int {
+		for i, f := range singleFields {
+			if len(f) == len(name) && f[0]|0x20 == name[0]|0x20 && strings.EqualFold(f, name) {
+				return i
+			}
+		}
+		return -1
+	}
+	var names []string
+	for _, f := range singleFields {
+		names = append(names, f, strings.ToUpper(f), strings.ToLower(f), f[1:], f+"x",
+			strings.Replace(f, "s", "\u017f", 1), strings.Replace(f, "S", "\u212a", 1), strings.Replace(f, "-", "\r", 1),
+			strings.Replace(strings.ToLower(f), "e", "\xc3", 1))
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	pieces := []string{"To", "cc", "B", "from", "DATE", "-", "\u017f", "\u212a", "Id", "Re", "ply", "s", "k", "\xff"}
+	for range 50000 {
+		names = append(names, gentext.Join(r, pieces, r.IntN(5)))
+	}
+	for _, n := range names {
+		if got, want := singleFieldIndex(n), ref(n); got != want {
+			t.Fatalf("singleFieldIndex(%q) = %d, want %d", n, got, want)
+		}
 	}
 }

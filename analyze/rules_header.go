@@ -317,6 +317,17 @@ func checkDisplayName(c *Context) []Finding {
 	return out
 }
 
+// hasFoldASCII reports whether s holds word (lower-case ASCII letters) in
+// any case.
+func hasFoldASCII(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if s[i]|0x20 == word[0] && equalFoldASCII(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
+}
+
 // resenders are the organisational domains of services that send a
 // member's message from their own address and name the member in the
 // display name ("alice@example.com via Group" <group@googlegroups.com>).
@@ -328,7 +339,9 @@ var resenders = map[string]bool{"googlegroups.com": true, "groups.io": true}
 // names) or a re-sender's, and the list handled the message
 // (listCarried). The words, the fields and the From are anyone's to write.
 func resentByList(c *Context, a Address) bool {
-	if !viaList.MatchString(a.Name) {
+	// The regexp matches only where "via" or "behalf" is, in any case:
+	// none of their letters folds to a rune not ASCII.
+	if !hasFoldASCII(a.Name, "via") && !hasFoldASCII(a.Name, "behalf") || !viaList.MatchString(a.Name) {
 		return false
 	}
 	d, fams := domainOf(a.Address), c.listFamilies()
@@ -347,6 +360,9 @@ func resentByList(c *Context, a Address) bool {
 func displayNameFinding(a Address) (Finding, bool) {
 	name := a.Name
 	if !isASCII(name) {
+		if !maySeeDot(name) {
+			return Finding{}, false // no "@" or "." however it is seen
+		}
 		name = nameAsSeen(name)
 	}
 	hasAt := strings.IndexByte(name, '@') >= 0
@@ -531,6 +547,35 @@ func nameAsSeen(s string) string {
 		}
 		return r
 	}, norm.NFKC.String(s))
+}
+
+// maySeeDot reports whether nameAsSeen(s) may hold an "@" or a ".": s
+// holds one, or a rune whose compatibility decomposition holds one or
+// the ideographic full stop (seenAsDot). Dropping format characters and
+// composing take none away and make none.
+func maySeeDot(s string) bool {
+	for _, r := range s {
+		if r == '.' || r == '@' || r >= 0x2024 && seenAsDot(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// seenAsDot reports the runes whose NFKD holds ".", "@" or U+3002
+// (TestSeenAsDot finds them all): the leaders and ellipses, the numbers
+// with a full stop, the ideographic and small and fullwidth stops and
+// at signs, and the squared "a.m.", "Co." and "p.m.".
+func seenAsDot(r rune) bool {
+	switch {
+	case r >= 0x2024 && r <= 0x2026, r >= 0x2488 && r <= 0x249B:
+		return true
+	}
+	switch r {
+	case 0x3002, 0x33C2, 0x33C7, 0x33D8, 0xFE12, 0xFE19, 0xFE30, 0xFE52, 0xFE6B, 0xFF0E, 0xFF20, 0xFF61, 0x1F100:
+		return true
+	}
+	return false
 }
 
 // mayHoldDomain reports a dot after an ASCII letter or digit and before

@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/internal/gentext"
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestDisplayNameSpoof holds display-name-spoof's severity for From fields
@@ -212,6 +214,47 @@ func TestSingleFieldIndexFolds(t *testing.T) {
 	for _, n := range names {
 		if got, want := singleFieldIndex(n), ref(n); got != want {
 			t.Fatalf("singleFieldIndex(%q) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// TestSeenAsDot finds every rune whose compatibility decomposition holds
+// ".", "@" or the ideographic full stop, and holds seenAsDot to the list;
+// maySeeDot must then hold wherever nameAsSeen shows an "@" or a ".".
+func TestSeenAsDot(t *testing.T) {
+	for r := rune(0x80); r <= utf8.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		want := strings.ContainsAny(norm.NFKD.String(string(r)), ".@\u3002")
+		if got := r >= 0x2024 && seenAsDot(r); got != want {
+			t.Fatalf("seenAsDot(%U) = %v, want %v", r, got, want)
+		}
+	}
+	pieces := []string{"a", "B", ".", "@", "\u200b", "\u0301", "\u2024", "\uff0e", "\uff20", "\u3002", "\uff61", "\u2488",
+		"\u33c7", "\u00e9", "\u212a", "\u0130", "\xff", " ", "\ufe6b", "\U0001F100"}
+	r := rand.New(rand.NewPCG(15, 16))
+	for range 50000 {
+		s := gentext.Join(r, pieces, r.IntN(8))
+		if seen := nameAsSeen(s); strings.ContainsAny(seen, "@.") && !maySeeDot(s) {
+			t.Fatalf("nameAsSeen(%q) = %q, but maySeeDot says it shows no @ or .", s, seen)
+		}
+	}
+}
+
+// TestViaListNeedsWord: viaList matches only a name that holds "via" or
+// "behalf" in some case (hasFoldASCII), which resentByList asks first.
+func TestViaListNeedsWord(t *testing.T) {
+	pieces := []string{"v", "V", "i", "I", "\u0130", "\u0131", "a", "A", " ", "on", "ON", "behalf", "BEHALF", "of", "-",
+		"\u212a", "\u017f", "x", "\xff"}
+	r := rand.New(rand.NewPCG(17, 18))
+	for range 100000 {
+		s := gentext.Join(r, pieces, r.IntN(10))
+		if viaList.MatchString(s) && !hasFoldASCII(s, "via") && !hasFoldASCII(s, "behalf") {
+			t.Fatalf("viaList matches %q, which holds neither word", s)
+		}
+		if got, want := hasFoldASCII(s, "via"), strings.Contains(strings.ToLower(s), "via"); got != want && isASCII(s) {
+			t.Fatalf("hasFoldASCII(%q, via) = %v", s, got)
 		}
 	}
 }

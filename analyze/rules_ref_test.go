@@ -1,6 +1,10 @@
 package analyze
 
-import "testing"
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestFieldLineMatchesScan holds fieldLine, which finds a single-instance
 // field through the fields' index, to firstFieldLine's walk, for every
@@ -24,6 +28,42 @@ func TestFieldLineMatchesScan(t *testing.T) {
 			if got, want := c.fieldLine(n), firstFieldLine(msg.Fields, n); got != want {
 				t.Fatalf("fieldLine(%q) = %d, want %d", n, got, want)
 			}
+		}
+	}
+}
+
+// TestVerdictOfMatchesMap holds verdictOf, which looks at the rule of the
+// finding before first, to the rule's definition worked out with a map,
+// on findings of a few rules in runs and interleaved, more rules than its
+// buffer holds.
+func TestVerdictOfMatchesMap(t *testing.T) {
+	ref := func(findings []Finding) int {
+		sum, heaviest := map[string]int{}, map[string]int{}
+		for _, f := range findings {
+			w := SeverityWeight(f.Severity)
+			sum[f.Rule] += w
+			heaviest[f.Rule] = max(heaviest[f.Rule], w)
+		}
+		score := 0
+		for r := range sum {
+			score += min(sum[r], 2*heaviest[r])
+		}
+		return score
+	}
+	sevs := []Severity{SeverityInfo, SeverityLow, SeverityMedium, SeverityHigh, ""}
+	r := rand.New(rand.NewPCG(21, 22))
+	for range 20000 {
+		var findings []Finding
+		rules := 1 + r.IntN(12)
+		for range r.IntN(30) {
+			rule := fmt.Sprintf("rule-%d", r.IntN(rules))
+			for range 1 + r.IntN(3) {
+				findings = append(findings, Finding{Rule: rule, Severity: sevs[r.IntN(len(sevs))]})
+			}
+		}
+		want := ref(findings)
+		if v, score := verdictOf(findings); score != want || v != VerdictFor(want) {
+			t.Fatalf("verdictOf(%v) = %s %d, want %d", findings, v, score, want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
@@ -402,8 +403,9 @@ func displayNameFinding(a Address) (Finding, bool) {
 			return Finding{}, false // the addresses were all the name held
 		}
 	}
-	for _, m := range domainInName.FindAllStringSubmatch(rest, -1) {
-		d := strings.ToLower(m[1])
+	var dbuf [4]string
+	for _, m := range domainsInName(rest, dbuf[:0]) {
+		d := strings.ToLower(m)
 		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
 			continue
 		}
@@ -547,6 +549,140 @@ func nameAsSeen(s string) string {
 		}
 		return r
 	}, norm.NFKC.String(s))
+}
+
+// domainsInName is what domainInName's FindAllStringSubmatch finds in s,
+// each match's group (the match itself: the word boundaries take no
+// text), appended to out. A match is labels, each ending at a ".", then
+// two letters or more: where one starts, each label is the text to the
+// next "." and either fits [a-z0-9]([a-z0-9-]*[a-z0-9])? or ends the
+// labels, so the regexp's backtracking comes down to trying the letters
+// after the last label, then after the one before it, and so on, each
+// run of letters longest first, for one that ends at a word boundary.
+// Case is folded as the regexp folds it: the Kelvin sign and the long s
+// are letters too, though not word characters (Go's \b is ASCII). A
+// long name goes to the regexp, to bound the work (TestDomainsInName
+// holds the two alike).
+func domainsInName(s string, out []string) []string {
+	if len(s) > maxDomainScan {
+		for _, m := range domainInName.FindAllStringSubmatch(s, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for p := 0; p < len(s); {
+		if e := domainMatchAt(s, p); e > p {
+			out = append(out, s[p:e])
+			p = e
+			continue
+		}
+		_, w := utf8.DecodeRuneInString(s[p:])
+		p += w
+	}
+	return out
+}
+
+// maxDomainScan bounds the names domainsInName scans itself: it may look
+// at the rest of the name from every place a label starts.
+const maxDomainScan = 512
+
+// domainMatchAt is the end of domainInName's match at p, -1 when none
+// starts there.
+func domainMatchAt(s string, p int) int {
+	if r, _ := nameRune(s, p); r != runeLetter && r != runeAlnum || wordByteAt(s, p-1) == wordByteAt(s, p) {
+		return -1
+	}
+	var qbuf [8]int
+	after := qbuf[:0] // where the text after each label's "." starts
+	for at := p; ; {
+		end, ok := labelAt(s, at)
+		if !ok || end >= len(s) || s[end] != '.' {
+			break
+		}
+		at = end + 1
+		after = append(after, at)
+	}
+	var ebuf [16]int
+	for k := len(after) - 1; k >= 0; k-- {
+		// The letters after the label: their ends, longest first.
+		ends := ebuf[:0]
+		for at := after[k]; ; {
+			r, w := nameRune(s, at)
+			if r != runeLetter {
+				break
+			}
+			at += w
+			ends = append(ends, at)
+		}
+		for j := len(ends) - 1; j >= 1; j-- {
+			if e := ends[j]; wordByteAt(s, e-1) != wordByteAt(s, e) {
+				return e
+			}
+		}
+	}
+	return -1
+}
+
+// labelAt reads a label of domainInName at at: an alphanumeric, then
+// alphanumerics and hyphens ending in an alphanumeric. It returns where
+// the run of those runes ends, and whether it is such a label.
+func labelAt(s string, at int) (end int, ok bool) {
+	last := runeOther
+	for end = at; ; {
+		r, w := nameRune(s, end)
+		if r == runeOther {
+			break
+		}
+		if end == at && r == runeHyphen {
+			return end, false
+		}
+		end += w
+		last = r
+	}
+	return end, end > at && last != runeHyphen
+}
+
+// The kinds of rune domainInName's classes tell apart, (?i) folded.
+const (
+	runeOther  = iota
+	runeLetter // [a-zA-Z], the Kelvin sign, the long s
+	runeAlnum  // a digit (a letter is alphanumeric too: see nameRune)
+	runeHyphen
+)
+
+// nameRune is the kind of the rune at i and its width: a letter is
+// runeLetter, a digit runeAlnum; as a label's rune either is alphanumeric.
+func nameRune(s string, i int) (kind, width int) {
+	if i >= len(s) {
+		return runeOther, 0
+	}
+	c := s[i]
+	switch {
+	case isLetterASCII(c):
+		return runeLetter, 1
+	case isDigit(c):
+		return runeAlnum, 1
+	case c == '-':
+		return runeHyphen, 1
+	case c < utf8.RuneSelf:
+		return runeOther, 1
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if r == '\u212a' || r == '\u017f' {
+		return runeLetter, w
+	}
+	return runeOther, w
+}
+
+// wordByteAt reports whether s[i] is an ASCII word character ([0-9A-Za-z_],
+// what \b looks at), false outside s: a rune not ASCII is none, and its
+// bytes are all 0x80 or more.
+func wordByteAt(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return isAlnumASCII(c) || c == '_'
 }
 
 // maySeeDot reports whether nameAsSeen(s) may hold an "@" or a ".": s

@@ -258,3 +258,45 @@ func TestViaListNeedsWord(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainsInName holds domainsInName to domainInName's
+// FindAllStringSubmatch, on names put together from the pieces its
+// classes and word boundaries tell apart, the Kelvin sign and the long s
+// among them, and on the corpus's display names.
+func TestDomainsInName(t *testing.T) {
+	pieces := []string{"a", "Z", "k", "\u212a", "\u017f", "s", "0", "9", "-", ".", "..", "_", " ", "@", "\u00e9", "\xff",
+		"com", ".de", "x.y", "ab", "-a", "a-", "\xe2\x84"}
+	r := rand.New(rand.NewPCG(23, 24))
+	for range 200000 {
+		checkDomainsInName(t, gentext.Join(r, pieces, r.IntN(12)))
+	}
+	for _, s := range []string{"", "foo.com.x", "Vitamart.ca", "MySurvey.com & Carol Adams", "taint.org - Justin",
+		"a.b.c.d.e.fg", "1.de", "-.de", "a-.de", "foo .com", "bank.\u212ar", "ex\u017f.de", "x_y.com", "y.com_",
+		strings.Repeat("a.", 300) + "com"} {
+		checkDomainsInName(t, s)
+	}
+	for _, raw := range rulesBenchMessages(t) {
+		if p, ok := headerPath(raw); ok {
+			for _, a := range p.rep.Header.From {
+				checkDomainsInName(t, a.Name)
+			}
+		}
+	}
+}
+
+func FuzzDomainsInName(f *testing.F) {
+	f.Add("PayPal.com Security (pay.pal.co.uk)")
+	f.Add("bank.\u212ar ex\u017f.de")
+	f.Fuzz(checkDomainsInName)
+}
+
+func checkDomainsInName(t *testing.T, s string) {
+	t.Helper()
+	var want []string
+	for _, m := range domainInName.FindAllStringSubmatch(s, -1) {
+		want = append(want, m[1])
+	}
+	if got := domainsInName(s, nil); !slices.Equal(got, want) {
+		t.Fatalf("domainsInName(%q) = %q, want %q", s, got, want)
+	}
+}

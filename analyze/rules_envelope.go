@@ -86,11 +86,25 @@ func (c *Context) otherOrgThanFrom(f *nameFacts) bool {
 // addrFacts are facts(domainOf(addr)), kept in *slot once worked out:
 // the envelope, lookalike and provider rules each look at the same few
 // addresses.
-func addrFacts(slot **nameFacts, addr string) *nameFacts {
+func (c *Context) addrFacts(slot **nameFacts, addr string) *nameFacts {
 	if *slot == nil {
-		*slot = facts(addrDomain(addr))
+		*slot = c.domainFacts(addrDomain(addr))
 	}
 	return *slot
+}
+
+// domainFacts are facts(d). The envelope sender, the Sender, Reply-To and
+// the Message-ID are often in the From domain, or the envelope sender's:
+// their facts are those already looked up, found by comparing the names,
+// not by hashing d into the name cache again.
+func (c *Context) domainFacts(d string) *nameFacts {
+	if f := c.fromDomainFacts(); f.name == d {
+		return f
+	}
+	if f := c.mailFrom; f != nil && f.name == d {
+		return f
+	}
+	return facts(d)
 }
 
 // addrDomain is domainOf(addr), in one walk back from the end: to the
@@ -139,7 +153,7 @@ func domainEdge(c byte) bool {
 
 // mailFromFacts are the facts of the envelope sender's domain.
 func (c *Context) mailFromFacts() *nameFacts {
-	return addrFacts(&c.mailFrom, c.Report.Envelope.MailFrom)
+	return c.addrFacts(&c.mailFrom, c.Report.Envelope.MailFrom)
 }
 
 // senderFacts are the facts of the Sender address's domain, noFacts
@@ -148,16 +162,16 @@ func (c *Context) senderFacts() *nameFacts {
 	if c.Report.Header.Sender == nil {
 		return &noFacts
 	}
-	return addrFacts(&c.sender, c.Report.Header.Sender.Address)
+	return c.addrFacts(&c.sender, c.Report.Header.Sender.Address)
 }
 
 // replyToFacts are the facts of the domain of the i-th Reply-To address;
 // the first's are kept.
 func (c *Context) replyToFacts(i int) *nameFacts {
 	if a := c.Report.Header.ReplyTo[i].Address; i > 0 {
-		return facts(addrDomain(a))
+		return c.domainFacts(addrDomain(a))
 	}
-	return addrFacts(&c.replyTo, c.Report.Header.ReplyTo[0].Address)
+	return c.addrFacts(&c.replyTo, c.Report.Header.ReplyTo[0].Address)
 }
 
 func checkEnvelopeFrom(c *Context) []Finding {

@@ -151,3 +151,34 @@ func TestEnvelopeEvidence(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressFactsMatchLookups holds the facts the Context keeps for the
+// envelope sender, Sender, Reply-To and Message-ID, which it takes from the
+// From domain's or the envelope sender's when the names are the same, to
+// the facts looked up afresh, on every message of the corpus.
+func TestAddressFactsMatchLookups(t *testing.T) {
+	same := func(what string, got, want *nameFacts) {
+		t.Helper()
+		if got.name != want.name || got.clean != want.clean || got.org != want.org || got.family != want.family ||
+			got.fqdn != want.fqdn || got.skel != want.skel {
+			t.Fatalf("%s: facts of %q, want those of %q", what, got.name, want.name)
+		}
+	}
+	for _, raw := range rulesBenchMessages(t) {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		c := &Context{Msg: p.msg, Report: p.rep}
+		h := &p.rep.Header
+		same("Message-ID", c.msgIDFacts(), facts(msgIDDomain(h.MessageID)))
+		same("Return-Path", c.mailFromFacts(), facts(domainOf(p.rep.Envelope.MailFrom)))
+		if h.Sender != nil {
+			same("Sender", c.senderFacts(), facts(domainOf(h.Sender.Address)))
+		}
+		for i, a := range h.ReplyTo {
+			same("Reply-To", c.replyToFacts(i), facts(domainOf(a.Address)))
+		}
+		same("From", c.fromDomainFacts(), facts(domainOf(c.fromAddress())))
+	}
+}

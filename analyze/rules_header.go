@@ -260,9 +260,9 @@ func (c *Context) msgIDFacts() *nameFacts {
 		// msgIDDomain is the raw domain's clean name, whose facts are the
 		// raw domain's when it is clean already, as most are.
 		if raw := msgIDRawDomain(c.Report.Header.MessageID); raw != "" {
-			f := facts(raw)
+			f := c.domainFacts(raw)
 			if f.clean != f.name {
-				f = facts(f.clean)
+				f = c.domainFacts(f.clean)
 			}
 			c.msgID = f
 		} else {

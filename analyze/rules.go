@@ -67,6 +67,7 @@ type Context struct {
 	// rules each look at (mailFromFacts, senderFacts, replyToFacts,
 	// msgIDFacts), nil until asked.
 	mailFrom, sender, replyTo, msgID *nameFacts
+	hopKindBits                      uint8 // hopKinds
 	// found is where runRules gathers the findings; judge keeps its
 	// storage for the next message.
 	found []Finding

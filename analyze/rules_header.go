@@ -241,16 +241,27 @@ func msgIDDomain(id string) string {
 
 // msgIDRawDomain is the domain of a Message-ID as written, "" when it has
 // no "@".
+//
+// It is the text after the last "@" of strings.TrimSpace(id) cut at its
+// first ">", found with IndexByte: the space trimmed from the start holds
+// no "@", and from the end matters only when there is no ">" to cut at.
 func msgIDRawDomain(id string) string {
-	id = strings.TrimSpace(id)
 	if i := strings.IndexByte(id, '>'); i >= 0 {
 		id = id[:i]
+	} else {
+		id = strings.TrimRightFunc(id, unicode.IsSpace) // TrimSpace's end
 	}
-	i := strings.LastIndexByte(id, '@')
+	i := strings.IndexByte(id, '@')
 	if i < 0 {
 		return ""
 	}
-	return id[i+1:]
+	for {
+		j := strings.IndexByte(id[i+1:], '@')
+		if j < 0 {
+			return id[i+1:]
+		}
+		i += j + 1
+	}
 }
 
 // msgIDFacts are the facts of the Message-ID's domain (msgIDDomain), the

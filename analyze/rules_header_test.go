@@ -300,3 +300,28 @@ func checkDomainsInName(t *testing.T, s string) {
 		t.Fatalf("domainsInName(%q) = %q, want %q", s, got, want)
 	}
 }
+
+// TestMsgIDRawDomain holds msgIDRawDomain to the former one (TrimSpace,
+// cut at the first ">", LastIndexByte) on IDs put together from pieces
+// with spaces ASCII and not, at signs and angle brackets.
+func TestMsgIDRawDomain(t *testing.T) {
+	ref := func(id string) string {
+		id = strings.TrimSpace(id)
+		if i := strings.IndexByte(id, '>'); i >= 0 {
+			id = id[:i]
+		}
+		i := strings.LastIndexByte(id, '@')
+		if i < 0 {
+			return ""
+		}
+		return id[i+1:]
+	}
+	pieces := []string{"<", ">", "@", " ", "\t", "\u00a0", "\u0085", "\u2003", "a", "Ex.COM", "\u00e9", "\xff", "\r\n"}
+	r := rand.New(rand.NewPCG(25, 26))
+	for range 100000 {
+		id := gentext.Join(r, pieces, r.IntN(10))
+		if got, want := msgIDRawDomain(id), ref(id); got != want {
+			t.Fatalf("msgIDRawDomain(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // TestFieldLineMatchesScan holds fieldLine, which finds a single-instance
@@ -64,6 +66,27 @@ func TestVerdictOfMatchesMap(t *testing.T) {
 		want := ref(findings)
 		if v, score := verdictOf(findings); score != want || v != VerdictFor(want) {
 			t.Fatalf("verdictOf(%v) = %s %d, want %d", findings, v, score, want)
+		}
+	}
+}
+
+// TestHopKinds holds the one walk the two parse rules share to what each
+// rule's own walk found, on every chain of the corpus.
+func TestHopKinds(t *testing.T) {
+	for _, raw := range rulesBenchMessages(t) {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		c := &Context{Msg: p.msg, Report: p.rep}
+		unparsed, undated := false, false
+		for _, h := range p.rep.Hops {
+			unparsed = unparsed || h.Parsed == received.ParsedNone
+			undated = undated || h.Time == nil && h.Parsed != received.ParsedNone
+		}
+		k := c.hopKinds()
+		if k&hopUnparsed != 0 != unparsed || k&hopUndated != 0 != undated {
+			t.Fatalf("hopKinds = %b, want unparsed %v, undated %v", k, unparsed, undated)
 		}
 	}
 }

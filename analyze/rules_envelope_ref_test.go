@@ -182,3 +182,29 @@ func TestAddressFactsMatchLookups(t *testing.T) {
 		same("From", c.fromDomainFacts(), facts(domainOf(c.fromAddress())))
 	}
 }
+
+// TestAddrDomainWords puts the "@" at every place of addresses up to five
+// words long, with an upper-case letter, a byte not ASCII, a space or a
+// bracket at every place after it, for addrDomain's eight-byte steps.
+func TestAddrDomainWords(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for at := 0; at < n; at++ {
+			b := []byte(strings.Repeat("a.z0-9", 7)[:n])
+			b[at] = '@'
+			check := func() {
+				if got, want := addrDomain(string(b)), domainOf(string(b)); got != want {
+					t.Fatalf("addrDomain(%q) = %q, want %q", b, got, want)
+				}
+			}
+			check()
+			for i := at + 1; i < n; i++ {
+				old := b[i]
+				for _, c := range []byte{'A', 'Z', '@', '`', '[', ' ', '>', 0x80, 0xff, 0x3f, 0x5b} {
+					b[i] = c
+					check()
+				}
+				b[i] = old
+			}
+		}
+	}
+}

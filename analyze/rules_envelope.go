@@ -382,11 +382,21 @@ func envelopeEvidenceLine(env Envelope, addrs []string) (ev string, line int) {
 	shown, more := 0, 0
 	for i := range env.Evidence {
 		e := &env.Evidence[i]
-		if line == 0 && e.Line > 0 && sameLower(e.Address, addrs[0]) {
+		// Whether the field named the first address is asked once, for
+		// the line and for the list.
+		var first, named bool
+		if set == nil {
+			first = sameLower(addrs[0], e.Address)
+			named = first || namedIn(e.Address, addrs[1:], nil)
+		} else {
+			first = line == 0 && e.Line > 0 && sameLower(e.Address, addrs[0])
+			named = namedIn(e.Address, addrs, set)
+		}
+		if line == 0 && e.Line > 0 && first {
 			line = e.Line
 		}
 		switch {
-		case !namedIn(e.Address, addrs, set):
+		case !named:
 		case shown == maxShown:
 			more++
 		default:

@@ -250,8 +250,35 @@ func checkHiddenRcpt(c *Context) []Finding {
 		return nil
 	}
 	ev, line := envelopeEvidenceLine(c.Report.Envelope, hidden)
-	return []Finding{{Message: "envelope recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a list",
-		Evidence: ev, Line: line}}
+	return []Finding{{Message: hiddenMessage(hidden), Evidence: ev, Line: line}}
+}
+
+// hiddenMessage is "envelope recipient " + joinFirst(hidden, maxShown) +
+// " is not in To/Cc: Bcc or a list", written once into a string of its
+// size, where joining the list made a string of its own to copy again.
+func hiddenMessage(hidden []string) string {
+	const prefix, suffix = "envelope recipient ", " is not in To/Cc: Bcc or a list"
+	if len(hidden) == 1 {
+		return prefix + hidden[0] + suffix
+	}
+	shown := hidden[:min(len(hidden), maxShown)]
+	more := andMore(" ", len(hidden)-len(shown))
+	size := len(prefix) + len(suffix) + len(more) + len(", ")*(len(shown)-1)
+	for _, h := range shown {
+		size += len(h)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(prefix)
+	for i, h := range shown {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(h)
+	}
+	b.WriteString(more)
+	b.WriteString(suffix)
+	return b.String()
 }
 
 // maxShown is how many addresses or fields a finding names before it

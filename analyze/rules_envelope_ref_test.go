@@ -208,3 +208,16 @@ func TestAddrDomainWords(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenMessage holds hiddenMessage to the concatenation it writes at
+// once, for one hidden recipient to more than maxShown.
+func TestHiddenMessage(t *testing.T) {
+	var hidden []string
+	for i := range maxShown + 3 {
+		hidden = append(hidden, fmt.Sprintf("r%d@example.net", i))
+		want := "envelope recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a list"
+		if got := hiddenMessage(hidden); got != want {
+			t.Fatalf("hiddenMessage(%d) = %q, want %q", i+1, got, want)
+		}
+	}
+}

@@ -195,9 +195,18 @@ func checkEnvelopeFrom(c *Context) []Finding {
 	if !c.otherOrgThanFrom(c.mailFromFacts()) {
 		return nil
 	}
-	// The envelope rules fire on much honest mail: concatenations, not Sprintf.
-	return []Finding{{Message: "envelope sender " + mf + ", From " + from,
-		Evidence: "MAIL FROM:<" + mf + "> | From: " + c.firstValue(fieldFrom)}}
+	// The envelope rules fire on much honest mail: concatenations, not
+	// Sprintf, and one for the message and the evidence together.
+	msg, ev := messageEvidence("envelope sender "+mf+", From "+from+"MAIL FROM:<"+mf+"> | From: "+c.firstValue(fieldFrom),
+		len("envelope sender ")+len(mf)+len(", From ")+len(from))
+	return []Finding{{Message: msg, Evidence: ev}}
+}
+
+// messageEvidence cuts a finding's message and evidence, written one after
+// the other into both, apart after the message's n bytes: one string
+// made, not two.
+func messageEvidence(both string, n int) (message, evidence string) {
+	return both[:n], both[n:]
 }
 
 func checkSender(c *Context) []Finding {
@@ -205,8 +214,10 @@ func checkSender(c *Context) []Finding {
 	if s == nil || !c.otherOrgThanFrom(c.senderFacts()) {
 		return nil
 	}
-	return []Finding{{Message: "Sender " + s.Address + ", From " + c.fromAddress(),
-		Evidence: "Sender: " + c.firstValue(fieldSender) + " | From: " + c.firstValue(fieldFrom)}}
+	from := c.fromAddress()
+	msg, ev := messageEvidence("Sender "+s.Address+", From "+from+"Sender: "+c.firstValue(fieldSender)+" | From: "+c.firstValue(fieldFrom),
+		len("Sender ")+len(s.Address)+len(", From ")+len(from))
+	return []Finding{{Message: msg, Evidence: ev}}
 }
 
 // freemail are consumer mailbox providers anyone can open an account at.
@@ -226,8 +237,9 @@ func checkReplyTo(c *Context) []Finding {
 		if freemail[rf.family] && !freemail[c.fromDomainFacts().family] {
 			sev = SeverityLow
 		}
-		out = append(out, Finding{Severity: sev, Message: "Reply-To " + r.Address + ", From " + from,
-			Evidence: "Reply-To: " + c.firstValue(fieldReplyTo) + " | From: " + c.firstValue(fieldFrom)})
+		msg, ev := messageEvidence("Reply-To "+r.Address+", From "+from+"Reply-To: "+c.firstValue(fieldReplyTo)+" | From: "+c.firstValue(fieldFrom),
+			len("Reply-To ")+len(r.Address)+len(", From ")+len(from))
+		out = append(out, Finding{Severity: sev, Message: msg, Evidence: ev})
 	}
 	return out
 }

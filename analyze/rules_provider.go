@@ -54,6 +54,12 @@ var providerLenFirst = func() (t [32]uint64) {
 // msgIDProvider recognises the Message-ID forms the providers' servers
 // write: "@mail.gmail.com", "@*.prod.outlook.com", "@*.mail.yahoo.com".
 func msgIDProvider(domain string) string {
+	// Each form ends in "l.com", "k.com" or "o.com" and is 14 bytes or
+	// more: most domains are told apart by their last five.
+	n := len(domain)
+	if n < len("mail.gmail.com") || domain[n-4:] != ".com" || domain[n-5] != 'l' && domain[n-5] != 'k' && domain[n-5] != 'o' {
+		return ""
+	}
 	switch {
 	case domain == "mail.gmail.com":
 		return "google"

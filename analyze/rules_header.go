@@ -304,8 +304,10 @@ func checkMessageID(c *Context) []Finding {
 	if len(c.Report.Hops) > 0 {
 		first = 1
 	}
-	f := Finding{Message: fmt.Sprintf("Message-ID domain %s is neither the From domain %s nor a host of the chain", d, from.name),
-		Evidence: "Message-ID: " + c.Report.Header.MessageID + " | From: " + c.firstValue(fieldFrom)}
+	msg, ev := messageEvidence("Message-ID domain "+d+" is neither the From domain "+from.name+" nor a host of the chain"+
+		"Message-ID: "+c.Report.Header.MessageID+" | From: "+c.firstValue(fieldFrom),
+		len("Message-ID domain ")+len(d)+len(" is neither the From domain ")+len(from.name)+len(" nor a host of the chain"))
+	f := Finding{Message: msg, Evidence: ev}
 	if first > 0 {
 		f.Hops = []int{first}
 	}

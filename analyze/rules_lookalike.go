@@ -460,11 +460,11 @@ func imitates(what, label string, sameSkel bool, shown string, t *target) (Findi
 		// The same name under another suffix is the brand's own, usually.
 	case sameSkel:
 		return Finding{Severity: SeverityHigh,
-			Message: fmt.Sprintf("%s %s reads as %s", what, shown, t.domain)}, true
+			Message: what + " " + shown + " reads as " + t.domain}, true
 	case len(t.label) >= 6 && len(label) >= 6 && abs(len(label)-len(t.label)) <= 1 &&
 		oneEdit(label, t.label) && !numberedSibling(label, t.label):
 		return Finding{Severity: SeverityMedium,
-			Message: fmt.Sprintf("%s %s is one letter away from %s", what, shown, t.domain)}, true
+			Message: what + " " + shown + " is one letter away from " + t.domain}, true
 	}
 	return Finding{}, false
 }

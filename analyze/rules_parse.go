@@ -76,7 +76,7 @@ func checkUnparsed(c *Context) []Finding {
 	for i := range c.Report.Hops {
 		if h := &c.Report.Hops[i]; h.Parsed == received.ParsedNone {
 			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
-				Message: fmt.Sprintf("hop %d: Received line not understood", h.Index), Evidence: strings.TrimSpace(h.Raw)})
+				Message: "hop " + strconv.Itoa(h.Index) + ": Received line not understood", Evidence: strings.TrimSpace(h.Raw)})
 		}
 	}
 	return out
@@ -90,7 +90,7 @@ func checkNoDate(c *Context) []Finding {
 	for i := range c.Report.Hops {
 		if h := &c.Report.Hops[i]; h.Time == nil && h.Parsed != received.ParsedNone {
 			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
-				Message: fmt.Sprintf("hop %d: no usable date", h.Index), Evidence: strings.TrimSpace(h.Raw)})
+				Message: "hop " + strconv.Itoa(h.Index) + ": no usable date", Evidence: strings.TrimSpace(h.Raw)})
 		}
 	}
 	return out

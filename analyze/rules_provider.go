@@ -1,9 +1,6 @@
 package analyze
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Provider fingerprints: a big mailbox provider sends its users' mail
 // only through its own hosts, so a message that claims one in From or in
@@ -78,11 +75,11 @@ func checkProvider(c *Context) []Finding {
 	var out []Finding
 	from := c.fromDomainFacts().name // domainOf(c.fromAddress())
 	if p := mailboxProvider(from); p != "" && !c.chainHas(p) {
-		out = append(out, Finding{Message: fmt.Sprintf("From is a %s mailbox but no hop is %s's", from, p),
+		out = append(out, Finding{Message: "From is a " + from + " mailbox but no hop is " + p + "'s",
 			Evidence: "From: " + c.firstValue(fieldFrom)})
 	}
 	if p := msgIDProvider(c.msgIDFacts().name); p != "" && !c.chainHas(p) {
-		out = append(out, Finding{Message: fmt.Sprintf("Message-ID is in %s's form but no hop is %s's", p, p),
+		out = append(out, Finding{Message: "Message-ID is in " + p + "'s form but no hop is " + p + "'s",
 			Evidence: "Message-ID: " + c.Report.Header.MessageID, Line: c.fieldLine("Message-ID")})
 	}
 	return out

@@ -8,7 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -421,7 +420,10 @@ func displayNameFinding(a Address) (Finding, bool) {
 	var dbuf [4]string
 	for _, m := range domainsInName(rest, dbuf[:0]) {
 		d := strings.ToLower(m)
-		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
+		// isFQDN holds the name under an ICANN suffix (nameFacts.fqdn), and
+		// a match lower-cased is its own clean name: no suffix look-up of
+		// its own is needed (TestDomainInNameFQDN).
+		if !isFQDN(d) || family(d) == realFam {
 			continue
 		}
 		return Finding{Severity: SeverityLow, Evidence: ev(),

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/internal/gentext"
+	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -322,6 +323,25 @@ func TestMsgIDRawDomain(t *testing.T) {
 		id := gentext.Join(r, pieces, r.IntN(10))
 		if got, want := msgIDRawDomain(id), ref(id); got != want {
 			t.Fatalf("msgIDRawDomain(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
+
+// TestDomainInNameFQDN: a domain the display-name rule finds in a name,
+// lower-cased, is its own clean name, so isFQDN says it is under an ICANN
+// suffix, which the rule asked publicsuffix apart before.
+func TestDomainInNameFQDN(t *testing.T) {
+	pieces := []string{"paypal", "co", "uk", "com", "de", "\u212a", "\u017f", ".", "-", "1", "Example", "blogspot", "github", "io"}
+	r := rand.New(rand.NewPCG(29, 30))
+	for range 50000 {
+		for _, m := range domainsInName(gentext.Join(r, pieces, r.IntN(8)), nil) {
+			d := strings.ToLower(m)
+			if cleanHost(d) != d {
+				t.Fatalf("%q is not its own clean name", d)
+			}
+			if _, icann := publicsuffix.PublicSuffix(d); isFQDN(d) && !icann {
+				t.Fatalf("isFQDN(%q), but its suffix is not ICANN's", d)
+			}
 		}
 	}
 }

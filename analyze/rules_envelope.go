@@ -261,36 +261,53 @@ func checkHiddenRcpt(c *Context) []Finding {
 	if len(hidden) == 0 {
 		return nil
 	}
-	ev, line := envelopeEvidenceLine(c.Report.Envelope, hidden)
-	return []Finding{{Message: hiddenMessage(hidden), Evidence: ev, Line: line}}
+	// The message and the evidence are written one after the other into
+	// one string, cut in two: one allocation for both.
+	env := &c.Report.Envelope
+	var b strings.Builder
+	b.Grow(hiddenMessageSize(hidden) + evidenceSize(env))
+	writeHiddenMessage(&b, hidden)
+	n := b.Len()
+	line := writeEnvelopeEvidence(&b, env, hidden)
+	msg, ev := messageEvidence(b.String(), n)
+	return []Finding{{Message: msg, Evidence: ev, Line: line}}
 }
 
-// hiddenMessage is "envelope recipient " + joinFirst(hidden, maxShown) +
-// " is not in To/Cc: Bcc or a list", written once into a string of its
-// size, where joining the list made a string of its own to copy again.
+// hiddenMessage is the hidden-recipient finding's message: "envelope
+// recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a
+// list".
 func hiddenMessage(hidden []string) string {
-	const prefix, suffix = "envelope recipient ", " is not in To/Cc: Bcc or a list"
-	if len(hidden) == 1 {
-		return prefix + hidden[0] + suffix
-	}
+	var b strings.Builder
+	b.Grow(hiddenMessageSize(hidden))
+	writeHiddenMessage(&b, hidden)
+	return b.String()
+}
+
+const hiddenPrefix, hiddenSuffix = "envelope recipient ", " is not in To/Cc: Bcc or a list"
+
+// hiddenMessageSize is the length of hiddenMessage(hidden).
+func hiddenMessageSize(hidden []string) int {
 	shown := hidden[:min(len(hidden), maxShown)]
-	more := andMore(" ", len(hidden)-len(shown))
-	size := len(prefix) + len(suffix) + len(more) + len(", ")*(len(shown)-1)
+	size := len(hiddenPrefix) + len(hiddenSuffix) + len(andMore(" ", len(hidden)-len(shown))) + len(", ")*(len(shown)-1)
 	for _, h := range shown {
 		size += len(h)
 	}
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteString(prefix)
+	return size
+}
+
+// writeHiddenMessage writes hiddenMessage(hidden) to b, with no joined
+// list made on the way.
+func writeHiddenMessage(b *strings.Builder, hidden []string) {
+	shown := hidden[:min(len(hidden), maxShown)]
+	b.WriteString(hiddenPrefix)
 	for i, h := range shown {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(h)
 	}
-	b.WriteString(more)
-	b.WriteString(suffix)
-	return b.String()
+	b.WriteString(andMore(" ", len(hidden)-len(shown)))
+	b.WriteString(hiddenSuffix)
 }
 
 // maxShown is how many addresses or fields a finding names before it
@@ -402,6 +419,25 @@ func envelopeEvidence(env Envelope, addrs []string) string {
 // envelopeEvidenceLine is envelopeEvidence, and evidenceLine of the first
 // of addrs, found in the same walk over the fields.
 func envelopeEvidenceLine(env Envelope, addrs []string) (ev string, line int) {
+	var b strings.Builder
+	b.Grow(evidenceSize(&env))
+	line = writeEnvelopeEvidence(&b, &env, addrs)
+	return b.String(), line
+}
+
+// evidenceSize is room for writeEnvelopeEvidence: every field, named or
+// not, and the count of the rest.
+func evidenceSize(env *Envelope) int {
+	size := len(" | and  more") + 20
+	for i := range env.Evidence {
+		size += len(" | ") + len(env.Evidence[i].Field) + len(": ") + len(env.Evidence[i].Address)
+	}
+	return size
+}
+
+// writeEnvelopeEvidence writes envelopeEvidence(env, addrs) to b and
+// returns evidenceLine(env, addrs[0]).
+func writeEnvelopeEvidence(b *strings.Builder, env *Envelope, addrs []string) (line int) {
 	var set map[string]bool
 	if len(addrs) > maxShown {
 		// A long list is looked up, not walked for every field.
@@ -410,14 +446,6 @@ func envelopeEvidenceLine(env Envelope, addrs []string) (ev string, line int) {
 			set[strings.ToLower(a)] = true
 		}
 	}
-	// Room for every field, named or not: one allocation, not one per
-	// doubling.
-	size := len(" | and  more") + 20
-	for i := range env.Evidence {
-		size += len(" | ") + len(env.Evidence[i].Field) + len(": ") + len(env.Evidence[i].Address)
-	}
-	var b strings.Builder
-	b.Grow(size)
 	shown, more := 0, 0
 	for i := range env.Evidence {
 		e := &env.Evidence[i]
@@ -448,7 +476,7 @@ func envelopeEvidenceLine(env Envelope, addrs []string) (ev string, line int) {
 		}
 	}
 	b.WriteString(andMore(" | ", more))
-	return b.String(), line
+	return line
 }
 
 // namedIn reports whether addr is one of addrs, lower-cased alike (set

@@ -2,7 +2,9 @@ package analyze
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestOneEdit holds oneEdit to the Damerau-Levenshtein distance it stands
@@ -88,4 +90,138 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(x)][len(y)]
+}
+
+// TestTargetIndexMatchesScan holds the index's skeleton and real-name
+// questions, which it answers through lengths and first bytes, to a walk
+// over its targets, and the provider filter to the map it spares.
+func TestTargetIndexMatchesScan(t *testing.T) {
+	x := wellKnownIndex
+	var probes []string
+	for _, tg := range x.targets {
+		probes = append(probes, tg.skel, tg.label, tg.skel+"x", tg.skel[1:], "x"+tg.skel)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = "aeilmnoprs.1"[r.IntN(12)]
+		}
+		probes = append(probes, string(b))
+	}
+	for _, tg := range x.targets { // one byte changed, dropped or added
+		for i := range len(tg.label) {
+			for _, c := range "ao1-z" {
+				probes = append(probes, tg.label[:i]+string(c)+tg.label[i+1:], tg.label[:i]+tg.label[i+1:],
+					tg.label[:i]+string(c)+tg.label[i:])
+			}
+		}
+	}
+	probes = append(probes, "", strings.Repeat("p", 40))
+	for _, s := range probes {
+		var want uint64
+		for i, tg := range x.targets {
+			if tg.skel == s {
+				want |= 1 << i
+			}
+		}
+		if got := x.sameSkel(s); got != want {
+			t.Fatalf("sameSkel(%q) = %b, want %b", s, got, want)
+		}
+		// near, which counts lacking bytes for all targets at once, against
+		// oneEditMasks target by target.
+		want = x.sameSkel(s)
+		if n := len(s); n >= 6 {
+			for i, tg := range x.targets {
+				if l := len(tg.label); l >= 6 && l >= n-1 && l <= n+1 && oneEditMasks(byteMask(s), x.masks[i]) {
+					want |= 1 << i
+				}
+			}
+		}
+		if got := x.candidates(s, s); got != want {
+			t.Fatalf("candidates(%q) = %b, want %b", s, got, want)
+		}
+		for _, suffix := range []string{"com", "co.uk", "us", "net"} {
+			label := s
+			real := false
+			for _, tg := range x.targets {
+				real = real || tg.label == label && tg.suffix == suffix
+			}
+			if got := x.isReal(x.sameSkel(facts(label+"."+suffix).skel), label, suffix); got != real && label != "" {
+				t.Fatalf("isReal(%q, %q) = %v, want %v", label, suffix, got, real)
+			}
+		}
+		for _, d := range []string{s, s + ".com", s + "mail.com", "g" + s} {
+			if got, want := mailboxProvider(d), mailboxProviders[d]; got != want {
+				t.Fatalf("mailboxProvider(%q) = %q, want %q", d, got, want)
+			}
+		}
+	}
+	for d, p := range mailboxProviders {
+		if got := mailboxProvider(d); got != p {
+			t.Fatalf("mailboxProvider(%q) = %q, want %q", d, got, p)
+		}
+	}
+}
+
+// TestMixedScriptsASCII: a label of ASCII alone never mixes scripts, as
+// mixedScripts now says without walking it.
+func TestMixedScriptsASCII(t *testing.T) {
+	for _, s := range []string{"paypal", "p\u0430ypal", "\u0430\u0431", "x\u03bf", "caf\u00e9", "a1-"} {
+		latin, other := false, false
+		for _, r := range s {
+			latin = latin || r < 128 && unicode.IsLetter(r)
+			other = other || unicode.In(r, unicode.Cyrillic, unicode.Greek, unicode.Armenian)
+		}
+		if got := mixedScripts(s); got != (latin && other) {
+			t.Errorf("mixedScripts(%q) = %v", s, got)
+		}
+	}
+}
+
+// TestIsASCIIWords holds isASCII, which reads eight bytes at a time, to a
+// byte-by-byte walk: a byte of 0x80 or more at every place of strings of
+// every length up to three words.
+func TestIsASCIIWords(t *testing.T) {
+	ref := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n <= 24; n++ {
+		b := []byte(strings.Repeat("a~\x7f", 9)[:n])
+		if got := isASCII(string(b)); got != ref(string(b)) {
+			t.Fatalf("isASCII(%q) = %v", b, got)
+		}
+		for i := range b {
+			for _, c := range []byte{0x80, 0xc3, 0xff} {
+				old := b[i]
+				b[i] = c
+				if got := isASCII(string(b)); got != ref(string(b)) {
+					t.Fatalf("isASCII(%q) = %v", b, got)
+				}
+				b[i] = old
+			}
+		}
+	}
+}
+
+// TestHasACE holds hasACE to strings.Contains on every string of up to
+// six bytes from the bytes of "xn--" and one other.
+func TestHasACE(t *testing.T) {
+	var grow func(s string)
+	grow = func(s string) {
+		if got, want := hasACE(s), strings.Contains(s, "xn--"); got != want {
+			t.Fatalf("hasACE(%q) = %v, want %v", s, got, want)
+		}
+		if len(s) < 6 {
+			for _, c := range []string{"x", "n", "-", "a"} {
+				grow(s + c)
+			}
+		}
+	}
+	grow("")
 }

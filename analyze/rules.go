@@ -63,6 +63,11 @@ type Context struct {
 	trust   Trust // Trust's storage when judge inferred it
 	// fromDomain are the From domain's facts (fromDomainFacts), nil until asked.
 	fromDomain *nameFacts
+	// The facts of the other addresses and names the header and envelope
+	// rules each look at (mailFromFacts, senderFacts, replyToFacts,
+	// msgIDFacts), nil until asked.
+	mailFrom, sender, replyTo, msgID *nameFacts
+	hopKindBits                      uint8 // hopKinds
 	// found is where runRules gathers the findings; judge keeps its
 	// storage for the next message.
 	found []Finding
@@ -75,7 +80,18 @@ var registry []*Rule
 func register(r *Rule) { registry = append(registry, r) }
 
 // fieldLine is the line of the first field named name, 0 when there is none.
-func (c *Context) fieldLine(name string) int { return firstFieldLine(c.Msg.Fields, name) }
+// A single-instance field (most rules' Field) is found in the fields'
+// index, which reading them once per message made: Split's names are
+// ASCII, which its EqualFold folds as equalFoldASCII does.
+func (c *Context) fieldLine(name string) int {
+	if k := singleFieldIndex(name); k >= 0 {
+		if i := c.fields().first[k]; i >= 0 {
+			return c.Msg.Fields[i].Line
+		}
+		return 0
+	}
+	return firstFieldLine(c.Msg.Fields, name)
+}
 
 // firstFieldLine is the line of the first of fields named name, 0 when
 // none is.
@@ -130,28 +146,36 @@ func Rules() []Rule {
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
+// Most checks find nothing, so the loop holds nothing but its index over
+// the calls (every register is the callee's to use): the findings are
+// added by a function of their own.
 func runRules(c *Context, rules []*Rule, checks []func(*Context) []Finding) []Finding {
-	out := c.found[:0]
-	for i, check := range checks {
-		found := check(c)
-		if len(found) == 0 {
-			continue
-		}
-		r := rules[i]
-		for _, f := range found {
-			f.Rule = r.ID
-			if f.Severity == "" {
-				f.Severity = r.Severity
-			}
-			if f.Hops == nil {
-				f.Hops = []int{}
-			}
-			if f.Line == 0 && len(f.Hops) == 0 && r.Field != "" {
-				f.Line = c.fieldLine(r.Field)
-			}
-			out = append(out, f)
+	c.found = c.found[:0]
+	for i := 0; i < len(checks); i++ {
+		if found := checks[i](c); len(found) != 0 {
+			c.addFindings(rules[i], found)
 		}
 	}
-	c.found = out
-	return append([]Finding{}, out...)
+	return append([]Finding{}, c.found...)
+}
+
+// addFindings adds a rule's findings to c.found, with its ID, its
+// severity where a finding sets none, and its field's line where a
+// finding names no line and no hop.
+//
+//go:noinline
+func (c *Context) addFindings(r *Rule, found []Finding) {
+	for _, f := range found {
+		f.Rule = r.ID
+		if f.Severity == "" {
+			f.Severity = r.Severity
+		}
+		if f.Hops == nil {
+			f.Hops = []int{}
+		}
+		if f.Line == 0 && len(f.Hops) == 0 && r.Field != "" {
+			f.Line = c.fieldLine(r.Field)
+		}
+		c.found = append(c.found, f)
+	}
 }

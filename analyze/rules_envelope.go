@@ -1,9 +1,9 @@
 package analyze
 
 import (
-	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Envelope rules: the SMTP envelope (RFC 5321 §2.3.1, read from
@@ -61,7 +61,7 @@ func (c *Context) fromAddress() string {
 
 // otherOrg reports whether two addresses are in different organisations.
 func otherOrg(a, b string) bool {
-	da, db := domainOf(a), domainOf(b)
+	da, db := addrDomain(a), addrDomain(b)
 	return da != "" && db != "" && family(da) != family(db)
 }
 
@@ -70,35 +70,154 @@ func otherOrg(a, b string) bool {
 // addresses with it, and it is looked up once per message.
 func (c *Context) fromDomainFacts() *nameFacts {
 	if c.fromDomain == nil {
-		c.fromDomain = facts(domainOf(c.fromAddress()))
+		c.fromDomain = facts(addrDomain(c.fromAddress()))
 	}
 	return c.fromDomain
 }
 
-// otherOrgThanFrom is otherOrg(addr, c.fromAddress()). The facts' name is
+// otherOrgThanFrom is otherOrg(addr, c.fromAddress()) of the address
+// whose domain's facts are f (facts(domainOf(addr))). The facts' name is
 // the domain they are of.
-func (c *Context) otherOrgThanFrom(addr string) bool {
-	d, from := domainOf(addr), c.fromDomainFacts()
-	return d != "" && from.name != "" && family(d) != from.family
+func (c *Context) otherOrgThanFrom(f *nameFacts) bool {
+	from := c.fromDomainFacts()
+	return f.name != "" && from.name != "" && f.family != from.family
+}
+
+// addrFacts are facts(domainOf(addr)), kept in *slot once worked out:
+// the envelope, lookalike and provider rules each look at the same few
+// addresses.
+func (c *Context) addrFacts(slot **nameFacts, addr string) *nameFacts {
+	if *slot == nil {
+		*slot = c.domainFacts(addrDomain(addr))
+	}
+	return *slot
+}
+
+// domainFacts are facts(d). The envelope sender, the Sender, Reply-To and
+// the Message-ID are often in the From domain, or the envelope sender's:
+// their facts are those already looked up, found by comparing the names,
+// not by hashing d into the name cache again.
+func (c *Context) domainFacts(d string) *nameFacts {
+	if f := c.fromDomainFacts(); f.name == d {
+		return f
+	}
+	if f := c.mailFrom; f != nil && f.name == d {
+		return f
+	}
+	return facts(d)
+}
+
+// addrDomain is domainOf(addr), in one walk back from the end: to the
+// last "@", noting on the way whether the domain is plain (isPlainDomain:
+// ASCII without upper-case letters; its ends are looked at after). An
+// address's domain nearly always is, and is returned as it stands.
+func addrDomain(addr string) string {
+	// Eight bytes at a time while none of them is "@" (a word with a zero
+	// byte once "@" is taken away). For a byte below 0x80, adding 0x3F sets
+	// its top bit from "A" up, and adding 0x25 from past "Z", with no carry
+	// into the next byte.
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	i := len(addr) - 1
+	var odd byte
+	for ; i >= 7; i -= 8 {
+		s := addr[i-7 : i+1]
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		if x := w ^ '@'*ones; (x-ones)&^x&high != 0 {
+			break
+		}
+		if w&high != 0 || (w+0x3F*ones)&^(w+0x25*ones)&high != 0 {
+			odd = 1
+		}
+	}
+	for ; i >= 0; i-- {
+		c := addr[i]
+		if c == '@' {
+			break
+		}
+		odd |= unplainByte[c]
+	}
+	if i < 0 {
+		return ""
+	}
+	d := addr[i+1:]
+	if odd == 0 && (d == "" || !domainEdge(d[0]) && !domainEdge(d[len(d)-1])) {
+		return d
+	}
+	return domainOf(addr)
+}
+
+// unplainByte marks the bytes that make a domain other than plain
+// (isPlainDomain): upper-case ASCII letters and every byte of 0x80 or more.
+var unplainByte = func() (t [256]byte) {
+	for c := range t {
+		if c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// domainEdge marks the bytes domainOf trims from a domain's ends.
+func domainEdge(c byte) bool {
+	switch c {
+	case ' ', '>', '.', '[', ']':
+		return true
+	}
+	return false
+}
+
+// mailFromFacts are the facts of the envelope sender's domain.
+func (c *Context) mailFromFacts() *nameFacts {
+	return c.addrFacts(&c.mailFrom, c.Report.Envelope.MailFrom)
+}
+
+// senderFacts are the facts of the Sender address's domain, noFacts
+// without a Sender.
+func (c *Context) senderFacts() *nameFacts {
+	if c.Report.Header.Sender == nil {
+		return &noFacts
+	}
+	return c.addrFacts(&c.sender, c.Report.Header.Sender.Address)
+}
+
+// replyToFacts are the facts of the domain of the i-th Reply-To address;
+// the first's are kept.
+func (c *Context) replyToFacts(i int) *nameFacts {
+	if a := c.Report.Header.ReplyTo[i].Address; i > 0 {
+		return c.domainFacts(addrDomain(a))
+	}
+	return c.addrFacts(&c.replyTo, c.Report.Header.ReplyTo[0].Address)
 }
 
 func checkEnvelopeFrom(c *Context) []Finding {
 	mf, from := c.Report.Envelope.MailFrom, c.fromAddress()
-	if !c.otherOrgThanFrom(mf) {
+	if !c.otherOrgThanFrom(c.mailFromFacts()) {
 		return nil
 	}
-	// The envelope rules fire on much honest mail: concatenations, not Sprintf.
-	return []Finding{{Message: "envelope sender " + mf + ", From " + from,
-		Evidence: "MAIL FROM:<" + mf + "> | From: " + c.firstValue(fieldFrom)}}
+	// The envelope rules fire on much honest mail: concatenations, not
+	// Sprintf, and one for the message and the evidence together.
+	msg, ev := messageEvidence("envelope sender "+mf+", From "+from+"MAIL FROM:<"+mf+"> | From: "+c.firstValue(fieldFrom),
+		len("envelope sender ")+len(mf)+len(", From ")+len(from))
+	return []Finding{{Message: msg, Evidence: ev}}
+}
+
+// messageEvidence cuts a finding's message and evidence, written one after
+// the other into both, apart after the message's n bytes: one string
+// made, not two.
+func messageEvidence(both string, n int) (message, evidence string) {
+	return both[:n], both[n:]
 }
 
 func checkSender(c *Context) []Finding {
 	s := c.Report.Header.Sender
-	if s == nil || !c.otherOrgThanFrom(s.Address) {
+	if s == nil || !c.otherOrgThanFrom(c.senderFacts()) {
 		return nil
 	}
-	return []Finding{{Message: "Sender " + s.Address + ", From " + c.fromAddress(),
-		Evidence: "Sender: " + c.firstValue(fieldSender) + " | From: " + c.firstValue(fieldFrom)}}
+	from := c.fromAddress()
+	msg, ev := messageEvidence("Sender "+s.Address+", From "+from+"Sender: "+c.firstValue(fieldSender)+" | From: "+c.firstValue(fieldFrom),
+		len("Sender ")+len(s.Address)+len(", From ")+len(from))
+	return []Finding{{Message: msg, Evidence: ev}}
 }
 
 // freemail are consumer mailbox providers anyone can open an account at.
@@ -109,16 +228,18 @@ var freemail = map[string]bool{"google": true, "microsoft": true, "yahoo": true,
 func checkReplyTo(c *Context) []Finding {
 	from := c.fromAddress()
 	var out []Finding
-	for _, r := range c.Report.Header.ReplyTo {
-		if !c.otherOrgThanFrom(r.Address) {
+	for i, r := range c.Report.Header.ReplyTo {
+		rf := c.replyToFacts(i)
+		if !c.otherOrgThanFrom(rf) {
 			continue
 		}
 		sev := SeverityInfo
-		if freemail[family(domainOf(r.Address))] && !freemail[c.fromDomainFacts().family] {
+		if freemail[rf.family] && !freemail[c.fromDomainFacts().family] {
 			sev = SeverityLow
 		}
-		out = append(out, Finding{Severity: sev, Message: "Reply-To " + r.Address + ", From " + from,
-			Evidence: "Reply-To: " + c.firstValue(fieldReplyTo) + " | From: " + c.firstValue(fieldFrom)})
+		msg, ev := messageEvidence("Reply-To "+r.Address+", From "+from+"Reply-To: "+c.firstValue(fieldReplyTo)+" | From: "+c.firstValue(fieldFrom),
+			len("Reply-To ")+len(r.Address)+len(", From ")+len(from))
+		out = append(out, Finding{Severity: sev, Message: msg, Evidence: ev})
 	}
 	return out
 }
@@ -130,7 +251,8 @@ func (c *Context) notAddressed(rcpt string) bool {
 }
 
 func checkHiddenRcpt(c *Context) []Finding {
-	var hidden []string
+	var buf [4]string // most messages hide one recipient, or a few
+	hidden := buf[:0]
 	for _, r := range c.Report.Envelope.RcptTo {
 		if c.notAddressed(r) {
 			hidden = append(hidden, r)
@@ -139,8 +261,53 @@ func checkHiddenRcpt(c *Context) []Finding {
 	if len(hidden) == 0 {
 		return nil
 	}
-	return []Finding{{Message: "envelope recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a list",
-		Evidence: envelopeEvidence(c.Report.Envelope, hidden), Line: evidenceLine(c.Report.Envelope, hidden[0])}}
+	// The message and the evidence are written one after the other into
+	// one string, cut in two: one allocation for both.
+	env := &c.Report.Envelope
+	var b strings.Builder
+	b.Grow(hiddenMessageSize(hidden) + evidenceSize(env))
+	writeHiddenMessage(&b, hidden)
+	n := b.Len()
+	line := writeEnvelopeEvidence(&b, env, hidden)
+	msg, ev := messageEvidence(b.String(), n)
+	return []Finding{{Message: msg, Evidence: ev, Line: line}}
+}
+
+// hiddenMessage is the hidden-recipient finding's message: "envelope
+// recipient " + joinFirst(hidden, maxShown) + " is not in To/Cc: Bcc or a
+// list".
+func hiddenMessage(hidden []string) string {
+	var b strings.Builder
+	b.Grow(hiddenMessageSize(hidden))
+	writeHiddenMessage(&b, hidden)
+	return b.String()
+}
+
+const hiddenPrefix, hiddenSuffix = "envelope recipient ", " is not in To/Cc: Bcc or a list"
+
+// hiddenMessageSize is the length of hiddenMessage(hidden).
+func hiddenMessageSize(hidden []string) int {
+	shown := hidden[:min(len(hidden), maxShown)]
+	size := len(hiddenPrefix) + len(hiddenSuffix) + len(andMore(" ", len(hidden)-len(shown))) + len(", ")*(len(shown)-1)
+	for _, h := range shown {
+		size += len(h)
+	}
+	return size
+}
+
+// writeHiddenMessage writes hiddenMessage(hidden) to b, with no joined
+// list made on the way.
+func writeHiddenMessage(b *strings.Builder, hidden []string) {
+	shown := hidden[:min(len(hidden), maxShown)]
+	b.WriteString(hiddenPrefix)
+	for i, h := range shown {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(h)
+	}
+	b.WriteString(andMore(" ", len(hidden)-len(shown)))
+	b.WriteString(hiddenSuffix)
 }
 
 // maxShown is how many addresses or fields a finding names before it
@@ -164,22 +331,68 @@ func andMore(sep string, more int) string {
 	return sep + "and " + strconv.Itoa(more) + " more"
 }
 
-// sameLower reports strings.ToLower(a) == strings.ToLower(b). On ASCII
-// that is strings.EqualFold, which needs no copies; Unicode lower-cases
-// and folds some runes differently (İ, K), so other text is lower-cased.
+// sameLower reports strings.ToLower(a) == strings.ToLower(b), without the
+// copies. ASCII lower-cases byte for byte, so the strings are walked side
+// by side while both are ASCII: two ASCII bytes that differ once lowered
+// tell them apart (their lower-cased texts differ at that byte), and two
+// ASCII strings of two lengths are never the same. Unicode lower-cases
+// some runes to other lengths and to ASCII (İ, K), so at the first byte
+// that is not ASCII, in either, the rest is lower-cased and compared
+// (refSameLower holds it to the definition).
 func sameLower(a, b string) bool {
-	if isASCII(a) && isASCII(b) {
-		// ASCII text of two lengths never folds equal; strings.EqualFold
-		// would find that out at the end.
-		return len(a) == len(b) && strings.EqualFold(a, b)
+	if a == b {
+		return true // the usual answer, compared a word at a time
 	}
-	return strings.ToLower(a) == strings.ToLower(b)
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca|cb >= utf8.RuneSelf {
+			// a[:i] and b[:i] are ASCII and lower-case alike, and a rune
+			// starts at i in both.
+			return strings.ToLower(a[i:]) == strings.ToLower(b[i:])
+		}
+		if ca != cb && lowerASCII(ca) != lowerASCII(cb) {
+			return false
+		}
+	}
+	if len(a) == len(b) {
+		return true
+	}
+	// One is an ASCII prefix of the other: the longer one's rest lower-
+	// cases to at least a byte, whatever it holds.
+	return false
+}
+
+// equalFoldAddr is strings.EqualFold(a, b), walked side by side while
+// both are ASCII: two ASCII bytes that differ once lowered do not fold
+// equal (only the Kelvin sign and the long s fold to ASCII letters, and
+// neither is ASCII), and ASCII strings of two lengths never do. At the
+// first byte that is not ASCII, in either, strings.EqualFold decides.
+func equalFoldAddr(a, b string) bool {
+	if a == b {
+		return true // the usual answer, compared a word at a time
+	}
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca|cb >= utf8.RuneSelf {
+			return strings.EqualFold(a, b)
+		}
+		if ca != cb && lowerASCII(ca) != lowerASCII(cb) {
+			return false
+		}
+	}
+	if len(a) == len(b) {
+		return true
+	}
+	// An ASCII prefix of the other: folding keeps the rest a rune at least.
+	return false
 }
 
 // listed reports whether addr is in list, ignoring case.
 func listed(addr string, list []Address) bool {
-	for _, a := range list {
-		if strings.EqualFold(a.Address, addr) {
+	for i := range list {
+		if equalFoldAddr(list[i].Address, addr) {
 			return true
 		}
 	}
@@ -199,22 +412,58 @@ func evidenceLine(env Envelope, addr string) int {
 // envelopeEvidence lists the trace fields that named addrs, the first
 // maxShown of them, and counts the rest.
 func envelopeEvidence(env Envelope, addrs []string) string {
-	named := func(addr string) bool {
-		return slices.ContainsFunc(addrs, func(a string) bool { return sameLower(a, addr) })
+	ev, _ := envelopeEvidenceLine(env, addrs)
+	return ev
+}
+
+// envelopeEvidenceLine is envelopeEvidence, and evidenceLine of the first
+// of addrs, found in the same walk over the fields.
+func envelopeEvidenceLine(env Envelope, addrs []string) (ev string, line int) {
+	var b strings.Builder
+	b.Grow(evidenceSize(&env))
+	line = writeEnvelopeEvidence(&b, &env, addrs)
+	return b.String(), line
+}
+
+// evidenceSize is room for writeEnvelopeEvidence: every field, named or
+// not, and the count of the rest.
+func evidenceSize(env *Envelope) int {
+	size := len(" | and  more") + 20
+	for i := range env.Evidence {
+		size += len(" | ") + len(env.Evidence[i].Field) + len(": ") + len(env.Evidence[i].Address)
 	}
+	return size
+}
+
+// writeEnvelopeEvidence writes envelopeEvidence(env, addrs) to b and
+// returns evidenceLine(env, addrs[0]).
+func writeEnvelopeEvidence(b *strings.Builder, env *Envelope, addrs []string) (line int) {
+	var set map[string]bool
 	if len(addrs) > maxShown {
 		// A long list is looked up, not walked for every field.
-		set := make(map[string]bool, len(addrs))
+		set = make(map[string]bool, len(addrs))
 		for _, a := range addrs {
 			set[strings.ToLower(a)] = true
 		}
-		named = func(addr string) bool { return set[strings.ToLower(addr)] }
 	}
-	var b strings.Builder
 	shown, more := 0, 0
-	for _, e := range env.Evidence {
+	for i := range env.Evidence {
+		e := &env.Evidence[i]
+		// Whether the field named the first address is asked once, for
+		// the line and for the list.
+		var first, named bool
+		if set == nil {
+			first = sameLower(addrs[0], e.Address)
+			named = first || namedIn(e.Address, addrs[1:], nil)
+		} else {
+			first = line == 0 && e.Line > 0 && sameLower(e.Address, addrs[0])
+			named = namedIn(e.Address, addrs, set)
+		}
+		if line == 0 && e.Line > 0 && first {
+			line = e.Line
+		}
 		switch {
-		case !named(e.Address):
+		case !named:
 		case shown == maxShown:
 			more++
 		default:
@@ -227,5 +476,19 @@ func envelopeEvidence(env Envelope, addrs []string) string {
 		}
 	}
 	b.WriteString(andMore(" | ", more))
-	return b.String()
+	return line
+}
+
+// namedIn reports whether addr is one of addrs, lower-cased alike (set
+// holds them lower-cased when the list is long).
+func namedIn(addr string, addrs []string, set map[string]bool) bool {
+	if set != nil {
+		return set[strings.ToLower(addr)]
+	}
+	for _, a := range addrs {
+		if sameLower(a, addr) {
+			return true
+		}
+	}
+	return false
 }

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
-	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -131,7 +131,11 @@ func singleFieldIndex(name string) int {
 	default:
 		return -1
 	}
-	if !strings.EqualFold(singleFields[i], name) {
+	// strings.EqualFold of the two, for a name as long as the field's:
+	// only two runes not ASCII fold to ASCII ones (the Kelvin sign and
+	// the long s), and each is longer than the letter it folds to, so a
+	// name of the same length that folds equal is ASCII.
+	if !equalFoldASCII(singleFields[i], name) {
 		return -1
 	}
 	return i
@@ -195,11 +199,16 @@ func checkDuplicateFields(c *Context) []Finding {
 func checkMissingFields(c *Context) []Finding {
 	x := c.fields()
 	from, date := x.count[fieldFrom] > 0, x.count[fieldDate] > 0
-	var out []Finding
-	for _, name := range []string{"From", "Date"} {
-		if name == "From" && !from || name == "Date" && !date {
-			out = append(out, Finding{Message: "no " + name + " field", Evidence: "(absent) " + name})
-		}
+	if from && date {
+		return nil // nearly every message
+	}
+	// The texts are constants: no string is built for a finding.
+	out := make([]Finding, 0, 2)
+	if !from {
+		out = append(out, Finding{Message: "no From field", Evidence: "(absent) From"})
+	}
+	if !date {
+		out = append(out, Finding{Message: "no Date field", Evidence: "(absent) Date"})
 	}
 	return out
 }
@@ -226,22 +235,58 @@ func checkFromMailboxes(c *Context) []Finding {
 
 // msgIDDomain returns the domain of a Message-ID "<left@right>".
 func msgIDDomain(id string) string {
-	id = strings.TrimSpace(id)
+	// The facts hold the name cleaned (cleanHost), which the rules ask
+	// about next: no new string for a domain with an upper-case letter.
+	return facts(msgIDRawDomain(id)).clean
+}
+
+// msgIDRawDomain is the domain of a Message-ID as written, "" when it has
+// no "@".
+//
+// It is the text after the last "@" of strings.TrimSpace(id) cut at its
+// first ">", found with IndexByte: the space trimmed from the start holds
+// no "@", and from the end matters only when there is no ">" to cut at.
+func msgIDRawDomain(id string) string {
 	if i := strings.IndexByte(id, '>'); i >= 0 {
 		id = id[:i]
+	} else {
+		id = strings.TrimRightFunc(id, unicode.IsSpace) // TrimSpace's end
 	}
-	i := strings.LastIndexByte(id, '@')
+	i := strings.IndexByte(id, '@')
 	if i < 0 {
 		return ""
 	}
-	// The facts hold the name cleaned (cleanHost), which the rules ask
-	// about next: no new string for a domain with an upper-case letter.
-	return facts(id[i+1:]).clean
+	for {
+		j := strings.IndexByte(id[i+1:], '@')
+		if j < 0 {
+			return id[i+1:]
+		}
+		i += j + 1
+	}
+}
+
+// msgIDFacts are the facts of the Message-ID's domain (msgIDDomain), the
+// name they are of: the Message-ID and provider rules both look at it.
+func (c *Context) msgIDFacts() *nameFacts {
+	if c.msgID == nil {
+		// msgIDDomain is the raw domain's clean name, whose facts are the
+		// raw domain's when it is clean already, as most are.
+		if raw := msgIDRawDomain(c.Report.Header.MessageID); raw != "" {
+			f := c.domainFacts(raw)
+			if f.clean != f.name {
+				f = c.domainFacts(f.clean)
+			}
+			c.msgID = f
+		} else {
+			c.msgID = &noFacts
+		}
+	}
+	return c.msgID
 }
 
 func checkMessageID(c *Context) []Finding {
-	d := msgIDDomain(c.Report.Header.MessageID)
-	id, from := facts(d), c.fromDomainFacts()
+	id, from := c.msgIDFacts(), c.fromDomainFacts()
+	d := id.name
 	if !id.fqdn || from.name == "" || id.family == from.family {
 		return nil
 	}
@@ -258,8 +303,10 @@ func checkMessageID(c *Context) []Finding {
 	if len(c.Report.Hops) > 0 {
 		first = 1
 	}
-	f := Finding{Message: fmt.Sprintf("Message-ID domain %s is neither the From domain %s nor a host of the chain", d, from.name),
-		Evidence: "Message-ID: " + c.Report.Header.MessageID + " | From: " + c.firstValue(fieldFrom)}
+	msg, ev := messageEvidence("Message-ID domain "+d+" is neither the From domain "+from.name+" nor a host of the chain"+
+		"Message-ID: "+c.Report.Header.MessageID+" | From: "+c.firstValue(fieldFrom),
+		len("Message-ID domain ")+len(d)+len(" is neither the From domain ")+len(from.name)+len(" nor a host of the chain"))
+	f := Finding{Message: msg, Evidence: ev}
 	if first > 0 {
 		f.Hops = []int{first}
 	}
@@ -285,6 +332,17 @@ func checkDisplayName(c *Context) []Finding {
 	return out
 }
 
+// hasFoldASCII reports whether s holds word (lower-case ASCII letters) in
+// any case.
+func hasFoldASCII(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if s[i]|0x20 == word[0] && equalFoldASCII(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
+}
+
 // resenders are the organisational domains of services that send a
 // member's message from their own address and name the member in the
 // display name ("alice@example.com via Group" <group@googlegroups.com>).
@@ -296,7 +354,9 @@ var resenders = map[string]bool{"googlegroups.com": true, "groups.io": true}
 // names) or a re-sender's, and the list handled the message
 // (listCarried). The words, the fields and the From are anyone's to write.
 func resentByList(c *Context, a Address) bool {
-	if !viaList.MatchString(a.Name) {
+	// The regexp matches only where "via" or "behalf" is, in any case:
+	// none of their letters folds to a rune not ASCII.
+	if !hasFoldASCII(a.Name, "via") && !hasFoldASCII(a.Name, "behalf") || !viaList.MatchString(a.Name) {
 		return false
 	}
 	d, fams := domainOf(a.Address), c.listFamilies()
@@ -315,20 +375,24 @@ func resentByList(c *Context, a Address) bool {
 func displayNameFinding(a Address) (Finding, bool) {
 	name := a.Name
 	if !isASCII(name) {
+		if !maySeeDot(name) {
+			return Finding{}, false // no "@" or "." however it is seen
+		}
 		name = nameAsSeen(name)
 	}
-	if name == "" || !strings.ContainsAny(name, "@.") {
+	hasAt := strings.IndexByte(name, '@') >= 0
+	if !hasAt && strings.IndexByte(name, '.') < 0 {
 		return Finding{}, false
 	}
-	hasAt := strings.IndexByte(name, '@') >= 0
 	if !hasAt && !mayHoldDomain(name) {
 		return Finding{}, false
 	}
 	real := strings.ToLower(a.Address)
-	if domainOf(real) == "" {
+	realDomain := addrDomain(real)
+	if realDomain == "" {
 		return Finding{}, false
 	}
-	realFam := family(domainOf(real))
+	realFam := family(realDomain)
 	// The evidence and the message are worked out only for a finding.
 	ev := func() string { return fmt.Sprintf("From: %q <%s>", a.Name, a.Address) }
 	shown := func(s string) string {
@@ -339,24 +403,112 @@ func displayNameFinding(a Address) (Finding, bool) {
 	}
 	rest := name
 	if hasAt {
-		for _, m := range addrInName.FindAllStringSubmatchIndex(name, -1) {
+		var buf [4][4]int
+		found := addrsInName(name, buf[:0])
+		for _, m := range found {
 			shownAddr, shownDomain := name[m[0]:m[1]], name[m[2]:m[3]]
 			if sev, ok := otherAddressSeverity(name[:m[1]], shownAddr, shownDomain, a.Address, realFam); ok {
 				return Finding{Severity: sev, Evidence: ev(),
 					Message: fmt.Sprintf("display name shows %s, the address is %s", shown(shownAddr), a.Address)}, true
 			}
 		}
-		rest = addrInName.ReplaceAllString(name, " ")
+		rest = blankSpans(name, found)
+		if !mayHoldDomain(rest) {
+			return Finding{}, false // the addresses were all the name held
+		}
 	}
-	for _, m := range domainInName.FindAllStringSubmatch(rest, -1) {
-		d := strings.ToLower(m[1])
-		if _, icann := publicsuffix.PublicSuffix(d); !icann || !isFQDN(d) || family(d) == realFam {
+	var dbuf [4]string
+	for _, m := range domainsInName(rest, dbuf[:0]) {
+		d := strings.ToLower(m)
+		// isFQDN holds the name under an ICANN suffix (nameFacts.fqdn), and
+		// a match lower-cased is its own clean name: no suffix look-up of
+		// its own is needed (TestDomainInNameFQDN).
+		if !isFQDN(d) || family(d) == realFam {
 			continue
 		}
 		return Finding{Severity: SeverityLow, Evidence: ev(),
 			Message: fmt.Sprintf("display name shows domain %s, the address is %s", shown(d), a.Address)}, true
 	}
 	return Finding{}, false
+}
+
+// addrsInName is addrInName.FindAllStringSubmatchIndex(s, -1), appended
+// to out: each address's start and end, and its domain's. The pattern
+// needs no backtracking: a match starts where a run of local-part bytes
+// ([A-Za-z0-9._%+-]) starts that ends at an "@" (no shorter run from a
+// later start can end anywhere else), and its domain is the run of
+// [A-Za-z0-9-] after it with every ".label" that follows, at least one.
+// A run that does not end so holds no match; the search goes on after it,
+// and after each match (TestAddrsInName holds it to the regexp).
+func addrsInName(s string, out [][4]int) [][4]int {
+	for p := 0; p < len(s); {
+		if !localByte[s[p]] {
+			p++
+			continue
+		}
+		j := p + 1
+		for j < len(s) && localByte[s[j]] {
+			j++
+		}
+		if j == len(s) || s[j] != '@' {
+			p = j
+			continue
+		}
+		e, labels := labelEnd(s, j+1), 0
+		if e == j+1 {
+			p = j
+			continue
+		}
+		for e+1 < len(s) && s[e] == '.' && labelByte[s[e+1]] {
+			e = labelEnd(s, e+1)
+			labels++
+		}
+		if labels == 0 {
+			p = j
+			continue
+		}
+		out = append(out, [4]int{p, e, j + 1, e})
+		p = e
+	}
+	return out
+}
+
+// labelEnd is the end of the run of [A-Za-z0-9-] that starts at i.
+func labelEnd(s string, i int) int {
+	for i < len(s) && labelByte[s[i]] {
+		i++
+	}
+	return i
+}
+
+// localByte and labelByte are addrInName's classes: [A-Za-z0-9._%+-] and
+// [A-Za-z0-9-].
+var localByte, labelByte = func() (local, label [256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		alnum := isAlnumASCII(b)
+		label[c] = alnum || b == '-'
+		local[c] = label[c] || strings.IndexByte("._%+", b) >= 0
+	}
+	return local, label
+}()
+
+// blankSpans is s with each span of found (addrsInName) put as one space:
+// addrInName.ReplaceAllString(s, " ").
+func blankSpans(s string, found [][4]int) string {
+	if len(found) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	at := 0
+	for _, m := range found {
+		b.WriteString(s[at:m[0]])
+		b.WriteByte(' ')
+		at = m[1]
+	}
+	b.WriteString(s[at:])
+	return b.String()
 }
 
 // otherAddressSeverity judges an address shown in a display name (upTo
@@ -414,6 +566,169 @@ func nameAsSeen(s string) string {
 		}
 		return r
 	}, norm.NFKC.String(s))
+}
+
+// domainsInName is what domainInName's FindAllStringSubmatch finds in s,
+// each match's group (the match itself: the word boundaries take no
+// text), appended to out. A match is labels, each ending at a ".", then
+// two letters or more: where one starts, each label is the text to the
+// next "." and either fits [a-z0-9]([a-z0-9-]*[a-z0-9])? or ends the
+// labels, so the regexp's backtracking comes down to trying the letters
+// after the last label, then after the one before it, and so on, each
+// run of letters longest first, for one that ends at a word boundary.
+// Case is folded as the regexp folds it: the Kelvin sign and the long s
+// are letters too, though not word characters (Go's \b is ASCII). A
+// long name goes to the regexp, to bound the work (TestDomainsInName
+// holds the two alike).
+func domainsInName(s string, out []string) []string {
+	if len(s) > maxDomainScan {
+		for _, m := range domainInName.FindAllStringSubmatch(s, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for p := 0; p < len(s); {
+		if e := domainMatchAt(s, p); e > p {
+			out = append(out, s[p:e])
+			p = e
+			continue
+		}
+		_, w := utf8.DecodeRuneInString(s[p:])
+		p += w
+	}
+	return out
+}
+
+// maxDomainScan bounds the names domainsInName scans itself: it may look
+// at the rest of the name from every place a label starts.
+const maxDomainScan = 512
+
+// domainMatchAt is the end of domainInName's match at p, -1 when none
+// starts there.
+func domainMatchAt(s string, p int) int {
+	if r, _ := nameRune(s, p); r != runeLetter && r != runeAlnum || wordByteAt(s, p-1) == wordByteAt(s, p) {
+		return -1
+	}
+	var qbuf [8]int
+	after := qbuf[:0] // where the text after each label's "." starts
+	for at := p; ; {
+		end, ok := labelAt(s, at)
+		if !ok || end >= len(s) || s[end] != '.' {
+			break
+		}
+		at = end + 1
+		after = append(after, at)
+	}
+	var ebuf [16]int
+	for k := len(after) - 1; k >= 0; k-- {
+		// The letters after the label: their ends, longest first.
+		ends := ebuf[:0]
+		for at := after[k]; ; {
+			r, w := nameRune(s, at)
+			if r != runeLetter {
+				break
+			}
+			at += w
+			ends = append(ends, at)
+		}
+		for j := len(ends) - 1; j >= 1; j-- {
+			if e := ends[j]; wordByteAt(s, e-1) != wordByteAt(s, e) {
+				return e
+			}
+		}
+	}
+	return -1
+}
+
+// labelAt reads a label of domainInName at at: an alphanumeric, then
+// alphanumerics and hyphens ending in an alphanumeric. It returns where
+// the run of those runes ends, and whether it is such a label.
+func labelAt(s string, at int) (end int, ok bool) {
+	last := runeOther
+	for end = at; ; {
+		r, w := nameRune(s, end)
+		if r == runeOther {
+			break
+		}
+		if end == at && r == runeHyphen {
+			return end, false
+		}
+		end += w
+		last = r
+	}
+	return end, end > at && last != runeHyphen
+}
+
+// The kinds of rune domainInName's classes tell apart, (?i) folded.
+const (
+	runeOther  = iota
+	runeLetter // [a-zA-Z], the Kelvin sign, the long s
+	runeAlnum  // a digit (a letter is alphanumeric too: see nameRune)
+	runeHyphen
+)
+
+// nameRune is the kind of the rune at i and its width: a letter is
+// runeLetter, a digit runeAlnum; as a label's rune either is alphanumeric.
+func nameRune(s string, i int) (kind, width int) {
+	if i >= len(s) {
+		return runeOther, 0
+	}
+	c := s[i]
+	switch {
+	case isLetterASCII(c):
+		return runeLetter, 1
+	case isDigit(c):
+		return runeAlnum, 1
+	case c == '-':
+		return runeHyphen, 1
+	case c < utf8.RuneSelf:
+		return runeOther, 1
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if r == '\u212a' || r == '\u017f' {
+		return runeLetter, w
+	}
+	return runeOther, w
+}
+
+// wordByteAt reports whether s[i] is an ASCII word character ([0-9A-Za-z_],
+// what \b looks at), false outside s: a rune not ASCII is none, and its
+// bytes are all 0x80 or more.
+func wordByteAt(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return isAlnumASCII(c) || c == '_'
+}
+
+// maySeeDot reports whether nameAsSeen(s) may hold an "@" or a ".": s
+// holds one, or a rune whose compatibility decomposition holds one or
+// the ideographic full stop (seenAsDot). Dropping format characters and
+// composing take none away and make none.
+func maySeeDot(s string) bool {
+	for _, r := range s {
+		if r == '.' || r == '@' || r >= 0x2024 && seenAsDot(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// seenAsDot reports the runes whose NFKD holds ".", "@" or U+3002
+// (TestSeenAsDot finds them all): the leaders and ellipses, the numbers
+// with a full stop, the ideographic and small and fullwidth stops and
+// at signs, and the squared "a.m.", "Co." and "p.m.".
+func seenAsDot(r rune) bool {
+	switch {
+	case r >= 0x2024 && r <= 0x2026, r >= 0x2488 && r <= 0x249B:
+		return true
+	}
+	switch r {
+	case 0x3002, 0x33C2, 0x33C7, 0x33D8, 0xFE12, 0xFE19, 0xFE30, 0xFE52, 0xFE6B, 0xFF0E, 0xFF20, 0xFF61, 0x1F100:
+		return true
+	}
+	return false
 }
 
 // mayHoldDomain reports a dot after an ASCII letter or digit and before

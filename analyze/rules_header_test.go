@@ -1,6 +1,16 @@
 package analyze
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
+	"golang.org/x/net/publicsuffix"
+	"golang.org/x/text/unicode/norm"
+)
 
 // TestDisplayNameSpoof holds display-name-spoof's severity for From fields
 // beyond its -pos and -neg cases. The cases named dNN come from the
@@ -120,5 +130,218 @@ func TestFromMailboxes(t *testing.T) {
 				t.Errorf("findings %+v, want one %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMsgIDFacts holds the Context's Message-ID facts, which skip the
+// second look-up of a domain that is clean already, to the facts of
+// msgIDDomain.
+func TestMsgIDFacts(t *testing.T) {
+	for _, id := range []string{"<a@example.com>", " <a@Example.COM> ", "<a@mail.gmail.com>", "<a@[192.0.2.1]>",
+		"a@b", "<ab>", "", "<a@>", "<x@y@Z.example.>", "<a@ example.org >", "a@example.net\u00a0", "<a@\u00e9xample.fr>"} {
+		c := &Context{Report: &MessageReport{Header: HeaderSummary{MessageID: id}}}
+		got, want := c.msgIDFacts(), facts(msgIDDomain(id))
+		if got.name != want.name || got.clean != want.clean || got.family != want.family || got.fqdn != want.fqdn {
+			t.Errorf("msgIDFacts(%q) = %+v, want %+v", id, *got, *want)
+		}
+	}
+}
+
+// TestAddrsInName holds addrsInName and blankSpans to the regexp they
+// stand for (addrInName's FindAllStringSubmatchIndex and ReplaceAllString)
+// on names put together from the pieces its classes tell apart.
+func TestAddrsInName(t *testing.T) {
+	pieces := []string{"a", "Z9", "@", ".", "-", "%", "+", "_", " ", "\u00fc", "\xff", "..", "@@", "x.y", "<", ">", "\""}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 100000 {
+		checkAddrsInName(t, gentext.Join(r, pieces, r.IntN(12)))
+	}
+	for _, s := range []string{"", "a@b.c", "john@example.com via List", "a@b@c.com", "a@b.c.@d.ef", "x@-.-", "@a.b",
+		"a@b.", "a@.b", "a@b..c", "\"support@paypal.com\" <x@y.z>", "a.b.@c.d e@f.g"} {
+		checkAddrsInName(t, s)
+	}
+}
+
+func FuzzAddrsInName(f *testing.F) {
+	f.Add("service@paypal.com (via a.b@c.de)")
+	f.Fuzz(checkAddrsInName)
+}
+
+func checkAddrsInName(t *testing.T, s string) {
+	t.Helper()
+	found := addrsInName(s, nil)
+	want := addrInName.FindAllStringSubmatchIndex(s, -1)
+	if len(found) != len(want) {
+		t.Fatalf("addrsInName(%q) = %v, want %v", s, found, want)
+	}
+	for i, m := range found {
+		if !slices.Equal(m[:], want[i]) {
+			t.Fatalf("addrsInName(%q) = %v, want %v", s, found, want)
+		}
+	}
+	if got, want := blankSpans(s, found), addrInName.ReplaceAllString(s, " "); got != want {
+		t.Fatalf("blankSpans(%q) = %q, want %q", s, got, want)
+	}
+}
+
+// TestSingleFieldIndexFolds holds singleFieldIndex to strings.EqualFold over
+// the single-instance fields of the name's length, on their names in other cases, with a
+// letter turned into the Kelvin sign or the long s (which fold to k and
+// s) or a byte not ASCII, and on names put together from their pieces.
+func TestSingleFieldIndexFolds(t *testing.T) {
+	// The former singleFieldIndex: strings.EqualFold with the field of the
+	// name's length and first letter. (A name of another length that folds
+	// equal, "Me\u017fsage-ID", was no single field before either: Split's
+	// names are ASCII.)
+	ref := func(name string) int {
+		for i, f := range singleFields {
+			if len(f) == len(name) && f[0]|0x20 == name[0]|0x20 && strings.EqualFold(f, name) {
+				return i
+			}
+		}
+		return -1
+	}
+	var names []string
+	for _, f := range singleFields {
+		names = append(names, f, strings.ToUpper(f), strings.ToLower(f), f[1:], f+"x",
+			strings.Replace(f, "s", "\u017f", 1), strings.Replace(f, "S", "\u212a", 1), strings.Replace(f, "-", "\r", 1),
+			strings.Replace(strings.ToLower(f), "e", "\xc3", 1))
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	pieces := []string{"To", "cc", "B", "from", "DATE", "-", "\u017f", "\u212a", "Id", "Re", "ply", "s", "k", "\xff"}
+	for range 50000 {
+		names = append(names, gentext.Join(r, pieces, r.IntN(5)))
+	}
+	for _, n := range names {
+		if got, want := singleFieldIndex(n), ref(n); got != want {
+			t.Fatalf("singleFieldIndex(%q) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// TestSeenAsDot finds every rune whose compatibility decomposition holds
+// ".", "@" or the ideographic full stop, and holds seenAsDot to the list;
+// maySeeDot must then hold wherever nameAsSeen shows an "@" or a ".".
+func TestSeenAsDot(t *testing.T) {
+	for r := rune(0x80); r <= utf8.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		want := strings.ContainsAny(norm.NFKD.String(string(r)), ".@\u3002")
+		if got := r >= 0x2024 && seenAsDot(r); got != want {
+			t.Fatalf("seenAsDot(%U) = %v, want %v", r, got, want)
+		}
+	}
+	pieces := []string{"a", "B", ".", "@", "\u200b", "\u0301", "\u2024", "\uff0e", "\uff20", "\u3002", "\uff61", "\u2488",
+		"\u33c7", "\u00e9", "\u212a", "\u0130", "\xff", " ", "\ufe6b", "\U0001F100"}
+	r := rand.New(rand.NewPCG(15, 16))
+	for range 50000 {
+		s := gentext.Join(r, pieces, r.IntN(8))
+		if seen := nameAsSeen(s); strings.ContainsAny(seen, "@.") && !maySeeDot(s) {
+			t.Fatalf("nameAsSeen(%q) = %q, but maySeeDot says it shows no @ or .", s, seen)
+		}
+	}
+}
+
+// TestViaListNeedsWord: viaList matches only a name that holds "via" or
+// "behalf" in some case (hasFoldASCII), which resentByList asks first.
+func TestViaListNeedsWord(t *testing.T) {
+	pieces := []string{"v", "V", "i", "I", "\u0130", "\u0131", "a", "A", " ", "on", "ON", "behalf", "BEHALF", "of", "-",
+		"\u212a", "\u017f", "x", "\xff"}
+	r := rand.New(rand.NewPCG(17, 18))
+	for range 100000 {
+		s := gentext.Join(r, pieces, r.IntN(10))
+		if viaList.MatchString(s) && !hasFoldASCII(s, "via") && !hasFoldASCII(s, "behalf") {
+			t.Fatalf("viaList matches %q, which holds neither word", s)
+		}
+		if got, want := hasFoldASCII(s, "via"), strings.Contains(strings.ToLower(s), "via"); got != want && isASCII(s) {
+			t.Fatalf("hasFoldASCII(%q, via) = %v", s, got)
+		}
+	}
+}
+
+// TestDomainsInName holds domainsInName to domainInName's
+// FindAllStringSubmatch, on names put together from the pieces its
+// classes and word boundaries tell apart, the Kelvin sign and the long s
+// among them, and on the corpus's display names.
+func TestDomainsInName(t *testing.T) {
+	pieces := []string{"a", "Z", "k", "\u212a", "\u017f", "s", "0", "9", "-", ".", "..", "_", " ", "@", "\u00e9", "\xff",
+		"com", ".de", "x.y", "ab", "-a", "a-", "\xe2\x84"}
+	r := rand.New(rand.NewPCG(23, 24))
+	for range 200000 {
+		checkDomainsInName(t, gentext.Join(r, pieces, r.IntN(12)))
+	}
+	for _, s := range []string{"", "foo.com.x", "Vitamart.ca", "MySurvey.com & Carol Adams", "taint.org - Justin",
+		"a.b.c.d.e.fg", "1.de", "-.de", "a-.de", "foo .com", "bank.\u212ar", "ex\u017f.de", "x_y.com", "y.com_",
+		strings.Repeat("a.", 300) + "com"} {
+		checkDomainsInName(t, s)
+	}
+	for _, raw := range rulesBenchMessages(t) {
+		if p, ok := headerPath(raw); ok {
+			for _, a := range p.rep.Header.From {
+				checkDomainsInName(t, a.Name)
+			}
+		}
+	}
+}
+
+func FuzzDomainsInName(f *testing.F) {
+	f.Add("PayPal.com Security (pay.pal.co.uk)")
+	f.Add("bank.\u212ar ex\u017f.de")
+	f.Fuzz(checkDomainsInName)
+}
+
+func checkDomainsInName(t *testing.T, s string) {
+	t.Helper()
+	var want []string
+	for _, m := range domainInName.FindAllStringSubmatch(s, -1) {
+		want = append(want, m[1])
+	}
+	if got := domainsInName(s, nil); !slices.Equal(got, want) {
+		t.Fatalf("domainsInName(%q) = %q, want %q", s, got, want)
+	}
+}
+
+// TestMsgIDRawDomain holds msgIDRawDomain to the former one (TrimSpace,
+// cut at the first ">", LastIndexByte) on IDs put together from pieces
+// with spaces ASCII and not, at signs and angle brackets.
+func TestMsgIDRawDomain(t *testing.T) {
+	ref := func(id string) string {
+		id = strings.TrimSpace(id)
+		if i := strings.IndexByte(id, '>'); i >= 0 {
+			id = id[:i]
+		}
+		i := strings.LastIndexByte(id, '@')
+		if i < 0 {
+			return ""
+		}
+		return id[i+1:]
+	}
+	pieces := []string{"<", ">", "@", " ", "\t", "\u00a0", "\u0085", "\u2003", "a", "Ex.COM", "\u00e9", "\xff", "\r\n"}
+	r := rand.New(rand.NewPCG(25, 26))
+	for range 100000 {
+		id := gentext.Join(r, pieces, r.IntN(10))
+		if got, want := msgIDRawDomain(id), ref(id); got != want {
+			t.Fatalf("msgIDRawDomain(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
+
+// TestDomainInNameFQDN: a domain the display-name rule finds in a name,
+// lower-cased, is its own clean name, so isFQDN says it is under an ICANN
+// suffix, which the rule asked publicsuffix apart before.
+func TestDomainInNameFQDN(t *testing.T) {
+	pieces := []string{"paypal", "co", "uk", "com", "de", "\u212a", "\u017f", ".", "-", "1", "Example", "blogspot", "github", "io"}
+	r := rand.New(rand.NewPCG(29, 30))
+	for range 50000 {
+		for _, m := range domainsInName(gentext.Join(r, pieces, r.IntN(8)), nil) {
+			d := strings.ToLower(m)
+			if cleanHost(d) != d {
+				t.Fatalf("%q is not its own clean name", d)
+			}
+			if _, icann := publicsuffix.PublicSuffix(d); isFQDN(d) && !icann {
+				t.Fatalf("isFQDN(%q), but its suffix is not ICANN's", d)
+			}
+		}
 	}
 }

@@ -121,9 +121,17 @@ type targetIndex struct {
 	// masks are the targets' labels' byteMasks: the candidates of one
 	// length are told apart by them, not by their labels, which lie each
 	// in memory of its own.
-	masks  []uint64
-	real   map[[2]string]bool // {label, suffix} of each target
-	bySkel map[string]uint64  // skeleton -> the targets that have it, as bits
+	masks []uint64
+	// lacks[b] are the targets whose label's mask lacks bit b, as bits:
+	// near counts with them, for all targets at once, the label's bytes
+	// a target lacks.
+	lacks [64]uint64
+	// skelLen[n] and skelFirst[b] are the targets whose skeleton is n
+	// long (n <= maxTargetLabel) and starts with b, as bits: only a target
+	// in both can have a skeleton's skeleton, and few are, so they are
+	// compared, not hashed.
+	skelLen   [maxTargetLabel + 1]uint64
+	skelFirst [256]uint64
 	// byLen[n] are the targets whose label is n long, when that is six or
 	// more, as bits: indexed, not hashed, as it is asked three times for
 	// each domain judged.
@@ -139,15 +147,20 @@ func newTargetIndex(targets []target) *targetIndex {
 	if len(targets) > 64 {
 		panic("targetIndex: more than 64 targets")
 	}
-	x := &targetIndex{targets: targets, real: map[[2]string]bool{}, bySkel: map[string]uint64{}}
+	x := &targetIndex{targets: targets}
 	for i, t := range targets {
 		x.masks = append(x.masks, byteMask(t.label))
 		bit := uint64(1) << i
-		x.real[[2]string{t.label, t.suffix}] = true
-		x.bySkel[t.skel] |= bit
-		if len(t.label) > maxTargetLabel {
-			panic("targetIndex: a target's label is longer than maxTargetLabel")
+		for b := range x.lacks {
+			if x.masks[i]&(1<<b) == 0 {
+				x.lacks[b] |= bit
+			}
 		}
+		if len(t.label) > maxTargetLabel || len(t.skel) > maxTargetLabel || t.skel == "" {
+			panic("targetIndex: a target's label or skeleton is longer than maxTargetLabel, or empty")
+		}
+		x.skelLen[len(t.skel)] |= bit
+		x.skelFirst[t.skel[0]] |= bit
 		if len(t.label) >= 6 {
 			x.byLen[len(t.label)] |= bit
 		}
@@ -155,13 +168,55 @@ func newTargetIndex(targets []target) *targetIndex {
 	return x
 }
 
+// sameSkel are the targets whose skeleton is skel, as bits.
+func (x *targetIndex) sameSkel(skel string) uint64 {
+	if skel == "" || len(skel) >= len(x.skelLen) {
+		return 0
+	}
+	var set uint64
+	for maybe := x.skelLen[len(skel)] & x.skelFirst[skel[0]]; maybe != 0; maybe &= maybe - 1 {
+		if i := bits.TrailingZeros64(maybe); x.targets[i].skel == skel {
+			set |= 1 << i
+		}
+	}
+	return set
+}
+
+// isReal reports a target that is label.suffix itself; same are the
+// targets of the label's skeleton (sameSkel), among which it is: a name
+// has the skeleton of its label.
+func (x *targetIndex) isReal(same uint64, label, suffix string) bool {
+	for ; same != 0; same &= same - 1 {
+		if t := &x.targets[bits.TrailingZeros64(same)]; t.label == label && t.suffix == suffix {
+			return true
+		}
+	}
+	return false
+}
+
 // candidates are the targets a label with skeleton skel may imitate.
 func (x *targetIndex) candidates(label, skel string) uint64 {
-	set := x.bySkel[skel]
+	return x.near(x.sameSkel(skel), label)
+}
+
+// near adds to set (the targets of the label's skeleton) the targets one
+// typing error may have made label of: those of a length one away or the
+// same whose byte masks are (oneEditMasks).
+func (x *targetIndex) near(set uint64, label string) uint64 {
 	if n := len(label); n >= 6 {
 		m := byteMask(label)
-		for near := (x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)) &^ set; near != 0; near &= near - 1 {
-			if i := bits.TrailingZeros64(near); oneEditMasks(m, x.masks[i]) {
+		// oneEditMasks(m, mask) for each target of those lengths: first
+		// at most one of the label's bytes lacking, counted for all
+		// targets at once (once, twice), then at most one of the
+		// target's lacking from the label, for the few left.
+		var once, twice uint64
+		for rest := m; rest != 0; rest &= rest - 1 {
+			l := x.lacks[bits.TrailingZeros64(rest)]
+			twice |= once & l
+			once |= l
+		}
+		for near := (x.ofLen(n-1) | x.ofLen(n) | x.ofLen(n+1)) &^ set &^ twice; near != 0; near &= near - 1 {
+			if i := bits.TrailingZeros64(near); bits.OnesCount64(x.masks[i]&^m) <= 1 {
 				set |= 1 << i
 			}
 		}
@@ -218,13 +273,15 @@ func checkLookalike(c *Context) []Finding {
 	var out []Finding
 	var seenBuf [4]string
 	seen := seenBuf[:0] // From has one address, or a few
-	for _, a := range c.Report.Header.From {
-		d := domainOf(a.Address)
+	from := c.Report.Header.From
+	for i := range from {
+		df := c.fromFacts(i)
+		d := df.name
 		if d == "" || slices.Contains(seen, d) {
 			continue
 		}
 		seen = append(seen, d)
-		if f, ok := lookalike("From domain", d, wellKnownIndex, own); ok {
+		if f, ok := lookalikeFacts("From domain", d, df, wellKnownIndex, own); ok {
 			f.Evidence = "From: " + c.firstValue(fieldFrom)
 			out = append(out, f)
 		}
@@ -234,12 +291,12 @@ func checkLookalike(c *Context) []Finding {
 	// shown is not the one imitated.
 	var otherBuf [3]otherSender // a Reply-To, Sender and Return-Path, as most messages have at most
 	for _, o := range c.otherSenders(otherBuf[:0]) {
-		d := domainOf(o.addr)
-		if d == "" || slices.Contains(seen, d) || c.fromOrg(orgDomain(d)) {
+		d := o.facts.name
+		if d == "" || slices.Contains(seen, d) || c.fromOrg(o.facts.org) {
 			continue // the From's own organisation (bounces@mail.example.com), judged with it
 		}
 		seen = append(seen, d)
-		if f, ok := lookalike(o.field+" domain", d, wellKnownIndex, own); ok {
+		if f, ok := lookalikeFacts(o.what, d, o.facts, wellKnownIndex, own); ok {
 			if SeverityWeight(f.Severity) > SeverityWeight(SeverityMedium) {
 				f.Severity = SeverityMedium
 			}
@@ -253,10 +310,13 @@ func checkLookalike(c *Context) []Finding {
 	// from a brand are common, and every hop's names are looked at, so the
 	// plain ASCII ones, nearly all, are passed over at once.
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
+	for i := range hf {
+		if !idnName(hf[i].helo) && !idnName(hf[i].rdns) {
+			continue
+		}
 		h := &c.Report.Hops[i]
 		for _, n := range [2]*nameFacts{hf[i].helo, hf[i].rdns} {
-			if !n.fqdn || !strings.Contains(n.org, "xn--") || slices.Contains(seen, n.org) {
+			if !idnName(n) || slices.Contains(seen, n.org) {
 				continue
 			}
 			seen = append(seen, n.org)
@@ -271,30 +331,63 @@ func checkLookalike(c *Context) []Finding {
 	return out
 }
 
+// idnName reports a public name whose organisational domain holds an
+// internationalised label.
+func idnName(n *nameFacts) bool { return n.fqdn && hasACE(n.org) }
+
+// hasACE is strings.Contains(s, "xn--"), the prefix of an
+// internationalised label (RFC 5890 §2.3.2.1): most names have no "x", and
+// IndexByte finds that out at once.
+func hasACE(s string) bool {
+	for {
+		i := strings.IndexByte(s, 'x')
+		if i < 0 || len(s)-i < len("xn--") {
+			return false
+		}
+		if s[i+1] == 'n' && s[i+2] == '-' && s[i+3] == '-' {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// fromFacts are the facts of the domain of the i-th From address: the
+// first's are the Context's (fromDomainFacts).
+func (c *Context) fromFacts(i int) *nameFacts {
+	if i == 0 {
+		return c.fromDomainFacts()
+	}
+	return facts(addrDomain(c.Report.Header.From[i].Address))
+}
+
 // fromOrg reports an organisational domain of one of the From addresses.
 func (c *Context) fromOrg(org string) bool {
-	for _, a := range c.Report.Header.From {
-		if orgDomain(domainOf(a.Address)) == org {
+	for i := range c.Report.Header.From {
+		if c.fromFacts(i).org == org {
 			return true
 		}
 	}
 	return false
 }
 
-// otherSender is an address a reply or a bounce goes to, with its field.
-type otherSender struct{ field, addr string }
+// otherSender is an address a reply or a bounce goes to, with its field,
+// what a finding calls its domain, and that domain's facts.
+type otherSender struct {
+	field, what, addr string
+	facts             *nameFacts
+}
 
 // otherSenders lists the Reply-To and Sender addresses and the envelope
 // sender (Return-Path), appended to out.
 func (c *Context) otherSenders(out []otherSender) []otherSender {
-	for _, a := range c.Report.Header.ReplyTo {
-		out = append(out, otherSender{"Reply-To", a.Address})
+	for i, a := range c.Report.Header.ReplyTo {
+		out = append(out, otherSender{"Reply-To", "Reply-To domain", a.Address, c.replyToFacts(i)})
 	}
 	if s := c.Report.Header.Sender; s != nil && s.Address != "" {
-		out = append(out, otherSender{"Sender", s.Address})
+		out = append(out, otherSender{"Sender", "Sender domain", s.Address, c.senderFacts()})
 	}
 	if mf := c.Report.Envelope.MailFrom; mf != "" {
-		out = append(out, otherSender{"Return-Path", mf})
+		out = append(out, otherSender{"Return-Path", "Return-Path domain", mf, c.mailFromFacts()})
 	}
 	return out
 }
@@ -303,18 +396,26 @@ func (c *Context) otherSenders(out []otherSender) []otherSender {
 // their index) and the recipient's own; what names the domain in the
 // finding ("From domain").
 func lookalike(what, domain string, known *targetIndex, own []target) (Finding, bool) {
-	uni := domain
-	if strings.Contains(domain, "xn--") || !isASCII(domain) {
+	return lookalikeFacts(what, domain, facts(domain), known, own)
+}
+
+// lookalikeFacts is lookalike of a domain whose facts the caller has.
+func lookalikeFacts(what, domain string, df *nameFacts, known *targetIndex, own []target) (Finding, bool) {
+	uni, uf := domain, df
+	ascii := !hasACE(domain) && isASCII(domain) // then uni is domain, and its label ASCII
+	if !ascii {
 		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
 			uni = u
 		}
+		uf = facts(uni)
 	}
-	uf := facts(uni)
 	label, suffix := splitOrgDomain(uf.org)
 	if label == "" {
 		return Finding{}, false
 	}
-	if known.real[[2]string{label, suffix}] {
+	sk := uf.skel // skeleton(label)
+	same := known.sameSkel(sk)
+	if known.isReal(same, label, suffix) {
 		return Finding{}, false // it is the real one
 	}
 	for i := range own {
@@ -326,8 +427,7 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 	if uni != domain {
 		shown = fmt.Sprintf("%s (%s)", domain, uni)
 	}
-	sk := uf.skel // skeleton(label)
-	for set := known.candidates(label, sk); set != 0; set &= set - 1 {
+	for set := known.near(same, label); set != 0; set &= set - 1 {
 		t := &known.targets[bits.TrailingZeros64(set)]
 		if f, ok := imitates(what, label, sk == t.skel, shown, t); ok {
 			return f, true
@@ -345,7 +445,7 @@ func lookalike(what, domain string, known *targetIndex, own []target) (Finding, 
 			return f, true
 		}
 	}
-	if mixedScripts(label) {
+	if !ascii && mixedScripts(label) {
 		return Finding{Severity: SeverityLow,
 			Message: fmt.Sprintf("%s %s mixes Latin with another script in one label", what, shown)}, true
 	}
@@ -360,17 +460,30 @@ func imitates(what, label string, sameSkel bool, shown string, t *target) (Findi
 		// The same name under another suffix is the brand's own, usually.
 	case sameSkel:
 		return Finding{Severity: SeverityHigh,
-			Message: fmt.Sprintf("%s %s reads as %s", what, shown, t.domain)}, true
+			Message: what + " " + shown + " reads as " + t.domain}, true
 	case len(t.label) >= 6 && len(label) >= 6 && abs(len(label)-len(t.label)) <= 1 &&
 		oneEdit(label, t.label) && !numberedSibling(label, t.label):
 		return Finding{Severity: SeverityMedium,
-			Message: fmt.Sprintf("%s %s is one letter away from %s", what, shown, t.domain)}, true
+			Message: what + " " + shown + " is one letter away from " + t.domain}, true
 	}
 	return Finding{}, false
 }
 
+// isASCII reports whether s is ASCII alone. It looks at eight bytes at a
+// time: most of what the rules ask about is a name or an address of a few
+// dozen bytes.
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		// One little-endian load, put together by the compiler.
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if x&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false
 		}
@@ -396,6 +509,9 @@ func numberedSibling(a, b string) bool {
 // mixedScripts reports a label that mixes Latin letters with Cyrillic or
 // Greek ones, which no honest registrant needs (RFC 5893 bidi aside).
 func mixedScripts(label string) bool {
+	if isASCII(label) {
+		return false // Latin alone
+	}
 	var latin, other bool
 	for _, r := range label {
 		switch {

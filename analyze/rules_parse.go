@@ -41,23 +41,56 @@ func init() {
 	})
 }
 
+// Bits of Context.hopKinds: which kinds of hop the chain has, found in one
+// walk for the two rules that ask.
+const (
+	hopKindsKnown = 1 << iota
+	hopUnparsed   // a Received line not understood
+	hopUndated    // one understood but without a usable date
+)
+
+// hopKinds walks the hops once for received-unparsed and received-no-date:
+// nearly every chain has neither kind, and the second rule then needs no
+// walk of its own.
+func (c *Context) hopKinds() uint8 {
+	if c.hopKindBits&hopKindsKnown == 0 {
+		k := uint8(hopKindsKnown)
+		for i := range c.Report.Hops {
+			switch h := &c.Report.Hops[i]; {
+			case h.Parsed == received.ParsedNone:
+				k |= hopUnparsed
+			case h.Time == nil:
+				k |= hopUndated
+			}
+		}
+		c.hopKindBits = k
+	}
+	return c.hopKindBits
+}
+
 func checkUnparsed(c *Context) []Finding {
+	if c.hopKinds()&hopUnparsed == 0 {
+		return nil
+	}
 	var out []Finding
 	for i := range c.Report.Hops {
 		if h := &c.Report.Hops[i]; h.Parsed == received.ParsedNone {
 			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
-				Message: fmt.Sprintf("hop %d: Received line not understood", h.Index), Evidence: strings.TrimSpace(h.Raw)})
+				Message: "hop " + strconv.Itoa(h.Index) + ": Received line not understood", Evidence: strings.TrimSpace(h.Raw)})
 		}
 	}
 	return out
 }
 
 func checkNoDate(c *Context) []Finding {
+	if c.hopKinds()&hopUndated == 0 {
+		return nil
+	}
 	var out []Finding
 	for i := range c.Report.Hops {
 		if h := &c.Report.Hops[i]; h.Time == nil && h.Parsed != received.ParsedNone {
 			out = append(out, Finding{Hops: []int{h.Index}, Line: h.Line,
-				Message: fmt.Sprintf("hop %d: no usable date", h.Index), Evidence: strings.TrimSpace(h.Raw)})
+				Message: "hop " + strconv.Itoa(h.Index) + ": no usable date", Evidence: strings.TrimSpace(h.Raw)})
 		}
 	}
 	return out

@@ -1,9 +1,6 @@
 package analyze
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Provider fingerprints: a big mailbox provider sends its users' mail
 // only through its own hosts, so a message that claims one in From or in
@@ -32,9 +29,34 @@ var mailboxProviders = map[string]string{
 	"yahoo.co.uk": "yahoo", "yahoo.fr": "yahoo", "yahoo.de": "yahoo",
 }
 
+// mailboxProvider is mailboxProviders[domain]. Most domains are none of
+// them, told by their length and first byte (providerLenFirst) before
+// the map is asked.
+func mailboxProvider(domain string) string {
+	if domain == "" || len(domain) >= len(providerLenFirst) || providerLenFirst[len(domain)]&(1<<(domain[0]%64)) == 0 {
+		return ""
+	}
+	return mailboxProviders[domain]
+}
+
+// providerLenFirst[n] has bit b%64 set for each mailbox provider domain n
+// long that starts with byte b.
+var providerLenFirst = func() (t [32]uint64) {
+	for d := range mailboxProviders {
+		t[len(d)] |= 1 << (d[0] % 64)
+	}
+	return t
+}()
+
 // msgIDProvider recognises the Message-ID forms the providers' servers
 // write: "@mail.gmail.com", "@*.prod.outlook.com", "@*.mail.yahoo.com".
 func msgIDProvider(domain string) string {
+	// Each form ends in "l.com", "k.com" or "o.com" and is 14 bytes or
+	// more: most domains are told apart by their last five.
+	n := len(domain)
+	if n < len("mail.gmail.com") || domain[n-4:] != ".com" || domain[n-5] != 'l' && domain[n-5] != 'k' && domain[n-5] != 'o' {
+		return ""
+	}
 	switch {
 	case domain == "mail.gmail.com":
 		return "google"
@@ -51,14 +73,13 @@ func checkProvider(c *Context) []Finding {
 		return nil
 	}
 	var out []Finding
-	from := domainOf(c.fromAddress())
-	if p := mailboxProviders[from]; p != "" && !c.chainHas(p) {
-		out = append(out, Finding{Message: fmt.Sprintf("From is a %s mailbox but no hop is %s's", from, p),
+	from := c.fromDomainFacts().name // domainOf(c.fromAddress())
+	if p := mailboxProvider(from); p != "" && !c.chainHas(p) {
+		out = append(out, Finding{Message: "From is a " + from + " mailbox but no hop is " + p + "'s",
 			Evidence: "From: " + c.firstValue(fieldFrom)})
 	}
-	id := msgIDDomain(c.Report.Header.MessageID)
-	if p := msgIDProvider(id); p != "" && !c.chainHas(p) {
-		out = append(out, Finding{Message: fmt.Sprintf("Message-ID is in %s's form but no hop is %s's", p, p),
+	if p := msgIDProvider(c.msgIDFacts().name); p != "" && !c.chainHas(p) {
+		out = append(out, Finding{Message: "Message-ID is in " + p + "'s form but no hop is " + p + "'s",
 			Evidence: "Message-ID: " + c.Report.Header.MessageID, Line: c.fieldLine("Message-ID")})
 	}
 	return out

@@ -39,17 +39,24 @@ func SeverityWeight(s Severity) int {
 // verdictOf combines findings into a verdict and a score.
 func verdictOf(findings []Finding) (Verdict, int) {
 	// A message has findings of a few rules: a short list beats a map.
+	// A rule's findings come together, so each finding looks first at the
+	// rule of the one before it; the findings are read in place, not
+	// copied out one by one.
 	type ruleWeight struct {
 		rule          string
 		sum, heaviest int
 	}
-	var buf [16]ruleWeight
+	var buf [8]ruleWeight
 	rules := buf[:0]
-	for _, f := range findings {
+	k := 0
+	for i := range findings {
+		f := &findings[i]
 		w := SeverityWeight(f.Severity)
-		k := 0
-		for k < len(rules) && rules[k].rule != f.Rule {
-			k++
+		if k == len(rules) || rules[k].rule != f.Rule {
+			k = 0
+			for k < len(rules) && rules[k].rule != f.Rule {
+				k++
+			}
 		}
 		if k == len(rules) {
 			rules = append(rules, ruleWeight{rule: f.Rule})

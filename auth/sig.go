@@ -20,6 +20,7 @@ type msgSig struct {
 	tags               sigTags
 	keyAlg             string
 	headerC, bodyC     string
+	canonRead          bool // headerC and bodyC are c='s, read by parseValues
 	signed             []string
 	sig                []byte // b=: set by parseSeal, or by signature when needed
 	bodyLimit          int64  // l=, -1 when absent
@@ -69,11 +70,13 @@ func parseMsgSigValue(f field, v string, required []sigTag) (msgSig, *sigError) 
 
 func (s *msgSig) parseValues() *sigError {
 	var err error
-	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
+	if s.keyAlg, err = loweredAlgorithm(s.algorithm); err != nil {
 		return &sigError{ProblemUnsupported, err.Error()}
 	}
 	var ok bool
-	if s.headerC, s.bodyC, ok = parseCanon(s.tags.value(tagC)); !ok {
+	s.headerC, s.bodyC, ok = s.tags.canon()
+	s.canonRead = true
+	if !ok {
 		return &sigError{ProblemUnsupported, fmt.Sprintf("canonicalization %q", s.tags.value(tagC))}
 	}
 	s.signed = colonList(s.tags.value(tagH))

@@ -625,6 +625,11 @@ func isNormDomain(d string) bool {
 			return false
 		}
 	}
+	if i < len(d) && len(d) >= 8 {
+		// The last eight bytes, some of them seen already, rather than
+		// the few left one by one.
+		return !asciiUpperOrHigh(binary.LittleEndian.Uint64([]byte(d[len(d)-8:])))
+	}
 	for ; i < len(d); i++ {
 		if c := d[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
 			return false

@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -379,9 +381,10 @@ func stripComments(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	depth, quoted, start := 0, false, 0 // s[start:] is outside comments when depth is 0
-	for i := 0; i < len(s); i++ {
-		if !commentByte[s[i]] {
-			continue // most bytes: none of the four the cases below are about
+	for i := 0; ; i++ {
+		// Most bytes are none of the four the cases below are about.
+		if i = nextCommentByte(s, i); i >= len(s) {
+			break
 		}
 		switch ch := s[i]; {
 		case ch == '\\' && i+1 < len(s):
@@ -409,6 +412,27 @@ func stripComments(s string) string {
 
 // commentByte marks the bytes stripComments acts on.
 var commentByte = [256]bool{'\\': true, '"': true, '(': true, ')': true}
+
+// nextCommentByte is the index of the first byte at or after i of s that
+// commentByte marks, len(s) when there is none. Eight bytes are looked at
+// at once: a byte of x is zero where the text has the byte looked for, and
+// (x - 0x01...) &^ x has the top bit of the lowest zero byte set, and of
+// none below it (a byte above it may borrow, which the lowest does not
+// see).
+func nextCommentByte(s string, i int) int {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		q, b, p := x^'"'*ones, x^'\\'*ones, (x|1*ones)^')'*ones // ( and ) differ in the lowest bit alone
+		if m := ((q-ones)&^q | (b-ones)&^b | (p-ones)&^p) & high; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s) && !commentByte[s[i]]; i++ {
+	}
+	return i
+}
 
 // AuthResultsOf returns every Authentication-Results field of an analysed
 // message, in header order, each marked Trusted when the receiving side

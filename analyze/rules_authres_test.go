@@ -1,10 +1,13 @@
 package analyze
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
 )
 
 // authResultsTexts are the values of every Authentication-Results and
@@ -267,6 +270,28 @@ func TestTrustedMessage(t *testing.T) {
 		a := ParseAuthResults(v)
 		if got, want := trustedMessage(&a), refTrustedMessage(a); got != want {
 			t.Fatalf("trustedMessage(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestNextCommentByte holds nextCommentByte, eight bytes at a time, to a
+// look at each byte, from every start, over texts of the four bytes it
+// looks for among others (the bytes next to them in value, high ones and
+// zero ones included) at every offset.
+func TestNextCommentByte(t *testing.T) {
+	ref := func(s string, i int) int {
+		for ; i < len(s) && !commentByte[s[i]]; i++ {
+		}
+		return i
+	}
+	pieces := []string{"a", "(", ")", "\"", "\\", "'", "*", "!", "#", "[", "]", "\x00", "\x80", "\xa8", "\xdc", "\xff", "xxxxxxx", ";"}
+	r := rand.New(rand.NewPCG(41, 42))
+	for range 20000 {
+		s := gentext.Join(r, pieces, r.IntN(24))
+		for i := 0; i <= len(s); i++ {
+			if got, want := nextCommentByte(s, i), ref(s, i); got != want {
+				t.Fatalf("nextCommentByte(%q, %d) = %d, want %d", s, i, got, want)
+			}
 		}
 	}
 }

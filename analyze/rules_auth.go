@@ -263,7 +263,10 @@ func firstOf(s ...string) string {
 // authChecked returns the result when DNS was available; offline there is
 // nothing to judge.
 func authChecked(c *Context) *auth.Result {
-	res := c.authResult()
+	res := c.authRes // authResult, spelt out so that this inlines too
+	if res == nil {
+		res = c.checkAuth()
+	}
 	if !res.Checked {
 		return nil
 	}

@@ -42,10 +42,11 @@ func TestColonList(t *testing.T) {
 // TestColonListRandom holds colonList to refColonList over lists put
 // together from names, colons and folding.
 func TestColonListRandom(t *testing.T) {
-	pieces := []string{"from", "To", ":", "::", " ", "\t", "\r\n ", "\n", "x-y", "é", ";"}
+	pieces := []string{"from", "To", ":", "::", " ", "\t", "\r\n ", "\n", "x-y", "é", ";", "\x00", "\x1f", "!", "\xba", "\xa0",
+		"message-id", "list-unsubscribe-post"}
 	r := rand.New(rand.NewPCG(31, 32))
-	for range 20000 {
-		s := gentext.Join(r, pieces, r.IntN(12))
+	for k := range 40000 {
+		s := gentext.Join(r, pieces, r.IntN(12+k%2*30))
 		if got, want := colonList(s), refColonList(s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("colonList(%q) = %q, want %q", s, got, want)
 		}
@@ -154,8 +155,8 @@ func TestUnfold(t *testing.T) {
 func TestValidB64(t *testing.T) {
 	pieces := []string{"A", "Zz", "09", "+/", "=", "==", " ", "\r\n", "\t", "-", "_", "QUJD", "QUI=", "QQ==", "é"}
 	r := rand.New(rand.NewPCG(21, 22))
-	for range 50000 {
-		s := gentext.Join(r, pieces, r.IntN(10))
+	for k := range 100000 {
+		s := gentext.Join(r, pieces, r.IntN(10+k%2*40)) // every other one long: folds between runs of data
 		_, err := decodeB64(s)
 		if got := validB64(s); got != (err == nil) {
 			t.Fatalf("validB64(%q) = %v, decoding says %v", s, got, err)
@@ -414,4 +415,20 @@ func FuzzScanSigTags(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkScanSigTags(t, s) })
+}
+
+// TestLastIndexByte holds lastIndexByte, eight bytes at a time, to
+// strings.LastIndexByte over texts of the byte looked for among its
+// neighbours in value, high bytes and zero ones, at every offset.
+func TestLastIndexByte(t *testing.T) {
+	pieces := []string{"a", "@", "<", "?", "A", "\x00", "\x80", "\xc0", "\xbc", "\xff", "xxxxxxx", ".", ";"}
+	r := rand.New(rand.NewPCG(51, 52))
+	for range 20000 {
+		s := gentext.Join(r, pieces, r.IntN(24))
+		for _, c := range []byte{'@', '<', 0, 0x80, 0xff} {
+			if got, want := lastIndexByte(s, c), strings.LastIndexByte(s, c); got != want {
+				t.Fatalf("lastIndexByte(%q, %q) = %d, want %d", s, c, got, want)
+			}
+		}
+	}
 }

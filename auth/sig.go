@@ -268,18 +268,27 @@ func validB64(s string) bool {
 				continue
 			}
 		}
-		c := s[i]
-		i++
-		switch {
-		case b64Alphabet[c] != 0 && pad == 0:
-		case isFWS(c):
-			continue
-		case c == '=':
-			pad++
-		default:
-			return false // data after padding, or not base64
+		// The eight bytes are not all data: one at a time up to the end
+		// of the next run of white space (a fold: signers fold b= every
+		// line, and most of its eight-byte windows would fail too), then
+		// eight at a time again.
+	oneByOne:
+		for fws := false; i < len(s); i++ {
+			switch c := s[i]; {
+			case b64Alphabet[c] != 0 && pad == 0:
+				if fws {
+					break oneByOne
+				}
+			case isFWS(c):
+				fws = true
+				continue
+			case c == '=':
+				pad++
+			default:
+				return false // data after padding, or not base64
+			}
+			n++
 		}
-		n++
 	}
 	return n%4 == 0 && pad <= 2
 }

@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -153,6 +155,12 @@ func (a *AuthResults) parseResults(v string) {
 	// Room for a result per ';', quoted ones too: strings.Count over-counts
 	// in a few fields, and is far quicker than a count outside quotes.
 	parts := 1 + strings.Count(v, ";")
+	// The results' properties share one list, made once: room for one
+	// per "=", more than they take (each result's first "=" is its
+	// method's), but never more than the words of v can hold (a property
+	// takes two bytes at least, "=" and a space): a field of nothing but
+	// "=" takes no more than the lists of their own did.
+	props := make(Props, 0, min(strings.Count(v, "="), len(v)/2+1))
 	q := strings.IndexByte(v, '"')
 	for start, more := 0, true; more; {
 		var part string
@@ -165,7 +173,7 @@ func (a *AuthResults) parseResults(v string) {
 			skip = false
 			continue
 		}
-		if r, ok := parseResInfo(part); ok {
+		if r, ok := parseResInfoIn(part, &props); ok {
 			if a.Results == nil {
 				a.Results = make([]AuthResult, 0, parts)
 			}
@@ -226,7 +234,12 @@ func firstWord(s string) string {
 // here byte by byte, which notes where each one's "=" is and whether it
 // needs lowering; text with a byte past ASCII, whose white space and case
 // are Unicode's, is read by parseResInfoFields.
-func parseResInfo(s string) (AuthResult, bool) {
+func parseResInfo(s string) (AuthResult, bool) { return parseResInfoIn(s, nil) }
+
+// parseResInfoIn is parseResInfo, the result's properties appended to
+// *props when props is not nil (the result's Props are then a piece of
+// it, with no room past its end) instead of a list of their own.
+func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 	var r AuthResult
 	first := true
 	for i := 0; ; {
@@ -284,10 +297,17 @@ func parseResInfo(s string) (AuthResult, bool) {
 			r.Reason = strings.Trim(v, `"`)
 			continue
 		}
-		if r.Props == nil {
-			r.Props = make(Props, 0, 4)
+		p := Prop{k, strings.Trim(v, `"`)}
+		switch {
+		case props != nil:
+			start := len(*props) - len(r.Props)
+			*props = append(*props, p)
+			r.Props = (*props)[start:len(*props):len(*props)]
+		case r.Props == nil:
+			r.Props = append(make(Props, 0, 4), p)
+		default:
+			r.Props = append(r.Props, p)
 		}
-		r.Props = append(r.Props, Prop{k, strings.Trim(v, `"`)})
 	}
 	return r, r.Method != "" && r.Result != ""
 }
@@ -361,9 +381,10 @@ func stripComments(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	depth, quoted, start := 0, false, 0 // s[start:] is outside comments when depth is 0
-	for i := 0; i < len(s); i++ {
-		if !commentByte[s[i]] {
-			continue // most bytes: none of the four the cases below are about
+	for i := 0; ; i++ {
+		// Most bytes are none of the four the cases below are about.
+		if i = nextCommentByte(s, i); i >= len(s) {
+			break
 		}
 		switch ch := s[i]; {
 		case ch == '\\' && i+1 < len(s):
@@ -391,6 +412,27 @@ func stripComments(s string) string {
 
 // commentByte marks the bytes stripComments acts on.
 var commentByte = [256]bool{'\\': true, '"': true, '(': true, ')': true}
+
+// nextCommentByte is the index of the first byte at or after i of s that
+// commentByte marks, len(s) when there is none. Eight bytes are looked at
+// at once: a byte of x is zero where the text has the byte looked for, and
+// (x - 0x01...) &^ x has the top bit of the lowest zero byte set, and of
+// none below it (a byte above it may borrow, which the lowest does not
+// see).
+func nextCommentByte(s string, i int) int {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		q, b, p := x^'"'*ones, x^'\\'*ones, (x|1*ones)^')'*ones // ( and ) differ in the lowest bit alone
+		if m := ((q-ones)&^q | (b-ones)&^b | (p-ones)&^p) & high; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s) && !commentByte[s[i]]; i++ {
+	}
+	return i
+}
 
 // AuthResultsOf returns every Authentication-Results field of an analysed
 // message, in header order, each marked Trusted when the receiving side
@@ -520,9 +562,12 @@ func (c *Context) topZoneEnd() int {
 // idx lists the indexes of the Authentication-Results fields.
 func classifyAuthResults(fields []Field, summary []FieldEntry, idx []int, hops []received.Hop, t *Trust, all bool) []AuthResults {
 	microsoftSide := t.hasFamily("microsoft")
-	var out []AuthResults
-	var zones []arZone
-	var texts []string // each field without comments, for its results
+	out := make([]AuthResults, 0, len(idx))
+	// Most messages have a few fields: their zones and texts fit on the
+	// stack.
+	var zoneBuf [8]arZone
+	var textBuf [8]string
+	zones, texts := zoneBuf[:0], textBuf[:0] // texts: each field without comments, for its results
 	ownTop := false
 	origin := -1 // originEnd(fields), worked out for the first field in the bottom zone
 	for _, i := range idx {
@@ -789,7 +834,7 @@ func checkAuthResTrusted(c *Context) []Finding {
 		if !a.Trusted {
 			continue
 		}
-		f := Finding{Line: a.Line, Severity: SeverityInfo, Message: a.AuthServID + ": " + summarizeAuth(a), Evidence: "Authentication-Results: " + a.Raw}
+		f := Finding{Line: a.Line, Severity: SeverityInfo, Message: trustedMessage(&a), Evidence: "Authentication-Results: " + a.Raw}
 		// Without its own DMARC result, the receiver's failure is read; most
 		// fields record none (mayRecordDMARCFail).
 		if !ownDMARC && mayRecordDMARCFail(&a) {
@@ -934,28 +979,29 @@ func isPolicyKeyByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_'
 }
 
-// summarizeAuth renders "dkim=pass (example.org) spf=pass dmarc=pass".
-func summarizeAuth(a AuthResults) string {
+// trustedMessage is authres-trusted's message: the authserv-id and a
+// summary of the results, "mx.example.net: dkim=pass header.d=example.org;
+// spf=pass smtp.mailfrom=example.org", or "no results". It is written
+// into a buffer on the stack and copied out once.
+func trustedMessage(a *AuthResults) string {
 	if len(a.Results) == 0 {
-		return "no results"
+		return a.AuthServID + ": no results"
 	}
-	var b strings.Builder
-	for i, r := range a.Results {
+	var buf [256]byte
+	b := append(buf[:0], a.AuthServID...)
+	b = append(b, ": "...)
+	for i := range a.Results {
+		r := &a.Results[i]
 		if i > 0 {
-			b.WriteString("; ")
+			b = append(b, "; "...)
 		}
-		b.WriteString(r.Method)
-		b.WriteByte('=')
-		b.WriteString(r.Result)
+		b = append(append(append(b, r.Method...), '='), r.Result...)
 		// The identities, in the order of their names, each once.
 		for _, k := range [...]string{"header.d", "header.from", "header.i", "smtp.mailfrom"} {
 			if v, ok := r.Props.lookup(k); ok {
-				b.WriteByte(' ')
-				b.WriteString(k)
-				b.WriteByte('=')
-				b.WriteString(v)
+				b = append(append(append(append(b, ' '), k...), '='), v...)
 			}
 		}
 	}
-	return b.String()
+	return string(b)
 }

@@ -1,10 +1,13 @@
 package analyze
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/gentext"
 )
 
 // authResultsTexts are the values of every Authentication-Results and
@@ -146,6 +149,37 @@ func checkParseResInfo(t *testing.T, s string) {
 	if gotOK != wantOK || !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseResInfo(%q) = %+v %v, want %+v %v", s, got, gotOK, want, wantOK)
 	}
+	// The same with the properties appended to a list another result
+	// filled before, with room for one more.
+	pool := append(make(Props, 0, 2), Prop{"header.d", "before"})
+	got, gotOK = parseResInfoIn(s, &pool)
+	if gotOK != wantOK || !reflect.DeepEqual(got, want) || pool[0] != (Prop{"header.d", "before"}) {
+		t.Fatalf("parseResInfoIn(%q) = %+v %v, want %+v %v", s, got, gotOK, want, wantOK)
+	}
+}
+
+// TestParseResultsSharedProps holds parseResults, whose results share a
+// list of properties, to parseResInfo of each part over the
+// authentication results of the corpus and their variants.
+func TestParseResultsSharedProps(t *testing.T) {
+	texts := append(authResultsTexts(t), "", "mx", "mx; dkim=pass a=1 b=2 c=3 d=4 e=5; spf=pass x=y", "mx; ==== ====; a=b =",
+		"mx; dkim=pass header.d=b\u00fccher.de; spf=pass smtp.mailfrom=a@b")
+	for _, v := range texts {
+		a := ParseAuthResults(v)
+		want, rest := parseAuthHead(unfold(v))
+		parts := cutParts(rest)
+		if want.AuthServID != "" {
+			parts = parts[1:]
+		}
+		for _, p := range parts {
+			if r, ok := parseResInfo(p); ok {
+				want.Results = append(want.Results, r)
+			}
+		}
+		if !reflect.DeepEqual(a.Results, want.Results) {
+			t.Fatalf("ParseAuthResults(%q) = %+v, want %+v", v, a.Results, want.Results)
+		}
+	}
 }
 
 func FuzzParseResInfo(f *testing.F) {
@@ -196,4 +230,68 @@ func FuzzDKIMPasses(f *testing.F) {
 		f.Add(v)
 	}
 	f.Fuzz(checkDKIMPasses)
+}
+
+// refTrustedMessage is authres-trusted's message as it was written
+// before trustedMessage: the authserv-id, ": " and summarizeAuth's
+// summary, built in a strings.Builder.
+func refTrustedMessage(a AuthResults) string {
+	if len(a.Results) == 0 {
+		return a.AuthServID + ": no results"
+	}
+	var b strings.Builder
+	for i, r := range a.Results {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r.Method)
+		b.WriteByte('=')
+		b.WriteString(r.Result)
+		for _, k := range [...]string{"header.d", "header.from", "header.i", "smtp.mailfrom"} {
+			if v, ok := r.Props.lookup(k); ok {
+				b.WriteByte(' ')
+				b.WriteString(k)
+				b.WriteByte('=')
+				b.WriteString(v)
+			}
+		}
+	}
+	return a.AuthServID + ": " + b.String()
+}
+
+// TestTrustedMessage holds trustedMessage to the former text over the
+// authentication results of the corpus and their variants, and fields
+// whose summary outgrows its buffer on the stack.
+func TestTrustedMessage(t *testing.T) {
+	texts := append(authResultsTexts(t), "", "mx.example", "mx.example; none",
+		"mx.example; dkim=pass header.d=a header.d=b header.i=@c smtp.mailfrom=x@y header.from=z",
+		"mx."+strings.Repeat("long", 60)+"; spf=pass smtp.mailfrom="+strings.Repeat("x", 300))
+	for _, v := range texts {
+		a := ParseAuthResults(v)
+		if got, want := trustedMessage(&a), refTrustedMessage(a); got != want {
+			t.Fatalf("trustedMessage(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestNextCommentByte holds nextCommentByte, eight bytes at a time, to a
+// look at each byte, from every start, over texts of the four bytes it
+// looks for among others (the bytes next to them in value, high ones and
+// zero ones included) at every offset.
+func TestNextCommentByte(t *testing.T) {
+	ref := func(s string, i int) int {
+		for ; i < len(s) && !commentByte[s[i]]; i++ {
+		}
+		return i
+	}
+	pieces := []string{"a", "(", ")", "\"", "\\", "'", "*", "!", "#", "[", "]", "\x00", "\x80", "\xa8", "\xdc", "\xff", "xxxxxxx", ";"}
+	r := rand.New(rand.NewPCG(41, 42))
+	for range 20000 {
+		s := gentext.Join(r, pieces, r.IntN(24))
+		for i := 0; i <= len(s); i++ {
+			if got, want := nextCommentByte(s, i), ref(s, i); got != want {
+				t.Fatalf("nextCommentByte(%q, %d) = %d, want %d", s, i, got, want)
+			}
+		}
+	}
 }

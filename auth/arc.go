@@ -459,7 +459,7 @@ func (s *msgSig) parseSeal() *sigError {
 	s.selector = s.tags.lowered(tagS)
 	s.algorithm = s.tags.lowered(tagA)
 	var err error
-	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
+	if s.keyAlg, err = loweredAlgorithm(s.algorithm); err != nil {
 		return &sigError{ProblemUnsupported, err.Error()}
 	}
 	if s.sig, err = decodeB64(s.tags.value(tagB)); err != nil {

@@ -28,6 +28,25 @@ func parseCanon(c string) (header, body string, ok bool) {
 	return header, body, valid(header) && valid(body)
 }
 
+// canon is parseCanon of the c= tag. A value scanSigTags saw to hold no
+// white space nor upper case (sigTags.lower) is one of the few that
+// signers write, mostly: those are told without a copy or a lowering.
+func (st *sigTags) canon() (header, body string, ok bool) {
+	if st.lower&(1<<tagC) != 0 {
+		switch st.vals[tagC] {
+		case "relaxed/relaxed":
+			return canonRelaxed, canonRelaxed, true
+		case "relaxed/simple", "relaxed":
+			return canonRelaxed, canonSimple, true
+		case "simple/simple", "simple", "":
+			return canonSimple, canonSimple, true
+		case "simple/relaxed":
+			return canonSimple, canonRelaxed, true
+		}
+	}
+	return parseCanon(st.vals[tagC])
+}
+
 // canonHeader canonicalizes one field (RFC 6376 §3.4.1, §3.4.2). raw ends
 // in CRLF. Relaxed lower-cases the name, unfolds, reduces white space runs
 // to one SP and drops it at both ends of the value and around the colon.

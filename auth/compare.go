@@ -71,6 +71,18 @@ func Compare(res *Result, claims []Claim) {
 // disagreement: "pass", "fail" (fail, softfail, policy), "error"
 // (temperror, permerror, neutral, none) or "" (not computed).
 func sense(s string) string {
+	// Results are lower case as a rule (analyze lowers the receiver's, and
+	// Status values are): those are told without lowering them.
+	switch Status(s) {
+	case StatusPass:
+		return "pass"
+	case StatusFail, StatusSoftFail, StatusPolicy:
+		return "fail"
+	case StatusNotChecked, "":
+		return ""
+	case StatusNone, StatusNeutral, StatusTempError, StatusPermError:
+		return "error"
+	}
 	switch Status(strings.ToLower(s)) {
 	case StatusPass:
 		return "pass"

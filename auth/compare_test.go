@@ -70,3 +70,31 @@ func TestCompare(t *testing.T) {
 		t.Errorf("dmarc none vs pass: %+v", none.Compared)
 	}
 }
+
+// TestSenseLowerFirst holds sense, which tells lower-case results without
+// lowering them, to the reading of the lowered text alone.
+func TestSenseLowerFirst(t *testing.T) {
+	ref := func(s string) string {
+		switch Status(strings.ToLower(s)) {
+		case StatusPass:
+			return "pass"
+		case StatusFail, StatusSoftFail, StatusPolicy:
+			return "fail"
+		case StatusNotChecked, "":
+			return ""
+		}
+		return "error"
+	}
+	for _, s := range []Status{StatusPass, StatusFail, StatusSoftFail, StatusNeutral, StatusNone, StatusPolicy,
+		StatusTempError, StatusPermError, StatusNotChecked, "", "hardfail", "bestguesspass", "İ", "K"} {
+		capital := string(s)
+		if capital != "" {
+			capital = strings.ToUpper(capital[:1]) + capital[1:]
+		}
+		for _, v := range []string{string(s), strings.ToUpper(string(s)), capital, " " + string(s)} {
+			if got, want := sense(v), ref(v); got != want {
+				t.Errorf("sense(%q) = %q, want %q", v, got, want)
+			}
+		}
+	}
+}

@@ -165,7 +165,11 @@ func describeDKIM(d *DKIM, m *message, fi, n int, from, fromOrg string) (msgSig,
 		// Past the limit (a ProblemLimit), the names are not all listed.
 		d.Headers = slices.Clone(d.Headers[:maxSignedFields])
 	}
-	d.Canon = canonName(parseCanon(s.tags.value(tagC)))
+	if s.canonRead {
+		d.Canon = canonName(s.headerC, s.bodyC, true)
+	} else {
+		d.Canon = canonName(s.tags.canon())
+	}
 	d.Signed = unixTag(s.tags.get(tagT))
 	d.Expires = unixTag(s.tags.get(tagX))
 	if s.bodyLimit >= 0 {

@@ -39,6 +39,20 @@ func TestColonList(t *testing.T) {
 	}
 }
 
+// TestColonListRandom holds colonList to refColonList over lists put
+// together from names, colons and folding.
+func TestColonListRandom(t *testing.T) {
+	pieces := []string{"from", "To", ":", "::", " ", "\t", "\r\n ", "\n", "x-y", "é", ";", "\x00", "\x1f", "!", "\xba", "\xa0",
+		"message-id", "list-unsubscribe-post"}
+	r := rand.New(rand.NewPCG(31, 32))
+	for k := range 40000 {
+		s := gentext.Join(r, pieces, r.IntN(12+k%2*30))
+		if got, want := colonList(s), refColonList(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("colonList(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
 // refUnixSeconds is the former reading of t= and x=.
 func refUnixSeconds(v string) (int64, bool) {
 	var sec int64
@@ -141,8 +155,8 @@ func TestUnfold(t *testing.T) {
 func TestValidB64(t *testing.T) {
 	pieces := []string{"A", "Zz", "09", "+/", "=", "==", " ", "\r\n", "\t", "-", "_", "QUJD", "QUI=", "QQ==", "é"}
 	r := rand.New(rand.NewPCG(21, 22))
-	for range 50000 {
-		s := gentext.Join(r, pieces, r.IntN(10))
+	for k := range 100000 {
+		s := gentext.Join(r, pieces, r.IntN(10+k%2*40)) // every other one long: folds between runs of data
 		_, err := decodeB64(s)
 		if got := validB64(s); got != (err == nil) {
 			t.Fatalf("validB64(%q) = %v, decoding says %v", s, got, err)
@@ -296,6 +310,23 @@ func checkScanSigTags(t testing.TB, s string) {
 			t.Fatalf("scanSigTags(%q): %s=%q stripped %q, lowered %q", s, k, v, st.stripped(k), st.lowered(k))
 		}
 	}
+	checkTagReaders(t, &st)
+}
+
+// checkTagReaders holds the readers of a signature's values that take
+// quicker paths on sigTags' bits to the plain ones: sigTags.canon to
+// parseCanon, loweredAlgorithm to parseAlgorithm.
+func checkTagReaders(t testing.TB, st *sigTags) {
+	t.Helper()
+	h, b, ok := st.canon()
+	if rh, rb, rok := parseCanon(st.value(tagC)); h != rh || b != rb || ok != rok {
+		t.Fatalf("canon of c=%q = %q %q %v, parseCanon %q %q %v", st.value(tagC), h, b, ok, rh, rb, rok)
+	}
+	alg, err := loweredAlgorithm(st.lowered(tagA))
+	ralg, rerr := parseAlgorithm(st.value(tagA))
+	if alg != ralg || (err == nil) != (rerr == nil) || err != nil && err.Error() != rerr.Error() {
+		t.Fatalf("loweredAlgorithm of a=%q = %q %v, parseAlgorithm %q %v", st.value(tagA), alg, err, ralg, rerr)
+	}
 }
 
 // sigTagCases are tag lists of signatures, written and broken as in the
@@ -306,7 +337,9 @@ var sigTagCases = []string{
 	"d=Example.COM; s=Sel; a=RSA-SHA256; i=@Ex.com", "d=exa mple.com; s= sel ; a=rsa-\r\n sha256 ;",
 	"d=bücher.de; s=sél", "a=1; a=2", "z=1; z=2", "z=1; zz=2; z_1=3; z1=4; zz=5", "v=1; 1a=2", "v=1; a",
 	"v=1; a b=c", "d=example.com;;", "d=example.com; ;s=x", "c=Relaxed/Simple; q=DNS/TXT; l=10; t=17 ; x=18\t",
-	"cv=Pass; i=2; t=1\r\n", "b=;bh=;h=", "b=abc; d=x.com; b=def", "_a=1", "A=1; B=2; D=Example.com",
+	"cv=Pass; i=2; t=1\r\n", "b=;bh=;h=", "c=relaxed", "c=simple", "c=", "c=relaxed/", "c=/simple",
+	"c=simple/relaxed", "c=relaxed/relaxed", "c=simple/simple", "c=RELAXED/relaxed", "c=relaxed/simple/x",
+	"c=relaxed /simple", "a=ed25519-sha256", "a=rsa-sha1", "a=RSA-SHA1", "a=ED25519-sha256", "a=rsa-sha512", "a=", "b=abc; d=x.com; b=def", "_a=1", "A=1; B=2; D=Example.com",
 	strings.Repeat("z=1;", 2) + "d=x", func() string {
 		var b strings.Builder
 		for i := range maxTags + 1 {
@@ -382,4 +415,20 @@ func FuzzScanSigTags(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkScanSigTags(t, s) })
+}
+
+// TestLastIndexByte holds lastIndexByte, eight bytes at a time, to
+// strings.LastIndexByte over texts of the byte looked for among its
+// neighbours in value, high bytes and zero ones, at every offset.
+func TestLastIndexByte(t *testing.T) {
+	pieces := []string{"a", "@", "<", "?", "A", "\x00", "\x80", "\xc0", "\xbc", "\xff", "xxxxxxx", ".", ";"}
+	r := rand.New(rand.NewPCG(51, 52))
+	for range 20000 {
+		s := gentext.Join(r, pieces, r.IntN(24))
+		for _, c := range []byte{'@', '<', 0, 0x80, 0xff} {
+			if got, want := lastIndexByte(s, c), strings.LastIndexByte(s, c); got != want {
+				t.Fatalf("lastIndexByte(%q, %q) = %d, want %d", s, c, got, want)
+			}
+		}
+	}
 }

@@ -512,7 +512,7 @@ func fromAddresses(v string) []string {
 func plainFromAddress(v string) (string, bool) {
 	switch {
 	case strings.HasSuffix(v, ">"):
-		i := strings.LastIndexByte(v, '<')
+		i := lastIndexByte(v, '<')
 		if i < 0 || !rfc5322.IsDotAtomAddr(v[i+1:len(v)-1]) || !phraseEndsAtAngle(v[:i]) {
 			return "", false
 		}
@@ -589,11 +589,32 @@ func scrapeRaw(v string) string {
 // domainOf returns the lower-cased domain of an address, without a final
 // dot, or "".
 func domainOf(addr string) string {
-	i := strings.LastIndexByte(addr, '@')
+	i := lastIndexByte(addr, '@')
 	if i < 0 {
 		return ""
 	}
 	return normDomain(addr[i+1:])
+}
+
+// lastIndexByte is strings.LastIndexByte, eight bytes at a time from the
+// end: an address's domain or a From value's angle-addr is a few dozen
+// bytes of a longer text, and the library looks at one a step. A byte of
+// x^c is zero where the text has c; ((y &^ high) + 0x7f...) | y has the
+// top bit of each byte of y set but of its zero ones, byte by byte (no
+// sum carries into the next byte).
+func lastIndexByte(s string, c byte) int {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	i := len(s)
+	for ; i >= 8; i -= 8 {
+		y := binary.LittleEndian.Uint64([]byte(s[i-8:i])) ^ uint64(c)*ones
+		if zero := ^((y&^high + 0x7f*ones) | y) & high; zero != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(zero))/8
+		}
+	}
+	for i--; i >= 0 && s[i] != c; i-- {
+	}
+	return i
 }
 
 // normDomain lower-cases a domain and drops white space, brackets and a
@@ -611,12 +632,7 @@ func isNormDomain(d string) bool {
 	if d == "" {
 		return true
 	}
-	switch d[0] {
-	case ' ', '\t', '<', '>', '[', ']':
-		return false
-	}
-	switch d[len(d)-1] {
-	case ' ', '\t', '<', '>', '[', ']', '.':
+	if domainEdge[d[0]]&edgeFirst != 0 || domainEdge[d[len(d)-1]]&edgeLast != 0 {
 		return false
 	}
 	i := 0
@@ -625,6 +641,11 @@ func isNormDomain(d string) bool {
 			return false
 		}
 	}
+	if i < len(d) && len(d) >= 8 {
+		// The last eight bytes, some of them seen already, rather than
+		// the few left one by one.
+		return !asciiUpperOrHigh(binary.LittleEndian.Uint64([]byte(d[len(d)-8:])))
+	}
 	for ; i < len(d); i++ {
 		if c := d[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
 			return false
@@ -632,6 +653,21 @@ func isNormDomain(d string) bool {
 	}
 	return true
 }
+
+// domainEdge marks the bytes normDomain trims from the front of a name
+// (edgeFirst) and from its end (edgeLast: a final dot too).
+var domainEdge = func() (t [256]uint8) {
+	for _, c := range []byte(" \t<>[]") {
+		t[c] = edgeFirst | edgeLast
+	}
+	t['.'] = edgeLast
+	return t
+}()
+
+const (
+	edgeFirst = 1 << iota
+	edgeLast
+)
 
 // asciiUpperOrHigh reports whether any of the eight bytes of x is an
 // upper-case ASCII letter or at least utf8.RuneSelf, all eight at once:

@@ -211,6 +211,19 @@ func parseAlgorithm(a string) (keyAlg string, err error) {
 	return "", fmt.Errorf("algorithm %q", a)
 }
 
+// loweredAlgorithm is parseAlgorithm of an a= value as sigTags.lowered
+// gives it (folding white space gone, lower case): the two algorithms
+// signers use are told without lowering them again.
+func loweredAlgorithm(a string) (keyAlg string, err error) {
+	switch a {
+	case "rsa-sha256":
+		return "rsa", nil
+	case "ed25519-sha256":
+		return "ed25519", nil
+	}
+	return parseAlgorithm(a)
+}
+
 // errSHA1 is made once: many an old signature meets it.
 var errSHA1 = errors.New("rsa-sha1 is too weak (RFC 8301)")
 

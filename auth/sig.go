@@ -20,6 +20,7 @@ type msgSig struct {
 	tags               sigTags
 	keyAlg             string
 	headerC, bodyC     string
+	canonRead          bool // headerC and bodyC are c='s, read by parseValues
 	signed             []string
 	sig                []byte // b=: set by parseSeal, or by signature when needed
 	bodyLimit          int64  // l=, -1 when absent
@@ -69,11 +70,13 @@ func parseMsgSigValue(f field, v string, required []sigTag) (msgSig, *sigError) 
 
 func (s *msgSig) parseValues() *sigError {
 	var err error
-	if s.keyAlg, err = parseAlgorithm(s.algorithm); err != nil {
+	if s.keyAlg, err = loweredAlgorithm(s.algorithm); err != nil {
 		return &sigError{ProblemUnsupported, err.Error()}
 	}
 	var ok bool
-	if s.headerC, s.bodyC, ok = parseCanon(s.tags.value(tagC)); !ok {
+	s.headerC, s.bodyC, ok = s.tags.canon()
+	s.canonRead = true
+	if !ok {
 		return &sigError{ProblemUnsupported, fmt.Sprintf("canonicalization %q", s.tags.value(tagC))}
 	}
 	s.signed = colonList(s.tags.value(tagH))
@@ -265,18 +268,27 @@ func validB64(s string) bool {
 				continue
 			}
 		}
-		c := s[i]
-		i++
-		switch {
-		case b64Alphabet[c] != 0 && pad == 0:
-		case isFWS(c):
-			continue
-		case c == '=':
-			pad++
-		default:
-			return false // data after padding, or not base64
+		// The eight bytes are not all data: one at a time up to the end
+		// of the next run of white space (a fold: signers fold b= every
+		// line, and most of its eight-byte windows would fail too), then
+		// eight at a time again.
+	oneByOne:
+		for fws := false; i < len(s); i++ {
+			switch c := s[i]; {
+			case b64Alphabet[c] != 0 && pad == 0:
+				if fws {
+					break oneByOne
+				}
+			case isFWS(c):
+				fws = true
+				continue
+			case c == '=':
+				pad++
+			default:
+				return false // data after padding, or not base64
+			}
+			n++
 		}
-		n++
 	}
 	return n%4 == 0 && pad <= 2
 }

@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -148,7 +150,11 @@ func (p *tagParser) skipFWS() {
 	}
 }
 
-func isFWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+func isFWS(c byte) bool { return fwsByte[c] }
+
+// fwsByte marks the bytes isFWS accepts: one look, where four compares
+// each took a branch.
+var fwsByte = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
 
 func (p *tagParser) tagSpec() (tag, error) {
 	name, err := p.tagName()
@@ -229,29 +235,86 @@ func stripFWS(s string) string {
 func colonList(s string) []string {
 	// Splitting first and stripping each item gives the same items as
 	// stripping first (white space holds no colon), without copies for
-	// items that have no white space. Items are short: a loop over the
-	// bytes finds their ends quicker than a call to find each.
+	// items that have no white space. Items are short, and the colons
+	// among eight bytes are found at once (colonsOf); eight bytes with a
+	// byte that may be white space are looked at one by one, with a table
+	// that tells the two bytes looked for from the others.
 	var out []string
 	start, fws := 0, false // fws: the item so far holds white space
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) && s[i] != ':' {
-			fws = fws || isFWS(s[i])
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		colons, low := colonsOf(binary.LittleEndian.Uint64([]byte(s[i : i+8])))
+		if low != 0 {
+			for j := i; j < i+8; j++ {
+				switch colonClass[s[j]] {
+				case ccFWS:
+					fws = true
+				case ccColon:
+					out = appendItem(out, s, start, j, fws)
+					start, fws = j+1, false
+				}
+			}
 			continue
 		}
-		item := s[start:i]
-		if fws {
-			item, fws = stripFWS(item), false // most items hold none: stripFWS would return them as they are
-		}
-		if item != "" {
-			if out == nil {
-				out = make([]string, 0, strings.Count(s[start:], ":")+1)
+		for ; colons != 0; colons &= colons - 1 {
+			j := i + bits.TrailingZeros64(colons)/8
+			if fws || j == start || out == nil {
+				out = appendItem(out, s, start, j, fws)
+			} else {
+				out = append(out, s[start:j]) // most items: no white space, room made
 			}
-			out = append(out, item)
+			start, fws = j+1, false
 		}
-		start = i + 1
 	}
-	return out
+	for ; i < len(s); i++ {
+		switch colonClass[s[i]] {
+		case ccFWS:
+			fws = true
+		case ccColon:
+			out = appendItem(out, s, start, i, fws)
+			start, fws = i+1, false
+		}
+	}
+	return appendItem(out, s, start, len(s), fws)
 }
+
+// colonsOf returns the top bit of each byte of x that is a colon, and of
+// each below 0x21 (white space among them). Byte by byte: (y &^ high) +
+// 0x7f... carries into no other byte, and has the top bit of each byte of
+// y that is not zero, but for the top bit of y itself.
+func colonsOf(x uint64) (colons, low uint64) {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	y := x ^ ':'*ones
+	colons = ^((y&^high + 0x7f*ones) | y) & high
+	low = ^((x&^high + (0x80-0x21)*ones) | x) & high
+	return colons, low
+}
+
+// appendItem appends s[start:end], an item of colonList's s, its white
+// space (fws) removed, unless it is empty; the list is made for all the
+// items left at the first.
+func appendItem(out []string, s string, start, end int, fws bool) []string {
+	item := s[start:end]
+	if fws {
+		item = stripFWS(item) // most items hold none: stripFWS would return them as they are
+	}
+	if item == "" {
+		return out
+	}
+	if out == nil {
+		out = make([]string, 0, strings.Count(s[end:], ":")+1)
+	}
+	return append(out, item)
+}
+
+// Byte classes of colonList: 0 for the bytes of an item.
+const (
+	ccColon = 1 + iota
+	ccFWS
+)
+
+var colonClass = [256]uint8{':': ccColon, ' ': ccFWS, '\t': ccFWS, '\r': ccFWS, '\n': ccFWS}
 
 // blankValue returns s with the tag value that starts after the "=" at
 // eq and ends at end removed, surrounding white space included

@@ -85,7 +85,11 @@ func describeSPF(in *Input, from, fromOrg string, res *SPF) (helo string, ask bo
 	case !in.IP.IsValid():
 		res.Result, res.Reason = StatusNotChecked, "no client IP for the hop that entered the receiving side"
 		return helo, false
-	case res.Domain == "" || strings.HasPrefix(helo, "[") || mayBeIP(res.Domain) && net.ParseIP(res.Domain) != nil:
+	case res.Domain == "" || res.Scope == "helo" && strings.HasPrefix(strings.TrimSpace(in.HELO), "[") ||
+		mayBeIP(res.Domain) && net.ParseIP(res.Domain) != nil:
+		// An address literal is no domain: normDomain drops its brackets,
+		// so the literal is told by the HELO as given ("[IPv6:2001:db8::1]"
+		// would otherwise be asked of DNS as a name).
 		res.Result, res.Reason = StatusNone, "no domain to check (null sender and no usable HELO name)"
 		return helo, false
 	}

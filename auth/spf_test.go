@@ -90,6 +90,8 @@ func TestSPF(t *testing.T) {
 		{"null sender uses HELO §2.4", testIP, "", "mx.helo.example.com", StatusPass, ""},
 		{"no IP not checked", netip.Addr{}, "a@ip.example.com", "", StatusNotChecked, "no client IP"},
 		{"address-literal HELO, null sender", testIP, "", "[192.0.2.10]", StatusNone, "no domain"},
+		{"IPv6 address-literal HELO, null sender §4.1.3 of RFC 5321", v6, "", "[IPv6:2001:db8::25]", StatusNone, "no domain"},
+		{"address-literal HELO, a sender", testIP, "a@ip.example.com", "[IPv6:2001:db8::25]", StatusPass, "matched ip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -345,3 +345,30 @@ func TestDomainInNameFQDN(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleFieldIndexBytes holds singleFieldIndex to equalFoldASCII, a
+// byte at a time, on each single-instance field in three cases with each
+// of its bytes in turn replaced by every byte value: the word compare
+// (foldWords) must tell every one of them apart as the loop does.
+func TestSingleFieldIndexBytes(t *testing.T) {
+	ref := func(name string) int {
+		for i, f := range singleFields {
+			if equalFoldASCII(f, name) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, f := range singleFields {
+		for _, v := range []string{f, strings.ToUpper(f), strings.ToLower(f)} {
+			for i := 0; i < len(v); i++ {
+				for c := 0; c < 256; c++ {
+					n := v[:i] + string([]byte{byte(c)}) + v[i+1:]
+					if got, want := singleFieldIndex(n), ref(n); got != want {
+						t.Fatalf("singleFieldIndex(%q) = %d, want %d", n, got, want)
+					}
+				}
+			}
+		}
+	}
+}

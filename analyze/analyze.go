@@ -84,6 +84,11 @@ type Analyzer struct {
 	// calls each, and reaching it through its Rule, a record of its own
 	// with the rule's texts, took a cache line per rule.
 	checks []func(*Context) []Finding
+	// fileRules and fileChecks are rules and checks without the session
+	// rules (sessionOnly), which find nothing in a message with no
+	// session anomalies, as every message read from a file is.
+	fileRules  []*Rule
+	fileChecks []func(*Context) []Finding
 	// contexts are judge's Contexts, zeroed, for the next message: with
 	// its trust and inline buffers one is two kilobytes, which every
 	// message allocated and dropped.
@@ -107,8 +112,22 @@ func New(opts Options) *Analyzer {
 	a := &Analyzer{opts: opts, rules: enabledRules(opts.Disabled)}
 	for _, r := range a.rules {
 		a.checks = append(a.checks, r.Check)
+		if !sessionOnly(r) {
+			a.fileRules, a.fileChecks = append(a.fileRules, r), append(a.fileChecks, r.Check)
+		}
 	}
 	return a
+}
+
+// sessionOnly reports a rule that judges the SMTP session alone (one of
+// sessionRules'): sessionFindings finds nothing without anomalies.
+func sessionOnly(r *Rule) bool {
+	for _, s := range sessionRules {
+		if s.rule == r.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // Analyze analyses one message. It never fails: a message that cannot be
@@ -198,7 +217,11 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	}
 	c.trust.infer(ctx, rep.Hops, &a.opts, captured, rcpt)
 	c.Trust = &c.trust
-	rep.Findings = runRules(c, a.rules, a.checks)
+	rules, checks := a.rules, a.checks
+	if len(in.Anomalies) == 0 {
+		rules, checks = a.fileRules, a.fileChecks
+	}
+	rep.Findings = runRules(c, rules, checks)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 	rep.Findings = capFindings(rep.Findings)
 }

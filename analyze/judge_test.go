@@ -1,0 +1,83 @@
+package analyze
+
+import (
+	"context"
+	"reflect"
+	"testing"
+)
+
+// TestSessionOnlyRules holds judge's skip of the session rules for a
+// message with no session anomalies (Analyzer.fileRules) to running them:
+// each rule sessionOnly picks finds nothing in any message without
+// anomalies, and each is a session rule indeed, finding its codes when
+// the session showed them.
+func TestSessionOnlyRules(t *testing.T) {
+	var session []*Rule
+	for _, r := range registry {
+		if sessionOnly(r) {
+			session = append(session, r)
+		}
+	}
+	if len(session) == 0 {
+		t.Fatal("no session rule")
+	}
+	opts := &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
+	for _, raw := range rulesBenchMessages(t) {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		c := p.trusted(opts)
+		for _, r := range session {
+			if found := r.Check(c); len(found) != 0 {
+				t.Fatalf("session rule %s found %v in a message without anomalies", r.ID, found)
+			}
+		}
+	}
+	p, ok := headerPath([]byte("Received: from a (a [192.0.2.1]) by b; Fri, 27 Nov 2026 10:00:00 +0000\r\nFrom: a@b.example\r\n\r\nx\r\n"))
+	if !ok {
+		t.Fatal("no message")
+	}
+	for code, s := range sessionRules {
+		c := p.trusted(opts)
+		c.Anomalies = []SessionAnomaly{{Code: code, Where: "session"}}
+		found := false
+		for _, r := range session {
+			if r.ID == s.rule {
+				found = found || len(r.Check(c)) > 0
+			}
+		}
+		if !found {
+			t.Errorf("anomaly %s: no session rule found it", code)
+		}
+	}
+	a := New(Options{})
+	if len(a.fileRules) != len(a.rules)-len(session) || len(a.fileChecks) != len(a.fileRules) {
+		t.Errorf("fileRules: %d of %d rules, %d checks; %d session rules", len(a.fileRules), len(a.rules), len(a.fileChecks), len(session))
+	}
+	for i, r := range a.fileRules {
+		if reflect.ValueOf(a.fileChecks[i]).Pointer() != reflect.ValueOf(r.Check).Pointer() {
+			t.Errorf("fileChecks[%d] is not %s's check", i, r.ID)
+		}
+	}
+}
+
+// TestJudgeAllRules holds judge to running every rule of the catalogue in
+// a Context of its own, message by message, in one Analyzer.
+func TestJudgeAllRules(t *testing.T) {
+	a := New(Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"})
+	for _, raw := range rulesBenchMessages(t) {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		a.judge(context.Background(), Input{}, p.msg, p.rep)
+		got := p.rep.Findings
+		c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: &a.opts}
+		c.Trust = inferTrust(c.Ctx, p.rep.Hops, &a.opts, false)
+		want := capFindings(runRules(c, a.rules, a.checks))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("judge found %v, every rule %v", got, want)
+		}
+	}
+}

@@ -80,15 +80,14 @@ type SessionAnomaly struct {
 type Analyzer struct {
 	opts  Options
 	rules []*Rule // the catalogue without the disabled rules
-	// checks are the rules' Check functions, side by side: every message
-	// calls each, and reaching it through its Rule, a record of its own
-	// with the rule's texts, took a cache line per rule.
-	checks []func(*Context) []Finding
-	// fileRules and fileChecks are rules and checks without the session
-	// rules (sessionOnly), which find nothing in a message with no
-	// session anomalies, as every message read from a file is.
-	fileRules  []*Rule
-	fileChecks []func(*Context) []Finding
+	// checks are the rules' Check functions, side by side with their
+	// rules: every message calls each, and reaching it through its Rule, a
+	// record of its own with the rule's texts, took a cache line per rule.
+	checks []ruleCheck
+	// fileChecks are checks without the session rules (sessionOnly),
+	// which find nothing in a message with no session anomalies, as every
+	// message read from a file is.
+	fileChecks []ruleCheck
 	// contexts are judge's Contexts, zeroed, for the next message: with
 	// its trust and inline buffers one is two kilobytes, which every
 	// message allocated and dropped.
@@ -111,9 +110,9 @@ func New(opts Options) *Analyzer {
 	}
 	a := &Analyzer{opts: opts, rules: enabledRules(opts.Disabled)}
 	for _, r := range a.rules {
-		a.checks = append(a.checks, r.Check)
+		a.checks = append(a.checks, ruleCheck{r.Check, r})
 		if !sessionOnly(r) {
-			a.fileRules, a.fileChecks = append(a.fileRules, r), append(a.fileChecks, r.Check)
+			a.fileChecks = append(a.fileChecks, ruleCheck{r.Check, r})
 		}
 	}
 	return a
@@ -217,11 +216,11 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	}
 	c.trust.infer(ctx, rep.Hops, &a.opts, captured, rcpt)
 	c.Trust = &c.trust
-	rules, checks := a.rules, a.checks
+	checks := a.checks
 	if len(in.Anomalies) == 0 {
-		rules, checks = a.fileRules, a.fileChecks
+		checks = a.fileChecks
 	}
-	rep.Findings = runRules(c, rules, checks)
+	rep.Findings = runRules(c, checks)
 	rep.Verdict, rep.Score = verdictOf(rep.Findings)
 	rep.Findings = capFindings(rep.Findings)
 }

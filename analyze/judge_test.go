@@ -7,7 +7,7 @@ import (
 )
 
 // TestSessionOnlyRules holds judge's skip of the session rules for a
-// message with no session anomalies (Analyzer.fileRules) to running them:
+// message with no session anomalies (Analyzer.fileChecks) to running them:
 // each rule sessionOnly picks finds nothing in any message without
 // anomalies, and each is a session rule indeed, finding its codes when
 // the session showed them.
@@ -52,12 +52,17 @@ func TestSessionOnlyRules(t *testing.T) {
 		}
 	}
 	a := New(Options{})
-	if len(a.fileRules) != len(a.rules)-len(session) || len(a.fileChecks) != len(a.fileRules) {
-		t.Errorf("fileRules: %d of %d rules, %d checks; %d session rules", len(a.fileRules), len(a.rules), len(a.fileChecks), len(session))
+	if len(a.fileChecks) != len(a.checks)-len(session) {
+		t.Errorf("fileChecks: %d of %d rules; %d session rules", len(a.fileChecks), len(a.checks), len(session))
 	}
-	for i, r := range a.fileRules {
-		if reflect.ValueOf(a.fileChecks[i]).Pointer() != reflect.ValueOf(r.Check).Pointer() {
-			t.Errorf("fileChecks[%d] is not %s's check", i, r.ID)
+	for _, rc := range a.fileChecks {
+		if reflect.ValueOf(rc.check).Pointer() != reflect.ValueOf(rc.rule.Check).Pointer() || sessionOnly(rc.rule) {
+			t.Errorf("fileChecks: %s", rc.rule.ID)
+		}
+	}
+	for i, rc := range a.checks {
+		if rc.rule != a.rules[i] || reflect.ValueOf(rc.check).Pointer() != reflect.ValueOf(rc.rule.Check).Pointer() {
+			t.Errorf("checks[%d]: %s", i, rc.rule.ID)
 		}
 	}
 }
@@ -75,7 +80,7 @@ func TestJudgeAllRules(t *testing.T) {
 		got := p.rep.Findings
 		c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: &a.opts}
 		c.Trust = inferTrust(c.Ctx, p.rep.Hops, &a.opts, false)
-		want := capFindings(runRules(c, a.rules, a.checks))
+		want := capFindings(runRules(c, a.checks))
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("judge found %v, every rule %v", got, want)
 		}

@@ -140,20 +140,26 @@ func Rules() []Rule {
 	return out
 }
 
-// runRules runs every rule and fills in IDs and default severities;
-// checks are the rules' Check functions, in the same order. The rest of a
-// rule is read only when it found something.
+// ruleCheck is a rule's Check function beside the rule.
+type ruleCheck struct {
+	check func(*Context) []Finding
+	rule  *Rule
+}
+
+// runRules runs every rule's check and fills in IDs and default
+// severities. The rest of a rule is read only when it found something.
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
-// Most checks find nothing, so the loop holds nothing but its index over
-// the calls (every register is the callee's to use): the findings are
-// added by a function of their own.
-func runRules(c *Context, rules []*Rule, checks []func(*Context) []Finding) []Finding {
+// Most checks find nothing, so the loop holds nothing but the list and its
+// index over the calls (every register is the callee's to use, and each
+// value kept is reloaded after every call): the rule is found again in
+// the list, and the findings are added by a function of their own.
+func runRules(c *Context, checks []ruleCheck) []Finding {
 	c.found = c.found[:0]
-	for i := 0; i < len(checks); i++ {
-		if found := checks[i](c); len(found) != 0 {
-			c.addFindings(rules[i], found)
+	for i := range checks {
+		if found := checks[i].check(c); len(found) != 0 {
+			c.addFindings(checks[i].rule, found)
 		}
 	}
 	return append([]Finding{}, c.found...)

@@ -220,8 +220,8 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	if len(in.Anomalies) == 0 {
 		checks = a.fileChecks
 	}
-	rep.Findings = runRules(c, checks)
-	rep.Verdict, rep.Score = verdictOf(rep.Findings)
+	rep.Findings, rep.Score = runRules(c, checks)
+	rep.Verdict = VerdictFor(rep.Score)
 	rep.Findings = capFindings(rep.Findings)
 }
 

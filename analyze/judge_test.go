@@ -80,9 +80,25 @@ func TestJudgeAllRules(t *testing.T) {
 		got := p.rep.Findings
 		c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: &a.opts}
 		c.Trust = inferTrust(c.Ctx, p.rep.Hops, &a.opts, false)
-		want := capFindings(runRules(c, a.checks))
-		if !reflect.DeepEqual(got, want) {
+		all, score := runRules(c, a.checks)
+		if want := capFindings(all); !reflect.DeepEqual(got, want) {
 			t.Fatalf("judge found %v, every rule %v", got, want)
 		}
+		// The score runRules works out rule by rule is verdictOf's.
+		if v, s := verdictOf(all); s != score || p.rep.Score != s || p.rep.Verdict != v {
+			t.Fatalf("runRules' score %d, judge's %d %s; verdictOf %d %s", score, p.rep.Score, p.rep.Verdict, s, v)
+		}
+	}
+}
+
+// TestRuleIDsUnique: no two rules of the catalogue share an ID, which
+// runRules' score counts on (each rule's findings are one rule's).
+func TestRuleIDsUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range registry {
+		if seen[r.ID] {
+			t.Errorf("two rules %s", r.ID)
+		}
+		seen[r.ID] = true
 	}
 }

@@ -69,8 +69,9 @@ type Context struct {
 	mailFrom, sender, replyTo, msgID *nameFacts
 	hopKindBits                      uint8 // hopKinds
 	// found is where runRules gathers the findings; judge keeps its
-	// storage for the next message.
+	// storage for the next message. score is their score (verdictOf).
 	found []Finding
+	score int
 }
 
 var registry []*Rule
@@ -147,7 +148,8 @@ type ruleCheck struct {
 }
 
 // runRules runs every rule's check and fills in IDs and default
-// severities. The rest of a rule is read only when it found something.
+// severities; it also returns the findings' score as verdictOf works it
+// out. The rest of a rule is read only when it found something.
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
@@ -155,14 +157,18 @@ type ruleCheck struct {
 // index over the calls (every register is the callee's to use, and each
 // value kept is reloaded after every call): the rule is found again in
 // the list, and the findings are added by a function of their own.
-func runRules(c *Context, checks []ruleCheck) []Finding {
-	c.found = c.found[:0]
+// Each rule's findings are added at once, by one call, and the rules'
+// IDs are all different (TestRuleIDsUnique): what a rule adds to the
+// score (at most twice its heaviest finding) is worked out there, and the
+// findings need not be read again to tell the rules apart.
+func runRules(c *Context, checks []ruleCheck) ([]Finding, int) {
+	c.found, c.score = c.found[:0], 0
 	for i := range checks {
 		if found := checks[i].check(c); len(found) != 0 {
 			c.addFindings(checks[i].rule, found)
 		}
 	}
-	return append([]Finding{}, c.found...)
+	return append([]Finding{}, c.found...), c.score
 }
 
 // addFindings adds a rule's findings to c.found, with its ID, its
@@ -171,6 +177,7 @@ func runRules(c *Context, checks []ruleCheck) []Finding {
 //
 //go:noinline
 func (c *Context) addFindings(r *Rule, found []Finding) {
+	sum, heaviest := 0, 0
 	for _, f := range found {
 		f.Rule = r.ID
 		if f.Severity == "" {
@@ -182,6 +189,9 @@ func (c *Context) addFindings(r *Rule, found []Finding) {
 		if f.Line == 0 && len(f.Hops) == 0 && r.Field != "" {
 			f.Line = c.fieldLine(r.Field)
 		}
+		w := SeverityWeight(f.Severity)
+		sum, heaviest = sum+w, max(heaviest, w)
 		c.found = append(c.found, f)
 	}
+	c.score += min(sum, 2*heaviest)
 }

@@ -168,7 +168,12 @@ func runRules(c *Context, checks []ruleCheck) ([]Finding, int) {
 			c.addFindings(checks[i].rule, found)
 		}
 	}
-	return append([]Finding{}, c.found...), c.score
+	if len(c.found) == 0 {
+		return []Finding{}, 0
+	}
+	out := make([]Finding, len(c.found))
+	copy(out, c.found)
+	return out, c.score
 }
 
 // addFindings adds a rule's findings to c.found, with its ID, its

@@ -102,3 +102,43 @@ func TestRuleIDsUnique(t *testing.T) {
 		seen[r.ID] = true
 	}
 }
+
+// TestPooledContextHoldsNoMessage: the Context judge puts back in its pool
+// is zero but for its findings buffer, whose findings are zero too, after
+// every message of the corpus (captured ones with a session among them):
+// a pooled Context holds nothing of the message it judged.
+func TestPooledContextHoldsNoMessage(t *testing.T) {
+	a := New(Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"})
+	checked := 0
+	for i, raw := range rulesBenchMessages(t) {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		in := Input{}
+		if i%3 == 0 {
+			in = Input{Envelope: &p.rep.Envelope, Anomalies: []SessionAnomaly{{Code: "pregreet", Where: "session"}}}
+		}
+		a.judge(context.Background(), in, p.msg, p.rep)
+		c, _ := a.contexts.Get().(*Context)
+		if c == nil {
+			continue // the pool was emptied (a collection)
+		}
+		found := c.found
+		c.found = nil
+		if !reflect.ValueOf(*c).IsZero() {
+			t.Fatalf("message %d: the pooled Context holds %+v", i, *c)
+		}
+		for _, f := range found[:cap(found)] {
+			if !reflect.ValueOf(f).IsZero() {
+				t.Fatalf("message %d: the pooled Context's findings buffer holds %+v", i, f)
+			}
+		}
+		c.found = found
+		a.contexts.Put(c)
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no pooled Context to look at")
+	}
+}

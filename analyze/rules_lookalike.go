@@ -311,7 +311,9 @@ func checkLookalike(c *Context) []Finding {
 	// plain ASCII ones, nearly all, are passed over at once.
 	hf := c.hopFacts()
 	for i := range hf {
-		if !idnName(hf[i].helo) && !idnName(hf[i].rdns) {
+		// A client that greets with its reverse DNS name has one name's
+		// facts for both (factsOf): it is looked at once.
+		if helo, rdns := hf[i].helo, hf[i].rdns; !idnName(helo) && (rdns == helo || !idnName(rdns)) {
 			continue
 		}
 		h := &c.Report.Hops[i]

@@ -17,7 +17,10 @@ type Rule struct {
 	Title    string // short name for catalogues
 	Explain  string // one paragraph: what it means and why it matters
 	Example  string // a minimal example that triggers it
-	Check    func(c *Context) []Finding
+	// Check returns the rule's findings in the message, nil for none. The
+	// list is read, and copied, before another rule runs: a rule may give
+	// its one finding in the Context's storage (Context.one).
+	Check func(c *Context) []Finding
 	// Field is the header field the rule's findings are about (its first
 	// occurrence), for findings that name no hop and no line: reports
 	// point there (a SARIF region, the JSON line).
@@ -72,6 +75,8 @@ type Context struct {
 	// storage for the next message. score is their score (verdictOf).
 	found []Finding
 	score int
+	// single is where a rule that finds one thing returns it (one).
+	single [1]Finding
 }
 
 var registry []*Rule
@@ -174,6 +179,14 @@ func runRules(c *Context, checks []ruleCheck) ([]Finding, int) {
 	out := make([]Finding, len(c.found))
 	copy(out, c.found)
 	return out, c.score
+}
+
+// one returns f as a rule's list of findings, in the Context's storage:
+// runRules copies a rule's findings out before the next rule runs, and
+// rules that fire on much honest mail need not allocate a list of one.
+func (c *Context) one(f Finding) []Finding {
+	c.single[0] = f
+	return c.single[:]
 }
 
 // addFindings adds a rule's findings to c.found, with its ID, its

@@ -199,7 +199,7 @@ func checkEnvelopeFrom(c *Context) []Finding {
 	// Sprintf, and one for the message and the evidence together.
 	msg, ev := messageEvidence("envelope sender "+mf+", From "+from+"MAIL FROM:<"+mf+"> | From: "+c.firstValue(fieldFrom),
 		len("envelope sender ")+len(mf)+len(", From ")+len(from))
-	return []Finding{{Message: msg, Evidence: ev}}
+	return c.one(Finding{Message: msg, Evidence: ev})
 }
 
 // messageEvidence cuts a finding's message and evidence, written one after
@@ -217,7 +217,7 @@ func checkSender(c *Context) []Finding {
 	from := c.fromAddress()
 	msg, ev := messageEvidence("Sender "+s.Address+", From "+from+"Sender: "+c.firstValue(fieldSender)+" | From: "+c.firstValue(fieldFrom),
 		len("Sender ")+len(s.Address)+len(", From ")+len(from))
-	return []Finding{{Message: msg, Evidence: ev}}
+	return c.one(Finding{Message: msg, Evidence: ev})
 }
 
 // freemail are consumer mailbox providers anyone can open an account at.
@@ -270,7 +270,7 @@ func checkHiddenRcpt(c *Context) []Finding {
 	n := b.Len()
 	line := writeEnvelopeEvidence(&b, env, hidden)
 	msg, ev := messageEvidence(b.String(), n)
-	return []Finding{{Message: msg, Evidence: ev, Line: line}}
+	return c.one(Finding{Message: msg, Evidence: ev, Line: line})
 }
 
 // hiddenMessage is the hidden-recipient finding's message: "envelope

@@ -362,7 +362,7 @@ func checkMessageID(c *Context) []Finding {
 	if first > 0 {
 		f.Hops = []int{first}
 	}
-	return []Finding{f}
+	return c.one(f)
 }
 
 var (

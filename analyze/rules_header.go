@@ -374,6 +374,9 @@ var (
 func checkDisplayName(c *Context) []Finding {
 	var out []Finding
 	for _, a := range c.Report.Header.From {
+		if a.Name == "" {
+			continue // no name shown: displayNameFinding finds nothing in ""
+		}
 		if f, ok := displayNameFinding(a); ok {
 			if resentByList(c, a) {
 				f.Severity, f.Message = SeverityInfo, f.Message+", as a mailing list's rewrite does"

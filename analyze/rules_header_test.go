@@ -90,6 +90,16 @@ const (
 	debianListHop   = "Received: from bendel.debian.org (bendel.debian.org [82.195.75.100])\n\tby mx.northwind.de (Postfix) with ESMTPS id 4VdqLp2mQbz1xnW; Mon, 16 Nov 2026 09:15:02 +0000\n"
 )
 
+// TestDisplayNameEmpty: an address without a display name, which
+// checkDisplayName passes over without asking, has no finding.
+func TestDisplayNameEmpty(t *testing.T) {
+	for _, addr := range []string{"alerts@mailer-eu7.net", "", "@", "a@b.example", "x"} {
+		if f, ok := displayNameFinding(Address{Address: addr}); ok {
+			t.Errorf("displayNameFinding(%q without a name) = %+v", addr, f)
+		}
+	}
+}
+
 // TestDisplayNameAsWritten: the finding names the address a reader sees
 // and says how it was disguised; the evidence quotes the name as written,
 // the zero-width space escaped (d14).

@@ -337,6 +337,31 @@ func TestMsgIDRawDomain(t *testing.T) {
 	}
 }
 
+// TestLastAt holds lastAt to strings.LastIndexByte with an "@", or a
+// byte next to it in value, at every place of strings up to five words
+// long, and a second "@" at every place after the first.
+func TestLastAt(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for at := 0; at <= n; at++ {
+			for _, c := range []byte{'@', '?', 'A', 0xc0, 0} {
+				b := []byte(strings.Repeat("a.z0-9", 7)[:n])
+				if at < n {
+					b[at] = c
+				}
+				for j := at; j <= n; j++ {
+					bb := append([]byte{}, b...)
+					if j > at && j < n {
+						bb[j] = '@'
+					}
+					if got, want := lastAt(string(bb)), strings.LastIndexByte(string(bb), '@'); got != want {
+						t.Fatalf("lastAt(%q) = %d, want %d", bb, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestDomainInNameFQDN: a domain the display-name rule finds in a name,
 // lower-cased, is its own clean name, so isFQDN says it is under an ICANN
 // suffix, which the rule asked publicsuffix apart before.

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailtrace/mailtrace/dns"
@@ -80,14 +81,23 @@ type SessionAnomaly struct {
 type Analyzer struct {
 	opts  Options
 	rules []*Rule // the catalogue without the disabled rules
-	// checks are the rules' Check functions, side by side: every message
-	// calls each, and reaching it through its Rule, a record of its own
-	// with the rule's texts, took a cache line per rule.
-	checks []func(*Context) []Finding
+	// checks are the rules' Check functions, side by side with their
+	// rules: every message calls each, and reaching it through its Rule, a
+	// record of its own with the rule's texts, took a cache line per rule.
+	checks []ruleCheck
+	// fileChecks are checks without the session rules (sessionOnly),
+	// which find nothing in a message with no session anomalies, as every
+	// message read from a file is.
+	fileChecks []ruleCheck
 	// contexts are judge's Contexts, zeroed, for the next message: with
 	// its trust and inline buffers one is two kilobytes, which every
-	// message allocated and dropped.
+	// message allocated and dropped. spare holds one of them, taken and
+	// given back with one atomic swap each: a run that judges one message
+	// at a time, as most do, never reaches the pool, whose Get and Put
+	// cost some sixty instructions each; judges running at once share
+	// the pool.
 	contexts sync.Pool
+	spare    atomic.Pointer[Context]
 }
 
 // New returns an Analyzer with defaults filled in.
@@ -106,9 +116,23 @@ func New(opts Options) *Analyzer {
 	}
 	a := &Analyzer{opts: opts, rules: enabledRules(opts.Disabled)}
 	for _, r := range a.rules {
-		a.checks = append(a.checks, r.Check)
+		a.checks = append(a.checks, ruleCheck{r.Check, r})
+		if !sessionOnly(r) {
+			a.fileChecks = append(a.fileChecks, ruleCheck{r.Check, r})
+		}
 	}
 	return a
+}
+
+// sessionOnly reports a rule that judges the SMTP session alone (one of
+// sessionRules'): sessionFindings finds nothing without anomalies.
+func sessionOnly(r *Rule) bool {
+	for _, s := range sessionRules {
+		if s.rule == r.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // Analyze analyses one message. It never fails: a message that cannot be
@@ -176,9 +200,12 @@ func (a *Analyzer) read(in Input) (*MessageReport, *Message) {
 // judge is the second half: trust inference, the rules and the verdict.
 func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *MessageReport) {
 	captured := in.Envelope != nil || in.Session != nil
-	c, _ := a.contexts.Get().(*Context)
+	c := a.spare.Swap(nil)
 	if c == nil {
-		c = new(Context)
+		c, _ = a.contexts.Get().(*Context)
+		if c == nil {
+			c = new(Context)
+		}
 	}
 	// Nothing the report keeps points into the Context or its trust (the
 	// findings, the auth result and the hops are allocated apart), so it
@@ -188,7 +215,9 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 		found := c.found
 		clear(found)
 		*c = Context{found: found[:0]}
-		a.contexts.Put(c)
+		if !a.spare.CompareAndSwap(nil, c) {
+			a.contexts.Put(c)
+		}
 	}()
 	c.Ctx, c.Msg, c.Report, c.Opts, c.Captured, c.Anomalies = ctx, msg, rep, &a.opts, captured, in.Anomalies
 	c.lineOffset = max(in.Line-1, 0)
@@ -198,8 +227,12 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	}
 	c.trust.infer(ctx, rep.Hops, &a.opts, captured, rcpt)
 	c.Trust = &c.trust
-	rep.Findings = runRules(c, a.rules, a.checks)
-	rep.Verdict, rep.Score = verdictOf(rep.Findings)
+	checks := a.checks
+	if len(in.Anomalies) == 0 {
+		checks = a.fileChecks
+	}
+	rep.Findings, rep.Score = runRules(c, checks)
+	rep.Verdict = VerdictFor(rep.Score)
 	rep.Findings = capFindings(rep.Findings)
 }
 

@@ -181,7 +181,7 @@ func TestMixedScriptsASCII(t *testing.T) {
 
 // TestIsASCIIWords holds isASCII, which reads eight bytes at a time, to a
 // byte-by-byte walk: a byte of 0x80 or more at every place of strings of
-// every length up to three words.
+// every length up to five words.
 func TestIsASCIIWords(t *testing.T) {
 	ref := func(s string) bool {
 		for i := 0; i < len(s); i++ {
@@ -191,8 +191,8 @@ func TestIsASCIIWords(t *testing.T) {
 		}
 		return true
 	}
-	for n := 0; n <= 24; n++ {
-		b := []byte(strings.Repeat("a~\x7f", 9)[:n])
+	for n := 0; n <= 40; n++ {
+		b := []byte(strings.Repeat("a~\x7f", 14)[:n])
 		if got := isASCII(string(b)); got != ref(string(b)) {
 			t.Fatalf("isASCII(%q) = %v", b, got)
 		}

@@ -17,7 +17,10 @@ type Rule struct {
 	Title    string // short name for catalogues
 	Explain  string // one paragraph: what it means and why it matters
 	Example  string // a minimal example that triggers it
-	Check    func(c *Context) []Finding
+	// Check returns the rule's findings in the message, nil for none. The
+	// list is read, and copied, before another rule runs: a rule may give
+	// its one finding in the Context's storage (Context.one).
+	Check func(c *Context) []Finding
 	// Field is the header field the rule's findings are about (its first
 	// occurrence), for findings that name no hop and no line: reports
 	// point there (a SARIF region, the JSON line).
@@ -69,8 +72,11 @@ type Context struct {
 	mailFrom, sender, replyTo, msgID *nameFacts
 	hopKindBits                      uint8 // hopKinds
 	// found is where runRules gathers the findings; judge keeps its
-	// storage for the next message.
+	// storage for the next message. score is their score (verdictOf).
 	found []Finding
+	score int
+	// single is where a rule that finds one thing returns it (one).
+	single [1]Finding
 }
 
 var registry []*Rule
@@ -140,23 +146,47 @@ func Rules() []Rule {
 	return out
 }
 
-// runRules runs every rule and fills in IDs and default severities;
-// checks are the rules' Check functions, in the same order. The rest of a
-// rule is read only when it found something.
+// ruleCheck is a rule's Check function beside the rule.
+type ruleCheck struct {
+	check func(*Context) []Finding
+	rule  *Rule
+}
+
+// runRules runs every rule's check and fills in IDs and default
+// severities; it also returns the findings' score as verdictOf works it
+// out. The rest of a rule is read only when it found something.
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
-// Most checks find nothing, so the loop holds nothing but its index over
-// the calls (every register is the callee's to use): the findings are
-// added by a function of their own.
-func runRules(c *Context, rules []*Rule, checks []func(*Context) []Finding) []Finding {
-	c.found = c.found[:0]
-	for i := 0; i < len(checks); i++ {
-		if found := checks[i](c); len(found) != 0 {
-			c.addFindings(rules[i], found)
+// Most checks find nothing, so the loop holds nothing but the list and its
+// index over the calls (every register is the callee's to use, and each
+// value kept is reloaded after every call): the rule is found again in
+// the list, and the findings are added by a function of their own.
+// Each rule's findings are added at once, by one call, and the rules'
+// IDs are all different (TestRuleIDsUnique): what a rule adds to the
+// score (at most twice its heaviest finding) is worked out there, and the
+// findings need not be read again to tell the rules apart.
+func runRules(c *Context, checks []ruleCheck) ([]Finding, int) {
+	c.found, c.score = c.found[:0], 0
+	for i := range checks {
+		if found := checks[i].check(c); len(found) != 0 {
+			c.addFindings(checks[i].rule, found)
 		}
 	}
-	return append([]Finding{}, c.found...)
+	if len(c.found) == 0 {
+		return []Finding{}, 0
+	}
+	out := make([]Finding, len(c.found))
+	copy(out, c.found)
+	return out, c.score
+}
+
+// one returns f as a rule's list of findings, in the Context's storage:
+// runRules copies a rule's findings out before the next rule runs, and
+// rules that fire on much honest mail need not allocate a list of one.
+func (c *Context) one(f Finding) []Finding {
+	c.single[0] = f
+	return c.single[:]
 }
 
 // addFindings adds a rule's findings to c.found, with its ID, its
@@ -165,6 +195,7 @@ func runRules(c *Context, rules []*Rule, checks []func(*Context) []Finding) []Fi
 //
 //go:noinline
 func (c *Context) addFindings(r *Rule, found []Finding) {
+	sum, heaviest := 0, 0
 	for _, f := range found {
 		f.Rule = r.ID
 		if f.Severity == "" {
@@ -176,6 +207,9 @@ func (c *Context) addFindings(r *Rule, found []Finding) {
 		if f.Line == 0 && len(f.Hops) == 0 && r.Field != "" {
 			f.Line = c.fieldLine(r.Field)
 		}
+		w := SeverityWeight(f.Severity)
+		sum, heaviest = sum+w, max(heaviest, w)
 		c.found = append(c.found, f)
 	}
+	c.score += min(sum, 2*heaviest)
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -120,13 +121,22 @@ func addrDomain(addr string) string {
 	i := len(addr) - 1
 	var odd byte
 	for ; i >= 7; i -= 8 {
-		s := addr[i-7 : i+1]
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		w := load64(addr[i-7 : i+1])
 		if x := w ^ '@'*ones; (x-ones)&^x&high != 0 {
+			// The word holds the last "@": its place is the highest
+			// zero byte of x, told by the exact mask (no byte carries
+			// into the next), and the bytes above it are the domain's
+			// first, looked at as the words before were (zero bytes
+			// shifted in are plain).
+			const lows = ones * 0x7F
+			at := bits.Len64(^((x&lows + lows) | x | lows)) / 8 // 1 + its place in the word
+			if at < 8 && isUnplainWord(w>>(8*at)) {
+				odd = 1
+			}
+			i -= 8 - at
 			break
 		}
-		if w&high != 0 || (w+0x3F*ones)&^(w+0x25*ones)&high != 0 {
+		if isUnplainWord(w) {
 			odd = 1
 		}
 	}
@@ -145,6 +155,15 @@ func addrDomain(addr string) string {
 		return d
 	}
 	return domainOf(addr)
+}
+
+// isUnplainWord reports eight bytes of which one is not plain
+// (unplainByte): a byte of 0x80 or more, or one below that to which
+// adding 0x3F sets the top bit ("A" and up) and adding 0x25 does not
+// (up to "Z"), with no carry into the next byte.
+func isUnplainWord(w uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	return w&high != 0 || (w+0x3F*ones)&^(w+0x25*ones)&high != 0
 }
 
 // unplainByte marks the bytes that make a domain other than plain
@@ -199,7 +218,7 @@ func checkEnvelopeFrom(c *Context) []Finding {
 	// Sprintf, and one for the message and the evidence together.
 	msg, ev := messageEvidence("envelope sender "+mf+", From "+from+"MAIL FROM:<"+mf+"> | From: "+c.firstValue(fieldFrom),
 		len("envelope sender ")+len(mf)+len(", From ")+len(from))
-	return []Finding{{Message: msg, Evidence: ev}}
+	return c.one(Finding{Message: msg, Evidence: ev})
 }
 
 // messageEvidence cuts a finding's message and evidence, written one after
@@ -217,7 +236,7 @@ func checkSender(c *Context) []Finding {
 	from := c.fromAddress()
 	msg, ev := messageEvidence("Sender "+s.Address+", From "+from+"Sender: "+c.firstValue(fieldSender)+" | From: "+c.firstValue(fieldFrom),
 		len("Sender ")+len(s.Address)+len(", From ")+len(from))
-	return []Finding{{Message: msg, Evidence: ev}}
+	return c.one(Finding{Message: msg, Evidence: ev})
 }
 
 // freemail are consumer mailbox providers anyone can open an account at.
@@ -270,7 +289,7 @@ func checkHiddenRcpt(c *Context) []Finding {
 	n := b.Len()
 	line := writeEnvelopeEvidence(&b, env, hidden)
 	msg, ev := messageEvidence(b.String(), n)
-	return []Finding{{Message: msg, Evidence: ev, Line: line}}
+	return c.one(Finding{Message: msg, Evidence: ev, Line: line})
 }
 
 // hiddenMessage is the hidden-recipient finding's message: "envelope

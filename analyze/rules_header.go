@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strings"
@@ -87,58 +88,110 @@ const (
 
 // singleFieldIndex returns the index of name in singleFields, or -1. A
 // name from Split is printable ASCII (cutField): only a name of the same
-// length and first letter can match, so most are told apart by a switch.
+// length and first letter can match, and the one that may is compared
+// with it ignoring ASCII case a word at a time (foldWords), not a byte at
+// a time: fields asks it of most fields of every message.
+//
+// It is strings.EqualFold of the two, for a name as long as the field's:
+// only two runes not ASCII fold to ASCII ones (the Kelvin sign and the
+// long s), and each is longer than the letter it folds to, so a name of
+// the same length that folds equal is ASCII.
 func singleFieldIndex(name string) int {
-	var i int
-	switch len(name) {
-	case 2:
-		switch name[0] | 0x20 {
-		case 't':
-			i = 3 // To
-		case 'c':
-			i = 4 // Cc
-		default:
-			return -1
-		}
-	case 3:
-		i = 5 // Bcc
-	case 4:
-		switch name[0] | 0x20 {
-		case 'f':
-			i = 0 // From
-		case 'd':
-			i = 10 // Date
-		default:
-			return -1
-		}
-	case 6:
-		i = 1 // Sender
-	case 7:
-		i = 9 // Subject
-	case 8:
-		i = 2 // Reply-To
-	case 10:
-		switch name[0] | 0x20 {
-		case 'm':
-			i = 6 // Message-ID
-		case 'r':
-			i = 8 // References
-		default:
-			return -1
-		}
-	case 11:
-		i = 7 // In-Reply-To
+	n := len(name)
+	if n < 2 || n >= len(singleSlot) {
+		return -1
+	}
+	k := int(singleSlot[n][name[0]&31]) - 1
+	if k < 0 {
+		return -1
+	}
+	// Its words, as foldWords says, with nameWords written out: a call
+	// cost as much as the compare.
+	var lo, hi uint64
+	switch {
+	case n >= 8:
+		lo, hi = load64(name), load64(name[n-8:])
+	case n >= 4:
+		lo, hi = uint64(load32(name)), uint64(load32(name[n-4:]))
 	default:
+		lo, hi = uint64(load16(name)), uint64(load16(name[n-2:]))
+	}
+	if f := &singleFold[k]; lo|f.loMask != f.lo || hi|f.hiMask != f.hi {
 		return -1
 	}
-	// strings.EqualFold of the two, for a name as long as the field's:
-	// only two runes not ASCII fold to ASCII ones (the Kelvin sign and
-	// the long s), and each is longer than the letter it folds to, so a
-	// name of the same length that folds equal is ASCII.
-	if !equalFoldASCII(singleFields[i], name) {
-		return -1
+	return k
+}
+
+// singleSlot[n][b] is 1 + the index in singleFields of the field n long
+// whose first letter's low five bits are b (the same in either case), 0
+// when there is none: no two share a length and a first letter.
+var singleSlot = func() (t [12][32]int8) {
+	for i, f := range singleFields {
+		if t[len(f)][f[0]&31] != 0 {
+			panic("singleSlot: two fields of one length and first letter")
+		}
+		t[len(f)][f[0]&31] = int8(i + 1)
 	}
-	return i
+	return t
+}()
+
+// singleFold are singleFields as foldWords.
+var singleFold = func() (w [len(singleFields)]foldWords) {
+	for i, f := range singleFields {
+		w[i] = newFoldWords(f)
+	}
+	return w
+}()
+
+// foldWords is an ASCII name of two bytes or more as two little-endian
+// words that cover it, its first bytes and its last (they overlap when it
+// is shorter than 16), with 0x20 set at each letter, and the masks of its
+// letters: a name as long equals it ignoring ASCII case (equalFoldASCII)
+// when its words, with the masks set, are the same. Setting 0x20 makes a
+// byte a lower-case letter only when it is that letter in either case, and
+// a byte where the name has no letter must be the same.
+type foldWords struct{ lo, hi, loMask, hiMask uint64 }
+
+func newFoldWords(name string) foldWords {
+	mask := make([]byte, len(name))
+	for i := 0; i < len(name); i++ {
+		if c := name[i] | 0x20; 'a' <= c && c <= 'z' {
+			mask[i] = 0x20
+		}
+	}
+	lo, hi := nameWords(name)
+	loMask, hiMask := nameWords(string(mask))
+	return foldWords{lo: lo | loMask, hi: hi | hiMask, loMask: loMask, hiMask: hiMask}
+}
+
+// nameWords are s's first and last eight bytes as little-endian words, or
+// four, or two, as s is long (two bytes at least).
+func nameWords(s string) (lo, hi uint64) {
+	switch n := len(s); {
+	case n >= 8:
+		return load64(s), load64(s[n-8:])
+	case n >= 4:
+		return uint64(load32(s)), uint64(load32(s[n-4:]))
+	}
+	return uint64(load16(s)), uint64(load16(s[len(s)-2:]))
+}
+
+// load64, load32 and load16 are one little-endian load each, put together
+// by the compiler.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+func load16(s string) uint16 {
+	_ = s[1]
+	return uint16(s[0]) | uint16(s[1])<<8
 }
 
 func checkDuplicateFields(c *Context) []Finding {
@@ -252,17 +305,32 @@ func msgIDRawDomain(id string) string {
 	} else {
 		id = strings.TrimRightFunc(id, unicode.IsSpace) // TrimSpace's end
 	}
-	i := strings.IndexByte(id, '@')
+	i := lastAt(id)
 	if i < 0 {
 		return ""
 	}
-	for {
-		j := strings.IndexByte(id[i+1:], '@')
-		if j < 0 {
-			return id[i+1:]
+	return id[i+1:]
+}
+
+// lastAt is strings.LastIndexByte(s, '@') eight bytes at a time from the
+// end, where LastIndexByte looks at one a step: the domain after it is a
+// word or two. The "@" of a word is the highest zero byte of the word
+// xored with "@"s, told by the exact mask (no byte carries into the next).
+func lastAt(s string) int {
+	const ones, lows = 0x0101010101010101, 0x7F7F7F7F7F7F7F7F
+	i := len(s)
+	for ; i >= 8; i -= 8 {
+		x := load64(s[i-8:i]) ^ '@'*ones
+		if m := ^((x&lows + lows) | x | lows); m != 0 {
+			return i - 8 + bits.Len64(m)/8 - 1
 		}
-		i += j + 1
 	}
+	for i--; i >= 0; i-- {
+		if s[i] == '@' {
+			return i
+		}
+	}
+	return -1
 }
 
 // msgIDFacts are the facts of the Message-ID's domain (msgIDDomain), the
@@ -310,7 +378,7 @@ func checkMessageID(c *Context) []Finding {
 	if first > 0 {
 		f.Hops = []int{first}
 	}
-	return []Finding{f}
+	return c.one(f)
 }
 
 var (
@@ -322,6 +390,9 @@ var (
 func checkDisplayName(c *Context) []Finding {
 	var out []Finding
 	for _, a := range c.Report.Header.From {
+		if a.Name == "" {
+			continue // no name shown: displayNameFinding finds nothing in ""
+		}
 		if f, ok := displayNameFinding(a); ok {
 			if resentByList(c, a) {
 				f.Severity, f.Message = SeverityInfo, f.Message+", as a mailing list's rewrite does"

@@ -90,6 +90,16 @@ const (
 	debianListHop   = "Received: from bendel.debian.org (bendel.debian.org [82.195.75.100])\n\tby mx.northwind.de (Postfix) with ESMTPS id 4VdqLp2mQbz1xnW; Mon, 16 Nov 2026 09:15:02 +0000\n"
 )
 
+// TestDisplayNameEmpty: an address without a display name, which
+// checkDisplayName passes over without asking, has no finding.
+func TestDisplayNameEmpty(t *testing.T) {
+	for _, addr := range []string{"alerts@mailer-eu7.net", "", "@", "a@b.example", "x"} {
+		if f, ok := displayNameFinding(Address{Address: addr}); ok {
+			t.Errorf("displayNameFinding(%q without a name) = %+v", addr, f)
+		}
+	}
+}
+
 // TestDisplayNameAsWritten: the finding names the address a reader sees
 // and says how it was disguised; the evidence quotes the name as written,
 // the zero-width space escaped (d14).
@@ -327,6 +337,31 @@ func TestMsgIDRawDomain(t *testing.T) {
 	}
 }
 
+// TestLastAt holds lastAt to strings.LastIndexByte with an "@", or a
+// byte next to it in value, at every place of strings up to five words
+// long, and a second "@" at every place after the first.
+func TestLastAt(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for at := 0; at <= n; at++ {
+			for _, c := range []byte{'@', '?', 'A', 0xc0, 0} {
+				b := []byte(strings.Repeat("a.z0-9", 7)[:n])
+				if at < n {
+					b[at] = c
+				}
+				for j := at; j <= n; j++ {
+					bb := append([]byte{}, b...)
+					if j > at && j < n {
+						bb[j] = '@'
+					}
+					if got, want := lastAt(string(bb)), strings.LastIndexByte(string(bb), '@'); got != want {
+						t.Fatalf("lastAt(%q) = %d, want %d", bb, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestDomainInNameFQDN: a domain the display-name rule finds in a name,
 // lower-cased, is its own clean name, so isFQDN says it is under an ICANN
 // suffix, which the rule asked publicsuffix apart before.
@@ -341,6 +376,33 @@ func TestDomainInNameFQDN(t *testing.T) {
 			}
 			if _, icann := publicsuffix.PublicSuffix(d); isFQDN(d) && !icann {
 				t.Fatalf("isFQDN(%q), but its suffix is not ICANN's", d)
+			}
+		}
+	}
+}
+
+// TestSingleFieldIndexBytes holds singleFieldIndex to equalFoldASCII, a
+// byte at a time, on each single-instance field in three cases with each
+// of its bytes in turn replaced by every byte value: the word compare
+// (foldWords) must tell every one of them apart as the loop does.
+func TestSingleFieldIndexBytes(t *testing.T) {
+	ref := func(name string) int {
+		for i, f := range singleFields {
+			if equalFoldASCII(f, name) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, f := range singleFields {
+		for _, v := range []string{f, strings.ToUpper(f), strings.ToLower(f)} {
+			for i := 0; i < len(v); i++ {
+				for c := 0; c < 256; c++ {
+					n := v[:i] + string([]byte{byte(c)}) + v[i+1:]
+					if got, want := singleFieldIndex(n), ref(n); got != want {
+						t.Fatalf("singleFieldIndex(%q) = %d, want %d", n, got, want)
+					}
+				}
 			}
 		}
 	}

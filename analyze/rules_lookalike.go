@@ -311,7 +311,9 @@ func checkLookalike(c *Context) []Finding {
 	// plain ASCII ones, nearly all, are passed over at once.
 	hf := c.hopFacts()
 	for i := range hf {
-		if !idnName(hf[i].helo) && !idnName(hf[i].rdns) {
+		// A client that greets with its reverse DNS name has one name's
+		// facts for both (factsOf): it is looked at once.
+		if helo, rdns := hf[i].helo, hf[i].rdns; !idnName(helo) && (rdns == helo || !idnName(rdns)) {
 			continue
 		}
 		h := &c.Report.Hops[i]
@@ -470,25 +472,27 @@ func imitates(what, label string, sameSkel bool, shown string, t *target) (Findi
 }
 
 // isASCII reports whether s is ASCII alone. It looks at eight bytes at a
-// time: most of what the rules ask about is a name or an address of a few
-// dozen bytes.
+// time, the words' top bits gathered and tested once: most of what the
+// rules ask about is a name or an address of a few dozen bytes, nearly
+// always ASCII. The bytes past the last whole word are read as the last
+// eight (or four, or two) bytes of s, which overlap the words before
+// them, instead of one at a time.
 func isASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		// One little-endian load, put together by the compiler.
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if x&0x8080808080808080 != 0 {
-			return false
+	const high = 0x8080808080808080
+	n := len(s)
+	switch {
+	case n >= 8:
+		acc := load64(s[n-8:])
+		for i := 0; i+8 <= n; i += 8 {
+			acc |= load64(s[i:])
 		}
+		return acc&high == 0
+	case n >= 4:
+		return (load32(s)|load32(s[n-4:]))&(high&0xffffffff) == 0
+	case n >= 2:
+		return (load16(s)|load16(s[n-2:]))&(high&0xffff) == 0
 	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
+	return n == 0 || s[0] < 0x80
 }
 
 func abs(n int) int {

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -454,16 +455,18 @@ func checkAppended(c *Context) []Finding {
 	below := c.belowBreak(belowBuf[:])
 	dups := c.duplicateHops(dupsBuf[:])
 	hf := c.hopFacts()
+	final := c.finalStamp()
 	var out []Finding
 	for i := 0; i < c.Trust.Boundary-1; i++ {
 		h := &hops[i]
-		marks := c.appendMarks(h, &hf[i], dups[i])
-		sev := SeverityHigh
-		switch {
-		case below[i] && len(marks) >= 1:
-		case !below[i] && len(marks) >= 2:
-			sev = SeverityMedium
-		default:
+		// Below a break one mark is enough (high); elsewhere it takes two
+		// (medium).
+		need, sev := 2, SeverityMedium
+		if below[i] {
+			need, sev = 1, SeverityHigh
+		}
+		marks := c.appendMarks(h, &hf[i], dups[i], need, &final)
+		if len(marks) < need {
 			continue
 		}
 		if below[i] {
@@ -476,22 +479,36 @@ func checkAppended(c *Context) []Finding {
 	return out
 }
 
-// appendMarks lists what makes one untrusted line look hand-written.
-func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool) []string {
+// appendMarks lists what makes one untrusted line look hand-written, or
+// returns nil when they are fewer than need, which it may tell before
+// looking at the line's date (dateMark): the rule reports no such line,
+// and most lines bear no mark. final is c.finalStamp().
+func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool, need int, final *finalStamp) []string {
+	none, missing := h.Parsed == received.ParsedNone, missingIP(h, f)
+	version := versionMark(h)
+	n := 0
+	for _, b := range [...]bool{none, missing, version != "", dup} {
+		if b {
+			n++
+		}
+	}
+	if n+1 < need {
+		return nil // the date's mark would be one more at most
+	}
 	var marks []string
-	if h.Parsed == received.ParsedNone {
+	if none {
 		marks = append(marks, "a shape no MTA writes")
 	}
-	if missingIP(h, f) {
+	if missing {
 		marks = append(marks, "names a client without its IP address")
 	}
-	if m := versionMark(h); m != "" {
-		marks = append(marks, m)
+	if version != "" {
+		marks = append(marks, version)
 	}
 	if dup {
 		marks = append(marks, "exact duplicate of another Received line")
 	}
-	if m := c.dateMark(h); m != "" {
+	if m := c.dateMark(h, final); m != "" {
 		marks = append(marks, m)
 	}
 	return marks
@@ -647,9 +664,30 @@ func versionMark(h *received.Hop) string {
 	return ""
 }
 
+// finalStamp is what dateMark compares every line's date with: the
+// final receiver's stamp (newestTime, nil when no hop has a date) and it
+// plus the skew, worked out once per message.
+type finalStamp struct {
+	last *time.Time
+	// limit is last.Add(skew) when bounded: laterBy(t, *last, skew) is
+	// bounded && t.After(limit).
+	limit   time.Time
+	bounded bool
+	skew    time.Duration
+}
+
+func (c *Context) finalStamp() finalStamp {
+	fs := finalStamp{last: newestTime(c.Report.Hops), skew: c.skew()}
+	if fs.last != nil {
+		fs.limit, fs.bounded = fs.last.Add(fs.skew), fs.skew < math.MaxInt64
+	}
+	return fs
+}
+
 // dateMark: RFC 5321 §4.4 requires the date; one before SMTP existed
 // (RFC 821, 1982) or after the final receiver's own stamp is impossible.
-func (c *Context) dateMark(h *received.Hop) string {
+// final is c.finalStamp().
+func (c *Context) dateMark(h *received.Hop, final *finalStamp) string {
 	if h.Parsed == received.ParsedNone {
 		return ""
 	}
@@ -659,8 +697,8 @@ func (c *Context) dateMark(h *received.Hop) string {
 	if h.Time.Year() < 1982 {
 		return "dated before SMTP existed"
 	}
-	if last := newestTime(c.Report.Hops); last != nil && laterBy(*h.Time, *last, c.skew()) {
-		if sev, _ := clockError(h.Time.Sub(*last), c.skew()); sev != SeverityInfo {
+	if final.last != nil && final.bounded && h.Time.After(final.limit) {
+		if sev, _ := clockError(h.Time.Sub(*final.last), final.skew); sev != SeverityInfo {
 			return "dated after the final receiver's stamp"
 		}
 	}

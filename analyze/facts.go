@@ -147,11 +147,14 @@ func (f *hopFacts) setIP(ip string) {
 	if ip == "" {
 		return
 	}
-	a, ok := parseAddr(trimBrackets(ip))
+	s := trimBrackets(ip)
+	a, ok := parseAddr(s)
 	if !ok {
 		return
 	}
-	f.ip, f.rangeIP = a, strings.IndexByte(ip, '[') < 0 && strings.IndexByte(ip, ']') < 0
+	// Written bare: no bracket around it (trimBrackets took none) nor in
+	// it. An address ParseAddr takes has none but in an IPv6 zone.
+	f.ip, f.rangeIP = a, len(s) == len(ip) && (a.Zone() == "" || strings.IndexByte(s, '[') < 0 && strings.IndexByte(s, ']') < 0)
 	f.reserved = reservedWhyAddr(a)
 	// Every internal address (loopback, RFC 1918, unique local,
 	// link-local, CGNAT) lies in a reserved range, and an IPv4-mapped one

@@ -150,6 +150,9 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 		if f.ip != ip {
 			fail("ip", f.ip, ip)
 		}
+		if want := ip.IsValid() && !strings.ContainsAny(h.From.IP, "[]"); f.rangeIP != want {
+			fail("rangeIP", f.rangeIP, want)
+		}
 		byIP := h.By.IP
 		if a, ok := hostAddr(h.By.Host); ok && byIP == "" {
 			byIP = a.String()
@@ -200,7 +203,8 @@ func corpusAndTestdataHops(t *testing.T) map[string][]received.Hop {
 func TestHopFactsGenerated(t *testing.T) {
 	ips := []string{"", "10.1.2.3", "192.0.2.7", "8.8.8.8", "209.85.128.5", "[209.85.128.5]", "40.92.1.1", "::1",
 		"fe80::1%eth0", "2001:db8::1", "2607:f8b0::5", "::ffff:10.0.0.1", "100.64.1.1", "127.0.0.1", "240.1.1.1",
-		"junk", "[10.0.0.1]", "0.1.2.3", "224.0.0.1", "198.18.0.1", "172.16.5.5", "172.32.5.5"}
+		"junk", "[10.0.0.1]", "0.1.2.3", "224.0.0.1", "198.18.0.1", "172.16.5.5", "172.32.5.5", "fe80::1%e[th0",
+		"fe80::1%eth0]", "[fe80::1%eth0", "fe80::1%e]x", "2607:f8b0::5%x[y", "[2607:f8b0::5]", "10.1.2.3]", "fe80::1%[]"}
 	withs := []string{"", "ESMTP", "esmtpsa", "Microsoft SMTP Server", "LMTP", "lmtpa", "mapi", "HTTP", "local",
 		"ESMTPA", "SMTPSA", "IMAP", "pop3", "uucp", "pipe", "nntp", "file", "webDAV", "smtpſa", "ımap",
 		"a very long with clause that is longer than thirty-two bytes esmtpa"}

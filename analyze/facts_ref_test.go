@@ -806,3 +806,34 @@ func TestSetWith(t *testing.T) {
 		}
 	}
 }
+
+// TestEqualFoldASCII holds equalFoldASCII, which compares bytes before
+// folding them, to lowerASCII of each byte, on every pair of bytes and on
+// names differing in case.
+func TestEqualFoldASCII(t *testing.T) {
+	ref := func(a, b string) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := 0; i < len(a); i++ {
+			if lowerASCII(a[i]) != lowerASCII(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for x := range 256 {
+		for y := range 256 {
+			a, b := string([]byte{'x', byte(x), 'Y'}), string([]byte{'X', byte(y), 'y'})
+			if got, want := equalFoldASCII(a, b), ref(a, b); got != want {
+				t.Fatalf("equalFoldASCII(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+	for _, p := range [][2]string{{"Message-ID", "message-id"}, {"Message-ID", "Message-Id"}, {"From", "FROM"},
+		{"From", "Fro"}, {"", ""}, {"Reply-To", "Reply_To"}, {"@", "`"}, {"\r", "-"}} {
+		if got, want := equalFoldASCII(p[0], p[1]), ref(p[0], p[1]); got != want {
+			t.Fatalf("equalFoldASCII(%q, %q) = %v, want %v", p[0], p[1], got, want)
+		}
+	}
+}

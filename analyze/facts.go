@@ -15,8 +15,10 @@ type hopFacts struct {
 	hopNames
 	ip netip.Addr // From.IP with brackets trimmed; invalid when absent or unparseable
 	// byIP is the by-host's address: By.IP with brackets trimmed, or the
-	// by-host itself when it is an address literal (hostAddr).
+	// by-host itself when it is an address literal (hostAddr). Read when
+	// first asked (byAddr): few links get that far.
 	byIP     netip.Addr
+	byIPRead bool
 	reserved string // reservedWhy(From.IP)
 	internal bool   // isInternalIP(From.IP)
 	// rangeIP is set when From.IP is written bare: only such an address
@@ -133,13 +135,21 @@ func factsOf(hops []received.Hop, buf []hopFacts) []hopFacts {
 		prevBy = f.by
 		f.setIP(h.From.IP)
 		f.setWith(h)
+	}
+	return out
+}
+
+// byAddr returns h's by-host address (byIP), read once.
+func (f *hopFacts) byAddr(h *received.Hop) netip.Addr {
+	if !f.byIPRead {
+		f.byIPRead = true
 		if h.By.IP != "" {
 			f.byIP, _ = parseAddr(trimBrackets(h.By.IP))
 		} else if f.by.ip {
 			f.byIP = f.by.addr
 		}
 	}
-	return out
+	return f.byIP
 }
 
 // setIP parses and places the client address once.

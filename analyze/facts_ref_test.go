@@ -157,8 +157,8 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 		if a, ok := hostAddr(h.By.Host); ok && byIP == "" {
 			byIP = a.String()
 		}
-		if want, err := netip.ParseAddr(strings.Trim(byIP, "[]")); err == nil && f.byIP != want || err != nil && f.byIP.IsValid() {
-			fail("byIP", f.byIP, byIP)
+		if want, err := netip.ParseAddr(strings.Trim(byIP, "[]")); err == nil && f.byAddr(h) != want || err != nil && f.byAddr(h).IsValid() {
+			fail("byIP", f.byAddr(h), byIP)
 		}
 	}
 }

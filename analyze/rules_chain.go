@@ -252,12 +252,12 @@ func matchByIP(older, newer *received.Hop, of, nf *hopFacts) (link, bool) {
 	if older.By.IP == "" && !of.by.ip {
 		return link{}, false
 	}
-	if f.IP != "" && (older.By.IP == f.IP || sameAddr(of.byIP, nf.ip)) {
+	if f.IP != "" && (older.By.IP == f.IP || sameAddr(of.byAddr(older), nf.ip)) {
 		return link{status: linkOK, how: "same IP", what: f.IP}, true
 	}
 	for _, n := range [2]*nameFacts{nf.helo, nf.rdns} {
-		if n.ip && sameAddr(n.addr, of.byIP) {
-			return link{status: linkOK, how: "HELO literal matches", what: of.byIP.String()}, true
+		if n.ip && sameAddr(n.addr, of.byAddr(older)) {
+			return link{status: linkOK, how: "HELO literal matches", what: of.byAddr(older).String()}, true
 		}
 	}
 	return link{}, false

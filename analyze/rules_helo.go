@@ -200,8 +200,11 @@ func checkHELOImpersonation(c *Context) []Finding {
 // greeted, and the address is the provider's IMAP or POP server, which its
 // outbound mail ranges do not list.
 func overSMTP(h *received.Hop, f *hopFacts) bool {
+	if h.From.IP == "" || f.internal || f.reserved != "" || f.authed || f.helo.placeholder {
+		return false // the with-clause is read only past the facts at hand
+	}
 	w := f.with(h)
-	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !w.notSMTP && !w.retrieval && !f.helo.placeholder
+	return !w.notSMTP && !w.retrieval
 }
 
 // heloVerifiedElsewhere reports a HELO name (its facts) that

@@ -362,7 +362,7 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newes
 		// RFC 2033 §1: LMTP is for delivery inside one site, never across
 		// the internet.
 		return "", true
-	case nf.with(h).retrieval && below != nil && (below.by.fqdn && below.by.family == nf.helo.family || below.by.ip):
+	case below != nil && (below.by.fqdn && below.by.family == nf.helo.family || below.by.ip) && nf.with(h).retrieval:
 		// fetchmail ("from imap.gmail.com [142.250.110.109] by localhost
 		// with IMAP") took the message from the mailbox the user keeps at
 		// a provider, which received it for him: the line below is that

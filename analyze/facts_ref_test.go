@@ -837,3 +837,42 @@ func TestEqualFoldASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestNameHash holds facts, whose cache nameHash places names in, to
+// computeFacts for every name of the corpus's chains and names of every
+// length up to 40 that differ in one byte, and nameHash to spreading them:
+// hardly any two names share both their slots.
+func TestNameHash(t *testing.T) {
+	names := map[string]bool{}
+	for _, chain := range corpusAndTestdataHops(t) {
+		for i := range chain {
+			h := &chain[i]
+			names[h.By.Host], names[h.From.RDNS], names[h.From.HELO] = true, true, true
+		}
+	}
+	base := "mail-wr1-f41.outbound.google.example.com"
+	for n := 1; n <= len(base); n++ {
+		for i := 0; i < n; i++ {
+			b := []byte(base[:n])
+			b[i]++
+			names[string(b)], names[base[:n]] = true, true
+		}
+	}
+	delete(names, "")
+	pairs := map[[2]uint64]int{}
+	for name := range names {
+		if got, want := *facts(name), computeFacts(name); !reflect.DeepEqual(got, want) {
+			t.Fatalf("facts(%q) = %+v, want %+v", name, got, want)
+		}
+		h := nameHash(name)
+		if h != nameHash(strings.Clone(name)) {
+			t.Fatalf("nameHash(%q) differs between two copies", name)
+		}
+		a, b := h&(nameCacheSlots-1), (h>>32)&(nameCacheSlots-1)
+		pairs[[2]uint64{min(a, b), max(a, b)}]++
+	}
+	t.Logf("%d names, %d slot pairs", len(names), len(pairs))
+	if shared := len(names) - len(pairs); shared > len(names)/100 {
+		t.Fatalf("%d of %d names share both slots with another", shared, len(names))
+	}
+}

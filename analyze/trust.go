@@ -306,11 +306,14 @@ func (t *Trust) recipientsMX(h *received.Hop, name *nameFacts) bool {
 // "for", else the envelope recipient's), or nothing when DNS, the domain
 // or its records are missing.
 func (t *Trust) recipientMX(h *received.Hop) []dns.MX {
+	if t.lookupMX == nil {
+		return nil // offline: the domain is not even read
+	}
 	domain := domainOf(angleAddr(h.For))
 	if domain == "" {
 		domain = t.rcptDomain
 	}
-	if t.lookupMX == nil || domain == "" {
+	if domain == "" {
 		return nil
 	}
 	if domain != t.mxDomain {
@@ -336,7 +339,7 @@ func (t *Trust) ownServer(by *nameFacts) bool {
 func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newest bool) (string, bool) {
 	f := h.From
 	switch {
-	case t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
+	case len(t.list.prefixes) > 0 && t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
 		return "", true
 	case t.Captured && newest:
 		// mailtrace wrote this hop: its from-clause is the peer it saw.
@@ -426,7 +429,9 @@ func (t *Trust) Reason() string {
 // when it differs (Exim spec, $sender_rcvhost), so a name without "helo="
 // is the receiver's own lookup.
 func isEximVerified(h *received.Hop) bool {
-	if !strings.EqualFold(h.MTA, "exim") || h.From.HELO == "" || h.From.RDNS != "" {
+	// strings.EqualFold(h.MTA, "exim"): no letter of it has a fold
+	// outside ASCII, so only four bytes can match.
+	if h.From.HELO == "" || h.From.RDNS != "" || len(h.MTA) != 4 || !equalFoldASCII(h.MTA, "exim") {
 		return false
 	}
 	if strings.Contains(h.Raw, "helo=") || strings.Contains(h.Raw, "HELO=") {

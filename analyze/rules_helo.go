@@ -349,8 +349,10 @@ func isRecipientField(name string) bool {
 	if len(name) < 11 || name[0]|0x20 != 'd' && name[0]|0x20 != 'x' && name[0]|0x20 != 'e' {
 		return false
 	}
+	// strings.EqualFold: no letter of these names has a fold outside
+	// ASCII (only K and S do), so only a name as long can match.
 	for _, n := range recipientFields {
-		if len(n) == len(name) && strings.EqualFold(n, name) {
+		if len(n) == len(name) && equalFoldASCII(n, name) {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/received"
 )
@@ -120,14 +121,30 @@ func submittedWithin(c *Context, i int) bool {
 // old webmail, "from [ip] by web82107.mail.mud.yahoo.com via HTTP", and
 // GMX's and web.de's, "(via HTTP)"). "" for any other hop.
 func webSubmission(h *received.Hop) string {
-	proto := strings.TrimSpace(h.With)
+	proto := trimSpace(h.With)
 	if proto == "" {
-		proto = strings.TrimSpace(h.Via)
+		proto = trimSpace(h.Via)
 	}
-	if !strings.EqualFold(proto, "HTTP") {
+	// strings.EqualFold(proto, "HTTP"): no letter of it has a fold outside
+	// ASCII, so only four bytes can match.
+	if len(proto) != 4 || !equalFoldASCII(proto, "HTTP") {
 		return ""
 	}
 	return proto
+}
+
+// trimSpace is strings.TrimSpace, told at once that there is nothing to
+// trim when s starts and ends with ASCII that is no space: most clauses.
+func trimSpace(s string) string {
+	if s == "" || s[0] < utf8.RuneSelf && !asciiSpace(s[0]) && s[len(s)-1] < utf8.RuneSelf && !asciiSpace(s[len(s)-1]) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// asciiSpace reports the ASCII bytes strings.TrimSpace trims.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // resent reports Resent-* fields (RFC 5322 §3.6.6): a message

@@ -311,10 +311,12 @@ func (c *Context) fields() *fieldIndex {
 	for i := range x.first {
 		x.first[i] = -1
 	}
-	for i := range c.Msg.Fields {
-		name := c.Msg.Fields[i].Name
-		if len(name) >= len(indexedEnds) || name == "" {
-			if len(name) == len(msArrivalField) && equalFoldASCII(name, msArrivalField) {
+	fields := c.Msg.Fields
+	for i := range fields {
+		name := fields[i].Name
+		if n := len(name); uint(n-1) >= uint(len(indexedEnds)-1) {
+			// Empty, or longer than any name indexedEnds has.
+			if n == len(msArrivalField) && equalFoldASCII(name, msArrivalField) {
 				x.msArrival = append(x.msArrival, i)
 			}
 			continue

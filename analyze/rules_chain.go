@@ -162,7 +162,7 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 	if older.Parsed == received.ParsedNone || newer.Parsed == received.ParsedNone {
 		return link{status: linkUnknown, how: "unparsed line"}
 	}
-	f, by := newer.From, of.by
+	f, by := &newer.From, of.by
 	if by.clean == "" && older.By.IP == "" || f.IP == "" && f.RDNS == "" && f.HELO == "" {
 		return link{status: linkUnknown, how: "nothing to compare"}
 	}
@@ -196,7 +196,7 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 		return link{status: linkUnknown, how: why}
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
-		older.Index, by.clean, newer.Index, describeFrom(f))}
+		older.Index, by.clean, newer.Index, describeFrom(*f))}
 }
 
 // heloDisproved reports a hop whose HELO names a provider whose outbound
@@ -248,7 +248,7 @@ func anyMSInternal(names []*nameFacts) bool {
 // by-host when it is an address literal) with the connecting address, or
 // with an address literal the client greeted with.
 func matchByIP(older, newer *received.Hop, of, nf *hopFacts) (link, bool) {
-	f := newer.From
+	f := &newer.From
 	if older.By.IP == "" && !of.by.ip {
 		return link{}, false
 	}
@@ -287,7 +287,7 @@ func fromFacts(nn hopNames) ([2]*nameFacts, int) {
 
 // unknowable says why a pair whose names differ still proves nothing.
 func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, nf *hopFacts, sample bool) string {
-	f := newer.From
+	f := &newer.From
 	anyFQDN, anyPlaceholder := false, false
 	for _, n := range names {
 		anyFQDN = anyFQDN || n.fqdn

@@ -337,7 +337,7 @@ func (t *Trust) ownServer(by *nameFacts) bool {
 // side, so that the hop below h is trusted too. It returns why not; ""
 // with false means the hop was taken from outside (Reason words it).
 func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newest bool) (string, bool) {
-	f := h.From
+	f := &h.From
 	switch {
 	case len(t.list.prefixes) > 0 && t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
 		return "", true

@@ -65,10 +65,14 @@ func init() {
 func checkHELOLiteral(c *Context) []Finding {
 	var out []Finding
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h, f := &c.Report.Hops[i], &hf[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h, f := &hops[i], &hf[i]
+		if !f.helo.ip || h.From.IP == "" || f.authed {
+			continue
+		}
 		lit := f.helo.addr
-		if !f.helo.ip || h.From.IP == "" || f.authed || isInternalAddr(lit) || reservedWhyAddr(lit) != "" {
+		if isInternalAddr(lit) || reservedWhyAddr(lit) != "" {
 			continue
 		}
 		if sameAddr(lit, f.ip) {
@@ -83,8 +87,9 @@ func checkHELOLiteral(c *Context) []Finding {
 
 func checkHELOInjection(c *Context) []Finding {
 	var out []Finding
-	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h := &hops[i]
 		if !h.HELOInjection {
 			continue
 		}
@@ -145,8 +150,9 @@ func checkHELOImpersonation(c *Context) []Finding {
 	var rcpt []string // only a hop greeting with a public name needs them
 	var out []Finding
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h, f := &c.Report.Hops[i], &hf[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h, f := &hops[i], &hf[i]
 		if h.From.HELO == "" || !f.helo.fqdn {
 			continue
 		}
@@ -217,8 +223,9 @@ func (c *Context) heloVerifiedElsewhere(nf *nameFacts) bool {
 	}
 	fam := nf.family
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h := &hops[i]
 		if hf[i].helo != nf && hf[i].helo.clean != nf.clean {
 			continue
 		}

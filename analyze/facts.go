@@ -187,20 +187,25 @@ func parseAddr(s string) (netip.Addr, bool) {
 			}
 			i++
 		}
+		// One to three digits, read one by one (a fourth is no dot).
 		if i >= len(s) || s[i]-'0' > 9 {
 			return parseAddrSlow(s)
 		}
 		v := uint(s[i] - '0')
 		i++
-		for n := 1; n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+		if i < len(s) && s[i]-'0' <= 9 {
 			if v == 0 {
 				return parseAddrSlow(s) // a leading zero
 			}
 			v = v*10 + uint(s[i]-'0')
 			i++
-		}
-		if v > 255 {
-			return parseAddrSlow(s)
+			if i < len(s) && s[i]-'0' <= 9 {
+				v = v*10 + uint(s[i]-'0')
+				i++
+				if v > 255 {
+					return parseAddrSlow(s)
+				}
+			}
 		}
 		b[k] = byte(v)
 	}

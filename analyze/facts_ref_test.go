@@ -679,12 +679,12 @@ func TestPlaceholderFact(t *testing.T) {
 	}
 }
 
-// TestPlaceholderClean: the facts answer isPlaceholder of their clean
-// name, also for names that cleaning twice changes.
+// TestPlaceholderClean: the facts answer isPlaceholder and firstLabel of
+// their clean name, also for names that cleaning twice changes.
 func TestPlaceholderClean(t *testing.T) {
 	names := []string{"", "example.com", "mail.example.co.jp", "EXAMPLE.NET.", "host.test", "localhost",
 		"example.com].", "[example.org].", "(mx.example)", "[IPv6:2001:db8::1]", "[192.0.2.1]", "mx.google.com",
-		"ipv6:example.com.", " Example.Com ", "example", "foo.example.", "x.invalid]."}
+		"ipv6:example.com.", " Example.Com ", "example", "foo.example.", "x.invalid].", "[mx.example.]", "(a.b.)", "<x.Y>"}
 	for _, m := range loadCorpus(t) {
 		msg, _ := Split(m.raw)
 		for _, h := range chainOf(msg) {
@@ -695,6 +695,9 @@ func TestPlaceholderClean(t *testing.T) {
 		f := facts(n)
 		if got, want := f.placeholderClean(), isPlaceholder(f.clean); got != want {
 			t.Errorf("facts(%q).placeholderClean() = %v, isPlaceholder(%q) = %v", n, got, f.clean, want)
+		}
+		if got, want := f.cleanLabel(), firstLabel(f.clean); got != want {
+			t.Errorf("facts(%q).cleanLabel() = %q, firstLabel(%q) = %q", n, got, f.clean, want)
 		}
 	}
 }

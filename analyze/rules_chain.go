@@ -218,9 +218,9 @@ func msInternalLink(older, newer *received.Hop, by, newerBy *nameFacts, names []
 	if !by.msInternal || !newerBy.msInternal || !anyMSInternal(names) {
 		return link{}, false
 	}
-	label := firstLabel(by.clean)
+	label := by.cleanLabel()
 	for _, name := range names {
-		if firstLabel(name.clean) == label {
+		if name.cleanLabel() == label {
 			return link{status: linkOK, how: "same Microsoft 365 server", what: name.clean}, true
 		}
 	}
@@ -365,8 +365,8 @@ func matchName(by, name *nameFacts) (link, bool) {
 	switch {
 	case by.clean == name.clean:
 		return link{status: linkOK, how: "same name", what: name.clean}, true
-	case (!by.fqdn || !name.fqdn) && firstLabel(by.clean) == firstLabel(name.clean):
-		return link{status: linkOK, how: "same host name", what: firstLabel(name.clean)}, true
+	case (!by.fqdn || !name.fqdn) && by.cleanLabel() == name.cleanLabel():
+		return link{status: linkOK, how: "same host name", what: name.cleanLabel()}, true
 	case by.fqdn && name.fqdn && by.family == name.family:
 		return link{status: linkOK, how: "same organisation", what: name.family}, true
 	}

@@ -472,6 +472,19 @@ func asciiHostSpan(s string) (string, bool) {
 	return strings.TrimSuffix(s, "."), true
 }
 
+// cleanLabel is firstLabel(f.clean), which the chain rules ask of the
+// names of a link: when cleaning the clean name changes nothing
+// (cleanStable), it is cut at its first dot as it is.
+func (f *nameFacts) cleanLabel() string {
+	if !f.cleanStable {
+		return firstLabel(f.clean)
+	}
+	if i := strings.IndexByte(f.clean, '.'); i >= 0 {
+		return f.clean[:i]
+	}
+	return f.clean
+}
+
 // firstLabel returns the leftmost label of a name ("mail" for mail.example.com).
 func firstLabel(name string) string {
 	name = cleanHost(name)

@@ -182,7 +182,10 @@ func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, capt
 // alone); TestTrustReset holds it to a Trust zeroed whole.
 func (t *Trust) infer(ctx context.Context, hops []received.Hop, opts *Options, captured bool, rcpt string) {
 	t.Boundary, t.reason, t.outside, t.families, t.Captured = 0, "", nil, nil, captured
-	t.list, t.lookupIP, t.lookupMX, t.rcptDomain = parseTrusted(opts.Trusted), nil, nil, domainOf(rcpt)
+	t.list, t.lookupIP, t.lookupMX, t.rcptDomain = trustedList{}, nil, nil, domainOf(rcpt)
+	if len(opts.Trusted) > 0 {
+		t.list = parseTrusted(opts.Trusted) // most runs have no --trusted
+	}
 	t.mxDomain, t.mx, t.facts, t.familiesBuf = "", nil, nil, [2]string{}
 	if opts.Resolver != nil {
 		if ctx == nil {

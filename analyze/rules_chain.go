@@ -481,19 +481,20 @@ func checkAppended(c *Context) []Finding {
 
 // appendMarks lists what makes one untrusted line look hand-written, or
 // returns nil when they are fewer than need, which it may tell before
-// looking at the line's date (dateMark): the rule reports no such line,
-// and most lines bear no mark. final is c.finalStamp().
+// searching the line for a Sendmail version (versionMark): the rule
+// reports no such line, and most lines bear no mark. final is
+// c.finalStamp().
 func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool, need int, final *finalStamp) []string {
 	none, missing := h.Parsed == received.ParsedNone, missingIP(h, f)
-	version := versionMark(h)
+	date := c.dateMark(h, final)
 	n := 0
-	for _, b := range [...]bool{none, missing, version != "", dup} {
+	for _, b := range [...]bool{none, missing, dup, date != ""} {
 		if b {
 			n++
 		}
 	}
 	if n+1 < need {
-		return nil // the date's mark would be one more at most
+		return nil // the version's mark would be one more at most
 	}
 	var marks []string
 	if none {
@@ -502,14 +503,14 @@ func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool, need int, 
 	if missing {
 		marks = append(marks, "names a client without its IP address")
 	}
-	if version != "" {
-		marks = append(marks, version)
+	if m := versionMark(h); m != "" {
+		marks = append(marks, m)
 	}
 	if dup {
 		marks = append(marks, "exact duplicate of another Received line")
 	}
-	if m := c.dateMark(h, final); m != "" {
-		marks = append(marks, m)
+	if date != "" {
+		marks = append(marks, date)
 	}
 	return marks
 }

@@ -45,8 +45,8 @@ func refAppendMarks(c *Context, h *received.Hop, f *hopFacts, dup bool) []string
 }
 
 // TestAppendMarksMatchesReference holds appendMarks, which stops before
-// the date when the marks cannot reach the number the rule needs, to the
-// full list: the same list when it has that many, fewer otherwise. The
+// the Sendmail version when the marks cannot reach the number the rule
+// needs, to the full list: the same list when it has that many, fewer otherwise. The
 // chains are the corpus's and the test messages', and each again with its
 // dates moved: undated, before 1982, and after the final stamp by a whole
 // number of hours, by minutes and by days, with the skew at its default

@@ -84,6 +84,9 @@ func checkOriginNotOldest(c *Context) []Finding {
 	var out []Finding
 	for i := 1; i < len(hops); i++ {
 		h := &hops[i]
+		if plainClause(h.With) && len(h.With) != 4 {
+			continue // webSubmission's answer: no HTTP, and no via asked
+		}
 		proto := webSubmission(h)
 		if proto == "" || submittedWithin(c, i) {
 			continue
@@ -134,17 +137,24 @@ func webSubmission(h *received.Hop) string {
 }
 
 // trimSpace is strings.TrimSpace, told at once that there is nothing to
-// trim when s starts and ends with ASCII that is no space: most clauses.
+// trim when s is empty or plainClause: most clauses.
 func trimSpace(s string) string {
-	if s == "" || s[0] < utf8.RuneSelf && !asciiSpace(s[0]) && s[len(s)-1] < utf8.RuneSelf && !asciiSpace(s[len(s)-1]) {
+	if s == "" || plainClause(s) {
 		return s
 	}
 	return strings.TrimSpace(s)
 }
 
+// plainClause reports a clause that starts and ends with ASCII that is
+// no space: strings.TrimSpace leaves it as it is, and it is not empty.
+func plainClause(s string) bool {
+	return s != "" && s[0] < utf8.RuneSelf && !asciiSpace(s[0]) && s[len(s)-1] < utf8.RuneSelf && !asciiSpace(s[len(s)-1])
+}
+
 // asciiSpace reports the ASCII bytes strings.TrimSpace trims.
 func asciiSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+	// A bit for each of '\t', '\n', '\v', '\f', '\r' and ' '.
+	return c <= ' ' && uint64(1)<<c&(1<<'\t'|1<<'\n'|1<<'\v'|1<<'\f'|1<<'\r'|1<<' ') != 0
 }
 
 // resent reports Resent-* fields (RFC 5322 §3.6.6): a message

@@ -8,7 +8,8 @@ import (
 )
 
 // TestWebSubmission holds webSubmission, which trims a clause only when
-// an end of it is a space or not ASCII and compares four ASCII bytes, to
+// an end of it is a space or not ASCII (plainClause, which
+// checkOriginNotOldest asks first) and compares four ASCII bytes, to
 // strings.TrimSpace and strings.EqualFold, on clauses around HTTP with
 // ASCII and other white space, letters that fold to ASCII ones ("ſ" is
 // s, the Kelvin sign k) and others, with and without a via.
@@ -39,6 +40,9 @@ func TestWebSubmission(t *testing.T) {
 			if got, want := webSubmission(h), ref(h); got != want {
 				t.Fatalf("webSubmission(with %q, via %q) = %q, want %q", w, v, got, want)
 			}
+			if plainClause(w) && len(w) != 4 && ref(h) != "" { // checkOriginNotOldest's shortcut
+				t.Fatalf("with %q, via %q: plainClause skips a web submission", w, v)
+			}
 		}
 	}
 	for r := rune(0); r < 0x3000; r++ {
@@ -46,6 +50,9 @@ func TestWebSubmission(t *testing.T) {
 			h := &received.Hop{With: w}
 			if got, want := webSubmission(h), ref(h); got != want {
 				t.Fatalf("webSubmission(with %q) = %q, want %q", w, got, want)
+			}
+			if plainClause(w) && (w == "" || strings.TrimSpace(w) != w) {
+				t.Fatalf("plainClause(%q), which strings.TrimSpace changes", w)
 			}
 		}
 	}

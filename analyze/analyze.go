@@ -347,7 +347,10 @@ func equalFoldASCII(a, b string) bool {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+		// Most bytes are equal; two that are not fold together when they
+		// differ in the case bit alone and are letters (c^0x20 is a
+		// letter exactly when c is).
+		if c := a[i]; c != b[i] && (c^b[i] != 0x20 || !isLetterASCII(c)) {
 			return false
 		}
 	}

@@ -15,8 +15,10 @@ type hopFacts struct {
 	hopNames
 	ip netip.Addr // From.IP with brackets trimmed; invalid when absent or unparseable
 	// byIP is the by-host's address: By.IP with brackets trimmed, or the
-	// by-host itself when it is an address literal (hostAddr).
+	// by-host itself when it is an address literal (hostAddr). Read when
+	// first asked (byAddr): few links get that far.
 	byIP     netip.Addr
+	byIPRead bool
 	reserved string // reservedWhy(From.IP)
 	internal bool   // isInternalIP(From.IP)
 	// rangeIP is set when From.IP is written bare: only such an address
@@ -133,13 +135,21 @@ func factsOf(hops []received.Hop, buf []hopFacts) []hopFacts {
 		prevBy = f.by
 		f.setIP(h.From.IP)
 		f.setWith(h)
+	}
+	return out
+}
+
+// byAddr returns h's by-host address (byIP), read once.
+func (f *hopFacts) byAddr(h *received.Hop) netip.Addr {
+	if !f.byIPRead {
+		f.byIPRead = true
 		if h.By.IP != "" {
 			f.byIP, _ = parseAddr(trimBrackets(h.By.IP))
 		} else if f.by.ip {
 			f.byIP = f.by.addr
 		}
 	}
-	return out
+	return f.byIP
 }
 
 // setIP parses and places the client address once.
@@ -147,11 +157,14 @@ func (f *hopFacts) setIP(ip string) {
 	if ip == "" {
 		return
 	}
-	a, ok := parseAddr(trimBrackets(ip))
+	s := trimBrackets(ip)
+	a, ok := parseAddr(s)
 	if !ok {
 		return
 	}
-	f.ip, f.rangeIP = a, strings.IndexByte(ip, '[') < 0 && strings.IndexByte(ip, ']') < 0
+	// Written bare: no bracket around it (trimBrackets took none) nor in
+	// it. An address ParseAddr takes has none but in an IPv6 zone.
+	f.ip, f.rangeIP = a, len(s) == len(ip) && (a.Zone() == "" || strings.IndexByte(s, '[') < 0 && strings.IndexByte(s, ']') < 0)
 	f.reserved = reservedWhyAddr(a)
 	// Every internal address (loopback, RFC 1918, unique local,
 	// link-local, CGNAT) lies in a reserved range, and an IPv4-mapped one
@@ -174,20 +187,25 @@ func parseAddr(s string) (netip.Addr, bool) {
 			}
 			i++
 		}
+		// One to three digits, read one by one (a fourth is no dot).
 		if i >= len(s) || s[i]-'0' > 9 {
 			return parseAddrSlow(s)
 		}
 		v := uint(s[i] - '0')
 		i++
-		for n := 1; n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+		if i < len(s) && s[i]-'0' <= 9 {
 			if v == 0 {
 				return parseAddrSlow(s) // a leading zero
 			}
 			v = v*10 + uint(s[i]-'0')
 			i++
-		}
-		if v > 255 {
-			return parseAddrSlow(s)
+			if i < len(s) && s[i]-'0' <= 9 {
+				v = v*10 + uint(s[i]-'0')
+				i++
+				if v > 255 {
+					return parseAddrSlow(s)
+				}
+			}
 		}
 		b[k] = byte(v)
 	}
@@ -298,10 +316,12 @@ func (c *Context) fields() *fieldIndex {
 	for i := range x.first {
 		x.first[i] = -1
 	}
-	for i := range c.Msg.Fields {
-		name := c.Msg.Fields[i].Name
-		if len(name) >= len(indexedEnds) || name == "" {
-			if len(name) == len(msArrivalField) && equalFoldASCII(name, msArrivalField) {
+	fields := c.Msg.Fields
+	for i := range fields {
+		name := fields[i].Name
+		if n := len(name); uint(n-1) >= uint(len(indexedEnds)-1) {
+			// Empty, or longer than any name indexedEnds has.
+			if n == len(msArrivalField) && equalFoldASCII(name, msArrivalField) {
 				x.msArrival = append(x.msArrival, i)
 			}
 			continue

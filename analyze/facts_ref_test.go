@@ -150,12 +150,15 @@ func checkHopFacts(t *testing.T, name string, hops []received.Hop) {
 		if f.ip != ip {
 			fail("ip", f.ip, ip)
 		}
+		if want := ip.IsValid() && !strings.ContainsAny(h.From.IP, "[]"); f.rangeIP != want {
+			fail("rangeIP", f.rangeIP, want)
+		}
 		byIP := h.By.IP
 		if a, ok := hostAddr(h.By.Host); ok && byIP == "" {
 			byIP = a.String()
 		}
-		if want, err := netip.ParseAddr(strings.Trim(byIP, "[]")); err == nil && f.byIP != want || err != nil && f.byIP.IsValid() {
-			fail("byIP", f.byIP, byIP)
+		if want, err := netip.ParseAddr(strings.Trim(byIP, "[]")); err == nil && f.byAddr(h) != want || err != nil && f.byAddr(h).IsValid() {
+			fail("byIP", f.byAddr(h), byIP)
 		}
 	}
 }
@@ -200,7 +203,8 @@ func corpusAndTestdataHops(t *testing.T) map[string][]received.Hop {
 func TestHopFactsGenerated(t *testing.T) {
 	ips := []string{"", "10.1.2.3", "192.0.2.7", "8.8.8.8", "209.85.128.5", "[209.85.128.5]", "40.92.1.1", "::1",
 		"fe80::1%eth0", "2001:db8::1", "2607:f8b0::5", "::ffff:10.0.0.1", "100.64.1.1", "127.0.0.1", "240.1.1.1",
-		"junk", "[10.0.0.1]", "0.1.2.3", "224.0.0.1", "198.18.0.1", "172.16.5.5", "172.32.5.5"}
+		"junk", "[10.0.0.1]", "0.1.2.3", "224.0.0.1", "198.18.0.1", "172.16.5.5", "172.32.5.5", "fe80::1%e[th0",
+		"fe80::1%eth0]", "[fe80::1%eth0", "fe80::1%e]x", "2607:f8b0::5%x[y", "[2607:f8b0::5]", "10.1.2.3]", "fe80::1%[]"}
 	withs := []string{"", "ESMTP", "esmtpsa", "Microsoft SMTP Server", "LMTP", "lmtpa", "mapi", "HTTP", "local",
 		"ESMTPA", "SMTPSA", "IMAP", "pop3", "uucp", "pipe", "nntp", "file", "webDAV", "smtpſa", "ımap",
 		"a very long with clause that is longer than thirty-two bytes esmtpa"}
@@ -675,12 +679,12 @@ func TestPlaceholderFact(t *testing.T) {
 	}
 }
 
-// TestPlaceholderClean: the facts answer isPlaceholder of their clean
-// name, also for names that cleaning twice changes.
+// TestPlaceholderClean: the facts answer isPlaceholder and firstLabel of
+// their clean name, also for names that cleaning twice changes.
 func TestPlaceholderClean(t *testing.T) {
 	names := []string{"", "example.com", "mail.example.co.jp", "EXAMPLE.NET.", "host.test", "localhost",
 		"example.com].", "[example.org].", "(mx.example)", "[IPv6:2001:db8::1]", "[192.0.2.1]", "mx.google.com",
-		"ipv6:example.com.", " Example.Com ", "example", "foo.example.", "x.invalid]."}
+		"ipv6:example.com.", " Example.Com ", "example", "foo.example.", "x.invalid].", "[mx.example.]", "(a.b.)", "<x.Y>"}
 	for _, m := range loadCorpus(t) {
 		msg, _ := Split(m.raw)
 		for _, h := range chainOf(msg) {
@@ -691,6 +695,9 @@ func TestPlaceholderClean(t *testing.T) {
 		f := facts(n)
 		if got, want := f.placeholderClean(), isPlaceholder(f.clean); got != want {
 			t.Errorf("facts(%q).placeholderClean() = %v, isPlaceholder(%q) = %v", n, got, f.clean, want)
+		}
+		if got, want := f.cleanLabel(), firstLabel(f.clean); got != want {
+			t.Errorf("facts(%q).cleanLabel() = %q, firstLabel(%q) = %q", n, got, f.clean, want)
 		}
 	}
 }
@@ -800,5 +807,75 @@ func TestSetWith(t *testing.T) {
 		if f.lmtp != isLMTP(&h) || f.authed != isAuthenticated(&h) {
 			t.Fatalf("setWith(%q, auth %q): lmtp %v authed %v, want %v %v", h.With, h.Auth, f.lmtp, f.authed, isLMTP(&h), isAuthenticated(&h))
 		}
+	}
+}
+
+// TestEqualFoldASCII holds equalFoldASCII, which compares bytes before
+// folding them, to lowerASCII of each byte, on every pair of bytes and on
+// names differing in case.
+func TestEqualFoldASCII(t *testing.T) {
+	ref := func(a, b string) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := 0; i < len(a); i++ {
+			if lowerASCII(a[i]) != lowerASCII(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for x := range 256 {
+		for y := range 256 {
+			a, b := string([]byte{'x', byte(x), 'Y'}), string([]byte{'X', byte(y), 'y'})
+			if got, want := equalFoldASCII(a, b), ref(a, b); got != want {
+				t.Fatalf("equalFoldASCII(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+	for _, p := range [][2]string{{"Message-ID", "message-id"}, {"Message-ID", "Message-Id"}, {"From", "FROM"},
+		{"From", "Fro"}, {"", ""}, {"Reply-To", "Reply_To"}, {"@", "`"}, {"\r", "-"}} {
+		if got, want := equalFoldASCII(p[0], p[1]), ref(p[0], p[1]); got != want {
+			t.Fatalf("equalFoldASCII(%q, %q) = %v, want %v", p[0], p[1], got, want)
+		}
+	}
+}
+
+// TestNameHash holds facts, whose cache nameHash places names in, to
+// computeFacts for every name of the corpus's chains and names of every
+// length up to 40 that differ in one byte, and nameHash to spreading them:
+// hardly any two names share both their slots.
+func TestNameHash(t *testing.T) {
+	names := map[string]bool{}
+	for _, chain := range corpusAndTestdataHops(t) {
+		for i := range chain {
+			h := &chain[i]
+			names[h.By.Host], names[h.From.RDNS], names[h.From.HELO] = true, true, true
+		}
+	}
+	base := "mail-wr1-f41.outbound.google.example.com"
+	for n := 1; n <= len(base); n++ {
+		for i := 0; i < n; i++ {
+			b := []byte(base[:n])
+			b[i]++
+			names[string(b)], names[base[:n]] = true, true
+		}
+	}
+	delete(names, "")
+	pairs := map[[2]uint64]int{}
+	for name := range names {
+		if got, want := *facts(name), computeFacts(name); !reflect.DeepEqual(got, want) {
+			t.Fatalf("facts(%q) = %+v, want %+v", name, got, want)
+		}
+		h := nameHash(name)
+		if h != nameHash(strings.Clone(name)) {
+			t.Fatalf("nameHash(%q) differs between two copies", name)
+		}
+		a, b := h&(nameCacheSlots-1), (h>>32)&(nameCacheSlots-1)
+		pairs[[2]uint64{min(a, b), max(a, b)}]++
+	}
+	t.Logf("%d names, %d slot pairs", len(names), len(pairs))
+	if shared := len(names) - len(pairs); shared > len(names)/100 {
+		t.Fatalf("%d of %d names share both slots with another", shared, len(names))
 	}
 }

@@ -29,8 +29,9 @@ func init() {
 func checkPrivate(c *Context) []Finding {
 	var out []Finding
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h, f := &c.Report.Hops[i], &hf[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h, f := &hops[i], &hf[i]
 		why := f.reserved
 		if why == "" || strings.HasPrefix(why, "loopback") {
 			continue // loopback is plumbing inside one machine, never a network hop

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -161,7 +162,7 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 	if older.Parsed == received.ParsedNone || newer.Parsed == received.ParsedNone {
 		return link{status: linkUnknown, how: "unparsed line"}
 	}
-	f, by := newer.From, of.by
+	f, by := &newer.From, of.by
 	if by.clean == "" && older.By.IP == "" || f.IP == "" && f.RDNS == "" && f.HELO == "" {
 		return link{status: linkUnknown, how: "nothing to compare"}
 	}
@@ -195,7 +196,7 @@ func (c *Context) linkBetween(older, newer *received.Hop, of, nf *hopFacts) link
 		return link{status: linkUnknown, how: why}
 	}
 	return link{status: linkBreak, how: fmt.Sprintf("hop %d was written by %s, but hop %d says it came from %s",
-		older.Index, by.clean, newer.Index, describeFrom(f))}
+		older.Index, by.clean, newer.Index, describeFrom(*f))}
 }
 
 // heloDisproved reports a hop whose HELO names a provider whose outbound
@@ -217,9 +218,9 @@ func msInternalLink(older, newer *received.Hop, by, newerBy *nameFacts, names []
 	if !by.msInternal || !newerBy.msInternal || !anyMSInternal(names) {
 		return link{}, false
 	}
-	label := firstLabel(by.clean)
+	label := by.cleanLabel()
 	for _, name := range names {
-		if firstLabel(name.clean) == label {
+		if name.cleanLabel() == label {
 			return link{status: linkOK, how: "same Microsoft 365 server", what: name.clean}, true
 		}
 	}
@@ -247,16 +248,16 @@ func anyMSInternal(names []*nameFacts) bool {
 // by-host when it is an address literal) with the connecting address, or
 // with an address literal the client greeted with.
 func matchByIP(older, newer *received.Hop, of, nf *hopFacts) (link, bool) {
-	f := newer.From
+	f := &newer.From
 	if older.By.IP == "" && !of.by.ip {
 		return link{}, false
 	}
-	if f.IP != "" && (older.By.IP == f.IP || sameAddr(of.byIP, nf.ip)) {
+	if f.IP != "" && (older.By.IP == f.IP || sameAddr(of.byAddr(older), nf.ip)) {
 		return link{status: linkOK, how: "same IP", what: f.IP}, true
 	}
 	for _, n := range [2]*nameFacts{nf.helo, nf.rdns} {
-		if n.ip && sameAddr(n.addr, of.byIP) {
-			return link{status: linkOK, how: "HELO literal matches", what: of.byIP.String()}, true
+		if n.ip && sameAddr(n.addr, of.byAddr(older)) {
+			return link{status: linkOK, how: "HELO literal matches", what: of.byAddr(older).String()}, true
 		}
 	}
 	return link{}, false
@@ -286,7 +287,7 @@ func fromFacts(nn hopNames) ([2]*nameFacts, int) {
 
 // unknowable says why a pair whose names differ still proves nothing.
 func unknowable(older, newer *received.Hop, by *nameFacts, names []*nameFacts, nf *hopFacts, sample bool) string {
-	f := newer.From
+	f := &newer.From
 	anyFQDN, anyPlaceholder := false, false
 	for _, n := range names {
 		anyFQDN = anyFQDN || n.fqdn
@@ -364,8 +365,8 @@ func matchName(by, name *nameFacts) (link, bool) {
 	switch {
 	case by.clean == name.clean:
 		return link{status: linkOK, how: "same name", what: name.clean}, true
-	case (!by.fqdn || !name.fqdn) && firstLabel(by.clean) == firstLabel(name.clean):
-		return link{status: linkOK, how: "same host name", what: firstLabel(name.clean)}, true
+	case (!by.fqdn || !name.fqdn) && by.cleanLabel() == name.cleanLabel():
+		return link{status: linkOK, how: "same host name", what: name.cleanLabel()}, true
 	case by.fqdn && name.fqdn && by.family == name.family:
 		return link{status: linkOK, how: "same organisation", what: name.family}, true
 	}
@@ -454,16 +455,18 @@ func checkAppended(c *Context) []Finding {
 	below := c.belowBreak(belowBuf[:])
 	dups := c.duplicateHops(dupsBuf[:])
 	hf := c.hopFacts()
+	final := c.finalStamp()
 	var out []Finding
 	for i := 0; i < c.Trust.Boundary-1; i++ {
 		h := &hops[i]
-		marks := c.appendMarks(h, &hf[i], dups[i])
-		sev := SeverityHigh
-		switch {
-		case below[i] && len(marks) >= 1:
-		case !below[i] && len(marks) >= 2:
-			sev = SeverityMedium
-		default:
+		// Below a break one mark is enough (high); elsewhere it takes two
+		// (medium).
+		need, sev := 2, SeverityMedium
+		if below[i] {
+			need, sev = 1, SeverityHigh
+		}
+		marks := c.appendMarks(h, &hf[i], dups[i], need, &final)
+		if len(marks) < need {
 			continue
 		}
 		if below[i] {
@@ -476,13 +479,28 @@ func checkAppended(c *Context) []Finding {
 	return out
 }
 
-// appendMarks lists what makes one untrusted line look hand-written.
-func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool) []string {
+// appendMarks lists what makes one untrusted line look hand-written, or
+// returns nil when they are fewer than need, which it may tell before
+// searching the line for a Sendmail version (versionMark): the rule
+// reports no such line, and most lines bear no mark. final is
+// c.finalStamp().
+func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool, need int, final *finalStamp) []string {
+	none, missing := h.Parsed == received.ParsedNone, missingIP(h, f)
+	date := c.dateMark(h, final)
+	n := 0
+	for _, b := range [...]bool{none, missing, dup, date != ""} {
+		if b {
+			n++
+		}
+	}
+	if n+1 < need {
+		return nil // the version's mark would be one more at most
+	}
 	var marks []string
-	if h.Parsed == received.ParsedNone {
+	if none {
 		marks = append(marks, "a shape no MTA writes")
 	}
-	if missingIP(h, f) {
+	if missing {
 		marks = append(marks, "names a client without its IP address")
 	}
 	if m := versionMark(h); m != "" {
@@ -491,8 +509,8 @@ func (c *Context) appendMarks(h *received.Hop, f *hopFacts, dup bool) []string {
 	if dup {
 		marks = append(marks, "exact duplicate of another Received line")
 	}
-	if m := c.dateMark(h); m != "" {
-		marks = append(marks, m)
+	if date != "" {
+		marks = append(marks, date)
 	}
 	return marks
 }
@@ -647,9 +665,30 @@ func versionMark(h *received.Hop) string {
 	return ""
 }
 
+// finalStamp is what dateMark compares every line's date with: the
+// final receiver's stamp (newestTime, nil when no hop has a date) and it
+// plus the skew, worked out once per message.
+type finalStamp struct {
+	last *time.Time
+	// limit is last.Add(skew) when bounded: laterBy(t, *last, skew) is
+	// bounded && t.After(limit).
+	limit   time.Time
+	bounded bool
+	skew    time.Duration
+}
+
+func (c *Context) finalStamp() finalStamp {
+	fs := finalStamp{last: newestTime(c.Report.Hops), skew: c.skew()}
+	if fs.last != nil {
+		fs.limit, fs.bounded = fs.last.Add(fs.skew), fs.skew < math.MaxInt64
+	}
+	return fs
+}
+
 // dateMark: RFC 5321 §4.4 requires the date; one before SMTP existed
 // (RFC 821, 1982) or after the final receiver's own stamp is impossible.
-func (c *Context) dateMark(h *received.Hop) string {
+// final is c.finalStamp().
+func (c *Context) dateMark(h *received.Hop, final *finalStamp) string {
 	if h.Parsed == received.ParsedNone {
 		return ""
 	}
@@ -659,8 +698,8 @@ func (c *Context) dateMark(h *received.Hop) string {
 	if h.Time.Year() < 1982 {
 		return "dated before SMTP existed"
 	}
-	if last := newestTime(c.Report.Hops); last != nil && laterBy(*h.Time, *last, c.skew()) {
-		if sev, _ := clockError(h.Time.Sub(*last), c.skew()); sev != SeverityInfo {
+	if final.last != nil && final.bounded && h.Time.After(final.limit) {
+		if sev, _ := clockError(h.Time.Sub(*final.last), final.skew); sev != SeverityInfo {
 			return "dated after the final receiver's stamp"
 		}
 	}

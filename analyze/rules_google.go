@@ -85,8 +85,9 @@ func init() {
 func checkGoogleRelayClient(c *Context) []Finding {
 	var out []Finding
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h := &hops[i]
 		if !hf[i].by.gHost || !hasClient(h.From) {
 			continue
 		}

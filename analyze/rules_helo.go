@@ -65,10 +65,14 @@ func init() {
 func checkHELOLiteral(c *Context) []Finding {
 	var out []Finding
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h, f := &c.Report.Hops[i], &hf[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h, f := &hops[i], &hf[i]
+		if !f.helo.ip || h.From.IP == "" || f.authed {
+			continue
+		}
 		lit := f.helo.addr
-		if !f.helo.ip || h.From.IP == "" || f.authed || isInternalAddr(lit) || reservedWhyAddr(lit) != "" {
+		if isInternalAddr(lit) || reservedWhyAddr(lit) != "" {
 			continue
 		}
 		if sameAddr(lit, f.ip) {
@@ -83,8 +87,9 @@ func checkHELOLiteral(c *Context) []Finding {
 
 func checkHELOInjection(c *Context) []Finding {
 	var out []Finding
-	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h := &hops[i]
 		if !h.HELOInjection {
 			continue
 		}
@@ -145,8 +150,9 @@ func checkHELOImpersonation(c *Context) []Finding {
 	var rcpt []string // only a hop greeting with a public name needs them
 	var out []Finding
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h, f := &c.Report.Hops[i], &hf[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h, f := &hops[i], &hf[i]
 		if h.From.HELO == "" || !f.helo.fqdn {
 			continue
 		}
@@ -200,8 +206,11 @@ func checkHELOImpersonation(c *Context) []Finding {
 // greeted, and the address is the provider's IMAP or POP server, which its
 // outbound mail ranges do not list.
 func overSMTP(h *received.Hop, f *hopFacts) bool {
+	if h.From.IP == "" || f.internal || f.reserved != "" || f.authed || f.helo.placeholder {
+		return false // the with-clause is read only past the facts at hand
+	}
 	w := f.with(h)
-	return h.From.IP != "" && !f.internal && f.reserved == "" && !f.authed && !w.notSMTP && !w.retrieval && !f.helo.placeholder
+	return !w.notSMTP && !w.retrieval
 }
 
 // heloVerifiedElsewhere reports a HELO name (its facts) that
@@ -214,8 +223,9 @@ func (c *Context) heloVerifiedElsewhere(nf *nameFacts) bool {
 	}
 	fam := nf.family
 	hf := c.hopFacts()
-	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h := &hops[i]
 		if hf[i].helo != nf && hf[i].helo.clean != nf.clean {
 			continue
 		}
@@ -346,8 +356,10 @@ func isRecipientField(name string) bool {
 	if len(name) < 11 || name[0]|0x20 != 'd' && name[0]|0x20 != 'x' && name[0]|0x20 != 'e' {
 		return false
 	}
+	// strings.EqualFold: no letter of these names has a fold outside
+	// ASCII (only K and S do), so only a name as long can match.
 	for _, n := range recipientFields {
-		if len(n) == len(name) && strings.EqualFold(n, name) {
+		if len(n) == len(name) && equalFoldASCII(n, name) {
 			return true
 		}
 	}

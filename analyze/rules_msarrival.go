@@ -45,8 +45,9 @@ func checkMSArrivalTime(c *Context) []Finding {
 	var out []Finding
 	var first *time.Time
 	firstHop := 0
-	for i := range c.Report.Hops {
-		h := &c.Report.Hops[i]
+	hops := c.Report.Hops
+	for i := range hops {
+		h := &hops[i]
 		if h.Time == nil || !hf[i].by.msInternal {
 			continue
 		}

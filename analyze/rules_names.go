@@ -4,7 +4,8 @@ import (
 	"github.com/mailtrace/mailtrace/internal/mailproviders"
 	"github.com/mailtrace/mailtrace/internal/netrange"
 
-	"hash/maphash"
+	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -115,7 +116,7 @@ func facts(name string) *nameFacts {
 	if name == "" {
 		return &noFacts
 	}
-	h := maphash.String(nameSeed, name)
+	h := nameHash(name)
 	a, b := &nameCache[h&(nameCacheSlots-1)], &nameCache[(h>>32)&(nameCacheSlots-1)]
 	for _, slot := range [2]*atomic.Pointer[cachedFacts]{a, b} {
 		if e := slot.Load(); e != nil && e.is(name) {
@@ -217,8 +218,38 @@ var msInternalSuffixes = []string{".prod.outlook.com", ".prod.exchangelabs.com",
 // a lookup takes no lock.
 var (
 	nameCache [nameCacheSlots]atomic.Pointer[cachedFacts]
-	nameSeed  = maphash.MakeSeed()
+	nameSeed  = rand.Uint64() | 1
 )
+
+// nameHash hashes a name for nameCache, seeded per process (nameSeed):
+// its eight-byte words are mixed in one at a time, two a turn, the last
+// read where it ends (overlapping the one before). Every hop looks up two or three
+// names, and hash/maphash spends as much again getting to its hash as in
+// it. A poor hash only costs the cache: a lookup compares the name.
+func nameHash(s string) uint64 {
+	const k1, k2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	h := nameSeed ^ uint64(len(s))*k1
+	if len(s) < 8 {
+		var w uint64
+		for i := 0; i < len(s); i++ {
+			w = w<<8 | uint64(s[i])
+		}
+		h = (h ^ w) * k2
+	} else {
+		w := s
+		for ; len(w) > 16; w = w[16:] {
+			h = (h ^ binary.LittleEndian.Uint64([]byte(w))) * k2
+			h = (h ^ binary.LittleEndian.Uint64([]byte(w[8:]))) * k2
+		}
+		if len(w) > 8 {
+			h = (h ^ binary.LittleEndian.Uint64([]byte(w))) * k2
+		}
+		h = (h ^ binary.LittleEndian.Uint64([]byte(s[len(s)-8:]))) * k2
+	}
+	h ^= h >> 29
+	h *= k1
+	return h ^ h>>32
+}
 
 const nameCacheSlots = 1 << 14 // a power of two
 
@@ -439,6 +470,19 @@ func asciiHostSpan(s string) (string, bool) {
 		s = s[len("ipv6:"):]
 	}
 	return strings.TrimSuffix(s, "."), true
+}
+
+// cleanLabel is firstLabel(f.clean), which the chain rules ask of the
+// names of a link: when cleaning the clean name changes nothing
+// (cleanStable), it is cut at its first dot as it is.
+func (f *nameFacts) cleanLabel() string {
+	if !f.cleanStable {
+		return firstLabel(f.clean)
+	}
+	if i := strings.IndexByte(f.clean, '.'); i >= 0 {
+		return f.clean[:i]
+	}
+	return f.clean
 }
 
 // firstLabel returns the leftmost label of a name ("mail" for mail.example.com).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/received"
 )
@@ -83,6 +84,9 @@ func checkOriginNotOldest(c *Context) []Finding {
 	var out []Finding
 	for i := 1; i < len(hops); i++ {
 		h := &hops[i]
+		if plainClause(h.With) && len(h.With) != 4 {
+			continue // webSubmission's answer: no HTTP, and no via asked
+		}
 		proto := webSubmission(h)
 		if proto == "" || submittedWithin(c, i) {
 			continue
@@ -120,14 +124,37 @@ func submittedWithin(c *Context, i int) bool {
 // old webmail, "from [ip] by web82107.mail.mud.yahoo.com via HTTP", and
 // GMX's and web.de's, "(via HTTP)"). "" for any other hop.
 func webSubmission(h *received.Hop) string {
-	proto := strings.TrimSpace(h.With)
+	proto := trimSpace(h.With)
 	if proto == "" {
-		proto = strings.TrimSpace(h.Via)
+		proto = trimSpace(h.Via)
 	}
-	if !strings.EqualFold(proto, "HTTP") {
+	// strings.EqualFold(proto, "HTTP"): no letter of it has a fold outside
+	// ASCII, so only four bytes can match.
+	if len(proto) != 4 || !equalFoldASCII(proto, "HTTP") {
 		return ""
 	}
 	return proto
+}
+
+// trimSpace is strings.TrimSpace, told at once that there is nothing to
+// trim when s is empty or plainClause: most clauses.
+func trimSpace(s string) string {
+	if s == "" || plainClause(s) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// plainClause reports a clause that starts and ends with ASCII that is
+// no space: strings.TrimSpace leaves it as it is, and it is not empty.
+func plainClause(s string) bool {
+	return s != "" && s[0] < utf8.RuneSelf && !asciiSpace(s[0]) && s[len(s)-1] < utf8.RuneSelf && !asciiSpace(s[len(s)-1])
+}
+
+// asciiSpace reports the ASCII bytes strings.TrimSpace trims.
+func asciiSpace(c byte) bool {
+	// A bit for each of '\t', '\n', '\v', '\f', '\r' and ' '.
+	return c <= ' ' && uint64(1)<<c&(1<<'\t'|1<<'\n'|1<<'\v'|1<<'\f'|1<<'\r'|1<<' ') != 0
 }
 
 // resent reports Resent-* fields (RFC 5322 §3.6.6): a message

@@ -73,24 +73,36 @@ func parseQueueMsgID(v string) (queueMsgID, bool) {
 	}
 	v = v[1 : len(v)-1]
 	at := strings.IndexByte(v, '@')
-	if at <= 0 || !isQueueHostName(v[at+1:]) {
+	if at <= 0 {
 		return q, false
 	}
+	// The host name is read only for a local part of one of the shapes
+	// below: most Message-IDs have none of them.
 	local := v[:at]
+	if !(local[0] == 'E' || len(local) > 15 && local[14] == '.' || len(local) > 13 && local[12] == '.') ||
+		!isQueueHostName(v[at+1:]) {
+		return q, false
+	}
 	q.host = v[at+1:]
 	switch {
 	case local[0] == 'E':
 		return q, q.exim(local[1:])
 	case len(local) > 15 && local[14] == '.':
 		q.mta, q.queue, q.span = "Postfix", local[15:], time.Second
+		if !isPostfixQueueID(q.queue) {
+			return q, false // told before the time, which costs more
+		}
 		t, ok := digitTime(local[:14])
 		q.at = t
-		return q, ok && isPostfixQueueID(q.queue)
+		return q, ok
 	case len(local) > 13 && local[12] == '.':
 		q.mta, q.queue, q.span = "sendmail", local[13:], time.Minute
+		if !isSendmailQueueID(q.queue) {
+			return q, false
+		}
 		t, ok := digitTime(local[:12])
 		q.at = t
-		return q, ok && isSendmailQueueID(q.queue)
+		return q, ok
 	}
 	return q, false
 }

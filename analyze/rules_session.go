@@ -81,6 +81,10 @@ func sessionFindings(c *Context, id string) []Finding {
 	if len(c.Anomalies) == 0 {
 		return nil // read from a file: no session to judge
 	}
+	return sessionFindingsOf(c, id) // apart, so that the test above is inlined in every session rule
+}
+
+func sessionFindingsOf(c *Context, id string) []Finding {
 	byCode := map[string][]SessionAnomaly{}
 	var order []string
 	for _, a := range c.Anomalies {

@@ -245,8 +245,10 @@ func checkFuture(c *Context) []Finding {
 		now = time.Now()
 	}
 	skew := c.skew()
+	// laterBy(t, now, skew) for every hop: now.Add(skew) worked out once.
+	limit, bounded := now.Add(skew), skew < math.MaxInt64
 	for i := range hops {
-		if t := hops[i].Time; t != nil && laterBy(*t, now, skew) {
+		if t := hops[i].Time; t != nil && bounded && t.After(limit) {
 			out = append(out, Finding{Hops: []int{hops[i].Index}, Line: hops[i].Line,
 				Message:  fmt.Sprintf("hop %d is stamped %s after now", hops[i].Index, formatDelay(t.Sub(now))),
 				Evidence: stamp(&hops[i])})
@@ -258,13 +260,15 @@ func checkFuture(c *Context) []Finding {
 	}
 	last := newestTime(hops)
 	switch {
-	case last != nil && laterBy(*date, *last, skew):
+	// The skew is positive (Context.skew): a Date not after the final
+	// stamp is not later than it by the skew, told without laterBy's sum.
+	case last != nil && date.After(*last) && laterBy(*date, *last, skew):
 		sev, note := clockError(date.Sub(*last), c.skew())
 		sev = capSeverity(sev, SeverityLow) // a wrong clock on the author's machine does this
 		out = append(out, Finding{Hops: []int{hops[len(hops)-1].Index}, Severity: sev,
 			Message:  fmt.Sprintf("Date is %s after the final receiver's stamp%s", formatDelay(date.Sub(*last)), note),
 			Evidence: "Date: " + c.Report.Header.DateText + " | final hop: " + last.Format(time.RFC1123Z)})
-	case laterBy(*date, now, skew):
+	case bounded && date.After(limit): // laterBy(*date, now, skew)
 		out = append(out, Finding{Severity: SeverityLow, Message: fmt.Sprintf("Date is %s after now", formatDelay(date.Sub(now))),
 			Evidence: "Date: " + c.Report.Header.DateText})
 	}

@@ -182,7 +182,10 @@ func inferTrustFor(ctx context.Context, hops []received.Hop, opts *Options, capt
 // alone); TestTrustReset holds it to a Trust zeroed whole.
 func (t *Trust) infer(ctx context.Context, hops []received.Hop, opts *Options, captured bool, rcpt string) {
 	t.Boundary, t.reason, t.outside, t.families, t.Captured = 0, "", nil, nil, captured
-	t.list, t.lookupIP, t.lookupMX, t.rcptDomain = parseTrusted(opts.Trusted), nil, nil, domainOf(rcpt)
+	t.list, t.lookupIP, t.lookupMX, t.rcptDomain = trustedList{}, nil, nil, domainOf(rcpt)
+	if len(opts.Trusted) > 0 {
+		t.list = parseTrusted(opts.Trusted) // most runs have no --trusted
+	}
 	t.mxDomain, t.mx, t.facts, t.familiesBuf = "", nil, nil, [2]string{}
 	if opts.Resolver != nil {
 		if ctx == nil {
@@ -306,11 +309,14 @@ func (t *Trust) recipientsMX(h *received.Hop, name *nameFacts) bool {
 // "for", else the envelope recipient's), or nothing when DNS, the domain
 // or its records are missing.
 func (t *Trust) recipientMX(h *received.Hop) []dns.MX {
+	if t.lookupMX == nil {
+		return nil // offline: the domain is not even read
+	}
 	domain := domainOf(angleAddr(h.For))
 	if domain == "" {
 		domain = t.rcptDomain
 	}
-	if t.lookupMX == nil || domain == "" {
+	if domain == "" {
 		return nil
 	}
 	if domain != t.mxDomain {
@@ -334,9 +340,9 @@ func (t *Trust) ownServer(by *nameFacts) bool {
 // side, so that the hop below h is trusted too. It returns why not; ""
 // with false means the hop was taken from outside (Reason words it).
 func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newest bool) (string, bool) {
-	f := h.From
+	f := &h.From
 	switch {
-	case t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
+	case len(t.list.prefixes) > 0 && t.list.hasIP(f.IP) || len(t.list.names) > 0 && t.list.hasName(f.RDNS):
 		return "", true
 	case t.Captured && newest:
 		// mailtrace wrote this hop: its from-clause is the peer it saw.
@@ -362,7 +368,7 @@ func (t *Trust) fromInside(h *received.Hop, nf *hopFacts, below *hopFacts, newes
 		// RFC 2033 §1: LMTP is for delivery inside one site, never across
 		// the internet.
 		return "", true
-	case nf.with(h).retrieval && below != nil && (below.by.fqdn && below.by.family == nf.helo.family || below.by.ip):
+	case below != nil && (below.by.fqdn && below.by.family == nf.helo.family || below.by.ip) && nf.with(h).retrieval:
 		// fetchmail ("from imap.gmail.com [142.250.110.109] by localhost
 		// with IMAP") took the message from the mailbox the user keeps at
 		// a provider, which received it for him: the line below is that
@@ -426,7 +432,9 @@ func (t *Trust) Reason() string {
 // when it differs (Exim spec, $sender_rcvhost), so a name without "helo="
 // is the receiver's own lookup.
 func isEximVerified(h *received.Hop) bool {
-	if !strings.EqualFold(h.MTA, "exim") || h.From.HELO == "" || h.From.RDNS != "" {
+	// strings.EqualFold(h.MTA, "exim"): no letter of it has a fold
+	// outside ASCII, so only four bytes can match.
+	if h.From.HELO == "" || h.From.RDNS != "" || len(h.MTA) != 4 || !equalFoldASCII(h.MTA, "exim") {
 		return false
 	}
 	if strings.Contains(h.Raw, "helo=") || strings.Contains(h.Raw, "HELO=") {

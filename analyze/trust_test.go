@@ -3,8 +3,11 @@ package analyze
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // fillJunk sets every field of v, exported or not, to something other
@@ -70,6 +73,44 @@ func TestTrustReset(t *testing.T) {
 				if !reflect.DeepEqual(*fresh, used) {
 					t.Fatalf("%s: a used Trust is left\n%+v\na new one\n%+v", m.name, used, *fresh)
 				}
+			}
+		}
+	}
+}
+
+// TestIsEximVerified holds isEximVerified, which compares the MTA's name
+// as four ASCII bytes, to strings.EqualFold, on names that fold to "exim"
+// or nearly, in and out of ASCII, and with the names and lines it asks
+// about present and absent.
+func TestIsEximVerified(t *testing.T) {
+	ref := func(h *received.Hop) bool {
+		if !strings.EqualFold(h.MTA, "exim") || h.From.HELO == "" || h.From.RDNS != "" {
+			return false
+		}
+		if strings.Contains(h.Raw, "helo=") || strings.Contains(h.Raw, "HELO=") {
+			return false
+		}
+		_, isIP := hostAddr(h.From.HELO)
+		return !isIP
+	}
+	mtas := []string{"", "exim", "Exim", "EXIM", "exim4", "exi", "exım", "EXİM", "eXiM", "ex\u0130m", "postfix", "exim\u212a", "exi\u017fm"}
+	for _, mta := range mtas {
+		for _, helo := range []string{"", "mail.example.com", "[192.0.2.1]"} {
+			for _, rdns := range []string{"", "mail.example.com"} {
+				for _, raw := range []string{"from mail.example.com", "from x (helo=y)", "from x (HELO=y)"} {
+					h := &received.Hop{MTA: mta, Raw: raw, From: received.From{HELO: helo, RDNS: rdns}}
+					if got, want := isEximVerified(h), ref(h); got != want {
+						t.Fatalf("isEximVerified(%+v) = %v, want %v", h, got, want)
+					}
+				}
+			}
+		}
+	}
+	for r := rune(0); r < 0x3000; r++ {
+		for _, mta := range []string{string(r) + "xim", "e" + string(r) + "im", "ex" + string(r) + "m", "exi" + string(r)} {
+			h := &received.Hop{MTA: mta, From: received.From{HELO: "mail.example.com"}}
+			if got, want := isEximVerified(h), ref(h); got != want {
+				t.Fatalf("isEximVerified(MTA %q) = %v, want %v", mta, got, want)
 			}
 		}
 	}

@@ -89,6 +89,8 @@ type Analyzer struct {
 	// which find nothing in a message with no session anomalies, as every
 	// message read from a file is.
 	fileChecks []ruleCheck
+	// firstCheck and firstFileCheck are where runRules starts each list.
+	firstCheck, firstFileCheck *ruleCheck
 	// contexts are judge's Contexts, zeroed, for the next message: with
 	// its trust and inline buffers one is two kilobytes, which every
 	// message allocated and dropped. spare holds one of them, taken and
@@ -116,11 +118,12 @@ func New(opts Options) *Analyzer {
 	}
 	a := &Analyzer{opts: opts, rules: enabledRules(opts.Disabled)}
 	for _, r := range a.rules {
-		a.checks = append(a.checks, ruleCheck{r.Check, r})
+		a.checks = append(a.checks, ruleCheck{r.Check, r, nil})
 		if !sessionOnly(r) {
-			a.fileChecks = append(a.fileChecks, ruleCheck{r.Check, r})
+			a.fileChecks = append(a.fileChecks, ruleCheck{r.Check, r, nil})
 		}
 	}
+	a.firstCheck, a.firstFileCheck = linkChecks(a.checks), linkChecks(a.fileChecks)
 	return a
 }
 
@@ -227,9 +230,9 @@ func (a *Analyzer) judge(ctx context.Context, in Input, msg *Message, rep *Messa
 	}
 	c.trust.infer(ctx, rep.Hops, &a.opts, captured, rcpt)
 	c.Trust = &c.trust
-	checks := a.checks
+	checks := a.firstCheck
 	if len(in.Anomalies) == 0 {
-		checks = a.fileChecks
+		checks = a.firstFileCheck
 	}
 	rep.Findings, rep.Score = runRules(c, checks)
 	rep.Verdict = VerdictFor(rep.Score)

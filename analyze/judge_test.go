@@ -66,6 +66,25 @@ func TestSessionOnlyRules(t *testing.T) {
 			t.Errorf("checks[%d]: %s", i, rc.rule.ID)
 		}
 	}
+	// runRules follows each list's links: every check, in order, once.
+	for _, l := range []struct {
+		first *ruleCheck
+		list  []ruleCheck
+	}{{a.firstCheck, a.checks}, {a.firstFileCheck, a.fileChecks}} {
+		i := 0
+		for rc := l.first; rc != nil; rc = rc.next {
+			if i >= len(l.list) || rc != &l.list[i] {
+				t.Fatalf("link %d of %d: not the list's", i, len(l.list))
+			}
+			i++
+		}
+		if i != len(l.list) {
+			t.Errorf("%d links for %d checks", i, len(l.list))
+		}
+	}
+	if linkChecks(nil) != nil {
+		t.Error("linkChecks(nil) is not nil")
+	}
 }
 
 // TestJudgeAllRules holds judge to running every rule of the catalogue in
@@ -81,7 +100,7 @@ func TestJudgeAllRules(t *testing.T) {
 		got := p.rep.Findings
 		c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: &a.opts}
 		c.Trust = inferTrust(c.Ctx, p.rep.Hops, &a.opts, false)
-		all, score := runRules(c, a.checks)
+		all, score := runRules(c, a.firstCheck)
 		if want := capFindings(all); !reflect.DeepEqual(got, want) {
 			t.Fatalf("judge found %v, every rule %v", got, want)
 		}

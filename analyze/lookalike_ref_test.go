@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"math/rand/v2"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode"
@@ -224,4 +226,25 @@ func TestHasACE(t *testing.T) {
 		}
 	}
 	grow("")
+}
+
+// TestLookalikeOtherSenders holds the judging of Reply-To, Sender and
+// Return-Path to its findings, in that order: medium at most, with the
+// field as evidence, and a domain judged once (the Return-Path is at the
+// Reply-To's paypa1.com).
+func TestLookalikeOtherSenders(t *testing.T) {
+	m := analyzeFile(t, filepath.Join("../testdata/chains/forged", "lookalike-reply-to-and-sender.eml"), Options{Now: chainsNow})
+	want := []Finding{
+		{Severity: SeverityMedium, Message: "Reply-To domain paypa1.com reads as paypal.com", Evidence: "Reply-To: billing@paypa1.com", Line: 9},
+		{Severity: SeverityMedium, Message: "Sender domain rnicrosoft.com reads as microsoft.com", Evidence: "Sender: billing@rnicrosoft.com", Line: 9},
+	}
+	var got []Finding
+	for _, f := range m.Findings {
+		if f.Rule == "lookalike-domain" {
+			got = append(got, Finding{Severity: f.Severity, Message: f.Message, Evidence: f.Evidence, Line: f.Line})
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("lookalike-domain findings\n got %+v\nwant %+v", got, want)
+	}
 }

@@ -146,10 +146,25 @@ func Rules() []Rule {
 	return out
 }
 
-// ruleCheck is a rule's Check function beside the rule.
+// ruleCheck is a rule's Check function beside the rule, and the next
+// rule's in the list it is in (linkChecks), nil after the last.
 type ruleCheck struct {
 	check func(*Context) []Finding
 	rule  *Rule
+	next  *ruleCheck
+}
+
+// linkChecks links each of list to the one after it, and returns the
+// first, nil for none: runRules follows the links.
+func linkChecks(list []ruleCheck) *ruleCheck {
+	if len(list) == 0 {
+		return nil
+	}
+	for i := range list[:len(list)-1] {
+		list[i].next = &list[i+1]
+	}
+	list[len(list)-1].next = nil
+	return &list[0]
 }
 
 // runRules runs every rule's check and fills in IDs and default
@@ -158,19 +173,21 @@ type ruleCheck struct {
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
-// Most checks find nothing, so the loop holds nothing but the list and its
-// index over the calls (every register is the callee's to use, and each
-// value kept is reloaded after every call): the rule is found again in
-// the list, and the findings are added by a function of their own.
+// Most checks find nothing, so the loop holds nothing but the Context and
+// the rule's check over the calls (every register is the callee's to use,
+// and each value kept is reloaded after every call): the checks are a
+// linked list (linkChecks), whose next one is a load away, where a slice
+// took its base, length and index reloaded each and the index kept; the
+// findings are added by a function of their own.
 // Each rule's findings are added at once, by one call, and the rules'
 // IDs are all different (TestRuleIDsUnique): what a rule adds to the
 // score (at most twice its heaviest finding) is worked out there, and the
 // findings need not be read again to tell the rules apart.
-func runRules(c *Context, checks []ruleCheck) ([]Finding, int) {
+func runRules(c *Context, first *ruleCheck) ([]Finding, int) {
 	c.found, c.score = c.found[:0], 0
-	for i := range checks {
-		if found := checks[i].check(c); len(found) != 0 {
-			c.addFindings(checks[i].rule, found)
+	for rc := first; rc != nil; rc = rc.next {
+		if found := rc.check(c); len(found) != 0 {
+			c.addFindings(rc.rule, found)
 		}
 	}
 	if len(c.found) == 0 {

@@ -289,20 +289,30 @@ func checkLookalike(c *Context) []Finding {
 	// Where replies and bounces go: a reply-to hijack or an envelope
 	// sender built to be read as the brand's. Medium at most: the sender
 	// shown is not the one imitated.
-	var otherBuf [3]otherSender // a Reply-To, Sender and Return-Path, as most messages have at most
-	for _, o := range c.otherSenders(otherBuf[:0]) {
-		d := o.facts.name
-		if d == "" || slices.Contains(seen, d) || c.fromOrg(o.facts.org) {
-			continue // the From's own organisation (bounces@mail.example.com), judged with it
+	// They are judged in turn, as they are found: a list of them, each
+	// copied in and out, cost more than the judging of most.
+	other := func(field, what, addr string, of *nameFacts) {
+		d := of.name
+		if d == "" || slices.Contains(seen, d) || c.fromOrg(of.org) {
+			return // the From's own organisation (bounces@mail.example.com), judged with it
 		}
 		seen = append(seen, d)
-		if f, ok := lookalikeFacts(o.what, d, o.facts, wellKnownIndex, own); ok {
+		if f, ok := lookalikeFacts(what, d, of, wellKnownIndex, own); ok {
 			if SeverityWeight(f.Severity) > SeverityWeight(SeverityMedium) {
 				f.Severity = SeverityMedium
 			}
-			f.Evidence = o.field + ": " + o.addr
+			f.Evidence = field + ": " + addr
 			out = append(out, f)
 		}
+	}
+	for i := range c.Report.Header.ReplyTo {
+		other("Reply-To", "Reply-To domain", c.Report.Header.ReplyTo[i].Address, c.replyToFacts(i))
+	}
+	if s := c.Report.Header.Sender; s != nil && s.Address != "" {
+		other("Sender", "Sender domain", s.Address, c.senderFacts())
+	}
+	if mf := c.Report.Envelope.MailFrom; mf != "" {
+		other("Return-Path", "Return-Path domain", mf, c.mailFromFacts())
 	}
 	// A client named as a big brand in another script ("mail-sor-f41.
 	// xn--ggle-55da.com", gооgle.com with Cyrillic о): only internationalised
@@ -370,28 +380,6 @@ func (c *Context) fromOrg(org string) bool {
 		}
 	}
 	return false
-}
-
-// otherSender is an address a reply or a bounce goes to, with its field,
-// what a finding calls its domain, and that domain's facts.
-type otherSender struct {
-	field, what, addr string
-	facts             *nameFacts
-}
-
-// otherSenders lists the Reply-To and Sender addresses and the envelope
-// sender (Return-Path), appended to out.
-func (c *Context) otherSenders(out []otherSender) []otherSender {
-	for i, a := range c.Report.Header.ReplyTo {
-		out = append(out, otherSender{"Reply-To", "Reply-To domain", a.Address, c.replyToFacts(i)})
-	}
-	if s := c.Report.Header.Sender; s != nil && s.Address != "" {
-		out = append(out, otherSender{"Sender", "Sender domain", s.Address, c.senderFacts()})
-	}
-	if mf := c.Report.Envelope.MailFrom; mf != "" {
-		out = append(out, otherSender{"Return-Path", "Return-Path domain", mf, c.mailFromFacts()})
-	}
-	return out
 }
 
 // lookalike judges one domain against the well-known targets (through

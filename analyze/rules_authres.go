@@ -251,9 +251,19 @@ func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 		}
 		start, eq := i, -1
 		var cls uint8 // rbUpperKey, rbUpperVal: an upper-case letter before, after the "="
-		for ; i < len(s); i++ {
+		for i < len(s) {
+			if i+8 <= len(s) {
+				// Eight bytes at once: most are ones passed over.
+				m := resMarked8(binary.LittleEndian.Uint64([]byte(s[i : i+8])))
+				if m == 0 {
+					i += 8
+					continue
+				}
+				i += bits.TrailingZeros64(m) / 8
+			}
 			c := resByte[s[i]]
 			if c == 0 {
+				i++
 				continue
 			}
 			if c == rbSpace {
@@ -269,6 +279,7 @@ func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 			case c == rbUpper:
 				cls |= rbUpperVal
 			}
+			i++
 		}
 		if eq < 0 {
 			if first {
@@ -287,17 +298,17 @@ func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 			if j := strings.IndexByte(k, '/'); j >= 0 {
 				k = k[:j]
 			}
-			r.Method, r.Result, first = k, strings.Trim(v, `"`), false
+			r.Method, r.Result, first = k, trimQuotes(v), false
 			if cls&rbUpperVal != 0 {
 				r.Result = strings.ToLower(r.Result)
 			}
 			continue
 		}
 		if k == "reason" {
-			r.Reason = strings.Trim(v, `"`)
+			r.Reason = trimQuotes(v)
 			continue
 		}
-		p := Prop{k, strings.Trim(v, `"`)}
+		p := Prop{k, trimQuotes(v)}
 		switch {
 		case props != nil:
 			start := len(*props) - len(r.Props)
@@ -319,6 +330,35 @@ const (
 	rbUpper            // 'A' to 'Z'
 	rbHigh             // a byte past ASCII
 )
+
+// trimQuotes is strings.Trim(v, `"`), inline: most values have no quote
+// at either end, and the call cost more than the look.
+func trimQuotes(v string) string {
+	for v != "" && v[0] == '"' {
+		v = v[1:]
+	}
+	for v != "" && v[len(v)-1] == '"' {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// resMarked8 has the top bit set of each of the eight bytes of x (little
+// endian: the first byte lowest) that resByte gives a class, and of the
+// other bytes below 0x21 (control bytes, passed over one by one): a byte
+// past ASCII, below 0x21, '=' or 'A' to 'Z'. Every sum is of a byte's low
+// seven bits and a constant below 0x80, so that none carries into the
+// next byte and the mask is exact byte by byte.
+func resMarked8(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	const high, low7 = 0x80 * ones, 0x7f * ones
+	x7 := x & low7
+	e := x ^ '='*ones
+	notEq := (e&low7 + low7) | e // top bit set where the byte is not '='
+	ctl := ^(x7 + (0x80-0x21)*ones)
+	upper := (x7 + (0x80-'A')*ones) &^ (x7 + (0x80-'Z'-1)*ones)
+	return (x | ctl | upper | ^notEq) & high
+}
 
 // Bits of parseResInfo's note on a word.
 const (

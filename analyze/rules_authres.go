@@ -415,15 +415,37 @@ func parseResInfoFields(s string) (AuthResult, bool) {
 // stripComments removes RFC 5322 comments, nested, outside quotes; each
 // becomes one space. Text outside comments is copied in runs.
 func stripComments(s string) string {
-	if strings.IndexByte(s, '(') < 0 {
+	open := strings.IndexByte(s, '(')
+	if open < 0 {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	depth, quoted, start := 0, false, 0 // s[start:] is outside comments when depth is 0
+	// Outside comments and quotes only '(', '"' and '\\' are acted on,
+	// and most text is there: the next of each is found by
+	// strings.IndexByte, many bytes a step, and the next quote and
+	// backslash (most fields have none) are looked for again only once
+	// passed. open is the next '(' when not below i.
+	quote, bslash := -1, -1
 	for i := 0; ; i++ {
-		// Most bytes are none of the four the cases below are about.
-		if i = nextCommentByte(s, i); i >= len(s) {
+		if depth == 0 && !quoted {
+			if open < i {
+				open = indexByteFrom(s, i, '(')
+			}
+			if quote < i {
+				quote = indexByteFrom(s, i, '"')
+			}
+			if bslash < i {
+				bslash = indexByteFrom(s, i, '\\')
+			}
+			i = min(open, quote, bslash)
+		} else {
+			// In a comment or quotes: most bytes are none of the four
+			// the cases below are about.
+			i = nextCommentByte(s, i)
+		}
+		if i >= len(s) {
 			break
 		}
 		switch ch := s[i]; {
@@ -448,6 +470,15 @@ func stripComments(s string) string {
 		b.WriteString(s[start:])
 	}
 	return b.String()
+}
+
+// indexByteFrom is the index of the first c in s at or after i, len(s)
+// when there is none.
+func indexByteFrom(s string, i int, c byte) int {
+	if j := strings.IndexByte(s[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(s)
 }
 
 // commentByte marks the bytes stripComments acts on.

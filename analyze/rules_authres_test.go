@@ -110,6 +110,23 @@ func TestCutResult(t *testing.T) {
 	}
 }
 
+// TestStripCommentsLongRuns holds stripComments to its reference (the
+// byte at a time walk, fast_ref_test.go) over texts whose runs between
+// the bytes it acts on are long, as in real fields, so that its searches
+// outside comments and quotes go far, and find quotes and backslashes
+// before, at and after the next "(".
+func TestStripCommentsLongRuns(t *testing.T) {
+	pieces := []string{"(", ")", `"`, `\`, "mx.example.com; dkim=pass header.d=example.com header.s=sel; ",
+		" spf=pass smtp.mailfrom=a@example.org", "a", " ", ";", "((", "))", `\(`, `\"`, `"(`, `)"`, "(x y z)", strings.Repeat("w", 40)}
+	r := rand.New(rand.NewPCG(41, 42))
+	for range 100000 {
+		s := gentext.Join(r, pieces, r.IntN(20))
+		if got, want := stripComments(s), refStripComments(s); got != want {
+			t.Fatalf("stripComments(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
 func checkCutResult(t *testing.T, v string) {
 	if got, want := cutParts(v), refParts(v); !slices.Equal(got, want) {
 		t.Errorf("cut %q:\n got %q\nwant %q", v, got, want)

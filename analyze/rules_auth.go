@@ -283,12 +283,10 @@ func alignedPass(res *auth.Result) bool {
 	return false
 }
 
-// dkimFindings applies fn to every signature of a checked message.
-func dkimFindings(c *Context, fn func(res *auth.Result, d *auth.DKIM) *Finding) []Finding {
-	res := authChecked(c)
-	if res == nil {
-		return nil
-	}
+// dkimFindings applies fn to every signature of a checked message, res
+// (authChecked, which the rules ask first: it inlines there, and offline,
+// with nothing checked, they end before this call).
+func dkimFindings(res *auth.Result, fn func(res *auth.Result, d *auth.DKIM) *Finding) []Finding {
 	var out []Finding
 	for i := range res.DKIM {
 		if f := fn(res, &res.DKIM[i]); f != nil {
@@ -305,7 +303,11 @@ func sigEvidence(d *auth.DKIM) string {
 }
 
 func checkDKIMFail(c *Context) []Finding {
-	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	return dkimFindings(res, func(res *auth.Result, d *auth.DKIM) *Finding {
 		if !d.Problem.Cryptographic() {
 			return nil
 		}
@@ -429,7 +431,11 @@ func receiverSawPass(res *auth.Result, d *auth.DKIM) bool {
 }
 
 func checkDKIMKeyMissing(c *Context) []Finding {
-	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	return dkimFindings(res, func(res *auth.Result, d *auth.DKIM) *Finding {
 		if d.Problem != auth.ProblemKeyNotFound && d.Problem != auth.ProblemKeyRevoked {
 			return nil
 		}
@@ -443,7 +449,11 @@ func checkDKIMKeyMissing(c *Context) []Finding {
 }
 
 func checkDKIMTemp(c *Context) []Finding {
-	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	return dkimFindings(res, func(res *auth.Result, d *auth.DKIM) *Finding {
 		if d.Result != auth.StatusTempError {
 			return nil
 		}
@@ -452,7 +462,11 @@ func checkDKIMTemp(c *Context) []Finding {
 }
 
 func checkDKIMInvalid(c *Context) []Finding {
-	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	return dkimFindings(res, func(res *auth.Result, d *auth.DKIM) *Finding {
 		switch d.Problem {
 		case auth.ProblemMalformed, auth.ProblemUnsupported, auth.ProblemFromNotSigned, auth.ProblemKeyInvalid, auth.ProblemLimit:
 			return &Finding{Message: fmt.Sprintf("DKIM signature %d (d=%s) cannot be used: %s", d.Index, orDash(d.Domain), d.Reason), Evidence: sigEvidence(d)}
@@ -462,7 +476,11 @@ func checkDKIMInvalid(c *Context) []Finding {
 }
 
 func checkDKIMExpired(c *Context) []Finding {
-	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	return dkimFindings(res, func(res *auth.Result, d *auth.DKIM) *Finding {
 		if d.Problem != auth.ProblemExpired {
 			return nil
 		}
@@ -471,7 +489,11 @@ func checkDKIMExpired(c *Context) []Finding {
 }
 
 func checkDKIMBodyLength(c *Context) []Finding {
-	return dkimFindings(c, func(res *auth.Result, d *auth.DKIM) *Finding {
+	res := authChecked(c)
+	if res == nil {
+		return nil
+	}
+	return dkimFindings(res, func(res *auth.Result, d *auth.DKIM) *Finding {
 		if d.BodyLength == nil {
 			return nil
 		}
@@ -502,13 +524,9 @@ func checkDKIMMisaligned(c *Context) []Finding {
 		Evidence: "From domain " + res.From + "; passing d= " + strings.Join(signers, ", ")}}
 }
 
-// spfFinding builds the finding of an SPF result.
-func spfFinding(c *Context, want ...auth.Status) []Finding {
-	res := authChecked(c)
-	if res == nil || res.SPF == nil {
-		return nil
-	}
-	s := res.SPF
+// spfFinding builds the finding of an SPF result, s (res.SPF of
+// authChecked, which the rules ask first: offline they end there).
+func spfFinding(s *auth.SPF, want ...auth.Status) []Finding {
 	for _, w := range want {
 		if s.Result != w {
 			continue
@@ -524,8 +542,12 @@ func spfFinding(c *Context, want ...auth.Status) []Finding {
 }
 
 func checkSPFFail(c *Context) []Finding {
-	out := spfFinding(c, auth.StatusFail)
-	if len(out) > 0 && c.forwardingExplains(c.authResult()) {
+	res := authChecked(c)
+	if res == nil || res.SPF == nil {
+		return nil
+	}
+	out := spfFinding(res.SPF, auth.StatusFail)
+	if len(out) > 0 && c.forwardingExplains(res) {
 		out[0].Severity = SeverityLow
 		out[0].Message += "; an aligned DKIM signature or an intact ARC chain points to forwarding"
 	}
@@ -533,15 +555,23 @@ func checkSPFFail(c *Context) []Finding {
 }
 
 func checkSPFSoftFail(c *Context) []Finding {
-	out := spfFinding(c, auth.StatusSoftFail)
-	if len(out) > 0 && c.forwardingExplains(c.authResult()) {
+	res := authChecked(c)
+	if res == nil || res.SPF == nil {
+		return nil
+	}
+	out := spfFinding(res.SPF, auth.StatusSoftFail)
+	if len(out) > 0 && c.forwardingExplains(res) {
 		out[0].Severity = SeverityInfo
 	}
 	return out
 }
 
 func checkSPFError(c *Context) []Finding {
-	return spfFinding(c, auth.StatusTempError, auth.StatusPermError)
+	res := authChecked(c)
+	if res == nil || res.SPF == nil {
+		return nil
+	}
+	return spfFinding(res.SPF, auth.StatusTempError, auth.StatusPermError)
 }
 
 // forwardingExplains reports authentication that survives forwarding

@@ -251,9 +251,19 @@ func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 		}
 		start, eq := i, -1
 		var cls uint8 // rbUpperKey, rbUpperVal: an upper-case letter before, after the "="
-		for ; i < len(s); i++ {
+		for i < len(s) {
+			if i+8 <= len(s) {
+				// Eight bytes at once: most are ones passed over.
+				m := resMarked8(binary.LittleEndian.Uint64([]byte(s[i : i+8])))
+				if m == 0 {
+					i += 8
+					continue
+				}
+				i += bits.TrailingZeros64(m) / 8
+			}
 			c := resByte[s[i]]
 			if c == 0 {
+				i++
 				continue
 			}
 			if c == rbSpace {
@@ -269,6 +279,7 @@ func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 			case c == rbUpper:
 				cls |= rbUpperVal
 			}
+			i++
 		}
 		if eq < 0 {
 			if first {
@@ -287,17 +298,17 @@ func parseResInfoIn(s string, props *Props) (AuthResult, bool) {
 			if j := strings.IndexByte(k, '/'); j >= 0 {
 				k = k[:j]
 			}
-			r.Method, r.Result, first = k, strings.Trim(v, `"`), false
+			r.Method, r.Result, first = k, trimQuotes(v), false
 			if cls&rbUpperVal != 0 {
 				r.Result = strings.ToLower(r.Result)
 			}
 			continue
 		}
 		if k == "reason" {
-			r.Reason = strings.Trim(v, `"`)
+			r.Reason = trimQuotes(v)
 			continue
 		}
-		p := Prop{k, strings.Trim(v, `"`)}
+		p := Prop{k, trimQuotes(v)}
 		switch {
 		case props != nil:
 			start := len(*props) - len(r.Props)
@@ -319,6 +330,35 @@ const (
 	rbUpper            // 'A' to 'Z'
 	rbHigh             // a byte past ASCII
 )
+
+// trimQuotes is strings.Trim(v, `"`), inline: most values have no quote
+// at either end, and the call cost more than the look.
+func trimQuotes(v string) string {
+	for v != "" && v[0] == '"' {
+		v = v[1:]
+	}
+	for v != "" && v[len(v)-1] == '"' {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// resMarked8 has the top bit set of each of the eight bytes of x (little
+// endian: the first byte lowest) that resByte gives a class, and of the
+// other bytes below 0x21 (control bytes, passed over one by one): a byte
+// past ASCII, below 0x21, '=' or 'A' to 'Z'. Every sum is of a byte's low
+// seven bits and a constant below 0x80, so that none carries into the
+// next byte and the mask is exact byte by byte.
+func resMarked8(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	const high, low7 = 0x80 * ones, 0x7f * ones
+	x7 := x & low7
+	e := x ^ '='*ones
+	notEq := (e&low7 + low7) | e // top bit set where the byte is not '='
+	ctl := ^(x7 + (0x80-0x21)*ones)
+	upper := (x7 + (0x80-'A')*ones) &^ (x7 + (0x80-'Z'-1)*ones)
+	return (x | ctl | upper | ^notEq) & high
+}
 
 // Bits of parseResInfo's note on a word.
 const (
@@ -375,15 +415,37 @@ func parseResInfoFields(s string) (AuthResult, bool) {
 // stripComments removes RFC 5322 comments, nested, outside quotes; each
 // becomes one space. Text outside comments is copied in runs.
 func stripComments(s string) string {
-	if strings.IndexByte(s, '(') < 0 {
+	open := strings.IndexByte(s, '(')
+	if open < 0 {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	depth, quoted, start := 0, false, 0 // s[start:] is outside comments when depth is 0
+	// Outside comments and quotes only '(', '"' and '\\' are acted on,
+	// and most text is there: the next of each is found by
+	// strings.IndexByte, many bytes a step, and the next quote and
+	// backslash (most fields have none) are looked for again only once
+	// passed. open is the next '(' when not below i.
+	quote, bslash := -1, -1
 	for i := 0; ; i++ {
-		// Most bytes are none of the four the cases below are about.
-		if i = nextCommentByte(s, i); i >= len(s) {
+		if depth == 0 && !quoted {
+			if open < i {
+				open = indexByteFrom(s, i, '(')
+			}
+			if quote < i {
+				quote = indexByteFrom(s, i, '"')
+			}
+			if bslash < i {
+				bslash = indexByteFrom(s, i, '\\')
+			}
+			i = min(open, quote, bslash)
+		} else {
+			// In a comment or quotes: most bytes are none of the four
+			// the cases below are about.
+			i = nextCommentByte(s, i)
+		}
+		if i >= len(s) {
 			break
 		}
 		switch ch := s[i]; {
@@ -408,6 +470,15 @@ func stripComments(s string) string {
 		b.WriteString(s[start:])
 	}
 	return b.String()
+}
+
+// indexByteFrom is the index of the first c in s at or after i, len(s)
+// when there is none.
+func indexByteFrom(s string, i int, c byte) int {
+	if j := strings.IndexByte(s[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(s)
 }
 
 // commentByte marks the bytes stripComments acts on.

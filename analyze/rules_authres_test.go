@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -109,6 +110,23 @@ func TestCutResult(t *testing.T) {
 	}
 }
 
+// TestStripCommentsLongRuns holds stripComments to its reference (the
+// byte at a time walk, fast_ref_test.go) over texts whose runs between
+// the bytes it acts on are long, as in real fields, so that its searches
+// outside comments and quotes go far, and find quotes and backslashes
+// before, at and after the next "(".
+func TestStripCommentsLongRuns(t *testing.T) {
+	pieces := []string{"(", ")", `"`, `\`, "mx.example.com; dkim=pass header.d=example.com header.s=sel; ",
+		" spf=pass smtp.mailfrom=a@example.org", "a", " ", ";", "((", "))", `\(`, `\"`, `"(`, `)"`, "(x y z)", strings.Repeat("w", 40)}
+	r := rand.New(rand.NewPCG(41, 42))
+	for range 100000 {
+		s := gentext.Join(r, pieces, r.IntN(20))
+		if got, want := stripComments(s), refStripComments(s); got != want {
+			t.Fatalf("stripComments(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
 func checkCutResult(t *testing.T, v string) {
 	if got, want := cutParts(v), refParts(v); !slices.Equal(got, want) {
 		t.Errorf("cut %q:\n got %q\nwant %q", v, got, want)
@@ -140,6 +158,54 @@ func TestParseResInfo(t *testing.T) {
 	}
 	for _, s := range texts {
 		checkParseResInfo(t, s)
+	}
+}
+
+// TestResMarked8 holds resMarked8 to resByte byte by byte: every byte
+// value at each of the eight places, among bytes of every kind.
+func TestResMarked8(t *testing.T) {
+	marked := func(b byte) bool { return resByte[b] != 0 || b < 0x21 }
+	fills := []byte{'a', 'A', '=', ' ', 0, '@', '[', 'Z', 'z', 0x7f, 0x80, 0xff, 0x20, 0x21, 0x3c, 0x3e, 0x40, 0x5b}
+	for _, fill := range fills {
+		for p := range 8 {
+			for b := range 256 {
+				var w [8]byte
+				for k := range w {
+					w[k] = fill + byte(k*p)%3 // neighbours that differ, some next in value
+				}
+				w[p] = byte(b)
+				var want uint64
+				for k, c := range w {
+					if marked(c) {
+						want |= 0x80 << (8 * k)
+					}
+				}
+				if got := resMarked8(binary.LittleEndian.Uint64(w[:])); got != want {
+					t.Fatalf("resMarked8(%q) = %#x, want %#x", w, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestTrimQuotes(t *testing.T) {
+	for _, v := range []string{"", `"`, `""`, `"""`, "a", `"a`, `a"`, `"a"`, `""a""`, `a"b`, `"a"b`, `a"b"`, " \"a\" "} {
+		if got, want := trimQuotes(v), strings.Trim(v, `"`); got != want {
+			t.Errorf("trimQuotes(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestParseResInfoLongWords puts every byte value at every place of words
+// longer than eight bytes, so that resMarked8's skips meet each kind.
+func TestParseResInfoLongWords(t *testing.T) {
+	for p := range 19 {
+		for b := range 256 {
+			w := []byte("header.d=example.org")
+			w[p] = byte(b)
+			checkParseResInfo(t, "dkim=pass "+string(w)+" header.S=Sel1")
+			checkParseResInfo(t, string(w)+" x=y")
+		}
 	}
 }
 

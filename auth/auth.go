@@ -269,7 +269,7 @@ func (v *Verifier) checkHeaderOffline(in *Input) *Result {
 	fromOrg := orgDomain(res.From)
 	res.DKIM, res.DKIMOmitted = describeDKIMs(m, res.From, fromOrg)
 	res.SPF = &parts.spf
-	if _, ask := describeSPF(in, res.From, fromOrg, res.SPF); ask {
+	if describeSPF(in, res.From, fromOrg, res.SPF) {
 		res.SPF.Result, res.SPF.Reason = StatusNotChecked, reasonOffline
 	}
 	res.DMARC = &parts.dmarc

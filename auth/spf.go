@@ -31,14 +31,14 @@ type SPF struct {
 // resolver, into res (zero). fromOrg is the From domain's organisational
 // domain.
 func checkSPF(l *lookups, in *Input, from, fromOrg string, res *SPF) *SPF {
-	helo, ask := describeSPF(in, from, fromOrg, res)
 	switch {
-	case !ask:
+	case !describeSPF(in, from, fromOrg, res):
 		return res
 	case l.r == nil:
 		res.Result, res.Reason = StatusNotChecked, reasonOffline
 		return res
 	}
+	helo := normDomain(in.HELO)
 	before := l.snapshot()
 	var syntax spfSyntaxError
 	result, err := spf.CheckHostWithSender(net.IP(in.IP.Unmap().AsSlice()), helo, res.Sender,
@@ -61,19 +61,19 @@ func checkSPF(l *lookups, in *Input, from, fromOrg string, res *SPF) *SPF {
 
 // describeSPF fills in res what needs no DNS: the identity checked, its
 // alignment, and the result when SPF is not to be evaluated (ask false).
-// helo is the HELO name as evaluated. res is a new result's part, zero:
+// The HELO name is normalised here only for the HELO identity, and by
+// checkSPF when it evaluates: offline it is not needed. res is a new result's part, zero:
 // it is filled field by field, since a whole SPF stored over it would
 // take a write barrier for each of its pointers (most of them nil) while
 // the collector marks.
-func describeSPF(in *Input, from, fromOrg string, res *SPF) (helo string, ask bool) {
+func describeSPF(in *Input, from, fromOrg string, res *SPF) (ask bool) {
 	res.Scope, res.HELO, res.Hop, res.Sender = "mailfrom", in.HELO, in.Hop, trimAngles(in.MailFrom)
 	if in.IP.IsValid() {
 		res.IP = in.IP.Unmap().String()
 	}
-	helo = normDomain(in.HELO)
 	if res.Sender == "" || !strings.Contains(res.Sender, "@") {
 		res.Scope = "helo"
-		res.Sender = "postmaster@" + helo
+		res.Sender = "postmaster@" + normDomain(in.HELO)
 	}
 	res.Domain = domainOf(res.Sender)
 	res.Alignment = alignment(res.Domain, from, fromOrg)
@@ -81,19 +81,19 @@ func describeSPF(in *Input, from, fromOrg string, res *SPF) (helo string, ask bo
 	switch {
 	case in.SkipSPF != "":
 		res.Result, res.Reason = StatusNone, in.SkipSPF
-		return helo, false
+		return false
 	case !in.IP.IsValid():
 		res.Result, res.Reason = StatusNotChecked, "no client IP for the hop that entered the receiving side"
-		return helo, false
+		return false
 	case res.Domain == "" || res.Scope == "helo" && strings.HasPrefix(strings.TrimSpace(in.HELO), "[") ||
 		mayBeIP(res.Domain) && net.ParseIP(res.Domain) != nil:
 		// An address literal is no domain: normDomain drops its brackets,
 		// so the literal is told by the HELO as given ("[IPv6:2001:db8::1]"
 		// would otherwise be asked of DNS as a name).
 		res.Result, res.Reason = StatusNone, "no domain to check (null sender and no usable HELO name)"
-		return helo, false
+		return false
 	}
-	return helo, true
+	return true
 }
 
 // trimAngles is strings.Trim(s, " <>") without the set Trim builds for

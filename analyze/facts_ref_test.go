@@ -879,3 +879,66 @@ func TestNameHash(t *testing.T) {
 		t.Fatalf("%d of %d names share both slots with another", shared, len(names))
 	}
 }
+
+// TestNameFactsIDN: a name's idn fact is a public name whose organisational
+// domain holds "xn--", for every hop name of the corpus and the rule
+// testdata and for names built to sit on either side.
+func TestNameFactsIDN(t *testing.T) {
+	names := []string{"", "xn--ggle-55da.com", "mail.xn--ggle-55da.com", "XN--GGLE-55DA.COM.", "xn--ggle-55da",
+		"mx.xn--p1ai", "xn--p1ai", "a.b.xn--p1ai", "mxn--a.example.com", "x.example.com", "axn--b.com", "[192.0.2.1]",
+		"gооgle.com", "mail-sor-f41.xn--ggle-55da.com", "xn--.com", "localhost", "xn--ggle-55da.com.evil.example"}
+	for _, chain := range corpusAndTestdataHops(t) {
+		for _, h := range chain {
+			names = append(names, h.By.Host, h.From.HELO, h.From.RDNS)
+		}
+	}
+	idn := 0
+	for _, n := range names {
+		f := facts(n)
+		if want := f.fqdn && strings.Contains(f.org, "xn--"); f.idn != want {
+			t.Fatalf("facts(%q).idn = %v, want %v (fqdn %v, org %q)", n, f.idn, want, f.fqdn, f.org)
+		}
+		if f.idn {
+			idn++
+		}
+	}
+	if idn == 0 {
+		t.Fatal("no name was internationalised: the test tells little")
+	}
+}
+
+// TestRecipientFacts: recipientFacts lines up with recipientFamilies, one
+// public name's facts for each family, of that family, over the corpus and
+// the rule testdata.
+func TestRecipientFacts(t *testing.T) {
+	raws := rulesBenchMessages(t)
+	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
+		if s.Err == nil {
+			raws = append(raws, s.Raw)
+		}
+		return nil
+	})
+	opts := &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
+	found := 0
+	for i, raw := range raws {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		c := p.trusted(opts)
+		fs := c.recipientFacts() // before the families: worked out here
+		fams := c.recipientFamilies()
+		if len(fs) != len(fams) {
+			t.Fatalf("message %d: %d recipient facts, %d families %q", i, len(fs), len(fams), fams)
+		}
+		for k, f := range fs {
+			if f.family != fams[k] || !f.fqdn {
+				t.Fatalf("message %d: recipient facts %d are of %q (family %q, fqdn %v), the family is %q", i, k, f.name, f.family, f.fqdn, fams[k])
+			}
+		}
+		found += len(fs)
+	}
+	if found == 0 {
+		t.Fatal("no recipient families: the test tells little")
+	}
+}

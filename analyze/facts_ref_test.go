@@ -880,13 +880,16 @@ func TestNameHash(t *testing.T) {
 	}
 }
 
-// TestNameFactsIDN: a name's idn fact is a public name whose organisational
-// domain holds "xn--", for every hop name of the corpus and the rule
-// testdata and for names built to sit on either side.
-func TestNameFactsIDN(t *testing.T) {
+// TestNameFactsFlags: a name's idn fact is a public name whose
+// organisational domain holds "xn--", and its fromName fact a clean name,
+// not an address literal nor "unknown" (as fromFacts asked), for every hop
+// name of the corpus and the rule testdata and for names built to sit on
+// either side.
+func TestNameFactsFlags(t *testing.T) {
 	names := []string{"", "xn--ggle-55da.com", "mail.xn--ggle-55da.com", "XN--GGLE-55DA.COM.", "xn--ggle-55da",
 		"mx.xn--p1ai", "xn--p1ai", "a.b.xn--p1ai", "mxn--a.example.com", "x.example.com", "axn--b.com", "[192.0.2.1]",
-		"gооgle.com", "mail-sor-f41.xn--ggle-55da.com", "xn--.com", "localhost", "xn--ggle-55da.com.evil.example"}
+		"gооgle.com", "mail-sor-f41.xn--ggle-55da.com", "xn--.com", "localhost", "xn--ggle-55da.com.evil.example",
+		"unknown", "UNKNOWN", "[unknown]", "unknown.", " ", "[]", "2002:a05:6402::1", "[IPv6:2001:db8::1]", "192.0.2.1"}
 	for _, chain := range corpusAndTestdataHops(t) {
 		for _, h := range chain {
 			names = append(names, h.By.Host, h.From.HELO, h.From.RDNS)
@@ -900,6 +903,9 @@ func TestNameFactsIDN(t *testing.T) {
 		}
 		if f.idn {
 			idn++
+		}
+		if want := f.clean != "" && f.clean != "unknown" && !f.ip; f.fromName != want {
+			t.Fatalf("facts(%q).fromName = %v, want %v (clean %q, ip %v)", n, f.fromName, want, f.clean, f.ip)
 		}
 	}
 	if idn == 0 {

@@ -271,15 +271,15 @@ func sameAddr(x, y netip.Addr) bool {
 
 // fromFacts lists the names of a from-clause: rDNS first (the receiver's
 // lookup), then the HELO (the client's claim); IP literals and "unknown"
-// left out.
+// left out (nameFacts.fromName).
 func fromFacts(nn hopNames) ([2]*nameFacts, int) {
 	var out [2]*nameFacts
 	n := 0
-	for _, f := range [2]*nameFacts{nn.rdns, nn.helo} {
-		if f.clean == "" || f.clean == "unknown" || f.ip {
-			continue
-		}
-		out[n] = f
+	if nn.rdns.fromName {
+		out[0], n = nn.rdns, 1
+	}
+	if nn.helo.fromName {
+		out[n] = nn.helo
 		n++
 	}
 	return out, n

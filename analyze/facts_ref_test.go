@@ -948,3 +948,34 @@ func TestRecipientFacts(t *testing.T) {
 		t.Fatal("no recipient families: the test tells little")
 	}
 }
+
+// TestSingleIndexedElse: every spelling of a single-instance field's name
+// singleFieldIndex takes, each letter in either case, is in fields' other lists exactly
+// when the field's own spelling is (singleIndexedElse), so fields may skip
+// them on the index alone. From is: auth reads it.
+func TestSingleIndexedElse(t *testing.T) {
+	if !singleIndexedElse[fieldFrom] {
+		t.Fatal("From is not in auth's list: the test tells little")
+	}
+	for k, n := range singleFields {
+		// Every spelling: bit j of v flips the case of the j-th letter.
+		for v := 0; v < 1<<len(n); v++ {
+			b, j := []byte(n), 0
+			for i, c := range b {
+				if isLetterASCII(c) {
+					if v>>j&1 != 0 {
+						b[i] = c ^ 0x20
+					}
+					j++
+				}
+			}
+			name := string(b)
+			if singleFieldIndex(name) != k {
+				t.Fatalf("singleFieldIndex(%q) = %d, want %d", name, singleFieldIndex(name), k)
+			}
+			if got := fieldIndexedElse(name); got != singleIndexedElse[k] {
+				t.Fatalf("%q is in the other lists: %v, %q: %v", name, got, n, singleIndexedElse[k])
+			}
+		}
+	}
+}

@@ -335,6 +335,9 @@ func (c *Context) fields() *fieldIndex {
 			}
 			x.count[k]++
 			x.repeated = x.repeated || x.count[k] > 1
+			if !singleIndexedElse[k] {
+				continue // none of the lists below takes it (From, which auth reads, is the one that goes on)
+			}
 		}
 		switch {
 		case len(name) == len("Authentication-Results") && equalFoldASCII(name, "Authentication-Results"):
@@ -349,6 +352,26 @@ func (c *Context) fields() *fieldIndex {
 		}
 	}
 	return x
+}
+
+// singleIndexedElse[k] reports the k-th single-instance field taken by
+// another list of fields as well (Authentication-Results, the recipient
+// fields, X-Originating-IP, those auth reads): fields asks of the others
+// only those. The lists compare names ignoring case, as singleFieldIndex
+// does, so a name it matches is in them exactly when singleFields[k] is
+// (TestSingleIndexedElse).
+var singleIndexedElse = func() (t [len(singleFields)]bool) {
+	for k, n := range singleFields {
+		t[k] = fieldIndexedElse(n)
+	}
+	return t
+}()
+
+// fieldIndexedElse reports a name one of fields' lists past the
+// single-instance fields takes.
+func fieldIndexedElse(name string) bool {
+	return equalFoldASCII(name, "Authentication-Results") || isRecipientField(name) ||
+		equalFoldASCII(name, originIPField) || auth.ReadsOffline(name)
 }
 
 // indexedEnds marks, for each length, the first and last letters of the

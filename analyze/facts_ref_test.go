@@ -879,3 +879,103 @@ func TestNameHash(t *testing.T) {
 		t.Fatalf("%d of %d names share both slots with another", shared, len(names))
 	}
 }
+
+// TestNameFactsFlags: a name's idn fact is a public name whose
+// organisational domain holds "xn--", and its fromName fact a clean name,
+// not an address literal nor "unknown" (as fromFacts asked), for every hop
+// name of the corpus and the rule testdata and for names built to sit on
+// either side.
+func TestNameFactsFlags(t *testing.T) {
+	names := []string{"", "xn--ggle-55da.com", "mail.xn--ggle-55da.com", "XN--GGLE-55DA.COM.", "xn--ggle-55da",
+		"mx.xn--p1ai", "xn--p1ai", "a.b.xn--p1ai", "mxn--a.example.com", "x.example.com", "axn--b.com", "[192.0.2.1]",
+		"gооgle.com", "mail-sor-f41.xn--ggle-55da.com", "xn--.com", "localhost", "xn--ggle-55da.com.evil.example",
+		"unknown", "UNKNOWN", "[unknown]", "unknown.", " ", "[]", "2002:a05:6402::1", "[IPv6:2001:db8::1]", "192.0.2.1"}
+	for _, chain := range corpusAndTestdataHops(t) {
+		for _, h := range chain {
+			names = append(names, h.By.Host, h.From.HELO, h.From.RDNS)
+		}
+	}
+	idn := 0
+	for _, n := range names {
+		f := facts(n)
+		if want := f.fqdn && strings.Contains(f.org, "xn--"); f.idn != want {
+			t.Fatalf("facts(%q).idn = %v, want %v (fqdn %v, org %q)", n, f.idn, want, f.fqdn, f.org)
+		}
+		if f.idn {
+			idn++
+		}
+		if want := f.clean != "" && f.clean != "unknown" && !f.ip; f.fromName != want {
+			t.Fatalf("facts(%q).fromName = %v, want %v (clean %q, ip %v)", n, f.fromName, want, f.clean, f.ip)
+		}
+	}
+	if idn == 0 {
+		t.Fatal("no name was internationalised: the test tells little")
+	}
+}
+
+// TestRecipientFacts: recipientFacts lines up with recipientFamilies, one
+// public name's facts for each family, of that family, over the corpus and
+// the rule testdata.
+func TestRecipientFacts(t *testing.T) {
+	raws := rulesBenchMessages(t)
+	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
+		if s.Err == nil {
+			raws = append(raws, s.Raw)
+		}
+		return nil
+	})
+	opts := &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
+	found := 0
+	for i, raw := range raws {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		c := p.trusted(opts)
+		fs := c.recipientFacts() // before the families: worked out here
+		fams := c.recipientFamilies()
+		if len(fs) != len(fams) {
+			t.Fatalf("message %d: %d recipient facts, %d families %q", i, len(fs), len(fams), fams)
+		}
+		for k, f := range fs {
+			if f.family != fams[k] || !f.fqdn {
+				t.Fatalf("message %d: recipient facts %d are of %q (family %q, fqdn %v), the family is %q", i, k, f.name, f.family, f.fqdn, fams[k])
+			}
+		}
+		found += len(fs)
+	}
+	if found == 0 {
+		t.Fatal("no recipient families: the test tells little")
+	}
+}
+
+// TestSingleIndexedElse: every spelling of a single-instance field's name
+// singleFieldIndex takes, each letter in either case, is in fields' other lists exactly
+// when the field's own spelling is (singleIndexedElse), so fields may skip
+// them on the index alone. From is: auth reads it.
+func TestSingleIndexedElse(t *testing.T) {
+	if !singleIndexedElse[fieldFrom] {
+		t.Fatal("From is not in auth's list: the test tells little")
+	}
+	for k, n := range singleFields {
+		// Every spelling: bit j of v flips the case of the j-th letter.
+		for v := 0; v < 1<<len(n); v++ {
+			b, j := []byte(n), 0
+			for i, c := range b {
+				if isLetterASCII(c) {
+					if v>>j&1 != 0 {
+						b[i] = c ^ 0x20
+					}
+					j++
+				}
+			}
+			name := string(b)
+			if singleFieldIndex(name) != k {
+				t.Fatalf("singleFieldIndex(%q) = %d, want %d", name, singleFieldIndex(name), k)
+			}
+			if got := fieldIndexedElse(name); got != singleIndexedElse[k] {
+				t.Fatalf("%q is in the other lists: %v, %q: %v", name, got, n, singleIndexedElse[k])
+			}
+		}
+	}
+}

@@ -53,6 +53,7 @@ type Context struct {
 	linkCache  []link
 	authCache  []AuthResults
 	rcptCache  []string
+	rcptFacts  []*nameFacts // recipientFacts, filled with rcptCache
 	keyCache   []uint64
 	dupCache   []int
 	cacheReady uint8 // bits: which of the caches above are filled
@@ -64,6 +65,8 @@ type Context struct {
 	dupBuf  [6]int
 	rcptBuf [2]string
 	trust   Trust // Trust's storage when judge inferred it
+
+	rcptFactsBuf [2]*nameFacts // rcptFacts starts in it, as rcptCache in rcptBuf
 	// fromDomain are the From domain's facts (fromDomainFacts), nil until asked.
 	fromDomain *nameFacts
 	// The facts of the other addresses and names the header and envelope

@@ -271,15 +271,15 @@ func sameAddr(x, y netip.Addr) bool {
 
 // fromFacts lists the names of a from-clause: rDNS first (the receiver's
 // lookup), then the HELO (the client's claim); IP literals and "unknown"
-// left out.
+// left out (nameFacts.fromName).
 func fromFacts(nn hopNames) ([2]*nameFacts, int) {
 	var out [2]*nameFacts
 	n := 0
-	for _, f := range [2]*nameFacts{nn.rdns, nn.helo} {
-		if f.clean == "" || f.clean == "unknown" || f.ip {
-			continue
-		}
-		out[n] = f
+	if nn.rdns.fromName {
+		out[0], n = nn.rdns, 1
+	}
+	if nn.helo.fromName {
+		out[n] = nn.helo
 		n++
 	}
 	return out, n
@@ -762,6 +762,15 @@ func sameParse(a, b *received.Hop) bool {
 		a.DateText == b.DateText && len(a.Raw) > 0 && len(b.Raw) > 0
 }
 
+// parseShape is the lengths of what sameParse compares of a hop, one in
+// each byte (modulo 256): hops that parse alike have the same shape, and
+// in a chain hardly any two others do.
+func parseShape(h *received.Hop) uint64 {
+	return uint64(len(h.ID)) | uint64(len(h.DateText))<<8 | uint64(len(h.From.HELO))<<16 |
+		uint64(len(h.From.RDNS))<<24 | uint64(len(h.From.IP))<<32 | uint64(len(h.By.Host))<<40 |
+		uint64(len(h.With))<<48 | uint64(len(h.For))<<56
+}
+
 // sameLine compares two lines with white space normalised.
 func sameLine(a, b string) bool {
 	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
@@ -791,37 +800,71 @@ func (c *Context) duplicatePairs() []int {
 // with every older one.
 func (c *Context) duplicatesPairwise(out []int) {
 	hops := c.Report.Hops
-	// Each line's hash (normHash, as hopKeys has it) is worked out when
-	// first needed, for the few lines whose parse agrees with another's,
-	// and kept: known marks the first 64 (duplicatePairs asks of at most
-	// maxPairwiseHops); past them it is worked out again when asked.
-	var keyBuf [8]uint64
-	keys := keyBuf[:]
-	if len(out) > len(keyBuf) {
-		keys = make([]uint64, len(out))
+	// Copies parse alike, so their parses are of one shape (parseShape):
+	// a pair of another shape, nearly every pair, is passed over with one
+	// comparison.
+	var shapeBuf [8]uint64
+	shapes := shapeBuf[:]
+	if len(out) > len(shapeBuf) {
+		shapes = make([]uint64, len(out))
 	}
-	var known uint64
-	key := func(i int) uint64 {
-		if known&(1<<i) == 0 {
-			keys[i], known = normHash(hops[i].Raw), known|1<<i
-		}
-		return keys[i]
+	shapes = shapes[:len(out)]
+	for i := range shapes {
+		shapes[i] = parseShape(&hops[i])
 	}
-	for i := range out {
+	for i, si := range shapes {
 		out[i] = -1
-		for j := 0; j < i; j++ {
+		for j, sj := range shapes[:i] {
 			// Copies of one line parse alike: compare the parse first, the
-			// text (hashed, then in full) only when it agrees.
-			if !sameParse(&hops[j], &hops[i]) {
-				continue
-			}
-			if key(j) == key(i) && sameLine(hops[j].Raw, hops[i].Raw) {
+			// text only when it agrees.
+			if sj == si && sameParse(&hops[j], &hops[i]) && sameCopy(hops[j].Raw, hops[i].Raw) {
 				out[i] = j
 				break
 			}
 		}
 	}
 }
+
+// sameCopy is what duplicatesPairwise asks of two lines: the same hash
+// (normHash) and the same words (sameLine). When the words normHash reads
+// are the same (sameWords), so is the hash, and so are the words
+// strings.Fields reads (its white space takes in normHash's): true, without
+// building the lines. Otherwise, nearly always, hash and words differ.
+func sameCopy(a, b string) bool {
+	return sameWords(a, b) || normHash(a) == normHash(b) && sameLine(a, b)
+}
+
+// sameWords reports two lines that normHash reads as the same words: the
+// same runs of other bytes, between runs of its white space, and white
+// space before the first word in both or in neither (normHash reads it as
+// one space; after the last word it reads none).
+func sameWords(a, b string) bool {
+	i, j := 0, 0
+	for {
+		i0, j0 := i, j
+		for i < len(a) && hashSpace(a[i]) {
+			i++
+		}
+		for j < len(b) && hashSpace(b[j]) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if (i > i0) != (j > j0) {
+			return false
+		}
+		for i < len(a) && j < len(b) && a[i] == b[j] && !hashSpace(a[i]) {
+			i, j = i+1, j+1
+		}
+		if (i < len(a) && !hashSpace(a[i])) || (j < len(b) && !hashSpace(b[j])) {
+			return false // the words differ here
+		}
+	}
+}
+
+// hashSpace is the white space of normHash.
+func hashSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // maxPairwiseHops is the longest chain whose hops duplicatePairs compares
 // pair by pair: 100,000 Received fields made five billion comparisons,

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mailtrace/mailtrace/received"
 )
 
 // TestDuplicatesByKeyMatchesPairwise: on a chain too long to compare pair
@@ -81,5 +83,109 @@ func TestHopCap(t *testing.T) {
 			!strings.HasPrefix(got[0].Message, fmt.Sprintf("%d Received fields, more than the %d", n, hopLimit)) {
 			t.Errorf("start %d: received-too-many %+v; want one info finding on hop %d counting %d fields", start, got, maxHops-hopLimit, n)
 		}
+	}
+}
+
+// TestDuplicatesPairwiseMatchesReference: hops that parse alike have one
+// shape (parseShape), and the copies duplicatesPairwise finds over the
+// corpus (and a random chain of lines alike) are those of comparing every
+// pair's parse, text hash and words as it did before shapes and sameCopy.
+func TestDuplicatesPairwiseMatchesReference(t *testing.T) {
+	reference := func(hops []received.Hop) []int {
+		out := make([]int, len(hops))
+		for i := range out {
+			out[i] = -1
+			for j := 0; j < i; j++ {
+				if sameParse(&hops[j], &hops[i]) && normHash(hops[j].Raw) == normHash(hops[i].Raw) &&
+					sameLine(hops[j].Raw, hops[i].Raw) {
+					out[i] = j
+					break
+				}
+			}
+		}
+		return out
+	}
+	lines := []string{
+		"from a.example (a.example [192.0.2.1]) by b.example with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000",
+		"from a.example (a.example [192.0.2.1])\r\n\tby b.example with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000",
+		"from a.example (a.example [192.0.2.1]) by b.example with ESMTP id 2; Mon, 3 Mar 2025 10:00:00 +0000",
+		"from a.example (a.example [192.0.2.2]) by b.example with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000",
+		"by c.example; Mon, 3 Mar 2025 09:59:00 +0000",
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	for range 20 {
+		b.WriteString("Received: " + lines[r.IntN(len(lines))] + "\r\n")
+	}
+	b.WriteString("From: a@a.example\r\n\r\nbody\r\n")
+	raws := append(rulesBenchMessages(t), []byte(b.String()))
+	copies := 0
+	for _, raw := range raws {
+		p, ok := headerPath(raw)
+		if !ok || len(p.rep.Hops) > maxPairwiseHops {
+			continue
+		}
+		hops := p.rep.Hops
+		for i := range hops {
+			for j := range hops {
+				if sameParse(&hops[i], &hops[j]) && parseShape(&hops[i]) != parseShape(&hops[j]) {
+					t.Fatalf("hops %d and %d parse alike, shapes differ", i, j)
+				}
+			}
+		}
+		got, want := make([]int, len(hops)), reference(hops)
+		(&Context{Report: p.rep}).duplicatesPairwise(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("duplicatesPairwise %v, reference %v", got, want)
+		}
+		for _, j := range got {
+			if j >= 0 {
+				copies++
+			}
+		}
+	}
+	if copies == 0 {
+		t.Fatal("no copies found: the test compares nothing")
+	}
+}
+
+// TestSameCopy holds sameCopy to what duplicatesPairwise asked before:
+// the same normHash and the same strings.Fields words, on lines built from
+// every kind of white space (normHash's, the rest of strings.Fields',
+// Unicode's), words that differ in a byte, and bytes that are not UTF-8;
+// and sameWords never holds where the hashes differ.
+func TestSameCopy(t *testing.T) {
+	pieces := []string{" ", "\t", "\r\n", "\n", "\v", "\f", "\u0085", "\u00a0", "a", "b", "ab", "é", "\xff", "by", "x.example"}
+	r := rand.New(rand.NewPCG(7, 8))
+	build := func() string {
+		var b strings.Builder
+		for range r.IntN(7) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	same := 0
+	for range 200000 {
+		a := build()
+		b := a
+		if r.IntN(2) == 0 {
+			b = build()
+		} else if r.IntN(2) == 0 {
+			// The same words, white space changed.
+			b = strings.NewReplacer(" ", "\t", "\n", "  ", "\v", " ").Replace(a)
+		}
+		want := normHash(a) == normHash(b) && sameLine(a, b)
+		if got := sameCopy(a, b); got != want {
+			t.Fatalf("sameCopy(%q, %q) = %v, want %v", a, b, got, want)
+		}
+		if sameWords(a, b) && normHash(a) != normHash(b) {
+			t.Fatalf("sameWords(%q, %q) holds, the hashes differ", a, b)
+		}
+		if want && a != b {
+			same++
+		}
+	}
+	if same < 1000 {
+		t.Fatalf("only %d distinct pairs were copies: the test tells little", same)
 	}
 }

@@ -52,7 +52,7 @@ func BenchmarkHeaderChecks(b *testing.B) {
 			c := &Context{Ctx: context.Background(), Msg: p.msg, Report: p.rep, Opts: opts}
 			c.Trust, c.authRes = pre[k].Trust, pre[k].authRes
 			c.fieldIdx = pre[k].fieldIdx
-			c.rcptCache, c.cacheReady = pre[k].rcptCache, pre[k].cacheReady
+			c.rcptCache, c.rcptFacts, c.cacheReady = pre[k].rcptCache, pre[k].rcptFacts, pre[k].cacheReady
 			for _, r := range rules {
 				r.Check(c)
 			}

@@ -271,15 +271,15 @@ func (c *Context) recipientFamilies() []string {
 	if c.cacheReady&cachedRcpt != 0 {
 		return c.rcptCache
 	}
-	out := c.rcptBuf[:0]
-	last := "" // the trusted hops often name one recipient each: adding it again adds nothing
+	fs := c.rcptFactsBuf[:0] // the first facts of each family; the families are theirs
+	last := ""               // the trusted hops often name one recipient each: adding it again adds nothing
 	add := func(addr string) {
 		if addr == last {
 			return
 		}
 		last = addr
-		if f := facts(domainOf(angleAddr(addr))); f.fqdn && !slices.Contains(out, f.family) {
-			out = append(out, f.family)
+		if f := facts(domainOf(angleAddr(addr))); f.fqdn && !hasFamily(fs, f.family) {
+			fs = append(fs, f)
 		}
 	}
 	if c.Captured {
@@ -300,16 +300,43 @@ func (c *Context) recipientFamilies() []string {
 			}
 		}
 	}
-	if len(out) == 0 {
+	if len(fs) == 0 {
 		for _, a := range c.Report.Header.To {
 			add(a.Address)
 		}
 	}
-	if len(out) == 0 {
-		out = nil
+	var out []string // nil when there are none
+	if len(fs) == 0 {
+		fs = nil
+	} else {
+		out = c.rcptBuf[:0]
+		for _, f := range fs {
+			out = append(out, f.family)
+		}
 	}
-	c.rcptCache, c.cacheReady = out, c.cacheReady|cachedRcpt
+	c.rcptCache, c.rcptFacts, c.cacheReady = out, fs, c.cacheReady|cachedRcpt
 	return out
+}
+
+// hasFamily reports facts of the family among fs.
+func hasFamily(fs []*nameFacts, family string) bool {
+	for _, f := range fs {
+		if f.family == family {
+			return true
+		}
+	}
+	return false
+}
+
+// recipientFacts are the facts of the recipient domains recipientFamilies
+// found, in the same order as its list: the i-th is the facts of the
+// first domain (as domainOf gave it) whose family is the list's i-th, so
+// its family is that entry. They are the name cache's, shared and never to
+// be changed. Whatever asks for them asks for the families first, or has
+// them worked out here.
+func (c *Context) recipientFacts() []*nameFacts {
+	c.recipientFamilies()
+	return c.rcptFacts
 }
 
 // receiverZoneEnd is the line of the boundary hop's Received field: what

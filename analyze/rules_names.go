@@ -105,6 +105,13 @@ type nameFacts struct {
 	gKind                    byte
 	gNum                     uint32
 	gHost, gStamper, gmailMX bool
+	// idn: a public name (fqdn) whose organisational domain holds an
+	// internationalised label, "xn--" (RFC 5890 §2.3.2.1) anywhere in org:
+	// what lookalike asks of every hop's names (idnName), read once.
+	idn bool
+	// fromName: a name a from-clause is matched by (fromFacts): a clean
+	// name, not an address literal, and not "unknown".
+	fromName bool
 }
 
 // noFacts are the facts of no name. Facts are shared and never changed.
@@ -177,6 +184,8 @@ func (f nameFacts) withFamily() nameFacts {
 	f.skel = skeleton(label)
 	f.placeholder = isExampleClean(f.clean) || label == "example"
 	f.msInternal = f.family == "microsoft" && msInternalHost(f.clean)
+	f.idn = f.fqdn && strings.Contains(f.org, "xn--")
+	f.fromName = f.clean != "" && f.clean != "unknown" && !f.ip
 	return f
 }
 

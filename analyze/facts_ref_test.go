@@ -979,3 +979,49 @@ func TestSingleIndexedElse(t *testing.T) {
 		}
 	}
 }
+
+// TestRecipientTargets holds the recipient's targets, built from the facts
+// recipientFamilies looked up where a family is its domain's
+// organisational domain, to newTarget of each family, and idnName, which
+// reads nameFacts.idn, to what it stands for, on every name of the corpus
+// and testdata.
+func TestRecipientTargets(t *testing.T) {
+	raws := rulesBenchMessages(t)
+	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
+		if s.Err == nil {
+			raws = append(raws, s.Raw)
+		}
+		return nil
+	})
+	opts := &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
+	targets, names := 0, 0
+	for i, raw := range raws {
+		p, ok := headerPath(raw)
+		if !ok {
+			continue
+		}
+		c := p.trusted(opts)
+		var want []target
+		for _, fam := range c.recipientFamilies() {
+			if strings.Contains(fam, ".") {
+				want = append(want, newTarget(fam))
+			}
+		}
+		if got := c.recipientTargets(nil); !slices.Equal(got, want) {
+			t.Fatalf("message %d: recipient targets %+v, newTarget gives %+v", i, got, want)
+		}
+		targets += len(want)
+		for _, h := range p.rep.Hops {
+			for _, n := range []string{h.By.Host, h.From.HELO, h.From.RDNS} {
+				f := facts(n)
+				if idnName(f) != (f.fqdn && hasACE(f.org)) {
+					t.Fatalf("message %d: idnName(%q) = %v, its org %q (fqdn %v)", i, n, idnName(f), f.org, f.fqdn)
+				}
+				names++
+			}
+		}
+	}
+	if targets == 0 || names == 0 {
+		t.Fatalf("%d targets, %d names: the test tells little", targets, names)
+	}
+}

@@ -92,10 +92,32 @@ type target struct {
 
 // newTarget takes the skeleton from d's name facts: worked out once per
 // name, not once per message that names the recipient's domain.
-func newTarget(d string) target {
-	f := facts(d)
+func newTarget(d string) target { return targetOf(d, facts(d)) }
+
+// targetOf is the target d, from facts whose org and skeleton are d's.
+func targetOf(d string, f *nameFacts) target {
 	label, suffix := splitOrgDomain(f.org)
 	return target{domain: d, label: label, suffix: suffix, skel: f.skel}
+}
+
+// recipientTargets are the recipient's own families as targets, the
+// families with a dot (organisational domains, not a provider's name).
+// A family that is its domain's organisational domain takes that domain's
+// facts, which recipientFamilies looked up already: their org and skeleton
+// are the family's own (TestRecipientTargets).
+func (c *Context) recipientTargets(buf []target) []target {
+	families, rf := c.recipientFamilies(), c.recipientFacts()
+	for i, fam := range families {
+		if !strings.Contains(fam, ".") {
+			continue
+		}
+		if i < len(rf) && rf[i].org == fam {
+			buf = append(buf, targetOf(fam, rf[i]))
+		} else {
+			buf = append(buf, newTarget(fam))
+		}
+	}
+	return buf
 }
 
 // wellKnownTargets are wellKnown, prepared once.
@@ -264,12 +286,7 @@ func splitOrgDomain(org string) (string, string) {
 
 func checkLookalike(c *Context) []Finding {
 	var ownBuf [2]target // a message has one or two recipient families
-	own := ownBuf[:0]
-	for _, f := range c.recipientFamilies() {
-		if strings.Contains(f, ".") {
-			own = append(own, newTarget(f))
-		}
-	}
+	own := c.recipientTargets(ownBuf[:0])
 	var out []Finding
 	var seenBuf [4]string
 	seen := seenBuf[:0] // From has one address, or a few
@@ -345,7 +362,8 @@ func checkLookalike(c *Context) []Finding {
 
 // idnName reports a public name whose organisational domain holds an
 // internationalised label.
-func idnName(n *nameFacts) bool { return n.fqdn && hasACE(n.org) }
+// It is a fact of the name (nameFacts.idn), worked out once.
+func idnName(n *nameFacts) bool { return n.idn }
 
 // hasACE is strings.Contains(s, "xn--"), the prefix of an
 // internationalised label (RFC 5890 §2.3.2.1): most names have no "x", and

@@ -917,14 +917,7 @@ func TestNameFactsFlags(t *testing.T) {
 // public name's facts for each family, of that family, over the corpus and
 // the rule testdata.
 func TestRecipientFacts(t *testing.T) {
-	raws := rulesBenchMessages(t)
-	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
-		if s.Err == nil {
-			raws = append(raws, s.Raw)
-		}
-		return nil
-	})
-	opts := &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
+	raws, opts := benchAndTestdataMessages(t), &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
 	found := 0
 	for i, raw := range raws {
 		p, ok := headerPath(raw)
@@ -986,14 +979,7 @@ func TestSingleIndexedElse(t *testing.T) {
 // reads nameFacts.idn, to what it stands for, on every name of the corpus
 // and testdata.
 func TestRecipientTargets(t *testing.T) {
-	raws := rulesBenchMessages(t)
-	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
-		if s.Err == nil {
-			raws = append(raws, s.Raw)
-		}
-		return nil
-	})
-	opts := &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
+	raws, opts := benchAndTestdataMessages(t), &Options{Now: corpusNow, HeaderOnly: true, DNSMode: "offline"}
 	targets, names := 0, 0
 	for i, raw := range raws {
 		p, ok := headerPath(raw)
@@ -1024,4 +1010,17 @@ func TestRecipientTargets(t *testing.T) {
 	if targets == 0 || names == 0 {
 		t.Fatalf("%d targets, %d names: the test tells little", targets, names)
 	}
+}
+
+// benchAndTestdataMessages are the benchmarks' messages (the corpus, or
+// testdata without it) and testdata's.
+func benchAndTestdataMessages(t *testing.T) [][]byte {
+	raws := rulesBenchMessages(t)
+	_ = ReadSources([]string{"../testdata"}, nil, func(s Source) error {
+		if s.Err == nil {
+			raws = append(raws, s.Raw)
+		}
+		return nil
+	})
+	return raws
 }

@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/mailtrace/mailtrace/received"
@@ -69,7 +70,7 @@ func formatDelay(d time.Duration) string {
 	}
 	if d >= 48*time.Hour {
 		days := d / (24 * time.Hour)
-		return fmt.Sprintf("%s%dd%dh", sign, days, (d-days*24*time.Hour)/time.Hour)
+		return sign + strconv.FormatInt(int64(days), 10) + "d" + strconv.FormatInt(int64((d-days*24*time.Hour)/time.Hour), 10) + "h"
 	}
 	return sign + d.Round(time.Second).String()
 }
@@ -126,7 +127,7 @@ func clockError(d, skew time.Duration) (Severity, string) {
 
 // stamps is the evidence of two hops' dates.
 func stamps(older, newer *received.Hop) string {
-	return fmt.Sprintf("hop %d: %s | hop %d: %s", older.Index, stamp(older), newer.Index, stamp(newer))
+	return "hop " + strconv.Itoa(older.Index) + ": " + stamp(older) + " | hop " + strconv.Itoa(newer.Index) + ": " + stamp(newer)
 }
 
 func stamp(h *received.Hop) string {
@@ -192,7 +193,7 @@ func travelFinding(older, newer *received.Hop, d, skew time.Duration) Finding {
 		sev = SeverityLow // two claims disagreeing say little
 	}
 	return Finding{Hops: []int{older.Index, newer.Index}, Line: newer.Line, Severity: sev,
-		Message:  fmt.Sprintf("hop %d is stamped %s after hop %d%s", newer.Index, formatDelay(d), older.Index, note),
+		Message:  "hop " + strconv.Itoa(newer.Index) + " is stamped " + formatDelay(d) + " after hop " + strconv.Itoa(older.Index) + note,
 		Evidence: stamps(older, newer)}
 }
 
@@ -218,7 +219,7 @@ func checkDateSkew(c *Context) []Finding {
 		return nil
 	}
 	d := first.Time.Sub(*date)
-	ev := fmt.Sprintf("Date: %s | hop %d: %s", c.Report.Header.DateText, first.Index, stamp(first))
+	ev := "Date: " + c.Report.Header.DateText + " | hop " + strconv.Itoa(first.Index) + ": " + stamp(first)
 	switch {
 	case d < -c.skew():
 		if last := newestTime(c.Report.Hops); last != nil && date.Sub(*last) > c.skew() {
@@ -227,10 +228,10 @@ func checkDateSkew(c *Context) []Finding {
 		sev, note := clockError(d, c.skew())
 		sev = capSeverity(sev, SeverityLow) // the Date is the author's word, not a trace
 		return []Finding{{Hops: []int{first.Index}, Line: first.Line, Severity: sev, Evidence: ev,
-			Message: fmt.Sprintf("Date is %s after the first hop received the message%s", formatDelay(-d), note)}}
+			Message: "Date is " + formatDelay(-d) + " after the first hop received the message" + note}}
 	case d > 3*24*time.Hour:
 		return []Finding{{Hops: []int{first.Index}, Line: first.Line, Severity: SeverityInfo, Evidence: ev,
-			Message: fmt.Sprintf("the first hop is %s after the Date", formatDelay(d))}}
+			Message: "the first hop is " + formatDelay(d) + " after the Date"}}
 	}
 	return nil
 }
@@ -250,7 +251,7 @@ func checkFuture(c *Context) []Finding {
 	for i := range hops {
 		if t := hops[i].Time; t != nil && bounded && t.After(limit) {
 			out = append(out, Finding{Hops: []int{hops[i].Index}, Line: hops[i].Line,
-				Message:  fmt.Sprintf("hop %d is stamped %s after now", hops[i].Index, formatDelay(t.Sub(now))),
+				Message:  "hop " + strconv.Itoa(hops[i].Index) + " is stamped " + formatDelay(t.Sub(now)) + " after now",
 				Evidence: stamp(&hops[i])})
 		}
 	}
@@ -266,10 +267,10 @@ func checkFuture(c *Context) []Finding {
 		sev, note := clockError(date.Sub(*last), c.skew())
 		sev = capSeverity(sev, SeverityLow) // a wrong clock on the author's machine does this
 		out = append(out, Finding{Hops: []int{hops[len(hops)-1].Index}, Severity: sev,
-			Message:  fmt.Sprintf("Date is %s after the final receiver's stamp%s", formatDelay(date.Sub(*last)), note),
+			Message:  "Date is " + formatDelay(date.Sub(*last)) + " after the final receiver's stamp" + note,
 			Evidence: "Date: " + c.Report.Header.DateText + " | final hop: " + last.Format(time.RFC1123Z)})
 	case bounded && date.After(limit): // laterBy(*date, now, skew)
-		out = append(out, Finding{Severity: SeverityLow, Message: fmt.Sprintf("Date is %s after now", formatDelay(date.Sub(now))),
+		out = append(out, Finding{Severity: SeverityLow, Message: "Date is " + formatDelay(date.Sub(now)) + " after now",
 			Evidence: "Date: " + c.Report.Header.DateText})
 	}
 	return out

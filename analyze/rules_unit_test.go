@@ -334,6 +334,9 @@ func TestClockError(t *testing.T) {
 	if got := formatDelay(30 * 24 * time.Hour); got != "+30d0h" {
 		t.Errorf("formatDelay(30d) = %s", got)
 	}
+	if got := formatDelay(-(12*24*time.Hour + 3*time.Hour + 59*time.Minute)); got != "-12d3h" {
+		t.Errorf("formatDelay(-12d3h59m) = %s", got)
+	}
 }
 
 func TestNames(t *testing.T) {

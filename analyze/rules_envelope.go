@@ -351,61 +351,52 @@ func andMore(sep string, more int) string {
 }
 
 // sameLower reports strings.ToLower(a) == strings.ToLower(b), without the
-// copies. ASCII lower-cases byte for byte, so the strings are walked side
-// by side while both are ASCII: two ASCII bytes that differ once lowered
-// tell them apart (their lower-cased texts differ at that byte), and two
-// ASCII strings of two lengths are never the same. Unicode lower-cases
-// some runes to other lengths and to ASCII (İ, K), so at the first byte
-// that is not ASCII, in either, the rest is lower-cased and compared
-// (refSameLower holds it to the definition).
+// copies. Unicode lower-cases some runes to other lengths and to ASCII
+// (İ, K), so from the first byte that is not ASCII, in either, the rest is
+// lower-cased and compared (refSameLower holds it to the definition).
 func sameLower(a, b string) bool {
-	if a == b {
-		return true // the usual answer, compared a word at a time
+	i, same, decided := foldASCII(a, b)
+	if decided {
+		return same
 	}
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		ca, cb := a[i], b[i]
-		if ca|cb >= utf8.RuneSelf {
-			// a[:i] and b[:i] are ASCII and lower-case alike, and a rune
-			// starts at i in both.
-			return strings.ToLower(a[i:]) == strings.ToLower(b[i:])
-		}
-		if ca != cb && lowerASCII(ca) != lowerASCII(cb) {
-			return false
-		}
-	}
-	if len(a) == len(b) {
-		return true
-	}
-	// One is an ASCII prefix of the other: the longer one's rest lower-
-	// cases to at least a byte, whatever it holds.
-	return false
+	// a[:i] and b[:i] are ASCII and lower-case alike, and a rune starts at
+	// i in both.
+	return strings.ToLower(a[i:]) == strings.ToLower(b[i:])
 }
 
-// equalFoldAddr is strings.EqualFold(a, b), walked side by side while
-// both are ASCII: two ASCII bytes that differ once lowered do not fold
-// equal (only the Kelvin sign and the long s fold to ASCII letters, and
-// neither is ASCII), and ASCII strings of two lengths never do. At the
-// first byte that is not ASCII, in either, strings.EqualFold decides.
+// equalFoldAddr is strings.EqualFold(a, b), decided by foldASCII while
+// both are ASCII: only the Kelvin sign and the long s fold to ASCII
+// letters, and neither is ASCII. From the first byte that is not ASCII,
+// in either, strings.EqualFold decides.
 func equalFoldAddr(a, b string) bool {
+	if _, same, decided := foldASCII(a, b); decided {
+		return same
+	}
+	return strings.EqualFold(a, b)
+}
+
+// foldASCII walks a and b side by side while both are ASCII, for
+// sameLower and equalFoldAddr. It has decided, and same is the answer of
+// both, when the ASCII bytes settle it: the strings are equal, two bytes
+// differ once lowered (their lower-cased and folded texts differ there),
+// or one is an ASCII prefix of the other (the longer one's rest lowers
+// and folds to a rune at least). Otherwise i is the first byte that is
+// not ASCII in either, where a rune starts in both.
+func foldASCII(a, b string) (i int, same, decided bool) {
 	if a == b {
-		return true // the usual answer, compared a word at a time
+		return 0, true, true // the usual answer, compared a word at a time
 	}
 	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
+	for i = 0; i < n; i++ {
 		ca, cb := a[i], b[i]
 		if ca|cb >= utf8.RuneSelf {
-			return strings.EqualFold(a, b)
+			return i, false, false
 		}
 		if ca != cb && lowerASCII(ca) != lowerASCII(cb) {
-			return false
+			return i, false, true
 		}
 	}
-	if len(a) == len(b) {
-		return true
-	}
-	// An ASCII prefix of the other: folding keeps the rest a rune at least.
-	return false
+	return n, len(a) == len(b), true
 }
 
 // listed reports whether addr is in list, ignoring case.

@@ -818,13 +818,10 @@ func (c *Context) arcPassForMissing(res *auth.Result) []Finding {
 // the parts that may be DKIM results (mayBeDKIM) are read.
 func dkimPasses(v string) []AuthResult {
 	var out []AuthResult
-	q := strings.IndexByte(v, '"')
-	for start, more := 0, true; more; {
-		var part string
-		if end := cutResult(v, start, &q); end >= 0 {
-			part, start = v[start:end], end+1
-		} else {
-			part, more = v[start:], false
+	for parts := newResultParts(v); ; {
+		part, ok := parts.next()
+		if !ok {
+			break
 		}
 		if !mayBeDKIM(part) {
 			continue

@@ -161,13 +161,10 @@ func (a *AuthResults) parseResults(v string) {
 	// takes two bytes at least, "=" and a space): a field of nothing but
 	// "=" takes no more than the lists of their own did.
 	props := make(Props, 0, min(strings.Count(v, "="), len(v)/2+1))
-	q := strings.IndexByte(v, '"')
-	for start, more := 0, true; more; {
-		var part string
-		if end := cutResult(v, start, &q); end >= 0 {
-			part, start = v[start:end], end+1
-		} else {
-			part, more = v[start:], false
+	for cut := newResultParts(v); ; {
+		part, ok := cut.next()
+		if !ok {
+			break
 		}
 		if skip {
 			skip = false
@@ -180,6 +177,34 @@ func (a *AuthResults) parseResults(v string) {
 			a.Results = append(a.Results, r)
 		}
 	}
+}
+
+// resultParts walks the results of an Authentication-Results value where
+// they stand: the parts between the ';'s outside quoted strings, as
+// splitOutsideQuotes(v, ';') lists them, cut by cutResult.
+type resultParts struct {
+	v     string
+	start int  // where the next part starts
+	q     int  // cutResult's next quote
+	done  bool // the last part was given
+}
+
+func newResultParts(v string) resultParts {
+	return resultParts{v: v, q: strings.IndexByte(v, '"')}
+}
+
+// next returns the next part; false when the last one was given.
+func (p *resultParts) next() (string, bool) {
+	if p.done {
+		return "", false
+	}
+	if end := cutResult(p.v, p.start, &p.q); end >= 0 {
+		part := p.v[p.start:end]
+		p.start = end + 1
+		return part, true
+	}
+	p.done = true
+	return p.v[p.start:], true
 }
 
 // cutResult is indexOutsideQuotes(v[start:], ';') + start: where the

@@ -72,26 +72,28 @@ func Compare(res *Result, claims []Claim) {
 // (temperror, permerror, neutral, none) or "" (not computed).
 func sense(s string) string {
 	// Results are lower case as a rule (analyze lowers the receiver's, and
-	// Status values are): those are told without lowering them.
-	switch Status(s) {
+	// Status values are): one of those is told without lowering it.
+	if r, known := senseOf(Status(s)); known {
+		return r
+	}
+	r, _ := senseOf(Status(strings.ToLower(s)))
+	return r
+}
+
+// senseOf is sense of a result as written; known is false for a result
+// that is none of the Status values ("error" then, as for an unknown one).
+func senseOf(s Status) (r string, known bool) {
+	switch s {
 	case StatusPass:
-		return "pass"
+		return "pass", true
 	case StatusFail, StatusSoftFail, StatusPolicy:
-		return "fail"
+		return "fail", true
 	case StatusNotChecked, "":
-		return ""
+		return "", true
 	case StatusNone, StatusNeutral, StatusTempError, StatusPermError:
-		return "error"
+		return "error", true
 	}
-	switch Status(strings.ToLower(s)) {
-	case StatusPass:
-		return "pass"
-	case StatusFail, StatusSoftFail, StatusPolicy:
-		return "fail"
-	case StatusNotChecked, "":
-		return ""
-	}
-	return "error"
+	return "error", false
 }
 
 // disagree reports whether two results differ in a way worth a finding:

@@ -75,7 +75,7 @@ type Context struct {
 	mailFrom, sender, replyTo, msgID *nameFacts
 	hopKindBits                      uint8 // hopKinds
 	// found is where runRules gathers the findings; judge keeps its
-	// storage for the next message. score is their score (verdictOf).
+	// storage for the next message. score is their score (each rule's ruleScore).
 	found []Finding
 	score int
 	// single is where a rule that finds one thing returns it (one).
@@ -171,8 +171,8 @@ func linkChecks(list []ruleCheck) *ruleCheck {
 }
 
 // runRules runs every rule's check and fills in IDs and default
-// severities; it also returns the findings' score as verdictOf works it
-// out. The rest of a rule is read only when it found something.
+// severities; it also returns the findings' score, each rule's ruleScore
+// added up (the tests' verdictOf works it out of the list). The rest of a rule is read only when it found something.
 // The findings gather in the Context's buffer, which judge keeps from one
 // message to the next, and are copied out once at the end: a message's
 // list took several allocations to grow, each copying it again.
@@ -231,5 +231,5 @@ func (c *Context) addFindings(r *Rule, found []Finding) {
 		sum, heaviest = sum+w, max(heaviest, w)
 		c.found = append(c.found, f)
 	}
-	c.score += min(sum, 2*heaviest)
+	c.score += ruleScore(sum, heaviest)
 }

@@ -90,3 +90,40 @@ func TestHopKinds(t *testing.T) {
 		}
 	}
 }
+
+// verdictOf combines a finished list of findings into a verdict and a
+// score: the reference judge's score (runRules adds each rule's up as it
+// gathers its findings) is held to.
+func verdictOf(findings []Finding) (Verdict, int) {
+	// A message has findings of a few rules: a short list beats a map.
+	// A rule's findings come together, so each finding looks first at the
+	// rule of the one before it; the findings are read in place, not
+	// copied out one by one.
+	type ruleWeight struct {
+		rule          string
+		sum, heaviest int
+	}
+	var buf [8]ruleWeight
+	rules := buf[:0]
+	k := 0
+	for i := range findings {
+		f := &findings[i]
+		w := SeverityWeight(f.Severity)
+		if k == len(rules) || rules[k].rule != f.Rule {
+			k = 0
+			for k < len(rules) && rules[k].rule != f.Rule {
+				k++
+			}
+		}
+		if k == len(rules) {
+			rules = append(rules, ruleWeight{rule: f.Rule})
+		}
+		rules[k].sum += w
+		rules[k].heaviest = max(rules[k].heaviest, w)
+	}
+	score := 0
+	for _, r := range rules {
+		score += ruleScore(r.sum, r.heaviest)
+	}
+	return VerdictFor(score), score
+}

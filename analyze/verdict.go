@@ -36,40 +36,9 @@ func SeverityWeight(s Severity) int {
 	return 0
 }
 
-// verdictOf combines findings into a verdict and a score.
-func verdictOf(findings []Finding) (Verdict, int) {
-	// A message has findings of a few rules: a short list beats a map.
-	// A rule's findings come together, so each finding looks first at the
-	// rule of the one before it; the findings are read in place, not
-	// copied out one by one.
-	type ruleWeight struct {
-		rule          string
-		sum, heaviest int
-	}
-	var buf [8]ruleWeight
-	rules := buf[:0]
-	k := 0
-	for i := range findings {
-		f := &findings[i]
-		w := SeverityWeight(f.Severity)
-		if k == len(rules) || rules[k].rule != f.Rule {
-			k = 0
-			for k < len(rules) && rules[k].rule != f.Rule {
-				k++
-			}
-		}
-		if k == len(rules) {
-			rules = append(rules, ruleWeight{rule: f.Rule})
-		}
-		rules[k].sum += w
-		rules[k].heaviest = max(rules[k].heaviest, w)
-	}
-	score := 0
-	for _, r := range rules {
-		score += min(r.sum, 2*r.heaviest)
-	}
-	return VerdictFor(score), score
-}
+// ruleScore is what one rule's findings add to the score: their weights'
+// sum, at most twice the heaviest.
+func ruleScore(sum, heaviest int) int { return min(sum, 2*heaviest) }
 
 // VerdictFor maps a score to a verdict.
 func VerdictFor(score int) Verdict {

@@ -25,13 +25,8 @@ func TestDuplicatesByKeyMatchesPairwise(t *testing.T) {
 		"by c.example; Mon, 3 Mar 2025 09:59:00 +0000",
 		"no parse at all",
 	}
-	r := rand.New(rand.NewPCG(3, 4))
-	var b strings.Builder
-	for range 3 * maxPairwiseHops {
-		b.WriteString("Received: " + lines[r.IntN(len(lines))] + "\r\n")
-	}
-	b.WriteString("From: a@a.example\r\n\r\nbody\r\n")
-	rep := New(Options{Now: rulesNow, HeaderOnly: true}).Analyze(context.Background(), Input{Raw: []byte(b.String())})
+	raw := randomChain(rand.New(rand.NewPCG(3, 4)), lines, 3*maxPairwiseHops)
+	rep := New(Options{Now: rulesNow, HeaderOnly: true}).Analyze(context.Background(), Input{Raw: raw})
 	pairwise, byKey := make([]int, len(rep.Hops)), make([]int, len(rep.Hops))
 	(&Context{Report: rep}).duplicatesPairwise(pairwise)
 	(&Context{Report: rep}).duplicatesByKey(byKey)
@@ -112,13 +107,7 @@ func TestDuplicatesPairwiseMatchesReference(t *testing.T) {
 		"from a.example (a.example [192.0.2.2]) by b.example with ESMTP id 1; Mon, 3 Mar 2025 10:00:00 +0000",
 		"by c.example; Mon, 3 Mar 2025 09:59:00 +0000",
 	}
-	r := rand.New(rand.NewPCG(5, 6))
-	var b strings.Builder
-	for range 20 {
-		b.WriteString("Received: " + lines[r.IntN(len(lines))] + "\r\n")
-	}
-	b.WriteString("From: a@a.example\r\n\r\nbody\r\n")
-	raws := append(rulesBenchMessages(t), []byte(b.String()))
+	raws := append(rulesBenchMessages(t), randomChain(rand.New(rand.NewPCG(5, 6)), lines, 20))
 	copies := 0
 	for _, raw := range raws {
 		p, ok := headerPath(raw)
@@ -188,4 +177,15 @@ func TestSameCopy(t *testing.T) {
 	if same < 1000 {
 		t.Fatalf("only %d distinct pairs were copies: the test tells little", same)
 	}
+}
+
+// randomChain is a message of n Received fields, each one of lines picked
+// by r, then a From and a body.
+func randomChain(r *rand.Rand, lines []string, n int) []byte {
+	var b strings.Builder
+	for range n {
+		b.WriteString("Received: " + lines[r.IntN(len(lines))] + "\r\n")
+	}
+	b.WriteString("From: a@a.example\r\n\r\nbody\r\n")
+	return []byte(b.String())
 }
